@@ -1,0 +1,98 @@
+"""What every adapter provides, and the input presentation they share."""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding
+from conformance.data import Batch
+
+
+class LibraryUnavailable(RuntimeError):
+    """The library is not installed (or fails to import)."""
+
+
+class MetricInstance(Protocol):
+    """A stateful metric object, seen through its library's API."""
+
+    def update(self, batch: Batch) -> None: ...
+    def result(self) -> np.ndarray: ...
+    def reset(self) -> None: ...
+
+
+def resolve(target: str) -> Any:
+    """Import ``package.module.Name`` and return ``Name``."""
+    module_name, _, attribute = target.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def resolve_init(binding: Binding, num_classes: int | None) -> dict[str, Any]:
+    """The binding's keyword arguments with data-dependent placeholders filled in."""
+    filled = {NUM_CLASSES: num_classes, CLASS_RANGE: list(range(num_classes or 0))}
+    return {k: filled.get(v, v) if isinstance(v, str) else v for k, v in binding.init.items()}
+
+
+def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
+            layout: tuple[str, str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(y_true, y_pred, sample_weight)`` as NumPy arrays in the form the library expects."""
+    y_true = batch.y_true
+    if binding.y_true == "onehot":
+        y_true = np.eye(batch.num_classes, dtype=np.float32)[y_true]
+    y_pred = batch.y_pred
+    if binding.y_pred == "above-threshold":
+        y_pred = (y_pred > params["threshold"]).astype(np.int64)
+    elif binding.y_pred == "argmax":
+        y_pred = np.argmax(y_pred, axis=1) if len(y_pred) else np.zeros(0, np.int64)
+    true_layout, pred_layout = layout or binding.layout
+    return _shaped(y_true, true_layout), _shaped(y_pred, pred_layout), batch.sample_weight
+
+
+def _shaped(array: np.ndarray, layout: str) -> np.ndarray:
+    if array.ndim == 1 and layout == "column":
+        return array[:, None]
+    return array
+
+
+def select_output(value: Any, binding: Binding) -> np.ndarray:
+    array = np.asarray(value, dtype=np.float64)
+    return array[binding.output] if binding.output is not None else array
+
+
+def literal(array: np.ndarray | None) -> str:
+    """Python source that rebuilds ``array`` exactly."""
+    if array is None:
+        return "None"
+    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
+
+
+class Adapter(ABC):
+    """A library under test."""
+
+    name: str
+    result_dtype: str  # the dtype the library computes and returns results in
+    stateful: bool  # batches can be accumulated in a metric object
+
+    @abstractmethod
+    def versions(self) -> dict[str, str]:
+        """Versions of the library and what it runs on; raises LibraryUnavailable if missing."""
+
+    @abstractmethod
+    def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
+               layout: tuple[str, str] | None = None) -> MetricInstance:
+        """A new stateful metric (stateful libraries only)."""
+
+    def compute(self, binding: Binding, params: Mapping[str, Any], batch: Batch,
+                layout: tuple[str, str] | None = None) -> np.ndarray:
+        """The metric on ``batch`` in one call, as a stateless user would compute it."""
+        metric = self.create(binding, params, batch.num_classes, layout)
+        metric.update(batch)
+        return metric.result()
+
+    @abstractmethod
+    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
+        """Python source that feeds ``batches`` to the library and prints its value."""

@@ -1,0 +1,116 @@
+"""The inputs a property feeds a metric: batches of (y_true, y_pred, sample_weight), and examples.
+
+Arrays are kept in the *canonical* form of their input domain (labels as integers, scores as
+float32 rows); adapters turn them into what each library expects. Every value drawn is exactly
+representable in float32, so the float64 reference sees the very numbers the library sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One call's worth of inputs (one ``update_state`` / ``update`` / function call)."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    sample_weight: np.ndarray | None = None
+    num_classes: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.y_true)
+
+    def take(self, index: np.ndarray | slice) -> Batch:
+        """The samples at ``index``, with their weights."""
+        weight = None if self.sample_weight is None else self.sample_weight[index]
+        return replace(self, y_true=self.y_true[index], y_pred=self.y_pred[index], sample_weight=weight)
+
+    def with_weights(self, sample_weight: np.ndarray | None) -> Batch:
+        return replace(self, sample_weight=sample_weight)
+
+    def split(self, sizes: list[int]) -> list[Batch]:
+        """Consecutive batches of the given sizes (which may be 0), covering every sample once."""
+        if sum(sizes) != len(self):
+            raise ValueError(f"batch sizes {sizes} do not add up to {len(self)} samples")
+        bounds = np.cumsum([0, *sizes])
+        return [self.take(slice(start, stop)) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "y_true": self.y_true.tolist(),
+            "y_pred": self.y_pred.tolist(),
+            "sample_weight": None if self.sample_weight is None else self.sample_weight.tolist(),
+        }
+
+
+def concatenate(batches: list[Batch]) -> Batch:
+    """All samples of ``batches`` as one batch (weights of ones where a batch had none)."""
+    first = batches[0]
+    has_weights = any(b.sample_weight is not None for b in batches)
+    weights = (
+        np.concatenate([b.sample_weight if b.sample_weight is not None else np.ones(len(b), np.float32)
+                        for b in batches])
+        if has_weights else None
+    )
+    return Batch(
+        y_true=np.concatenate([b.y_true for b in batches]),
+        y_pred=np.concatenate([b.y_pred for b in batches]),
+        sample_weight=weights,
+        num_classes=first.num_classes,
+    )
+
+
+@dataclass
+class Example:
+    """What a property fed the library: the batches in order, and what else it varied.
+
+    ``to_json`` / ``from_json`` round-trip exactly (float32 values survive as JSON floats), so a
+    failure reloads from its report.
+    """
+
+    batches: list[Batch]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.batches[0]
+        return {
+            "num_classes": first.num_classes,
+            "dtypes": {"y_true": str(first.y_true.dtype), "y_pred": str(first.y_pred.dtype)},
+            "batches": [b.to_json() for b in self.batches],
+            **({"details": self.details} if self.details else {}),
+        }
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> Example:
+        dtypes = payload["dtypes"]
+        batches = [
+            Batch(
+                y_true=np.asarray(b["y_true"], dtype=dtypes["y_true"]),
+                y_pred=np.asarray(b["y_pred"], dtype=dtypes["y_pred"]),
+                sample_weight=None if b["sample_weight"] is None else np.asarray(b["sample_weight"], np.float32),
+                num_classes=payload.get("num_classes"),
+            )
+            for b in payload["batches"]
+        ]
+        return cls(batches=batches, details=payload.get("details", {}))
+
+
+def with_other_targets(batch: Batch) -> Batch:
+    """The same predictions paired with different targets: binary labels flipped, class labels
+    rotated by one, real targets moved by one. Used to fill a metric's state with other data."""
+    y_true = batch.y_true
+    if np.issubdtype(y_true.dtype, np.integer):
+        classes = batch.num_classes or 2
+        y_true = (y_true + 1) % classes
+    else:
+        y_true = (y_true + np.float32(1)).astype(y_true.dtype)
+    return replace(batch, y_true=y_true)

@@ -1,0 +1,20 @@
+"""Hypothesis profiles: ``ci`` (derandomized, bounded, fast) and ``thorough`` (many examples, longer data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int  # Hypothesis examples per metric x library x property
+    max_samples: int  # samples in one drawn data set
+    derandomize: bool  # a fixed example sequence: the same findings on every run
+    use_database: bool  # keep failing examples under .hypothesis/ and try them first next time
+
+
+PROFILES = {
+    "ci": Profile("ci", max_examples=25, max_samples=24, derandomize=True, use_database=False),
+    "thorough": Profile("thorough", max_examples=300, max_samples=200, derandomize=False, use_database=True),
+}

@@ -1,0 +1,352 @@
+"""The properties: each written once, applied to every metric and library it makes sense for.
+
+A property's ``check`` runs inside a Hypothesis test: it draws inputs through the
+:class:`Context`, feeds them to the library, and compares. A difference beyond the tolerance
+raises :class:`Violation`; one explained by a declared :class:`KnownDifference` is recorded as an
+observation instead, so Hypothesis keeps searching for unexplained ones. A library exception or
+NaN raises :class:`LibraryError`. Both carry the :class:`Example` that showed them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis import target
+
+from conformance import strategies as cs
+from conformance.adapters import Adapter
+from conformance.catalogue import Binding, KnownDifference, MetricSpec
+from conformance.data import Batch, Example, concatenate, with_other_targets
+from conformance.tolerance import Tolerance, compare, tolerance_for
+
+
+class Violation(Exception):
+    """The library's value differs from the expected one beyond the tolerance."""
+
+    def __init__(self, message: str, example: Example, expected: np.ndarray, observed: np.ndarray,
+                 abs_error: float, tolerance: float):
+        super().__init__(message)
+        self.message, self.example = message, example
+        self.expected, self.observed, self.abs_error, self.tolerance = expected, observed, abs_error, tolerance
+
+
+class LibraryError(Exception):
+    """The library raised, or returned NaN where the reference is a number."""
+
+    def __init__(self, message: str, example: Example):
+        super().__init__(message)
+        self.message, self.example = message, example
+
+
+@dataclass
+class Observation:
+    """An example where the library differed from the reference as a known difference predicts."""
+
+    known: KnownDifference
+    example: Example
+    expected: np.ndarray
+    observed: np.ndarray
+    abs_error: float
+    tolerance: float
+
+
+@dataclass
+class Context:
+    """What a property needs while it runs: the metric, the library, and what it has seen."""
+
+    spec: MetricSpec
+    adapter: Adapter
+    binding: Binding
+    property_name: str
+    max_samples: int
+    observations: list[Observation] = field(default_factory=list)
+    largest_gap: tuple[float, Example, np.ndarray, np.ndarray] | None = None
+    notes: set[str] = field(default_factory=set)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def draw_inputs(self, data: st.DataObject, *, weights: bool | None = None) -> Batch:
+        """Inputs from the metric's domain, with drawn sample weights if the library takes them."""
+        batch = data.draw(self.spec.domain.strategy(self.max_samples), label="inputs")
+        if self.binding.weights if weights is None else weights:
+            batch = batch.with_weights(self.keep_classes(batch, data.draw(cs.sample_weights(len(batch)))))
+        return batch
+
+    def draw_batches(self, data: st.DataObject, batch: Batch) -> list[Batch]:
+        return batch.split(data.draw(cs.batch_sizes(len(batch)), label="batch sizes"))
+
+    def keep_classes(self, batch: Batch, weights: np.ndarray | None) -> np.ndarray | None:
+        """For a ranking metric, give each class present some weight (else it is undefined)."""
+        if weights is None or not self.spec.domain.both_classes:
+            return weights
+        weights = weights.copy()
+        for label in (0, 1):
+            members = batch.y_true == label
+            if members.any() and weights[members].sum() == 0:
+                weights[np.argmax(members)] = 1.0
+        return weights
+
+    # -- calling the library ----------------------------------------------------------------
+    def guarded(self, example: Example, call: Callable[[], np.ndarray]) -> np.ndarray:
+        try:
+            return np.asarray(call(), dtype=np.float64)
+        except Exception as error:  # any library exception is an outcome, never a crash
+            raise LibraryError(f"{type(error).__name__}: {error}", example) from error
+
+    def whole(self, batch: Batch, example: Example, layout: tuple[str, str] | None = None) -> np.ndarray:
+        """The library's value on ``batch`` in one call."""
+        return self.guarded(example, lambda: self.adapter.compute(self.binding, self.spec.params, batch, layout))
+
+    def new_metric(self, batches: list[Batch], layout: tuple[str, str] | None = None):
+        return self.adapter.create(self.binding, self.spec.params, batches[0].num_classes, layout)
+
+    def stream(self, batches: list[Batch], example: Example, *, layout: tuple[str, str] | None = None,
+               result_between: bool = False) -> np.ndarray:
+        """The library's accumulated value after one update per batch."""
+        def run() -> np.ndarray:
+            metric = self.new_metric(batches, layout)
+            for batch in batches:
+                metric.update(batch)
+                if result_between:
+                    metric.result()
+            return metric.result()
+        return self.guarded(example, run)
+
+    # -- comparing --------------------------------------------------------------------------
+    def tolerance(self, batches: list[Batch], *, both_library: bool = False) -> Tolerance:
+        n = sum(len(b) for b in batches)
+        bound = tolerance_for(self.adapter.result_dtype, n, len(batches),
+                              growth=self.spec.growth, scale=self.spec.scale)
+        return bound.doubled() if both_library else bound
+
+    def convention(self, known: KnownDifference, batches: list[Batch]) -> np.ndarray:
+        """What the library's documented convention gives on ``batches``, fed as they were."""
+        fed = [known.per_batch(b) if known.per_batch else b for b in batches]
+        return self.spec.reference_value(concatenate(fed), function=known.reference, overrides=known.overrides)
+
+    def expect_reference(self, observed: np.ndarray, batches: list[Batch], example: Example, what: str) -> None:
+        """``observed`` (from ``batches``) must equal the reference on all their samples."""
+        expected = self.spec.reference_value(concatenate(batches))
+        self._reject_nan(observed, expected, example)
+        tolerance = self.tolerance(batches)
+        within, error, bound = compare(observed, expected, tolerance)
+        if within:
+            return
+        for known in self.spec.known_for(self.adapter.name, self.property_name):
+            if compare(observed, self.convention(known, batches), tolerance)[0]:
+                self.observations.append(Observation(known, example, expected, observed, error, bound))
+                return
+        raise Violation(f"{what} differs from the reference", example, expected, observed, error, bound)
+
+    def expect_same(self, observed: np.ndarray, expected: np.ndarray, example: Example, what: str, *,
+                    observed_batches: list[Batch], expected_batches: list[Batch]) -> None:
+        """Two library values that must agree; a known convention may explain a difference."""
+        self._reject_nan(observed, expected, example)
+        tolerance = self.tolerance(expected_batches, both_library=True)
+        within, error, bound = compare(observed, expected, tolerance)
+        if within:
+            return
+        single = self.tolerance(expected_batches)
+        for known in self.spec.known_for(self.adapter.name, self.property_name):
+            if (compare(observed, self.convention(known, observed_batches), single)[0]
+                    and compare(expected, self.convention(known, expected_batches), single)[0]):
+                self.observations.append(Observation(known, example, expected, observed, error, bound))
+                return
+        raise Violation(what, example, expected, observed, error, bound)
+
+    @staticmethod
+    def _reject_nan(observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
+        if np.isnan(observed).any() and not np.isnan(expected).any():
+            raise LibraryError(f"returned NaN where {np.asarray(expected).tolist()} was expected", example)
+
+
+# -- the properties ---------------------------------------------------------------------------
+
+def check_agreement(ctx: Context, data: st.DataObject) -> None:
+    batch = ctx.draw_inputs(data)
+    example = Example([batch])
+    ctx.expect_reference(ctx.whole(batch, example), [batch], example, "the value on the whole data")
+
+
+def check_batch_accumulation(ctx: Context, data: st.DataObject) -> None:
+    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    example = Example(batches)
+    ctx.expect_reference(ctx.stream(batches, example), batches, example,
+                         f"the value accumulated over {len(batches)} batches")
+
+
+def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
+    """Average per-batch values as Keras' compile(metrics=[fn]) does, and compare with the whole."""
+    batches = ctx.draw_batches(data, ctx.draw_inputs(data, weights=False))
+    example = Example(batches)
+    values, sizes = [], []
+    for batch in (b for b in batches if len(b)):
+        try:
+            value = ctx.adapter.compute(ctx.binding, ctx.spec.params, batch)
+        except Exception as error:  # a batch this function cannot score (e.g. one class only)
+            ctx.notes.add(f"some batches could not be scored alone ({type(error).__name__}); left out")
+            continue
+        if np.isnan(value).any():
+            ctx.notes.add("some batches score NaN alone (undefined); left out")
+            continue
+        values.append(np.asarray(value, np.float64))
+        sizes.append(len(batch))
+    if not values:
+        return
+    if ctx.spec.decomposition == "mean":
+        # A mean of per-sample values: MeanMetricWrapper weights each batch by its samples: exact.
+        averaged = np.average(np.stack(values), axis=0, weights=np.asarray(sizes, np.float64))
+        ctx.expect_reference(averaged, batches, example, "the size-weighted mean of per-batch values")
+        return
+    averaged = np.mean(np.stack(values), axis=0)
+    expected = ctx.spec.reference_value(concatenate(batches))
+    gap = float(np.max(np.abs(averaged - expected)))
+    target(gap, label="gap between the per-batch mean and the whole-data value")
+    if ctx.largest_gap is None or gap > ctx.largest_gap[0]:
+        ctx.largest_gap = (gap, example, expected, averaged)
+
+
+def check_reset(ctx: Context, data: st.DataObject) -> None:
+    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    other = [with_other_targets(b) for b in batches]
+    example = Example(batches, details={"fed_before_reset": [b.to_json() for b in other]})
+
+    def after_reset() -> np.ndarray:
+        metric = ctx.new_metric(batches)
+        for batch in other:
+            metric.update(batch)
+        metric.result()
+        metric.reset()
+        for batch in batches:
+            metric.update(batch)
+        return metric.result()
+
+    ctx.expect_same(ctx.guarded(example, after_reset), ctx.stream(batches, example), example,
+                    "after reset, the value differs from a new metric's",
+                    observed_batches=batches, expected_batches=batches)
+
+
+def check_result_idempotence(ctx: Context, data: st.DataObject) -> None:
+    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    example = Example(batches, details={"result_called_after_each_update": True})
+
+    def twice() -> np.ndarray:
+        metric = ctx.new_metric(batches)
+        for batch in batches:
+            metric.update(batch)
+            metric.result()
+        return np.stack([metric.result(), metric.result()])
+
+    first, second = ctx.guarded(example, twice)
+    if not np.array_equal(first, second, equal_nan=True):
+        raise Violation("two result() calls in a row gave different values", example, first, second,
+                        float(np.max(np.abs(first - second))), 0.0)
+    ctx.expect_same(first, ctx.stream(batches, example), example,
+                    "calling result() between updates changed the final value",
+                    observed_batches=batches, expected_batches=batches)
+
+
+def check_order_invariance(ctx: Context, data: st.DataObject) -> None:
+    batch = ctx.draw_inputs(data)
+    order = data.draw(cs.permutations(len(batch)), label="permutation")
+    shuffled = batch.take(np.asarray(order))
+    example = Example([batch], details={"permutation": order})
+    ctx.expect_same(ctx.whole(shuffled, example), ctx.whole(batch, example), example,
+                    "shuffling the samples changed the value", observed_batches=[shuffled], expected_batches=[batch])
+
+
+def check_sample_weights(ctx: Context, data: st.DataObject) -> None:
+    batch = ctx.draw_inputs(data, weights=False)
+    n = len(batch)
+
+    def same(observed: Batch, expected: Batch, check: str, factor: float = 1.0) -> None:
+        example = Example([observed], details={"check": check, "compared_with": expected.to_json()})
+        ctx.expect_same(ctx.whole(observed, example), factor * ctx.whole(expected, example), example,
+                        check, observed_batches=[observed], expected_batches=[expected])
+
+    ones = np.ones(n, np.float32)
+    same(batch.with_weights(ones), batch, "weights of one must equal no weights")
+    weights = ctx.keep_classes(batch, data.draw(cs.positive_integer_weights(n, allow_zero=True), label="weights"))
+    weighted = batch.with_weights(weights)
+    repeated = batch.take(np.repeat(np.arange(n), weights.astype(np.int64))).with_weights(None)
+    same(weighted, repeated, "an integer weight k must equal repeating the sample k times")
+    kept = weights > 0
+    same(weighted, batch.take(kept), "a weight of 0 must equal dropping the sample")
+    factor = data.draw(st.sampled_from([0.25, 4.0, 1e-3, 1e3]), label="weight scale")
+    scaled = batch.with_weights((weights * np.float32(factor)).astype(np.float32))
+    if ctx.spec.ratio:
+        same(scaled, weighted, f"scaling every weight by {factor} must leave the value unchanged")
+    else:
+        same(scaled, weighted, f"scaling every weight by {factor} must scale the value by it", factor)
+
+
+def layout_variants(spec: MetricSpec, binding: Binding) -> list[tuple[str, str]]:
+    """Every (y_true, y_pred) layout to try: each per-sample array as (n,) and as (n, 1)."""
+    per_sample_true = binding.y_true == "labels"
+    per_sample_pred = spec.domain.per_sample_pred or binding.y_pred in ("above-threshold", "argmax")
+    choices_true = ("flat", "column") if per_sample_true else (binding.layout[0],)
+    choices_pred = ("flat", "column") if per_sample_pred else (binding.layout[1],)
+    return list(itertools.product(choices_true, choices_pred))
+
+
+def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
+    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    for layout in layout_variants(ctx.spec, ctx.binding):
+        shapes = " with ".join(f"y_{name} {'(n,)' if kind == 'flat' else '(n, 1)'}"
+                               for name, kind in zip(("true", "pred"), layout))
+        example = Example(batches, details={"layout": shapes})
+        try:
+            value = (ctx.stream(batches, example, layout=layout) if ctx.adapter.stateful
+                     else ctx.whole(concatenate(batches), example, layout))
+        except LibraryError as error:
+            ctx.notes.add(f"rejects {shapes} ({error.message.splitlines()[0][:120]})")
+            continue
+        ctx.expect_reference(value, batches, example, f"the accumulated value with {shapes}")
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property: its name, what it says in plain words, and when it applies."""
+
+    name: str
+    title: str
+    check: Callable[[Context, st.DataObject], None]
+    needs_state: bool = False
+    needs_weights: bool = False
+
+    def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding) -> str | None:
+        if self.needs_state and not adapter.stateful:
+            return f"{adapter.name} metrics are stateless functions: there is no state to accumulate or reset"
+        if self.needs_weights and not binding.weights:
+            return f"{binding.target} takes no sample weights"
+        if self.name == "shape_conventions" and len(layout_variants(spec, binding)) < 2:
+            return "no per-sample 1-D input to present as (n,) or (n, 1)"
+        return None
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property("agreement", "The library's value on the whole data equals the reference.", check_agreement),
+    Property("batch_accumulation", "Fed batch by batch (uneven, single-sample, empty and many batches), the "
+             "metric's final value equals the reference on the whole data.", check_batch_accumulation,
+             needs_state=True),
+    Property("batch_average_pitfall", "Averaging per-batch values (as Keras compile(metrics=[fn]) does) gives "
+             "the whole-data value: exact for means of per-sample values; for other metrics the gap is measured.",
+             check_batch_average_pitfall),
+    Property("reset", "After reset, the metric behaves as a new one.", check_reset, needs_state=True),
+    Property("result_idempotence", "result() gives the same value twice, and calling it between updates (as "
+             "fit() does for its progress bar) does not change the final value.", check_result_idempotence,
+             needs_state=True),
+    Property("order_invariance", "Shuffling the samples does not change the value.", check_order_invariance),
+    Property("sample_weights", "Weights of one equal no weights; an integer weight k equals k copies; weight 0 "
+             "equals dropping the sample; scaling all weights scales sums and leaves ratios unchanged.",
+             check_sample_weights, needs_weights=True),
+    Property("shape_conventions", "Per-sample inputs as (n,) or (n, 1), mixed as model.fit() passes them, give "
+             "the same value.", check_shape_conventions),
+)
+
+
+def by_name() -> dict[str, Property]:
+    return {p.name: p for p in PROPERTIES}

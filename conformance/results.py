@@ -1,0 +1,118 @@
+"""The results model: findings, a run's results, and their JSON form (schema in the README)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Outcome = Literal["pass", "fail", "known", "error", "skip"]
+OUTCOMES: tuple[Outcome, ...] = ("fail", "error", "known", "pass", "skip")  # worst first
+UNEXPECTED: tuple[Outcome, ...] = ("fail", "error")
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Finding:
+    """The outcome of one property for one metric in one library."""
+
+    metric: str
+    library: str
+    property: str
+    outcome: Outcome
+    binding: str = ""
+    message: str = ""
+    reference_value: Any = None
+    library_value: Any = None
+    abs_error: float | None = None
+    tolerance: float | None = None
+    example: dict[str, Any] | None = None  # the minimal example: batches as lists (data.Example JSON)
+    cause: dict[str, str] | None = None  # for known: what differs, why, where in the library
+    gap: float | None = None  # batch_average_pitfall: largest |mean of batch values - whole value|
+    snippet: str | None = None
+    examples_run: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.metric, self.library, self.property
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> Finding:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in payload.items() if k in known})
+
+
+@dataclass
+class RunResult:
+    """A whole run: what ran, on what, and every finding."""
+
+    findings: list[Finding] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    profile: str = "ci"
+    seed: int | None = None
+    command: str = ""
+    started: str = ""
+    duration_s: float = 0.0
+    interrupted: bool = False
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(f.outcome for f in self.findings)
+        return {outcome: counter.get(outcome, 0) for outcome in OUTCOMES}
+
+    @property
+    def unexpected(self) -> list[Finding]:
+        return [f for f in self.findings if f.outcome in UNEXPECTED]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "command": self.command,
+            "started": self.started,
+            "duration_s": round(self.duration_s, 3),
+            "profile": self.profile,
+            "seed": self.seed,
+            "versions": self.versions,
+            "interrupted": self.interrupted,
+            "summary": self.counts(),
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> RunResult:
+        if payload.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"unsupported results schema_version {payload.get('schema_version')!r}; "
+                             f"expected {SCHEMA_VERSION}")
+        return cls(
+            findings=[Finding.from_json(f) for f in payload["findings"]],
+            versions=payload.get("versions", {}), profile=payload.get("profile", ""), seed=payload.get("seed"),
+            command=payload.get("command", ""), started=payload.get("started", ""),
+            duration_s=payload.get("duration_s", 0.0), interrupted=payload.get("interrupted", False),
+        )
+
+    def save(self, path: str | Path) -> None:
+        write_atomically(Path(path), json.dumps(self.to_json(), indent=1, allow_nan=True))
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunResult:
+        return cls.from_json(json.loads(Path(path).read_text()))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash mid-write leaves the previous file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,143 @@
+"""Hypothesis strategies for metric inputs, sample weights and batch partitions.
+
+Each strategy is small and says what it draws. They aim at the edges on purpose: scores exactly
+at the 0.5 threshold and at Keras' bucket edges, ties (scores from a coarse grid), constant
+targets, classes absent from the data, zero and all-zero weights, and extreme magnitudes. Every
+float is drawn as float32 so that libraries and the float64 reference see identical numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.data import Batch
+
+F32 = np.float32
+# Scores at the decision threshold and either side of it, the ends of [0, 1], and a Keras AUC
+# bucket edge (k / 199) that float32 rounding can push across.
+EDGE_SCORES = (0.0, 1.0, 0.5, float(np.nextafter(F32(0.5), F32(1))), float(np.nextafter(F32(0.5), F32(0))),
+               float(F32(1 / 199)), float(F32(100 / 199)))
+
+
+def unit_scores() -> st.SearchStrategy[float]:
+    """A score in [0, 1]: an edge value, a coarse grid value (so ties are common), or any float32."""
+    return st.one_of(
+        st.sampled_from(EDGE_SCORES),
+        st.integers(0, 10).map(lambda i: float(F32(i / 10))),
+        st.floats(0.0, 1.0, width=32),
+    )
+
+
+def real_values() -> st.SearchStrategy[float]:
+    """A regression target or prediction: small integers, any float32 up to 1e3, or an extreme.
+
+    Magnitudes stay within 1e15 and above 1e-15 (or exactly 0): squared errors then stay inside
+    float32's normal range, since overflow and underflow there are a dtype limit, not a metric defect.
+    """
+    return st.one_of(
+        st.integers(-3, 3).map(float),
+        st.floats(-1e3, 1e3, width=32),
+        st.sampled_from([1e15, -1e15, 1e-15, -1e-15, 1e7 + 1.0]).map(lambda v: float(F32(v))),
+    )
+
+
+@st.composite
+def binary_targets(draw: st.DrawFn, n: int, *, both_classes: bool) -> np.ndarray:
+    """``n`` labels in {0, 1}: mixed, or constant (one class only) unless ``both_classes``."""
+    pattern = draw(st.sampled_from(["mixed", "mixed", "all-0", "all-1"]))
+    if pattern == "mixed":
+        labels = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)), dtype=np.int64)
+    else:
+        labels = np.full(n, 0 if pattern == "all-0" else 1, dtype=np.int64)
+    if both_classes and len(np.unique(labels)) < 2:
+        labels[-1] = 1 - labels[0]  # a repair, not a filter: shrinking stays cheap
+    return labels
+
+
+def logit_scores() -> st.SearchStrategy[float]:
+    """A raw score (logit) that may fall outside [0, 1], including the 0.5 threshold itself."""
+    return st.one_of(st.sampled_from([-2.0, 0.0, 0.5, 1.5]), st.floats(-8.0, 8.0, width=32))
+
+
+@st.composite
+def binary_inputs(draw: st.DrawFn, *, max_samples: int, both_classes: bool = False, logits: bool = False) -> Batch:
+    """Binary targets with one score per sample in [0, 1] (or, with ``logits``, sometimes outside it).
+
+    At least two samples if ``both_classes``.
+    """
+    n = draw(st.integers(2 if both_classes else 1, max_samples))
+    values = logit_scores() if logits and draw(st.integers(0, 3)) == 0 else unit_scores()
+    scores = np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=F32)
+    return Batch(draw(binary_targets(n, both_classes=both_classes)), scores)
+
+
+@st.composite
+def multiclass_inputs(draw: st.DrawFn, *, max_samples: int, min_classes: int = 2, max_classes: int = 5) -> Batch:
+    """Integer labels and a row of class scores per sample; some classes may never occur."""
+    num_classes = draw(st.integers(min_classes, max_classes))
+    n = draw(st.integers(1, max_samples))
+    occurring = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, max_size=num_classes, unique=True))
+    labels = np.array(draw(st.lists(st.sampled_from(occurring), min_size=n, max_size=n)), dtype=np.int64)
+    rows = draw(st.lists(st.lists(unit_scores(), min_size=num_classes, max_size=num_classes),
+                         min_size=n, max_size=n))
+    return Batch(labels, np.array(rows, dtype=F32), num_classes=num_classes)
+
+
+@st.composite
+def label_pair_inputs(draw: st.DrawFn, *, max_samples: int, max_classes: int = 5) -> Batch:
+    """Integer true and predicted labels, for metrics that compare labels exactly."""
+    num_classes = draw(st.integers(2, max_classes))
+    n = draw(st.integers(1, max_samples))
+    labels = st.lists(st.integers(0, num_classes - 1), min_size=n, max_size=n)
+    return Batch(np.array(draw(labels), np.int64), np.array(draw(labels), np.int64), num_classes=num_classes)
+
+
+@st.composite
+def regression_inputs(draw: st.DrawFn, *, max_samples: int) -> Batch:
+    """Real targets and predictions: independent, exact (zero error), or off by a small amount."""
+    n = draw(st.integers(1, max_samples))
+    y_true = np.array(draw(st.lists(real_values(), min_size=n, max_size=n)), dtype=F32)
+    relation = draw(st.sampled_from(["independent", "exact", "close"]))
+    if relation == "exact":
+        y_pred = y_true.copy()
+    elif relation == "close":
+        y_pred = (y_true + np.array(draw(st.lists(st.sampled_from([-1.0, 0.0, 0.5]), min_size=n, max_size=n)),
+                                    dtype=F32)).astype(F32)
+    else:
+        y_pred = np.array(draw(st.lists(real_values(), min_size=n, max_size=n)), dtype=F32)
+    return Batch(y_true, y_pred)
+
+
+@st.composite
+def sample_weights(draw: st.DrawFn, n: int) -> np.ndarray | None:
+    """No weights, integer weights (0 drops a sample), float32 weights, or all zeros."""
+    kind = draw(st.sampled_from(["none", "integer", "float", "all-zero"]))
+    if kind == "none":
+        return None
+    if kind == "all-zero":
+        return np.zeros(n, dtype=F32)
+    values = st.integers(0, 3).map(float) if kind == "integer" else st.floats(0.0, 10.0, width=32)
+    return np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=F32)
+
+
+@st.composite
+def positive_integer_weights(draw: st.DrawFn, n: int, *, allow_zero: bool) -> np.ndarray:
+    """Integer weights in [0 or 1, 3], at least one of them positive."""
+    weights = np.array(draw(st.lists(st.integers(0 if allow_zero else 1, 3), min_size=n, max_size=n)), F32)
+    if not weights.any():
+        weights[0] = 1.0
+    return weights
+
+
+@st.composite
+def batch_sizes(draw: st.DrawFn, n: int, *, max_batches: int = 12) -> list[int]:
+    """Sizes of consecutive batches covering ``n`` samples: uneven, possibly empty, one or many."""
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=max_batches - 1)))
+    bounds = [0, *cuts, n]
+    return [stop - start for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def permutations(n: int) -> st.SearchStrategy[list[int]]:
+    """A reordering of ``range(n)``."""
+    return st.permutations(list(range(n)))

@@ -1,0 +1,269 @@
+"""Reference classification metrics: accuracy family, confusion counts, precision, recall, F-scores.
+
+Conventions shared by every function here (each docstring repeats the ones it uses):
+
+* **Threshold comparison**: a score counts as a positive prediction when it is *strictly greater*
+  than the threshold (``score > threshold``), as Keras, TensorFlow and torchmetrics compare.
+* **Sample weights**: each sample contributes its weight to every count; ``None`` means weight 1.
+* **Zero division**: a ratio whose denominator is 0 (no predicted positives, no weight at all, ...)
+  is ``zero_division`` (0.0 by default), never NaN.
+* **Argmax ties**: the lowest class index among equal maxima wins (NumPy's ``argmax``), unless a
+  function says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from reference._validation import (
+    as_binary_targets,
+    as_float_array,
+    as_label_array,
+    as_scores,
+    check_labels_in_range,
+    check_option,
+    check_same_length,
+    check_sample_weight,
+    divide,
+)
+
+TopKTies = Literal["optimistic", "pessimistic", "higher_index_first", "lower_index_first"]
+Average = Literal["micro", "macro", "weighted"] | None
+
+
+def _weighted_mean(hits: NDArray, weights: NDArray, zero_division: float = 0.0) -> float:
+    return float(divide(np.dot(weights, hits), weights.sum(), zero_division))
+
+
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+    """Weighted fraction of samples whose predicted label equals the true label.
+
+    Labels are compared exactly. With zero total weight the result is 0.0.
+    """
+    y_true, y_pred = as_label_array(y_true, "y_true"), as_label_array(y_pred, "y_pred")
+    n = check_same_length(y_true=y_true, y_pred=y_pred)
+    return _weighted_mean(y_true == y_pred, check_sample_weight(sample_weight, n))
+
+
+def binary_accuracy(
+    y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None
+) -> float:
+    """Weighted fraction of samples where ``(score > threshold)`` equals the binary target.
+
+    A score exactly at the threshold predicts the negative class. Zero total weight gives 0.0.
+    """
+    y_true, y_score = as_binary_targets(y_true), as_scores(y_score)
+    n = check_same_length(y_true=y_true, y_score=y_score)
+    return _weighted_mean((y_score > threshold) == (y_true == 1), check_sample_weight(sample_weight, n))
+
+
+def _multiclass_inputs(y_true: ArrayLike, y_score: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    labels = as_label_array(y_true, "y_true")
+    scores = as_float_array(y_score, "y_score", ndim=2)
+    check_same_length(y_true=labels, y_score=scores)
+    check_labels_in_range(labels, scores.shape[1], "y_true")
+    return labels, scores
+
+
+def categorical_accuracy(
+    y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None
+) -> float:
+    """Weighted fraction of samples whose highest-scoring class is the true label.
+
+    ``y_true`` holds integer labels, ``y_score`` one row of class scores per sample. Ties for the
+    highest score go to the lowest class index. Zero total weight gives 0.0.
+    """
+    labels, scores = _multiclass_inputs(y_true, y_score)
+    return _weighted_mean(np.argmax(scores, axis=1) == labels, check_sample_weight(sample_weight, len(labels)))
+
+
+def top_k_hits(labels: NDArray[np.int64], scores: NDArray[np.float64], k: int, ties: TopKTies) -> NDArray[np.bool_]:
+    """Whether each sample's true class ranks among its ``k`` highest scores, under a tie rule.
+
+    ``optimistic``: tied classes straddling the boundary are all inside (TensorFlow's ``in_top_k``);
+    ``pessimistic``: the true class ranks after every class tied with it;
+    ``higher_index_first`` / ``lower_index_first``: ties are ranked by class index.
+    """
+    check_option(ties, "ties", ("optimistic", "pessimistic", "higher_index_first", "lower_index_first"))
+    true_scores = scores[np.arange(len(labels)), labels][:, None]
+    greater = (scores > true_scores).sum(axis=1)
+    tied = scores == true_scores
+    classes = np.arange(scores.shape[1])[None, :]
+    ahead_among_ties = {
+        "optimistic": np.zeros(len(labels), dtype=np.int64),
+        "pessimistic": tied.sum(axis=1) - 1,
+        "higher_index_first": (tied & (classes > labels[:, None])).sum(axis=1),
+        "lower_index_first": (tied & (classes < labels[:, None])).sum(axis=1),
+    }[ties]
+    return greater + ahead_among_ties < k
+
+
+def top_k_accuracy(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    k: int = 5,
+    ties: TopKTies = "optimistic",
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Weighted fraction of samples whose true label is among the ``k`` highest-scoring classes.
+
+    A sample is a hit when fewer than ``k`` classes score strictly higher than its true class
+    (``ties="optimistic"``, TensorFlow's ``in_top_k`` convention); see :func:`top_k_hits` for the
+    other tie rules. Zero total weight gives 0.0.
+    """
+    if k < 1:
+        raise ValueError(f"k must be a positive integer; got {k}.")
+    labels, scores = _multiclass_inputs(y_true, y_score)
+    hits = top_k_hits(labels, scores, k, ties)
+    return _weighted_mean(hits, check_sample_weight(sample_weight, len(labels)))
+
+
+class BinaryCounts(NamedTuple):
+    """Weighted confusion counts of a binary classifier."""
+
+    tp: float
+    fp: float
+    tn: float
+    fn: float
+
+
+def binary_confusion_counts(
+    y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None
+) -> BinaryCounts:
+    """Weighted true/false positives/negatives, predicting positive where ``score > threshold``."""
+    y_true, y_score = as_binary_targets(y_true), as_scores(y_score)
+    weights = check_sample_weight(sample_weight, check_same_length(y_true=y_true, y_score=y_score))
+    predicted = (y_score > threshold).astype(np.float64)
+    return BinaryCounts(
+        tp=float(np.dot(weights, predicted * y_true)),
+        fp=float(np.dot(weights, predicted * (1 - y_true))),
+        tn=float(np.dot(weights, (1 - predicted) * (1 - y_true))),
+        fn=float(np.dot(weights, (1 - predicted) * y_true)),
+    )
+
+
+def true_positives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
+                   sample_weight: ArrayLike | None = None) -> float:
+    """Weighted count of positives with ``score > threshold``."""
+    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).tp
+
+
+def false_positives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
+                    sample_weight: ArrayLike | None = None) -> float:
+    """Weighted count of negatives with ``score > threshold``."""
+    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).fp
+
+
+def true_negatives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
+                   sample_weight: ArrayLike | None = None) -> float:
+    """Weighted count of negatives with ``score <= threshold``."""
+    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).tn
+
+
+def false_negatives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
+                    sample_weight: ArrayLike | None = None) -> float:
+    """Weighted count of positives with ``score <= threshold``."""
+    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).fn
+
+
+def precision(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
+              sample_weight: ArrayLike | None = None, zero_division: float = 0.0) -> float:
+    """``tp / (tp + fp)`` at ``score > threshold``; ``zero_division`` when nothing is predicted positive."""
+    c = binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    return float(divide(c.tp, c.tp + c.fp, zero_division))
+
+
+def recall(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
+           sample_weight: ArrayLike | None = None, zero_division: float = 0.0) -> float:
+    """``tp / (tp + fn)`` at ``score > threshold``; ``zero_division`` when there is no positive weight."""
+    c = binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    return float(divide(c.tp, c.tp + c.fn, zero_division))
+
+
+def predicted_indicator(
+    scores: NDArray[np.float64], *, threshold: float | None, argmax_ties: Literal["first", "all"]
+) -> NDArray[np.float64]:
+    """One 0/1 row per sample saying which classes are predicted.
+
+    ``threshold`` given: every class with ``score > threshold``. Otherwise the top class:
+    ``argmax_ties="first"`` picks the lowest index among equal maxima (one class per row);
+    ``"all"`` marks every class equal to the row maximum unless that maximum is 0 in magnitude
+    (``|max| <= 1e-9``), which is how Keras' ``FBetaScore`` decides with ``threshold=None``.
+    """
+    if threshold is not None:
+        return (scores > threshold).astype(np.float64)
+    check_option(argmax_ties, "argmax_ties", ("first", "all"))
+    if argmax_ties == "all":
+        row_max = scores.max(axis=1, keepdims=True)
+        return ((scores >= row_max) & (np.abs(scores) > 1e-9)).astype(np.float64)
+    indicator = np.zeros_like(scores)
+    indicator[np.arange(len(scores)), np.argmax(scores, axis=1)] = 1.0
+    return indicator
+
+
+def fbeta_score(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    beta: float = 1.0,
+    average: Average = "macro",
+    threshold: float | None = None,
+    argmax_ties: Literal["first", "all"] = "first",
+    absent_classes: Literal["zero", "exclude"] = "zero",
+    epsilon: float = 0.0,
+    sample_weight: ArrayLike | None = None,
+) -> float | NDArray[np.float64]:
+    """F-beta score of a multiclass classifier, per class or averaged.
+
+    Per class c, with weighted counts over samples: ``F = (1 + beta²) tp / ((1 + beta²) tp + beta² fn + fp)``,
+    0.0 when the denominator is 0 (zero division). Predictions come from :func:`predicted_indicator`.
+
+    * ``average=None``: one score per class; ``"micro"``: counts summed over classes first;
+      ``"macro"``: unweighted mean over classes; ``"weighted"``: mean weighted by each class's
+      weighted support (``tp + fn``), 0.0 with zero support overall.
+    * ``absent_classes``: for ``"macro"``, whether a class with ``tp + fp + fn == 0`` counts as a 0.0
+      in the mean (``"zero"``, Keras and scikit-learn with ``labels`` given) or is left out of the
+      divisor (``"exclude"``, torchmetrics).
+    * ``epsilon``: 0.0 computes the exact formula above. A positive value computes it as Keras does,
+      ``p = tp/(tp+fp+eps)``, ``r = tp/(tp+fn+eps)``, ``F = (1+beta²) p r / (beta² p + r + eps)``,
+      and for ``"weighted"`` divides the support by ``sum(support) + eps``.
+    """
+    check_option(average, "average", (None, "micro", "macro", "weighted"))
+    check_option(absent_classes, "absent_classes", ("zero", "exclude"))
+    if beta < 0:
+        raise ValueError(f"beta must be non-negative; got {beta}.")
+    labels, scores = _multiclass_inputs(y_true, y_score)
+    weights = check_sample_weight(sample_weight, len(labels))[:, None]
+    actual = np.zeros_like(scores)
+    actual[np.arange(len(labels)), labels] = 1.0
+    predicted = predicted_indicator(scores, threshold=threshold, argmax_ties=argmax_ties)
+    tp = (weights * predicted * actual).sum(axis=0)
+    fp = (weights * predicted * (1 - actual)).sum(axis=0)
+    fn = (weights * (1 - predicted) * actual).sum(axis=0)
+    if average == "micro":
+        tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
+    b2 = beta**2
+    if epsilon:
+        p, r = tp / (tp + fp + epsilon), tp / (tp + fn + epsilon)
+        scores_per_class = (1 + b2) * (p * r) / (b2 * p + r + epsilon)
+    else:
+        scores_per_class = divide((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp)
+    if average is None:
+        return scores_per_class
+    if average == "micro":
+        return float(scores_per_class[0])
+    if average == "weighted":
+        support = tp + fn
+        total = support.sum() + epsilon
+        return float(np.dot(scores_per_class, support) / total) if total else 0.0
+    present = (tp + fp + fn) > 0 if absent_classes == "exclude" else np.ones_like(tp, dtype=bool)
+    return float(divide(scores_per_class[present].sum(), present.sum()))
+
+
+def f1_score(y_true: ArrayLike, y_score: ArrayLike, **kwargs) -> float | NDArray[np.float64]:
+    """:func:`fbeta_score` with ``beta=1``."""
+    return fbeta_score(y_true, y_score, beta=1.0, **kwargs)
