@@ -13,8 +13,10 @@ Importing this module imports NumPy and the references only; libraries load when
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+import re
 
 import numpy as np
 
@@ -36,6 +38,8 @@ NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the n
 CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
 Decomposition = Literal["mean", "sum", "none"]
+EVERY_PROPERTY = ("agreement", "batch_accumulation", "batch_average_pitfall", "reset", "result_idempotence",
+                  "order_invariance", "sample_weights", "shape_conventions")
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,18 @@ class KnownDifference:
     reference: Callable[..., Any] | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     per_batch: Callable[[Batch], Batch] | None = None
+    bounds: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+    raises: str | None = None
+    trigger: Callable[[list[Batch]], bool] | None = None
     kind: Literal["convention", "defect"] = "convention"
+
+    @property
+    def explains_values(self) -> bool:
+        return self.raises is None
+
+    def explains_error(self, message: str, batches: list[Batch]) -> bool:
+        return (self.raises is not None and re.search(self.raises, message) is not None
+                and (self.trigger is None or self.trigger(batches)))
 
     def to_json(self) -> dict[str, str]:
         return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind}
@@ -151,6 +166,19 @@ KERAS_FBETA_EPSILON = dict(
 )
 
 
+KERAS_FBETA_EMPTY_BATCH = dict(
+    what="Keras' F1Score/FBetaScore raise on an empty batch (zero samples) instead of leaving the state unchanged.",
+    cause="With threshold=None, update_state computes ops.max(y_pred, axis=-1); the TensorFlow backend's max "
+          "asserts a non-empty input ('Cannot compute the max of an empty tensor').",
+    where="keras/src/metrics/f_score_metrics.py:165 (FBetaScore.update_state); "
+          "keras/src/backend/tensorflow/numpy.py:747 (max)",
+    raises="Cannot compute the max of an empty tensor",
+    trigger=lambda batches: any(len(b) == 0 for b in batches),
+    properties=EVERY_PROPERTY,
+    kind="defect",
+)
+
+
 def _binary_threshold_metric(name: str, function: Callable[..., Any], *, decomposition: Decomposition,
                              growth: float, scale: float, ratio: bool, sklearn: Binding,
                              torchmetrics: Binding, keras_init: Mapping[str, Any]) -> MetricSpec:
@@ -207,13 +235,14 @@ def _top_k_accuracy(name: str, y_true: str, k: int) -> MetricSpec:
                 overrides={"ties": "higher_index_first"},
             ),
             KnownDifference(
-                "torchmetrics", what="Among classes tied at the top-k boundary, torchmetrics ranks the lower "
-                "class index first (torch.topk's order on CPU); the reference counts every tied class as inside.",
+                "torchmetrics", what="Among classes tied at the top-k boundary, torchmetrics keeps whichever "
+                "torch.topk returns (e.g. classes 2 and 3 of [0, 0, 0, 0]); the reference counts every tied class "
+                "as inside. Checked: the value lies between the pessimistic and optimistic tie rules.",
                 cause="MulticlassAccuracy(top_k=k) selects classes with torch.topk, whose order among equal "
-                      "values is not specified by PyTorch ('the order of ties is not guaranteed').",
-                where="torchmetrics/functional/classification/stat_scores.py::_refine_preds_oh; "
-                      "https://pytorch.org/docs/stable/generated/torch.topk.html",
-                overrides={"ties": "lower_index_first"},
+                      "values PyTorch leaves unspecified.",
+                where="torchmetrics/functional/classification/stat_scores.py::_multiclass_stat_scores_format "
+                      "(select_topk); https://pytorch.org/docs/stable/generated/torch.topk.html",
+                bounds=({"ties": "pessimistic"}, {"ties": "optimistic"}),
             ),
         ),
     )
@@ -224,7 +253,7 @@ def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
     variant = {"average": average, **beta_params}
     sklearn_function = "f1_score" if beta is None else "fbeta_score"
     torch_class = "MulticlassF1Score" if beta is None else "MulticlassFBetaScore"
-    known = [KnownDifference("keras", **KERAS_FBETA_EPSILON)]
+    known = [KnownDifference("keras", **KERAS_FBETA_EPSILON), KnownDifference("keras", **KERAS_FBETA_EMPTY_BATCH)]
     if average == "macro":
         known.append(KnownDifference(
             "torchmetrics", what="A class with no true, predicted or missed sample (tp + fp + fn = 0) is left "
@@ -292,6 +321,38 @@ def _regression(name: str, function: Callable[..., Any], *, decomposition: Decom
     )
 
 
+def _all_weights_zero(batches: list[Batch]) -> bool:
+    return any(b.sample_weight is not None and len(b) and not b.sample_weight.any() for b in batches)
+
+
+def _some_batch_empty(batches: list[Batch]) -> bool:
+    return any(len(b) == 0 for b in batches)
+
+
+# Behaviours of a library as a whole, declared once and added to each of its metrics below.
+LIBRARY_WIDE: tuple[KnownDifference, ...] = (
+    KnownDifference(
+        "sklearn", what="scikit-learn raises when every sample weight is zero; the reference returns 0.0 "
+        "(no weighted sample: its zero-division value).",
+        cause="_check_sample_weight(..., allow_all_zero_weights=False) raises 'Sample weights must contain at "
+              "least one non-zero number.'; np.average raises 'Weights sum to zero'.",
+        where="sklearn/utils/validation.py::_check_sample_weight; sklearn/utils/_array_api.py::_average",
+        raises="Sample weights must contain at least one non-zero number|Weights sum to zero",
+        trigger=_all_weights_zero, properties=EVERY_PROPERTY,
+    ),
+    KnownDifference(
+        "torchmetrics", what="torchmetrics classification metrics raise on an empty batch (zero samples) "
+        "instead of leaving the state unchanged, so a stream with an empty batch fails.",
+        cause="The input formatting reshapes with an inferred dimension, preds.reshape(preds.shape[0], -1), which "
+              "PyTorch refuses for a tensor of 0 elements ('cannot reshape tensor of 0 elements').",
+        where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format (line 112) "
+              "and _multiclass_stat_scores_format (line 342)",
+        raises="cannot reshape tensor of 0 elements", trigger=_some_batch_empty, kind="defect",
+        properties=EVERY_PROPERTY,
+    ),
+)
+
+
 CATALOGUE: tuple[MetricSpec, ...] = (
     MetricSpec(
         name="Accuracy", reference=ref.accuracy, domain=LABEL_PAIRS, decomposition="mean", growth=tol.RATIO,
@@ -342,6 +403,12 @@ CATALOGUE: tuple[MetricSpec, ...] = (
                 torch_init={"squared": False}),
     _regression("MeanAbsoluteError", ref.mean_absolute_error, decomposition="mean", growth=tol.RATIO,
                 sklearn_function="mean_absolute_error", torch_class="MeanAbsoluteError"),
+)
+
+
+CATALOGUE = tuple(
+    replace(spec, known=spec.known + tuple(k for k in LIBRARY_WIDE if k.library in spec.bindings))
+    for spec in CATALOGUE
 )
 
 

@@ -18,7 +18,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from conformance.adapters import LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.profiles import PROFILES, Profile
-from conformance.properties import PROPERTIES, Context, LibraryError, Property, Violation
+from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation
 from conformance.results import Finding, RunResult
 
 DATABASE_PATH = ".hypothesis/examples"
@@ -110,7 +110,10 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
     def test(data: st.DataObject) -> None:
         nonlocal examples_run
         examples_run += 1
-        case.prop.check(ctx, data)
+        try:
+            case.prop.check(ctx, data)
+        except Explained as explained:
+            ctx.observations.append(explained.observation)
 
     test._hypothesis_internal_add_digest = case.id.encode()  # one database key per case
     test = _hypothesis_settings(profile, run_seed is not None)(test)
@@ -154,8 +157,11 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
     if ctx.observations:
         smallest = min(ctx.observations, key=lambda o: o.example.size)
         finding.outcome, finding.cause = "known", smallest.known.to_json()
-        finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
-        finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
+        if smallest.known.raises:
+            notes.insert(0, f"raised as documented: {smallest.known.raises}")
+        else:
+            finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
+            finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
         finding.snippet = adapter.snippet(binding, case.spec.params, smallest.example.batches)
         kinds = {o.known.what for o in ctx.observations}
