@@ -1,6 +1,11 @@
 """Keras 3 metrics (any backend; the backend is read from ``KERAS_BACKEND``)."""
-
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatter, before it is imported
+
+
 
 from collections.abc import Mapping
 from typing import Any

@@ -1,0 +1,34 @@
+# The two commands of this project. Each sets up .venv on first use.
+#   make report   the default conformance run -> reports/conformance.json, reports/conformance.html
+#   make test     the test suites (the harness's own tests and the library conformance suites)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: report test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[all,dev]'
+	touch $(STAMP)
+
+# Exit status 1 means "unexpected findings": the report is still the product, so make succeeds.
+report: $(STAMP)
+	@$(BIN)/conformance run --json reports/conformance.json --report reports/conformance.html; \
+	status=$$?; if [ $$status -gt 1 ]; then exit $$status; fi
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/harness_overhead.py
+
+clean:
+	rm -rf $(VENV) .hypothesis .pytest_cache reports/*.json reports/*.html reports/*.png

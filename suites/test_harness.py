@@ -1,0 +1,199 @@
+"""The harness's own parts: tolerance model, data model, strategies, results, report, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance import strategies as cs
+from conformance.catalogue import CATALOGUE, KnownDifference
+from conformance.data import Batch, Example, concatenate
+from conformance.results import Finding, RunResult, write_atomically
+from conformance.tolerance import UNIT_ROUNDOFF, compare, tolerance_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- tolerance --------------------------------------------------------------------------------
+
+def test_tolerance_grows_with_samples_and_batches() -> None:
+    small = tolerance_for("float32", 10, growth=2.0, scale=1.0)
+    large = tolerance_for("float32", 10_000, 50, growth=2.0, scale=1.0)
+    assert large.rtol > small.rtol
+    assert small.rtol == pytest.approx(2 * 13 * UNIT_ROUNDOFF["float32"], rel=1e-6)
+
+
+def test_tolerance_never_below_four_ulps_and_float64_is_tighter() -> None:
+    assert tolerance_for("float32", 0, 0, growth=0.01, scale=0).rtol == 4 * UNIT_ROUNDOFF["float32"]
+    assert tolerance_for("float64", 100, growth=2, scale=1).rtol < tolerance_for("float32", 100, growth=2, scale=1).rtol
+
+
+def test_compare_treats_nan_and_shape_strictly() -> None:
+    bound = tolerance_for("float32", 10, growth=2, scale=1)
+    assert compare(np.nan, np.nan, bound)[0]
+    assert not compare(np.nan, 0.5, bound)[0]
+    assert not compare(np.array([0.5, 0.5]), np.array(0.5), bound)[0]
+    assert compare(0.5 + 1e-7, 0.5, bound)[0] and not compare(0.5 + 1e-4, 0.5, bound)[0]
+
+
+# -- data and strategies ----------------------------------------------------------------------
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(cs.multiclass_inputs(max_samples=20), st.data())
+def test_batches_cover_every_sample_once_and_round_trip_through_json(batch, data) -> None:
+    sizes = data.draw(cs.batch_sizes(len(batch)))
+    batches = batch.split(sizes)
+    assert [len(b) for b in batches] == sizes
+    whole = concatenate(batches)
+    np.testing.assert_array_equal(whole.y_pred, batch.y_pred)
+    reloaded = Example.from_json(json.loads(json.dumps(Example(batches).to_json())))
+    for original, back in zip(batches, reloaded.batches):
+        assert back.y_pred.dtype == original.y_pred.dtype
+        np.testing.assert_array_equal(back.y_pred, original.y_pred)
+        np.testing.assert_array_equal(back.y_true, original.y_true)
+
+
+def test_strategies_reach_the_edges() -> None:
+    """The edges are drawn on purpose, not left to chance: find each one."""
+    from hypothesis import find
+
+    find(cs.batch_sizes(10), lambda sizes: 0 in sizes and 1 in sizes)
+    find(cs.binary_inputs(max_samples=10), lambda b: (b.y_pred == np.float32(0.5)).any())
+    find(cs.binary_inputs(max_samples=10), lambda b: len(b) > 2 and len(np.unique(b.y_true)) == 1)
+    find(cs.binary_inputs(max_samples=10, logits=True), lambda b: (b.y_pred > 1).any())
+    find(cs.multiclass_inputs(max_samples=10), lambda b: (b.y_pred == b.y_pred.max(1, keepdims=True)).sum(1).max() > 1)
+    find(cs.multiclass_inputs(max_samples=10), lambda b: len(np.unique(b.y_true)) < b.num_classes)
+    find(cs.sample_weights(5), lambda w: w is not None and not w.any())
+    find(cs.regression_inputs(max_samples=5), lambda b: np.abs(b.y_true).max() >= 1e15)
+
+
+def test_both_classes_are_kept_when_asked() -> None:
+    from hypothesis import find
+
+    with pytest.raises(Exception, match="Could not find"):
+        find(cs.binary_inputs(max_samples=10, both_classes=True), lambda b: len(np.unique(b.y_true)) < 2)
+
+
+# -- catalogue --------------------------------------------------------------------------------
+
+def test_every_known_difference_says_what_why_and_where() -> None:
+    for spec in CATALOGUE:
+        for known in spec.known:
+            assert known.what and known.cause and known.where, (spec.id, known)
+            assert known.library in spec.bindings, (spec.id, known.library)
+            assert (known.raises is None) or known.trigger is not None, "a documented exception needs its trigger"
+
+
+def test_metric_ids_are_unique_and_readable() -> None:
+    ids = [spec.id for spec in CATALOGUE]
+    assert len(ids) == len(set(ids))
+    assert "AUC[curve=PR]" in ids and "AUC" in ids
+
+
+def test_an_unexplained_difference_is_a_failure_not_known(profile) -> None:
+    """A known difference whose convention does not match the library must not excuse it."""
+    from dataclasses import replace
+
+    from conformance.engine import Case, run_case
+    from conformance.properties import by_name
+
+    spec = next(s for s in CATALOGUE if s.id == "AUC")
+    wrong = KnownDifference("keras", what="wrong", cause="wrong", where="nowhere",
+                            reference=spec.known[0].reference, overrides={"curve": "ROC", "num_thresholds": 3})
+    finding = run_case(Case(replace(spec, known=(wrong,)), "keras", by_name()["agreement"]), profile)
+    assert finding.outcome == "fail" and finding.example is not None
+
+
+# -- results and report -----------------------------------------------------------------------
+
+def test_results_round_trip(tmp_path: Path) -> None:
+    result = RunResult(findings=[Finding("AUC", "keras", "agreement", "known", cause={"what": "w"})],
+                       versions={"keras": "3"}, seed=7)
+    result.save(tmp_path / "r.json")
+    loaded = RunResult.load(tmp_path / "r.json")
+    assert loaded.findings[0].cause == {"what": "w"} and loaded.seed == 7 and loaded.counts()["known"] == 1
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("old")
+    with pytest.raises(TypeError):  # the write fails half-way (a non-string)
+        write_atomically(target, object())  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_report_escapes_names_messages_and_values() -> None:
+    from conformance.report import render
+
+    hostile = Finding("<script>alert(1)</script>", "keras", "agreement", "error",
+                      message="<b>boom</b> \"quoted\"", library_value='"><img src=x>')
+    html = render(RunResult(findings=[hostile]))
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>boom</b>" not in html and "<img src=x>" not in html
+
+
+def test_merge_keeps_conflicting_duplicates() -> None:
+    from conformance.report import merge
+
+    a = RunResult(findings=[Finding("AUC", "keras", "agreement", "pass")])
+    b = RunResult(findings=[Finding("AUC", "keras", "agreement", "pass"), Finding("AUC", "keras", "agreement", "fail")])
+    assert [f.outcome for f in merge([a, b]).findings] == ["pass", "fail"]
+
+
+# -- command line -----------------------------------------------------------------------------
+
+def conformance(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_help_does_not_import_tensorflow_or_torch() -> None:
+    code = ("import sys; from conformance.cli import main\n"
+            "try: main(['--help'])\nexcept SystemExit: pass\n"
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'torch', 'keras', 'jax')]\n"
+            "print('HEAVY', heavy)")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout
+    assert "HEAVY []" in output and "run" in output
+
+
+@pytest.mark.parametrize("args", [
+    ("run", "--metrics", "NoSuchMetric"),
+    ("run", "--libraries", "caffe"),
+    ("run", "--profile", "forever"),
+    ("report", "does-not-exist.json"),
+    ("frobnicate",),
+])
+def test_bad_usage_is_one_line_and_exit_2(args) -> None:
+    process = conformance(*args)
+    assert process.returncode == 2
+    assert len(process.stderr.strip().splitlines()) == 1 and "Traceback" not in process.stderr
+
+
+def test_list_shows_every_metric_and_its_bindings() -> None:
+    process = conformance("list", "--json")
+    rows = json.loads(process.stdout)
+    assert {r["metric"] for r in rows} == {s.id for s in CATALOGUE}
+    auc = next(r for r in rows if r["metric"] == "AUC")
+    assert auc["keras"].startswith("keras.metrics.AUC") and auc["sklearn"].startswith("sklearn.metrics.roc_auc_score")
+
+
+def test_run_writes_json_and_html_and_exits_by_outcome(tmp_path: Path) -> None:
+    process = conformance("run", "--metrics", "BinaryAccuracy,AUC", "--libraries", "sklearn",
+                          "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html"), "--quiet")
+    assert process.returncode == 0, process.stdout + process.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert {"versions", "seed", "profile", "findings", "summary"} <= set(result)
+    assert {f["outcome"] for f in result["findings"]} <= {"pass", "known", "skip"}
+    assert "sklearn" in result["versions"]
+    assert "<table id=\"matrix\">" in (tmp_path / "r.html").read_text()
+    assert "total" in process.stdout
+
+    merged = conformance("report", str(tmp_path / "r.json"), str(tmp_path / "r.json"), "-o", str(tmp_path / "m.html"))
+    assert merged.returncode == 0 and (tmp_path / "m.html").exists()

@@ -1,0 +1,46 @@
+"""The library conformance suites: every catalogued metric x library x property, one test each.
+
+A ``known`` finding is an expected failure whose reason is its declared cause; a ``fail`` or
+``error`` is a test failure unless listed in ``expected_failures`` with its reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.engine import installed_libraries, plan, run_case
+from suites.expected_failures import EXPECTED_FAILURES
+
+CASES = plan()
+INSTALLED = set(installed_libraries())
+
+
+def describe(finding) -> str:
+    lines = [f"{finding.outcome}: {finding.message}"]
+    if finding.reference_value is not None:
+        lines.append(f"reference {finding.reference_value}  library {finding.library_value}  "
+                     f"|diff| {finding.abs_error} > tolerance {finding.tolerance}")
+    if finding.example:
+        lines.append("minimal example: " + json.dumps(finding.example))
+    if finding.snippet:
+        lines.append(finding.snippet)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_conformance(case, profile) -> None:
+    if case.library not in INSTALLED:
+        pytest.skip(f"{case.library} is not installed")
+    finding = run_case(case, profile)
+    expected_reason = EXPECTED_FAILURES.get(case.id)
+    if finding.outcome in ("fail", "error"):
+        if expected_reason:
+            pytest.xfail(f"{expected_reason}\n{describe(finding)}")
+        pytest.fail(describe(finding), pytrace=False)
+    assert expected_reason is None, f"{case.id} is listed as an expected failure but came out {finding.outcome}"
+    if finding.outcome == "skip":
+        pytest.skip(finding.message)
+    if finding.outcome == "known":
+        pytest.xfail(f"known ({finding.cause['kind']}): {finding.cause['what']}")
+    assert finding.outcome == "pass" and finding.examples_run > 0
