@@ -102,23 +102,20 @@ class ProgressBar:
 def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     from conformance import engine
 
-    if args.libraries:
-        libraries = args.libraries
-        try:
-            engine.plan(libraries=libraries, metrics=[], properties=[])
-        except engine.UsageError as error:
-            raise UsageError(str(error)) from None
-        missing = [lib for lib in libraries if lib not in engine.installed_libraries()]
-        if missing:
-            raise UsageError(f"not installed: {', '.join(missing)} (pip install 'metric-conformance[{missing[0]}]')")
-    else:
-        libraries = engine.installed_libraries()
-        if not libraries:
-            raise UsageError("none of keras, sklearn, torchmetrics is installed")
-    try:
-        cases = engine.plan(args.metrics, libraries, args.properties)
+    from conformance.catalogue import LIBRARIES
+
+    try:  # names first: a typo is reported before any library is imported
+        engine.plan(args.metrics, args.libraries or LIBRARIES, args.properties)
     except engine.UsageError as error:
         raise UsageError(str(error)) from None
+    installed = engine.installed_libraries()
+    missing = [lib for lib in args.libraries or () if lib not in installed]
+    if missing:
+        raise UsageError(f"not installed: {', '.join(missing)} (pip install 'metric-conformance[{missing[0]}]')")
+    libraries = args.libraries or installed
+    if not libraries:
+        raise UsageError("none of keras, sklearn, torchmetrics is installed")
+    cases = engine.plan(args.metrics, libraries, args.properties)
 
     command = "conformance " + shlex.join(argv)
     result = engine.run(cases, args.profile, args.seed, command=command,

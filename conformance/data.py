@@ -85,17 +85,18 @@ class Example:
         return {
             "num_classes": first.num_classes,
             "dtypes": {"y_true": str(first.y_true.dtype), "y_pred": str(first.y_pred.dtype)},
+            "y_pred_columns": first.y_pred.shape[1] if first.y_pred.ndim == 2 else None,
             "batches": [b.to_json() for b in self.batches],
             **({"details": self.details} if self.details else {}),
         }
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Example:
-        dtypes = payload["dtypes"]
+        dtypes, columns = payload["dtypes"], payload.get("y_pred_columns")
         batches = [
             Batch(
                 y_true=np.asarray(b["y_true"], dtype=dtypes["y_true"]),
-                y_pred=np.asarray(b["y_pred"], dtype=dtypes["y_pred"]),
+                y_pred=np.asarray(b["y_pred"], dtype=dtypes["y_pred"]).reshape((-1, columns) if columns else (-1,)),
                 sample_weight=None if b["sample_weight"] is None else np.asarray(b["sample_weight"], np.float32),
                 num_classes=payload.get("num_classes"),
             )

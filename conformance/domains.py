@@ -21,35 +21,40 @@ class Domain:
 
     name: str
     description: str
-    draw: Callable[[int], st.SearchStrategy[Batch]]  # max_samples -> strategy
+    draw: Callable[[int], st.SearchStrategy[Batch]]  # n -> strategy for exactly n samples
     per_sample_pred: bool  # y_pred holds one value per sample (else a row of class scores)
     both_classes: bool = False  # binary data must keep some weight on each class
 
-    def strategy(self, max_samples: int) -> st.SearchStrategy[Batch]:
-        return self.draw(max_samples)
+    @property
+    def min_samples(self) -> int:
+        return 2 if self.both_classes else 1
+
+    def inputs(self, n: int) -> st.SearchStrategy[Batch]:
+        """Exactly ``n`` samples of this domain."""
+        return self.draw(n)
 
 
 BINARY = Domain(
     "binary", "y_true in {0, 1}; y_pred a score per sample, in [0, 1] or (in one example of four) a logit",
-    lambda m: cs.binary_inputs(max_samples=m, logits=True), per_sample_pred=True,
+    lambda n: cs.binary_inputs(n, logits=True), per_sample_pred=True,
 )
 BINARY_BOTH_CLASSES = Domain(
     "binary-ranked", "binary, with both classes present (a ranking metric is undefined otherwise)",
-    lambda m: cs.binary_inputs(max_samples=m, both_classes=True), per_sample_pred=True, both_classes=True,
+    lambda n: cs.binary_inputs(n, both_classes=True), per_sample_pred=True, both_classes=True,
 )
 MULTICLASS = Domain(
     "multiclass", "integer y_true in [0, C); y_pred a row of C scores per sample; C in 2..5",
-    lambda m: cs.multiclass_inputs(max_samples=m), per_sample_pred=False,
+    lambda n: cs.multiclass_inputs(n), per_sample_pred=False,
 )
 MULTICLASS_WIDE = Domain(
     "multiclass-wide", "multiclass with 3..6 classes (for top-k with k = 2)",
-    lambda m: cs.multiclass_inputs(max_samples=m, min_classes=3, max_classes=6), per_sample_pred=False,
+    lambda n: cs.multiclass_inputs(n, min_classes=3, max_classes=6), per_sample_pred=False,
 )
 LABEL_PAIRS = Domain(
     "labels", "integer y_true and y_pred in [0, C)",
-    lambda m: cs.label_pair_inputs(max_samples=m), per_sample_pred=True,
+    lambda n: cs.label_pair_inputs(n), per_sample_pred=True,
 )
 REGRESSION = Domain(
     "regression", "real y_true and y_pred, one output",
-    lambda m: cs.regression_inputs(max_samples=m), per_sample_pred=True,
+    lambda n: cs.regression_inputs(n), per_sample_pred=True,
 )

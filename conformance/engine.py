@@ -103,7 +103,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
         finding.message = reason
         return finding
 
-    ctx = Context(case.spec, adapter, binding, case.prop.name, profile.max_samples)
+    ctx = Context(case.spec, adapter, binding, case.prop.name, profile)
     examples_run = 0
 
     @given(st.data())

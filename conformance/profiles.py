@@ -10,11 +10,12 @@ class Profile:
     name: str
     max_examples: int  # Hypothesis examples per metric x library x property
     max_samples: int  # samples in one drawn data set
+    max_batches: int  # batches in one drawn stream
     derandomize: bool  # a fixed example sequence: the same findings on every run
     use_database: bool  # keep failing examples under .hypothesis/ and try them first next time
 
 
 PROFILES = {
-    "ci": Profile("ci", max_examples=25, max_samples=24, derandomize=True, use_database=False),
-    "thorough": Profile("thorough", max_examples=300, max_samples=200, derandomize=False, use_database=True),
+    "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False),
+    "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False, use_database=True),
 }

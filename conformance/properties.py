@@ -22,6 +22,7 @@ from conformance import strategies as cs
 from conformance.adapters import Adapter
 from conformance.catalogue import Binding, KnownDifference, MetricSpec
 from conformance.data import Batch, Example, concatenate, with_other_targets
+from conformance.profiles import Profile
 from conformance.tolerance import Tolerance, compare, tolerance_for
 
 
@@ -71,21 +72,27 @@ class Context:
     adapter: Adapter
     binding: Binding
     property_name: str
-    max_samples: int
+    profile: Profile
     observations: list[Observation] = field(default_factory=list)
     largest_gap: tuple[float, Example, np.ndarray, np.ndarray] | None = None
     notes: set[str] = field(default_factory=set)
 
     # -- drawing ---------------------------------------------------------------------------
-    def draw_inputs(self, data: st.DataObject, *, weights: bool | None = None) -> Batch:
+    def draw_inputs(self, data: st.DataObject, *, weights: bool | None = None, n: int | None = None) -> Batch:
         """Inputs from the metric's domain, with drawn sample weights if the library takes them."""
-        batch = data.draw(self.spec.domain.strategy(self.max_samples), label="inputs")
+        domain = self.spec.domain
+        if n is None:
+            n = data.draw(st.integers(domain.min_samples, self.profile.max_samples), label="samples")
+        batch = data.draw(domain.inputs(n), label="inputs")
         if self.binding.weights if weights is None else weights:
             batch = batch.with_weights(self.keep_classes(batch, data.draw(cs.sample_weights(len(batch)))))
         return batch
 
-    def draw_batches(self, data: st.DataObject, batch: Batch) -> list[Batch]:
-        return batch.split(data.draw(cs.batch_sizes(len(batch)), label="batch sizes"))
+    def draw_batches(self, data: st.DataObject, *, weights: bool | None = None) -> list[Batch]:
+        """Inputs split into consecutive batches; the sizes are drawn first (see ``cs.batch_sizes``)."""
+        sizes = data.draw(cs.batch_sizes(self.profile.max_samples, min_total=self.spec.domain.min_samples,
+                                         max_batches=self.profile.max_batches), label="batch sizes")
+        return self.draw_inputs(data, weights=weights, n=sum(sizes)).split(sizes)
 
     def keep_classes(self, batch: Batch, weights: np.ndarray | None) -> np.ndarray | None:
         """For a ranking metric, give each class present some weight (else it is undefined)."""
@@ -199,7 +206,7 @@ def check_agreement(ctx: Context, data: st.DataObject) -> None:
 
 
 def check_batch_accumulation(ctx: Context, data: st.DataObject) -> None:
-    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    batches = ctx.draw_batches(data)
     example = Example(batches)
     ctx.expect_reference(ctx.stream(batches, example), batches, example,
                          f"the value accumulated over {len(batches)} batches")
@@ -207,7 +214,7 @@ def check_batch_accumulation(ctx: Context, data: st.DataObject) -> None:
 
 def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
     """Average per-batch values as Keras' compile(metrics=[fn]) does, and compare with the whole."""
-    batches = ctx.draw_batches(data, ctx.draw_inputs(data, weights=False))
+    batches = ctx.draw_batches(data, weights=False)
     example = Example(batches)
     values, sizes = [], []
     for batch in (b for b in batches if len(b)):
@@ -237,7 +244,7 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
 
 
 def check_reset(ctx: Context, data: st.DataObject) -> None:
-    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    batches = ctx.draw_batches(data)
     other = [with_other_targets(b) for b in batches]
     example = Example(batches, details={"fed_before_reset": [b.to_json() for b in other]})
 
@@ -257,7 +264,7 @@ def check_reset(ctx: Context, data: st.DataObject) -> None:
 
 
 def check_result_idempotence(ctx: Context, data: st.DataObject) -> None:
-    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    batches = ctx.draw_batches(data)
     example = Example(batches, details={"result_called_after_each_update": True})
 
     def twice() -> np.ndarray:
@@ -322,7 +329,7 @@ def layout_variants(spec: MetricSpec, binding: Binding) -> list[tuple[str, str]]
 
 
 def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
-    batches = ctx.draw_batches(data, ctx.draw_inputs(data))
+    batches = ctx.draw_batches(data)
     for layout in layout_variants(ctx.spec, ctx.binding):
         shapes = " with ".join(f"y_{name} {'(n,)' if kind == 'flat' else '(n, 1)'}"
                                for name, kind in zip(("true", "pred"), layout))

@@ -50,7 +50,7 @@ def binary_targets(draw: st.DrawFn, n: int, *, both_classes: bool) -> np.ndarray
         labels = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)), dtype=np.int64)
     else:
         labels = np.full(n, 0 if pattern == "all-0" else 1, dtype=np.int64)
-    if both_classes and len(np.unique(labels)) < 2:
+    if both_classes and n >= 2 and len(np.unique(labels)) < 2:
         labels[-1] = 1 - labels[0]  # a repair, not a filter: shrinking stays cheap
     return labels
 
@@ -61,22 +61,20 @@ def logit_scores() -> st.SearchStrategy[float]:
 
 
 @st.composite
-def binary_inputs(draw: st.DrawFn, *, max_samples: int, both_classes: bool = False, logits: bool = False) -> Batch:
-    """Binary targets with one score per sample in [0, 1] (or, with ``logits``, sometimes outside it).
+def binary_inputs(draw: st.DrawFn, n: int, *, both_classes: bool = False, logits: bool = False) -> Batch:
+    """``n`` binary targets with a score each in [0, 1] (or, with ``logits``, sometimes outside it).
 
-    At least two samples if ``both_classes``.
+    With ``both_classes`` (and ``n >= 2``) both labels occur.
     """
-    n = draw(st.integers(2 if both_classes else 1, max_samples))
     values = logit_scores() if logits and draw(st.integers(0, 3)) == 0 else unit_scores()
     scores = np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=F32)
     return Batch(draw(binary_targets(n, both_classes=both_classes)), scores)
 
 
 @st.composite
-def multiclass_inputs(draw: st.DrawFn, *, max_samples: int, min_classes: int = 2, max_classes: int = 5) -> Batch:
-    """Integer labels and a row of class scores per sample; some classes may never occur."""
+def multiclass_inputs(draw: st.DrawFn, n: int, *, min_classes: int = 2, max_classes: int = 5) -> Batch:
+    """``n`` integer labels and a row of class scores each; some classes may never occur."""
     num_classes = draw(st.integers(min_classes, max_classes))
-    n = draw(st.integers(1, max_samples))
     occurring = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, max_size=num_classes, unique=True))
     labels = np.array(draw(st.lists(st.sampled_from(occurring), min_size=n, max_size=n)), dtype=np.int64)
     rows = draw(st.lists(st.lists(unit_scores(), min_size=num_classes, max_size=num_classes),
@@ -85,18 +83,16 @@ def multiclass_inputs(draw: st.DrawFn, *, max_samples: int, min_classes: int = 2
 
 
 @st.composite
-def label_pair_inputs(draw: st.DrawFn, *, max_samples: int, max_classes: int = 5) -> Batch:
-    """Integer true and predicted labels, for metrics that compare labels exactly."""
+def label_pair_inputs(draw: st.DrawFn, n: int, *, max_classes: int = 5) -> Batch:
+    """``n`` integer true and predicted labels, for metrics that compare labels exactly."""
     num_classes = draw(st.integers(2, max_classes))
-    n = draw(st.integers(1, max_samples))
     labels = st.lists(st.integers(0, num_classes - 1), min_size=n, max_size=n)
     return Batch(np.array(draw(labels), np.int64), np.array(draw(labels), np.int64), num_classes=num_classes)
 
 
 @st.composite
-def regression_inputs(draw: st.DrawFn, *, max_samples: int) -> Batch:
-    """Real targets and predictions: independent, exact (zero error), or off by a small amount."""
-    n = draw(st.integers(1, max_samples))
+def regression_inputs(draw: st.DrawFn, n: int) -> Batch:
+    """``n`` real targets and predictions: independent, exact (zero error), or off by a small amount."""
     y_true = np.array(draw(st.lists(real_values(), min_size=n, max_size=n)), dtype=F32)
     relation = draw(st.sampled_from(["independent", "exact", "close"]))
     if relation == "exact":
@@ -131,11 +127,20 @@ def positive_integer_weights(draw: st.DrawFn, n: int, *, allow_zero: bool) -> np
 
 
 @st.composite
-def batch_sizes(draw: st.DrawFn, n: int, *, max_batches: int = 12) -> list[int]:
-    """Sizes of consecutive batches covering ``n`` samples: uneven, possibly empty, one or many."""
-    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=max_batches - 1)))
-    bounds = [0, *cuts, n]
-    return [stop - start for start, stop in zip(bounds[:-1], bounds[1:])]
+def batch_sizes(draw: st.DrawFn, max_total: int, *, min_total: int = 1, max_batches: int = 12) -> list[int]:
+    """Sizes of consecutive batches, drawn before the data: uneven, possibly empty, one or many.
+
+    Between ``min_total`` and ``max_total`` samples in all. Drawing the sizes first lets
+    Hypothesis shrink a failure to the fewest, smallest batches that still show it.
+    """
+    sizes = draw(st.lists(st.integers(0, max(1, max_total // 2)), min_size=1, max_size=max_batches))
+    room = max_total
+    for i, size in enumerate(sizes):
+        sizes[i] = min(size, room)
+        room -= sizes[i]
+    if sum(sizes) < min_total:
+        sizes[-1] += min_total - sum(sizes)
+    return sizes
 
 
 def permutations(n: int) -> st.SearchStrategy[list[int]]:

@@ -104,7 +104,7 @@ QUICK = settings(max_examples=60, deadline=None, derandomize=True)
 
 
 @QUICK
-@given(cs.binary_inputs(max_samples=40, both_classes=True), st.data())
+@given(st.integers(2, 40).flatmap(lambda n: cs.binary_inputs(n, both_classes=True)), st.data())
 def test_ranking_matches_sklearn(batch, data) -> None:
     weights = data.draw(cs.positive_integer_weights(len(batch), allow_zero=False))
     y, s = batch.y_true, batch.y_pred.astype(np.float64)
@@ -115,7 +115,7 @@ def test_ranking_matches_sklearn(batch, data) -> None:
 
 
 @QUICK
-@given(cs.multiclass_inputs(max_samples=40), st.sampled_from(["macro", "micro", "weighted"]), st.data())
+@given(st.integers(1, 40).flatmap(lambda n: cs.multiclass_inputs(n)), st.sampled_from(["macro", "micro", "weighted"]), st.data())
 def test_f_scores_and_top_k_match_sklearn(batch, average, data) -> None:
     weights = data.draw(cs.positive_integer_weights(len(batch), allow_zero=False))
     labels = list(range(batch.num_classes))
@@ -131,7 +131,7 @@ def test_f_scores_and_top_k_match_sklearn(batch, average, data) -> None:
 
 
 @QUICK
-@given(cs.regression_inputs(max_samples=40), st.data())
+@given(st.integers(1, 40).flatmap(lambda n: cs.regression_inputs(n)), st.data())
 def test_regression_matches_sklearn(batch, data) -> None:
     weights = data.draw(cs.positive_integer_weights(len(batch), allow_zero=False))
     y, p = batch.y_true.astype(np.float64), batch.y_pred.astype(np.float64)
