@@ -12,11 +12,10 @@ Importing this module imports NumPy and the references only; libraries load when
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
-
-import re
 
 import numpy as np
 
@@ -84,7 +83,7 @@ class KnownDifference:
                                    "batch_average_pitfall", "sample_weights", "order_invariance")
     reference: Callable[..., Any] | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
-    per_batch: Callable[[Batch], Batch] | None = None
+    per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], Callable[[Batch], Batch]] | None = None
     bounds: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
     raises: str | None = None
     trigger: Callable[[list[Batch]], bool] | None = None
@@ -135,24 +134,31 @@ class MetricSpec:
         return [k for k in self.known if k.library == library and prop in k.properties]
 
 
-def _sigmoid_if_out_of_range(batch: Batch) -> Batch:
-    """torchmetrics' rule: a float batch with any score outside [0, 1] is logits; apply sigmoid."""
-    scores = batch.y_pred
-    if scores.size and ((scores < 0) | (scores > 1)).any():
-        squashed = (1 / (1 + np.exp(-scores.astype(np.float64)))).astype(np.float32)
-        return Batch(batch.y_true, squashed, batch.sample_weight, batch.num_classes)
-    return batch
+def _logits_to_probabilities(exact: bool) -> Callable[[Batch], Batch]:
+    """torchmetrics' rule: a float batch with any score outside [0, 1] is logits; apply a sigmoid.
+
+    ``exact``: the sigmoid in float64 (a logit > 0 is positive); otherwise rounded to float32,
+    where logits in (0, ~3e-8] give exactly 0.5 (negative). torch's float32 sigmoid lies between.
+    """
+    def transform(batch: Batch) -> Batch:
+        scores = batch.y_pred
+        if not (scores.size and ((scores < 0) | (scores > 1)).any()):
+            return batch
+        probabilities = 1 / (1 + np.exp(-scores.astype(np.float64)))
+        return replace(batch, y_pred=probabilities if exact else probabilities.astype(np.float32))
+    return transform
 
 
 TORCHMETRICS_AUTO_SIGMOID = dict(
     what="Scores outside [0, 1] make torchmetrics treat the whole update's scores as logits and apply "
          "a sigmoid before thresholding; the decision is taken per update() call, so the same score "
-         "can count differently depending on the batch it arrives in.",
+         "can count differently depending on the batch it arrives in. (The float32 sigmoid may also round a logit "
+         "just above 0 to exactly 0.5, a negative.)",
     cause="Binary classification inputs are validated per call: 'If preds has values outside [0,1] "
           "range we consider the input to be logits and will auto apply sigmoid per element'.",
     where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format; "
           "https://lightning.ai/docs/torchmetrics/stable/classification/accuracy.html#binaryaccuracy",
-    per_batch=_sigmoid_if_out_of_range,
+    per_batch=(_logits_to_probabilities(exact=True), _logits_to_probabilities(exact=False)),
     kind="defect",
 )
 

@@ -101,7 +101,6 @@ class ProgressBar:
 
 def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     from conformance import engine
-
     from conformance.catalogue import LIBRARIES
 
     try:  # names first: a typo is reported before any library is imported

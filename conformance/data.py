@@ -7,6 +7,7 @@ representable in float32, so the float64 reference sees the very numbers the lib
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,7 +39,7 @@ class Batch:
         if sum(sizes) != len(self):
             raise ValueError(f"batch sizes {sizes} do not add up to {len(self)} samples")
         bounds = np.cumsum([0, *sizes])
-        return [self.take(slice(start, stop)) for start, stop in zip(bounds[:-1], bounds[1:])]
+        return [self.take(slice(start, stop)) for start, stop in itertools.pairwise(bounds)]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from hypothesis import HealthCheck, Verbosity, given, seed, settings
@@ -131,7 +131,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
             finding.outcome, finding.message = "error", error.message
             finding.example = error.example.to_json()
             finding.snippet = adapter.snippet(binding, case.spec.params, error.example.batches)
-        except Exception as error:  # noqa: BLE001 - e.g. a Hypothesis error; reported, not raised
+        except Exception as error:
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
         else:
             _fill_from_observations(finding, ctx, adapter, binding, case)
@@ -213,7 +213,7 @@ def run(cases: list[Case], profile_name: str = "ci", run_seed: int | None = None
     if run_seed is None and not profile.derandomize:
         run_seed = random.SystemRandom().randrange(2**32)  # recorded, so the run can be repeated
     result = RunResult(profile=profile.name, seed=run_seed, command=command,
-                       started=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                       started=datetime.now(UTC).isoformat(timespec="seconds"))
     result.versions = collect_versions(sorted({c.library for c in cases}))
     started = time.perf_counter()
     try:

@@ -17,5 +17,6 @@ class Profile:
 
 PROFILES = {
     "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False),
-    "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False, use_database=True),
+    "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,
+                        use_database=True),
 }

@@ -143,10 +143,10 @@ class Context:
                               growth=self.spec.growth, scale=self.spec.scale)
         return bound.doubled() if both_library else bound
 
-    def convention(self, known: KnownDifference, batches: list[Batch],
-                   extra: Mapping[str, Any] | None = None) -> np.ndarray:
+    def convention(self, known: KnownDifference, batches: list[Batch], extra: Mapping[str, Any] | None = None,
+                   transform: Callable[[Batch], Batch] | None = None) -> np.ndarray:
         """What the library's documented convention gives on ``batches``, fed as they were."""
-        fed = [known.per_batch(b) if known.per_batch else b for b in batches]
+        fed = [transform(b) if transform else b for b in batches]
         return self.spec.reference_value(concatenate(fed), function=known.reference,
                                          overrides={**known.overrides, **(extra or {})})
 
@@ -155,9 +155,10 @@ class Context:
         """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds)."""
         if not known.explains_values:
             return False
-        if known.bounds is None:
-            return compare(observed, self.convention(known, batches), tolerance)[0]
-        low, high = (self.convention(known, batches, side) for side in known.bounds)
+        transforms = known.per_batch if isinstance(known.per_batch, tuple) else (known.per_batch,)
+        sides = known.bounds or ({},)
+        values = [self.convention(known, batches, side, transform) for side in sides for transform in transforms]
+        low, high = np.minimum.reduce(values), np.maximum.reduce(values)
         slack = tolerance.bound(high)
         return bool(np.all((observed >= low - slack) & (observed <= high + slack)))
 
@@ -332,7 +333,7 @@ def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
     batches = ctx.draw_batches(data)
     for layout in layout_variants(ctx.spec, ctx.binding):
         shapes = " with ".join(f"y_{name} {'(n,)' if kind == 'flat' else '(n, 1)'}"
-                               for name, kind in zip(("true", "pred"), layout))
+                               for name, kind in zip(("true", "pred"), layout, strict=True))
         example = Example(batches, details={"layout": shapes})
         try:
             value = (ctx.stream(batches, example, layout=layout) if ctx.adapter.stateful

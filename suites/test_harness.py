@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from conformance import strategies as cs
 from conformance.catalogue import CATALOGUE, KnownDifference
-from conformance.data import Batch, Example, concatenate
+from conformance.data import Example, concatenate
 from conformance.results import Finding, RunResult, write_atomically
 from conformance.tolerance import UNIT_ROUNDOFF, compare, tolerance_for
 
@@ -49,13 +50,13 @@ def test_compare_treats_nan_and_shape_strictly() -> None:
 @given(st.integers(1, 20).flatmap(lambda n: cs.multiclass_inputs(n)), st.data())
 def test_batches_cover_every_sample_once_and_round_trip_through_json(batch, data) -> None:
     sizes = data.draw(st.lists(st.integers(0, len(batch)), max_size=4).map(sorted))
-    sizes = [b - a for a, b in zip([0, *sizes], [*sizes, len(batch)])]
+    sizes = [b - a for a, b in itertools.pairwise([0, *sizes, len(batch)])]
     batches = batch.split(sizes)
     assert [len(b) for b in batches] == sizes
     whole = concatenate(batches)
     np.testing.assert_array_equal(whole.y_pred, batch.y_pred)
     reloaded = Example.from_json(json.loads(json.dumps(Example(batches).to_json())))
-    for original, back in zip(batches, reloaded.batches):
+    for original, back in zip(batches, reloaded.batches, strict=True):
         assert back.y_pred.dtype == original.y_pred.dtype
         np.testing.assert_array_equal(back.y_pred, original.y_pred)
         np.testing.assert_array_equal(back.y_true, original.y_true)
@@ -66,11 +67,13 @@ def test_strategies_reach_the_edges() -> None:
     from hypothesis import find
 
     find(cs.batch_sizes(10), lambda sizes: 0 in sizes and 1 in sizes and len(sizes) > 3)
-    find(st.integers(1, 10).flatmap(lambda n: cs.binary_inputs(n)), lambda b: (b.y_pred == np.float32(0.5)).any())
-    find(st.integers(1, 10).flatmap(lambda n: cs.binary_inputs(n)), lambda b: len(b) > 2 and len(np.unique(b.y_true)) == 1)
+    binary = st.integers(1, 10).flatmap(cs.binary_inputs)
+    multiclass = st.integers(1, 10).flatmap(cs.multiclass_inputs)
+    find(binary, lambda b: (b.y_pred == np.float32(0.5)).any())
+    find(binary, lambda b: len(b) > 2 and len(np.unique(b.y_true)) == 1)
     find(st.integers(1, 10).flatmap(lambda n: cs.binary_inputs(n, logits=True)), lambda b: (b.y_pred > 1).any())
-    find(st.integers(1, 10).flatmap(lambda n: cs.multiclass_inputs(n)), lambda b: (b.y_pred == b.y_pred.max(1, keepdims=True)).sum(1).max() > 1)
-    find(st.integers(1, 10).flatmap(lambda n: cs.multiclass_inputs(n)), lambda b: len(np.unique(b.y_true)) < b.num_classes)
+    find(multiclass, lambda b: (b.y_pred == b.y_pred.max(1, keepdims=True)).sum(1).max() > 1)
+    find(multiclass, lambda b: len(np.unique(b.y_true)) < b.num_classes)
     find(cs.sample_weights(5), lambda w: w is not None and not w.any())
     find(st.integers(1, 5).flatmap(lambda n: cs.regression_inputs(n)), lambda b: np.abs(b.y_true).max() >= 1e15)
 
@@ -78,8 +81,9 @@ def test_strategies_reach_the_edges() -> None:
 def test_both_classes_are_kept_when_asked() -> None:
     from hypothesis import find
 
-    with pytest.raises(Exception, match="No examples found|Could not find"):
-        find(st.integers(2, 10).flatmap(lambda n: cs.binary_inputs(n, both_classes=True)), lambda b: len(np.unique(b.y_true)) < 2)
+    both = st.integers(2, 10).flatmap(lambda n: cs.binary_inputs(n, both_classes=True))
+    with pytest.raises(Exception, match=r"No examples found|Could not find"):
+        find(both, lambda b: len(np.unique(b.y_true)) < 2)
 
 
 # -- catalogue --------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_average_precision_by_hand() -> None:
 
 
 def test_bucketed_auc_puts_a_score_on_a_bucket_edge_below_it() -> None:
-    tp, fp, _, _ = ref.ranking.bucketed_confusion_counts([1], [0.5], num_thresholds=3)
+    tp, *_ = ref.ranking.bucketed_confusion_counts([1], [0.5], num_thresholds=3)
     assert tp.tolist() == [1.0, 0.0, 0.0]  # 0.5 is not above the middle threshold 0.5
 
 
@@ -115,7 +115,7 @@ def test_ranking_matches_sklearn(batch, data) -> None:
 
 
 @QUICK
-@given(st.integers(1, 40).flatmap(lambda n: cs.multiclass_inputs(n)), st.sampled_from(["macro", "micro", "weighted"]), st.data())
+@given(st.integers(1, 40).flatmap(cs.multiclass_inputs), st.sampled_from(["macro", "micro", "weighted"]), st.data())
 def test_f_scores_and_top_k_match_sklearn(batch, average, data) -> None:
     weights = data.draw(cs.positive_integer_weights(len(batch), allow_zero=False))
     labels = list(range(batch.num_classes))

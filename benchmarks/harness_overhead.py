@@ -1,0 +1,117 @@
+"""Harness overhead: a fixed workload timed two ways, and the ratio printed.
+
+1. The harness: ``engine.run`` over a fixed set of metric x library x property cases (ci profile,
+   derandomized, so the workload is the same on every run).
+2. The bare library calls it made: every create / update / result / reset / compute call the
+   harness sent to the libraries is recorded during (1), then replayed alone in a tight loop.
+
+The ratio (1) / (2) is what the harness costs on top of the libraries (Hypothesis generation and
+shrinking, the float64 references, comparisons). Also printed: the peak resident memory.
+
+    .venv/bin/python benchmarks/harness_overhead.py [--metrics A,B] [--libraries keras,sklearn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from conformance import adapters, engine  # noqa: E402
+
+DEFAULT_METRICS = "BinaryAccuracy,AUC,F1Score[average=macro],MeanSquaredError"
+
+
+class Recorder:
+    """Wraps an adapter: every call to the library goes through and is logged for replay."""
+
+    def __init__(self, adapter, log: list):
+        self._adapter, self._log = adapter, log
+
+    def __getattr__(self, name):
+        return getattr(self._adapter, name)
+
+    def compute(self, binding, params, batch, layout=None):
+        self._log.append(("compute", self._adapter, (binding, params, batch, layout)))
+        return self._adapter.compute(binding, params, batch, layout)
+
+    def create(self, binding, params, num_classes, layout=None):
+        metric = self._adapter.create(binding, params, num_classes, layout)
+        key = len(self._log)
+        self._log.append(("create", self._adapter, (binding, params, num_classes, layout)))
+        return RecordedMetric(metric, key, self._log)
+
+
+class RecordedMetric:
+    def __init__(self, metric, key: int, log: list):
+        self._metric, self._key, self._log = metric, key, log
+
+    def update(self, batch):
+        self._log.append(("update", self._key, batch))
+        return self._metric.update(batch)
+
+    def result(self):
+        self._log.append(("result", self._key, None))
+        return self._metric.result()
+
+    def reset(self):
+        self._log.append(("reset", self._key, None))
+        return self._metric.reset()
+
+
+def replay(log: list) -> float:
+    """Re-issue the logged library calls; return the seconds they took."""
+    metrics = {}
+    started = time.perf_counter()
+    for index, (kind, target, payload) in enumerate(log):
+        try:
+            if kind == "compute":
+                target.compute(*payload)
+            elif kind == "create":
+                metrics[index] = target.create(*payload)
+            elif kind == "update":
+                metrics[target].update(payload)
+            elif kind == "result":
+                metrics[target].result()
+            else:
+                metrics[target].reset()
+        except Exception:  # the harness saw the same exception; it is part of the workload
+            pass
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--metrics", default=DEFAULT_METRICS)
+    parser.add_argument("--libraries", default=",".join(engine.installed_libraries()))
+    args = parser.parse_args()
+    libraries = args.libraries.split(",")
+
+    log: list = []
+    for library in libraries:  # import and warm up each library outside the timings
+        adapters._cache[library] = Recorder(adapters.get_adapter(library), log)
+    cases = engine.plan(args.metrics.split(","), libraries)
+    engine.run(cases[:1], "ci")
+    log.clear()
+
+    started = time.perf_counter()
+    result = engine.run(cases, "ci")
+    harness = time.perf_counter() - started
+    calls = len(log)
+    bare = replay(log)
+
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"workload: {len(cases)} cases ({args.metrics} x {','.join(libraries)} x every property), "
+          f"profile ci; outcomes {result.counts()}")
+    print(f"harness:             {harness:8.2f} s")
+    print(f"bare library calls:  {bare:8.2f} s  ({calls} calls replayed)")
+    print(f"ratio:               {harness / bare:8.2f} x   (target <= 1.3)")
+    print(f"peak resident memory {peak_mib:8.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
