@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conformance import adapters, engine  # noqa: E402
+from conformance import adapters, engine
 
 DEFAULT_METRICS = "BinaryAccuracy,AUC,F1Score[average=macro],MeanSquaredError"
 

@@ -284,6 +284,23 @@ def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
     )
 
 
+def _weights_span_float32_range(batches: list[Batch]) -> bool:
+    """Positive weights whose ratio overflows float32 (max ~3.4e38)."""
+    weights = np.concatenate([b.sample_weight for b in batches if b.sample_weight is not None] or [np.ones(1)])
+    positive = weights[weights > 0]
+    return positive.size > 0 and float(positive.max()) / float(positive.min()) > 1e37
+
+
+KERAS_PR_AUC_OVERFLOW = KnownDifference(
+    "keras", what="With sample weights spanning ~38 orders of magnitude (e.g. 4.0 and 1.2e-38), Keras' PR AUC "
+    "returns NaN.",
+    cause="interpolate_pr_auc computes safe_p_ratio = P_A / P_B in float32, which overflows to inf; "
+          "intercept * log(inf) with intercept 0 is NaN, and ops.divide_no_nan keeps the NaN.",
+    where="keras/src/metrics/confusion_metrics.py::AUC.interpolate_pr_auc",
+    raises="returned NaN", trigger=_weights_span_float32_range, kind="defect", properties=EVERY_PROPERTY,
+)
+
+
 def _auc(curve: str) -> MetricSpec:
     exact, sklearn_function, torch_class = {
         "ROC": (ref.roc_auc, "roc_auc_score", "BinaryAUROC"),
@@ -310,7 +327,7 @@ def _auc(curve: str) -> MetricSpec:
             where="keras/src/metrics/confusion_metrics.py::AUC; "
                   "keras/src/metrics/metrics_utils.py::_update_confusion_matrix_variables_optimized",
             reference=ref.bucketed_auc, overrides={"curve": curve, "num_thresholds": 200},
-        ),),
+        ), *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else [])),
     )
 
 

@@ -155,7 +155,8 @@ def _fill_from_violation(finding: Finding, violation: Violation, adapter, bindin
 def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, case: Case) -> None:
     notes = sorted(ctx.notes)
     if ctx.observations:
-        smallest = min(ctx.observations, key=lambda o: o.example.size)
+        # Show a difference in values before a documented exception, then the smallest example.
+        smallest = min(ctx.observations, key=lambda o: (o.known.raises is not None, o.example.size))
         finding.outcome, finding.cause = "known", smallest.known.to_json()
         if smallest.known.raises:
             notes.insert(0, f"raised as documented: {smallest.known.raises}")

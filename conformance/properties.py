@@ -110,12 +110,15 @@ class Context:
         try:
             return np.asarray(call(), dtype=np.float64)
         except Exception as error:  # any library exception is an outcome, never a crash
-            message = f"{type(error).__name__}: {error}"
-            for known in self.spec.known_for(self.adapter.name, self.property_name):
-                if known.explains_error(message, example.batches):
-                    nan = np.asarray(np.nan)
-                    raise Explained(Observation(known, example, nan, nan, float("nan"), float("nan"))) from error
-            raise LibraryError(message, example) from error
+            raise self.library_error(f"{type(error).__name__}: {error}", example) from error
+
+    def library_error(self, message: str, example: Example) -> Exception:
+        """An ``Explained`` observation if a known difference documents this error, else a LibraryError."""
+        for known in self.spec.known_for(self.adapter.name, self.property_name):
+            if known.explains_error(message, example.batches):
+                nan = np.asarray(np.nan)
+                return Explained(Observation(known, example, nan, nan, float("nan"), float("nan")))
+        return LibraryError(message, example)
 
     def whole(self, batch: Batch, example: Example, layout: tuple[str, str] | None = None) -> np.ndarray:
         """The library's value on ``batch`` in one call."""
@@ -192,10 +195,9 @@ class Context:
                 return
         raise Violation(what, example, expected, observed, error, bound)
 
-    @staticmethod
-    def _reject_nan(observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
+    def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
         if np.isnan(observed).any() and not np.isnan(expected).any():
-            raise LibraryError(f"returned NaN where {np.asarray(expected).tolist()} was expected", example)
+            raise self.library_error(f"returned NaN where {np.asarray(expected).tolist()} was expected", example)
 
 
 # -- the properties ---------------------------------------------------------------------------
