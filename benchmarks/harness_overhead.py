@@ -17,6 +17,7 @@ import argparse
 import resource
 import sys
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -66,6 +67,7 @@ class RecordedMetric:
 def replay(log: list) -> float:
     """Re-issue the logged library calls; return the seconds they took."""
     metrics = {}
+    warnings.simplefilter("ignore")  # as the engine does while it runs
     started = time.perf_counter()
     for index, (kind, target, payload) in enumerate(log):
         try:
