@@ -109,6 +109,9 @@ def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that a crash mid-write leaves the previous file intact."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; a report is meant to be shared
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
