@@ -244,10 +244,11 @@ def _top_k_accuracy(name: str, y_true: str, k: int) -> MetricSpec:
                 "torchmetrics", what="Among classes tied at the top-k boundary, torchmetrics keeps whichever "
                 "torch.topk returns (e.g. classes 2 and 3 of [0, 0, 0, 0]); the reference counts every tied class "
                 "as inside. Checked: the value lies between the pessimistic and optimistic tie rules.",
-                cause="MulticlassAccuracy(top_k=k) selects classes with torch.topk, whose order among equal "
-                      "values PyTorch leaves unspecified.",
-                where="torchmetrics/functional/classification/stat_scores.py::_multiclass_stat_scores_format "
-                      "(select_topk); https://pytorch.org/docs/stable/generated/torch.topk.html",
+                cause="MulticlassAccuracy(top_k=k) selects classes with torch.topk; PyTorch's documentation does "
+                      "not say which of several equal values topk returns (on this CPU build: the higher indices "
+                      "for [0, 0, 0, 0], the lower for [0, 0, 0]).",
+                where="torchmetrics/functional/classification/stat_scores.py::_multiclass_stat_scores_update "
+                      "(select_topk, _refine_preds_oh); https://pytorch.org/docs/stable/generated/torch.topk.html",
                 bounds=({"ties": "pessimistic"}, {"ties": "optimistic"}),
             ),
         ),
