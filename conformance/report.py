@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import OrderedDict
 
 from conformance.results import OUTCOMES, Finding, RunResult
 
-PROPERTY_TITLES: dict[str, str] = {}
 
-
+@functools.cache
 def _property_titles() -> dict[str, str]:
-    if not PROPERTY_TITLES:
-        from conformance.properties import PROPERTIES
+    from conformance.properties import PROPERTIES  # imports Hypothesis: only when rendering
 
-        PROPERTY_TITLES.update({p.name: p.title for p in PROPERTIES})
-    return PROPERTY_TITLES
+    return {p.name: p.title for p in PROPERTIES}
 
 
 def worst(outcomes: list[str]) -> str:
