@@ -1,0 +1,44 @@
+"""The catalogue: every metric's whole description, as data, in one place.
+
+A :class:`MetricSpec` names the metric, its NumPy reference and parameters, its input domain, how
+it decomposes over batches, its tolerance growth, and one :class:`Binding` per library that has
+it. Genuine semantic differences between a library and the reference are
+:class:`KnownDifference` entries beside the metric, each with its cause and where in the
+library's code or docs it comes from, and with the library's convention as a reference (so the
+harness verifies that the convention explains each difference it sees, example by example).
+
+One module per metric family declares its ``SPECS``; behaviours of a whole library live in
+``library_wide``. Importing the catalogue imports NumPy and the references only; libraries load
+when a run needs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conformance.catalogue import classification, ranking, regression
+from conformance.catalogue.library_wide import LIBRARY_WIDE
+from conformance.catalogue.model import (
+    CLASS_RANGE,
+    EVERY_PROPERTY,
+    LIBRARIES,
+    NUM_CLASSES,
+    Binding,
+    Decomposition,
+    KnownDifference,
+    MetricSpec,
+)
+
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "Binding", "Decomposition",
+           "KnownDifference", "MetricSpec", "by_id"]
+
+FAMILIES = (classification, ranking, regression)
+
+CATALOGUE: tuple[MetricSpec, ...] = tuple(
+    replace(spec, known=spec.known + tuple(k for k in LIBRARY_WIDE if k.library in spec.bindings))
+    for family in FAMILIES for spec in family.SPECS
+)
+
+
+def by_id() -> dict[str, MetricSpec]:
+    return {spec.id: spec for spec in CATALOGUE}

@@ -1,0 +1,218 @@
+"""Accuracy, top-k, confusion counts, precision, recall and F-scores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+import reference as ref
+from conformance import tolerance as tol
+from conformance.catalogue.model import (
+    CLASS_RANGE,
+    EVERY_PROPERTY,
+    NUM_CLASSES,
+    Binding,
+    Decomposition,
+    KnownDifference,
+    MetricSpec,
+)
+from conformance.data import Batch
+from conformance.domains import BINARY, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE
+
+
+def _logits_to_probabilities(exact: bool) -> Callable[[Batch], Batch]:
+    """torchmetrics' rule: a float batch with any score outside [0, 1] is logits; apply a sigmoid.
+
+    ``exact``: the sigmoid in float64 (a logit > 0 is positive); otherwise rounded to float32,
+    where logits in (0, ~3e-8] give exactly 0.5 (negative). torch's float32 sigmoid lies between.
+    """
+    def transform(batch: Batch) -> Batch:
+        scores = batch.y_pred
+        if not (scores.size and ((scores < 0) | (scores > 1)).any()):
+            return batch
+        probabilities = 1 / (1 + np.exp(-scores.astype(np.float64)))
+        return replace(batch, y_pred=probabilities if exact else probabilities.astype(np.float32))
+    return transform
+
+
+TORCHMETRICS_AUTO_SIGMOID = dict(
+    what="Scores outside [0, 1] make torchmetrics treat the whole update's scores as logits and apply "
+         "a sigmoid before thresholding; the decision is taken per update() call, so the same score "
+         "can count differently depending on the batch it arrives in. (The float32 sigmoid may also round a logit "
+         "just above 0 to exactly 0.5, a negative.)",
+    cause="Binary classification inputs are validated per call: 'If preds has values outside [0,1] "
+          "range we consider the input to be logits and will auto apply sigmoid per element'.",
+    where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format; "
+          "https://lightning.ai/docs/torchmetrics/stable/classification/accuracy.html#binaryaccuracy",
+    per_batch=(_logits_to_probabilities(exact=True), _logits_to_probabilities(exact=False)),
+    kind="defect",
+)
+
+KERAS_FBETA_EPSILON = dict(
+    what="Keras predicts every class tied for the row maximum (and none for an all-zero row) and adds "
+         "epsilon = 1e-7 to each denominator, so small weighted counts and argmax ties move the score.",
+    cause="FBetaScore.update_state uses `y_pred >= max(y_pred)` and `abs(y_pred) > 1e-9` when "
+          "threshold is None; result() divides by `tp + fp + epsilon` and `tp + fn + epsilon`.",
+    where="keras/src/metrics/f_score_metrics.py (FBetaScore.update_state, FBetaScore.result)",
+    overrides={"argmax_ties": "all", "epsilon": 1e-7},
+)
+
+
+KERAS_FBETA_EMPTY_BATCH = dict(
+    what="Keras' F1Score/FBetaScore raise on an empty batch (zero samples) instead of leaving the state unchanged.",
+    cause="With threshold=None, update_state computes ops.max(y_pred, axis=-1); the TensorFlow backend's max "
+          "asserts a non-empty input ('Cannot compute the max of an empty tensor').",
+    where="keras/src/metrics/f_score_metrics.py:165 (FBetaScore.update_state); "
+          "keras/src/backend/tensorflow/numpy.py:747 (max)",
+    raises="Cannot compute the max of an empty tensor",
+    trigger=lambda batches: any(len(b) == 0 for b in batches),
+    properties=EVERY_PROPERTY,
+    kind="defect",
+)
+
+
+def _binary_threshold_metric(name: str, function: Callable[..., Any], *, decomposition: Decomposition,
+                             growth: float, scale: float, ratio: bool, sklearn: Binding,
+                             torchmetrics: Binding, keras_init: Mapping[str, Any]) -> MetricSpec:
+    return MetricSpec(
+        name=name, reference=function, params={"threshold": 0.5}, domain=BINARY,
+        decomposition=decomposition, growth=growth, scale=scale, ratio=ratio,
+        bindings={"keras": Binding(f"keras.metrics.{name}", keras_init),
+                  "sklearn": sklearn, "torchmetrics": torchmetrics},
+        known=(KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),),
+    )
+
+
+def _confusion_count(name: str, function: Callable[..., Any], cell: tuple[int, int], stat: int) -> MetricSpec:
+    return _binary_threshold_metric(
+        name, function, decomposition="sum", growth=tol.SUM, scale=0.0, ratio=False,
+        keras_init={"thresholds": 0.5},
+        sklearn=Binding("sklearn.metrics.confusion_matrix", {"labels": [0, 1]}, y_pred="above-threshold",
+                        output=cell),
+        torchmetrics=Binding("torchmetrics.classification.BinaryStatScores", {"threshold": 0.5},
+                             weights=False, output=(stat,)),
+    )
+
+
+def _multiclass_accuracy(name: str, y_true: str) -> MetricSpec:
+    return MetricSpec(
+        name=name, reference=ref.categorical_accuracy, domain=MULTICLASS, decomposition="mean",
+        growth=tol.RATIO, scale=1.0,
+        bindings={
+            "keras": Binding(f"keras.metrics.{name}", y_true=y_true),
+            "sklearn": Binding("sklearn.metrics.accuracy_score", y_pred="argmax"),
+            "torchmetrics": Binding("torchmetrics.classification.MulticlassAccuracy",
+                                    {"num_classes": NUM_CLASSES, "average": "micro"}, weights=False),
+        },
+    )
+
+
+def _top_k_accuracy(name: str, y_true: str, k: int) -> MetricSpec:
+    return MetricSpec(
+        name=name, reference=ref.top_k_accuracy, params={"k": k, "ties": "optimistic"}, variant={"k": k},
+        domain=MULTICLASS_WIDE, decomposition="mean", growth=tol.RATIO, scale=1.0,
+        bindings={
+            "keras": Binding(f"keras.metrics.{name}", {"k": k}, y_true=y_true),
+            "sklearn": Binding("sklearn.metrics.top_k_accuracy_score", {"k": k, "labels": CLASS_RANGE}),
+            "torchmetrics": Binding("torchmetrics.classification.MulticlassAccuracy",
+                                    {"num_classes": NUM_CLASSES, "average": "micro", "top_k": k}, weights=False),
+        },
+        known=(
+            KnownDifference(
+                "sklearn", what="Among classes tied at the top-k boundary, scikit-learn ranks the higher class "
+                "index first; the reference (TensorFlow's in_top_k) counts every tied class as inside the top k.",
+                cause="top_k_accuracy_score sorts with np.argsort(y_score, kind='mergesort')[:, ::-1], so equal "
+                      "scores are ranked by descending class index.",
+                where="sklearn/metrics/_ranking.py::top_k_accuracy_score",
+                overrides={"ties": "higher_index_first"},
+            ),
+            KnownDifference(
+                "torchmetrics", what="Among classes tied at the top-k boundary, torchmetrics keeps whichever "
+                "torch.topk returns (e.g. classes 2 and 3 of [0, 0, 0, 0]); the reference counts every tied class "
+                "as inside. Checked: the value lies between the pessimistic and optimistic tie rules.",
+                cause="MulticlassAccuracy(top_k=k) selects classes with torch.topk; PyTorch's documentation does "
+                      "not say which of several equal values topk returns (on this CPU build: the higher indices "
+                      "for [0, 0, 0, 0], the lower for [0, 0, 0]).",
+                where="torchmetrics/functional/classification/stat_scores.py::_multiclass_stat_scores_update "
+                      "(select_topk, _refine_preds_oh); https://pytorch.org/docs/stable/generated/torch.topk.html",
+                bounds=({"ties": "pessimistic"}, {"ties": "optimistic"}),
+            ),
+        ),
+    )
+
+
+def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
+    beta_params = {} if beta is None else {"beta": beta}
+    variant = {"average": average, **beta_params}
+    sklearn_function = "f1_score" if beta is None else "fbeta_score"
+    torch_class = "MulticlassF1Score" if beta is None else "MulticlassFBetaScore"
+    known = [KnownDifference("keras", **KERAS_FBETA_EPSILON), KnownDifference("keras", **KERAS_FBETA_EMPTY_BATCH)]
+    if average == "macro":
+        known.append(KnownDifference(
+            "torchmetrics", what="A class with no true, predicted or missed sample (tp + fp + fn = 0) is left "
+            "out of the macro mean; the reference (like Keras, and scikit-learn given labels) counts it as 0.",
+            cause="_adjust_weights_safe_divide sets the weight of classes with tp + fp + fn == 0 to 0 "
+                  "for average='macro'.",
+            where="torchmetrics/utilities/compute.py::_adjust_weights_safe_divide",
+            overrides={"absent_classes": "exclude"},
+        ))
+    return MetricSpec(
+        name=name, reference=ref.fbeta_score, params={"average": average, "beta": beta or 1.0},
+        variant=variant, domain=MULTICLASS, decomposition="none", growth=tol.F_SCORE, scale=1.0,
+        bindings={
+            "keras": Binding(f"keras.metrics.{name}", {"average": average, **beta_params}, y_true="onehot"),
+            "sklearn": Binding(f"sklearn.metrics.{sklearn_function}",
+                               {"average": average, "labels": CLASS_RANGE, "zero_division": 0.0, **beta_params},
+                               y_pred="argmax"),
+            "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}",
+                                    {"num_classes": NUM_CLASSES, "average": average, **beta_params}, weights=False),
+        },
+        known=tuple(known),
+    )
+
+
+SPECS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        name="Accuracy", reference=ref.accuracy, domain=LABEL_PAIRS, decomposition="mean", growth=tol.RATIO,
+        scale=1.0,
+        bindings={
+            "keras": Binding("keras.metrics.Accuracy"),
+            "sklearn": Binding("sklearn.metrics.accuracy_score"),
+            "torchmetrics": Binding("torchmetrics.classification.MulticlassAccuracy",
+                                    {"num_classes": NUM_CLASSES, "average": "micro"}, weights=False),
+        },
+    ),
+    _binary_threshold_metric(
+        "BinaryAccuracy", ref.binary_accuracy, decomposition="mean", growth=tol.RATIO, scale=1.0, ratio=True,
+        keras_init={"threshold": 0.5},
+        sklearn=Binding("sklearn.metrics.accuracy_score", y_pred="above-threshold"),
+        torchmetrics=Binding("torchmetrics.classification.BinaryAccuracy", {"threshold": 0.5}, weights=False),
+    ),
+    _multiclass_accuracy("CategoricalAccuracy", y_true="onehot"),
+    _multiclass_accuracy("SparseCategoricalAccuracy", y_true="labels"),
+    _top_k_accuracy("TopKCategoricalAccuracy", "onehot", k=2),
+    _top_k_accuracy("SparseTopKCategoricalAccuracy", "labels", k=2),
+    _confusion_count("TruePositives", ref.true_positives, (1, 1), 0),
+    _confusion_count("FalsePositives", ref.false_positives, (0, 1), 1),
+    _confusion_count("TrueNegatives", ref.true_negatives, (0, 0), 2),
+    _confusion_count("FalseNegatives", ref.false_negatives, (1, 0), 3),
+    _binary_threshold_metric(
+        "Precision", ref.precision, decomposition="none", growth=tol.RATIO, scale=1.0, ratio=True,
+        keras_init={"thresholds": 0.5},
+        sklearn=Binding("sklearn.metrics.precision_score", {"zero_division": 0.0}, y_pred="above-threshold"),
+        torchmetrics=Binding("torchmetrics.classification.BinaryPrecision", {"threshold": 0.5}, weights=False),
+    ),
+    _binary_threshold_metric(
+        "Recall", ref.recall, decomposition="none", growth=tol.RATIO, scale=1.0, ratio=True,
+        keras_init={"thresholds": 0.5},
+        sklearn=Binding("sklearn.metrics.recall_score", {"zero_division": 0.0}, y_pred="above-threshold"),
+        torchmetrics=Binding("torchmetrics.classification.BinaryRecall", {"threshold": 0.5}, weights=False),
+    ),
+    _f_score("F1Score", "macro", None),
+    _f_score("F1Score", "micro", None),
+    _f_score("F1Score", "weighted", None),
+    _f_score("FBetaScore", "macro", 2.0),
+)

@@ -1,0 +1,122 @@
+"""What the catalogue is made of: metrics, their library bindings and their known differences.
+
+A :class:`MetricSpec` names the metric, its NumPy reference and parameters, its input domain, how
+it decomposes over batches, its tolerance growth, and one :class:`Binding` per library that has
+it. Genuine semantic differences between a library and the reference are
+:class:`KnownDifference` entries beside the metric, each with its cause and where in the
+library's code or docs it comes from, and with the library's convention as a reference (so the
+harness verifies that the convention explains each difference it sees, example by example).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from conformance.data import Batch
+from conformance.domains import Domain
+
+LIBRARIES = ("keras", "sklearn", "torchmetrics")
+NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the number of classes
+CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
+
+Decomposition = Literal["mean", "sum", "none"]
+EVERY_PROPERTY = ("agreement", "batch_accumulation", "batch_average_pitfall", "reset", "result_idempotence",
+                  "order_invariance", "sample_weights", "shape_conventions")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How one library computes the metric, and how the canonical inputs are presented to it.
+
+    ``target`` is the import path of a class (stateful) or function (stateless). ``init`` holds
+    constructor (or call) keyword arguments. ``y_true`` is ``labels`` or ``onehot``; ``y_pred`` is
+    ``scores``, ``above-threshold`` (0/1 labels, ``score > threshold``, for functions that take
+    labels) or ``argmax``. ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
+    ``column`` ``(n, 1)``. ``output`` picks one entry of an array result (e.g. a confusion cell).
+    """
+
+    target: str
+    init: Mapping[str, Any] = field(default_factory=dict)
+    y_true: Literal["labels", "onehot"] = "labels"
+    y_pred: Literal["scores", "above-threshold", "argmax"] = "scores"
+    weights: bool = True
+    layout: tuple[str, str] = ("flat", "flat")
+    output: tuple[int, ...] | None = None
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())
+        return f"{self.target}({args})"
+
+
+@dataclass(frozen=True)
+class KnownDifference:
+    """A documented semantic difference between a library and the reference.
+
+    The library's convention is the reference ``reference`` (default: the metric's own) called
+    with the metric's parameters updated by ``overrides``, on each batch as the library received
+    it after ``per_batch`` (if given) and then concatenated. A difference counts as ``known`` only
+    on examples where the library agrees with that convention; any other difference is unexpected.
+    """
+
+    library: str
+    what: str
+    cause: str
+    where: str
+    properties: tuple[str, ...] = ("agreement", "batch_accumulation", "shape_conventions",
+                                   "batch_average_pitfall", "sample_weights", "order_invariance")
+    reference: Callable[..., Any] | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], Callable[[Batch], Batch]] | None = None
+    bounds: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+    raises: str | None = None
+    trigger: Callable[[list[Batch]], bool] | None = None
+    kind: Literal["convention", "defect"] = "convention"
+
+    @property
+    def explains_values(self) -> bool:
+        return self.raises is None
+
+    def explains_error(self, message: str, batches: list[Batch]) -> bool:
+        return (self.raises is not None and re.search(self.raises, message) is not None
+                and (self.trigger is None or self.trigger(batches)))
+
+    def to_json(self) -> dict[str, str]:
+        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """Everything the harness knows about one metric (one parameter variant of it)."""
+
+    name: str
+    reference: Callable[..., Any]
+    domain: Domain
+    decomposition: Decomposition
+    growth: float
+    scale: float
+    bindings: Mapping[str, Binding]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    variant: Mapping[str, Any] = field(default_factory=dict)
+    ratio: bool = True  # scaling every weight leaves the value unchanged
+    known: tuple[KnownDifference, ...] = ()
+
+    @property
+    def id(self) -> str:
+        if not self.variant:
+            return self.name
+        return f"{self.name}[{','.join(f'{k}={v}' for k, v in self.variant.items())}]"
+
+    def reference_value(self, batch: Batch, *, function: Callable[..., Any] | None = None,
+                        overrides: Mapping[str, Any] | None = None) -> np.ndarray:
+        """The float64 reference on ``batch`` (optionally another function or parameters)."""
+        params = {**self.params, **(overrides or {})}
+        value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)
+        return np.asarray(value, dtype=np.float64)
+
+    def known_for(self, library: str, prop: str) -> list[KnownDifference]:
+        return [k for k in self.known if k.library == library and prop in k.properties]
