@@ -50,6 +50,15 @@ MULTICLASS_WIDE = Domain(
     "multiclass-wide", "multiclass with 3..6 classes (for top-k with k = 2)",
     lambda n: cs.multiclass_inputs(n, min_classes=3, max_classes=6), per_sample_pred=False,
 )
+MULTILABEL = Domain(
+    "multilabel", "y_true an (n, L) 0/1 matrix over L in 2..4 labels; y_pred a score per label in [0, 1] "
+    "or (in one example of four) logits",
+    lambda n: cs.multilabel_inputs(n, logits=True), per_sample_pred=False,
+)
+MULTILABEL_SCORES = Domain(
+    "multilabel-scores", "multilabel with scores in [0, 1] (for ranking metrics)",
+    lambda n: cs.multilabel_inputs(n), per_sample_pred=False,
+)
 LABEL_PAIRS = Domain(
     "labels", "integer y_true and y_pred in [0, C)",
     lambda n: cs.label_pair_inputs(n), per_sample_pred=True,

@@ -83,6 +83,30 @@ def multiclass_inputs(draw: st.DrawFn, n: int, *, min_classes: int = 2, max_clas
 
 
 @st.composite
+def multilabel_targets(draw: st.DrawFn, n: int, num_labels: int) -> np.ndarray:
+    """An ``(n, num_labels)`` 0/1 matrix: mixed, with one label never (or always) on, or constant rows."""
+    pattern = draw(st.sampled_from(["mixed", "mixed", "label-never-on", "label-always-on", "all-0", "all-1"]))
+    if pattern in ("all-0", "all-1"):
+        return np.full((n, num_labels), int(pattern == "all-1"), dtype=np.int64)
+    cells = draw(st.lists(st.integers(0, 1), min_size=n * num_labels, max_size=n * num_labels))
+    labels = np.array(cells, dtype=np.int64).reshape(n, num_labels)
+    if pattern != "mixed":
+        labels[:, draw(st.integers(0, num_labels - 1))] = int(pattern == "label-always-on")
+    return labels
+
+
+@st.composite
+def multilabel_inputs(draw: st.DrawFn, n: int, *, min_labels: int = 2, max_labels: int = 4,
+                      logits: bool = False) -> Batch:
+    """``n`` rows of 0/1 targets over 2..4 labels, with a score per label in [0, 1] (or sometimes logits)."""
+    num_labels = draw(st.integers(min_labels, max_labels))
+    values = logit_scores() if logits and draw(st.integers(0, 3)) == 0 else unit_scores()
+    scores = draw(st.lists(values, min_size=n * num_labels, max_size=n * num_labels))
+    return Batch(draw(multilabel_targets(n, num_labels)), np.array(scores, dtype=F32).reshape(n, num_labels),
+                 num_classes=num_labels)
+
+
+@st.composite
 def label_pair_inputs(draw: st.DrawFn, n: int, *, max_classes: int = 5) -> Batch:
     """``n`` integer true and predicted labels, for metrics that compare labels exactly."""
     num_classes = draw(st.integers(2, max_classes))

@@ -104,6 +104,8 @@ class MetricSpec:
     variant: Mapping[str, Any] = field(default_factory=dict)
     ratio: bool = True  # scaling every weight leaves the value unchanged
     known: tuple[KnownDifference, ...] = ()
+    # Libraries without a counterpart, each with what it lacks (shown by `conformance list`).
+    absent: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
