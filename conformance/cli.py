@@ -161,20 +161,35 @@ def print_summary(result, json_path: str, report_path: str, stream: TextIO = sys
 
 # -- list -------------------------------------------------------------------------------------
 
+NO_COUNTERPART = "-"
+
+
 def coverage() -> list[dict]:
+    """One row per catalogued metric: its reference, domain, and per library the bound class or
+    function with its arguments, or why the library has no counterpart."""
     from conformance.catalogue import CATALOGUE, LIBRARIES
 
     rows = []
     for spec in CATALOGUE:
-        bindings = spec.bindings
+        params = ", ".join(f"{k}={v!r}" for k, v in spec.params.items())
         rows.append({
             "metric": spec.id,
-            "reference": f"reference.{spec.reference.__name__}",
+            "reference": f"reference.{spec.reference.__name__}({params})",
             "domain": spec.domain.name,
-            **{lib: (bindings[lib].describe() if lib in bindings else None) for lib in LIBRARIES},
-            "known_differences": len(spec.known),
+            "decomposition": spec.decomposition,
+            "libraries": {
+                lib: ({"binding": spec.bindings[lib].describe()} if lib in spec.bindings
+                      else {"binding": None, "absent": spec.absent.get(lib, "no counterpart catalogued")})
+                for lib in LIBRARIES
+            },
+            "known_differences": [{"library": k.library, **k.to_json()} for k in spec.known],
         })
     return rows
+
+
+def _short(binding: str | None) -> str:
+    """``keras.metrics.AUC(curve='PR')`` -> ``AUC``: the table's cell; the arguments are in --json."""
+    return NO_COUNTERPART if binding is None else binding.split("(", 1)[0].rsplit(".", 1)[-1]
 
 
 def command_list(args: argparse.Namespace, argv: list[str]) -> int:
@@ -184,12 +199,21 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    width = max(len(r["metric"]) for r in rows) + 2
-    print(f"{'metric':{width}}{'reference':32}" + "".join(f"{lib:14}" for lib in LIBRARIES))
-    for row in rows:
-        cells = "".join(f"{('yes' if row[lib] else 'no counterpart'):14}" for lib in LIBRARIES)
-        print(f"{row['metric']:{width}}{row['reference']:32}{cells}")
-    print(f"\n{len(rows)} metrics. Bindings (class or function, with arguments): conformance list --json")
+    columns = ["metric", "reference", *LIBRARIES]
+    table = [[row["metric"], row["reference"].split("(", 1)[0].removeprefix("reference."),
+              *(_short(row["libraries"][lib]["binding"]) for lib in LIBRARIES)] for row in rows]
+    widths = [max(len(str(cell)) for cell in column) + 2 for column in zip(columns, *table, strict=True)]
+    for line in [columns, *table]:
+        print("".join(f"{cell:{width}}" for cell, width in zip(line, widths, strict=True)).rstrip())
+    absent = [(row["metric"], lib, row["libraries"][lib]["absent"]) for row in rows for lib in LIBRARIES
+              if row["libraries"][lib]["binding"] is None]
+    if absent:
+        print(f"\nNo counterpart ({NO_COUNTERPART}):")
+        for metric, lib, why in absent:
+            print(f"  {metric} · {lib}: {why}")
+    bound = sum(row["libraries"][lib]["binding"] is not None for row in rows for lib in LIBRARIES)
+    print(f"\n{len(rows)} metrics, {bound} library bindings. "
+          "Arguments, domains and known differences: conformance list --json")
     return 0
 
 

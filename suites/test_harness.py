@@ -181,12 +181,21 @@ def test_bad_usage_is_one_line_and_exit_2(args) -> None:
     assert len(process.stderr.strip().splitlines()) == 1 and "Traceback" not in process.stderr
 
 
-def test_list_shows_every_metric_and_its_bindings() -> None:
-    process = conformance("list", "--json")
-    rows = json.loads(process.stdout)
+def test_list_shows_every_metric_its_bindings_and_what_is_absent() -> None:
+    rows = json.loads(conformance("list", "--json").stdout)
     assert {r["metric"] for r in rows} == {s.id for s in CATALOGUE}
-    auc = next(r for r in rows if r["metric"] == "AUC")
-    assert auc["keras"].startswith("keras.metrics.AUC") and auc["sklearn"].startswith("sklearn.metrics.roc_auc_score")
+    auc = next(r for r in rows if r["metric"] == "AUC")["libraries"]
+    assert auc["keras"]["binding"].startswith("keras.metrics.AUC(")
+    assert auc["sklearn"]["binding"] == "sklearn.metrics.roc_auc_score()"
+    for row in rows:
+        for library, cell in row["libraries"].items():
+            assert cell["binding"] or cell["absent"], f"{row['metric']} · {library}: neither bound nor explained"
+
+    table = conformance("list").stdout
+    for spec in CATALOGUE:
+        assert spec.id in table
+        for library, why in spec.absent.items():
+            assert f"{spec.id} · {library}: {why}" in table
 
 
 def test_run_writes_json_and_html_and_exits_by_outcome(tmp_path: Path) -> None:

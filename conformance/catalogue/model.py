@@ -107,6 +107,10 @@ class MetricSpec:
     # Libraries without a counterpart, each with what it lacks (shown by `conformance list`).
     absent: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if both := set(self.bindings) & set(self.absent):
+            raise ValueError(f"{self.name}: {sorted(both)} both bound and declared absent")
+
     @property
     def id(self) -> str:
         if not self.variant:
