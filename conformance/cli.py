@@ -30,6 +30,16 @@ def _names(value: str) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
+def _jobs(value: str) -> int:
+    import os
+
+    if value == "auto":
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes >= 1 or 'auto', got {value!r}")
+    return int(value)
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="conformance", description="Property-based conformance tests for ML evaluation metrics.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -39,11 +49,17 @@ def build_parser() -> Parser:
     run.add_argument("--libraries", type=_names, help="comma-separated: keras, sklearn, torchmetrics "
                      "(default: those installed)")
     run.add_argument("--properties", type=_names, help="comma-separated property names (default: all)")
-    run.add_argument("--profile", choices=("ci", "thorough"), default="ci", help="Hypothesis profile (default: ci)")
+    run.add_argument("--profile", choices=("ci", "thorough", "replay"), default="ci",
+                     help="Hypothesis profile (default: ci); replay: run exactly the examples of --replay-from")
+    run.add_argument("--replay-from", metavar="JSON", help="results whose recorded examples the replay profile runs")
     run.add_argument("--seed", type=int, help="random seed (default: derandomized for ci, random for thorough)")
     run.add_argument("--json", default=DEFAULT_JSON, help=f"where to write the results (default: {DEFAULT_JSON})")
     run.add_argument("--report", default=DEFAULT_REPORT, help=f"where to write the HTML (default: {DEFAULT_REPORT})")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("-j", "--jobs", type=_jobs, default=1,
+                     help="processes to run cases in (default 1; 'auto': one per CPU core)")
+    run.add_argument("--shard", help="run shard I of N (e.g. 2/4): a deterministic split for a CI matrix; "
+                     "merge the shards' JSON with `conformance report`")
 
     listing = commands.add_parser("list", help="the catalogue: metrics, their references and library bindings")
     listing.add_argument("--json", action="store_true", help="print the coverage table as JSON")
@@ -105,8 +121,12 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
 
     try:  # names first: a typo is reported before any library is imported
         engine.plan(args.metrics, args.libraries or LIBRARIES, args.properties)
+        shard = engine.parse_shard(args.shard) if args.shard else None
     except engine.UsageError as error:
         raise UsageError(str(error)) from None
+    if (args.profile == "replay") != bool(args.replay_from):
+        raise UsageError("--profile replay and --replay-from JSON go together")
+    recorded = _load_results(args.replay_from) if args.replay_from else None
     installed = engine.installed_libraries()
     missing = [lib for lib in args.libraries or () if lib not in installed]
     if missing:
@@ -115,10 +135,21 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     if not libraries:
         raise UsageError("none of keras, sklearn, torchmetrics is installed")
     cases = engine.plan(args.metrics, libraries, args.properties)
+    if shard:
+        cases = engine.shard(cases, *shard)
+    profile, replays = args.profile, None
+    if recorded:
+        try:
+            cases, replays = engine.replay_plan(recorded, cases)
+        except engine.UsageError as error:
+            raise UsageError(str(error)) from None
+        profile = recorded.profile
+        if not cases:
+            raise UsageError(f"{args.replay_from} holds no replayable example for the chosen metrics")
 
     command = "conformance " + shlex.join(argv)
-    result = engine.run(cases, args.profile, args.seed, command=command,
-                        progress=ProgressBar(quiet=args.quiet))
+    result = engine.run(cases, profile, args.seed, command=command,
+                        progress=ProgressBar(quiet=args.quiet), jobs=args.jobs, replays=replays)
     result.save(args.json)
     _write_report(result, Path(args.report))
     print_summary(result, args.json, args.report)
@@ -219,18 +250,22 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
 
 # -- report -----------------------------------------------------------------------------------
 
+def _load_results(path: str):
+    from conformance.results import RunResult
+
+    try:
+        return RunResult.load(path)
+    except FileNotFoundError:
+        raise UsageError(f"no such results file: {path}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{path} is not a conformance results file: {error}") from None
+
+
 def command_report(args: argparse.Namespace, argv: list[str]) -> int:
     from conformance.report import merge, render
-    from conformance.results import RunResult, write_atomically
+    from conformance.results import write_atomically
 
-    results = []
-    for path in args.results:
-        try:
-            results.append(RunResult.load(path))
-        except FileNotFoundError:
-            raise UsageError(f"no such results file: {path}") from None
-        except (ValueError, KeyError, TypeError) as error:
-            raise UsageError(f"{path} is not a conformance results file: {error}") from None
+    results = [_load_results(path) for path in args.results]
     merged = merge(results)
     write_atomically(Path(args.output), render(merged))
     print(f"{len(merged.findings)} findings from {len(results)} file(s) -> {args.output}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import random
 import time
@@ -10,14 +11,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import hypothesis
 import numpy as np
-from hypothesis import HealthCheck, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Verbosity, given, reproduce_failure, seed, settings
 from hypothesis import strategies as st
+from hypothesis.control import current_build_context
+from hypothesis.core import encode_failure
 from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.errors import DidNotReproduce
 
 from conformance.adapters import LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
-from conformance.profiles import PROFILES, Profile
+from conformance.profiles import PROFILES, REPLAY, Profile
 from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation
 from conformance.results import Finding, RunResult
 
@@ -59,6 +64,32 @@ def plan(metrics: Iterable[str] | None = None, libraries: Iterable[str] | None =
     return [Case(spec, library, prop) for spec in specs for library in chosen_libraries for prop in props]
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` (1-based) as ``(I, N)``."""
+    index, _, count = text.partition("/")
+    try:
+        shard = int(index), int(count)
+    except ValueError:
+        raise UsageError(f"--shard takes I/N with whole numbers, e.g. 1/4; got {text!r}") from None
+    if not 1 <= shard[0] <= shard[1]:
+        raise UsageError(f"--shard {text}: I must be between 1 and N")
+    return shard
+
+
+def shard(cases: list[Case], index: int, count: int) -> list[Case]:
+    """Shard ``index`` of ``count`` (1-based): each library's metrics dealt round-robin, so that every
+    shard gets a share of each library (Keras is the slow one) and the split is the same on every
+    machine. A metric x library's properties stay together. The shards together are ``cases``."""
+    dealt: dict[str, int] = {}
+    mine = set()
+    for unit in dict.fromkeys((c.spec.id, c.library) for c in cases):
+        position = dealt.get(unit[1], 0)
+        dealt[unit[1]] = position + 1
+        if position % count == index - 1:
+            mine.add(unit)
+    return [c for c in cases if (c.spec.id, c.library) in mine]
+
+
 def installed_libraries() -> list[str]:
     """The libraries that import here."""
     found = []
@@ -84,8 +115,23 @@ def _hypothesis_settings(profile: Profile, seeded: bool) -> settings:
     )
 
 
-def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Finding:
-    """Run one case and say what was found. Never raises for a library's misbehaviour."""
+_pools: dict[tuple[str, str], dict] = {}
+
+
+def _metric_pool(case: Case) -> dict:
+    """The metric objects of the case's metric x library, kept while its properties run (see Context.pool)."""
+    key = (case.spec.id, case.library)
+    if key not in _pools:
+        _pools.clear()  # one metric x library at a time: cases come grouped, and objects hold graphs
+        _pools[key] = {}
+    return _pools[key]
+
+
+def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: str | None = None) -> Finding:
+    """Run one case and say what was found. Never raises for a library's misbehaviour.
+
+    ``replay``: a finding's choice sequence; then exactly that one example runs (the replay profile).
+    """
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
                       binding=binding.describe() if binding else "")
@@ -103,22 +149,35 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
         finding.message = reason
         return finding
 
-    ctx = Context(case.spec, adapter, binding, case.prop.name, profile)
+    ctx = Context(case.spec, adapter, binding, case.prop.name, profile,
+                  pool=None if case.prop.fresh_metrics else _metric_pool(case))
     examples_run = 0
+    last_choices = ""
 
     @given(st.data())
     def test(data: st.DataObject) -> None:
-        nonlocal examples_run
+        nonlocal examples_run, last_choices
         examples_run += 1
+        seen, gap = len(ctx.observations), ctx.largest_gap
         try:
             case.prop.check(ctx, data)
         except Explained as explained:
             ctx.observations.append(explained.observation)
+        finally:
+            # What this example drew, to replay it: the last one run before an exception escapes is
+            # Hypothesis' minimal example; observations and the largest gap keep their own.
+            last_choices = encode_failure(current_build_context().data.choices).decode()
+            for observation in ctx.observations[seen:]:
+                observation.replay = last_choices
+            if ctx.largest_gap is not gap:
+                ctx.gap_replay = last_choices
 
     test._hypothesis_internal_add_digest = case.id.encode()  # one database key per case
     test = _hypothesis_settings(profile, run_seed is not None)(test)
     if run_seed is not None:
         test = seed(run_seed)(test)
+    if replay:
+        test = reproduce_failure(hypothesis.__version__, replay.encode())(test)
 
     started = time.perf_counter()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -127,10 +186,14 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
             test()
         except Violation as violation:
             _fill_from_violation(finding, violation, adapter, binding, case)
+            finding.replay = last_choices
         except LibraryError as error:
             finding.outcome, finding.message = "error", error.message
             finding.example = error.example.to_json()
-            finding.snippet = adapter.snippet(binding, case.spec.params, error.example.batches)
+            finding.snippet = _snippet(adapter, binding, case, error.example)
+            finding.replay = last_choices
+        except DidNotReproduce:  # a replayed example that no longer fails: say what it gives now
+            _fill_from_observations(finding, ctx, adapter, binding, case)
         except Exception as error:
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
         else:
@@ -138,6 +201,11 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
     finding.examples_run = examples_run
     finding.duration_s = round(time.perf_counter() - started, 4)
     return finding
+
+
+def _snippet(adapter, binding, case: Case, example) -> str:
+    """Source that reproduces ``example`` with the library alone, in the execution mode that showed it."""
+    return adapter.snippet(binding, case.spec.params, example.batches, mode=example.details.get("execution_mode"))
 
 
 def _values(array: np.ndarray) -> float | list:
@@ -149,7 +217,7 @@ def _fill_from_violation(finding: Finding, violation: Violation, adapter, bindin
     finding.reference_value, finding.library_value = _values(violation.expected), _values(violation.observed)
     finding.abs_error, finding.tolerance = violation.abs_error, violation.tolerance
     finding.example = violation.example.to_json()
-    finding.snippet = adapter.snippet(binding, case.spec.params, violation.example.batches)
+    finding.snippet = _snippet(adapter, binding, case, violation.example)
 
 
 def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, case: Case) -> None:
@@ -164,7 +232,8 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
             finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
-        finding.snippet = adapter.snippet(binding, case.spec.params, smallest.example.batches)
+        finding.snippet = _snippet(adapter, binding, case, smallest.example)
+        finding.replay = smallest.replay
         kinds = {o.known.what for o in ctx.observations}
         notes.insert(0, f"{len(ctx.observations)} examples differed as documented"
                         + (f" ({len(kinds)} known differences)" if len(kinds) > 1 else ""))
@@ -185,6 +254,7 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(expected), _values(averaged)
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
+            finding.replay = ctx.gap_replay
         else:
             finding.outcome = "pass"
     else:
@@ -207,23 +277,88 @@ def collect_versions(libraries: Iterable[str]) -> dict[str, str]:
 ProgressCallback = Callable[[int, int, Case, Finding], None]
 
 
+def replay_plan(recorded: RunResult, cases: list[Case]) -> tuple[list[Case], dict[str, str]]:
+    """The ``cases`` that ``recorded`` holds a replayable example for, and those examples by case id."""
+    if recorded.profile not in PROFILES:
+        raise UsageError(f"cannot replay a result of profile {recorded.profile!r}; expected one of: "
+                         f"{', '.join(PROFILES)} (replay each shard's JSON on its own)")
+    blobs = {f"{f.metric}-{f.library}-{f.property}": f.replay for f in recorded.findings if f.replay}
+    chosen = [case for case in cases if case.id in blobs]
+    return chosen, {case.id: blobs[case.id] for case in chosen}
+
+
 def run(cases: list[Case], profile_name: str = "ci", run_seed: int | None = None, *, command: str = "",
-        progress: ProgressCallback | None = None) -> RunResult:
-    """Run ``cases`` in order. Ctrl-C stops early and keeps the findings collected so far."""
+        progress: ProgressCallback | None = None, jobs: int = 1, replays: dict[str, str] | None = None) -> RunResult:
+    """Run ``cases`` (in ``jobs`` processes). Ctrl-C stops early and keeps the findings collected so far.
+
+    Findings come back in the order of ``cases`` whatever the number of processes. With ``replays``
+    (case id -> recorded choice sequence), each case runs exactly its recorded example.
+    """
     profile = PROFILES[profile_name]
-    if run_seed is None and not profile.derandomize:
+    if run_seed is None and not profile.derandomize and not replays:
         run_seed = random.SystemRandom().randrange(2**32)  # recorded, so the run can be repeated
-    result = RunResult(profile=profile.name, seed=run_seed, command=command,
+    result = RunResult(profile=REPLAY if replays else profile.name, seed=run_seed, command=command,
                        started=datetime.now(UTC).isoformat(timespec="seconds"))
     result.versions = collect_versions(sorted({c.library for c in cases}))
     started = time.perf_counter()
+    found: dict[int, Finding] = {}
+
+    def collect(index: int, finding: Finding) -> None:
+        found[index] = finding
+        if progress:
+            progress(len(found), len(cases), cases[index], finding)
+
     try:
-        for index, case in enumerate(cases):
-            finding = run_case(case, profile, run_seed)
-            result.findings.append(finding)
-            if progress:
-                progress(index + 1, len(cases), case, finding)
+        if jobs > 1 and len(cases) > 1:
+            _run_in_processes(cases, profile_name, run_seed, jobs, collect, replays or {})
+        else:
+            for index, case in enumerate(cases):
+                collect(index, run_case(case, profile, run_seed, (replays or {}).get(case.id)))
     except KeyboardInterrupt:
         result.interrupted = True
+    result.findings = [found[index] for index in sorted(found)]
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def _run_in_processes(cases: list[Case], profile_name: str, run_seed: int | None, jobs: int,
+                      collect: Callable[[int, Finding], None], replays: dict[str, str]) -> None:
+    """One task per metric x library (its properties share the worker's imported library and caches)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    units: dict[tuple[str, str], list[int]] = {}
+    for index, case in enumerate(cases):
+        units.setdefault((case.spec.id, case.library), []).append(index)
+    tasks = [[(i, cases[i].spec.id, cases[i].library, cases[i].prop.name, replays.get(cases[i].id))
+              for i in indices] for indices in units.values()]
+    # spawn, not fork: TensorFlow and PyTorch keep threads that a fork would copy half-alive.
+    executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_start, initargs=(sorted({c.library for c in cases}),))
+    try:
+        pending = {executor.submit(_run_unit, task, profile_name, run_seed) for task in tasks}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                for index, finding in future.result():
+                    collect(index, finding)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_start(libraries: list[str]) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it keeps what is done
+    for library in libraries:
+        with contextlib.suppress(LibraryUnavailable):
+            get_adapter(library).versions()  # import once, before the first case
+
+
+def _run_unit(task: list[tuple[int, str, str, str, str | None]], profile_name: str,
+              run_seed: int | None) -> list[tuple[int, Finding]]:
+    findings = []
+    for index, metric, library, prop, replay in task:
+        (case,) = plan([metric], [library], [prop])
+        findings.append((index, run_case(case, PROFILES[profile_name], run_seed, replay)))
+    return findings

@@ -1,4 +1,10 @@
-"""Hypothesis profiles: ``ci`` (derandomized, bounded, fast) and ``thorough`` (many examples, longer data)."""
+"""Hypothesis profiles: ``ci`` (derandomized, bounded, fast), ``thorough`` (many examples, longer data) and
+``replay`` (exactly the examples of a previous result, under the profile that found them).
+
+Hypothesis refuses an example database with ``derandomize`` (the same examples every run make one
+pointless), so only ``thorough`` keeps one under ``.hypothesis/``: a failure it finds once is tried
+first on the next thorough run. A failure found by ``ci`` is replayed from its JSON instead.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,13 @@ class Profile:
     max_batches: int  # batches in one drawn stream
     derandomize: bool  # a fixed example sequence: the same findings on every run
     use_database: bool  # keep failing examples under .hypothesis/ and try them first next time
+    jit_compile: bool = False  # also check Keras updates under XLA (slow: one compile per batch shape)
 
+
+REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one recorded example per case
 
 PROFILES = {
     "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False),
     "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,
-                        use_database=True),
+                        use_database=True, jit_compile=True),
 }

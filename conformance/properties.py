@@ -62,6 +62,7 @@ class Observation:
     observed: np.ndarray
     abs_error: float
     tolerance: float
+    replay: str | None = None  # the choice sequence that drew ``example`` (see Finding.replay)
 
 
 @dataclass
@@ -76,6 +77,12 @@ class Context:
     observations: list[Observation] = field(default_factory=list)
     largest_gap: tuple[float, Example, np.ndarray, np.ndarray] | None = None
     notes: set[str] = field(default_factory=set)
+    # Reuse one metric object per (classes, layout), reset between uses, rather than build a new
+    # one per example: construction costs as much as several updates, and a compiled update is
+    # traced per object. The engine shares one pool between the properties of a metric x library.
+    # None (as for the reset property, which compares reset with new): always a new object.
+    pool: dict[tuple[int | None, tuple[str, str] | None], Any] | None = field(default_factory=dict)
+    gap_replay: str | None = None  # the choice sequence that drew ``largest_gap``'s example
 
     # -- drawing ---------------------------------------------------------------------------
     def draw_inputs(self, data: st.DataObject, *, weights: bool | None = None, n: int | None = None) -> Batch:
@@ -120,18 +127,36 @@ class Context:
                 return Explained(Observation(known, example, nan, nan, float("nan"), float("nan")))
         return LibraryError(message, example)
 
-    def whole(self, batch: Batch, example: Example, layout: tuple[str, str] | None = None) -> np.ndarray:
-        """The library's value on ``batch`` in one call."""
-        return self.guarded(example, lambda: self.adapter.compute(self.binding, self.spec.params, batch, layout))
+    def compute(self, batch: Batch, layout: tuple[str, str] | None = None) -> np.ndarray:
+        """The library's value on ``batch`` in one call (one update of a metric object); may raise."""
+        if not self.adapter.stateful:
+            return self.adapter.compute(self.binding, self.spec.params, batch, layout)
+        metric = self.new_metric([batch], layout)
+        metric.update(batch)
+        return metric.result()
 
-    def new_metric(self, batches: list[Batch], layout: tuple[str, str] | None = None):
-        return self.adapter.create(self.binding, self.spec.params, batches[0].num_classes, layout)
+    def whole(self, batch: Batch, example: Example, layout: tuple[str, str] | None = None) -> np.ndarray:
+        """The library's value on ``batch`` in one call; an exception becomes a finding."""
+        return self.guarded(example, lambda: self.compute(batch, layout))
+
+    def new_metric(self, batches: list[Batch], layout: tuple[str, str] | None = None, mode: str | None = None):
+        """A metric with empty state: a new object, or the pooled one after ``reset()``."""
+        if self.pool is None or mode is not None:
+            return self.adapter.create(self.binding, self.spec.params, batches[0].num_classes, layout, mode)
+        key = (batches[0].num_classes, layout)
+        metric = self.pool.pop(key, None)
+        if metric is not None:
+            metric.reset()
+        else:
+            metric = self.adapter.create(self.binding, self.spec.params, batches[0].num_classes, layout)
+        self.pool[key] = metric  # put back only once reset (or built) without raising
+        return metric
 
     def stream(self, batches: list[Batch], example: Example, *, layout: tuple[str, str] | None = None,
-               result_between: bool = False) -> np.ndarray:
-        """The library's accumulated value after one update per batch."""
+               result_between: bool = False, mode: str | None = None) -> np.ndarray:
+        """The library's accumulated value after one update per batch (in ``mode``: default the adapter's)."""
         def run() -> np.ndarray:
-            metric = self.new_metric(batches, layout)
+            metric = self.new_metric(batches, layout, mode)
             for batch in batches:
                 metric.update(batch)
                 if result_between:
@@ -222,7 +247,7 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
     values, sizes = [], []
     for batch in (b for b in batches if len(b)):
         try:
-            value = ctx.adapter.compute(ctx.binding, ctx.spec.params, batch)
+            value = ctx.compute(batch)
         except Exception as error:  # a batch this function cannot score (e.g. one class only)
             ctx.notes.add(f"some batches could not be scored alone ({type(error).__name__}); left out")
             continue
@@ -249,10 +274,11 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
 def check_reset(ctx: Context, data: st.DataObject) -> None:
     batches = ctx.draw_batches(data)
     other = [with_other_targets(b) for b in batches]
-    example = Example(batches, details={"fed_before_reset": [b.to_json() for b in other]})
+    example = Example(batches, details={"fed_before_reset": [b.to_json() for b in other], "execution_mode": "eager"})
 
+    # Eager: each check builds two new metrics, and a compiled update would be traced anew for each.
     def after_reset() -> np.ndarray:
-        metric = ctx.new_metric(batches)
+        metric = ctx.new_metric(batches, mode="eager")
         for batch in other:
             metric.update(batch)
         metric.result()
@@ -261,7 +287,7 @@ def check_reset(ctx: Context, data: st.DataObject) -> None:
             metric.update(batch)
         return metric.result()
 
-    ctx.expect_same(ctx.guarded(example, after_reset), ctx.stream(batches, example), example,
+    ctx.expect_same(ctx.guarded(example, after_reset), ctx.stream(batches, example, mode="eager"), example,
                     "after reset, the value differs from a new metric's",
                     observed_batches=batches, expected_batches=batches)
 
@@ -346,6 +372,23 @@ def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
         ctx.expect_reference(value, batches, example, f"the accumulated value with {shapes}")
 
 
+def check_execution_modes(ctx: Context, data: st.DataObject) -> None:
+    """The same stream updated eagerly and compiled (as fit() runs metrics) gives the same value."""
+    batches = ctx.draw_batches(data)
+    example = Example(batches)
+    modes = ctx.adapter.execution_modes()
+    default = modes[-1]
+    expected = ctx.stream(batches, example)
+    for mode in modes[:-1]:
+        if mode == "jit" and not ctx.profile.jit_compile:
+            ctx.notes.add("XLA (jit_compile) is checked in the thorough profile: it compiles once per batch shape")
+            continue
+        mode_example = Example(batches, details={"execution_mode": mode, "compared_with": default})
+        ctx.expect_same(ctx.stream(batches, mode_example, mode=mode), expected, mode_example,
+                        f"updated in {mode} mode, the value differs from {default} mode",
+                        observed_batches=batches, expected_batches=batches)
+
+
 @dataclass(frozen=True)
 class Property:
     """A property: its name, what it says in plain words, and when it applies."""
@@ -355,8 +398,11 @@ class Property:
     check: Callable[[Context, st.DataObject], None]
     needs_state: bool = False
     needs_weights: bool = False
+    fresh_metrics: bool = False  # compares a reused (reset) metric with a new one: never pool
 
     def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding) -> str | None:
+        if self.name == "execution_modes" and len(adapter.execution_modes()) < 2:
+            return f"{adapter.name} runs metric updates one way only here (no compiled mode to compare)"
         if self.needs_state and not adapter.stateful:
             return f"{adapter.name} metrics are stateless functions: there is no state to accumulate or reset"
         if self.needs_weights and not binding.weights:
@@ -374,7 +420,8 @@ PROPERTIES: tuple[Property, ...] = (
     Property("batch_average_pitfall", "Averaging per-batch values (as Keras compile(metrics=[fn]) does) gives "
              "the whole-data value: exact for means of per-sample values; for other metrics the gap is measured.",
              check_batch_average_pitfall),
-    Property("reset", "After reset, the metric behaves as a new one.", check_reset, needs_state=True),
+    Property("reset", "After reset, the metric behaves as a new one.", check_reset, needs_state=True,
+             fresh_metrics=True),
     Property("result_idempotence", "result() gives the same value twice, and calling it between updates (as "
              "fit() does for its progress bar) does not change the final value.", check_result_idempotence,
              needs_state=True),
@@ -384,6 +431,8 @@ PROPERTIES: tuple[Property, ...] = (
              check_sample_weights, needs_weights=True),
     Property("shape_conventions", "Per-sample inputs as (n,) or (n, 1), mixed as model.fit() passes them, give "
              "the same value.", check_shape_conventions),
+    Property("execution_modes", "Updated eagerly or compiled (tf.function, and XLA in the thorough profile), as "
+             "model.fit() runs it, the metric gives the same value.", check_execution_modes, needs_state=True),
 )
 
 

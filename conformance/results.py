@@ -36,6 +36,9 @@ class Finding:
     snippet: str | None = None
     examples_run: int = 0
     duration_s: float = 0.0
+    # Hypothesis' choice sequence of ``example`` (base64, as @reproduce_failure takes it): the
+    # replay profile runs exactly this example again.
+    replay: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -4,12 +4,19 @@ Each strategy is small and says what it draws. They aim at the edges on purpose:
 at the 0.5 threshold and at Keras' bucket edges, ties (scores from a coarse grid), constant
 targets, classes absent from the data, zero and all-zero weights, and extreme magnitudes. Every
 float is drawn as float32 so that libraries and the float64 reference see identical numbers.
+
+Arrays are drawn whole (``hypothesis.extra.numpy.arrays``) from one *kind* per array (a grid, the
+edge values, any float, or a per-element mix of these): five times cheaper than a list of
+``one_of`` elements, and a failure still shrinks towards the first kind and its smallest values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from conformance.data import Batch
 
@@ -18,6 +25,62 @@ F32 = np.float32
 # bucket edge (k / 199) that float32 rounding can push across.
 EDGE_SCORES = (0.0, 1.0, 0.5, float(np.nextafter(F32(0.5), F32(1))), float(np.nextafter(F32(0.5), F32(0))),
                float(F32(1 / 199)), float(F32(100 / 199)))
+
+
+Shape = int | tuple[int, ...]
+
+
+def indices(shape: Shape, high: int) -> st.SearchStrategy[np.ndarray]:
+    """An int64 array of ``shape`` with values in ``[0, high]`` (repeats are common: ``arrays`` fills)."""
+    return hnp.arrays(np.int64, shape, elements=st.integers(0, high))
+
+
+def picked(values: Sequence[float], dtype: type = np.float32) -> Callable[[np.ndarray], np.ndarray]:
+    """Index -> value lookup into ``values`` (for drawing an array of indices, then mapping it)."""
+    table = np.asarray(values, dtype=dtype)
+    return lambda index: table[index]
+
+
+@st.composite
+def mixed_arrays(draw: st.DrawFn, shape: Shape, kinds: Sequence[st.SearchStrategy[np.ndarray]]) -> np.ndarray:
+    """An array of one drawn kind, or (as the last choice) each element from a kind of its own."""
+    choice = draw(st.integers(0, len(kinds)), label="array kind")
+    if choice < len(kinds):
+        return draw(kinds[choice])
+    selector = draw(indices(shape, len(kinds) - 1))
+    return np.choose(selector, [draw(kind) for kind in kinds])
+
+
+def unit_score_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
+    """float32 scores in [0, 1]: a coarse grid (ties), the edge values, any float32, or a mix."""
+    return mixed_arrays(shape, [
+        indices(shape, 10).map(lambda index: (index / 10).astype(F32)),
+        indices(shape, len(EDGE_SCORES) - 1).map(picked(EDGE_SCORES)),
+        hnp.arrays(F32, shape, elements=st.floats(0.0, 1.0, width=32)),
+    ])
+
+
+LOGIT_EDGES = (-2.0, 0.0, 0.5, 1.5)
+
+
+def logit_score_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
+    """float32 raw scores (logits) that may fall outside [0, 1], including the 0.5 threshold itself."""
+    return mixed_arrays(shape, [
+        indices(shape, len(LOGIT_EDGES) - 1).map(picked(LOGIT_EDGES)),
+        hnp.arrays(F32, shape, elements=st.floats(-8.0, 8.0, width=32)),
+    ])
+
+
+EXTREME_VALUES = (1e15, -1e15, 1e-15, -1e-15, 1e7 + 1.0)
+
+
+def real_value_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
+    """float32 regression values: small integers, any float32 up to 1e3, extremes (see ``real_values``), or a mix."""
+    return mixed_arrays(shape, [
+        indices(shape, 6).map(lambda index: (index - 3).astype(F32)),
+        hnp.arrays(F32, shape, elements=st.floats(-1e3, 1e3, width=32)),
+        indices(shape, len(EXTREME_VALUES) - 1).map(picked(EXTREME_VALUES)),
+    ])
 
 
 def unit_scores() -> st.SearchStrategy[float]:
@@ -46,10 +109,8 @@ def real_values() -> st.SearchStrategy[float]:
 def binary_targets(draw: st.DrawFn, n: int, *, both_classes: bool) -> np.ndarray:
     """``n`` labels in {0, 1}: mixed, or constant (one class only) unless ``both_classes``."""
     pattern = draw(st.sampled_from(["mixed", "mixed", "all-0", "all-1"]))
-    if pattern == "mixed":
-        labels = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)), dtype=np.int64)
-    else:
-        labels = np.full(n, 0 if pattern == "all-0" else 1, dtype=np.int64)
+    constant = np.full(n, int(pattern == "all-1"), dtype=np.int64)
+    labels = draw(indices(n, 1)) if pattern == "mixed" else constant
     if both_classes and n >= 2 and len(np.unique(labels)) < 2:
         labels[-1] = 1 - labels[0]  # a repair, not a filter: shrinking stays cheap
     return labels
@@ -66,8 +127,7 @@ def binary_inputs(draw: st.DrawFn, n: int, *, both_classes: bool = False, logits
 
     With ``both_classes`` (and ``n >= 2``) both labels occur.
     """
-    values = logit_scores() if logits and draw(st.integers(0, 3)) == 0 else unit_scores()
-    scores = np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=F32)
+    scores = draw(logit_score_arrays(n) if logits and draw(st.integers(0, 3)) == 0 else unit_score_arrays(n))
     return Batch(draw(binary_targets(n, both_classes=both_classes)), scores)
 
 
@@ -76,10 +136,8 @@ def multiclass_inputs(draw: st.DrawFn, n: int, *, min_classes: int = 2, max_clas
     """``n`` integer labels and a row of class scores each; some classes may never occur."""
     num_classes = draw(st.integers(min_classes, max_classes))
     occurring = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, max_size=num_classes, unique=True))
-    labels = np.array(draw(st.lists(st.sampled_from(occurring), min_size=n, max_size=n)), dtype=np.int64)
-    rows = draw(st.lists(st.lists(unit_scores(), min_size=num_classes, max_size=num_classes),
-                         min_size=n, max_size=n))
-    return Batch(labels, np.array(rows, dtype=F32), num_classes=num_classes)
+    labels = draw(indices(n, len(occurring) - 1).map(picked(occurring, np.int64)))
+    return Batch(labels, draw(unit_score_arrays((n, num_classes))), num_classes=num_classes)
 
 
 @st.composite
@@ -88,8 +146,7 @@ def multilabel_targets(draw: st.DrawFn, n: int, num_labels: int) -> np.ndarray:
     pattern = draw(st.sampled_from(["mixed", "mixed", "label-never-on", "label-always-on", "all-0", "all-1"]))
     if pattern in ("all-0", "all-1"):
         return np.full((n, num_labels), int(pattern == "all-1"), dtype=np.int64)
-    cells = draw(st.lists(st.integers(0, 1), min_size=n * num_labels, max_size=n * num_labels))
-    labels = np.array(cells, dtype=np.int64).reshape(n, num_labels)
+    labels = draw(indices((n, num_labels), 1))
     if pattern != "mixed":
         labels[:, draw(st.integers(0, num_labels - 1))] = int(pattern == "label-always-on")
     return labels
@@ -100,32 +157,29 @@ def multilabel_inputs(draw: st.DrawFn, n: int, *, min_labels: int = 2, max_label
                       logits: bool = False) -> Batch:
     """``n`` rows of 0/1 targets over 2..4 labels, with a score per label in [0, 1] (or sometimes logits)."""
     num_labels = draw(st.integers(min_labels, max_labels))
-    values = logit_scores() if logits and draw(st.integers(0, 3)) == 0 else unit_scores()
-    scores = draw(st.lists(values, min_size=n * num_labels, max_size=n * num_labels))
-    return Batch(draw(multilabel_targets(n, num_labels)), np.array(scores, dtype=F32).reshape(n, num_labels),
-                 num_classes=num_labels)
+    shape = (n, num_labels)
+    scores = draw(logit_score_arrays(shape) if logits and draw(st.integers(0, 3)) == 0 else unit_score_arrays(shape))
+    return Batch(draw(multilabel_targets(n, num_labels)), scores, num_classes=num_labels)
 
 
 @st.composite
 def label_pair_inputs(draw: st.DrawFn, n: int, *, max_classes: int = 5) -> Batch:
     """``n`` integer true and predicted labels, for metrics that compare labels exactly."""
     num_classes = draw(st.integers(2, max_classes))
-    labels = st.lists(st.integers(0, num_classes - 1), min_size=n, max_size=n)
-    return Batch(np.array(draw(labels), np.int64), np.array(draw(labels), np.int64), num_classes=num_classes)
+    return Batch(draw(indices(n, num_classes - 1)), draw(indices(n, num_classes - 1)), num_classes=num_classes)
 
 
 @st.composite
 def regression_inputs(draw: st.DrawFn, n: int) -> Batch:
     """``n`` real targets and predictions: independent, exact (zero error), or off by a small amount."""
-    y_true = np.array(draw(st.lists(real_values(), min_size=n, max_size=n)), dtype=F32)
+    y_true = draw(real_value_arrays(n))
     relation = draw(st.sampled_from(["independent", "exact", "close"]))
     if relation == "exact":
         y_pred = y_true.copy()
     elif relation == "close":
-        y_pred = (y_true + np.array(draw(st.lists(st.sampled_from([-1.0, 0.0, 0.5]), min_size=n, max_size=n)),
-                                    dtype=F32)).astype(F32)
+        y_pred = (y_true + draw(indices(n, 2).map(picked([-1.0, 0.0, 0.5])))).astype(F32)
     else:
-        y_pred = np.array(draw(st.lists(real_values(), min_size=n, max_size=n)), dtype=F32)
+        y_pred = draw(real_value_arrays(n))
     return Batch(y_true, y_pred)
 
 
@@ -137,14 +191,15 @@ def sample_weights(draw: st.DrawFn, n: int) -> np.ndarray | None:
         return None
     if kind == "all-zero":
         return np.zeros(n, dtype=F32)
-    values = st.integers(0, 3).map(float) if kind == "integer" else st.floats(0.0, 10.0, width=32)
-    return np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=F32)
+    if kind == "integer":
+        return draw(indices(n, 3)).astype(F32)
+    return draw(hnp.arrays(F32, n, elements=st.floats(0.0, 10.0, width=32)))
 
 
 @st.composite
 def positive_integer_weights(draw: st.DrawFn, n: int, *, allow_zero: bool) -> np.ndarray:
     """Integer weights in [0 or 1, 3], at least one of them positive."""
-    weights = np.array(draw(st.lists(st.integers(0 if allow_zero else 1, 3), min_size=n, max_size=n)), F32)
+    weights = draw(indices(n, 3 if allow_zero else 2)).astype(F32) + (0 if allow_zero else 1)
     if not weights.any():
         weights[0] = 1.0
     return weights

@@ -174,6 +174,10 @@ def test_help_does_not_import_tensorflow_or_torch() -> None:
     ("run", "--profile", "forever"),
     ("report", "does-not-exist.json"),
     ("frobnicate",),
+    ("run", "--shard", "3/2"),
+    ("run", "--jobs", "0"),
+    ("run", "--profile", "replay"),
+    ("run", "--profile", "replay", "--replay-from", "does-not-exist.json"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(args) -> None:
     process = conformance(*args)

@@ -77,14 +77,18 @@ class Adapter(ABC):
     result_dtype: str  # the dtype the library computes and returns results in
     stateful: bool  # batches can be accumulated in a metric object
 
+    def execution_modes(self) -> tuple[str, ...]:
+        """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""
+        return ("eager",)
+
     @abstractmethod
     def versions(self) -> dict[str, str]:
         """Versions of the library and what it runs on; raises LibraryUnavailable if missing."""
 
     @abstractmethod
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
-               layout: tuple[str, str] | None = None) -> MetricInstance:
-        """A new stateful metric (stateful libraries only)."""
+               layout: tuple[str, str] | None = None, mode: str | None = None) -> MetricInstance:
+        """A new stateful metric (stateful libraries only), updating in ``mode`` (default: the default mode)."""
 
     def compute(self, binding: Binding, params: Mapping[str, Any], batch: Batch,
                 layout: tuple[str, str] | None = None) -> np.ndarray:
@@ -94,5 +98,6 @@ class Adapter(ABC):
         return metric.result()
 
     @abstractmethod
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
-        """Python source that feeds ``batches`` to the library and prints its value."""
+    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
+                mode: str | None = None) -> str:
+        """Python source that feeds ``batches`` to the library (in ``mode``) and prints its value."""

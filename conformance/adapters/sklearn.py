@@ -34,7 +34,7 @@ class SklearnAdapter(Adapter):
             raise LibraryUnavailable(f"scikit-learn: {error}") from error
         return {"sklearn": sklearn.__version__}
 
-    def create(self, binding, params, num_classes, layout=None):
+    def create(self, binding, params, num_classes, layout=None, mode=None):
         raise TypeError("scikit-learn metrics are functions; they keep no state between calls")
 
     def compute(self, binding: Binding, params: Mapping[str, Any], batch: Batch,
@@ -45,7 +45,8 @@ class SklearnAdapter(Adapter):
             kwargs["sample_weight"] = weight
         return select_output(resolve(binding.target)(y_true, y_pred, **kwargs), binding)
 
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
+    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
+                mode: str | None = None) -> str:
         batch = concatenate(batches)
         y_true, y_pred, weight = present(binding, batch, params)
         kwargs = resolve_init(binding, batch.num_classes)

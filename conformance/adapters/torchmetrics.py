@@ -57,10 +57,11 @@ class TorchmetricsAdapter(Adapter):
         return {"torchmetrics": torchmetrics.__version__, "torch": torch.__version__}
 
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
-               layout: tuple[str, str] | None = None) -> TorchMetric:
+               layout: tuple[str, str] | None = None, mode: str | None = None) -> TorchMetric:
         return TorchMetric(resolve(binding.target)(**resolve_init(binding, num_classes)), binding, params, layout)
 
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
+    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
+                mode: str | None = None) -> str:
         module, _, name = binding.target.rpartition(".")
         init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
         lines = ["import numpy as np", "import torch", f"from {module} import {name}", "",

@@ -62,7 +62,8 @@ KERAS_FBETA_EPSILON = dict(
 
 
 KERAS_FBETA_EMPTY_BATCH = dict(
-    what="Keras' F1Score/FBetaScore raise on an empty batch (zero samples) instead of leaving the state unchanged.",
+    what="Updated eagerly, Keras' F1Score/FBetaScore raise on an empty batch (zero samples) instead of leaving the "
+         "state unchanged. Compiled with tf.function (as model.fit() runs them) the same batch is accepted.",
     cause="With threshold=None, update_state computes ops.max(y_pred, axis=-1); the TensorFlow backend's max "
           "asserts a non-empty input ('Cannot compute the max of an empty tensor').",
     where="keras/src/metrics/f_score_metrics.py:165 (FBetaScore.update_state); "

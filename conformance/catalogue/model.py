@@ -26,7 +26,7 @@ CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
 Decomposition = Literal["mean", "sum", "none"]
 EVERY_PROPERTY = ("agreement", "batch_accumulation", "batch_average_pitfall", "reset", "result_idempotence",
-                  "order_invariance", "sample_weights", "shape_conventions")
+                  "order_invariance", "sample_weights", "shape_conventions", "execution_modes")
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class KnownDifference:
     cause: str
     where: str
     properties: tuple[str, ...] = ("agreement", "batch_accumulation", "shape_conventions",
-                                   "batch_average_pitfall", "sample_weights", "order_invariance")
+                                   "batch_average_pitfall", "sample_weights", "order_invariance", "execution_modes")
     reference: Callable[..., Any] | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], Callable[[Batch], Batch]] | None = None

@@ -111,3 +111,27 @@ class MisalignedPredictions(CorrectMSE):
         y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))
         y_pred = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
         return ops.square(ops.roll(y_pred, 1) - y_true)
+
+
+class PythonStateInUpdate(CorrectMSE):
+    """Bug: a Python attribute steers update_state. Eagerly it works; under tf.function (as fit()
+    runs metrics) the branch is fixed when the update is traced, so traced calls keep ``assign``-ing."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.started = False
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        errors = self.squared_errors(y_true, y_pred)
+        weights = self.weights(sample_weight, errors)
+        if self.started:
+            self.total.assign_add(ops.sum(errors * weights))
+            self.count.assign_add(ops.sum(weights))
+        else:
+            self.total.assign(ops.sum(errors * weights))
+            self.count.assign(ops.sum(weights))
+            self.started = True
+
+    def reset_state(self):
+        super().reset_state()
+        self.started = False

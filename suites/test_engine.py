@@ -1,0 +1,67 @@
+"""The engine's ways of running: shards, processes, and replaying recorded examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import engine
+from conformance.profiles import PROFILES
+
+pytest.importorskip("sklearn")
+
+
+def test_shards_split_every_case_once_and_the_same_way_each_time() -> None:
+    cases = engine.plan()
+    shards = [engine.shard(cases, index, 3) for index in (1, 2, 3)]
+    ids = [[case.id for case in shard] for shard in shards]
+    assert sorted(i for shard in ids for i in shard) == sorted(case.id for case in cases)
+    assert ids == [[case.id for case in engine.shard(engine.plan(), index, 3)] for index in (1, 2, 3)]
+    for shard in shards:  # a metric x library's properties stay together; every library gets a share
+        units = {(case.spec.id, case.library) for case in shard}
+        assert all(sum(c.spec.id == m and c.library == lib for c in shard) == len(engine.PROPERTIES)
+                   for m, lib in units)
+        assert {case.library for case in shard} == {case.library for case in cases}
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "a/b", "2"])
+def test_a_bad_shard_is_a_usage_error(text: str) -> None:
+    with pytest.raises(engine.UsageError, match="--shard"):
+        engine.parse_shard(text)
+
+
+def sklearn_cases() -> list[engine.Case]:
+    return engine.plan(["Precision", "F1Score[average=macro]", "MeanSquaredError"], ["sklearn"],
+                       ["agreement", "batch_average_pitfall", "order_invariance"])
+
+
+def test_two_processes_find_what_one_finds_in_the_same_order() -> None:
+    cases = sklearn_cases()
+    alone = engine.run(cases, "ci").findings
+    shared = engine.run(cases, "ci", jobs=2).findings
+    assert [f.key for f in shared] == [f.key for f in alone] == [(c.spec.id, "sklearn", c.prop.name) for c in cases]
+    assert [(f.outcome, f.example, f.replay) for f in shared] == [(f.outcome, f.example, f.replay) for f in alone]
+
+
+def test_replay_runs_exactly_the_recorded_example_and_finds_it_again() -> None:
+    recorded = engine.run(sklearn_cases(), "ci")
+    replayable = [f for f in recorded.findings if f.replay]
+    assert {f.outcome for f in replayable} == {"known"}  # F1 and Precision gaps, all-zero weights raising
+    cases, replays = engine.replay_plan(recorded, sklearn_cases())
+    again = engine.run(cases, "ci", replays=replays)
+    assert again.profile == "replay"
+    for before, after in zip(replayable, again.findings, strict=True):
+        assert after.key == before.key and after.examples_run == 1
+        assert (after.outcome, after.example, after.library_value) == (before.outcome, before.example,
+                                                                       before.library_value)
+
+
+def test_replay_refuses_a_merged_result() -> None:
+    recorded = engine.run(sklearn_cases()[:1], "ci")
+    recorded.profile = "ci,thorough"
+    with pytest.raises(engine.UsageError, match="cannot replay"):
+        engine.replay_plan(recorded, sklearn_cases())
+
+
+def test_profiles_bound_the_ci_run_and_keep_a_database_for_thorough() -> None:
+    assert PROFILES["ci"].derandomize and not PROFILES["ci"].use_database
+    assert PROFILES["thorough"].use_database and PROFILES["thorough"].max_examples > PROFILES["ci"].max_examples
