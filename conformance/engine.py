@@ -17,6 +17,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conformance.adapters import LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
+from conformance.data import Example, concatenate
 from conformance.profiles import PROFILES, Profile
 from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation
 from conformance.results import Finding, RunResult
@@ -89,14 +90,17 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
                       binding=binding.describe() if binding else "")
-    if binding is None:
-        finding.message = f"{case.library} has no counterpart of {case.spec.id}"
-        return finding
     try:
         adapter = get_adapter(case.library)
         adapter.versions()
+        finding.backend = adapter.backend()
     except LibraryUnavailable as error:
-        finding.message = f"not installed: {error}"
+        adapter, unavailable = None, error
+    if binding is None:
+        finding.message = f"{case.library} has no counterpart of {case.spec.id}"
+        return finding
+    if adapter is None:
+        finding.message = f"not installed: {unavailable}"
         return finding
     reason = case.prop.skip_reason(case.spec, adapter, binding)
     if reason:
@@ -135,7 +139,11 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
         else:
             _fill_from_observations(finding, ctx, adapter, binding, case)
+        finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
+    finding.error_histogram = ctx.error_histogram if any(ctx.error_histogram) else None
+    if ctx.gaps:
+        finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.gaps]
     finding.duration_s = round(time.perf_counter() - started, 4)
     return finding
 
@@ -190,6 +198,37 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
     else:
         finding.outcome = "pass"
     finding.message = "; ".join(notes)
+
+
+def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
+    """For an AUC that differs from the reference: its curve and the exact one on the minimal example.
+
+    Only where the library's value comes from one metric fed the example's batches (not the per-batch
+    averages of the pitfall) and the adapter exposes the curve it integrated."""
+    curve_kind = {"roc_auc": "ROC", "average_precision": "PR"}.get(case.spec.reference.__name__)
+    if (curve_kind is None or finding.outcome not in ("fail", "known") or finding.library_value is None
+            or finding.example is None or case.prop.name == "batch_average_pitfall"):
+        return None
+    from reference.ranking import cumulative_counts
+
+    batches = Example.from_json(finding.example).batches
+    try:
+        library = adapter.curve(binding, case.spec.params, batches)
+    except Exception:  # the library's value was read already; a curve it cannot give is left out
+        return None
+    if library is None:
+        return None
+    whole = concatenate(batches)
+    _, tps, fps = cumulative_counts(whole.y_true, whole.y_pred, whole.sample_weight)
+    with np.errstate(all="ignore"):
+        tpr = np.nan_to_num(np.r_[0.0, tps / tps[-1]])
+        if curve_kind == "ROC":
+            exact = {"x": np.nan_to_num(np.r_[0.0, fps / fps[-1]]).tolist(), "y": tpr.tolist()}
+        else:  # average precision's steps: precision at each distinct score, from recall 0
+            precision = np.nan_to_num(tps / (tps + fps))
+            exact = {"x": tpr.tolist(), "y": np.r_[precision[:1], precision].tolist()}
+    return {"kind": curve_kind, "library": library, "exact": exact,
+            "library_value": finding.library_value, "reference_value": finding.reference_value}
 
 
 def collect_versions(libraries: Iterable[str]) -> dict[str, str]:

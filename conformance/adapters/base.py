@@ -93,6 +93,15 @@ class Adapter(ABC):
         metric.update(batch)
         return metric.result()
 
+    def backend(self) -> str | None:
+        """The compute backend, for a library that runs on several (Keras: tensorflow, jax, torch)."""
+        return None
+
+    def curve(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> dict[str, list] | None:
+        """The curve (``{"x": [...], "y": [...]}``) an AUC metric integrated after ``batches``, where the
+        library exposes it; None otherwise."""
+        return None
+
     @abstractmethod
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
         """Python source that feeds ``batches`` to the library and prints its value."""
