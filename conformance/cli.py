@@ -107,7 +107,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         engine.plan(args.metrics, args.libraries or LIBRARIES, args.properties)
     except engine.UsageError as error:
         raise UsageError(str(error)) from None
-    installed = engine.installed_libraries()
+    installed = engine.installed_libraries(args.libraries or LIBRARIES)  # imports only the libraries asked for
     missing = [lib for lib in args.libraries or () if lib not in installed]
     if missing:
         raise UsageError(f"not installed: {', '.join(missing)} (pip install 'metric-conformance[{missing[0]}]')")

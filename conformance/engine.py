@@ -60,10 +60,10 @@ def plan(metrics: Iterable[str] | None = None, libraries: Iterable[str] | None =
     return [Case(spec, library, prop) for spec in specs for library in chosen_libraries for prop in props]
 
 
-def installed_libraries() -> list[str]:
-    """The libraries that import here."""
+def installed_libraries(libraries: Iterable[str] = LIBRARIES) -> list[str]:
+    """Those of ``libraries`` (default: all) that import here. Only those are imported."""
     found = []
-    for library in LIBRARIES:
+    for library in libraries:
         try:
             get_adapter(library).versions()
             found.append(library)

@@ -12,7 +12,6 @@ import functools
 import itertools
 import json
 import math
-import zlib
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -80,14 +79,6 @@ def merge(results: list[RunResult]) -> RunResult:
 
 # -- what the page shows ----------------------------------------------------------------------
 
-def anchor(finding: Finding, index: int | None = None) -> str:
-    """An HTML id for the finding (letters, digits, ``-`` and ``_`` only)."""
-    parts = [finding.metric, finding.library, finding.backend or "", finding.property]
-    text = "-".join(parts)
-    safe = "".join(c if c.isascii() and c.isalnum() else "_" for c in text)
-    return f"f-{safe}-{zlib.crc32(text.encode()):08x}" + (f"-{index}" if index else "")
-
-
 def _magnitude(value: Any) -> float | None:
     """The largest |x| of a value (a number or a nested list of numbers), or None."""
     if isinstance(value, bool) or value is None:
@@ -138,9 +129,22 @@ def number(value: Any, digits: int = 6) -> str:
     return str(value)
 
 
-def compact(value: Any) -> str:
-    """JSON without spaces (allow NaN): how example arrays are shown."""
-    return json.dumps(value, separators=(",", ":"), default=str)
+def array_text(values: Any, dtype: str | None) -> str:
+    """An example array as compact text; float32 values in their shortest exact form (0.49999997, not
+    0.4999999701976776), so that one float32 step from a threshold stays visible."""
+    if values is None:
+        return "None"
+    if dtype in ("float32", "float16"):
+        import numpy as np
+
+        return _nested(np.asarray(values, dtype=dtype).astype(str).tolist())
+    return json.dumps(values, separators=(",", ":"))
+
+
+def _nested(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ",".join(_nested(v) for v in value) + "]"
+    return value
 
 
 def where_parts(where: str) -> list[tuple[str, bool]]:
@@ -149,13 +153,92 @@ def where_parts(where: str) -> list[tuple[str, bool]]:
             for part in where.split(";") if part.strip()]
 
 
-def _matrix(findings: list[Finding]) -> tuple[list[str], list[str], dict]:
+@dataclass
+class Cause:
+    """A known difference, shown once, with the cases it explains."""
+
+    id: str
+    what: str
+    why: str
+    where: list[tuple[str, bool]]
+    kind: str
+    cases: list[DetailView]
+
+
+@dataclass
+class DetailView:
+    """What the page shows of one non-pass finding (computed once, not in the template)."""
+
+    id: str
+    finding: Finding
+    title: str
+    errors: Errors | None
+    batches: list[tuple[int, str, str, str]]  # (samples, y_true, y_pred, sample_weight) as text
+    example_note: str
+    cause: Cause | None = None
+
+
+def _detail(finding: Finding, index: int, titles: dict[str, str]) -> DetailView:
+    batches, note = [], ""
+    if finding.example:
+        dtypes = finding.example.get("dtypes") or {}
+        for batch in finding.example.get("batches", []):
+            y_true = batch.get("y_true") or []
+            batches.append((len(y_true), array_text(y_true, dtypes.get("y_true")),
+                            array_text(batch.get("y_pred"), dtypes.get("y_pred")),
+                            array_text(batch.get("sample_weight"), "float32")))
+        note = f"dtypes {compact(dtypes)}"
+        if finding.example.get("num_classes"):
+            note += f", {finding.example['num_classes']} classes"
+        if finding.example.get("details"):
+            note += f"; also varied: {compact(finding.example['details'])}"
+    return DetailView(f"f{index}", finding, titles.get(finding.property, finding.property), errors(finding),
+                      batches, note)
+
+
+def compact(value: Any) -> str:
+    """JSON without spaces (NaN allowed)."""
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _causes(details: list[DetailView]) -> list[Cause]:
+    causes: dict[str, Cause] = {}
+    for view in details:
+        cause = view.finding.cause
+        if not cause:
+            continue
+        key = compact([cause.get("what"), cause.get("cause"), cause.get("where")])
+        if key not in causes:
+            causes[key] = Cause(f"c{len(causes) + 1}", cause.get("what", ""), cause.get("cause", ""),
+                                where_parts(cause.get("where", "")), cause.get("kind", ""), [])
+        causes[key].cases.append(view)
+        view.cause = causes[key]
+    return list(causes.values())
+
+
+@dataclass
+class Cell:
+    column: str
+    worst: str
+    badges: list[tuple[str, str, str, str]]  # (outcome, property, label, link)
+
+
+def _matrix(findings: list[Finding], links: dict[int, str]) -> tuple[list[str], list[tuple[str, list[Cell]]]]:
     metrics = list(OrderedDict.fromkeys(f.metric for f in findings))
     columns = list(OrderedDict.fromkeys(f.column for f in findings))
-    cells: dict[tuple[str, str], list[Finding]] = {}
+    cells: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in findings:
-        cells.setdefault((finding.metric, finding.column), []).append(finding)
-    return metrics, columns, cells
+        cells[(finding.metric, finding.column)].append(finding)
+    rows = []
+    for metric in metrics:
+        row = []
+        for column in columns:
+            found = cells.get((metric, column), [])
+            row.append(Cell(column, worst([f.outcome for f in found]),
+                            [(f.outcome, f.property, BADGES.get(f.property, f.property), links.get(id(f), ""))
+                             for f in found]))
+        rows.append((metric, row))
+    return columns, rows
 
 
 def conflicts(findings: list[Finding]) -> list[list[Finding]]:
@@ -205,9 +288,8 @@ def backend_comparison(findings: list[Finding]) -> list[BackendRow]:
         if len(by_backend) < 2:
             continue
         group = list(by_backend.values())
-        outcomes = {f.outcome for f in group}
         reason = ""
-        if len(outcomes) > 1:
+        if len({f.outcome for f in group}) > 1:
             reason = "outcomes differ"
         elif any(_values_differ(a, b) for a, b in itertools.pairwise(group)):
             reason = "values differ on the same example"
@@ -224,49 +306,49 @@ def _summary_by_column(findings: list[Finding], columns: list[str]) -> dict[str,
     return table
 
 
-def render(result: RunResult, *, title: str = "Metric conformance report", plots: bool = True) -> str:
-    """The report as one self-contained HTML page. ``plots=False`` leaves out the matplotlib plots."""
-    import jinja2
+def _figures(findings: list[Finding]) -> list[dict[str, Any]]:
     from markupsafe import Markup
 
-    from conformance import plots as figures
+    from conformance import plots
 
-    environment = jinja2.Environment(
+    shown = []
+    for heading, draw in (("The per-batch-average pitfall", plots.pitfall_gaps),
+                          ("AUC: the library's curve against the exact one", plots.auc_curves),
+                          ("Errors against the tolerance", plots.error_distribution)):
+        drawn = draw(findings)
+        if drawn:
+            svg, left_out = drawn
+            shown.append({"heading": heading, "explanation": " ".join((draw.__doc__ or "").split()),
+                          "svg": Markup(svg), "left_out": left_out})  # matplotlib XML-escapes its text
+    return shown
+
+
+@functools.cache
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("conformance", "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )
+
+
+def render(result: RunResult, *, title: str = "Metric conformance report", plots: bool = True) -> str:
+    """The report as one self-contained HTML page. ``plots=False`` leaves out the matplotlib plots."""
     findings = result.findings
-    metrics, columns, cells = _matrix(findings)
-    details = sorted((f for f in findings if f.outcome not in ("pass", "skip")),
+    titles = _property_titles()
+    ordered = sorted((f for f in findings if f.outcome not in ("pass", "skip")),
                      key=lambda f: (OUTCOMES.index(f.outcome), f.metric, f.column, f.property))
-    anchors: dict[int, str] = {}
-    used: set[str] = set()
-    for finding in details:
-        name, index = anchor(finding), 0
-        while name in used:
-            index += 1
-            name = anchor(finding, index)
-        used.add(name)
-        anchors[id(finding)] = name
-    figures_shown = []
-    if plots and findings:
-        for heading, explanation, draw in (
-            ("The per-batch-average pitfall", figures.pitfall_gaps.__doc__, figures.pitfall_gaps),
-            ("AUC: the library's curve against the exact one", figures.auc_curves.__doc__, figures.auc_curves),
-            ("Errors against the tolerance", figures.error_distribution.__doc__, figures.error_distribution),
-        ):
-            drawn = draw(findings)
-            if drawn:
-                svg, left_out = drawn
-                figures_shown.append({"heading": heading, "explanation": " ".join(explanation.split()),
-                                      "svg": Markup(svg), "left_out": left_out})
+    details = [_detail(finding, index, titles) for index, finding in enumerate(ordered, start=1)]
+    links = {id(view.finding): view.id for view in details}
+    columns, rows = _matrix(findings, links)
     backend_rows = backend_comparison(findings)
-    return environment.get_template("report.html.j2").render(
-        title=title, result=result, counts=result.counts(), outcomes=OUTCOMES, unexpected_outcomes=UNEXPECTED,
-        metrics=metrics, columns=columns, cells=cells, worst=worst, details=details,
-        anchor=lambda f: anchors.get(id(f), ""), titles=_property_titles(), badges=BADGES,
+    return _environment().get_template("report.html.j2").render(
+        title=title, result=result, counts=result.counts(), outcomes=OUTCOMES, columns=columns, rows=rows,
+        unexpected=[view for view in details if view.finding.outcome in UNEXPECTED], details=details,
+        causes=_causes(details), link_of=lambda f: links.get(id(f), ""), badges=BADGES, titles=titles,
         properties=list(OrderedDict.fromkeys(f.property for f in findings)),
-        by_column=_summary_by_column(findings, columns), errors=errors, number=number, compact=compact,
-        where_parts=where_parts, conflicts=conflicts(findings), figures=figures_shown,
+        by_column=_summary_by_column(findings, columns), number=number, conflicts=conflicts(findings),
+        figures=_figures(findings) if plots and findings else [],
         backend_rows=backend_rows, disagreements=[r for r in backend_rows if r.disagree],
     )
