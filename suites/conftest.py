@@ -1,6 +1,6 @@
 """Shared set-up for the suites: the conformance pytest plugin (its options: ``--conformance-profile``, the
 Hypothesis profile the conformance cases run under; ``--conformance-json`` / ``--conformance-report``, where
-the findings the suites record are written) and the ``profile`` fixture."""
+the findings the suites record are written), the ``profile`` fixture, and a small real run for the report tests."""
 
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ def profile(request: pytest.FixtureRequest):
     from conformance.profiles import PROFILES
 
     return PROFILES[request.config.getoption("--conformance-profile")]
+
+
+@pytest.fixture(scope="session")
+def small_run():
+    """A real conformance run, small: AUC and Precision in scikit-learn, every property (a few seconds).
+    It has passes, skips, known differences, per-batch-average gaps and error histograms."""
+    from conformance.engine import plan, run
+
+    return run(plan(["AUC", "Precision"], ["sklearn"]), command="conformance run --metrics AUC,Precision "
+               "--libraries sklearn")

@@ -18,18 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance.engine import plan, run, run_case
+from conformance.engine import plan, run_case
 from conformance.report import merge, render
 from conformance.results import ERROR_BIN_COUNT, Finding, RunResult, error_bin
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL_RUN = (["AUC", "Precision"], ["sklearn"])  # known differences, pitfall gaps, error histograms
-
-
-@pytest.fixture(scope="module")
-def small_run() -> RunResult:
-    """A real run: two metrics in scikit-learn, every property (about 5 s)."""
-    return run(plan(*SMALL_RUN), command="conformance run --metrics AUC,Precision --libraries sklearn")
 
 
 def details_ids(html: str) -> list[str]:
