@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"conformance: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before a run started, or while its results were being written
+        print("conformance: interrupted", file=sys.stderr)
+        return 130
 
 
 # -- run --------------------------------------------------------------------------------------

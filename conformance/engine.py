@@ -254,9 +254,9 @@ def run(cases: list[Case], profile_name: str = "ci", run_seed: int | None = None
         run_seed = random.SystemRandom().randrange(2**32)  # recorded, so the run can be repeated
     result = RunResult(profile=profile.name, seed=run_seed, command=command,
                        started=datetime.now(UTC).isoformat(timespec="seconds"))
-    result.versions = collect_versions(sorted({c.library for c in cases}))
     started = time.perf_counter()
     try:
+        result.versions = collect_versions(sorted({c.library for c in cases}))
         for index, case in enumerate(cases):
             finding = run_case(case, profile, run_seed)
             result.findings.append(finding)

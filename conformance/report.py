@@ -16,6 +16,8 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from conformance.results import OUTCOMES, UNEXPECTED, Finding, RunResult
 
 # Short badge labels for the matrix; the legend under it spells each out.
@@ -138,13 +140,13 @@ def array_text(values: Any, dtype: str | None) -> str:
         import numpy as np
 
         return _nested(np.asarray(values, dtype=dtype).astype(str).tolist())
-    return json.dumps(values, separators=(",", ":"))
+    return _nested(values)
 
 
 def _nested(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ",".join(_nested(v) for v in value) + "]"
-    return value
+    return str(value)
 
 
 def where_parts(where: str) -> list[tuple[str, bool]]:
@@ -173,27 +175,33 @@ class DetailView:
     finding: Finding
     title: str
     errors: Errors | None
-    batches: list[tuple[int, str, str, str]]  # (samples, y_true, y_pred, sample_weight) as text
+    batches: int
+    samples: int
+    example_rows: Markup  # the example's batches as table rows (built here for speed, every text escaped)
     example_note: str
     cause: Cause | None = None
 
 
+_EXAMPLE_ROW = Markup("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>")
+
+
 def _detail(finding: Finding, index: int, titles: dict[str, str]) -> DetailView:
-    batches, note = [], ""
+    samples, rows, note = 0, [], ""
     if finding.example:
         dtypes = finding.example.get("dtypes") or {}
-        for batch in finding.example.get("batches", []):
+        for number_, batch in enumerate(finding.example.get("batches", [])):
             y_true = batch.get("y_true") or []
-            batches.append((len(y_true), array_text(y_true, dtypes.get("y_true")),
-                            array_text(batch.get("y_pred"), dtypes.get("y_pred")),
-                            array_text(batch.get("sample_weight"), "float32")))
+            samples += len(y_true)
+            rows.append(_EXAMPLE_ROW.format(number_, array_text(y_true, dtypes.get("y_true")),
+                                            array_text(batch.get("y_pred"), dtypes.get("y_pred")),
+                                            array_text(batch.get("sample_weight"), "float32")))
         note = f"dtypes {compact(dtypes)}"
         if finding.example.get("num_classes"):
             note += f", {finding.example['num_classes']} classes"
         if finding.example.get("details"):
             note += f"; also varied: {compact(finding.example['details'])}"
     return DetailView(f"f{index}", finding, titles.get(finding.property, finding.property), errors(finding),
-                      batches, note)
+                      len(rows), samples, Markup("").join(rows), note)
 
 
 def compact(value: Any) -> str:
@@ -216,28 +224,35 @@ def _causes(details: list[DetailView]) -> list[Cause]:
     return list(causes.values())
 
 
-@dataclass
-class Cell:
-    column: str
-    worst: str
-    badges: list[tuple[str, str, str, str]]  # (outcome, property, label, link)
+def _matrix(findings: list[Finding], links: dict[int, str]) -> tuple[list[str], list[Markup]]:
+    """The matrix's columns and its rows as HTML.
 
-
-def _matrix(findings: list[Finding], links: dict[int, str]) -> tuple[list[str], list[tuple[str, list[Cell]]]]:
+    The rows (one badge per finding: thousands) are built here rather than in the template, for speed;
+    every text in them goes through markupsafe's ``escape``, as the template's autoescaping would."""
     metrics = list(OrderedDict.fromkeys(f.metric for f in findings))
     columns = list(OrderedDict.fromkeys(f.column for f in findings))
     cells: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in findings:
         cells[(finding.metric, finding.column)].append(finding)
+    badge = functools.cache(lambda outcome, prop: Markup(
+        '<a class="badge {0}" data-p="{1}" data-o="{0}" title="{1}: {0}"').format(outcome, prop))
+    label = functools.cache(lambda prop: escape(BADGES.get(prop, prop)))
+    column_attribute = {column: escape(column) for column in columns}
     rows = []
     for metric in metrics:
-        row = []
+        parts = [Markup('<tr data-m="{0}"><th>{0}</th>').format(metric)]
         for column in columns:
             found = cells.get((metric, column), [])
-            row.append(Cell(column, worst([f.outcome for f in found]),
-                            [(f.outcome, f.property, BADGES.get(f.property, f.property), links.get(id(f), ""))
-                             for f in found]))
-        rows.append((metric, row))
+            parts.append(Markup('<td class="cell {}" data-c="{}">').format(worst([f.outcome for f in found]),
+                                                                            column_attribute[column]))
+            for finding in found:
+                link = links.get(id(finding))
+                parts.append(badge(finding.outcome, finding.property)
+                             + (Markup(' href="#{}">').format(link) if link else Markup(">"))
+                             + label(finding.property) + Markup("</a>"))
+            parts.append(Markup("</td>"))
+        parts.append(Markup("</tr>"))
+        rows.append(Markup("").join(parts))
     return columns, rows
 
 
@@ -307,8 +322,6 @@ def _summary_by_column(findings: list[Finding], columns: list[str]) -> dict[str,
 
 
 def _figures(findings: list[Finding]) -> list[dict[str, Any]]:
-    from markupsafe import Markup
-
     from conformance import plots
 
     shown = []
