@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import random
+import signal
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -255,14 +257,39 @@ def run(cases: list[Case], profile_name: str = "ci", run_seed: int | None = None
     result = RunResult(profile=profile.name, seed=run_seed, command=command,
                        started=datetime.now(UTC).isoformat(timespec="seconds"))
     started = time.perf_counter()
-    try:
-        result.versions = collect_versions(sorted({c.library for c in cases}))
-        for index, case in enumerate(cases):
-            finding = run_case(case, profile, run_seed)
-            result.findings.append(finding)
-            if progress:
-                progress(index + 1, len(cases), case, finding)
-    except KeyboardInterrupt:
-        result.interrupted = True
+    with _interruptible() as interrupt_requested:
+        try:
+            result.versions = collect_versions(sorted({c.library for c in cases}))
+            for index, case in enumerate(cases):
+                if interrupt_requested():
+                    raise KeyboardInterrupt
+                finding = run_case(case, profile, run_seed)
+                result.findings.append(finding)
+                if progress:
+                    progress(index + 1, len(cases), case, finding)
+        except KeyboardInterrupt:
+            result.interrupted = True
     result.duration_s = time.perf_counter() - started
     return result
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also remembered: an interrupt that lands where Python
+    cannot raise it (a finalizer, a weakref callback: "Exception ignored in ...") still stops the run before
+    the next case. Outside the main thread, where signals cannot be handled, only the usual behaviour."""
+    requested: list[bool] = []
+
+    def on_interrupt(signum, frame):
+        requested.append(True)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(requested)
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
