@@ -41,12 +41,6 @@ def worst(outcomes: list[str]) -> str:
 
 # -- merging ----------------------------------------------------------------------------------
 
-def _signature(finding: Finding) -> str:
-    """What makes two findings about the same case the same: outcome, values and example."""
-    return json.dumps([finding.outcome, finding.reference_value, finding.library_value, finding.gap,
-                       finding.example], sort_keys=True, default=str)
-
-
 def _merge_versions(results: list[RunResult]) -> dict[str, str]:
     """Versions of every result; where results differ (e.g. Keras backends) all values, in order."""
     values: dict[str, list[str]] = {}
@@ -60,7 +54,8 @@ def _merge_versions(results: list[RunResult]) -> dict[str, str]:
 
 def merge(results: list[RunResult]) -> RunResult:
     """One result from several (e.g. CI shards). Findings are kept per metric x library x backend x
-    property; an identical duplicate is dropped, a conflicting one is kept so the report shows both."""
+    property: a duplicate with the same outcome is dropped (the first is kept), one with another outcome
+    is kept too, so the report shows the conflict."""
     merged = RunResult(profile=",".join(sorted({r.profile for r in results if r.profile})),
                        seed=results[0].seed if len({r.seed for r in results}) == 1 else None,
                        command=" | ".join(r.command for r in results if r.command),
@@ -71,10 +66,9 @@ def merge(results: list[RunResult]) -> RunResult:
     seen: dict[tuple, set[str]] = {}
     for result in results:
         for finding in result.findings:
-            signatures = seen.setdefault(finding.key, set())
-            signature = _signature(finding)
-            if signature not in signatures:
-                signatures.add(signature)
+            outcomes = seen.setdefault(finding.key, set())
+            if finding.outcome not in outcomes:
+                outcomes.add(finding.outcome)
                 merged.findings.append(finding)
     return merged
 
@@ -359,7 +353,7 @@ def render(result: RunResult, *, title: str = "Metric conformance report", plots
     return _environment().get_template("report.html.j2").render(
         title=title, result=result, counts=result.counts(), outcomes=OUTCOMES, columns=columns, rows=rows,
         unexpected=[view for view in details if view.finding.outcome in UNEXPECTED], details=details,
-        causes=_causes(details), link_of=lambda f: links.get(id(f), ""), badges=BADGES, titles=titles,
+        causes=_causes(details), link_of=lambda f: links.get(id(f), ""), badges=BADGES,
         properties=list(OrderedDict.fromkeys(f.property for f in findings)),
         by_column=_summary_by_column(findings, columns), number=number, conflicts=conflicts(findings),
         figures=_figures(findings) if plots and findings else [],
