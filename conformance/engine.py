@@ -195,11 +195,23 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(expected), _values(averaged)
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
+            finding.snippet = _pitfall_snippet(adapter, binding, case, example.batches)
         else:
             finding.outcome = "pass"
     else:
         finding.outcome = "pass"
     finding.message = "; ".join(notes)
+
+
+def _pitfall_snippet(adapter, binding, case: Case, batches) -> str:
+    """The library's value on each batch alone (what compile(metrics=[fn]) averages) and on all the data."""
+    parts = ["# The library's value on each batch alone; compile(metrics=[fn]) reports their mean.",
+             "# Compare it with the value on all the data (the last one). A batch the library cannot score alone",
+             "# (it raises, or gives NaN) is left out of the mean."]
+    for number, batch in enumerate((b for b in batches if len(b)), start=1):
+        parts += ["", f"# batch {number} alone", adapter.snippet(binding, case.spec.params, [batch])]
+    parts += ["", "# all the data", adapter.snippet(binding, case.spec.params, [concatenate(batches)])]
+    return "\n".join(parts)
 
 
 def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:

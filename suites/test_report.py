@@ -201,6 +201,17 @@ def test_keras_findings_carry_the_backend_and_the_auc_curve_where_it_differs(pro
     assert float(printed.getvalue().strip()) == pytest.approx(finding.library_value, abs=1e-7)
 
 
+def test_the_pitfall_snippet_shows_the_per_batch_values_and_the_whole(small_run: RunResult) -> None:
+    finding = next(f for f in small_run.findings if f.property == "batch_average_pitfall" and f.outcome == "known"
+                   and f.metric == "Precision")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(finding.snippet, "snippet", "exec"), {})
+    *per_batch, whole = (float(value) for value in printed.getvalue().split())
+    assert np.mean(per_batch) == pytest.approx(finding.library_value, abs=1e-6)
+    assert abs(np.mean(per_batch) - whole) == pytest.approx(finding.gap, abs=1e-6)
+
+
 # -- writing: atomic, and interrupted runs ----------------------------------------------------
 
 WRITER = """
