@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"conformance: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before a run started, or while its results were being written
+        print("conformance: interrupted", file=sys.stderr)
+        return 130
 
 
 # -- run --------------------------------------------------------------------------------------
@@ -127,7 +130,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     if (args.profile == "replay") != bool(args.replay_from):
         raise UsageError("--profile replay and --replay-from JSON go together")
     recorded = _load_results(args.replay_from) if args.replay_from else None
-    installed = engine.installed_libraries()
+    installed = engine.installed_libraries(args.libraries or LIBRARIES)  # imports only the libraries asked for
     missing = [lib for lib in args.libraries or () if lib not in installed]
     if missing:
         raise UsageError(f"not installed: {', '.join(missing)} (pip install 'metric-conformance[{missing[0]}]')")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import random
+import signal
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from hypothesis.errors import DidNotReproduce
 
 from conformance.adapters import LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
+from conformance.data import Example, concatenate
 from conformance.profiles import PROFILES, REPLAY, Profile
 from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation
 from conformance.results import Finding, RunResult
@@ -90,10 +92,10 @@ def shard(cases: list[Case], index: int, count: int) -> list[Case]:
     return [c for c in cases if (c.spec.id, c.library) in mine]
 
 
-def installed_libraries() -> list[str]:
-    """The libraries that import here."""
+def installed_libraries(libraries: Iterable[str] = LIBRARIES) -> list[str]:
+    """Those of ``libraries`` (default: all) that import here. Only those are imported."""
     found = []
-    for library in LIBRARIES:
+    for library in libraries:
         try:
             get_adapter(library).versions()
             found.append(library)
@@ -135,14 +137,17 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
                       binding=binding.describe() if binding else "")
-    if binding is None:
-        finding.message = f"{case.library} has no counterpart of {case.spec.id}"
-        return finding
     try:
         adapter = get_adapter(case.library)
         adapter.versions()
+        finding.backend = adapter.backend()
     except LibraryUnavailable as error:
-        finding.message = f"not installed: {error}"
+        adapter, unavailable = None, error
+    if binding is None:
+        finding.message = f"{case.library} has no counterpart of {case.spec.id}"
+        return finding
+    if adapter is None:
+        finding.message = f"not installed: {unavailable}"
         return finding
     reason = case.prop.skip_reason(case.spec, adapter, binding)
     if reason:
@@ -198,7 +203,11 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
         else:
             _fill_from_observations(finding, ctx, adapter, binding, case)
+        finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
+    finding.error_histogram = ctx.error_histogram if any(ctx.error_histogram) else None
+    if ctx.gaps:
+        finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.gaps]
     finding.duration_s = round(time.perf_counter() - started, 4)
     return finding
 
@@ -255,11 +264,54 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
             finding.replay = ctx.gap_replay
+            finding.snippet = _pitfall_snippet(adapter, binding, case, example.batches)
         else:
             finding.outcome = "pass"
     else:
         finding.outcome = "pass"
     finding.message = "; ".join(notes)
+
+
+def _pitfall_snippet(adapter, binding, case: Case, batches) -> str:
+    """The library's value on each batch alone (what compile(metrics=[fn]) averages) and on all the data."""
+    parts = ["# The library's value on each batch alone; compile(metrics=[fn]) reports their mean.",
+             "# Compare it with the value on all the data (the last one). A batch the library cannot score alone",
+             "# (it raises, or gives NaN) is left out of the mean."]
+    for number, batch in enumerate((b for b in batches if len(b)), start=1):
+        parts += ["", f"# batch {number} alone", adapter.snippet(binding, case.spec.params, [batch])]
+    parts += ["", "# all the data", adapter.snippet(binding, case.spec.params, [concatenate(batches)])]
+    return "\n".join(parts)
+
+
+def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
+    """For an AUC that differs from the reference: its curve and the exact one on the minimal example.
+
+    Only where the library's value comes from one metric fed the example's batches (not the per-batch
+    averages of the pitfall) and the adapter exposes the curve it integrated."""
+    curve_kind = {"roc_auc": "ROC", "average_precision": "PR"}.get(case.spec.reference.__name__)
+    if (curve_kind is None or finding.outcome not in ("fail", "known") or finding.library_value is None
+            or finding.example is None or case.prop.name == "batch_average_pitfall"):
+        return None
+    from reference.ranking import cumulative_counts
+
+    batches = Example.from_json(finding.example).batches
+    try:
+        library = adapter.curve(binding, case.spec.params, batches)
+    except Exception:  # the library's value was read already; a curve it cannot give is left out
+        return None
+    if library is None:
+        return None
+    whole = concatenate(batches)
+    _, tps, fps = cumulative_counts(whole.y_true, whole.y_pred, whole.sample_weight)
+    with np.errstate(all="ignore"):
+        tpr = np.nan_to_num(np.r_[0.0, tps / tps[-1]])
+        if curve_kind == "ROC":
+            exact = {"x": np.nan_to_num(np.r_[0.0, fps / fps[-1]]).tolist(), "y": tpr.tolist()}
+        else:  # average precision's steps: precision at each distinct score, from recall 0
+            precision = np.nan_to_num(tps / (tps + fps))
+            exact = {"x": tpr.tolist(), "y": np.r_[precision[:1], precision].tolist()}
+    return {"kind": curve_kind, "library": library, "exact": exact,
+            "library_value": finding.library_value, "reference_value": finding.reference_value}
 
 
 def collect_versions(libraries: Iterable[str]) -> dict[str, str]:
@@ -299,7 +351,6 @@ def run(cases: list[Case], profile_name: str = "ci", run_seed: int | None = None
         run_seed = random.SystemRandom().randrange(2**32)  # recorded, so the run can be repeated
     result = RunResult(profile=REPLAY if replays else profile.name, seed=run_seed, command=command,
                        started=datetime.now(UTC).isoformat(timespec="seconds"))
-    result.versions = collect_versions(sorted({c.library for c in cases}))
     started = time.perf_counter()
     found: dict[int, Finding] = {}
 
@@ -308,21 +359,26 @@ def run(cases: list[Case], profile_name: str = "ci", run_seed: int | None = None
         if progress:
             progress(len(found), len(cases), cases[index], finding)
 
-    try:
-        if jobs > 1 and len(cases) > 1:
-            _run_in_processes(cases, profile_name, run_seed, jobs, collect, replays or {})
-        else:
-            for index, case in enumerate(cases):
-                collect(index, run_case(case, profile, run_seed, (replays or {}).get(case.id)))
-    except KeyboardInterrupt:
-        result.interrupted = True
+    with _interruptible() as interrupt_requested:
+        try:
+            result.versions = collect_versions(sorted({c.library for c in cases}))
+            if jobs > 1 and len(cases) > 1:
+                _run_in_processes(cases, profile_name, run_seed, jobs, collect, replays or {}, interrupt_requested)
+            else:
+                for index, case in enumerate(cases):
+                    if interrupt_requested():
+                        raise KeyboardInterrupt
+                    collect(index, run_case(case, profile, run_seed, (replays or {}).get(case.id)))
+        except KeyboardInterrupt:
+            result.interrupted = True
     result.findings = [found[index] for index in sorted(found)]
     result.duration_s = time.perf_counter() - started
     return result
 
 
 def _run_in_processes(cases: list[Case], profile_name: str, run_seed: int | None, jobs: int,
-                      collect: Callable[[int, Finding], None], replays: dict[str, str]) -> None:
+                      collect: Callable[[int, Finding], None], replays: dict[str, str],
+                      interrupt_requested: Callable[[], bool]) -> None:
     """One task per metric x library (its properties share the worker's imported library and caches)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -338,6 +394,8 @@ def _run_in_processes(cases: list[Case], profile_name: str, run_seed: int | None
     try:
         pending = {executor.submit(_run_unit, task, profile_name, run_seed) for task in tasks}
         while pending:
+            if interrupt_requested():
+                raise KeyboardInterrupt
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 for index, finding in future.result():
@@ -347,8 +405,6 @@ def _run_in_processes(cases: list[Case], profile_name: str, run_seed: int | None
 
 
 def _worker_start(libraries: list[str]) -> None:
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it keeps what is done
     for library in libraries:
         with contextlib.suppress(LibraryUnavailable):
@@ -362,3 +418,25 @@ def _run_unit(task: list[tuple[int, str, str, str, str | None]], profile_name: s
         (case,) = plan([metric], [library], [prop])
         findings.append((index, run_case(case, PROFILES[profile_name], run_seed, replay)))
     return findings
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also remembered: an interrupt that lands where Python
+    cannot raise it (a finalizer, a weakref callback: "Exception ignored in ...") still stops the run before
+    the next case. Outside the main thread, where signals cannot be handled, only the usual behaviour."""
+    requested: list[bool] = []
+
+    def on_interrupt(signum, frame):
+        requested.append(True)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(requested)
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)

@@ -23,6 +23,7 @@ from conformance.adapters import Adapter
 from conformance.catalogue import Binding, KnownDifference, MetricSpec
 from conformance.data import Batch, Example, concatenate, with_other_targets
 from conformance.profiles import Profile
+from conformance.results import ERROR_BIN_COUNT, error_bin
 from conformance.tolerance import Tolerance, compare, tolerance_for
 
 
@@ -76,6 +77,8 @@ class Context:
     profile: Profile
     observations: list[Observation] = field(default_factory=list)
     largest_gap: tuple[float, Example, np.ndarray, np.ndarray] | None = None
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # (mean batch size, gap) per example
+    error_histogram: list[int] = field(default_factory=lambda: [0] * ERROR_BIN_COUNT)
     notes: set[str] = field(default_factory=set)
     # Reuse one metric object per (classes, layout), reset between uses, rather than build a new
     # one per example: construction costs as much as several updates, and a compiled update is
@@ -165,6 +168,11 @@ class Context:
         return self.guarded(example, run)
 
     # -- comparing --------------------------------------------------------------------------
+    def count_error(self, error: float, bound: float) -> None:
+        """Count one comparison in the error histogram, by its |difference| / tolerance."""
+        ratio = 0.0 if error == 0 else (error / bound if bound > 0 else float("inf"))
+        self.error_histogram[error_bin(ratio)] += 1
+
     def tolerance(self, batches: list[Batch], *, both_library: bool = False) -> Tolerance:
         n = sum(len(b) for b in batches)
         bound = tolerance_for(self.adapter.result_dtype, n, len(batches),
@@ -196,6 +204,7 @@ class Context:
         self._reject_nan(observed, expected, example)
         tolerance = self.tolerance(batches)
         within, error, bound = compare(observed, expected, tolerance)
+        self.count_error(error, bound)
         if within:
             return
         for known in self.spec.known_for(self.adapter.name, self.property_name):
@@ -210,6 +219,7 @@ class Context:
         self._reject_nan(observed, expected, example)
         tolerance = self.tolerance(expected_batches, both_library=True)
         within, error, bound = compare(observed, expected, tolerance)
+        self.count_error(error, bound)
         if within:
             return
         single = self.tolerance(expected_batches)
@@ -267,6 +277,7 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
     expected = ctx.spec.reference_value(concatenate(batches))
     gap = float(np.max(np.abs(averaged - expected)))
     target(gap, label="gap between the per-batch mean and the whole-data value")
+    ctx.gaps.append((sum(sizes) / len(sizes), gap))
     if ctx.largest_gap is None or gap > ctx.largest_gap[0]:
         ctx.largest_gap = (gap, example, expected, averaged)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import tempfile
@@ -14,6 +15,23 @@ Outcome = Literal["pass", "fail", "known", "error", "skip"]
 OUTCOMES: tuple[Outcome, ...] = ("fail", "error", "known", "pass", "skip")  # worst first
 UNEXPECTED: tuple[Outcome, ...] = ("fail", "error")
 SCHEMA_VERSION = 1
+
+# The error histogram counts every comparison a case made by its |difference| / tolerance ratio, in
+# decades: bin 0 exact agreement (0); bin 1 (0, 1e-7); bin i for 2 <= i <= 17 [ERROR_EDGES[i - 2],
+# ERROR_EDGES[i - 1]); bin 18 >= 1e9, infinite or NaN. Ratio 1 is the tolerance: bins 9 and up are at or beyond it.
+ERROR_EDGES: tuple[float, ...] = tuple(10.0**k for k in range(-7, 10))
+ERROR_BIN_COUNT = len(ERROR_EDGES) + 2
+ERROR_BIN_LABELS: tuple[str, ...] = ("0", "<1e-7", *(f"{e:.0e}".replace("e+0", "e").replace("e-0", "e-")
+                                                       for e in ERROR_EDGES))
+
+
+def error_bin(ratio: float) -> int:
+    """The histogram bin of a |difference| / tolerance ratio."""
+    if ratio == 0:
+        return 0
+    if not ratio < ERROR_EDGES[-1]:  # also infinity and NaN
+        return ERROR_BIN_COUNT - 1
+    return bisect.bisect_right(ERROR_EDGES, ratio) + 1
 
 
 @dataclass
@@ -39,10 +57,20 @@ class Finding:
     # Hypothesis' choice sequence of ``example`` (base64, as @reproduce_failure takes it): the
     # replay profile runs exactly this example again.
     replay: str | None = None
+    backend: str | None = None  # the library's compute backend where it has several (Keras: tensorflow, jax, torch)
+    gaps: list[list[float]] | None = None  # batch_average_pitfall: [mean batch size, gap] for each example tried
+    error_histogram: list[int] | None = None  # comparisons made, counted by |difference| / tolerance (ERROR_BINS)
+    curve: dict[str, Any] | None = None  # AUC: the library's curve and the exact one on the minimal example
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return self.metric, self.library, self.property
+    def column(self) -> str:
+        """The library, with its backend if it has one: ``keras (jax)``."""
+        return f"{self.library} ({self.backend})" if self.backend else self.library
+
+    @property
+    def key(self) -> tuple[str, str, str | None, str]:
+        """What a finding is about: runs of several backends of one library merge side by side."""
+        return self.metric, self.library, self.backend, self.property
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

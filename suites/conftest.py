@@ -1,4 +1,6 @@
-"""Shared options for the suites: the Hypothesis profile the conformance cases run under."""
+"""Shared set-up for the suites: the conformance pytest plugin (its options: ``--conformance-profile``, the
+Hypothesis profile the conformance cases run under; ``--conformance-json`` / ``--conformance-report``, where
+the findings the suites record are written), the ``profile`` fixture, and a small real run for the report tests."""
 
 from __future__ import annotations
 
@@ -8,10 +10,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--conformance-profile", default="ci", choices=("ci", "thorough"),
-                     help="Hypothesis profile for the conformance cases (default: ci)")
+# Loaded here too so the suites have it from a source checkout; when the package is installed the pytest11
+# entry point (named like the module, so this is not a second registration) has loaded it already.
+pytest_plugins = ["conformance.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +20,13 @@ def profile(request: pytest.FixtureRequest):
     from conformance.profiles import PROFILES
 
     return PROFILES[request.config.getoption("--conformance-profile")]
+
+
+@pytest.fixture(scope="session")
+def small_run():
+    """A real conformance run, small: AUC and Precision in scikit-learn, every property (a few seconds).
+    It has passes, skips, known differences, per-batch-average gaps and error histograms."""
+    from conformance.engine import plan, run
+
+    return run(plan(["AUC", "Precision"], ["sklearn"]), command="conformance run --metrics AUC,Precision "
+               "--libraries sklearn")

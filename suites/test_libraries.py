@@ -10,6 +10,7 @@ import json
 import pytest
 
 from conformance.engine import installed_libraries, plan, run_case
+from conformance.pytest_plugin import record
 from suites.expected_failures import EXPECTED_FAILURES
 
 CASES = plan()
@@ -33,6 +34,7 @@ def test_conformance(case, profile) -> None:
     if case.library not in INSTALLED:
         pytest.skip(f"{case.library} is not installed")
     finding = run_case(case, profile)
+    record([finding])  # into --conformance-json / --conformance-report
     expected_reason = EXPECTED_FAILURES.get(case.id)
     if finding.outcome in ("fail", "error"):
         if expected_reason:

@@ -64,10 +64,25 @@ def select_output(value: Any, binding: Binding) -> np.ndarray:
 
 
 def literal(array: np.ndarray | None) -> str:
-    """Python source that rebuilds ``array`` exactly."""
+    """Python source that rebuilds ``array`` exactly; float32 values in their shortest exact form
+    (``0.49999997``, not ``0.4999999701976776``), infinities and NaN as ``np.inf`` / ``np.nan``."""
     if array is None:
         return "None"
-    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
+    if array.size == 0:  # keeps the shape, e.g. an empty batch of class-score rows (0, 3)
+        return f"np.zeros({array.shape}, dtype=np.{array.dtype})"
+    return f"np.array({_source(np.asarray(array))}, dtype=np.{array.dtype})"
+
+
+def _source(array: np.ndarray) -> str:
+    if array.ndim > 0:
+        return "[" + ", ".join(_source(row) for row in array) + "]"
+    if array.dtype.kind != "f":
+        return repr(array.item())
+    if np.isnan(array):
+        return "np.nan"
+    if np.isinf(array):
+        return "np.inf" if array > 0 else "-np.inf"
+    return str(array[()]) if array.dtype != np.float64 else repr(float(array))
 
 
 class Adapter(ABC):
@@ -96,6 +111,15 @@ class Adapter(ABC):
         metric = self.create(binding, params, batch.num_classes, layout)
         metric.update(batch)
         return metric.result()
+
+    def backend(self) -> str | None:
+        """The compute backend, for a library that runs on several (Keras: tensorflow, jax, torch)."""
+        return None
+
+    def curve(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> dict[str, list] | None:
+        """The curve (``{"x": [...], "y": [...]}``) an AUC metric integrated after ``batches``, where the
+        library exposes it; None otherwise."""
+        return None
 
     @abstractmethod
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],

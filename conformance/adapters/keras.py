@@ -71,6 +71,29 @@ class KerasAdapter(Adapter):
             versions[backend_module] = __import__(backend_module).__version__
         return versions
 
+    def backend(self) -> str | None:
+        import keras
+
+        return keras.backend.backend()
+
+    def curve(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> dict[str, list] | None:
+        """The points of keras.metrics.AUC's curve, one per threshold, from its confusion variables."""
+        metric = self.create(binding, params, batches[0].num_classes, mode="eager")  # one stream: not worth a trace
+        if not hasattr(metric.metric, "thresholds"):
+            return None
+        for batch in batches:
+            metric.update(batch)
+        tp, fp, tn, fn = (np.asarray(v, np.float64) for v in (metric.metric.true_positives,
+                          metric.metric.false_positives, metric.metric.true_negatives, metric.metric.false_negatives))
+        with np.errstate(all="ignore"):  # a zero denominator is a rate of 0, as Keras' divide_no_nan
+            recall = np.nan_to_num(tp / (tp + fn))
+            if metric.metric.curve.value == "PR":
+                x, y = recall, np.nan_to_num(tp / (tp + fp))
+            else:
+                x, y = np.nan_to_num(fp / (fp + tn)), recall
+        changed = np.r_[True, (np.diff(x) != 0) | (np.diff(y) != 0)]  # thresholds between two scores repeat a point
+        return {"x": x[changed].tolist(), "y": y[changed].tolist()}
+
     def execution_modes(self) -> tuple[str, ...]:
         import keras
 
