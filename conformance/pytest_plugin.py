@@ -6,6 +6,9 @@ metric-conformance is installed; or ``-p conformance.pytest_plugin``). Options:
 ``--conformance-json PATH``      write the findings the tests recorded as results JSON
 ``--conformance-report PATH``    ... and as the HTML report
 ``--conformance-profile NAME``   the Hypothesis profile (``ci`` or ``thorough``) for conformance tests
+``--conformance-shard I/N``      run shard I of N: conformance cases split as ``conformance run --shard``
+                                 does, other tests dealt round-robin (a CI matrix; merge the shards'
+                                 JSON with ``conformance report``)
 
 Tests add findings with :func:`record` (``conformance.testing.assert_conforms`` and the suites'
 library tests do). A line with the counts is added to the terminal summary. Under pytest-xdist
@@ -67,6 +70,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the conformance findings the tests recorded to PATH (HTML report)")
     group.addoption("--conformance-profile", default="ci", choices=("ci", "thorough"),
                     help="Hypothesis profile for conformance tests (default: ci)")
+    group.addoption("--conformance-shard", metavar="I/N", default=None,
+                    help="run only shard I of N of the tests (deterministic; for a CI matrix)")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    """Keep shard I of N: conformance cases by metric x library (as ``conformance run --shard``), others in turn."""
+    text = config.getoption("conformance_shard")
+    if not text:
+        return
+    from conformance.engine import Case, UsageError, parse_shard, shard
+
+    try:
+        index, count = parse_shard(text)
+    except UsageError as error:
+        raise pytest.UsageError(str(error)) from None
+
+    def case_of(item) -> Case | None:
+        case = getattr(getattr(item, "callspec", None), "params", {}).get("case")
+        return case if isinstance(case, Case) else None
+
+    cases = [case for case in map(case_of, items) if case is not None]
+    mine = {case.id for case in shard(cases, index, count)}
+    kept, dropped, others = [], [], 0
+    for item in items:
+        case = case_of(item)
+        if case is None:
+            keep, others = others % count == index - 1, others + 1
+        else:
+            keep = case.id in mine
+        (kept if keep else dropped).append(item)
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
 
 
 def pytest_configure(config: pytest.Config) -> None:
