@@ -40,10 +40,10 @@ class Recorder:
         self._log.append(("compute", self._adapter, (binding, params, batch, layout)))
         return self._adapter.compute(binding, params, batch, layout)
 
-    def create(self, binding, params, num_classes, layout=None):
-        metric = self._adapter.create(binding, params, num_classes, layout)
+    def create(self, binding, params, num_classes, layout=None, mode=None):
+        metric = self._adapter.create(binding, params, num_classes, layout, mode)
         key = len(self._log)
-        self._log.append(("create", self._adapter, (binding, params, num_classes, layout)))
+        self._log.append(("create", self._adapter, (binding, params, num_classes, layout, mode)))
         return RecordedMetric(metric, key, self._log)
 
 

@@ -38,7 +38,8 @@ def test_two_processes_find_what_one_finds_in_the_same_order() -> None:
     cases = sklearn_cases()
     alone = engine.run(cases, "ci").findings
     shared = engine.run(cases, "ci", jobs=2).findings
-    assert [f.key for f in shared] == [f.key for f in alone] == [(c.spec.id, "sklearn", c.prop.name) for c in cases]
+    keys = [(c.spec.id, "sklearn", None, c.prop.name) for c in cases]
+    assert [f.key for f in shared] == [f.key for f in alone] == keys
     assert [(f.outcome, f.example, f.replay) for f in shared] == [(f.outcome, f.example, f.replay) for f in alone]
 
 

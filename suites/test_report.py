@@ -61,7 +61,9 @@ def test_a_run_records_what_the_plots_need(small_run: RunResult) -> None:
     assert pitfall.gaps and all(size >= 1 and gap >= 0 for size, gap in pitfall.gaps)
     assert pitfall.gap == pytest.approx(max(gap for _, gap in pitfall.gaps), rel=1e-3)
     agreement = by_case[("Precision", "agreement")]
-    assert len(agreement.error_histogram) == ERROR_BIN_COUNT and sum(agreement.error_histogram) >= 25
+    # One comparison per example, except those that end in a documented exception (all-zero weights).
+    assert len(agreement.error_histogram) == ERROR_BIN_COUNT
+    assert 0 < sum(agreement.error_histogram) <= agreement.examples_run
     assert all(f.backend is None for f in small_run.findings)  # scikit-learn has one backend
 
 
