@@ -129,10 +129,12 @@ def _metric_pool(case: Case) -> dict:
     return _pools[key]
 
 
-def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: str | None = None) -> Finding:
+def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: str | None = None, *,
+             reuse_metrics: bool = True) -> Finding:
     """Run one case and say what was found. Never raises for a library's misbehaviour.
 
     ``replay``: a finding's choice sequence; then exactly that one example runs (the replay profile).
+    ``reuse_metrics``: reset and reuse metric objects (see ``Context.pool``); False for a user's metric.
     """
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
@@ -155,7 +157,10 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         return finding
 
     ctx = Context(case.spec, adapter, binding, case.prop.name, profile,
-                  pool=None if case.prop.fresh_metrics else _metric_pool(case))
+                  pool=_metric_pool(case) if reuse_metrics and not case.prop.fresh_metrics else None,
+                  # A user's metric, built anew each time, runs eagerly: a compiled update would be traced
+                  # for every new object. The execution_modes property still compares it compiled.
+                  mode=None if reuse_metrics else "eager")
     examples_run = 0
     last_choices = ""
 
@@ -190,12 +195,12 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         try:
             test()
         except Violation as violation:
-            _fill_from_violation(finding, violation, adapter, binding, case)
+            _fill_from_violation(finding, violation, adapter, binding, case, ctx.mode)
             finding.replay = last_choices
         except LibraryError as error:
             finding.outcome, finding.message = "error", error.message
             finding.example = error.example.to_json()
-            finding.snippet = _snippet(adapter, binding, case, error.example)
+            finding.snippet = _snippet(adapter, binding, case, error.example, ctx.mode)
             finding.replay = last_choices
         except DidNotReproduce:  # a replayed example that no longer fails: say what it gives now
             _fill_from_observations(finding, ctx, adapter, binding, case)
@@ -212,21 +217,23 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     return finding
 
 
-def _snippet(adapter, binding, case: Case, example) -> str:
+def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> str:
     """Source that reproduces ``example`` with the library alone, in the execution mode that showed it."""
-    return adapter.snippet(binding, case.spec.params, example.batches, mode=example.details.get("execution_mode"))
+    return adapter.snippet(binding, case.spec.params, example.batches,
+                           mode=example.details.get("execution_mode", mode))
 
 
 def _values(array: np.ndarray) -> float | list:
     return np.asarray(array, dtype=np.float64).tolist()
 
 
-def _fill_from_violation(finding: Finding, violation: Violation, adapter, binding, case: Case) -> None:
+def _fill_from_violation(finding: Finding, violation: Violation, adapter, binding, case: Case,
+                         mode: str | None) -> None:
     finding.outcome, finding.message = "fail", violation.message
     finding.reference_value, finding.library_value = _values(violation.expected), _values(violation.observed)
     finding.abs_error, finding.tolerance = violation.abs_error, violation.tolerance
     finding.example = violation.example.to_json()
-    finding.snippet = _snippet(adapter, binding, case, violation.example)
+    finding.snippet = _snippet(adapter, binding, case, violation.example, mode)
 
 
 def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, case: Case) -> None:
@@ -241,7 +248,7 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
             finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
-        finding.snippet = _snippet(adapter, binding, case, smallest.example)
+        finding.snippet = _snippet(adapter, binding, case, smallest.example, ctx.mode)
         finding.replay = smallest.replay
         kinds = {o.known.what for o in ctx.observations}
         notes.insert(0, f"{len(ctx.observations)} examples differed as documented"
