@@ -7,7 +7,8 @@ from typing import Any
 
 import reference as ref
 from conformance import tolerance as tol
-from conformance.catalogue.model import NUM_CLASSES, Binding, KnownDifference, MetricSpec
+from conformance.catalogue.model import EVERY_PROPERTY, NUM_CLASSES, Binding, KnownDifference, MetricSpec
+from conformance.data import Batch
 from conformance.domains import MULTILABEL_SCORES
 
 KERAS_ABSENT = {"keras": "Keras has no multilabel ranking metrics (nearest: AUC(multi_label=True), per label "
@@ -49,8 +50,23 @@ SKLEARN_LRAP_ZERO_WEIGHTS = KnownDifference(
         b.sample_weight is not None and not b.sample_weight.any() for b in batches if len(b)),
 )
 
+def some_batch_empty(batches: list[Batch]) -> bool:
+    return any(len(b) == 0 for b in batches)
+
+
+TORCHMETRICS_COVERAGE_EMPTY_BATCH = KnownDifference(
+    "torchmetrics", what="torchmetrics' MultilabelCoverageError raises on an empty batch (zero samples) instead of "
+    "leaving the state unchanged, so a stream with an empty batch fails.",
+    cause="_multilabel_coverage_error_update offsets false labels by preds.min().abs() + 10, and Tensor.min() of "
+          "an empty tensor raises ('min(): Expected reduction dim to be specified for input.numel() == 0').",
+    where="torchmetrics/functional/classification/ranking.py::_multilabel_coverage_error_update",
+    raises="Expected reduction dim to be specified for input.numel", trigger=some_batch_empty,
+    properties=EVERY_PROPERTY, kind="defect",
+)
+
 SPECS: tuple[MetricSpec, ...] = (
-    _multilabel_ranking("CoverageError", ref.coverage_error, "coverage_error", "MultilabelCoverageError"),
+    _multilabel_ranking("CoverageError", ref.coverage_error, "coverage_error", "MultilabelCoverageError",
+                        known=(TORCHMETRICS_COVERAGE_EMPTY_BATCH,)),
     _multilabel_ranking("LabelRankingLoss", ref.label_ranking_loss, "label_ranking_loss", "MultilabelRankingLoss",
                         known=(KnownDifference("torchmetrics", **TORCHMETRICS_RANKING_LOSS_TIES),)),
     _multilabel_ranking("LabelRankingAveragePrecision", ref.label_ranking_average_precision,

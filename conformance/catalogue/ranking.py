@@ -217,21 +217,38 @@ def _multiclass_auroc() -> MetricSpec:
     )
 
 
+def torchmetrics_multiclass_average_precision(y_true, y_score, *, average: str = "macro",
+                                              sample_weight=None) -> float:
+    """torchmetrics' rule for a class that never occurs: average precision 0, counted in the mean, when every
+    label is class 0; otherwise NaN, left out of the mean."""
+    labels = np.asarray(y_true)
+    undefined = "zero" if labels.size and not labels.any() else "exclude"
+    return ref.multiclass_average_precision(y_true, y_score, average=average, undefined=undefined,
+                                            sample_weight=sample_weight)
+
+
+TORCHMETRICS_MULTICLASS_AP_ABSENT = KnownDifference(
+    "torchmetrics", what="For a class that never occurs, torchmetrics' multiclass average precision is NaN and left "
+    "out of the macro mean, except when every label is class 0: then it is 0 and counted. The reference calls the "
+    "mean undefined (NaN). E.g. labels [0, 1, 0] over 3 classes give mean(AP0, AP1); labels [0, 0] give "
+    "mean(AP0, 0, 0).",
+    cause="_multiclass_precision_recall_curve_compute calls _binary_precision_recall_curve_compute((preds[:, i], "
+          "target), pos_label=i), whose no-positive guard tests (target == 0).all() (class 0, not pos_label): when "
+          "it holds, recall is set to ones and the class's AP is 0; otherwise recall = tps / tps[-1] = 0 / 0 is NaN "
+          "and _reduce_average_precision drops the class ('Ignoring these classes in macro-average').",
+    where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_precision_recall_curve_compute; "
+          "torchmetrics/functional/classification/average_precision.py::_reduce_average_precision",
+    reference=torchmetrics_multiclass_average_precision, kind="defect",
+)
+
+
 def _average_precision(task: str, average: str = "macro") -> MetricSpec:
     multiclass = task == "multiclass"
     torch_class = "MulticlassAveragePrecision" if multiclass else "MultilabelAveragePrecision"
     count = "num_classes" if multiclass else "num_labels"
     known = [SKLEARN_AP_UNDEFINED]
     if multiclass:
-        known += [SKLEARN_MULTICLASS_AP_ABSENT, _undefined(
-            "torchmetrics", "exclude", "torchmetrics leaves a class that never occurs out of the multiclass macro "
-            "mean (its average precision is NaN); the reference calls the mean undefined (NaN). (For multilabel "
-            "data the same library counts such a label as 0.)",
-            cause="_multiclass_precision_recall_curve_compute divides by tps[-1] = 0, giving a NaN recall and "
-                  "average precision; _reduce_average_precision warns and drops NaN classes ('Ignoring these "
-                  "classes in macro-average').",
-            where="torchmetrics/functional/classification/average_precision.py::_reduce_average_precision",
-        )]
+        known += [SKLEARN_MULTICLASS_AP_ABSENT, TORCHMETRICS_MULTICLASS_AP_ABSENT]
     else:
         known.append(_undefined(
             "torchmetrics", "zero", "A label with no positive has average precision 0 in torchmetrics and counts "
@@ -278,6 +295,27 @@ KERAS_AT_WHERE = ("keras/src/metrics/confusion_metrics.py::SensitivitySpecificit
                   "_update_confusion_matrix_variables_optimized")
 
 
+# A float32 ratio of two sums of up to 200 samples in 60 batches (the thorough profile) lies within this
+# relative distance of the exact ratio (tolerance.RATIO x gamma_k): a rate that equals the constraint exactly
+# may round to either side of it.
+CONSTRAINT_SLACK = tol.tolerance_for("float32", 200, 60, growth=tol.RATIO, scale=0.0).rtol
+
+
+def _keras_constraint_rounding(argument: str, value: float, num_thresholds: int) -> KnownDifference:
+    return KnownDifference(
+        "keras", what=f"Keras computes the rates in float32 and compares them with {argument}={value}: a rate equal "
+        "to the constraint in exact arithmetic (e.g. precision 0.004 / 0.005 from weights of 0.001) may round below "
+        "it, which drops that operating point and can move the result from 1 to 0. Checked: the value lies between "
+        f"the {num_thresholds}-threshold grid's results for the constraint moved by ±{CONSTRAINT_SLACK:.1e} "
+        "(relative).",
+        cause="result() computes the rates with ops.divide_no_nan on float32 confusion variables and keeps points "
+              "with ops.greater_equal(constrained, self.value).",
+        where="keras/src/metrics/confusion_metrics.py::SensitivitySpecificityBase._find_max_under_constraint",
+        bounds=({argument: value * (1 + CONSTRAINT_SLACK), "num_thresholds": num_thresholds},
+                {argument: value * (1 - CONSTRAINT_SLACK), "num_thresholds": num_thresholds}),
+    )
+
+
 def _keras_grid(num_thresholds: int) -> KnownDifference:
     return KnownDifference(
         "keras", what=f"Keras looks for the best operating point among {num_thresholds} evenly spaced thresholds "
@@ -314,7 +352,8 @@ def _at_metric(name: str, function: Callable[..., float], keras_argument: str, v
         name=name, reference=function, params=params, variant=variant,
         domain=MULTILABEL_SCORES if class_id is not None else BINARY_BOTH_CLASSES, decomposition="none",
         growth=tol.RATIO, scale=1.0, bindings=bindings,
-        known=() if num_thresholds is not None else (_keras_grid(200),), absent=absent,
+        known=((_keras_grid(200),) if num_thresholds is None else ())
+        + (_keras_constraint_rounding(keras_argument, value, num_thresholds or 200),), absent=absent,
     )
 
 
