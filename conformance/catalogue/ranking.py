@@ -193,12 +193,14 @@ def _classes_absent(batches: list[Batch]) -> bool:
 
 SKLEARN_MULTICLASS_AP_ABSENT = KnownDifference(
     "sklearn", what="scikit-learn's average_precision_score raises on multiclass labels unless every class of "
-    "y_score's columns occurs in y_true; with exactly two classes present it takes y_true as binary and says "
-    "'y should be a 1d array, got an array of shape (n, C)'.",
+    "y_score's columns occurs in y_true. With exactly two classes present it takes y_true as binary and says "
+    "'y should be a 1d array, got an array of shape (n, C)' (or, if class 1 is not one of them, 'pos_label=1 is "
+    "not a valid label'); with more it says '`y_score` needs to be of shape (n_samples, n_classes)'.",
     cause="average_precision_score binarizes multiclass y_true over the classes present (label_binarize(y_true, "
           "classes=present_labels)) and has no labels parameter; type_of_target calls two present classes binary.",
-    where="sklearn/metrics/_ranking.py::average_precision_score", raises=r"y should be a 1d array|`y_score` needs "
-    r"to be of shape", trigger=_classes_absent, properties=EVERY_PROPERTY, kind="defect",
+    where="sklearn/metrics/_ranking.py::average_precision_score",
+    raises=r"y should be a 1d array|`y_score` needs to be of shape|pos_label=1 is not a valid label",
+    trigger=_classes_absent, properties=EVERY_PROPERTY, kind="defect",
 )
 
 
