@@ -172,8 +172,8 @@ def _from_logits_auc() -> MetricSpec:
             KnownDifference(
                 "torchmetrics", what="torchmetrics applies a sigmoid to an update's scores only when one of them "
                 "lies outside [0, 1], so a stream mixing such batches with batches inside [0, 1] ranks scores from "
-                "different scales together; the float32 sigmoid also ties logits that round to the same "
-                "probability (e.g. above ~17 every logit gives 1.0).",
+                "different scales together; the float32 sigmoid also ties distinct logits that round to the "
+                "same probability (every logit above ~17.3 gives 1.0).",
                 cause="'If preds has values outside [0,1] range we consider the input to be logits and will auto "
                       "apply sigmoid per element', decided per update() call.",
                 where="torchmetrics/functional/classification/precision_recall_curve.py::"
@@ -306,7 +306,8 @@ CONSTRAINT_SLACK = tol.tolerance_for("float32", 200, 60, growth=tol.RATIO, scale
 def _keras_constraint_rounding(argument: str, value: float, num_thresholds: int) -> KnownDifference:
     return KnownDifference(
         "keras", what=f"Keras computes the rates in float32 and compares them with {argument}={value}: a rate equal "
-        "to the constraint in exact arithmetic (e.g. precision 0.004 / 0.005 from weights of 0.001) may round below "
+        "to the constraint in exact arithmetic (e.g. precision 4/5 from five weights of 0.001: 0.004 / 0.0050000004) "
+        "may round below "
         "it, which drops that operating point and can move the result from 1 to 0. Checked: the value lies between "
         f"the {num_thresholds}-threshold grid's results for the constraint moved by ±{CONSTRAINT_SLACK:.1e} "
         "(relative).",
