@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -27,7 +28,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def _names(value: str) -> list[str]:
-    return [name.strip() for name in value.split(",") if name.strip()]
+    """Comma-separated names; commas inside brackets belong to a metric id (``FBetaScore[average=macro,beta=2.0]``)."""
+    return [name.strip() for name in re.split(r",(?![^\[]*\])", value) if name.strip()]
 
 
 def _jobs(value: str) -> int:

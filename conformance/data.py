@@ -108,9 +108,12 @@ class Example:
 
 def with_other_targets(batch: Batch) -> Batch:
     """The same predictions paired with different targets: binary labels flipped, class labels
-    rotated by one, real targets moved by one. Used to fill a metric's state with other data."""
+    rotated by one, real targets moved by one, (n, L) 0/1 or graded matrices flipped (0 <-> not 0).
+    Used to fill a metric's state with other data."""
     y_true = batch.y_true
-    if np.issubdtype(y_true.dtype, np.integer):
+    if y_true.ndim == 2 and np.issubdtype(y_true.dtype, np.integer):
+        y_true = (y_true == 0).astype(y_true.dtype)  # multilabel 0/1 flipped; relevances: 0 <-> relevant
+    elif np.issubdtype(y_true.dtype, np.integer):
         classes = batch.num_classes or 2
         y_true = (y_true + 1) % classes
     else:

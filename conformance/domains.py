@@ -67,3 +67,17 @@ REGRESSION = Domain(
     "regression", "real y_true and y_pred, one output",
     lambda n: cs.regression_inputs(n), per_sample_pred=True,
 )
+MULTICLASS_PROBABILITIES = Domain(
+    "multiclass-probabilities", "multiclass with 3..5 classes whose score rows sum to 1 (float32), as "
+    "scikit-learn's multiclass ROC AUC requires",
+    lambda n: cs.probability_rows(n), per_sample_pred=False,
+)
+BINARY_LOGITS = Domain(
+    "binary-logits", "binary, both classes present, y_pred a raw score (logit) per sample in [-8, 8]",
+    lambda n: cs.binary_logit_inputs(n), per_sample_pred=True, both_classes=True,
+)
+RELEVANCE = Domain(
+    "relevance", "queries: y_true an (n, L) matrix of graded relevances in 0..3 over L in 2..5 documents "
+    "(some queries with none relevant); y_pred a score per document in [0, 1]",
+    lambda n: cs.relevance_inputs(n), per_sample_pred=False,
+)

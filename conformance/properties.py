@@ -288,6 +288,9 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
         return
     averaged = np.mean(np.stack(values), axis=0)
     expected = whole_data_value(ctx, concatenate(batches))
+    if np.isnan(expected).any():  # e.g. a macro AUC with a label that has no positive: nothing to measure
+        ctx.notes.add("the whole-data value is undefined (NaN) on some examples; left out")
+        return
     gap = float(np.max(np.abs(averaged - expected)))
     target(gap, label="gap between the per-batch mean and the whole-data value")
     ctx.gaps.append((sum(sizes) / len(sizes), gap))

@@ -225,3 +225,40 @@ def batch_sizes(draw: st.DrawFn, max_total: int, *, min_total: int = 1, max_batc
 def permutations(n: int) -> st.SearchStrategy[list[int]]:
     """A reordering of ``range(n)``."""
     return st.permutations(list(range(n)))
+
+
+# -- ranking and retrieval ----------------------------------------------------------------------------
+
+@st.composite
+def probability_rows(draw: st.DrawFn, n: int, *, min_classes: int = 3, max_classes: int = 5) -> Batch:
+    """``multiclass_inputs`` with each score row divided by its sum in float32 (an all-zero row becomes
+    uniform): rows summing to 1 within float32 rounding, as scikit-learn's multiclass ROC AUC requires
+    (3..5 classes: scikit-learn takes two score columns as a binary problem and wants one).
+    Ties within a column survive the division only where the rows' sums agree."""
+    batch = draw(multiclass_inputs(n, min_classes=min_classes, max_classes=max_classes))
+    rows = batch.y_pred
+    sums = rows.sum(axis=1, keepdims=True, dtype=F32)
+    uniform = np.full_like(rows, F32(1) / F32(max(rows.shape[1], 1)))
+    normalised = np.where(sums > 0, rows / np.where(sums > 0, sums, F32(1)), uniform).astype(F32)
+    return Batch(batch.y_true, normalised, num_classes=batch.num_classes)
+
+
+@st.composite
+def binary_logit_inputs(draw: st.DrawFn, n: int) -> Batch:
+    """``n`` binary targets, both classes present (``n >= 2``), each with a raw score (logit): an edge
+    (-2, 0, 0.5, 1.5) or any float32 in [-8, 8], so some fall inside [0, 1] too."""
+    scores = np.array(draw(st.lists(logit_scores(), min_size=n, max_size=n)), dtype=F32)
+    return Batch(draw(binary_targets(n, both_classes=True)), scores)
+
+
+@st.composite
+def relevance_inputs(draw: st.DrawFn, n: int, *, min_documents: int = 2, max_documents: int = 5,
+                     max_grade: int = 3) -> Batch:
+    """``n`` queries (rows) of 2..5 documents: graded relevances in 0..max_grade (or 0/1 only), where
+    a query may have no relevant document at all, and a score per document in [0, 1] (ties common)."""
+    documents = draw(st.integers(min_documents, max_documents))
+    top = draw(st.sampled_from([1, max_grade]))
+    grades = draw(st.lists(st.integers(0, top), min_size=n * documents, max_size=n * documents))
+    scores = draw(st.lists(unit_scores(), min_size=n * documents, max_size=n * documents))
+    return Batch(np.array(grades, np.int64).reshape(n, documents),
+                 np.array(scores, dtype=F32).reshape(n, documents), num_classes=documents)

@@ -19,8 +19,22 @@ from reference.classification import (
     true_negatives,
     true_positives,
 )
-from reference.ranking import average_precision, bucketed_auc, roc_auc
+from reference.multilabel_ranking import coverage_error, label_ranking_average_precision, label_ranking_loss
+from reference.ranking import (
+    average_precision,
+    bucketed_auc,
+    multiclass_average_precision,
+    multiclass_roc_auc,
+    multilabel_average_precision,
+    multilabel_roc_auc,
+    precision_at_recall,
+    recall_at_precision,
+    roc_auc,
+    sensitivity_at_specificity,
+    specificity_at_sensitivity,
+)
 from reference.regression import mean_absolute_error, mean_squared_error, root_mean_squared_error
+from reference.retrieval import ndcg
 
 __all__ = [
     "accuracy",
@@ -29,16 +43,28 @@ __all__ = [
     "binary_confusion_counts",
     "bucketed_auc",
     "categorical_accuracy",
+    "coverage_error",
     "f1_score",
     "false_negatives",
     "false_positives",
     "fbeta_score",
+    "label_ranking_average_precision",
+    "label_ranking_loss",
     "mean_absolute_error",
     "mean_squared_error",
+    "multiclass_average_precision",
+    "multiclass_roc_auc",
+    "multilabel_average_precision",
+    "multilabel_roc_auc",
+    "ndcg",
     "precision",
+    "precision_at_recall",
     "recall",
+    "recall_at_precision",
     "roc_auc",
     "root_mean_squared_error",
+    "sensitivity_at_specificity",
+    "specificity_at_sensitivity",
     "top_k_accuracy",
     "true_negatives",
     "true_positives",

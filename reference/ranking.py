@@ -1,4 +1,6 @@
-"""Reference ranking metrics: area under the ROC curve and the precision-recall curve.
+"""Reference ranking metrics: areas under the ROC and precision-recall curves (binary, multiclass
+one-vs-rest, multilabel), Keras' bucketed AUC, and the best rate under a constraint on another
+(precision at recall, sensitivity at specificity, ...).
 
 Conventions:
 
@@ -7,11 +9,20 @@ Conventions:
 * **Undefined**: with zero total positive or zero total negative weight the ROC AUC, and with zero
   positive weight the average precision, are undefined and returned as NaN.
 * **Sample weights** multiply each sample's contribution to every cumulative count.
+* **Several labels** (multilabel, or multiclass one-vs-rest): ``macro`` averages the per-label
+  values; ``micro`` pools every (sample, label) pair into one binary problem, each pair carrying
+  its sample's weight. A label whose value is undefined counts as ``undefined`` says: ``nan``
+  (the default: the macro mean is NaN too), ``zero``, or ``exclude`` (left out of the mean);
+  an undefined micro value is NaN, or 0 with ``zero``.
+* **Operating points** (the ``*_at_*`` metrics): predicting positive for ``score >= t`` at every
+  distinct score ``t``, plus predicting nothing positive; rates with a zero denominator are 0.
+  The result is the largest rate among the points that meet the constraint (``>=``), 0 if none.
 * The work is one sort (O(n log n)) and cumulative sums (O(n) memory), no loop over samples.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -19,7 +30,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from reference._validation import (
     as_binary_targets,
+    as_float_array,
+    as_label_array,
     as_scores,
+    check_labels_in_range,
     check_option,
     check_same_length,
     check_sample_weight,
@@ -42,6 +56,8 @@ def cumulative_counts(
     ``tps[i]`` true and ``fps[i]`` false positives.
     """
     targets, scores, weights = _binary_inputs(y_true, y_score, sample_weight)
+    if scores.size == 0:
+        return scores, scores.copy(), scores.copy()
     order = np.argsort(-scores, kind="stable")
     scores, targets, weights = scores[order], targets[order], weights[order]
     last_of_each_score = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
@@ -63,44 +79,258 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike |
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
-def average_precision(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
-    """Average precision: ``sum_i (R_i - R_{i-1}) P_i`` over distinct scores, highest first.
+def _threshold_counts(
+    targets: NDArray, scores: NDArray, weights: NDArray, thresholds: NDArray, *, inclusive: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Weighted true and false positives when predicting ``score >= t`` (``inclusive``) or ``score > t``.
+
+    One sort of the scores, then a binary search per threshold: O((n + T) log n).
+    """
+    order = np.argsort(scores, kind="stable")
+    sorted_scores = scores[order]
+    positives = np.r_[np.cumsum((weights * targets)[order][::-1])[::-1], 0.0]  # weight at index >= i
+    negatives = np.r_[np.cumsum((weights * (1 - targets))[order][::-1])[::-1], 0.0]
+    first_above = np.searchsorted(sorted_scores, thresholds, side="left" if inclusive else "right")
+    return positives[first_above], negatives[first_above]
+
+
+def average_precision(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    thresholds: int | Sequence[float] | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Average precision: ``sum_k (R_k - R_{k-1}) P_k`` over operating points, highest threshold first.
 
     The step-wise (non-interpolated) area under the precision-recall curve, as scikit-learn's
-    ``average_precision_score`` defines it. NaN when the positives have zero total weight.
+    ``average_precision_score`` defines it, with ``R_0 = 0``. The operating points are every
+    distinct score (``thresholds=None``), or predicting ``score >= t`` for each ``t`` of
+    ``thresholds`` (an int ``T`` means ``T`` evenly spaced values in [0, 1], torchmetrics' binned
+    curve); a point that predicts nothing positive has precision 0. NaN when the positives have
+    zero total weight.
     """
-    _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
-    if tps.size == 0 or tps[-1] == 0:
+    if thresholds is None:
+        _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
+        total_positive = tps[-1] if tps.size else 0.0
+    else:
+        targets, scores, weights = _binary_inputs(y_true, y_score, sample_weight)
+        grid = _threshold_grid(thresholds)[::-1]  # highest first
+        tps, fps = _threshold_counts(targets, scores, weights, grid, inclusive=True)
+        total_positive = float(np.dot(weights, targets))
+    if total_positive == 0:
         return float("nan")
     precision = divide(tps, tps + fps)
-    recall = np.r_[0.0, tps / tps[-1]]
+    recall = np.r_[0.0, tps / total_positive]
     return float(np.sum(np.diff(recall) * precision))
 
 
-def bucketed_confusion_counts(
-    y_true: ArrayLike, y_score: ArrayLike, *, num_thresholds: int = 200, sample_weight: ArrayLike | None = None
-) -> tuple[NDArray[np.float64], ...]:
-    """Confusion counts at ``num_thresholds`` evenly spaced thresholds, as Keras' ``AUC`` buckets them.
+def _threshold_grid(thresholds: int | Sequence[float]) -> NDArray[np.float64]:
+    """Sorted thresholds: ``T`` evenly spaced values in [0, 1] for an int, else the values given (as float32)."""
+    if isinstance(thresholds, (int, np.integer)):
+        if thresholds < 2:
+            raise ValueError(f"thresholds must be an integer > 1 or a list of values; got {thresholds}.")
+        return np.linspace(0.0, 1.0, int(thresholds)).astype(np.float32).astype(np.float64)
+    grid = as_float_array(thresholds, "thresholds").astype(np.float32).astype(np.float64)
+    if grid.size == 0:
+        raise ValueError("thresholds must hold at least one value; got an empty list.")
+    return np.sort(grid)
 
-    Scores are clipped to [0, 1]; a score ``p`` counts as positive at threshold ``i`` when
-    ``max(ceil(p * (T - 1)) - 1, 0) >= i``, computed in float32 as Keras does
-    (``keras/src/metrics/metrics_utils.py``, ``_update_confusion_matrix_variables_optimized``):
-    threshold 0 is ``-epsilon`` (everything is above it), the last is ``1 + epsilon``. Returns
-    ``(tp, fp, tn, fn)``, each of length ``num_thresholds``.
+
+# -- several labels: multilabel, and multiclass one-vs-rest -------------------------------------
+
+Undefined = Literal["nan", "zero", "exclude"]
+
+
+def _label_matrix_inputs(
+    y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    targets = as_float_array(y_true, "y_true", ndim=2)
+    scores = as_float_array(y_score, "y_score", ndim=2)
+    if targets.shape != scores.shape:
+        raise ValueError(f"y_true and y_score must have the same shape (n_samples, n_labels); "
+                         f"got {targets.shape} and {scores.shape}.")
+    if not np.all((targets == 0) | (targets == 1)):
+        raise ValueError(f"y_true must contain only 0 and 1 for a multilabel metric; got {np.unique(targets)[:5]}.")
+    return targets, scores, check_sample_weight(sample_weight, len(targets))
+
+
+def _average_over_labels(
+    binary_metric: Callable[..., float],
+    targets: NDArray[np.float64],
+    scores: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    average: str | None,
+    undefined: str,
+) -> float | NDArray[np.float64]:
+    check_option(average, "average", ("macro", "micro", None))
+    check_option(undefined, "undefined", ("nan", "zero", "exclude"))
+    if average == "micro":
+        pooled = binary_metric(targets.ravel(), scores.ravel(), sample_weight=np.repeat(weights, targets.shape[1]))
+        return 0.0 if np.isnan(pooled) and undefined == "zero" else pooled
+    per_label = np.array([binary_metric(targets[:, j], scores[:, j], sample_weight=weights)
+                          for j in range(targets.shape[1])])  # a loop over labels, not samples
+    if undefined == "zero":
+        per_label = np.nan_to_num(per_label, nan=0.0)
+    if average is None:
+        return per_label
+    kept = per_label[~np.isnan(per_label)] if undefined == "exclude" else per_label
+    return float(np.mean(kept)) if kept.size else float("nan")
+
+
+def multilabel_roc_auc(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    average: Literal["macro", "micro"] | None = "macro",
+    undefined: Undefined = "nan",
+    sample_weight: ArrayLike | None = None,
+) -> float | NDArray[np.float64]:
+    """Exact ROC AUC of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says.
+
+    ``macro``: the mean of the per-label :func:`roc_auc`; a label without positive or without
+    negative weight is undefined and counts as ``undefined`` says. ``micro``: one ROC AUC over all
+    (sample, label) pairs. ``None``: the per-label values.
+    """
+    targets, scores, weights = _label_matrix_inputs(y_true, y_score, sample_weight)
+    return _average_over_labels(roc_auc, targets, scores, weights, average, undefined)
+
+
+def multilabel_average_precision(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    average: Literal["macro", "micro"] | None = "macro",
+    undefined: Undefined = "nan",
+    sample_weight: ArrayLike | None = None,
+) -> float | NDArray[np.float64]:
+    """Average precision of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says.
+
+    A label without positive weight is undefined and counts as ``undefined`` says.
+    """
+    targets, scores, weights = _label_matrix_inputs(y_true, y_score, sample_weight)
+    return _average_over_labels(average_precision, targets, scores, weights, average, undefined)
+
+
+def _one_vs_rest(y_true: ArrayLike, y_score: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    labels = as_label_array(y_true, "y_true")
+    scores = as_float_array(y_score, "y_score", ndim=2)
+    check_same_length(y_true=labels, y_score=scores)
+    check_labels_in_range(labels, scores.shape[1], "y_true")
+    return np.eye(scores.shape[1])[labels], scores
+
+
+def multiclass_roc_auc(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    average: Literal["macro", "micro"] | None = "macro",
+    undefined: Undefined = "nan",
+    sample_weight: ArrayLike | None = None,
+) -> float | NDArray[np.float64]:
+    """One-vs-rest ROC AUC of integer labels against an ``(n, C)`` score matrix.
+
+    Class ``c`` is the binary problem "label == c" scored by column ``c``; then as
+    :func:`multilabel_roc_auc`. A class that never occurs (or is the only one) is undefined.
+    """
+    onehot, scores = _one_vs_rest(y_true, y_score)
+    return multilabel_roc_auc(onehot, scores, average=average, undefined=undefined, sample_weight=sample_weight)
+
+
+def multiclass_average_precision(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    average: Literal["macro", "micro"] | None = "macro",
+    undefined: Undefined = "nan",
+    sample_weight: ArrayLike | None = None,
+) -> float | NDArray[np.float64]:
+    """One-vs-rest average precision of integer labels against an ``(n, C)`` score matrix.
+
+    As :func:`multilabel_average_precision` on the one-hot targets; a class that never occurs is undefined.
+    """
+    onehot, scores = _one_vs_rest(y_true, y_score)
+    return multilabel_average_precision(onehot, scores, average=average, undefined=undefined,
+                                        sample_weight=sample_weight)
+
+
+# -- Keras' bucketed curves ------------------------------------------------------------------------
+
+KERAS_EPSILON = 1e-7  # keras.config.epsilon(): the end thresholds of AUC are -epsilon and 1 + epsilon
+
+
+def _flattened(
+    y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per-sample or ``(n, L)`` inputs as flat arrays; a sample's weight repeats over its labels."""
+    scores = as_float_array(y_score, "y_score", ndim=(1, 2))
+    labels_per_sample = scores.shape[1] if scores.ndim == 2 else 1
+    targets = as_binary_targets(y_true)
+    n = check_same_length(y_true=targets, y_score=scores.reshape(-1))
+    weights = check_sample_weight(sample_weight, n // labels_per_sample if labels_per_sample else 0)
+    return targets, scores.reshape(-1), np.repeat(weights, labels_per_sample)
+
+
+def bucketed_confusion_counts(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    num_thresholds: int = 200,
+    endpoints: Literal["epsilon", "exact"] = "epsilon",
+    sample_weight: ArrayLike | None = None,
+) -> tuple[NDArray[np.float64], ...]:
+    """Confusion counts at ``num_thresholds`` evenly spaced thresholds, as Keras buckets them.
+
+    Scores are clipped to [0, 1]; a score ``p`` falls in bucket ``ceil(p * (T - 1)) - 1``,
+    computed in float32 as Keras does (``keras/src/metrics/metrics_utils.py``,
+    ``_update_confusion_matrix_variables_optimized``), and counts as positive at every threshold
+    up to its bucket. ``endpoints="epsilon"`` (``AUC``): the thresholds run from ``-epsilon`` to
+    ``1 + epsilon``, so bucket -1 joins bucket 0 (every score is above the first threshold).
+    ``endpoints="exact"`` (``PrecisionAtRecall`` and the like): they run from 0 to 1 and
+    ``score > threshold``, so a score of exactly 0 is never positive. ``(n, L)`` inputs are
+    flattened, each sample's weight repeated over its labels. Returns ``(tp, fp, tn, fn)``, each
+    of length ``num_thresholds``.
     """
     if num_thresholds < 2:
         raise ValueError(f"num_thresholds must be an integer > 1; got {num_thresholds}.")
-    targets, scores, weights = _binary_inputs(y_true, y_score, sample_weight)
+    check_option(endpoints, "endpoints", ("epsilon", "exact"))
+    targets, scores, weights = _flattened(y_true, y_score, sample_weight)
     clipped = np.clip(scores.astype(np.float32), np.float32(0), np.float32(1))
-    buckets = np.ceil(clipped * np.float32(num_thresholds - 1)) - np.float32(1)
-    buckets = np.maximum(buckets, 0).astype(np.int64)
-    tp = np.cumsum(np.bincount(buckets, weights * targets, num_thresholds)[::-1])[::-1]
-    fp = np.cumsum(np.bincount(buckets, weights * (1 - targets), num_thresholds)[::-1])[::-1]
-    return tp, fp, fp[0] - fp, tp[0] - tp
+    buckets = (np.ceil(clipped * np.float32(num_thresholds - 1)) - np.float32(1)).astype(np.int64)
+    if endpoints == "epsilon":
+        buckets = np.maximum(buckets, 0)
+    kept = buckets >= 0  # bucket -1 (a score of 0 with exact endpoints) is below every threshold
+    positive_weight, negative_weight = weights * targets, weights * (1 - targets)
+    tp = np.cumsum(np.bincount(buckets[kept], positive_weight[kept], num_thresholds)[::-1])[::-1]
+    fp = np.cumsum(np.bincount(buckets[kept], negative_weight[kept], num_thresholds)[::-1])[::-1]
+    return tp, fp, negative_weight.sum() - fp, positive_weight.sum() - tp
 
 
-def _interpolated_pr_auc(tp: NDArray, fp: NDArray, fn: NDArray) -> float:
-    """Keras' closed form of the Davis & Goadrich (2006) interpolated PR area over buckets."""
+def _listed_threshold_counts(
+    y_true: ArrayLike, y_score: ArrayLike, thresholds: Sequence[float], sample_weight: ArrayLike | None
+) -> tuple[NDArray[np.float64], ...]:
+    """Keras' AUC counts at ``[-epsilon, *sorted(thresholds), 1 + epsilon]`` with ``score > t`` in float32."""
+    targets, scores, weights = _flattened(y_true, y_score, sample_weight)
+    grid = np.r_[-KERAS_EPSILON, np.sort(np.asarray(thresholds, np.float64)), 1 + KERAS_EPSILON]
+    grid = grid.astype(np.float32).astype(np.float64)
+    tp, fp = _threshold_counts(targets, scores.astype(np.float32).astype(np.float64), weights, grid,
+                               inclusive=False)
+    return tp, fp, np.dot(weights, 1 - targets) - fp, np.dot(weights, targets) - tp
+
+
+def _keras_counts(y_true, y_score, num_thresholds, thresholds, sample_weight):
+    """Keras' AUC counts: evenly spaced buckets, or the listed thresholds (bucketed if Keras finds them even)."""
+    if thresholds is None:
+        return bucketed_confusion_counts(y_true, y_score, num_thresholds=num_thresholds, sample_weight=sample_weight)
+    listed = np.r_[0.0, np.sort(np.asarray(thresholds, np.float64)), 1.0]
+    even = np.arange(len(listed), dtype=np.float32) / (len(listed) - 1)
+    if len(listed) >= 3 and np.allclose(listed, even, atol=KERAS_EPSILON):  # is_evenly_distributed_thresholds
+        return bucketed_confusion_counts(y_true, y_score, num_thresholds=len(listed), sample_weight=sample_weight)
+    return _listed_threshold_counts(y_true, y_score, thresholds, sample_weight)
+
+
+def _interpolated_pr_auc(tp: NDArray, fp: NDArray, fn: NDArray) -> NDArray:
+    """Keras' closed form of the Davis & Goadrich (2006) interpolated PR area over buckets (per column)."""
     dtp = tp[:-1] - tp[1:]
     predicted = tp + fp
     dp = predicted[:-1] - predicted[1:]
@@ -109,30 +339,10 @@ def _interpolated_pr_auc(tp: NDArray, fp: NDArray, fn: NDArray) -> float:
     both_positive = (predicted[:-1] > 0) & (predicted[1:] > 0)
     ratio = np.where(both_positive, divide(predicted[:-1], np.maximum(predicted[1:], 0)), 1.0)
     increments = divide(slope * (dtp + intercept * np.log(ratio)), np.maximum(tp[1:] + fn[1:], 0))
-    return float(np.sum(increments))
+    return np.sum(increments, axis=0)
 
 
-def bucketed_auc(
-    y_true: ArrayLike,
-    y_score: ArrayLike,
-    *,
-    curve: Literal["ROC", "PR"] = "ROC",
-    num_thresholds: int = 200,
-    summation_method: Literal["interpolation", "minoring", "majoring"] = "interpolation",
-    sample_weight: ArrayLike | None = None,
-) -> float:
-    """Area under a curve sampled at ``num_thresholds`` evenly spaced thresholds: Keras' ``AUC``.
-
-    Counts come from :func:`bucketed_confusion_counts`. ROC: Riemann sum of recall over false
-    positive rate with trapezoids (``interpolation``), or the lower (``minoring``) or upper
-    (``majoring``) of the two heights. PR with ``interpolation``: Keras' Davis & Goadrich formula;
-    otherwise the Riemann sum of precision over recall. Ratios with a zero denominator are 0.
-    """
-    check_option(curve, "curve", ("ROC", "PR"))
-    check_option(summation_method, "summation_method", ("interpolation", "minoring", "majoring"))
-    tp, fp, tn, fn = bucketed_confusion_counts(
-        y_true, y_score, num_thresholds=num_thresholds, sample_weight=sample_weight
-    )
+def _riemann_area(tp, fp, tn, fn, curve: str, summation_method: str) -> NDArray:
     if curve == "PR" and summation_method == "interpolation":
         return _interpolated_pr_auc(tp, fp, fn)
     recall_values = divide(tp, tp + fn)
@@ -145,4 +355,123 @@ def bucketed_auc(
         "minoring": np.minimum(y[:-1], y[1:]),
         "majoring": np.maximum(y[:-1], y[1:]),
     }[summation_method]
-    return float(np.sum((x[:-1] - x[1:]) * heights))
+    return np.sum((x[:-1] - x[1:]) * heights, axis=0)
+
+
+def bucketed_auc(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    curve: Literal["ROC", "PR"] = "ROC",
+    num_thresholds: int = 200,
+    summation_method: Literal["interpolation", "minoring", "majoring"] = "interpolation",
+    thresholds: Sequence[float] | None = None,
+    average: Literal["micro", "macro"] = "micro",
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Area under a curve sampled at a few thresholds: Keras' ``AUC``.
+
+    Counts come from :func:`bucketed_confusion_counts`, or with ``thresholds`` from those values
+    plus ``-epsilon`` and ``1 + epsilon``, compared ``score > t`` in float32 (Keras buckets them
+    instead when they are evenly spaced). ROC: Riemann sum of recall over false positive rate
+    with trapezoids (``interpolation``), or the lower (``minoring``) or upper (``majoring``) of
+    the two heights. PR with ``interpolation``: Keras' Davis & Goadrich formula; otherwise the
+    Riemann sum of precision over recall. Ratios with a zero denominator are 0, so a label with
+    no positives (or for ROC no negatives) has area 0. ``(n, L)`` inputs: ``macro`` (Keras'
+    ``multi_label=True``) is the mean of the per-label areas; ``micro`` (``multi_label=False``)
+    one area over the flattened (sample, label) pairs.
+    """
+    check_option(curve, "curve", ("ROC", "PR"))
+    check_option(summation_method, "summation_method", ("interpolation", "minoring", "majoring"))
+    check_option(average, "average", ("micro", "macro"))
+    if average == "micro":
+        counts = _keras_counts(y_true, y_score, num_thresholds, thresholds, sample_weight)
+        return float(_riemann_area(*counts, curve, summation_method))
+    targets, scores, weights = _label_matrix_inputs(y_true, y_score, sample_weight)
+    per_label = [_riemann_area(*_keras_counts(targets[:, j], scores[:, j], num_thresholds, thresholds, weights),
+                               curve, summation_method) for j in range(targets.shape[1])]
+    return float(np.mean(per_label))
+
+
+# -- the best rate under a constraint on another ---------------------------------------------------
+
+Rate = Literal["precision", "recall", "specificity"]
+
+
+def _operating_point_rates(
+    y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None, num_thresholds: int | None,
+    class_id: int | None,
+) -> dict[str, NDArray[np.float64]]:
+    """Precision, recall and specificity at each operating point (see the module's conventions).
+
+    ``num_thresholds=None``: every distinct score and predicting nothing. An int: Keras' grid of
+    ``T`` evenly spaced thresholds from 0 to 1 with ``score > t`` (see ``bucketed_confusion_counts``
+    with ``endpoints="exact"``). ``class_id`` picks one column of ``(n, C)`` inputs.
+    """
+    if class_id is not None:
+        y_true = as_float_array(y_true, "y_true", ndim=2)
+        y_score = as_float_array(y_score, "y_score", ndim=2)
+        if not 0 <= class_id < y_score.shape[1]:
+            raise ValueError(f"class_id must be in [0, {y_score.shape[1]}); got {class_id}.")
+        y_true, y_score = y_true[:, class_id], y_score[:, class_id]
+    if num_thresholds is None:
+        _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
+        tp, fp = np.r_[0.0, tps], np.r_[0.0, fps]
+        positives, negatives = tp[-1], fp[-1]
+    else:
+        tp, fp, tn, fn = bucketed_confusion_counts(y_true, y_score, num_thresholds=num_thresholds,
+                                                   endpoints="exact", sample_weight=sample_weight)
+        positives, negatives = tp + fn, fp + tn
+    return {"precision": divide(tp, tp + fp), "recall": divide(tp, positives),
+            "specificity": divide(negatives - fp, negatives)}
+
+
+def _best_under_constraint(rates: dict[str, NDArray], maximised: Rate, constrained: Rate, value: float) -> float:
+    """The largest ``maximised`` rate among points whose ``constrained`` rate is ``>= value``; 0 if none."""
+    feasible = rates[constrained] >= value
+    return float(np.max(np.where(feasible, rates[maximised], 0.0), initial=0.0))
+
+
+def _check_rate(value: float, name: str) -> None:
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be in [0, 1]; got {value}.")
+
+
+def precision_at_recall(
+    y_true: ArrayLike, y_score: ArrayLike, *, recall: float, num_thresholds: int | None = None,
+    class_id: int | None = None, sample_weight: ArrayLike | None = None,
+) -> float:
+    """The best precision among operating points whose recall is at least ``recall`` (0 if none)."""
+    _check_rate(recall, "recall")
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    return _best_under_constraint(rates, "precision", "recall", recall)
+
+
+def recall_at_precision(
+    y_true: ArrayLike, y_score: ArrayLike, *, precision: float, num_thresholds: int | None = None,
+    class_id: int | None = None, sample_weight: ArrayLike | None = None,
+) -> float:
+    """The best recall among operating points whose precision is at least ``precision`` (0 if none)."""
+    _check_rate(precision, "precision")
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    return _best_under_constraint(rates, "recall", "precision", precision)
+
+
+def sensitivity_at_specificity(
+    y_true: ArrayLike, y_score: ArrayLike, *, specificity: float, num_thresholds: int | None = None,
+    class_id: int | None = None, sample_weight: ArrayLike | None = None,
+) -> float:
+    """The best sensitivity (recall) among operating points whose specificity is at least ``specificity``."""
+    _check_rate(specificity, "specificity")
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    return _best_under_constraint(rates, "recall", "specificity", specificity)
+
+
+def specificity_at_sensitivity(
+    y_true: ArrayLike, y_score: ArrayLike, *, sensitivity: float, num_thresholds: int | None = None,
+    class_id: int | None = None, sample_weight: ArrayLike | None = None,
+) -> float:
+    """The best specificity among operating points whose sensitivity (recall) is at least ``sensitivity``."""
+    _check_rate(sensitivity, "sensitivity")
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    return _best_under_constraint(rates, "specificity", "recall", sensitivity)

@@ -26,18 +26,38 @@ def _tensor(array: np.ndarray) -> Any:
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
+def query_documents(y_true: np.ndarray, y_pred: np.ndarray, first_query: int):
+    """Rows of ``(n, L)`` inputs as queries: flat targets and scores, and each document's query index."""
+    rows, documents = y_pred.shape
+    indexes = np.repeat(np.arange(first_query, first_query + rows, dtype=np.int64), documents)
+    return y_true.reshape(-1), y_pred.reshape(-1), indexes
+
+
+def as_array(value: Any) -> np.ndarray:
+    """A result tensor, or a tuple of them (e.g. ``(value, threshold)``) stacked into one array."""
+    if isinstance(value, (tuple, list)):
+        return np.stack([np.asarray(v.detach().cpu().numpy()) for v in value])
+    return value.detach().cpu().numpy()
+
+
 class TorchMetric:
     def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None):
         self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
+        self.queries_seen = 0  # retrieval metrics: query indexes stay unique over the stream
 
     def update(self, batch: Batch) -> None:
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
         if weight is not None:
             raise TypeError(f"{self.binding.target}.update takes no sample weights")
+        if self.binding.queries:
+            target, preds, indexes = query_documents(y_true, y_pred, self.queries_seen)
+            self.queries_seen += len(y_pred)
+            self.metric.update(_tensor(preds), _tensor(target), indexes=_tensor(indexes))
+            return
         self.metric.update(_tensor(y_pred), _tensor(y_true))
 
     def result(self) -> np.ndarray:
-        return select_output(self.metric.compute().detach().cpu().numpy(), self.binding)
+        return select_output(as_array(self.metric.compute()), self.binding)
 
     def reset(self) -> None:
         self.metric.reset()
@@ -66,9 +86,19 @@ class TorchmetricsAdapter(Adapter):
         init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
         lines = ["import numpy as np", "import torch", f"from {module} import {name}", "",
                  f"metric = {name}({init})"]
+        first_query = 0
         for batch in batches:
             y_true, y_pred, _ = present(binding, batch, params)
-            lines.append(f"metric.update(torch.from_numpy({literal(y_pred)}), torch.from_numpy({literal(y_true)}))")
+            if binding.queries:
+                target, preds, indexes = query_documents(y_true, y_pred, first_query)
+                first_query += len(y_pred)
+                lines.append(f"metric.update(torch.from_numpy({literal(preds)}), torch.from_numpy({literal(target)}), "
+                             f"indexes=torch.from_numpy({literal(indexes)}))")
+            else:
+                lines.append(f"metric.update(torch.from_numpy({literal(y_pred)}), "
+                             f"torch.from_numpy({literal(y_true)}))")
         output = "" if binding.output is None else f"[{binding.output}]"
-        lines.append(f"print(metric.compute().numpy(){output})")
+        lines.append("value = metric.compute()")
+        lines.append("value = np.stack([v.numpy() for v in value]) if isinstance(value, tuple) else value.numpy()")
+        lines.append(f"print(value{output})")
         return "\n".join(lines)

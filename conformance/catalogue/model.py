@@ -37,7 +37,10 @@ class Binding:
     constructor (or call) keyword arguments. ``y_true`` is ``labels`` or ``onehot``; ``y_pred`` is
     ``scores``, ``above-threshold`` (0/1 labels, ``score > threshold``, for functions that take
     labels) or ``argmax``. ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
-    ``column`` ``(n, 1)``. ``output`` picks one entry of an array result (e.g. a confusion cell).
+    ``column`` ``(n, 1)``. ``output`` picks one entry of an array result (e.g. a confusion cell;
+    a tuple result, such as torchmetrics' ``(value, threshold)``, is stacked into an array first).
+    ``queries`` (torchmetrics retrieval metrics): each row of ``(n, L)`` inputs is one query; its
+    documents are passed flat with ``indexes`` numbering the queries, unique over a stream.
     """
 
     target: str
@@ -47,6 +50,7 @@ class Binding:
     weights: bool = True
     layout: tuple[str, str] = ("flat", "flat")
     output: tuple[int, ...] | None = None
+    queries: bool = False
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())

@@ -1,0 +1,75 @@
+"""Multilabel ranking metrics: coverage error, label ranking loss, label ranking average precision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reference as ref
+from conformance import tolerance as tol
+from conformance.catalogue.model import EVERY_PROPERTY, NUM_CLASSES, Binding, KnownDifference, MetricSpec
+from conformance.data import Batch
+from conformance.domains import MULTILABEL_SCORES
+
+KERAS_ABSENT = {"keras": "Keras has no multilabel ranking metrics (nearest: AUC(multi_label=True), per label "
+                         "rather than per sample)"}
+
+
+def _multilabel_ranking(name: str, function: Callable[..., float], sklearn_function: str, torch_class: str,
+                        *, known: tuple[KnownDifference, ...] = ()) -> MetricSpec:
+    return MetricSpec(
+        name=name, reference=function, domain=MULTILABEL_SCORES, decomposition="mean", growth=tol.RATIO,
+        scale=1.0,
+        bindings={
+            "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
+            "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", {"num_labels": NUM_CLASSES},
+                                    weights=False),
+        },
+        known=known, absent=KERAS_ABSENT,
+    )
+
+
+TORCHMETRICS_RANKING_LOSS_TIES: dict[str, Any] = dict(
+    what="torchmetrics orders tied labels by torch.argsort's arbitrary order, so a tied (true, false) pair counts as "
+         "wrongly ordered or not depending on positions; the reference (scikit-learn's rule) always counts it as "
+         "wrong. Checked: the value lies between counting every tied pair as wrong and as right.",
+    cause="_multilabel_ranking_loss_update ranks with preds.argsort(dim=1).argsort(dim=1), which breaks ties, "
+          "instead of counting the labels that score at least as high.",
+    where="torchmetrics/functional/classification/ranking.py::_multilabel_ranking_loss_update",
+    bounds=({"tied_pairs": "correct"}, {"tied_pairs": "incorrect"}),
+)
+
+
+SKLEARN_LRAP_ZERO_WEIGHTS = KnownDifference(
+    "sklearn", what="With every sample weight zero, scikit-learn's label_ranking_average_precision_score returns NaN "
+    "(0 / 0) where the reference returns 0.0 (its zero-division value).",
+    cause="label_ranking_average_precision_score accumulates weighted row scores and divides by "
+          "np.sum(sample_weight) with no check.",
+    where="sklearn/metrics/_ranking.py::label_ranking_average_precision_score",
+    raises="returned NaN", trigger=lambda batches: all(
+        b.sample_weight is not None and not b.sample_weight.any() for b in batches if len(b)),
+)
+
+def some_batch_empty(batches: list[Batch]) -> bool:
+    return any(len(b) == 0 for b in batches)
+
+
+TORCHMETRICS_COVERAGE_EMPTY_BATCH = KnownDifference(
+    "torchmetrics", what="torchmetrics' MultilabelCoverageError raises on an empty batch (zero samples) instead of "
+    "leaving the state unchanged, so a stream with an empty batch fails.",
+    cause="_multilabel_coverage_error_update offsets false labels by preds.min().abs() + 10, and Tensor.min() of "
+          "an empty tensor raises ('min(): Expected reduction dim to be specified for input.numel() == 0').",
+    where="torchmetrics/functional/classification/ranking.py::_multilabel_coverage_error_update",
+    raises="Expected reduction dim to be specified for input.numel", trigger=some_batch_empty,
+    properties=EVERY_PROPERTY, kind="defect",
+)
+
+SPECS: tuple[MetricSpec, ...] = (
+    _multilabel_ranking("CoverageError", ref.coverage_error, "coverage_error", "MultilabelCoverageError",
+                        known=(TORCHMETRICS_COVERAGE_EMPTY_BATCH,)),
+    _multilabel_ranking("LabelRankingLoss", ref.label_ranking_loss, "label_ranking_loss", "MultilabelRankingLoss",
+                        known=(KnownDifference("torchmetrics", **TORCHMETRICS_RANKING_LOSS_TIES),)),
+    _multilabel_ranking("LabelRankingAveragePrecision", ref.label_ranking_average_precision,
+                        "label_ranking_average_precision_score", "MultilabelRankingAveragePrecision",
+                        known=(SKLEARN_LRAP_ZERO_WEIGHTS,)),
+)

@@ -1,0 +1,256 @@
+"""The ranking, retrieval and multilabel ranking references: hand-computed values, their stated
+conventions (ties, undefined labels, Keras' grids), validation messages, and agreement with
+scikit-learn under Hypothesis where scikit-learn has the metric."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reference as ref
+from conformance import strategies as cs
+
+# -- operating points: the best rate under a constraint ------------------------------------------------
+
+# Ranked: 0.8 (pos), 0.4 (neg), 0.35 (pos), 0.1 (neg). Operating points (tp, fp): none (0, 0),
+# >= 0.8 (1, 0), >= 0.4 (1, 1), >= 0.35 (2, 1), >= 0.1 (2, 2).
+Y, S = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+
+
+def test_precision_and_recall_under_a_constraint_by_hand() -> None:
+    assert ref.precision_at_recall(Y, S, recall=0.5) == 1.0  # (1, 0): precision 1, recall 1/2
+    assert ref.precision_at_recall(Y, S, recall=1.0) == pytest.approx(2 / 3)  # (2, 1)
+    assert ref.recall_at_precision(Y, S, precision=0.8) == 0.5  # only (1, 0) is precise enough
+    assert ref.recall_at_precision(Y, S, precision=0.6) == 1.0  # (2, 1): precision 2/3
+
+
+def test_sensitivity_and_specificity_under_a_constraint_by_hand() -> None:
+    assert ref.sensitivity_at_specificity(Y, S, specificity=0.5) == 1.0  # (2, 1): specificity 1/2
+    assert ref.sensitivity_at_specificity(Y, S, specificity=1.0) == 0.5  # (1, 0)
+    assert ref.specificity_at_sensitivity(Y, S, sensitivity=1.0) == 0.5  # (2, 1)
+
+
+def test_no_feasible_point_gives_zero() -> None:
+    # Precision 1 needs a point without false positives; the top score is a negative.
+    assert ref.recall_at_precision([1, 0], [0.2, 0.9], precision=1.0) == 0.0
+
+
+def test_keras_grid_never_predicts_a_score_of_zero_positive() -> None:
+    # Exact: ">= 0.0" predicts all three (tp 2, fp 1): precision 2/3, recall 1.
+    assert ref.recall_at_precision([1, 1, 0], [0.0, 0.6, 0.3], precision=0.5) == 1.0
+    # Keras' grid [0, 0.5, 1] with score > t: the score 0 is never positive, so recall stops at 1/2.
+    assert ref.recall_at_precision([1, 1, 0], [0.0, 0.6, 0.3], precision=0.5, num_thresholds=3) == 0.5
+
+
+def test_class_id_picks_one_column() -> None:
+    y_true, y_score = np.array([[0, 1], [0, 0], [1, 1]]), np.array([[0.3, 0.9], [0.1, 0.8], [0.2, 0.4]])
+    assert ref.recall_at_precision(y_true, y_score, precision=0.8, class_id=1) == 0.5
+    assert ref.recall_at_precision(y_true, y_score, precision=0.8, class_id=1) == ref.recall_at_precision(
+        y_true[:, 1], y_score[:, 1], precision=0.8)
+
+
+# -- average precision with thresholds, and several labels ----------------------------------------------
+
+
+def test_binned_average_precision_by_hand() -> None:
+    # thresholds 0, 0.5, 1 (score >= t): at 1: nothing; at 0.5: {0.9 pos, 0.6 neg}; at 0: all.
+    # AP = (1/2 - 0) * 1/2 + (1 - 1/2) * 2/4
+    assert ref.average_precision([1, 0, 1, 0], [0.9, 0.6, 0.2, 0.1], thresholds=3) == pytest.approx(0.5)
+    assert ref.average_precision([1, 0, 1, 0], [0.9, 0.6, 0.2, 0.1], thresholds=[0.0, 0.5, 1.0]) == pytest.approx(0.5)
+
+
+def test_undefined_labels_follow_the_chosen_convention() -> None:
+    y_true = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])  # label 2 never positive: undefined
+    y_score = np.array([[0.9, 0.2, 0.1], [0.3, 0.8, 0.5], [0.6, 0.6, 0.2]])
+    assert np.isnan(ref.multilabel_average_precision(y_true, y_score))
+    assert ref.multilabel_average_precision(y_true, y_score, undefined="zero") == pytest.approx(2 / 3)
+    assert ref.multilabel_average_precision(y_true, y_score, undefined="exclude") == pytest.approx(1.0)
+    per_label = ref.multilabel_roc_auc(y_true, y_score, average=None)
+    assert per_label[:2].tolist() == [1.0, 1.0] and np.isnan(per_label[2])
+    assert ref.multilabel_roc_auc(y_true, y_score, average="micro") == 1.0
+
+
+def test_multiclass_is_one_vs_rest() -> None:
+    labels, scores = [0, 1, 2, 1], np.array([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
+    # class 0: positive 0.5 vs negatives 0.2, 0.1, 0.6 -> 2/3; class 1: 0.5, 0.3 vs 0.3, 0.1 -> (1 + 1 + 0.5 + 1)/4;
+    # class 2: 0.8 above all -> 1
+    assert ref.multiclass_roc_auc(labels, scores) == pytest.approx((2 / 3 + 0.875 + 1) / 3)
+    assert np.isnan(ref.multiclass_roc_auc([0, 1], scores[:2]))  # class 2 never occurs
+
+
+def test_keras_multi_label_auc_averages_labels_and_the_default_pools_them() -> None:
+    y_true, y_score = np.array([[1, 0], [0, 1], [1, 1], [0, 0]]), np.array([[0.9, 0.1], [0.2, 0.7], [0.6, 0.4],
+                                                                            [0.3, 0.5]])
+    per_label = [ref.bucketed_auc(y_true[:, j], y_score[:, j]) for j in range(2)]
+    assert ref.bucketed_auc(y_true, y_score, average="macro") == pytest.approx(np.mean(per_label))
+    assert ref.bucketed_auc(y_true, y_score) == pytest.approx(ref.bucketed_auc(y_true.ravel(), y_score.ravel()))
+
+
+def test_keras_listed_thresholds_compare_strictly_and_even_ones_are_bucketed() -> None:
+    # Thresholds -eps, 0.3, 0.5, 1 + eps: the score 0.5 is not above 0.5.
+    tp, fp, tn, fn = ref.ranking._listed_threshold_counts([1, 0], [0.5, 0.2], [0.3, 0.5], None)
+    assert tp.tolist() == [1.0, 1.0, 0.0, 0.0] and fp.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert fn.tolist() == [0.0, 0.0, 1.0, 1.0] and tn.tolist() == [0.0, 1.0, 1.0, 1.0]
+    # [0.25, 0.5, 0.75] is Keras' evenly spaced grid with T = 5: the bucketed counts.
+    assert ref.bucketed_auc([1, 0, 1], [0.6, 0.4, 0.3], thresholds=[0.25, 0.5, 0.75]) == ref.bucketed_auc(
+        [1, 0, 1], [0.6, 0.4, 0.3], num_thresholds=5)
+
+
+def test_keras_at_metric_grid_drops_a_score_of_zero() -> None:
+    tp, fp, tn, fn = ref.ranking.bucketed_confusion_counts([1, 0], [0.0, 0.0], num_thresholds=3, endpoints="exact")
+    assert tp.tolist() == [0.0, 0.0, 0.0] and fn.tolist() == [1.0, 1.0, 1.0]
+    assert fp.tolist() == [0.0, 0.0, 0.0] and tn.tolist() == [1.0, 1.0, 1.0]
+    tp, *_ = ref.ranking.bucketed_confusion_counts([1, 0], [0.0, 0.0], num_thresholds=3)
+    assert tp.tolist() == [1.0, 0.0, 0.0]  # AUC's -epsilon threshold: everything is above it
+
+
+# -- multilabel ranking ---------------------------------------------------------------------------------
+
+# scikit-learn's documentation example.
+ML_TRUE, ML_SCORE = [[1, 0, 0], [0, 0, 1]], [[0.75, 0.5, 1.0], [1.0, 0.2, 0.1]]
+
+
+def test_multilabel_ranking_by_hand() -> None:
+    assert ref.coverage_error(ML_TRUE, ML_SCORE) == 2.5  # ranks 2 and 3
+    assert ref.label_ranking_loss(ML_TRUE, ML_SCORE) == pytest.approx((1 / 2 + 2 / 2) / 2)
+    assert ref.label_ranking_average_precision(ML_TRUE, ML_SCORE) == pytest.approx((1 / 2 + 1 / 3) / 2)
+
+
+def test_multilabel_ranking_ties_and_trivial_rows() -> None:
+    tied = ([[1, 0]], [[0.5, 0.5]])
+    assert ref.coverage_error(*tied) == 2.0  # a tie shares the worst rank
+    assert ref.label_ranking_loss(*tied) == 1.0 and ref.label_ranking_loss(*tied, tied_pairs="correct") == 0.0
+    assert ref.label_ranking_average_precision(*tied) == 0.5
+    no_true, all_true = ([[0, 0]], [[0.2, 0.9]]), ([[1, 1]], [[0.2, 0.9]])
+    assert ref.coverage_error(*no_true) == 0.0 and ref.coverage_error(*all_true) == 2.0
+    assert ref.label_ranking_loss(*no_true) == 0.0 and ref.label_ranking_loss(*all_true) == 0.0
+    assert ref.label_ranking_average_precision(*no_true) == 1.0 == ref.label_ranking_average_precision(*all_true)
+
+
+def test_ranking_loss_with_tied_pairs_correct_counts_only_strictly_higher_false_labels() -> None:
+    # true labels at 0.5 and 0.2; false at 0.5 (tied with one true label) and 0.9 (above both)
+    y_true, y_score = [[1, 0, 1, 0]], [[0.5, 0.5, 0.2, 0.9]]
+    assert ref.label_ranking_loss(y_true, y_score, tied_pairs="correct") == pytest.approx(3 / 4)
+    assert ref.label_ranking_loss(y_true, y_score) == pytest.approx(4 / 4)
+
+
+def test_weighted_mean_over_samples_and_zero_weights() -> None:
+    assert ref.coverage_error(ML_TRUE, ML_SCORE, sample_weight=[3, 1]) == pytest.approx((3 * 2 + 3) / 4)
+    assert ref.label_ranking_average_precision(ML_TRUE, ML_SCORE, sample_weight=[0, 0]) == 0.0
+
+
+# -- NDCG ---------------------------------------------------------------------------------------------
+
+DISCOUNT = 1 / np.log2(np.arange(5) + 2)
+
+
+def test_ndcg_by_hand() -> None:
+    relevance, scores = [[10, 0, 0, 1, 5]], [[0.1, 0.2, 0.3, 4, 70]]
+    ideal = 10 * DISCOUNT[0] + 5 * DISCOUNT[1] + 1 * DISCOUNT[2]
+    assert ref.ndcg(relevance, scores) == pytest.approx((5 * DISCOUNT[0] + DISCOUNT[1] + 10 * DISCOUNT[4]) / ideal)
+    assert ref.ndcg(relevance, scores, k=1) == pytest.approx(5 / 10)
+
+
+def test_ndcg_averages_tied_documents() -> None:
+    relevance, scores = [[10, 0, 0, 1, 5]], [[1, 0, 0, 0, 1]]
+    ideal = 10 * DISCOUNT[0] + 5 * DISCOUNT[1] + 1 * DISCOUNT[2]
+    gain = 7.5 * DISCOUNT[:2].sum() + (1 / 3) * DISCOUNT[2:].sum()  # groups {10, 5} and {0, 0, 1}
+    assert ref.ndcg(relevance, scores) == pytest.approx(gain / ideal)
+    assert ref.ndcg(relevance, scores, k=1) == pytest.approx(7.5 / 10)  # the tied top group shares position 0
+
+
+def test_ndcg_of_a_query_without_relevant_documents_is_zero() -> None:
+    assert ref.ndcg([[0, 0, 0], [1, 0, 0]], [[0.1, 0.2, 0.3], [0.9, 0.1, 0.1]]) == 0.5
+
+
+# -- validation -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: ref.precision_at_recall([0, 1], [0.1, 0.2], recall=1.5), r"recall must be in \[0, 1\]"),
+    (lambda: ref.recall_at_precision([[0, 1]], [[0.1, 0.2]], precision=0.5, class_id=2), r"class_id must be in"),
+    (lambda: ref.multilabel_roc_auc([[0, 1]], [[0.1, 0.2, 0.3]]), "same shape"),
+    (lambda: ref.multilabel_average_precision([[0, 2]], [[0.1, 0.2]]), "only 0 and 1"),
+    (lambda: ref.multilabel_roc_auc([[0, 1]], [[0.1, 0.2]], average="weighted"), "average must be one of"),
+    (lambda: ref.multilabel_roc_auc([[0, 1]], [[0.1, 0.2]], undefined="skip"), "undefined must be one of"),
+    (lambda: ref.average_precision([0, 1], [0.1, 0.2], thresholds=1), "integer > 1"),
+    (lambda: ref.bucketed_auc([0, 1], [0.1, 0.2], average="weighted"), "average must be one of"),
+    (lambda: ref.ndcg([[1, -1]], [[0.1, 0.2]]), "non-negative"),
+    (lambda: ref.ndcg([[1, 0]], [[0.1, 0.2]], k=0), "positive integer"),
+    (lambda: ref.coverage_error([0, 1], [0.1, 0.2]), "2-D"),
+    (lambda: ref.label_ranking_loss([[0, 1]], [[0.1, 0.2]], tied_pairs="half"), "tied_pairs must be one of"),
+])
+def test_validation_messages_say_what_was_expected(call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# -- against scikit-learn -----------------------------------------------------------------------------
+
+sklearn_metrics = pytest.importorskip("sklearn.metrics")
+QUICK = settings(max_examples=80, deadline=None, derandomize=True)
+
+
+def _weights(data: st.DataObject, n: int) -> np.ndarray:
+    return data.draw(cs.positive_integer_weights(n, allow_zero=True))
+
+
+@QUICK
+@given(st.integers(1, 30).flatmap(cs.multilabel_inputs), st.data())
+def test_multilabel_ranking_matches_sklearn(batch, data) -> None:
+    weights = _weights(data, len(batch))
+    y, s = batch.y_true, batch.y_pred.astype(np.float64)
+    for ours, theirs in [(ref.coverage_error, sklearn_metrics.coverage_error),
+                         (ref.label_ranking_loss, sklearn_metrics.label_ranking_loss),
+                         (ref.label_ranking_average_precision, sklearn_metrics.label_ranking_average_precision_score)]:
+        assert ours(y, s, sample_weight=weights) == pytest.approx(theirs(y, s, sample_weight=weights), abs=1e-12)
+
+
+@QUICK
+@given(st.integers(1, 30).flatmap(cs.relevance_inputs), st.sampled_from([None, 1, 2, 4]), st.data())
+def test_ndcg_matches_sklearn(batch, k, data) -> None:
+    weights = _weights(data, len(batch))
+    y, s = batch.y_true, batch.y_pred.astype(np.float64)
+    assert ref.ndcg(y, s, k=k, sample_weight=weights) == pytest.approx(
+        sklearn_metrics.ndcg_score(y, s, k=k, sample_weight=weights), abs=1e-12)
+
+
+@QUICK
+@given(st.integers(1, 30).flatmap(cs.multilabel_inputs), st.sampled_from(["macro", "micro"]), st.data())
+def test_multilabel_auc_and_average_precision_match_sklearn(batch, average, data) -> None:
+    weights = _weights(data, len(batch))
+    y, s = batch.y_true, batch.y_pred.astype(np.float64)
+    # scikit-learn: an undefined ROC AUC is NaN (as the reference), an undefined average precision is 0.
+    expected = sklearn_metrics.roc_auc_score(y, s, average=average, sample_weight=weights)
+    assert ref.multilabel_roc_auc(y, s, average=average, sample_weight=weights) == pytest.approx(
+        expected, abs=1e-12, nan_ok=True)
+    expected = sklearn_metrics.average_precision_score(y, s, average=average, sample_weight=weights)
+    assert ref.multilabel_average_precision(y, s, average=average, undefined="zero", sample_weight=weights) == \
+        pytest.approx(expected, abs=1e-12)
+
+
+@QUICK
+@given(st.integers(1, 30).flatmap(cs.probability_rows), st.data())
+def test_multiclass_auc_matches_sklearn_one_vs_rest(batch, data) -> None:
+    weights = _weights(data, len(batch))
+    labels, scores = list(range(batch.num_classes)), batch.y_pred.astype(np.float64)
+    expected = sklearn_metrics.roc_auc_score(batch.y_true, scores, multi_class="ovr", labels=labels,
+                                             sample_weight=weights)
+    assert ref.multiclass_roc_auc(batch.y_true, scores, sample_weight=weights) == pytest.approx(
+        expected, abs=1e-12, nan_ok=True)
+
+
+@QUICK
+@given(st.integers(2, 30).flatmap(lambda n: cs.binary_inputs(n, both_classes=True)), st.data())
+def test_exact_operating_points_are_scikit_learns_curves(batch, data) -> None:
+    """The exact ``*_at_*`` references equal a search over scikit-learn's precision_recall_curve / roc_curve."""
+    weights = data.draw(cs.positive_integer_weights(len(batch), allow_zero=False))
+    y, s = batch.y_true, batch.y_pred.astype(np.float64)
+    precision, recall, _ = sklearn_metrics.precision_recall_curve(y, s, sample_weight=weights)
+    fpr, tpr, _ = sklearn_metrics.roc_curve(y, s, sample_weight=weights, drop_intermediate=False)
+    assert ref.precision_at_recall(y, s, recall=0.5, sample_weight=weights) == pytest.approx(
+        max(p for p, r in zip(precision[:-1], recall[:-1], strict=True) if r >= 0.5), abs=1e-12)
+    assert ref.sensitivity_at_specificity(y, s, specificity=0.5, sample_weight=weights) == pytest.approx(
+        max(t for f, t in zip(fpr, tpr, strict=True) if 1 - f >= 0.5), abs=1e-12)
