@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from hypothesis import HealthCheck, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from conformance.adapters import LibraryUnavailable, get_adapter
+from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.profiles import PROFILES, Profile
 from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation
@@ -81,11 +81,14 @@ def _hypothesis_settings(profile: Profile, seeded: bool) -> settings:
         report_multiple_bugs=False,  # one minimal example per case
         verbosity=Verbosity.quiet,
         print_blob=False,
+        phases=tuple(Phase) if profile.shrink else tuple(p for p in Phase if p is not Phase.shrink),
     )
 
 
-def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Finding:
-    """Run one case and say what was found. Never raises for a library's misbehaviour."""
+def run_case(case: Case, profile: Profile, run_seed: int | None = None, adapter: Adapter | None = None) -> Finding:
+    """Run one case and say what was found. Never raises for a library's misbehaviour.
+
+    ``adapter`` replaces the library's adapter (``conformance check`` runs a user's metric this way)."""
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
                       binding=binding.describe() if binding else "")
@@ -93,7 +96,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None) -> Findi
         finding.message = f"{case.library} has no counterpart of {case.spec.id}"
         return finding
     try:
-        adapter = get_adapter(case.library)
+        adapter = adapter or get_adapter(case.library)
         adapter.versions()
     except LibraryUnavailable as error:
         finding.message = f"not installed: {error}"

@@ -13,6 +13,7 @@ class Profile:
     max_batches: int  # batches in one drawn stream
     derandomize: bool  # a fixed example sequence: the same findings on every run
     use_database: bool  # keep failing examples under .hypothesis/ and try them first next time
+    shrink: bool = True  # shrink a failure to a minimal example (off for checks whose every example is costly)
 
 
 PROFILES = {
