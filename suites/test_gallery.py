@@ -133,15 +133,24 @@ def _check_id(entry) -> str:
 
 @pytest.fixture(scope="module")
 def light_profile(profile):
-    """Correct metrics run every property; fewer examples keep the suite within minutes (ci profile only)."""
+    """Correct metrics run every property with fewer examples (ci profile), and broken ones skip shrinking
+    (test_check_shrinks_to_a_minimal_example checks it): the suite stays within minutes on two cores."""
     from dataclasses import replace
 
     return replace(profile, max_examples=10) if profile.name == "ci" else profile
 
 
+@pytest.fixture(scope="module")
+def unshrunk_profile(profile):
+    from dataclasses import replace
+
+    return replace(profile, shrink=False) if profile.name == "ci" else profile
+
+
 @pytest.mark.parametrize(("target", "reference", "options", "catching"), CHECK_GALLERY,
                          ids=[_check_id(g) for g in CHECK_GALLERY])
-def test_check_gallery(light_profile, target: str, reference: str, options: dict, catching: set[str]) -> None:
+def test_check_gallery(light_profile, unshrunk_profile, target: str, reference: str, options: dict,
+                       catching: set[str]) -> None:
     """`conformance check` catches each broken metric by the properties named for it, with a minimal example,
     and passes each correct one (every property)."""
     from conformance.usercheck import check
@@ -151,7 +160,7 @@ def test_check_gallery(light_profile, target: str, reference: str, options: dict
         assert result.passed, result.format(failures_only=True)
         assert {f.outcome for f in result.findings} <= {"pass", "skip", "known"}
         return
-    result = check(target, reference, properties=sorted(catching), **options)
+    result = check(target, reference, properties=sorted(catching), profile=unshrunk_profile, **options)
     missed = {f.property for f in result.findings if f.outcome not in ("fail", "error")}
     assert not missed, f"{target} slipped past {sorted(missed)}\n{result.format()}"
     for finding in result.failures:

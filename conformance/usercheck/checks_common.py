@@ -12,8 +12,9 @@ from conformance.properties import Context, LibraryError, Violation
 from conformance.tolerance import UNIT_ROUNDOFF, Tolerance, compare
 
 LONG_STREAM = 2**17  # 131,072 samples: past 2048 (float16 counters stop adding 1) and 65,504 (float16 max)
+LONG_FIRST_BATCH = 2048  # then single samples, which a float16 count of 2048 no longer adds
+LONG_SINGLES = 64
 LONG_BIG_BATCH = 4096
-LONG_SINGLES = 256  # single-sample updates at the end, when a low-precision counter is already large
 PAST_2_24_BATCH = 2**20  # 16 updates of 2^20 samples reach 2^24, where float32 stops adding 1
 PAST_2_24_SINGLES = 512
 
@@ -37,14 +38,15 @@ def _tiled(batch: Batch, total: int) -> Batch:
 
 
 def check_long_stream(ctx: Context, data: st.DataObject) -> None:
-    """A drawn sample set tiled to 131,072 samples, fed in 4096-sample batches and then one sample at a time."""
+    """A drawn sample set tiled to 131,072 samples: 2048 in one batch, 64 single samples, then 4096-sample batches."""
     base = ctx.draw_inputs(data, weights=False)
     whole = _tiled(base, LONG_STREAM)
-    big = (LONG_STREAM - LONG_SINGLES) // LONG_BIG_BATCH
-    sizes = [LONG_BIG_BATCH] * big + [LONG_STREAM - LONG_SINGLES - big * LONG_BIG_BATCH] + [1] * LONG_SINGLES
+    rest = LONG_STREAM - LONG_FIRST_BATCH - LONG_SINGLES
+    big = rest // LONG_BIG_BATCH
+    sizes = [LONG_FIRST_BATCH] + [1] * LONG_SINGLES + [LONG_BIG_BATCH] * big + [rest - big * LONG_BIG_BATCH]
     batches = whole.split(sizes)
-    example = Example([base], details={"tiled_to_samples": LONG_STREAM, "batch_sizes":
-                                       f"{big} x {LONG_BIG_BATCH}, then {sizes[big]}, then {LONG_SINGLES} x 1"})
+    example = Example([base], details={"tiled_to_samples": LONG_STREAM, "batch_sizes": f"{LONG_FIRST_BATCH}, then "
+                                       f"{LONG_SINGLES} x 1, then {big} x {LONG_BIG_BATCH}, then {sizes[-1]}"})
     observed = ctx.stream(batches, example)
     ctx.expect_reference(observed, batches, example, f"after {LONG_STREAM:,} samples the value")
 

@@ -89,26 +89,30 @@ def _zero_loss(y_true, y_pred):
     return ops.sum(ops.zeros_like(y_pred))
 
 
-def _identity_model(ctx: Context, shape: tuple[int, ...]) -> tuple[Any, str]:
-    """A compiled model whose output is its input, cached per input shape; and the metric's name."""
+def _identity_model(ctx: Context, shape: tuple[int, ...], weighted: bool) -> tuple[Any, str]:
+    """A compiled model whose output is its input, cached per input shape; and the metric's name.
+
+    Keras passes sample_weight only to ``weighted_metrics``; ``metrics`` are updated without it
+    (keras/src/trainers/compile_utils.py::CompileMetrics.update_state), so weighted examples use the former.
+    """
     import keras
 
     cache = ctx.adapter.cache.setdefault("models", {})
-    if shape not in cache:
+    if (shape, weighted) not in cache:
         inputs = keras.Input(shape=shape)
         model = keras.Model(inputs, keras.layers.Identity()(inputs))
         metric = ctx.adapter.target.obj if ctx.adapter.target.kind == "function" else ctx.adapter.new_object()
-        model.compile(loss=_zero_loss, metrics=[metric])
+        model.compile(loss=_zero_loss, **{"weighted_metrics" if weighted else "metrics": [metric]})
         name = getattr(metric, "name", None) or metric.__name__
-        cache[shape] = (model, name)
-    return cache[shape]
+        cache[shape, weighted] = (model, name)
+    return cache[shape, weighted]
 
 
 def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
     """The metric inside ``model.evaluate(x, y, batch_size=b)`` of a model that outputs its input gives the reference.
 
     x is the predictions (``(n, 1)`` for one output, as a Dense(1) layer gives), y the targets as
-    model.fit() takes them (``(n,)`` labels); sample weights go through evaluate().
+    model.fit() takes them (``(n,)`` labels); sample weights go through evaluate() to ``weighted_metrics``.
     """
     whole = ctx.draw_inputs(data)
     batch_size = data.draw(st.integers(1, len(whole)), label="batch_size")
@@ -119,8 +123,9 @@ def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
                                         "y_shape": list(y_true.shape)})
 
     def evaluate() -> np.ndarray:
-        model, name = _identity_model(ctx, x.shape[1:])
-        logs = model.evaluate(x, y_true, sample_weight=weight if ctx.binding.weights else None,
+        weighted = ctx.binding.weights and weight is not None
+        model, name = _identity_model(ctx, x.shape[1:], weighted)
+        logs = model.evaluate(x, y_true, sample_weight=weight if weighted else None,
                               batch_size=batch_size, verbose=0, return_dict=True)
         values = [v for k, v in logs.items() if k == name] or [v for k, v in logs.items() if k != "loss"]
         return np.asarray(values[0], np.float64)

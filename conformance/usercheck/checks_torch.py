@@ -105,9 +105,10 @@ def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={"rank 0": f"batches [0, {split})", "rank 1": f"batches [{split}, end)"})
     instance = ctx.new_metric(batches)
 
-    def arrays(part: list[Batch]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def arrays(part: list[Batch]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         presented = [instance.arguments(b) for b in part]
-        return [(preds.numpy(), target.numpy()) for preds, target, _ in presented]
+        return [(preds.numpy(), target.numpy(), kwargs["sample_weight"].numpy() if kwargs else None)
+                for preds, target, kwargs in presented]
 
     target = ctx.adapter.target
     try:

@@ -81,8 +81,9 @@ def serve(rank: int, port: int) -> None:
             if spec not in classes:
                 classes[spec] = load_object(spec, "target")
             metric = classes[spec](**init)
-            for preds, target in batches:
-                metric.update(torch.from_numpy(preds), torch.from_numpy(target))
+            for preds, target, weight in batches:
+                kwargs = {} if weight is None else {"sample_weight": torch.from_numpy(weight)}
+                metric.update(torch.from_numpy(preds), torch.from_numpy(target), **kwargs)
             value = metric.compute()
             value = value.detach().cpu().numpy() if hasattr(value, "detach") else value
             _send(replies, ("value", np.asarray(value, np.float64)))
@@ -97,7 +98,8 @@ class Pool:
     def __init__(self) -> None:
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        code = "import sys; from conformance.usercheck.distributed import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
+        code = ("import sys; from conformance.usercheck.distributed import serve; "
+                "serve(int(sys.argv[1]), int(sys.argv[2]))")
         self.processes = [subprocess.Popen([sys.executable, "-c", code, str(rank), str(port)], env=env,
                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                           for rank in range(WORLD_SIZE)]
@@ -118,9 +120,10 @@ class Pool:
             raise WorkerError(payload)
         return payload
 
-    def compute(self, spec: str, init: dict[str, Any], parts: list[list[tuple[np.ndarray, np.ndarray]]]
-                ) -> list[np.ndarray]:
-        """Rank r feeds ``parts[r]`` (``(preds, target)`` arrays) to a new metric; each rank's compute() value."""
+    def compute(self, spec: str, init: dict[str, Any],
+                parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]]) -> list[np.ndarray]:
+        """Rank r feeds ``parts[r]`` (``(preds, target, sample_weight or None)`` arrays) to a new metric;
+        each rank's compute() value."""
         if not self.alive:
             raise WorkerError("the torch.distributed workers have stopped")
         for process, part in zip(self.processes, parts, strict=True):

@@ -49,8 +49,9 @@ def finding_lines(finding: Finding) -> list[str]:
     if finding.outcome in ("fail", "error"):
         lines += example_lines(finding.example)
         if finding.reference_value is not None or finding.library_value is not None:
-            lines.append(f"      target {_number(finding.library_value)}, reference {_number(finding.reference_value)}, "
-                         f"difference {_number(finding.abs_error)} (tolerance {_number(finding.tolerance)})")
+            lines.append(f"      target {_number(finding.library_value)}, reference "
+                         f"{_number(finding.reference_value)}, difference {_number(finding.abs_error)} "
+                         f"(tolerance {_number(finding.tolerance)})")
     return lines
 
 

@@ -226,7 +226,7 @@ def _profile_for(prop: Property, profile: Profile) -> Profile:
     return profile if getattr(prop, "shrink", True) else replace(profile, shrink=False)
 
 
-def check(target: Any, reference: str | Callable[..., Any], *, input: str | None = None,  # noqa: A002
+def check(target: Any, reference: str | Callable[..., Any], *, input: str | None = None,
           num_classes: int | None = None, init: Mapping[str, Any] | None = None,
           reference_args: Mapping[str, Any] | None = None, profile: str | Profile = "ci", seed: int | None = None,
           properties: Iterable[str] | None = None, command: str = "",
