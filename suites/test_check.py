@@ -49,21 +49,20 @@ def test_cli_failing_metric_exits_1_with_minimal_example_json_and_report(tmp_pat
     from conformance.cli import main
     from conformance.usercheck import properties_for
 
-    status = main(["check", f"{TORCH}:AssignInsteadOfAccumulate", "--reference", "mean_squared_error",
+    status = main(["check", f"{TORCH}:CachedComputeAfterReset", "--reference", "mean_squared_error",
                    "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html")])
     output = capsys.readouterr().out
     assert status == 1, output
     verdicts = [line.split()[:2] for line in output.splitlines() if line.split()[:1] in (["PASS"], ["FAIL"], ["SKIP"])]
-    assert [name for _, name in verdicts] == [p.name.rstrip(":") for p in properties_for("torchmetrics")] or \
-        [name.rstrip(":") for _, name in verdicts] == [p.name for p in properties_for("torchmetrics")]
-    failing = output[output.index("FAIL batch_accumulation"):]
+    assert [name.rstrip(":") for _, name in verdicts] == [p.name for p in properties_for("torchmetrics")]
+    failing = output[output.index("FAIL reset_then_result"):]
     assert "minimal example" in failing and "batch 0: y_true=" in failing
     assert "target " in failing and "reference " in failing and "difference " in failing
     result = RunResult.load(tmp_path / "r.json")
-    finding = next(f for f in result.findings if f.property == "batch_accumulation")
+    finding = next(f for f in result.findings if f.property == "reset_then_result")
     assert finding.outcome == "fail" and finding.library == "torchmetrics"
-    assert finding.metric == "AssignInsteadOfAccumulate" and finding.example["batches"]
-    assert "AssignInsteadOfAccumulate" in (tmp_path / "r.html").read_text()
+    assert finding.metric == "CachedComputeAfterReset" and finding.example["batches"]
+    assert "CachedComputeAfterReset" in (tmp_path / "r.html").read_text()
 
 
 def test_cli_passing_metric_exits_0_and_says_why_weighted_properties_are_skipped(capsys) -> None:
