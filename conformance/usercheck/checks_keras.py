@@ -38,21 +38,28 @@ def check_config_round_trip(ctx: Context, data: st.DataObject) -> None:
 
 
 def check_stateless_api(ctx: Context, data: st.DataObject) -> None:
-    """``stateless_update_state`` / ``stateless_result`` agree with the stateful API (as JAX training uses them)."""
+    """``stateless_update_state`` / ``stateless_result`` agree with the stateful API (as JAX training uses them),
+    and leave the metric's own state untouched (state kept outside its variables would be changed)."""
     batches = ctx.draw_batches(data)
     example = Example(batches, details={"api": "stateless_update_state per batch, then stateless_result"})
 
     def stateless() -> np.ndarray:
         metric = ctx.adapter.new_object()
         instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
+        untouched = np.asarray(metric.result(), np.float64)
         variables = [v.value for v in metric.variables]
         for batch in batches:
             y_true, y_pred, weight = instance.arguments(batch)
             kwargs = {"sample_weight": weight} if ctx.binding.weights else {}
             variables = metric.stateless_update_state(variables, y_true, y_pred, **kwargs)
-        return np.asarray(metric.stateless_result(variables), np.float64)
+        value = np.asarray(metric.stateless_result(variables), np.float64)
+        return np.stack([value, untouched, np.asarray(metric.result(), np.float64)])
 
-    ctx.expect_same(ctx.guarded(example, stateless), ctx.stream(batches, example), example,
+    value, untouched, after = ctx.guarded(example, stateless)
+    if not np.array_equal(untouched, after, equal_nan=True):
+        raise Violation("stateless_update_state changed the metric's own result(): it keeps state outside its "
+                        "variables", example, untouched, after, float(np.nanmax(np.abs(after - untouched))), 0.0)
+    ctx.expect_same(value, ctx.stream(batches, example), example,
                     "the stateless API differs from the stateful one", observed_batches=batches,
                     expected_batches=batches)
 

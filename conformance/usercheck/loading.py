@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 TargetKind = Literal["keras", "torchmetrics", "function"]
+LIBRARY_PACKAGES = ("keras", "torchmetrics", "torch", "builtins")
 
 
 class CheckUsageError(ValueError):
@@ -119,7 +120,7 @@ class Target:
     def defines(self, method: str) -> bool:
         """Whether the user's own classes (not the library's) define ``method``."""
         for cls in inspect.getmro(self.obj):
-            if (cls.__module__ or "").startswith(("keras", "torchmetrics", "builtins", "torch")):
+            if (cls.__module__ or "").split(".")[0] in LIBRARY_PACKAGES:
                 continue
             if method in vars(cls):
                 return True

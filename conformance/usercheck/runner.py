@@ -184,7 +184,8 @@ def build_spec(target: Target, ref: Reference, kind: str, num_classes: int) -> t
         ratio = (not ref.takes_weights) or measured_ratio(
             lambda w: call(probe.y_true, probe.y_pred, sample_weight=w, **ref.args), len(probe))
         both = kind == "binary" and _undefined_on_one_class(call, probe, ref)
-    weights = ref.takes_weights and (target.kind != "torchmetrics" or target.takes("update", "sample_weight"))
+    update = {"keras": "update_state", "torchmetrics": "update"}.get(target.kind)
+    weights = ref.takes_weights and (update is None or target.takes(update, "sample_weight"))
     presentation = Presentation(kind, target.kind)
     binding = presentation.binding(target.name, weights)
     spec = MetricSpec(name=target.name, reference=call, domain=domain_for(kind, num_classes, both_classes=both),
@@ -207,7 +208,7 @@ def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Ref
     if prop.needs_weights and not binding.weights:
         if not ref.takes_weights:
             return f"the reference {ref.name} has no sample_weight parameter, so weighted properties are skipped"
-        return f"{target.name}.update() takes no sample_weight"
+        return f"{target.name}.{'update' if target.kind == 'torchmetrics' else 'update_state'}() takes no sample_weight"
     if prop.name == "counts_past_2_24" and not ref.takes_weights:
         return f"the reference {ref.name} has no sample_weight parameter to stand for 2^24 copies of a sample"
     if prop.name == "graph_mode":

@@ -193,3 +193,25 @@ class ConfigWithoutArguments(CorrectMSE):
 
     def squared_errors(self, y_true, y_pred):
         return super().squared_errors(y_true, y_pred) + self.offset
+
+
+class PythonListState(CorrectMSE):
+    """Bug: keeps the squared errors in a Python list (reset_state clears it, so reset works): the stateless API
+    and tf.function never see that state, and stateless calls change it."""
+
+    def __init__(self, name: str = "mse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.seen: list = []
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        errors = self.squared_errors(y_true, y_pred)
+        self.seen.append((errors, self.weights(sample_weight, errors)))
+
+    def result(self):
+        total = sum((ops.sum(e * w) for e, w in self.seen), ops.zeros(()))
+        count = sum((ops.sum(w) for _, w in self.seen), ops.zeros(()))
+        return ops.divide_no_nan(total, count)
+
+    def reset_state(self):
+        super().reset_state()
+        self.seen = []

@@ -177,3 +177,11 @@ class SumWhereMaxNeeded(CorrectMaxAbsoluteError):
     """Bug: dist_reduce_fx="sum" on a maximum: syncing (and merging) adds the processes' maxima."""
 
     reduce = "sum"
+
+
+class ForwardReturnsRunningValue(CorrectTorchMSE):
+    """Bug: overrides forward() to update and return compute(): the running value, not the batch's."""
+
+    def forward(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self.update(preds, target)
+        return self.compute()
