@@ -30,8 +30,13 @@ def returns_per_sample(ctx: Context, batch) -> bool | None:
 
 
 def check_compile_average(ctx: Context, data: st.DataObject) -> None:
-    """Over drawn batch sizes, the value compile() reports (MeanMetricWrapper) equals the whole-data reference."""
-    batches = ctx.draw_batches(data)
+    """Over drawn batch sizes, the value compile() reports (MeanMetricWrapper) equals the whole-data reference.
+
+    As fit() and evaluate() feed ``metrics=[fn]``: no sample weights (those go to ``weighted_metrics``, checked
+    by model_evaluate) and no empty batch (checked by empty_batches)."""
+    batches = [b for b in ctx.draw_batches(data, weights=False) if len(b)]
+    if not batches:
+        return
     example = Example(batches, details={"as": "compile(metrics=[fn]): MeanMetricWrapper(fn) over these batches"})
     per_sample = next((s for s in (returns_per_sample(ctx, b) for b in batches) if s is not None), None)
     mode = {True: "exact form: the function returns per-sample values, which compile() averages with their weights",
