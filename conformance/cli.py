@@ -1,4 +1,4 @@
-"""The ``conformance`` command: ``run``, ``list`` and ``report``.
+"""The ``conformance`` command: ``run``, ``list``, ``report`` and ``check``.
 
 Heavy libraries are imported only by the subcommand that needs them, so ``--help`` is instant.
 Exit codes: 0 nothing unexpected, 1 an unexpected failure or error was found, 2 bad usage.
@@ -25,6 +25,16 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise UsageError(message)
+
+
+def _json_object(value: str) -> dict:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error.msg}): {value}") from None
+    if not isinstance(parsed, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"num_classes\": 3}}'; got {value}")
+    return parsed
 
 
 def _names(value: str) -> list[str]:
@@ -66,6 +76,24 @@ def build_parser() -> Parser:
     listing = commands.add_parser("list", help="the catalogue: metrics, their references and library bindings")
     listing.add_argument("--json", action="store_true", help="print the coverage table as JSON")
 
+    check = commands.add_parser("check", help="check your own Keras / torchmetrics metric or compile() function "
+                                "against a reference")
+    check.add_argument("target", help="path/to/file.py:Name or package.module:Name (a keras.metrics.Metric or "
+                       "torchmetrics.Metric subclass, or a function fn(y_true, y_pred))")
+    check.add_argument("--reference", required=True, help="a built-in reference (e.g. f1_score, roc_auc, "
+                       "mean_squared_error) or a NumPy callable path.py:fn / module:fn "
+                       "(y_true, y_pred, sample_weight=None)")
+    check.add_argument("--input", choices=("binary", "multiclass", "multiclass-onehot", "multilabel", "regression"),
+                       help="the input kind (default: the reference's)")
+    check.add_argument("--num-classes", type=int, help="classes (or labels) for multiclass / multilabel inputs")
+    check.add_argument("--init", type=_json_object, default={}, help="constructor keyword arguments, as JSON")
+    check.add_argument("--reference-args", type=_json_object, default={},
+                       help="keyword arguments for the reference, as JSON")
+    check.add_argument("--profile", choices=("ci", "thorough"), default="ci", help="Hypothesis profile (default: ci)")
+    check.add_argument("--seed", type=int, help="random seed (default: derandomized for ci, random for thorough)")
+    check.add_argument("--json", help="also write the results as JSON")
+    check.add_argument("--report", help="also write an HTML report")
+
     report = commands.add_parser("report", help="render (and merge) JSON results into one HTML report")
     report.add_argument("results", nargs="+", help="JSON results written by `conformance run`")
     report.add_argument("-o", "--output", default=DEFAULT_REPORT, help=f"HTML file (default: {DEFAULT_REPORT})")
@@ -76,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
-        handler = {"run": command_run, "list": command_list, "report": command_report}[args.command]
+        handler = {"run": command_run, "list": command_list, "report": command_report,
+                   "check": command_check}[args.command]
         return handler(args, argv)
     except UsageError as error:
         print(f"conformance: error: {error}", file=sys.stderr)
@@ -251,6 +280,43 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"\n{len(rows)} metrics, {bound} library bindings. "
           "Arguments, domains and known differences: conformance list --json")
     return 0
+
+
+# -- check ----------------------------------------------------------------------------------
+
+def command_check(args: argparse.Namespace, argv: list[str]) -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before the user's module imports TensorFlow
+    from conformance.usercheck import CheckUsageError, check
+    from conformance.usercheck.output import finding_lines
+
+    def show(finding) -> None:
+        if not shown:
+            print(f"conformance check: {args.target} ({finding.library}) against {args.reference}")
+        shown.append(finding)
+        print("\n".join(finding_lines(finding)), flush=True)
+
+    shown: list = []
+    try:
+        result = check(args.target, args.reference, input=args.input, num_classes=args.num_classes,
+                       init=args.init, reference_args=args.reference_args, profile=args.profile, seed=args.seed,
+                       command="conformance " + shlex.join(argv), progress=show)
+    except CheckUsageError as error:
+        raise UsageError(str(error)) from None
+    except ImportError as error:  # e.g. a function target without Keras installed
+        raise UsageError(f"cannot run the check: {error}") from None
+    summary = result.format().splitlines()
+    print("\n".join(summary[-2 if result.run.interrupted else -1:]))
+    if args.json:
+        result.run.save(args.json)
+        print(f"JSON: {args.json}")
+    if args.report:
+        _write_report(result.run, Path(args.report))
+        print(f"HTML: {args.report}")
+    if result.run.interrupted:
+        return 130
+    return 0 if result.passed else 1
 
 
 # -- report -----------------------------------------------------------------------------------

@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 
 import hypothesis
 import numpy as np
-from hypothesis import HealthCheck, Verbosity, given, reproduce_failure, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, reproduce_failure, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.core import encode_failure
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import DidNotReproduce
 
-from conformance.adapters import LibraryUnavailable, get_adapter
+from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.data import Example, concatenate
 from conformance.profiles import PROFILES, REPLAY, Profile
@@ -114,6 +114,7 @@ def _hypothesis_settings(profile: Profile, seeded: bool) -> settings:
         report_multiple_bugs=False,  # one minimal example per case
         verbosity=Verbosity.quiet,
         print_blob=False,
+        phases=tuple(Phase) if profile.shrink else tuple(p for p in Phase if p is not Phase.shrink),
     )
 
 
@@ -130,17 +131,18 @@ def _metric_pool(case: Case) -> dict:
 
 
 def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: str | None = None, *,
-             reuse_metrics: bool = True) -> Finding:
+             reuse_metrics: bool = True, adapter: Adapter | None = None) -> Finding:
     """Run one case and say what was found. Never raises for a library's misbehaviour.
 
     ``replay``: a finding's choice sequence; then exactly that one example runs (the replay profile).
     ``reuse_metrics``: reset and reuse metric objects (see ``Context.pool``); False for a user's metric.
+    ``adapter`` replaces the library's adapter (``conformance check`` runs a user's metric this way).
     """
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
                       binding=binding.describe() if binding else "")
     try:
-        adapter = get_adapter(case.library)
+        adapter = adapter or get_adapter(case.library)
         adapter.versions()
         finding.backend = adapter.backend()
     except LibraryUnavailable as error:

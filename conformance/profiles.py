@@ -20,6 +20,7 @@ class Profile:
     derandomize: bool  # a fixed example sequence: the same findings on every run
     use_database: bool  # keep failing examples under .hypothesis/ and try them first next time
     jit_compile: bool = False  # also check Keras updates under XLA (slow: one compile per batch shape)
+    shrink: bool = True  # shrink a failure to a minimal example (off for checks whose every example is costly)
 
 
 REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one recorded example per case

@@ -76,3 +76,95 @@ def test_failure_is_shrunk_to_a_small_example(outcomes) -> None:
     sizes = [len(batch["y_true"]) for batch in finding.example["batches"]]
     # Shrinking should reach two short batches: the smallest input that shows a lost batch.
     assert len(sizes) == 2 and sum(sizes) <= 3, sizes
+
+
+# -- conformance check: users' own metrics ------------------------------------------------------
+# (target, reference, options, properties that must catch it). Empty: a correct metric, which must pass all.
+
+USER_FUNCTIONS = "suites.gallery.user_functions"
+MAX_ABS = "suites/gallery/user_references.py:max_absolute_error"
+FLOAT64 = {"init": {"dtype": "float64"}}  # float64 state: a float32 count stops at 2^24 (counts_past_2_24)
+F1 = {"input": "multiclass", "num_classes": 3}
+
+CHECK_GALLERY = [
+    (f"{KERAS}:CorrectMSE", "mean_squared_error", FLOAT64, set()),
+    (f"{KERAS}:WeightsOnNumeratorOnly", "mean_squared_error", {}, {"sample_weights"}),
+    (f"{KERAS}:AssignInsteadOfAccumulate", "mean_squared_error", {}, {"batch_accumulation", "model_evaluate"}),
+    (f"{KERAS}:PerBatchAveraging", "mean_squared_error", {}, {"batch_accumulation"}),
+    (f"{KERAS}:IncompleteReset", "mean_squared_error", {}, {"reset"}),
+    (f"{KERAS}:ResultMutatesState", "mean_squared_error", {}, {"result_idempotence"}),
+    (f"{KERAS}:NoReshapeBroadcasting", "mean_squared_error", {}, {"shape_conventions", "model_evaluate"}),
+    (f"{KERAS}:OffByOneDenominator", "mean_squared_error", {}, {"agreement"}),
+    (f"{KERAS}:MisalignedPredictions", "mean_squared_error", {}, {"order_invariance"}),
+    (f"{KERAS}:Float16Count", "mean_squared_error", FLOAT64, {"long_stream"}),
+    (f"{KERAS}:Float32Count", "mean_squared_error", FLOAT64, {"counts_past_2_24"}),
+    (f"{KERAS}:NaNOnEmptyBatch", "mean_squared_error", {}, {"empty_batches"}),
+    (f"{KERAS}:CachedResult", "mean_squared_error", {}, {"reset_then_result"}),
+    (f"{KERAS}:LegacyResetStates", "mean_squared_error", {}, {"legacy_reset_name"}),
+    (f"{KERAS}:PythonNumberCount", "mean_squared_error", {}, {"reset", "graph_mode"}),
+    (f"{KERAS}:ConfigWithoutArguments", "mean_squared_error", {"init": {"offset": 0.0}}, {"config_round_trip"}),
+    (f"{KERAS}:PythonListState", "mean_squared_error", {}, {"stateless_api", "graph_mode"}),
+    (f"{TORCH}:CorrectTorchMSE", "mean_squared_error", {}, set()),
+    (f"{TORCH}:CorrectWeightedTorchMSE", "mean_squared_error", {}, set()),
+    (f"{TORCH}:CorrectMaxAbsoluteError", MAX_ABS, {"input": "regression"}, set()),
+    (f"{TORCH}:PlainAttributeCount", "mean_squared_error", {},
+     {"add_state", "reset", "distributed_sync", "state_round_trip"}),
+    (f"{TORCH}:TorchFloat16Count", "mean_squared_error", {}, {"long_stream"}),
+    (f"{TORCH}:TorchFloat32Count", "mean_squared_error", {}, {"counts_past_2_24"}),
+    (f"{TORCH}:AssignInsteadOfAccumulate", "mean_squared_error", {}, {"batch_accumulation"}),
+    (f"{TORCH}:ComputeMutatesState", "mean_squared_error", {}, {"result_idempotence"}),
+    (f"{TORCH}:NoReshapeBroadcasting", "mean_squared_error", {}, {"shape_conventions"}),
+    (f"{TORCH}:WeightsOnNumeratorOnly", "mean_squared_error", {}, {"sample_weights"}),
+    (f"{TORCH}:MeanStateSummedAcrossProcesses", "mean_squared_error", {}, {"distributed_sync", "merge_state"}),
+    (f"{TORCH}:SumWhereMaxNeeded", MAX_ABS, {"input": "regression"}, {"distributed_sync", "merge_state"}),
+    (f"{TORCH}:CachedComputeAfterReset", "mean_squared_error", {}, {"reset_then_result"}),
+    (f"{TORCH}:ForwardRaisesOnEmptyBatch", "mean_squared_error", {}, {"forward"}),
+    (f"{TORCH}:ForwardReturnsRunningValue", "mean_squared_error", {}, {"forward"}),
+    (f"{USER_FUNCTIONS}:squared_error", "mean_squared_error", {}, set()),
+    (f"{USER_FUNCTIONS}:binary_hit", "binary_accuracy", {}, set()),
+    (f"{USER_FUNCTIONS}:batch_mean_squared_error", "mean_squared_error", {}, {"compile_average",
+                                                                             "batch_accumulation"}),
+    (f"{USER_FUNCTIONS}:broadcasting_squared_error", "mean_squared_error", {}, {"model_evaluate", "agreement"}),
+    (f"{USER_FUNCTIONS}:batch_macro_f1", "f1_score", F1, {"compile_average"}),
+]
+
+
+def _check_id(entry) -> str:
+    return entry[0].rpartition(":")[2] + ("" if entry[3] else "-correct") + (
+        "-torch" if entry[0].startswith(TORCH) else "")
+
+
+@pytest.fixture(scope="module")
+def light_profile(profile):
+    """Correct metrics run every property with fewer examples (ci profile), and broken ones skip shrinking
+    (test_check_shrinks_to_a_minimal_example checks it): the suite stays within minutes on two cores."""
+    from dataclasses import replace
+
+    return replace(profile, max_examples=10) if profile.name == "ci" else profile
+
+
+@pytest.fixture(scope="module")
+def unshrunk_profile(profile):
+    from dataclasses import replace
+
+    return replace(profile, shrink=False) if profile.name == "ci" else profile
+
+
+@pytest.mark.parametrize(("target", "reference", "options", "catching"), CHECK_GALLERY,
+                         ids=[_check_id(g) for g in CHECK_GALLERY])
+def test_check_gallery(light_profile, unshrunk_profile, target: str, reference: str, options: dict,
+                       catching: set[str]) -> None:
+    """`conformance check` catches each broken metric by the properties named for it, with a minimal example,
+    and passes each correct one (every property)."""
+    from conformance.usercheck import check
+
+    if not catching:
+        result = check(target, reference, profile=light_profile, **options)
+        assert result.passed, result.format(failures_only=True)
+        assert {f.outcome for f in result.findings} <= {"pass", "skip", "known"}
+        return
+    result = check(target, reference, properties=sorted(catching), profile=unshrunk_profile, **options)
+    missed = {f.property for f in result.findings if f.outcome not in ("fail", "error")}
+    assert not missed, f"{target} slipped past {sorted(missed)}\n{result.format()}"
+    for finding in result.failures:
+        assert finding.example and finding.example["batches"], "a failure must carry its minimal example"

@@ -1,6 +1,8 @@
 """Deliberately broken Keras metrics (and correct ones), each a bug users' own metrics really have.
 
 All compute a mean squared error. The harness must flag every broken one and none of the correct.
+``CorrectMSE(dtype="float64")`` keeps float64 state; with the default float32 state it stops counting
+single samples past 2^24 (``conformance check`` reports that as ``counts_past_2_24``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from keras import ops
 class CorrectMSE(keras.metrics.Metric):
     """A correct weighted mean squared error, flattening its inputs to one value per sample."""
 
+    count_dtype: str | None = None  # None: the metric's dtype (float32 unless dtype="float64" is given)
+
     def __init__(self, name: str = "mse", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total", dtype=self.dtype)
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count",
+                                       dtype=self.count_dtype or self.dtype)
 
     def squared_errors(self, y_true, y_pred):
         y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))
@@ -135,3 +140,102 @@ class PythonStateInUpdate(CorrectMSE):
     def reset_state(self):
         super().reset_state()
         self.started = False
+
+
+class Float16Count(CorrectMSE):
+    """Bug: a float16 count: adding 1 to 2048 gives 2048, and past 65,504 it is infinite."""
+
+    count_dtype = "float16"
+
+
+class Float32Count(CorrectMSE):
+    """Bug: a float32 count beside a float64 total: past 2^24, adding 1 gives 2^24."""
+
+    count_dtype = "float32"
+
+
+class NaNOnEmptyBatch(CorrectMSE):
+    """Bug: adds the batch mean times the batch size; an empty batch's mean is NaN, and NaN * 0 is NaN."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        errors = self.squared_errors(y_true, y_pred)
+        weights = self.weights(sample_weight, errors)
+        total_weight = ops.sum(weights)
+        self.total.assign_add(ops.cast(ops.sum(errors * weights) / total_weight * total_weight, self.dtype))
+        self.count.assign_add(ops.cast(total_weight, self.dtype))
+
+
+class CachedResult(CorrectMSE):
+    """Bug: result() is cached; update_state clears the cache but reset_state does not."""
+
+    def __init__(self, name: str = "mse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self._cached = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self._cached = None
+        super().update_state(y_true, y_pred, sample_weight)
+
+    def result(self):
+        if self._cached is None:
+            self._cached = super().result()
+        return self._cached
+
+
+class LegacyResetStates(CorrectMSE):
+    """Bug: overrides reset_states(), Keras 2's name; Keras 3 calls reset_state(), so this never runs."""
+
+    def reset_states(self):
+        for variable in self.variables:
+            variable.assign(ops.zeros_like(variable))
+
+
+class PythonNumberCount(CorrectMSE):
+    """Bug: the count is a Python attribute, not a variable: reset_state() leaves it, and under tf.function
+    it holds a symbolic tensor from the trace."""
+
+    def __init__(self, name: str = "mse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.seen = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        errors = self.squared_errors(y_true, y_pred)
+        weights = self.weights(sample_weight, errors)
+        self.total.assign_add(ops.cast(ops.sum(errors * weights), self.dtype))
+        self.seen = self.seen + ops.cast(ops.sum(weights), self.dtype)
+
+    def result(self):
+        return ops.divide_no_nan(self.total, ops.cast(self.seen, self.dtype))
+
+
+class ConfigWithoutArguments(CorrectMSE):
+    """Bug: a required constructor argument that get_config() leaves out: from_config() cannot rebuild it."""
+
+    def __init__(self, offset: float, name: str = "mse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.offset = offset
+
+    def squared_errors(self, y_true, y_pred):
+        return super().squared_errors(y_true, y_pred) + self.offset
+
+
+class PythonListState(CorrectMSE):
+    """Bug: keeps the squared errors in a Python list (reset_state clears it, so reset works): the stateless API
+    and tf.function never see that state, and stateless calls change it."""
+
+    def __init__(self, name: str = "mse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.seen: list = []
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        errors = self.squared_errors(y_true, y_pred)
+        self.seen.append((errors, self.weights(sample_weight, errors)))
+
+    def result(self):
+        total = sum((ops.sum(e * w) for e, w in self.seen), ops.zeros(()))
+        count = sum((ops.sum(w) for _, w in self.seen), ops.zeros(()))
+        return ops.divide_no_nan(total, count)
+
+    def reset_state(self):
+        super().reset_state()
+        self.seen = []

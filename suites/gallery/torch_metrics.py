@@ -1,4 +1,4 @@
-"""Deliberately broken torchmetrics metrics (and a correct one): mean squared errors."""
+"""Deliberately broken torchmetrics metrics (and correct ones): mean squared errors and maximum absolute errors."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ class CorrectTorchMSE(Metric):
     """A correct mean squared error with states registered through ``add_state``."""
 
     full_state_update = False
+    count_dtype = torch.float64
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.add_state("total", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.tensor(0.0, dtype=self.count_dtype), dist_reduce_fx="sum")
+
+    def errors(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (preds.reshape(-1).double() - target.reshape(-1).double()) ** 2
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
-        errors = (preds.reshape(-1).double() - target.reshape(-1).double()) ** 2
+        errors = self.errors(preds, target)
         self.total += errors.sum()
         self.count += errors.numel()
 
     def compute(self) -> torch.Tensor:
-        return self.total / self.count if self.count else torch.tensor(0.0)
+        return self.total / self.count.double() if self.count else torch.tensor(0.0, dtype=torch.float64)
 
 
 class PlainAttributeCount(CorrectTorchMSE):
@@ -39,3 +43,145 @@ class PlainAttributeCount(CorrectTorchMSE):
 
     def compute(self) -> torch.Tensor:
         return self.total / self.samples if self.samples else torch.tensor(0.0)
+
+
+class TorchFloat16Count(CorrectTorchMSE):
+    """Bug: a float16 count: adding 1 to 2048 gives 2048, and past 65,504 it is infinite."""
+
+    count_dtype = torch.float16
+
+
+class TorchFloat32Count(CorrectTorchMSE):
+    """Bug: a float32 count (torch's default dtype): past 2^24, adding 1 gives 2^24."""
+
+    count_dtype = torch.float32
+
+
+class AssignInsteadOfAccumulate(CorrectTorchMSE):
+    """Bug: ``=`` where ``+=`` was meant: only the last batch counts."""
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        errors = self.errors(preds, target)
+        self.total = errors.sum()
+        self.count = torch.tensor(float(errors.numel()), dtype=torch.float64)
+
+
+class ComputeMutatesState(CorrectTorchMSE):
+    """Bug: compute() folds the state into a mean in place, so later updates are mis-weighted."""
+
+    def compute(self) -> torch.Tensor:
+        if not self.count:
+            return torch.tensor(0.0, dtype=torch.float64)
+        self.total = self.total / self.count
+        self.count = torch.ones_like(self.count)
+        return self.total
+
+
+class NoReshapeBroadcasting(CorrectTorchMSE):
+    """Bug: subtracts without flattening: ``(n,)`` against ``(n, 1)`` broadcasts to ``(n, n)``."""
+
+    def errors(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((preds.double() - target.double()) ** 2).reshape(-1)
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        self.total += self.errors(preds, target).sum()
+        self.count += target.shape[0]
+
+
+class WeightsOnNumeratorOnly(CorrectTorchMSE):
+    """Bug: sample weights multiply the errors, but the count adds one per sample."""
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor, sample_weight: torch.Tensor | None = None) -> None:
+        errors = self.errors(preds, target)
+        weights = torch.ones_like(errors) if sample_weight is None else sample_weight.reshape(-1).double()
+        self.total += (errors * weights).sum()
+        self.count += errors.numel()
+
+
+class CorrectWeightedTorchMSE(CorrectTorchMSE):
+    """A correct weighted mean squared error: update(preds, target, sample_weight=None)."""
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor, sample_weight: torch.Tensor | None = None) -> None:
+        errors = self.errors(preds, target)
+        weights = torch.ones_like(errors) if sample_weight is None else sample_weight.reshape(-1).double()
+        self.total += (errors * weights).sum()
+        self.count += weights.sum()
+
+
+class MeanStateSummedAcrossProcesses(CorrectTorchMSE):
+    """Bug: keeps the running mean as a state with dist_reduce_fx="sum": syncing adds the processes' means
+    (a weighted mean by the counts was needed)."""
+
+    def __init__(self, **kwargs):
+        Metric.__init__(self, **kwargs)
+        self.add_state("mean", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        errors = self.errors(preds, target)
+        if errors.numel():
+            self.mean = (self.mean * self.count + errors.sum()) / (self.count + errors.numel())
+            self.count += errors.numel()
+
+    def compute(self) -> torch.Tensor:
+        return self.mean
+
+
+class CachedComputeAfterReset(CorrectTorchMSE):
+    """Bug: compute() caches its value; update() clears the cache, reset() does not."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._cached_value = None
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        self._cached_value = None
+        super().update(preds, target)
+
+    def compute(self) -> torch.Tensor:
+        if self._cached_value is None:
+            self._cached_value = super().compute()
+        return self._cached_value
+
+
+class ForwardRaisesOnEmptyBatch(CorrectTorchMSE):
+    """Bug: compute() raises when there is no sample; forward() on an empty batch then raises after torchmetrics
+    has reset the state to compute the batch's value, and the accumulated state is lost."""
+
+    def compute(self) -> torch.Tensor:
+        if not self.count:
+            raise ValueError("no samples to average")
+        return self.total / self.count
+
+
+class CorrectMaxAbsoluteError(Metric):
+    """A correct maximum absolute error: the state syncs with dist_reduce_fx="max"."""
+
+    full_state_update = False
+    reduce = "max"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.add_state("largest", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx=self.reduce)
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        errors = (preds.reshape(-1).double() - target.reshape(-1).double()).abs()
+        if errors.numel():
+            self.largest = torch.maximum(self.largest, errors.max())
+
+    def compute(self) -> torch.Tensor:
+        return self.largest
+
+
+class SumWhereMaxNeeded(CorrectMaxAbsoluteError):
+    """Bug: dist_reduce_fx="sum" on a maximum: syncing (and merging) adds the processes' maxima."""
+
+    reduce = "sum"
+
+
+class ForwardReturnsRunningValue(CorrectTorchMSE):
+    """Bug: overrides forward() to update and return compute(): the running value, not the batch's."""
+
+    def forward(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self.update(preds, target)
+        return self.compute()

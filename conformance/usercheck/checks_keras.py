@@ -1,0 +1,160 @@
+"""Checks only a Keras metric (or a function given to compile()) needs: config round trip, the stateless
+API, graph mode, a real model.evaluate, and Keras 2 method names that Keras 3 never calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.adapters.base import present
+from conformance.data import Example
+from conformance.properties import Context, Violation
+
+
+def _feed(ctx: Context, metric: Any, batches) -> Any:
+    instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
+    for batch in batches:
+        instance.update(batch)
+    return instance
+
+
+def check_config_round_trip(ctx: Context, data: st.DataObject) -> None:
+    """``from_config(get_config())`` mid-stream gives a metric that behaves as a new one (state is not config)."""
+    batches = ctx.draw_batches(data)
+    split = data.draw(st.integers(0, len(batches)), label="batches before get_config")
+    example = Example(batches, details={"get_config_after_batches": split})
+
+    def round_trip() -> np.ndarray:
+        original = _feed(ctx, ctx.adapter.new_object(), batches[:split]).metric
+        config = original.get_config()
+        clone = type(original).from_config(config)
+        return _feed(ctx, clone, batches).result()
+
+    ctx.expect_same(ctx.guarded(example, round_trip), ctx.stream(batches, example), example,
+                    "a metric rebuilt with from_config(get_config()) differs from a new one",
+                    observed_batches=batches, expected_batches=batches)
+
+
+def check_stateless_api(ctx: Context, data: st.DataObject) -> None:
+    """``stateless_update_state`` / ``stateless_result`` agree with the stateful API (as JAX training uses them),
+    and leave the metric's own state untouched (state kept outside its variables would be changed)."""
+    batches = ctx.draw_batches(data)
+    example = Example(batches, details={"api": "stateless_update_state per batch, then stateless_result"})
+
+    def stateless() -> np.ndarray:
+        metric = ctx.adapter.new_object()
+        instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
+        untouched = np.asarray(metric.result(), np.float64)
+        variables = [v.value for v in metric.variables]
+        for batch in batches:
+            y_true, y_pred, weight = instance.arguments(batch)
+            kwargs = {"sample_weight": weight} if ctx.binding.weights else {}
+            variables = metric.stateless_update_state(variables, y_true, y_pred, **kwargs)
+        value = np.asarray(metric.stateless_result(variables), np.float64)
+        return np.stack([value, untouched, np.asarray(metric.result(), np.float64)])
+
+    value, untouched, after = ctx.guarded(example, stateless)
+    if not np.array_equal(untouched, after, equal_nan=True):
+        raise Violation("stateless_update_state changed the metric's own result(): it keeps state outside its "
+                        "variables", example, untouched, after, float(np.nanmax(np.abs(after - untouched))), 0.0)
+    ctx.expect_same(value, ctx.stream(batches, example), example,
+                    "the stateless API differs from the stateful one", observed_batches=batches,
+                    expected_batches=batches)
+
+
+def check_graph_mode(ctx: Context, data: st.DataObject) -> None:
+    """update_state and result traced by ``tf.function`` (as fit() runs them) agree with eager calls."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # a new metric per example retraces: expected here, not worth a warning
+    batches = ctx.draw_batches(data)
+    example = Example(batches, details={"mode": "update_state and result in tf.function"})
+
+    def graph() -> np.ndarray:
+        metric = ctx.adapter.new_object()
+        instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
+        update = tf.function(metric.update_state, reduce_retracing=True)
+        for batch in batches:
+            y_true, y_pred, weight = instance.arguments(batch)
+            if ctx.binding.weights:
+                update(y_true, y_pred, sample_weight=weight)
+            else:
+                update(y_true, y_pred)
+        return np.asarray(tf.function(metric.result)(), np.float64)
+
+    ctx.expect_same(ctx.guarded(example, graph), ctx.stream(batches, example), example,
+                    "in graph mode (tf.function) the value differs from eager", observed_batches=batches,
+                    expected_batches=batches)
+
+
+def _zero_loss(y_true, y_pred):
+    """A loss of 0: evaluate() needs one, the metric is what is checked."""
+    from keras import ops
+
+    return ops.sum(ops.zeros_like(y_pred))
+
+
+def _identity_model(ctx: Context, shape: tuple[int, ...], weighted: bool) -> tuple[Any, str]:
+    """A compiled model whose output is its input, cached per input shape; and the metric's name.
+
+    Keras passes sample_weight only to ``weighted_metrics``; ``metrics`` are updated without it
+    (keras/src/trainers/compile_utils.py::CompileMetrics.update_state), so weighted examples use the former.
+    """
+    import keras
+
+    cache = ctx.adapter.cache.setdefault("models", {})
+    if (shape, weighted) not in cache:
+        inputs = keras.Input(shape=shape)
+        model = keras.Model(inputs, keras.layers.Identity()(inputs))
+        metric = ctx.adapter.target.obj if ctx.adapter.target.kind == "function" else ctx.adapter.new_object()
+        model.compile(loss=_zero_loss, **{"weighted_metrics" if weighted else "metrics": [metric]})
+        name = getattr(metric, "name", None) or metric.__name__
+        cache[shape, weighted] = (model, name)
+    return cache[shape, weighted]
+
+
+def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
+    """The metric inside ``model.evaluate(x, y, batch_size=b)`` of a model that outputs its input gives the reference.
+
+    x is the predictions (``(n, 1)`` for one output, as a Dense(1) layer gives), y the targets as
+    model.fit() takes them (``(n,)`` labels); sample weights go through evaluate() to ``weighted_metrics``.
+    """
+    whole = ctx.draw_inputs(data)
+    batch_size = data.draw(st.integers(1, len(whole)), label="batch_size")
+    y_true, y_pred, weight = present(ctx.binding, whole, ctx.spec.params)
+    x = y_pred[:, None] if y_pred.ndim == 1 else y_pred
+    chunks = [whole.take(slice(i, i + batch_size)) for i in range(0, len(whole), batch_size)]
+    example = Example([whole], details={"model.evaluate": f"batch_size={batch_size}", "x_shape": list(x.shape),
+                                        "y_shape": list(y_true.shape)})
+
+    def evaluate() -> np.ndarray:
+        weighted = ctx.binding.weights and weight is not None
+        model, name = _identity_model(ctx, x.shape[1:], weighted)
+        logs = model.evaluate(x, y_true, sample_weight=weight if weighted else None,
+                              batch_size=batch_size, verbose=0, return_dict=True)
+        values = [v for k, v in logs.items() if k == name] or [v for k, v in logs.items() if k != "loss"]
+        return np.asarray(values[0], np.float64)
+
+    ctx.expect_reference(ctx.guarded(example, evaluate), chunks, example,
+                         f"model.evaluate(batch_size={batch_size}) reported a value that")
+
+
+def check_legacy_reset_name(ctx: Context, data: st.DataObject) -> None:
+    """A Keras 2 ``reset_states()`` override without ``reset_state()``: Keras 3 calls only ``reset_state()``."""
+    target = ctx.adapter.target
+    if not target.defines("reset_states") or target.defines("reset_state"):
+        return
+    batches = ctx.draw_batches(data)
+    example = Example(batches, details={"called": "reset_state(), as Keras 3 fit()/evaluate() do"})
+    metric = ctx.adapter.new_object()
+    calls = []
+    original = metric.reset_states
+    metric.reset_states = lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+    _feed(ctx, metric, batches)
+    metric.reset_state()
+    if not calls:
+        raise Violation(f"{target.name} overrides reset_states() (the Keras 2 name) but not reset_state(); Keras 3 "
+                        "calls reset_state() between epochs and evaluations, so the override never runs",
+                        example, np.asarray(np.nan), np.asarray(np.nan), float("nan"), 0.0)

@@ -1,0 +1,193 @@
+"""Checks only a torchmetrics metric needs: forward(), merge_state, a real 2-process sync, pickle and
+state_dict round trips mid-stream, and states registered with add_state."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.data import Batch, Example, concatenate
+from conformance.properties import Context, LibraryError, Violation
+from conformance.tolerance import compare
+from conformance.usercheck.distributed import WorkerError, shared_pool
+
+
+def _feed(instance: Any, batches: list[Batch]) -> Any:
+    for batch in batches:
+        instance.update(batch)
+    return instance
+
+
+def _two_parts(ctx: Context, data: st.DataObject) -> tuple[list[Batch], int]:
+    """Drawn batches (at least two, none empty) and where to split them."""
+    batches = [b for b in ctx.draw_batches(data) if len(b)]
+    if len(batches) < 2:
+        whole = concatenate(batches) if batches else ctx.draw_inputs(data, n=2)
+        if len(whole) < 2:
+            whole = concatenate([whole, ctx.draw_inputs(data, n=1)])
+        batches = whole.split([1, len(whole) - 1])
+    return batches, data.draw(st.integers(1, len(batches) - 1), label="split")
+
+
+def _variant(ctx: Context, full_state_update: bool) -> Any:
+    cls = ctx.adapter.target.obj
+    return type(cls.__name__, (cls,), {"full_state_update": full_state_update, "__module__": cls.__module__})
+
+
+def check_forward(ctx: Context, data: st.DataObject) -> None:
+    """forward() returns the batch's value and accumulates it exactly once, with full_state_update True and False;
+    a forward() that raises must not lose the state accumulated before it.
+
+    A class that declares ``full_state_update = True`` never runs the other path; there its failure is a note
+    (its states are not reducible batch by batch), not a failure."""
+    batches = ctx.draw_batches(data)
+    declared = ctx.adapter.target.obj.full_state_update
+    for flag in (True, False):
+        if flag is False and declared is True:
+            try:
+                _forward_stream(ctx, batches, flag)
+            except (Violation, LibraryError) as error:
+                ctx.notes.add("with full_state_update=False forward() would be wrong (" + error.message[:80] +
+                              "); the class declares True, which it needs")
+            continue
+        _forward_stream(ctx, batches, flag)
+
+
+def _forward_stream(ctx: Context, batches: list[Batch], flag: bool) -> None:
+    """Feed every batch through forward() with the given full_state_update; compare each value and the end."""
+    example = Example(batches, details={"full_state_update": flag, "api": "forward(preds, target) per batch"})
+    metric = ctx.adapter.wrap(_variant(ctx, flag)(**ctx.adapter.target.init), ctx.binding, ctx.spec.params)
+    fed: list[Batch] = []
+    for index, batch in enumerate(batches):
+        try:
+            value = metric.forward(batch)
+        except Exception as error:
+            fed = _expect_state_kept(ctx, metric, fed, [*fed, batch], example, index, error)
+            continue
+        fed.append(batch)
+        expected = ctx.spec.reference_value(batch)
+        if len(batch) and not np.isnan(expected).any():
+            within, error_size, bound = compare(value, expected, ctx.tolerance([batch]))
+            if not within:
+                raise Violation(f"forward() on batch {index} returned a value that is not the batch's "
+                                f"(full_state_update={flag})", example, expected, value, error_size, bound)
+    if fed:
+        ctx.expect_reference(ctx.guarded(example, metric.result), fed, example,
+                             f"after forward() on every batch (full_state_update={flag}) compute()")
+
+
+def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: list[Batch], example: Example,
+                       index: int, error: Exception) -> list[Batch]:
+    """After a forward() that raised, compute() holds the earlier batches (with or without the failed one);
+    returns the batches the state holds."""
+    ctx.notes.add(f"forward() raised on a batch ({type(error).__name__}: {str(error)[:60]})")
+    if not any(len(b) for b in before):
+        return through
+    try:
+        value = metric.result()
+    except Exception as lost:
+        raise LibraryError(f"forward() raised {type(error).__name__} on batch {index}, and then compute() raised "
+                           f"{type(lost).__name__}: the state of batches 0..{index - 1} was lost", example) from lost
+    for candidate in (before, through):
+        if compare(value, ctx.spec.reference_value(concatenate(candidate)), ctx.tolerance(candidate))[0]:
+            return candidate
+    expected = ctx.spec.reference_value(concatenate(before))
+    raise Violation(f"forward() raised {type(error).__name__} on batch {index} ({str(error)[:80]}) and lost the "
+                    f"state of batches 0..{index - 1}: torchmetrics resets the state before update()/compute() "
+                    "on the batch and restores it only if they return", example, expected, value,
+                    float(np.max(np.abs(value - expected))), 0.0)
+
+
+def check_merge_state(ctx: Context, data: st.DataObject) -> None:
+    """merge_state of two metrics fed different parts equals one metric fed all."""
+    batches, split = _two_parts(ctx, data)
+    example = Example(batches, details={"merged": f"batches [0, {split}) into a metric fed [{split}, end)"})
+
+    def merged() -> np.ndarray:
+        first = _feed(ctx.new_metric(batches), batches[:split])
+        second = _feed(ctx.new_metric(batches), batches[split:])
+        first.metric.merge_state(second.metric)
+        return first.result()
+
+    ctx.expect_reference(ctx.guarded(example, merged), batches, example, "after merge_state the value")
+
+
+def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
+    """Two gloo processes each fed part of the data: compute() syncs (dist_reduce_fx) to the whole-data value."""
+    batches, split = _two_parts(ctx, data)
+    example = Example(batches, details={"rank 0": f"batches [0, {split})", "rank 1": f"batches [{split}, end)"})
+    instance = ctx.new_metric(batches)
+
+    def arrays(part: list[Batch]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        presented = [instance.arguments(b) for b in part]
+        return [(preds.numpy(), target.numpy(), kwargs["sample_weight"].numpy() if kwargs else None)
+                for preds, target, kwargs in presented]
+
+    target = ctx.adapter.target
+    try:
+        values = shared_pool().compute(target.importable_spec(), target.init,
+                                       [arrays(batches[:split]), arrays(batches[split:])])
+    except WorkerError as error:
+        raise LibraryError(f"in a torch.distributed worker: {error}", example) from error
+    for rank, value in enumerate(values):
+        ctx.expect_reference(value, batches, example, f"rank {rank}'s synced compute()")
+
+
+def check_state_round_trip(ctx: Context, data: st.DataObject) -> None:
+    """A metric pickled, or saved with state_dict() and loaded into a new one, mid-stream resumes exactly."""
+    batches, split = _two_parts(ctx, data)
+    for how in ("pickle", "state_dict"):
+        example = Example(batches, details={"round_trip": how, "after_batches": split})
+
+        def resumed(how: str = how) -> np.ndarray:
+            first = _feed(ctx.new_metric(batches), batches[:split])
+            if how == "pickle":
+                metric = pickle.loads(pickle.dumps(first.metric))
+            else:
+                first.metric.persistent(True)  # metric states are left out of state_dict() unless persistent
+                metric = ctx.adapter.new_object()
+                metric.persistent(True)
+                metric.load_state_dict(first.metric.state_dict())
+            return _feed(ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params), batches[split:]).result()
+
+        ctx.expect_reference(ctx.guarded(example, resumed), batches, example,
+                             f"resumed after a {how} round trip, the value")
+
+
+def _public_attributes(metric: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(metric).items() if not k.startswith("_") and k not in metric._defaults}
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        import torch
+
+        if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+            return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape and bool(
+                torch.equal(a, b))
+        return bool(a == b)
+    except Exception:
+        return a is b
+
+
+def check_add_state(ctx: Context, data: st.DataObject) -> None:
+    """update() keeps its state in states registered with add_state: a plain attribute is not reset, synced,
+    merged or saved."""
+    batches = [b for b in ctx.draw_batches(data) if len(b)]
+    if not batches:
+        return
+    example = Example(batches)
+    instance = ctx.new_metric(batches)
+    import copy
+
+    before = copy.deepcopy(_public_attributes(instance.metric))
+    ctx.guarded(example, lambda: _feed(instance, batches).result())
+    after = _public_attributes(instance.metric)
+    changed = sorted(k for k in after if k not in before or not _same(before[k], after[k]))
+    if changed:
+        raise Violation(f"update() changes plain attribute(s) {', '.join(changed)}: register state with "
+                        "self.add_state(name, default, dist_reduce_fx) so reset(), sync, merge_state and state_dict "
+                        "see it", example, np.asarray(np.nan), np.asarray(np.nan), float("nan"), 0.0)

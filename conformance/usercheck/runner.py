@@ -1,0 +1,327 @@
+"""``check()``: every harness property and the user-metric checks, run on one user target."""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import random
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from conformance import tolerance as tol
+from conformance.catalogue import MetricSpec
+from conformance.data import Batch
+from conformance.engine import Case, run_case
+from conformance.profiles import PROFILES, Profile
+from conformance.properties import PROPERTIES, Property
+from conformance.results import UNEXPECTED, Finding, RunResult
+from conformance.usercheck import checks_common as common
+from conformance.usercheck import checks_function as function_checks
+from conformance.usercheck import checks_keras as keras_checks
+from conformance.usercheck import checks_torch as torch_checks
+from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for
+from conformance.usercheck.loading import CheckUsageError, Target, make_target
+from conformance.usercheck.references import Reference, measured_ratio, resolve_reference
+from conformance.usercheck.targets import UserAdapter
+
+ALL_KINDS = ("keras", "torchmetrics", "function")
+# Shrinking a user's eager Keras metric costs ~0.1 s a call; Hypothesis allows 300 s per failure. The ci
+# profile stops shrinking after this long (the example found so far is reported; thorough keeps 300 s).
+CI_SHRINK_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class UserProperty(Property):
+    """A check on user metrics: which target kinds it applies to, and an example cap per profile (ci, thorough)."""
+
+    kinds: tuple[str, ...] = ALL_KINDS
+    examples: tuple[int, int] | None = None
+    shrink: bool = True  # off where each example feeds >= 131,072 samples: the drawn base batch is the example
+
+
+EXTRA_PROPERTIES: tuple[UserProperty, ...] = (
+    UserProperty("empty_batches", "Empty batches before, between and after the data change nothing.",
+                 common.check_empty_batches),
+    UserProperty("long_stream", "131,072 samples in 4096-sample batches, then single samples, give the reference "
+                 "(a float16 counter stops at 2048 and overflows at 65,504).", common.check_long_stream,
+                 examples=(3, 10), shrink=False),
+    UserProperty("counts_past_2_24", "After 2^24 samples, single-sample updates still count (a float32 counter "
+                 "stops at 2^24).", common.check_counts_past_2_24, kinds=("keras", "torchmetrics"), examples=(2, 5),
+                 shrink=False),
+    UserProperty("reset_then_result", "result() right after reset() equals a new metric's (no stale cache).",
+                 common.check_reset_then_result, kinds=("keras", "torchmetrics")),
+    UserProperty("config_round_trip", "from_config(get_config()) mid-stream gives a metric that behaves as a new "
+                 "one.", keras_checks.check_config_round_trip, kinds=("keras",), examples=(10, 50)),
+    UserProperty("stateless_api", "stateless_update_state / stateless_result agree with the stateful API.",
+                 keras_checks.check_stateless_api, kinds=("keras",), examples=(10, 50)),
+    UserProperty("graph_mode", "update_state and result under tf.function agree with eager.",
+                 keras_checks.check_graph_mode, kinds=("keras", "function"), examples=(8, 40)),
+    UserProperty("model_evaluate", "Inside model.evaluate(x, y, batch_size=b) of a model that outputs its input, "
+                 "the metric gives the reference.", keras_checks.check_model_evaluate, kinds=("keras", "function"),
+                 examples=(6, 30)),
+    UserProperty("legacy_reset_name", "No Keras 2 reset_states() override without reset_state() (Keras 3 calls "
+                 "reset_state()).", keras_checks.check_legacy_reset_name, kinds=("keras",), examples=(1, 1)),
+    UserProperty("forward", "forward() returns the batch's value and accumulates once (full_state_update True and "
+                 "False); a forward() that raises keeps the earlier state.", torch_checks.check_forward,
+                 kinds=("torchmetrics",)),
+    UserProperty("merge_state", "merge_state of metrics fed different parts equals one metric fed all.",
+                 torch_checks.check_merge_state, kinds=("torchmetrics",)),
+    UserProperty("distributed_sync", "Two torch.distributed (gloo) processes fed different parts sync to the "
+                 "whole-data value.", torch_checks.check_distributed_sync, kinds=("torchmetrics",), examples=(10, 50)),
+    UserProperty("state_round_trip", "pickle and state_dict round trips mid-stream resume exactly.",
+                 torch_checks.check_state_round_trip, kinds=("torchmetrics",)),
+    UserProperty("add_state", "update() keeps its state in add_state states, not plain attributes.",
+                 torch_checks.check_add_state, kinds=("torchmetrics",), examples=(5, 20)),
+    UserProperty("compile_average", "What compile(metrics=[fn]) reports over drawn batch sizes equals the "
+                 "whole-data reference (exact for per-sample values, not for per-batch ones).",
+                 function_checks.check_compile_average, kinds=("function",)),
+)
+
+
+def properties_for(kind: str) -> list[Property]:
+    return [*PROPERTIES, *(p for p in EXTRA_PROPERTIES if kind in p.kinds)]
+
+
+@dataclass
+class CheckResult:
+    """What ``check()`` found: one Finding per property, with its minimal example when it failed."""
+
+    target: str
+    kind: str
+    reference: str
+    input_kind: str
+    run: RunResult
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.run.findings
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.outcome in UNEXPECTED]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def outcome(self, prop: str) -> str:
+        """``pass``, ``fail``, ``error``, ``known`` or ``skip`` for the property named ``prop``."""
+        return next(f.outcome for f in self.findings if f.property == prop)
+
+    def __getitem__(self, prop: str) -> Finding:
+        return next(f for f in self.findings if f.property == prop)
+
+    def format(self, *, failures_only: bool = False) -> str:
+        from conformance.usercheck.output import format_result
+
+        return format_result(self, failures_only=failures_only)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def _probe_batch(kind: str, num_classes: int) -> Batch:
+    """A fixed small input of ``kind``, for asking the reference what it is (a ratio? defined on one class?)."""
+    labels = np.array([0, 1, 1, 0, 1, 0, 1, 1])
+    if kind == "binary":
+        return Batch(labels, np.linspace(0.05, 0.95, 8).astype(np.float32))
+    if kind == "regression":
+        return Batch(np.linspace(-2, 2, 8).astype(np.float32), np.linspace(-1, 3, 8).astype(np.float32) ** 2)
+    rows = np.random.default_rng(0).random((8, num_classes)).astype(np.float32)
+    if kind == "multilabel":
+        return Batch((rows > 0.5).astype(np.int64), np.roll(rows, 1, axis=0))
+    return Batch(np.arange(8) % num_classes, rows, num_classes=num_classes)
+
+
+def _reference_call(ref: Reference, kind: str, num_classes: int) -> Callable[..., Any]:
+    """The reference as MetricSpec calls it: canonical arrays in; a user's callable sees the target's arrays."""
+    def call(y_true, y_pred, *, sample_weight=None, **args):
+        if not ref.builtin and kind == "multiclass-onehot":
+            y_true = np.eye(num_classes, dtype=np.float32)[y_true]
+        if not ref.takes_weights:
+            return ref.function(y_true, y_pred, **args)
+        return ref.function(y_true, y_pred, sample_weight=sample_weight, **args)
+    call.__name__ = ref.name
+    return call
+
+
+def _num_classes(kind: str, num_classes: int | None, init: Mapping[str, Any]) -> int:
+    if num_classes is not None:
+        if num_classes < 2:
+            raise CheckUsageError(f"--num-classes must be at least 2; got {num_classes}")
+        return num_classes
+    for key in ("num_classes", "num_labels"):
+        if isinstance(init.get(key), int):
+            return init[key]
+    return DEFAULT_CLASSES
+
+
+def build_spec(target: Target, ref: Reference, kind: str, num_classes: int) -> tuple[MetricSpec, UserAdapter]:
+    """The harness's description of the user's metric: reference, domain, tolerance, binding."""
+    traits = ref.traits
+    call = _reference_call(ref, kind, num_classes)
+    probe = _probe_batch(kind, num_classes)
+    try:
+        value = np.asarray(call(probe.y_true, probe.y_pred, **ref.args), np.float64)
+    except Exception as error:
+        raise CheckUsageError(f"the reference {ref.name} fails on {kind} inputs: {type(error).__name__}: "
+                              f"{error}".splitlines()[0]) from None
+    if not np.issubdtype(value.dtype, np.number):
+        raise CheckUsageError(f"the reference {ref.name} must return a number or an array; got {value!r}")
+    if traits is not None:
+        decomposition, growth, ratio, both = traits.decomposition, traits.growth, traits.ratio, traits.both_classes
+        scale = traits.scale
+    else:
+        decomposition, growth = "none", tol.F_SCORE  # unknown arithmetic: the bound of a combined ratio
+        scale = 0.0 if kind == "regression" else 1.0
+        ratio = (not ref.takes_weights) or measured_ratio(
+            lambda w: call(probe.y_true, probe.y_pred, sample_weight=w, **ref.args), len(probe))
+        both = kind == "binary" and _undefined_on_one_class(call, probe, ref)
+    update = {"keras": "update_state", "torchmetrics": "update"}.get(target.kind)
+    weights = ref.takes_weights and (update is None or target.takes(update, "sample_weight"))
+    presentation = Presentation(kind, target.kind)
+    binding = presentation.binding(target.name, weights)
+    spec = MetricSpec(name=target.name, reference=call, domain=domain_for(kind, num_classes, both_classes=both),
+                      decomposition=decomposition, growth=growth, scale=scale, bindings={target.kind: binding},
+                      params=dict(ref.args), ratio=ratio)
+    return spec, UserAdapter(target, presentation)
+
+
+def _undefined_on_one_class(call: Callable[..., Any], probe: Batch, ref: Reference) -> bool:
+    try:
+        return bool(np.isnan(np.asarray(call(np.zeros(len(probe), np.int64), probe.y_pred, **ref.args),
+                                        np.float64)).any())
+    except Exception:
+        return True
+
+
+def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Reference) -> str | None:
+    """Why ``prop`` does not apply to this target and reference, or None."""
+    target, binding = adapter.target, spec.bindings[adapter.target.kind]
+    if prop.needs_weights and not binding.weights:
+        if not ref.takes_weights:
+            return f"the reference {ref.name} has no sample_weight parameter, so weighted properties are skipped"
+        return f"{target.name}.{'update' if target.kind == 'torchmetrics' else 'update_state'}() takes no sample_weight"
+    if prop.name == "counts_past_2_24" and not ref.takes_weights:
+        return f"the reference {ref.name} has no sample_weight parameter to stand for 2^24 copies of a sample"
+    if prop.name == "graph_mode":
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            return f"tf.function needs the TensorFlow backend (this is {keras.backend.backend()})"
+    if prop.name == "merge_state" and target.obj.full_state_update is not False and not target.defines("merge_state"):
+        return (f"{target.name}.full_state_update is {target.obj.full_state_update}: torchmetrics' merge_state "
+                "refuses such metrics unless the class overrides merge_state (torchmetrics/metric.py::merge_state)")
+    if prop.name == "distributed_sync" and target.importable_spec() is None:
+        return f"{target.name} is defined locally, so a worker process cannot import it"
+    return prop.skip_reason(spec, adapter, binding)
+
+
+def _profile_for(prop: Property, profile: Profile) -> Profile:
+    caps = getattr(prop, "examples", None)
+    if caps:
+        profile = replace(profile, max_examples=min(profile.max_examples, caps[0] if profile.derandomize else caps[1]))
+    return profile if getattr(prop, "shrink", True) else replace(profile, shrink=False)
+
+
+def check(target: Any, reference: str | Callable[..., Any], *, input: str | None = None,
+          num_classes: int | None = None, init: Mapping[str, Any] | None = None,
+          reference_args: Mapping[str, Any] | None = None, profile: str | Profile = "ci", seed: int | None = None,
+          properties: Iterable[str] | None = None, command: str = "",
+          progress: Callable[[Finding], None] | None = None) -> CheckResult:
+    """Check a user's metric against a reference; return what every property found.
+
+    ``target``: a Keras Metric subclass, a torchmetrics Metric subclass or a function ``fn(y_true, y_pred)``,
+    or a string naming one (``path/to/file.py:Name``, ``package.module:Name``). ``reference``: a built-in
+    reference's name (``f1_score``...), a ``file.py:fn`` / ``module:fn`` string, or a NumPy callable
+    ``(y_true, y_pred, sample_weight=None)``. ``input``: binary, multiclass, multiclass-onehot, multilabel or
+    regression (default: the built-in reference's). ``profile``: ``ci``, ``thorough`` or a Profile. Raises
+    CheckUsageError if the check cannot start; a failing metric raises nothing: its failures are in the result.
+    """
+    if not isinstance(profile, Profile) and profile not in PROFILES:
+        raise CheckUsageError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    ref = resolve_reference(reference, reference_args)
+    kind = input or (ref.traits.kind if ref.traits else None)
+    if kind is None:
+        raise CheckUsageError(f"give the input kind (--input / input=): one of {', '.join(KINDS)}; the reference "
+                              f"{ref.name} has no default")
+    if kind not in KINDS:
+        raise CheckUsageError(f"unknown input kind {kind!r}; expected one of {', '.join(KINDS)}")
+    made = make_target(target, init)
+    spec, adapter = build_spec(made, ref, kind, _num_classes(kind, num_classes, made.init))
+    chosen = properties_for(made.kind)
+    if properties is not None:
+        wanted = list(properties)
+        unknown = [p for p in wanted if p not in {q.name for q in chosen}]
+        if unknown:
+            raise CheckUsageError(f"unknown propert{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)} for a "
+                                  f"{made.kind} target; expected some of {', '.join(p.name for p in chosen)}")
+        chosen = [p for p in chosen if p.name in wanted]
+    chosen_profile = profile if isinstance(profile, Profile) else PROFILES[profile]
+    return _run(made, ref, kind, spec, adapter, chosen, chosen_profile, seed, command, progress)
+
+
+def _run(target: Target, ref: Reference, kind: str, spec: MetricSpec, adapter: UserAdapter,
+         chosen: list[Property], profile: Profile, seed: int | None, command: str,
+         progress: Callable[[Finding], None] | None) -> CheckResult:
+    import hypothesis
+
+    if seed is None and not profile.derandomize:
+        seed = random.SystemRandom().randrange(2**32)
+    run = RunResult(profile=profile.name, seed=seed, command=command,
+                    started=datetime.now(UTC).isoformat(timespec="seconds"))
+    run.versions = {"python": platform.python_version(), "numpy": np.__version__,
+                    "hypothesis": hypothesis.__version__, **adapter.versions()}
+    started = time.perf_counter()
+    try:
+        for prop in chosen:
+            finding = _run_property(prop, spec, adapter, ref, profile, seed)
+            run.findings.append(finding)
+            if progress:
+                progress(finding)
+    except KeyboardInterrupt:
+        run.interrupted = True
+    finally:
+        adapter.close()
+    run.duration_s = time.perf_counter() - started
+    return CheckResult(target.spec or target.name, target.kind, ref.name, kind, run)
+
+
+@contextlib.contextmanager
+def _shrink_budget(seconds: float | None) -> Iterator[None]:
+    """Bound Hypothesis' shrinking time (a module constant of its engine; left alone if it has moved)."""
+    from hypothesis.internal.conjecture import engine as conjecture
+
+    previous = getattr(conjecture, "MAX_SHRINKING_SECONDS", None)
+    if seconds is None or previous is None:
+        yield
+        return
+    conjecture.MAX_SHRINKING_SECONDS = seconds
+    try:
+        yield
+    finally:
+        conjecture.MAX_SHRINKING_SECONDS = previous
+
+
+def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Reference, profile: Profile,
+                  seed: int | None) -> Finding:
+    reason = skip_reason(prop, spec, adapter, ref)
+    if reason:
+        binding = spec.bindings[adapter.target.kind]
+        return Finding(spec.id, adapter.name, prop.name, "skip", binding=binding.describe(), message=reason)
+    adapter.cache.pop("largest_error", None)
+    with warnings.catch_warnings(), _shrink_budget(CI_SHRINK_SECONDS if profile.derandomize else None):
+        warnings.simplefilter("ignore")
+        finding = run_case(Case(spec, adapter.name, prop), _profile_for(prop, profile), seed,
+                           reuse_metrics=False, adapter=adapter)
+    if prop.name == "compile_average" and "largest_error" in adapter.cache:
+        note = f"largest error seen over {finding.examples_run} examples: {adapter.cache['largest_error']:.4g}"
+        finding.message = "; ".join(m for m in (finding.message, note) if m)
+    return finding

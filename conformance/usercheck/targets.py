@@ -1,0 +1,156 @@
+"""A thin adapter that feeds the harness's batches to a user's metric, so every property applies to it.
+
+A Keras Metric subclass gets ``update_state(y_true, y_pred, sample_weight)``; a torchmetrics Metric
+subclass gets ``update(preds, target)`` (note the order); a function gets what Keras ``compile()``
+makes of it, a ``keras.metrics.MeanMetricWrapper``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from conformance.adapters.base import Adapter, literal, present
+from conformance.catalogue import Binding
+from conformance.data import Batch
+from conformance.usercheck.inputs import Presentation
+from conformance.usercheck.loading import Target
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A metric's value as float64 NumPy (Keras tensors, torch tensors, Python numbers)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def torch_tensor(array: np.ndarray) -> Any:
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+class KerasInstance:
+    """A Keras metric (the user's class, or MeanMetricWrapper around the user's function)."""
+
+    def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None):
+        self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
+
+    def arguments(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        return present(self.binding, batch, self.params, self.layout)
+
+    def update(self, batch: Batch) -> None:
+        y_true, y_pred, weight = self.arguments(batch)
+        if self.binding.weights:
+            self.metric.update_state(y_true, y_pred, sample_weight=weight)
+        else:
+            self.metric.update_state(y_true, y_pred)
+
+    def result(self) -> np.ndarray:
+        return to_numpy(self.metric.result())
+
+    def reset(self) -> None:
+        self.metric.reset_state()
+
+
+class TorchInstance:
+    """A torchmetrics metric: ``update(preds, target)``."""
+
+    def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None):
+        self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
+
+    def arguments(self, batch: Batch) -> tuple[Any, Any, dict[str, Any]]:
+        """``(preds, target, keyword arguments)`` as torch tensors."""
+        y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
+        if self.binding.y_true == "onehot":
+            y_true = y_true.astype(np.int64)
+        kwargs = {"sample_weight": torch_tensor(weight)} if self.binding.weights and weight is not None else {}
+        return torch_tensor(y_pred), torch_tensor(y_true), kwargs
+
+    def update(self, batch: Batch) -> None:
+        preds, target, kwargs = self.arguments(batch)
+        self.metric.update(preds, target, **kwargs)
+
+    def forward(self, batch: Batch) -> np.ndarray:
+        preds, target, kwargs = self.arguments(batch)
+        return to_numpy(self.metric(preds, target, **kwargs))
+
+    def result(self) -> np.ndarray:
+        return to_numpy(self.metric.compute())
+
+    def reset(self) -> None:
+        self.metric.reset()
+
+
+class UserAdapter(Adapter):
+    """The adapter for one user target (its name is the target's kind: keras, torchmetrics, function)."""
+
+    result_dtype = "float32"  # user metrics typically compute in float32; float64 ones are within this bound
+    stateful = True
+
+    def __init__(self, target: Target, presentation: Presentation):
+        self.target, self.presentation = target, presentation
+        self.name = target.kind
+        self.cache: dict[str, Any] = {}  # what checks keep across examples: models, a worker pool, measurements
+
+    def close(self) -> None:
+        """Drop what the checks kept (compiled models); the shared torch.distributed workers stay for the next."""
+        self.cache.clear()
+
+    def versions(self) -> dict[str, str]:
+        library = "torchmetrics" if self.target.kind == "torchmetrics" else "keras"
+        from conformance.adapters import get_adapter
+
+        return get_adapter(library).versions()
+
+    def new_object(self) -> Any:
+        """A new metric object: the user's class, or the MeanMetricWrapper compile() would make."""
+        if self.target.kind == "function":
+            import keras
+
+            return keras.metrics.MeanMetricWrapper(fn=self.target.obj, name=self.target.name)
+        return self.target.new()
+
+    def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
+               layout: tuple[str, str] | None = None) -> KerasInstance | TorchInstance:
+        return self.wrap(self.new_object(), binding, params, layout)
+
+    def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any] | None = None,
+             layout: tuple[str, str] | None = None) -> KerasInstance | TorchInstance:
+        instance = TorchInstance if self.target.kind == "torchmetrics" else KerasInstance
+        return instance(metric, binding, params or {}, layout)
+
+    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
+        lines = ["import numpy as np", *self._import_lines()]
+        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
+        name = self.target.obj.__name__
+        if self.target.kind == "torchmetrics":
+            lines += ["import torch", "", f"metric = {name}({init})"]
+            for batch in batches:
+                y_true, y_pred, _ = present(binding, batch, params)
+                lines.append(f"metric.update(torch.from_numpy({literal(y_pred)}), torch.from_numpy({literal(y_true)}))")
+            lines.append("print(metric.compute())")
+            return "\n".join(lines)
+        lines += ["import keras", "", f"metric = {name}({init})" if self.target.kind == "keras"
+                  else f"metric = keras.metrics.MeanMetricWrapper(fn={name})  # what compile(metrics=[fn]) makes"]
+        for batch in batches:
+            y_true, y_pred, weight = present(binding, batch, params)
+            y_pred = y_pred[:, None] if y_pred.ndim == 1 and binding.layout[1] == "column" else y_pred
+            weight_arg = "" if weight is None or not binding.weights else f", sample_weight={literal(weight)}"
+            lines.append(f"metric.update_state({literal(y_true)}, {literal(y_pred)}{weight_arg})")
+        lines.append("print(np.asarray(metric.result()))")
+        return "\n".join(lines)
+
+    def _import_lines(self) -> list[str]:
+        spec = self.target.importable_spec()
+        if spec is None:
+            return [f"# {self.target.name} is defined locally; define it here"]
+        location, _, attribute = spec.rpartition(":")
+        if location.endswith(".py"):
+            path = Path(location)
+            return ["import sys", f"sys.path.insert(0, {str(path.parent)!r})",
+                    f"from {path.stem} import {attribute.split('.')[0]}"]
+        return [f"from {location} import {attribute.split('.')[0]}"]
