@@ -85,7 +85,9 @@ EXTRA_PROPERTIES: tuple[UserProperty, ...] = (
 
 
 def properties_for(kind: str) -> list[Property]:
-    return [*PROPERTIES, *(p for p in EXTRA_PROPERTIES if kind in p.kinds)]
+    # execution_modes compares a library adapter's modes; for a user's metric graph_mode does (update and result).
+    general = [p for p in PROPERTIES if p.name != "execution_modes"]
+    return [*general, *(p for p in EXTRA_PROPERTIES if kind in p.kinds)]
 
 
 @dataclass

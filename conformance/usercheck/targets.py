@@ -115,7 +115,8 @@ class UserAdapter(Adapter):
         return self.target.new()
 
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
-               layout: tuple[str, str] | None = None) -> KerasInstance | TorchInstance:
+               layout: tuple[str, str] | None = None, mode: str | None = None) -> KerasInstance | TorchInstance:
+        """A new wrapped metric; it updates eagerly (``mode`` is ignored: graph_mode checks compiled updates)."""
         return self.wrap(self.new_object(), binding, params, layout)
 
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any] | None = None,
@@ -123,7 +124,8 @@ class UserAdapter(Adapter):
         instance = TorchInstance if self.target.kind == "torchmetrics" else KerasInstance
         return instance(metric, binding, params or {}, layout)
 
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
+    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
+                mode: str | None = None) -> str:
         lines = ["import numpy as np", *self._import_lines()]
         init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
         name = self.target.obj.__name__
