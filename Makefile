@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 # Exit status 1 means "unexpected findings": the report is still the product, so make succeeds.
 report: $(STAMP)
-	@$(BIN)/conformance run --json reports/conformance.json --report reports/conformance.html; \
+	@$(BIN)/conformance run -j auto --json reports/conformance.json --report reports/conformance.html; \
 	status=$$?; if [ $$status -gt 1 ]; then exit $$status; fi
 
 # The report is also checked in headless Chromium (Debian's package; installed here when missing, as root).
@@ -26,7 +26,7 @@ test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium could not be installed: the browser tests of the report will be skipped"
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,6 +34,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/harness_overhead.py
 	$(BIN)/python benchmarks/report_render.py
+	$(BIN)/python benchmarks/reference_speed.py
 
 clean:
 	rm -rf $(VENV) .hypothesis .pytest_cache reports/*.json reports/*.html reports/*.png
