@@ -27,7 +27,17 @@ class Parser(argparse.ArgumentParser):
 
 
 def _names(value: str) -> list[str]:
-    return [name.strip() for name in value.split(",") if name.strip()]
+    """Comma-separated names; a comma inside brackets (a variant such as ``F1Score[average=macro,beta=2.0]``)
+    does not separate."""
+    names, depth, current = [], 0, ""
+    for char in value:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            names.append(current)
+            current = ""
+        else:
+            current += char
+    return [name.strip() for name in [*names, current] if name.strip()]
 
 
 def build_parser() -> Parser:

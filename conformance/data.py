@@ -87,6 +87,8 @@ class Example:
             "num_classes": first.num_classes,
             "dtypes": {"y_true": str(first.y_true.dtype), "y_pred": str(first.y_pred.dtype)},
             "y_pred_columns": first.y_pred.shape[1] if first.y_pred.ndim == 2 else None,
+            # Trailing shapes (after the sample axis), so that empty batches and label maps reload exactly.
+            "shapes": {"y_true": list(first.y_true.shape[1:]), "y_pred": list(first.y_pred.shape[1:])},
             "batches": [b.to_json() for b in self.batches],
             **({"details": self.details} if self.details else {}),
         }
@@ -94,10 +96,16 @@ class Example:
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Example:
         dtypes, columns = payload["dtypes"], payload.get("y_pred_columns")
+        shapes = payload.get("shapes") or {"y_true": None, "y_pred": [columns] if columns else []}
+
+        def array(values: list, dtype: str, trailing: list[int] | None) -> np.ndarray:
+            values = np.asarray(values, dtype=dtype)
+            return values if trailing is None else values.reshape((-1, *trailing))
+
         batches = [
             Batch(
-                y_true=np.asarray(b["y_true"], dtype=dtypes["y_true"]),
-                y_pred=np.asarray(b["y_pred"], dtype=dtypes["y_pred"]).reshape((-1, columns) if columns else (-1,)),
+                y_true=array(b["y_true"], dtypes["y_true"], shapes["y_true"]),
+                y_pred=array(b["y_pred"], dtypes["y_pred"], shapes["y_pred"]),
                 sample_weight=None if b["sample_weight"] is None else np.asarray(b["sample_weight"], np.float32),
                 num_classes=payload.get("num_classes"),
             )

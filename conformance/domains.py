@@ -67,3 +67,13 @@ REGRESSION = Domain(
     "regression", "real y_true and y_pred, one output",
     lambda n: cs.regression_inputs(n), per_sample_pred=True,
 )
+BINARY_THRESHOLDS = Domain(
+    "binary-thresholds", "binary, with scores at and one float32 step either side of 0.25, 0.5 and 0.75 "
+    "(the thresholds of the threshold variants), or (in one example of four) logits",
+    lambda n: cs.binary_threshold_inputs(n), per_sample_pred=True,
+)
+SEGMENTATION = Domain(
+    "segmentation", "(n, H, W) integer label maps, true and predicted, H and W in 1..3, C in 2..4 classes "
+    "(some absent); a sample weight is one image's weight, applied to each of its pixels",
+    lambda n: cs.segmentation_inputs(n), per_sample_pred=False,
+)
