@@ -115,10 +115,12 @@ class Example:
 
 
 def with_other_targets(batch: Batch) -> Batch:
-    """The same predictions paired with different targets: binary labels flipped, class labels
-    rotated by one, real targets moved by one. Used to fill a metric's state with other data."""
+    """The same predictions paired with different targets: binary and multilabel labels flipped, class
+    labels (and label maps) rotated by one, real targets moved by one. Used to fill a metric's state with other data."""
     y_true = batch.y_true
-    if np.issubdtype(y_true.dtype, np.integer):
+    if y_true.ndim == 2 and y_true.shape == batch.y_pred.shape and np.issubdtype(batch.y_pred.dtype, np.floating):
+        y_true = 1 - y_true  # multilabel 0/1 targets, one score each: flip every label
+    elif np.issubdtype(y_true.dtype, np.integer):
         classes = batch.num_classes or 2
         y_true = (y_true + 1) % classes
     else:

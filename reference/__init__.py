@@ -27,6 +27,7 @@ from reference.confusion import (
     iou,
     matthews_corrcoef,
     multilabel_confusion_matrix,
+    multilabel_iou,
     specificity,
 )
 from reference.ranking import average_precision, bucketed_auc, roc_auc
@@ -52,6 +53,7 @@ __all__ = [
     "mean_absolute_error",
     "mean_squared_error",
     "multilabel_confusion_matrix",
+    "multilabel_iou",
     "precision",
     "recall",
     "roc_auc",

@@ -337,3 +337,26 @@ def specificity(
         return per_class
     counted = (tp + fp + fn > 0) if absent_classes == "exclude" else np.ones(len(tp), dtype=bool)
     return float(divide(per_class[counted].sum(), counted.sum()))
+
+
+def multilabel_iou(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    threshold: float = 0.5,
+    average: Literal["macro", "micro"] | None = "macro",
+    sample_weight: ArrayLike | None = None,
+) -> float | NDArray[np.float64]:
+    """Jaccard index of each label of a multilabel classifier, ``tp / (tp + fp + fn)`` at ``score > threshold``.
+
+    From :func:`multilabel_confusion_matrix`. ``average=None``: one value per label, 0.0 for a label
+    never true nor predicted; ``"macro"``: their mean, such labels counting as 0.0; ``"micro"``:
+    counts summed over labels first.
+    """
+    check_option(average, "average", ("macro", "micro", None))
+    matrices = multilabel_confusion_matrix(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    tp, fp, fn = matrices[:, 1, 1], matrices[:, 0, 1], matrices[:, 1, 0]
+    if average == "micro":
+        return float(divide(tp.sum(), tp.sum() + fp.sum() + fn.sum()))
+    per_label = divide(tp, tp + fp + fn)
+    return per_label if average is None else float(per_label.mean())

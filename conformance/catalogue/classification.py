@@ -270,8 +270,21 @@ def _top_k_rate(name: str, k: int) -> MetricSpec:
         },
         absent={"sklearn": f"scikit-learn has no top-k {name.lower()} (nearest: top_k_accuracy_score, which "
                            + ("is k times it" if name == "Precision" else "equals it on one-hot targets") + ")"},
-        known=(KnownDifference("torchmetrics", **TORCHMETRICS_TOP_K_TIES),),
+        known=(KnownDifference("torchmetrics", **TORCHMETRICS_TOP_K_TIES),
+               *([TORCHMETRICS_TOP_K_PRECISION] if name == "Precision" else [])),
     )
+
+
+TORCHMETRICS_TOP_K_PRECISION = KnownDifference(
+    "torchmetrics", what="torchmetrics' top-k precision counts one prediction per sample, the true class if it is "
+    "among the k best, else the best class; so its micro top-k precision equals top-k recall (top-k accuracy). Keras "
+    "and the reference count all k classes as predicted positives (precision = hits / (k * samples)).",
+    cause="_refine_preds_oh replaces the top-k one-hot prediction by the target's one-hot when the target is among "
+          "the top k, else by the top-1 class, before tp/fp are counted.",
+    where="torchmetrics/functional/classification/stat_scores.py::_refine_preds_oh "
+          "(called from _multiclass_stat_scores_update)",
+    reference=ref.recall, bounds=({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"}),
+)
 
 
 def _class_id_rate(name: str, class_id: int) -> MetricSpec:
