@@ -129,7 +129,7 @@ def multilabel_confusion_matrix(
     tp = weights @ (targets * predicted)
     fp = weights @ ((1 - targets) * predicted)
     fn = weights @ (targets * (1 - predicted))
-    tn = weights.sum() - tp - fp - fn
+    tn = weights @ ((1 - targets) * (1 - predicted))  # counted, not total - tp - fp - fn (which can round below 0)
     return np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
 
 

@@ -3,27 +3,43 @@ thresholded scores, with scikit-learn's jaccard_score and torchmetrics' JaccardI
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+
 import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.classification import TORCHMETRICS_AUTO_SIGMOID
 from conformance.catalogue.model import (
     CLASS_RANGE,
+    EVERY_PROPERTY,
     NUM_CLASSES,
     Binding,
     KnownDifference,
     MetricSpec,
 )
+from conformance.data import Batch
 from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTILABEL, SEGMENTATION
 
 IOU_GROWTH = tol.F_SCORE  # per-class ratios of tp and tp + fp + fn (itself row + column - diagonal), then a mean
 
-KERAS_IOU_EPSILON = dict(
-    what="Keras divides each class's tp by (tp + fp + fn + 1e-7) and the sum of IoUs by (classes present + 1e-7), "
-         "and counts a class as present only when tp + fp + fn > 1e-9; with small weighted counts the value moves "
-         "(e.g. by ~1e-4 when the counts are ~1e-3).",
-    cause="IoU.result adds backend.epsilon() (1e-7) to both denominators and tests `denominator > 1e-9`.",
-    where="keras/src/metrics/iou_metrics.py::IoU.result",
-    overrides={"epsilon": 1e-7},
+def _truncated_weights(batch: Batch) -> Batch:
+    """The batch with each sample weight cast to an integer (towards zero), as an int confusion matrix stores it."""
+    if batch.sample_weight is None:
+        return batch
+    return replace(batch, sample_weight=np.trunc(batch.sample_weight).astype(np.float32))
+
+
+KERAS_IOU_INTEGER_WEIGHTS = dict(
+    what="Keras' IoU metrics keep their confusion matrix in integers by default, so each sample weight is truncated "
+         "to an integer: a weight of 0.5 counts as 0, 1.5 as 1 (a warning says so). Fractional weights such as "
+         "class-balancing weights are silently wrong; dtype='float32' avoids it. (Keras also adds epsilon 1e-7 to "
+         "the denominators, which moves integer counts by less than the tolerance.)",
+    cause="_IoUBase.__init__ sets dtype=dtype or 'int' ('defaulting to int to avoid issues with confusion matrix'); "
+          "update_state converts sample_weight to that dtype and confusion_matrix scatters it into the int matrix.",
+    where="keras/src/metrics/iou_metrics.py::_IoUBase.__init__, _IoUBase.update_state; "
+          "keras/src/metrics/metrics_utils.py::confusion_matrix",
+    per_batch=_truncated_weights, overrides={"epsilon": 1e-7}, kind="defect",
 )
 
 SKLEARN_ABSENT_CLASS_IS_ZERO = dict(
@@ -42,11 +58,22 @@ KERAS_IGNORE_CLASS_IN_MEAN = KnownDifference(
     cause="update_state masks out `y_true == ignore_class` from the confusion matrix; result() averages over every "
           "class with a non-zero denominator, the ignored class included (it keeps its predicted column).",
     where="keras/src/metrics/iou_metrics.py::_IoUBase.update_state, IoU.result",
-    overrides={"ignored_class_in_mean": True, "epsilon": 1e-7}, kind="defect",
+    overrides={"ignored_class_in_mean": True, "epsilon": 1e-7}, per_batch=_truncated_weights, kind="defect",
 )
 
-KERAS_EPSILON = KnownDifference("keras", **KERAS_IOU_EPSILON)
+KERAS_INTEGER_WEIGHTS = KnownDifference("keras", **KERAS_IOU_INTEGER_WEIGHTS)
 SKLEARN_ABSENT_CLASS = KnownDifference("sklearn", **SKLEARN_ABSENT_CLASS_IS_ZERO)
+
+TORCHMETRICS_ALL_IGNORED_NAN = KnownDifference(
+    "torchmetrics", what="When every pixel's true label is the ignored class, torchmetrics' macro Jaccard index is "
+    "NaN (0 / 0), not its zero_division value (0.0), which the reference returns.",
+    cause="_jaccard_index_reduce returns ((weights * jaccard) / weights.sum()).sum(): the weights of the ignored "
+          "class and of every class absent from the rest are 0, so weights.sum() is 0; zero_division only guards "
+          "the per-class ratios.",
+    where="torchmetrics/functional/classification/jaccard.py::_jaccard_index_reduce",
+    raises="returned NaN", trigger=lambda batches: all(bool((b.y_true == 0).all()) for b in batches),
+    properties=EVERY_PROPERTY, kind="defect",
+)
 
 NO_CLASS_SUBSET_MEAN = ("torchmetrics' JaccardIndex averages over every class or returns one value per class "
                         "(nearest: MulticlassJaccardIndex(average=None), then the mean over the chosen classes)")
@@ -62,14 +89,14 @@ def _mean_iou_segmentation(ignore_class: int | None) -> MetricSpec:
         "torchmetrics": Binding("torchmetrics.classification.MulticlassJaccardIndex", torch_init, weights=False,
                                 masks="keep"),
     }
-    known = [KnownDifference("keras", **KERAS_IOU_EPSILON)]
+    known = [KERAS_INTEGER_WEIGHTS]
     absent = {}
     if ignore_class is None:
         bindings["sklearn"] = Binding("sklearn.metrics.jaccard_score", {"average": "macro", "labels": CLASS_RANGE,
                                                                         "zero_division": 0.0}, masks="flatten")
         known.append(KnownDifference("sklearn", **SKLEARN_ABSENT_CLASS_IS_ZERO))
     else:
-        known.append(KERAS_IGNORE_CLASS_IN_MEAN)
+        known += [KERAS_IGNORE_CLASS_IN_MEAN, TORCHMETRICS_ALL_IGNORED_NAN]
         absent["sklearn"] = ("scikit-learn's jaccard_score has no ignored class (nearest: labels= without it, which "
                              "still counts its pixels as errors of the other classes)")
     return MetricSpec(
@@ -93,7 +120,7 @@ SPECS: tuple[MetricSpec, ...] = (
             "sklearn": Binding("sklearn.metrics.jaccard_score", {"labels": [0, 1], "average": "macro",
                                                                  "zero_division": 0.0}),
         },
-        known=(KERAS_EPSILON, SKLEARN_ABSENT_CLASS),
+        known=(KERAS_INTEGER_WEIGHTS, SKLEARN_ABSENT_CLASS),
         absent={"torchmetrics": NO_CLASS_SUBSET_MEAN},
     ),
     MetricSpec(
@@ -108,7 +135,7 @@ SPECS: tuple[MetricSpec, ...] = (
             "torchmetrics": Binding("torchmetrics.classification.MulticlassJaccardIndex",
                                     {"num_classes": NUM_CLASSES, "average": None}, weights=False, output=(1,)),
         },
-        known=(KnownDifference("keras", **KERAS_IOU_EPSILON),),
+        known=(KERAS_INTEGER_WEIGHTS,),
     ),
     MetricSpec(
         name="OneHotIoU", reference=ref.iou, params={"num_classes": NUM_CLASSES, "target_class_ids": [0, 1]},
@@ -119,7 +146,7 @@ SPECS: tuple[MetricSpec, ...] = (
             "sklearn": Binding("sklearn.metrics.jaccard_score", {"labels": [0, 1], "average": "macro",
                                                                  "zero_division": 0.0}, y_pred="argmax"),
         },
-        known=(KERAS_EPSILON, SKLEARN_ABSENT_CLASS),
+        known=(KERAS_INTEGER_WEIGHTS, SKLEARN_ABSENT_CLASS),
         absent={"torchmetrics": NO_CLASS_SUBSET_MEAN},
     ),
     MetricSpec(
@@ -132,7 +159,7 @@ SPECS: tuple[MetricSpec, ...] = (
             "torchmetrics": Binding("torchmetrics.classification.MulticlassJaccardIndex",
                                     {"num_classes": NUM_CLASSES, "average": "macro"}, weights=False),
         },
-        known=(KERAS_EPSILON, SKLEARN_ABSENT_CLASS),
+        known=(KERAS_INTEGER_WEIGHTS, SKLEARN_ABSENT_CLASS),
     ),
     MetricSpec(
         name="BinaryIoU", reference=ref.iou,
@@ -147,13 +174,13 @@ SPECS: tuple[MetricSpec, ...] = (
         },
         known=(KnownDifference(
             "keras", what="Keras' BinaryIoU predicts class 1 for a score at the threshold (score >= threshold), where "
-            "the reference, like Keras' own BinaryAccuracy and Precision, predicts it for score > threshold; and it "
-            "adds epsilon 1e-7 to the denominators as every Keras IoU does.",
+            "the reference, like Keras' own BinaryAccuracy and Precision, predicts it for score > threshold; and, as "
+            "every Keras IoU metric, it truncates sample weights to integers (see IoU).",
             cause="BinaryIoU.update_state casts `y_pred >= self.threshold` (its docstring: '1 for values that are "
-                  "larger or equal to the threshold'); IoU.result adds backend.epsilon().",
-            where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state, IoU.result",
-            overrides={"at_threshold": "positive", "epsilon": 1e-7},
-        ), KnownDifference("sklearn", **SKLEARN_ABSENT_CLASS_IS_ZERO)),
+                  "larger or equal to the threshold'); the int confusion matrix of _IoUBase truncates weights.",
+            where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state, _IoUBase.update_state",
+            overrides={"at_threshold": "positive", "epsilon": 1e-7}, per_batch=_truncated_weights,
+        ), SKLEARN_ABSENT_CLASS),
     ),
     MetricSpec(
         name="BinaryIoU", reference=ref.iou,
@@ -168,10 +195,11 @@ SPECS: tuple[MetricSpec, ...] = (
         },
         known=(KnownDifference(
             "keras", what="Keras' BinaryIoU predicts class 1 for a score at the threshold (score >= threshold); the "
-            "reference for score > threshold. Plus Keras' epsilon 1e-7 in the denominators.",
-            cause="BinaryIoU.update_state casts `y_pred >= self.threshold`; IoU.result adds backend.epsilon().",
-            where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state, IoU.result",
-            overrides={"at_threshold": "positive", "epsilon": 1e-7},
+            "reference for score > threshold; and it truncates sample weights to integers (see IoU).",
+            cause="BinaryIoU.update_state casts `y_pred >= self.threshold`; the int confusion matrix of _IoUBase "
+                  "truncates weights.",
+            where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state, _IoUBase.update_state",
+            overrides={"at_threshold": "positive", "epsilon": 1e-7}, per_batch=_truncated_weights,
         ), KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID)),
     ),
     MetricSpec(
