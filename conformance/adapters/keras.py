@@ -61,8 +61,9 @@ class KerasAdapter(Adapter):
         return KerasMetric(resolve(binding.target)(**resolve_init(binding, num_classes)), binding, params, layout)
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch]) -> str:
+        init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
         lines = ["import numpy as np", "import keras", "",
-                 f"metric = {binding.describe()}"]
+                 f"metric = {binding.target}({init})"]
         for batch in batches:
             y_true, y_pred, weight = present(binding, batch, params)
             weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
