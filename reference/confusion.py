@@ -35,7 +35,7 @@ FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 def _labels(values: ArrayLike, name: str) -> NDArray[np.int64]:
     array = np.asarray(values)
-    if array.size and not np.all(np.equal(np.mod(array, 1), 0)):
+    if array.size and not np.issubdtype(array.dtype, np.integer) and not np.all(np.equal(np.mod(array, 1), 0)):
         raise ValueError(f"{name} must hold integer class labels; got non-integer values.")
     return array.astype(np.int64, copy=False)
 
@@ -70,7 +70,8 @@ def _element_weights(sample_weight: ArrayLike | None, y_true: ArrayLike) -> NDAr
     """Per-element weights: each sample's weight repeated over its elements."""
     shape = np.shape(y_true)
     weights = check_sample_weight(sample_weight, shape[0] if shape else 0)
-    return np.repeat(weights, int(np.prod(shape[1:], dtype=np.int64)))
+    per_sample = int(np.prod(shape[1:], dtype=np.int64))
+    return weights if per_sample == 1 else np.repeat(weights, per_sample)
 
 
 def confusion_matrix(
@@ -297,7 +298,8 @@ def hamming_distance(
     """
     weights = _element_weights(sample_weight, y_true)
     true, pred = predicted_labels(y_true, y_pred, threshold=threshold)
-    return float(divide(weights @ (true != pred), weights.sum()))
+    wrong = weights[true != pred].sum() if sample_weight is not None else np.count_nonzero(true != pred)
+    return float(divide(wrong, weights.sum()))
 
 
 def specificity(
