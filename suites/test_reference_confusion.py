@@ -93,6 +93,9 @@ def test_matthews_by_hand_and_undefined_conventions() -> None:
     assert ref.matthews_corrcoef([1, 1, 0], [1, 1, 1], undefined="torchmetrics") == pytest.approx(expected)
     assert ref.matthews_corrcoef([1, 1], [1, 1], undefined="torchmetrics") == 1.0
     assert ref.matthews_corrcoef([1, 1], [0, 0], undefined="torchmetrics") == -1.0
+    # multilabel: every cell of the label matrix is one binary decision
+    multilabel = ref.matthews_corrcoef([[1, 0], [0, 1], [1, 1]], [[0.9, 0.2], [0.3, 0.8], [0.1, 0.7]], threshold=0.5)
+    assert multilabel == ref.matthews_corrcoef([1, 0, 0, 1, 1, 1], [1, 0, 0, 1, 0, 1]) == pytest.approx(np.sqrt(0.5))
 
 
 def test_cohen_kappa_by_hand() -> None:

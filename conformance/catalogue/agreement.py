@@ -104,6 +104,8 @@ def _confusion_matrices() -> tuple[MetricSpec, ...]:
 
 
 def _matthews() -> tuple[MetricSpec, ...]:
+    """Binary and multiclass as scikit-learn computes them; multilabel as torchmetrics does (every cell of the
+    label matrix one binary decision: the per-label 2 x 2 matrices summed)."""
     growth = dict(decomposition="none", growth=tol.CURVE, scale=1.0)  # products of sums, differenced, then sqrt
     binary_sigmoid_and_limits = KnownDifference(
         "torchmetrics", **{**TORCHMETRICS_AUTO_SIGMOID, "overrides": {"undefined": "torchmetrics"},
@@ -122,6 +124,13 @@ def _matthews() -> tuple[MetricSpec, ...]:
                   "torchmetrics": Binding(f"{TM}.MulticlassMatthewsCorrCoef", {"num_classes": NUM_CLASSES},
                                           weights=False),
               }, known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC),), **growth),
+        _spec("MatthewsCorrCoef", "multilabel", ref.matthews_corrcoef, domain=MULTILABEL, params={"threshold": 0.5},
+              bindings={"torchmetrics": Binding(f"{TM}.MultilabelMatthewsCorrCoef",
+                                                {"num_labels": NUM_CLASSES, "threshold": 0.5}, weights=False)},
+              known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC), binary_sigmoid_and_limits),
+              absent={"sklearn": "scikit-learn's matthews_corrcoef rejects multilabel targets ('multilabel-indicator "
+                                 "is not supported'; nearest: matthews_corrcoef on the flattened label matrix)"},
+              **growth),
     )
 
 
