@@ -87,6 +87,8 @@ class Example:
             "num_classes": first.num_classes,
             "dtypes": {"y_true": str(first.y_true.dtype), "y_pred": str(first.y_pred.dtype)},
             "y_pred_columns": first.y_pred.shape[1] if first.y_pred.ndim == 2 else None,
+            # Trailing shapes (after the sample axis), so that empty batches and label maps reload exactly.
+            "shapes": {"y_true": list(first.y_true.shape[1:]), "y_pred": list(first.y_pred.shape[1:])},
             "batches": [b.to_json() for b in self.batches],
             **({"details": self.details} if self.details else {}),
         }
@@ -94,10 +96,16 @@ class Example:
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Example:
         dtypes, columns = payload["dtypes"], payload.get("y_pred_columns")
+        shapes = payload.get("shapes") or {"y_true": None, "y_pred": [columns] if columns else []}
+
+        def array(values: list, dtype: str, trailing: list[int] | None) -> np.ndarray:
+            values = np.asarray(values, dtype=dtype)
+            return values if trailing is None else values.reshape((-1, *trailing))
+
         batches = [
             Batch(
-                y_true=np.asarray(b["y_true"], dtype=dtypes["y_true"]),
-                y_pred=np.asarray(b["y_pred"], dtype=dtypes["y_pred"]).reshape((-1, columns) if columns else (-1,)),
+                y_true=array(b["y_true"], dtypes["y_true"], shapes["y_true"]),
+                y_pred=array(b["y_pred"], dtypes["y_pred"], shapes["y_pred"]),
                 sample_weight=None if b["sample_weight"] is None else np.asarray(b["sample_weight"], np.float32),
                 num_classes=payload.get("num_classes"),
             )
@@ -107,11 +115,11 @@ class Example:
 
 
 def with_other_targets(batch: Batch) -> Batch:
-    """The same predictions paired with different targets: binary labels flipped, class labels
-    rotated by one, real targets moved by one, (n, L) 0/1 or graded matrices flipped (0 <-> not 0).
+    """The same predictions paired with different targets: binary and multilabel labels flipped, class
+    labels (and label maps) rotated by one, real targets moved by one, graded relevances flipped (0 <-> not 0).
     Used to fill a metric's state with other data."""
     y_true = batch.y_true
-    if y_true.ndim == 2 and np.issubdtype(y_true.dtype, np.integer):
+    if y_true.ndim == 2 and y_true.shape == batch.y_pred.shape and np.issubdtype(y_true.dtype, np.integer):
         y_true = (y_true == 0).astype(y_true.dtype)  # multilabel 0/1 flipped; relevances: 0 <-> relevant
     elif np.issubdtype(y_true.dtype, np.integer):
         classes = batch.num_classes or 2

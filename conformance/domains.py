@@ -81,3 +81,13 @@ RELEVANCE = Domain(
     "(some queries with none relevant); y_pred a score per document in [0, 1]",
     lambda n: cs.relevance_inputs(n), per_sample_pred=False,
 )
+BINARY_THRESHOLDS = Domain(
+    "binary-thresholds", "binary, with scores at and one float32 step either side of 0.25, 0.5 and 0.75 "
+    "(the thresholds of the threshold variants), or (in one example of four) logits",
+    lambda n: cs.binary_threshold_inputs(n), per_sample_pred=True,
+)
+SEGMENTATION = Domain(
+    "segmentation", "(n, H, W) integer label maps, true and predicted, H and W in 1..3, C in 2..4 classes "
+    "(some absent); a sample weight is one image's weight, applied to each of its pixels",
+    lambda n: cs.segmentation_inputs(n), per_sample_pred=False,
+)

@@ -262,3 +262,45 @@ def relevance_inputs(draw: st.DrawFn, n: int, *, min_documents: int = 2, max_doc
     scores = draw(st.lists(unit_scores(), min_size=n * documents, max_size=n * documents))
     return Batch(np.array(grades, np.int64).reshape(n, documents),
                  np.array(scores, dtype=F32).reshape(n, documents), num_classes=documents)
+
+
+# -- classification and segmentation (issue 3) ----------------------------------------------------
+
+THRESHOLDS = (0.25, 0.5, 0.75)  # the decision thresholds the threshold-list variants use (exact in float32)
+
+
+def threshold_edge_scores(thresholds: tuple[float, ...] = THRESHOLDS) -> st.SearchStrategy[float]:
+    """A score in [0, 1]: one of ``thresholds`` or one float32 step either side of it, or any unit score."""
+    edges = sorted({float(v) for t in thresholds
+                    for v in (F32(t), np.nextafter(F32(t), F32(0)), np.nextafter(F32(t), F32(1)))})
+    return st.one_of(st.sampled_from(edges), unit_scores())
+
+
+@st.composite
+def binary_threshold_inputs(draw: st.DrawFn, n: int, *, thresholds: tuple[float, ...] = THRESHOLDS,
+                            logits: bool = True) -> Batch:
+    """``n`` binary targets with scores at and around every threshold of ``thresholds`` (or, with
+    ``logits``, in one example of four, raw scores outside [0, 1])."""
+    values = logit_scores() if logits and draw(st.integers(0, 3)) == 0 else threshold_edge_scores(thresholds)
+    scores = np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=F32)
+    return Batch(draw(binary_targets(n, both_classes=False)), scores)
+
+
+@st.composite
+def segmentation_inputs(draw: st.DrawFn, n: int, *, max_side: int = 3, max_classes: int = 4) -> Batch:
+    """``n`` label maps of H x W pixels (H, W in 1..max_side) over C classes (2..max_classes), true and
+    predicted: independent, identical, or the truth with some pixels changed; some classes may never occur."""
+    num_classes = draw(st.integers(2, max_classes))
+    height, width = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    occurring = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, max_size=num_classes, unique=True))
+    cells = n * height * width
+    y_true = np.array(draw(st.lists(st.sampled_from(occurring), min_size=cells, max_size=cells)), np.int64)
+    relation = draw(st.sampled_from(["independent", "identical", "noisy"]))
+    if relation == "identical":
+        y_pred = y_true.copy()
+    else:
+        drawn = np.array(draw(st.lists(st.integers(0, num_classes - 1), min_size=cells, max_size=cells)), np.int64)
+        keep = np.array(draw(st.lists(st.booleans(), min_size=cells, max_size=cells)), bool)
+        y_pred = np.where(keep, y_true, drawn) if relation == "noisy" else drawn
+    shape = (n, height, width)
+    return Batch(y_true.reshape(shape), y_pred.reshape(shape), num_classes=num_classes)

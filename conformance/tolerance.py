@@ -66,3 +66,7 @@ def compare(observed: np.ndarray, expected: np.ndarray, tolerance: Tolerance) ->
     bound = tolerance.bound(np.where(np.isfinite(expected), expected, 0.0))
     within = bool(np.all(error <= bound))  # False wherever error is NaN (one side NaN)
     return within, float(np.max(error, initial=0.0)), float(np.max(bound, initial=0.0))
+
+# Label maps: a sample is up to 3 x 3 = 9 pixels (domains.SEGMENTATION), each a term of the sums, while the
+# bound counts samples; a metric over pixels multiplies its growth by this.
+PIXELS_PER_SAMPLE = 9.0

@@ -13,6 +13,7 @@ Conventions shared by every function here (each docstring repeats the ones it us
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -123,65 +124,164 @@ def top_k_accuracy(
 
 
 class BinaryCounts(NamedTuple):
-    """Weighted confusion counts of a binary classifier."""
+    """Weighted confusion counts of a binary classifier (arrays, one entry per threshold, for a list)."""
 
-    tp: float
-    fp: float
-    tn: float
-    fn: float
+    tp: float | NDArray[np.float64]
+    fp: float | NDArray[np.float64]
+    tn: float | NDArray[np.float64]
+    fn: float | NDArray[np.float64]
+
+
+Thresholds = float | Sequence[float] | None
+
+
+def indicator_inputs(y_true: ArrayLike, y_score: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``(targets, scores)`` as two ``(n, L)`` float64 arrays, one column per label.
+
+    Binary: ``(n,)`` (or ``(n, 1)``) 0/1 targets and scores give one column. Multiclass: ``(n,)`` integer
+    labels with an ``(n, C)`` row of scores give one-hot targets. Multilabel: an ``(n, L)`` 0/1 matrix with
+    ``(n, L)`` scores.
+    """
+    scores = as_float_array(y_score, "y_score", ndim=(1, 2))
+    if scores.ndim == 1 or scores.shape[1] == 1:
+        targets = as_binary_targets(y_true)
+        check_same_length(y_true=targets, y_score=scores)
+        return targets[:, None], scores.reshape(-1, 1)
+    if np.ndim(y_true) == 2 and np.shape(y_true)[1] != 1:
+        targets = as_float_array(y_true, "y_true", ndim=2)
+        if targets.shape != scores.shape:
+            raise ValueError(f"A multilabel y_true must have the shape of y_score {scores.shape}; got {targets.shape}.")
+        if not np.all((targets == 0) | (targets == 1)):
+            raise ValueError("A multilabel y_true must contain only 0 and 1.")
+        return targets, scores
+    labels, scores = _multiclass_inputs(y_true, scores)
+    return np.eye(scores.shape[1])[labels], scores
+
+
+def top_k_selection(scores: NDArray[np.float64], k: int, ties: TopKTies) -> NDArray[np.bool_]:
+    """Which cells of each row are among its ``k`` highest scores.
+
+    ``lower_index_first`` (TensorFlow's ``top_k``: of equal values the lower index comes first) and
+    ``higher_index_first`` rank ties by class index, so exactly ``min(k, L)`` cells are selected per
+    row. ``pessimistic`` / ``optimistic`` rank each cell after / before every cell tied with it (for
+    bounding an unspecified tie order; then a row may select fewer / more than ``k`` cells).
+    """
+    check_option(ties, "ties", ("optimistic", "pessimistic", "higher_index_first", "lower_index_first"))
+    if k < 1:
+        raise ValueError(f"top_k must be a positive integer; got {k}.")
+    greater = (scores[:, None, :] > scores[:, :, None]).sum(axis=2)  # (n, L): cells scoring above each cell
+    tied = scores[:, None, :] == scores[:, :, None]  # (n, L, L): cell j tied with cell i (i itself included)
+    index = np.arange(scores.shape[1])
+    ahead = {
+        "optimistic": np.zeros_like(greater),
+        "pessimistic": tied.sum(axis=2) - 1,
+        "lower_index_first": (tied & (index[None, None, :] < index[None, :, None])).sum(axis=2),
+        "higher_index_first": (tied & (index[None, None, :] > index[None, :, None])).sum(axis=2),
+    }[ties]
+    return greater + ahead < k
+
+
+def confusion_counts(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    threshold: Thresholds = 0.5,
+    top_k: int | None = None,
+    top_k_ties: TopKTies = "lower_index_first",
+    class_id: int | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> BinaryCounts:
+    """Weighted tp, fp, tn, fn over every (sample, label) cell, as Keras' confusion metrics count them.
+
+    Inputs are binary, multiclass (labels with a row of scores: one-hot targets) or multilabel (see
+    :func:`indicator_inputs`). A cell is predicted positive when its score is ``> threshold``;
+    ``threshold=None`` predicts every cell (with ``top_k``: every selected cell). A list of thresholds
+    gives one count per threshold. ``top_k``: only the ``k`` highest scores of a row can be positive
+    (:func:`top_k_selection`; with ``pessimistic`` / ``optimistic`` ties, ``threshold`` must be None
+    and each row counts exactly ``k`` predictions, ``fp = k - tp``, as a fixed-size top-k selection
+    does). ``class_id``: only that column counts. A sample's weight applies to each of its cells.
+    """
+    targets, scores = indicator_inputs(y_true, y_score)
+    weights = check_sample_weight(sample_weight, len(targets))
+    selected = np.ones_like(scores, dtype=bool) if top_k is None else top_k_selection(scores, top_k, top_k_ties)
+    fixed_size = top_k is not None and top_k_ties in ("pessimistic", "optimistic")
+    if fixed_size and threshold is not None:
+        raise ValueError("top_k with pessimistic or optimistic ties needs threshold=None (a fixed-size selection).")
+    if class_id is not None:
+        if not 0 <= class_id < scores.shape[1]:
+            raise ValueError(f"class_id must be in [0, {scores.shape[1]}); got {class_id}.")
+        targets, scores, selected = (a[:, [class_id]] for a in (targets, scores, selected))
+    scalar = threshold is None or np.ndim(threshold) == 0
+    levels = np.atleast_1d(np.asarray(-np.inf if threshold is None else threshold, dtype=np.float64))
+    predicted = (selected[None] & (scores[None] > levels[:, None, None])).astype(np.float64)  # (T, n, L)
+    positive_weight = weights @ targets  # per column
+    total_weight = weights.sum() * targets.shape[1]
+    tp = np.einsum("tnl,nl,n->t", predicted, targets, weights)
+    if fixed_size:
+        fp = weights.sum() * min(top_k, scores.shape[1]) - tp
+    else:
+        fp = np.einsum("tnl,nl,n->t", predicted, 1 - targets, weights)
+    fn = positive_weight.sum() - tp
+    tn = total_weight - positive_weight.sum() - fp
+    counts = (tp, fp, tn, fn)
+    return BinaryCounts(*(float(c[0]) for c in counts)) if scalar else BinaryCounts(*counts)
 
 
 def binary_confusion_counts(
-    y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None
+    y_true: ArrayLike, y_score: ArrayLike, *, threshold: Thresholds = 0.5, sample_weight: ArrayLike | None = None
 ) -> BinaryCounts:
     """Weighted true/false positives/negatives, predicting positive where ``score > threshold``."""
     y_true, y_score = as_binary_targets(y_true), as_scores(y_score)
-    weights = check_sample_weight(sample_weight, check_same_length(y_true=y_true, y_score=y_score))
-    predicted = (y_score > threshold).astype(np.float64)
-    return BinaryCounts(
-        tp=float(np.dot(weights, predicted * y_true)),
-        fp=float(np.dot(weights, predicted * (1 - y_true))),
-        tn=float(np.dot(weights, (1 - predicted) * (1 - y_true))),
-        fn=float(np.dot(weights, (1 - predicted) * y_true)),
-    )
+    check_same_length(y_true=y_true, y_score=y_score)
+    return confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
 
 
-def true_positives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
-                   sample_weight: ArrayLike | None = None) -> float:
-    """Weighted count of positives with ``score > threshold``."""
-    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).tp
+def true_positives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: Thresholds = 0.5,
+                   sample_weight: ArrayLike | None = None, **options) -> float | NDArray[np.float64]:
+    """Weighted count of positive cells with ``score > threshold`` (options: :func:`confusion_counts`)."""
+    return confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, **options).tp
 
 
-def false_positives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
-                    sample_weight: ArrayLike | None = None) -> float:
-    """Weighted count of negatives with ``score > threshold``."""
-    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).fp
+def false_positives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: Thresholds = 0.5,
+                    sample_weight: ArrayLike | None = None, **options) -> float | NDArray[np.float64]:
+    """Weighted count of negative cells with ``score > threshold`` (options: :func:`confusion_counts`)."""
+    return confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, **options).fp
 
 
-def true_negatives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
-                   sample_weight: ArrayLike | None = None) -> float:
-    """Weighted count of negatives with ``score <= threshold``."""
-    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).tn
+def true_negatives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: Thresholds = 0.5,
+                   sample_weight: ArrayLike | None = None, **options) -> float | NDArray[np.float64]:
+    """Weighted count of negative cells with ``score <= threshold`` (options: :func:`confusion_counts`)."""
+    return confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, **options).tn
 
 
-def false_negatives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
-                    sample_weight: ArrayLike | None = None) -> float:
-    """Weighted count of positives with ``score <= threshold``."""
-    return binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight).fn
+def false_negatives(y_true: ArrayLike, y_score: ArrayLike, *, threshold: Thresholds = 0.5,
+                    sample_weight: ArrayLike | None = None, **options) -> float | NDArray[np.float64]:
+    """Weighted count of positive cells with ``score <= threshold`` (options: :func:`confusion_counts`)."""
+    return confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, **options).fn
 
 
-def precision(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
-              sample_weight: ArrayLike | None = None, zero_division: float = 0.0) -> float:
-    """``tp / (tp + fp)`` at ``score > threshold``; ``zero_division`` when nothing is predicted positive."""
-    c = binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
-    return float(divide(c.tp, c.tp + c.fp, zero_division))
+def precision(y_true: ArrayLike, y_score: ArrayLike, *, threshold: Thresholds = 0.5,
+              sample_weight: ArrayLike | None = None, zero_division: float = 0.0,
+              **options) -> float | NDArray[np.float64]:
+    """``tp / (tp + fp)`` at ``score > threshold``; ``zero_division`` when nothing is predicted positive.
+
+    Counts as :func:`confusion_counts` (``top_k``, ``top_k_ties``, ``class_id``; a threshold list gives
+    one precision per threshold)."""
+    c = confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, **options)
+    value = divide(c.tp, c.tp + c.fp, zero_division)
+    return float(value) if value.ndim == 0 else value
 
 
-def recall(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
-           sample_weight: ArrayLike | None = None, zero_division: float = 0.0) -> float:
-    """``tp / (tp + fn)`` at ``score > threshold``; ``zero_division`` when there is no positive weight."""
-    c = binary_confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
-    return float(divide(c.tp, c.tp + c.fn, zero_division))
+def recall(y_true: ArrayLike, y_score: ArrayLike, *, threshold: Thresholds = 0.5,
+           sample_weight: ArrayLike | None = None, zero_division: float = 0.0,
+           **options) -> float | NDArray[np.float64]:
+    """``tp / (tp + fn)`` at ``score > threshold``; ``zero_division`` when there is no positive weight.
+
+    Counts as :func:`confusion_counts` (``top_k``, ``top_k_ties``, ``class_id``; a threshold list gives
+    one recall per threshold)."""
+    c = confusion_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, **options)
+    value = divide(c.tp, c.tp + c.fn, zero_division)
+    return float(value) if value.ndim == 0 else value
 
 
 def predicted_indicator(
@@ -217,7 +317,7 @@ def fbeta_score(
     epsilon: float = 0.0,
     sample_weight: ArrayLike | None = None,
 ) -> float | NDArray[np.float64]:
-    """F-beta score of a multiclass classifier, per class or averaged.
+    """F-beta score of a multiclass (integer labels) or multilabel (0/1 matrix) classifier, per class or averaged.
 
     Per class c, with weighted counts over samples: ``F = (1 + beta²) tp / ((1 + beta²) tp + beta² fn + fp)``,
     0.0 when the denominator is 0 (zero division). Predictions come from :func:`predicted_indicator`.
@@ -236,10 +336,8 @@ def fbeta_score(
     check_option(absent_classes, "absent_classes", ("zero", "exclude"))
     if beta < 0:
         raise ValueError(f"beta must be non-negative; got {beta}.")
-    labels, scores = _multiclass_inputs(y_true, y_score)
-    weights = check_sample_weight(sample_weight, len(labels))[:, None]
-    actual = np.zeros_like(scores)
-    actual[np.arange(len(labels)), labels] = 1.0
+    actual, scores = indicator_inputs(y_true, y_score)
+    weights = check_sample_weight(sample_weight, len(actual))[:, None]
     predicted = predicted_indicator(scores, threshold=threshold, argmax_ties=argmax_ties)
     tp = (weights * predicted * actual).sum(axis=0)
     fp = (weights * predicted * (1 - actual)).sum(axis=0)

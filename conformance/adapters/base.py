@@ -48,8 +48,22 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
         y_pred = (y_pred > params["threshold"]).astype(np.int64)
     elif binding.y_pred == "argmax":
         y_pred = np.argmax(y_pred, axis=1) if len(y_pred) else np.zeros(0, np.int64)
+    weight = batch.sample_weight
+    if binding.masks is not None:
+        return _masks(binding.masks, y_true, y_pred, weight)
     true_layout, pred_layout = layout or binding.layout
-    return _shaped(y_true, true_layout), _shaped(y_pred, pred_layout), batch.sample_weight
+    return _shaped(y_true, true_layout), _shaped(y_pred, pred_layout), weight
+
+
+def _masks(mode: str, y_true: np.ndarray, y_pred: np.ndarray,
+           weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Label maps ``(n, ...)`` as they are (per-sample weights broadcast over each map), or flattened."""
+    if weight is not None:
+        weight = np.broadcast_to(weight.reshape((-1,) + (1,) * (y_true.ndim - 1)), y_true.shape).astype(weight.dtype)
+    if mode == "flatten":
+        y_true, y_pred = y_true.reshape(-1), y_pred.reshape(y_true.size, *y_pred.shape[y_true.ndim:])
+        weight = None if weight is None else weight.reshape(-1)
+    return y_true, y_pred, weight
 
 
 def _shaped(array: np.ndarray, layout: str) -> np.ndarray:

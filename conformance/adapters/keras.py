@@ -108,15 +108,17 @@ class KerasAdapter(Adapter):
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None) -> str:
         mode = mode or self.execution_modes()[-1]
+        init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
+        constructor = f"{binding.target}({init})"  # placeholders (the number of classes) filled in
         lines = ["import numpy as np", "import keras"]
         update = "metric.update_state"
         if mode in COMPILED_MODES:
             options = "".join(f", {k}={v!r}" for k, v in COMPILED_MODES[mode].items())
-            lines += ["import tensorflow as tf", "", f"metric = {binding.describe()}",
+            lines += ["import tensorflow as tf", "", f"metric = {constructor}",
                       f"update = tf.function(metric.update_state{options})  # as model.fit() runs it"]
             update = "update"
         else:
-            lines += ["", f"metric = {binding.describe()}"]
+            lines += ["", f"metric = {constructor}"]
         for batch in batches:
             y_true, y_pred, weight = present(binding, batch, params)
             weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"

@@ -16,7 +16,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conformance.catalogue import classification, multilabel_ranking, ranking, regression, retrieval
+from conformance.catalogue import (
+    agreement,
+    classification,
+    multilabel_ranking,
+    ranking,
+    regression,
+    retrieval,
+    segmentation,
+)
 from conformance.catalogue.library_wide import LIBRARY_WIDE
 from conformance.catalogue.model import (
     CLASS_RANGE,
@@ -32,7 +40,7 @@ from conformance.catalogue.model import (
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "Binding", "Decomposition",
            "KnownDifference", "MetricSpec", "by_id"]
 
-FAMILIES = (classification, ranking, regression, multilabel_ranking, retrieval)
+FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression)
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
     replace(spec, known=spec.known + tuple(k for k in LIBRARY_WIDE if k.library in spec.bindings))

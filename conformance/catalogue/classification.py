@@ -20,7 +20,7 @@ from conformance.catalogue.model import (
     MetricSpec,
 )
 from conformance.data import Batch
-from conformance.domains import BINARY, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE
+from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE, MULTILABEL
 
 
 def _logits_to_probabilities(exact: bool) -> Callable[[Batch], Batch]:
@@ -78,8 +78,11 @@ KERAS_FBETA_EMPTY_BATCH = dict(
 def _binary_threshold_metric(name: str, function: Callable[..., Any], *, decomposition: Decomposition,
                              growth: float, scale: float, ratio: bool, sklearn: Binding,
                              torchmetrics: Binding, keras_init: Mapping[str, Any]) -> MetricSpec:
+    threshold = keras_init.get("threshold", keras_init.get("thresholds", 0.5))
     return MetricSpec(
-        name=name, reference=function, params={"threshold": 0.5}, domain=BINARY,
+        name=name, reference=function, params={"threshold": threshold},
+        variant={} if threshold == 0.5 else {"threshold": threshold},
+        domain=BINARY if threshold == 0.5 else BINARY_THRESHOLDS,
         decomposition=decomposition, growth=growth, scale=scale, ratio=ratio,
         bindings={"keras": Binding(f"keras.metrics.{name}", keras_init),
                   "sklearn": sklearn, "torchmetrics": torchmetrics},
@@ -88,6 +91,7 @@ def _binary_threshold_metric(name: str, function: Callable[..., Any], *, decompo
 
 
 def _confusion_count(name: str, function: Callable[..., Any], cell: tuple[int, int], stat: int) -> MetricSpec:
+    """A Keras confusion count at the default threshold 0.5, with its scikit-learn and torchmetrics cells."""
     return _binary_threshold_metric(
         name, function, decomposition="sum", growth=tol.SUM, scale=0.0, ratio=False,
         keras_init={"thresholds": 0.5},
@@ -216,4 +220,149 @@ SPECS: tuple[MetricSpec, ...] = (
     _f_score("F1Score", "micro", None),
     _f_score("F1Score", "weighted", None),
     _f_score("FBetaScore", "macro", 2.0),
+)
+
+
+# -- parameter variants (issue 3) -----------------------------------------------------------------
+
+THRESHOLD_LIST = [0.25, 0.5, 0.75]
+THRESHOLD_LIST_ID = "[0.25,0.5,0.75]"  # no spaces: ids are typed on command lines
+NO_THRESHOLD_LIST = {
+    "sklearn": "scikit-learn scores one threshold per call (e.g. precision_score on labels thresholded by the "
+               "caller); nearest for a list: precision_recall_curve, at the data's own scores with score >= t",
+    "torchmetrics": "torchmetrics' Binary* metrics take one threshold; nearest for a list: "
+                    "BinaryPrecisionRecallCurve(thresholds=[...]) / BinaryROC, which predict score >= t",
+}
+
+
+def _threshold_list(name: str, function: Callable[..., Any], growth: float, scale: float,
+                    decomposition: Decomposition, ratio: bool) -> MetricSpec:
+    """A Keras confusion metric at a list of thresholds: one value per threshold."""
+    return MetricSpec(
+        name=name, reference=function, params={"threshold": THRESHOLD_LIST}, variant={"thresholds": THRESHOLD_LIST_ID},
+        domain=BINARY_THRESHOLDS, decomposition=decomposition, growth=growth, scale=scale, ratio=ratio,
+        bindings={"keras": Binding(f"keras.metrics.{name}", {"thresholds": THRESHOLD_LIST})},
+        absent=NO_THRESHOLD_LIST,
+    )
+
+
+TORCHMETRICS_TOP_K_TIES = dict(
+    what="Among classes tied at the top-k boundary, torchmetrics keeps whichever torch.topk returns; the "
+         "reference (like Keras, through TensorFlow's top_k) takes the lower class index first. Checked: the value "
+         "lies between the true class ranked after and before every class tied with it.",
+    cause="MulticlassPrecision/MulticlassRecall(top_k=k) select classes with torch.topk, whose order among equal "
+          "values PyTorch does not document.",
+    where="torchmetrics/functional/classification/stat_scores.py::_multiclass_stat_scores_update (select_topk); "
+          "https://pytorch.org/docs/stable/generated/torch.topk.html",
+    bounds=({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"}),
+)
+
+
+def _top_k_rate(name: str, k: int) -> MetricSpec:
+    """Keras Precision/Recall(top_k=k) on one-hot multiclass data: only the k best classes of a row are positive."""
+    function = ref.precision if name == "Precision" else ref.recall
+    return MetricSpec(
+        name=name, reference=function, params={"threshold": None, "top_k": k}, variant={"top_k": k},
+        domain=MULTICLASS_WIDE, decomposition="none", growth=tol.RATIO, scale=1.0,
+        bindings={
+            "keras": Binding(f"keras.metrics.{name}", {"top_k": k}, y_true="onehot"),
+            "torchmetrics": Binding(f"torchmetrics.classification.Multiclass{name}",
+                                    {"num_classes": NUM_CLASSES, "top_k": k, "average": "micro"}, weights=False),
+        },
+        absent={"sklearn": f"scikit-learn has no top-k {name.lower()} (nearest: top_k_accuracy_score, which "
+                           + ("is k times it" if name == "Precision" else "equals it on one-hot targets") + ")"},
+        known=(KnownDifference("torchmetrics", **TORCHMETRICS_TOP_K_TIES),
+               *([TORCHMETRICS_TOP_K_PRECISION] if name == "Precision" else [])),
+    )
+
+
+TORCHMETRICS_TOP_K_PRECISION = KnownDifference(
+    "torchmetrics", what="torchmetrics' top-k precision counts one prediction per sample, the true class if it is "
+    "among the k best, else the best class; so its micro top-k precision equals top-k recall (top-k accuracy). Keras "
+    "and the reference count all k classes as predicted positives (precision = hits / (k * samples)).",
+    cause="_refine_preds_oh replaces the top-k one-hot prediction by the target's one-hot when the target is among "
+          "the top k, else by the top-1 class, before tp/fp are counted.",
+    where="torchmetrics/functional/classification/stat_scores.py::_refine_preds_oh "
+          "(called from _multiclass_stat_scores_update)",
+    reference=ref.recall, bounds=({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"}),
+)
+
+
+def _class_id_rate(name: str, class_id: int) -> MetricSpec:
+    """Keras Precision/Recall(class_id=c) on multilabel data: the rate of label c alone at threshold 0.5."""
+    function, sklearn_function = (ref.precision, "precision_score") if name == "Precision" else (ref.recall,
+                                                                                                  "recall_score")
+    return MetricSpec(
+        name=name, reference=function, params={"threshold": 0.5, "class_id": class_id}, variant={"class_id": class_id},
+        domain=MULTILABEL, decomposition="none", growth=tol.RATIO, scale=1.0,
+        bindings={
+            "keras": Binding(f"keras.metrics.{name}", {"class_id": class_id}),
+            "sklearn": Binding(f"sklearn.metrics.{sklearn_function}", {"average": None, "zero_division": 0.0},
+                               y_pred="above-threshold", output=(class_id,)),
+            "torchmetrics": Binding(f"torchmetrics.classification.Multilabel{name}",
+                                    {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": None},
+                                    weights=False, output=(class_id,)),
+        },
+        known=(KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),),
+    )
+
+
+def _multilabel_f_score(name: str, average: str, beta: float | None) -> MetricSpec:
+    """Keras F1Score/FBetaScore(threshold=0.5) on multilabel data: each label positive where score > 0.5."""
+    beta_params = {} if beta is None else {"beta": beta}
+    sklearn_function = "f1_score" if beta is None else "fbeta_score"
+    torch_class = "MultilabelF1Score" if beta is None else "MultilabelFBetaScore"
+    return MetricSpec(
+        name=name, reference=ref.fbeta_score, params={"average": average, "beta": beta or 1.0, "threshold": 0.5},
+        variant={"average": average, **beta_params, "threshold": 0.5}, domain=MULTILABEL, decomposition="none",
+        growth=tol.F_SCORE, scale=1.0,
+        bindings={
+            "keras": Binding(f"keras.metrics.{name}", {"average": average, "threshold": 0.5, **beta_params}),
+            "sklearn": Binding(f"sklearn.metrics.{sklearn_function}",
+                               {"average": average, "zero_division": 0.0, **beta_params}, y_pred="above-threshold"),
+            "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}",
+                                    {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": average, **beta_params},
+                                    weights=False),
+        },
+        known=(KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}}),
+               KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID)),
+    )
+
+
+def _per_class_f1() -> MetricSpec:
+    """F1Score(average=None): one score per class."""
+    spec = _f_score("F1Score", "macro", None)
+    return replace(
+        spec, params={**spec.params, "average": None}, variant={"average": None},
+        bindings={
+            "keras": Binding("keras.metrics.F1Score", {"average": None}, y_true="onehot"),
+            "sklearn": Binding("sklearn.metrics.f1_score", {"average": None, "labels": CLASS_RANGE,
+                                                             "zero_division": 0.0}, y_pred="argmax"),
+            "torchmetrics": Binding("torchmetrics.classification.MulticlassF1Score",
+                                    {"num_classes": NUM_CLASSES, "average": "none"}, weights=False),
+        },
+        known=tuple(k for k in spec.known if k.library == "keras"),
+    )
+
+
+SPECS += (
+    _binary_threshold_metric(
+        "BinaryAccuracy", ref.binary_accuracy, decomposition="mean", growth=tol.RATIO, scale=1.0, ratio=True,
+        keras_init={"threshold": 0.75},
+        sklearn=Binding("sklearn.metrics.accuracy_score", y_pred="above-threshold"),
+        torchmetrics=Binding("torchmetrics.classification.BinaryAccuracy", {"threshold": 0.75}, weights=False),
+    ),
+    _threshold_list("Precision", ref.precision, tol.RATIO, 1.0, "none", True),
+    _threshold_list("Recall", ref.recall, tol.RATIO, 1.0, "none", True),
+    _threshold_list("TruePositives", ref.true_positives, tol.SUM, 0.0, "sum", False),
+    _threshold_list("FalsePositives", ref.false_positives, tol.SUM, 0.0, "sum", False),
+    _threshold_list("TrueNegatives", ref.true_negatives, tol.SUM, 0.0, "sum", False),
+    _threshold_list("FalseNegatives", ref.false_negatives, tol.SUM, 0.0, "sum", False),
+    _top_k_rate("Precision", 2),
+    _top_k_rate("Recall", 2),
+    _class_id_rate("Precision", 1),
+    _class_id_rate("Recall", 1),
+    _per_class_f1(),
+    _multilabel_f_score("F1Score", "micro", None),
+    _multilabel_f_score("FBetaScore", "weighted", 0.5),
 )

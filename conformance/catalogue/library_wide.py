@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     KnownDifference,
@@ -15,6 +19,15 @@ def _all_weights_zero(batches: list[Batch]) -> bool:
 
 def _some_batch_empty(batches: list[Batch]) -> bool:
     return any(len(b) == 0 for b in batches)
+
+
+def _flush_subnormals(batch: Batch) -> Batch:
+    """Scores and weights with every subnormal float32 (|x| < 1.18e-38) replaced by 0, as flush-to-zero computes."""
+    def flushed(values: np.ndarray | None) -> np.ndarray | None:
+        if values is None or not np.issubdtype(values.dtype, np.floating):
+            return values
+        return np.where(np.abs(values) < np.finfo(np.float32).tiny, np.zeros_like(values), values)
+    return replace(batch, y_pred=flushed(batch.y_pred), sample_weight=flushed(batch.sample_weight))
 
 
 # Behaviours of a library as a whole, declared once and added to each of its metrics below.
@@ -37,5 +50,14 @@ LIBRARY_WIDE: tuple[KnownDifference, ...] = (
               "and _multiclass_stat_scores_format (line 342)",
         raises="cannot reshape tensor of 0 elements", trigger=_some_batch_empty, kind="defect",
         properties=EVERY_PROPERTY,
+    ),
+    KnownDifference(
+        "keras", what="On the TensorFlow backend (CPU), subnormal float32 inputs (|x| < 1.18e-38) count as 0: a "
+        "score of 1.5e-43 is not greater than 0 and ties with 0.0 in argmax, so [0, 1.5e-43, 0] predicts class 0.",
+        cause="TensorFlow runs its CPU kernels with flush-to-zero and denormals-are-zero set "
+              "(tsl::port::ScopedFlushDenormal); observed: keras.ops.greater(1.5e-43, 0.0) is False and "
+              "keras.ops.argmax([[0, 1.5e-43, 0]]) is 0.",
+        where="tensorflow/include/tsl/platform/denormal.h::ScopedFlushDenormal (the CPU thread pool's setting)",
+        per_batch=_flush_subnormals,
     ),
 )

@@ -41,6 +41,9 @@ class Binding:
     a tuple result, such as torchmetrics' ``(value, threshold)``, is stacked into an array first).
     ``queries`` (torchmetrics retrieval metrics): each row of ``(n, L)`` inputs is one query; its
     documents are passed flat with ``indexes`` numbering the queries, unique over a stream.
+    ``masks`` is for label maps (segmentation, ``(n, H, W)``): ``keep`` passes them as they are, with
+    each sample's weight broadcast over its elements; ``flatten`` passes one row per element (``(n*H*W,)``),
+    each with its sample's weight.
     """
 
     target: str
@@ -51,6 +54,7 @@ class Binding:
     layout: tuple[str, str] = ("flat", "flat")
     output: tuple[int, ...] | None = None
     queries: bool = False
+    masks: Literal["keep", "flatten"] | None = None
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())
@@ -123,8 +127,11 @@ class MetricSpec:
 
     def reference_value(self, batch: Batch, *, function: Callable[..., Any] | None = None,
                         overrides: Mapping[str, Any] | None = None) -> np.ndarray:
-        """The float64 reference on ``batch`` (optionally another function or parameters)."""
-        params = {**self.params, **(overrides or {})}
+        """The float64 reference on ``batch`` (optionally another function or parameters).
+
+        A parameter given as ``NUM_CLASSES`` takes the batch's number of classes."""
+        params = {k: batch.num_classes if isinstance(v, str) and v == NUM_CLASSES else v
+                  for k, v in {**self.params, **(overrides or {})}.items()}
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)
         return np.asarray(value, dtype=np.float64)
 

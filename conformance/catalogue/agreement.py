@@ -1,0 +1,201 @@
+"""Confusion-matrix metrics that scikit-learn and torchmetrics share and Keras lacks: the confusion matrix,
+Matthews correlation, Cohen's kappa, Hamming distance and specificity (binary, multiclass, multilabel)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import reference as ref
+from conformance import tolerance as tol
+from conformance.catalogue.classification import TORCHMETRICS_AUTO_SIGMOID
+from conformance.catalogue.model import (
+    CLASS_RANGE,
+    NUM_CLASSES,
+    Binding,
+    KnownDifference,
+    MetricSpec,
+)
+from conformance.domains import BINARY, MULTICLASS, MULTILABEL
+
+TM = "torchmetrics.classification"
+
+NO_KERAS = {
+    "ConfusionMatrix": "Keras has no confusion-matrix metric (nearest: TruePositives, FalsePositives, TrueNegatives, "
+                       "FalseNegatives for binary; IoU keeps one internally but reports IoU)",
+    "MatthewsCorrCoef": "Keras has no Matthews correlation coefficient (nearest: PearsonCorrelation on 0/1 labels, "
+                        "which is the binary MCC)",
+    "CohenKappa": "Keras has no Cohen's kappa",
+    "HammingDistance": "Keras has no Hamming distance (nearest: 1 - BinaryAccuracy, 1 - Accuracy)",
+    "Specificity": "Keras has no specificity at a fixed threshold (nearest: TrueNegatives / (TrueNegatives + "
+                   "FalsePositives); SpecificityAtSensitivity picks its own threshold)",
+}
+
+TORCHMETRICS_BINARY_MCC = dict(
+    what="Where the Matthews coefficient is undefined (a row or column of the 2 x 2 confusion matrix is empty), "
+         "torchmetrics returns 1.0 if nothing is misclassified, -1.0 if nothing is right, and otherwise the value of "
+         "a formula smoothed by float32's epsilon (e.g. 1/sqrt(30) = 0.18 for tp = 3, fp = 2, fn = tn = 0); "
+         "scikit-learn and the reference return 0.0.",
+    cause="_matthews_corrcoef_reduce special-cases a 2 x 2 matrix (any binary task, or multiclass with 2 classes) "
+          "before and after computing the denominator, following Chicco & Jurman (BMC Genomics 2020).",
+    where="torchmetrics/functional/classification/matthews_corrcoef.py::_matthews_corrcoef_reduce",
+    overrides={"undefined": "torchmetrics"},
+)
+
+TORCHMETRICS_MACRO_EXCLUDES_ABSENT = dict(
+    what="A class with no true, predicted or missed sample (tp + fp + fn = 0) is left out of torchmetrics' macro "
+         "mean; the reference counts it (its specificity is 1.0: all its samples are true negatives).",
+    cause="_adjust_weights_safe_divide sets the weight of classes with tp + fp + fn == 0 to 0 for average='macro'.",
+    where="torchmetrics/utilities/compute.py::_adjust_weights_safe_divide",
+    overrides={"absent_classes": "exclude"},
+)
+
+
+def _spec(name: str, task: str, reference, *, domain, decomposition, growth, scale, bindings, params=None,
+          variant=None, ratio=True, known=(), absent=None) -> MetricSpec:
+    torchmetrics = "torchmetrics" in bindings
+    sigmoid = (KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),) if torchmetrics and domain in (
+        BINARY, MULTILABEL) else ()
+    return MetricSpec(
+        name=name, reference=reference, params=params or {}, variant={"task": task, **(variant or {})},
+        domain=domain, decomposition=decomposition, growth=growth, scale=scale, ratio=ratio, bindings=bindings,
+        known=tuple(known) + sigmoid, absent={"keras": NO_KERAS[name], **(absent or {})},
+    )
+
+
+def _confusion_matrices() -> tuple[MetricSpec, ...]:
+    counts = dict(decomposition="sum", growth=tol.SUM, scale=0.0, ratio=False)
+    multiclass = _spec(
+        "ConfusionMatrix", "multiclass", ref.confusion_matrix, domain=MULTICLASS, params={"num_classes": NUM_CLASSES},
+        bindings={
+            "sklearn": Binding("sklearn.metrics.confusion_matrix", {"labels": CLASS_RANGE}, y_pred="argmax"),
+            "torchmetrics": Binding(f"{TM}.MulticlassConfusionMatrix", {"num_classes": NUM_CLASSES}, weights=False),
+        }, **counts)
+    return (
+        _spec("ConfusionMatrix", "binary", ref.confusion_matrix, domain=BINARY,
+              params={"num_classes": 2, "threshold": 0.5},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.confusion_matrix", {"labels": [0, 1]}, y_pred="above-threshold"),
+                  "torchmetrics": Binding(f"{TM}.BinaryConfusionMatrix", {"threshold": 0.5}, weights=False),
+              }, **counts),
+        multiclass,
+        replace(multiclass, params={"num_classes": NUM_CLASSES, "ignore_index": 0},
+                variant={"task": "multiclass", "ignore_index": 0},
+                bindings={"torchmetrics": Binding(f"{TM}.MulticlassConfusionMatrix",
+                                                  {"num_classes": NUM_CLASSES, "ignore_index": 0}, weights=False)},
+                absent={**multiclass.absent, "sklearn": "scikit-learn's confusion_matrix has no ignored class "
+                        "(nearest: drop those samples first, or give them sample_weight 0)"}),
+        replace(multiclass, params={"num_classes": NUM_CLASSES, "normalize": "true"},
+                variant={"task": "multiclass", "normalize": "true"}, decomposition="none", growth=tol.RATIO,
+                scale=1.0, ratio=True,
+                bindings={
+                    "sklearn": Binding("sklearn.metrics.confusion_matrix", {"labels": CLASS_RANGE, "normalize": "true"},
+                                       y_pred="argmax"),
+                    "torchmetrics": Binding(f"{TM}.MulticlassConfusionMatrix",
+                                            {"num_classes": NUM_CLASSES, "normalize": "true"}, weights=False),
+                }),
+        _spec("ConfusionMatrix", "multilabel", ref.multilabel_confusion_matrix, domain=MULTILABEL,
+              params={"threshold": 0.5},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.multilabel_confusion_matrix", y_pred="above-threshold"),
+                  "torchmetrics": Binding(f"{TM}.MultilabelConfusionMatrix",
+                                          {"num_labels": NUM_CLASSES, "threshold": 0.5}, weights=False),
+              }, **counts),
+    )
+
+
+def _matthews() -> tuple[MetricSpec, ...]:
+    """Binary and multiclass as scikit-learn computes them; multilabel as torchmetrics does (every cell of the
+    label matrix one binary decision: the per-label 2 x 2 matrices summed)."""
+    growth = dict(decomposition="none", growth=tol.CURVE, scale=1.0)  # products of sums, differenced, then sqrt
+    binary_sigmoid_and_limits = KnownDifference(
+        "torchmetrics", **{**TORCHMETRICS_AUTO_SIGMOID, "overrides": {"undefined": "torchmetrics"},
+                           "what": TORCHMETRICS_AUTO_SIGMOID["what"] + " (Here together with its binary limits.)"})
+    return (
+        _spec("MatthewsCorrCoef", "binary", ref.matthews_corrcoef, domain=BINARY, params={"threshold": 0.5},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.matthews_corrcoef", y_pred="above-threshold"),
+                  "torchmetrics": Binding(f"{TM}.BinaryMatthewsCorrCoef", {"threshold": 0.5}, weights=False),
+              }, known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC), binary_sigmoid_and_limits),
+              **growth),
+        _spec("MatthewsCorrCoef", "multiclass", ref.matthews_corrcoef, domain=MULTICLASS,
+              params={"num_classes": NUM_CLASSES},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.matthews_corrcoef", y_pred="argmax"),
+                  "torchmetrics": Binding(f"{TM}.MulticlassMatthewsCorrCoef", {"num_classes": NUM_CLASSES},
+                                          weights=False),
+              }, known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC),), **growth),
+        _spec("MatthewsCorrCoef", "multilabel", ref.matthews_corrcoef, domain=MULTILABEL, params={"threshold": 0.5},
+              bindings={"torchmetrics": Binding(f"{TM}.MultilabelMatthewsCorrCoef",
+                                                {"num_labels": NUM_CLASSES, "threshold": 0.5}, weights=False)},
+              known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC), binary_sigmoid_and_limits),
+              absent={"sklearn": "scikit-learn's matthews_corrcoef rejects multilabel targets ('multilabel-indicator "
+                                 "is not supported'; nearest: matthews_corrcoef on the flattened label matrix)"},
+              **growth),
+    )
+
+
+def _kappa() -> tuple[MetricSpec, ...]:
+    growth = dict(decomposition="none", growth=tol.CURVE, scale=1.0)  # weighted sums of a matrix and its outer product
+    return (
+        _spec("CohenKappa", "binary", ref.cohen_kappa, domain=BINARY, params={"threshold": 0.5},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.cohen_kappa_score", {"labels": [0, 1]},
+                                     y_pred="above-threshold"),
+                  "torchmetrics": Binding(f"{TM}.BinaryCohenKappa", {"threshold": 0.5}, weights=False),
+              }, **growth),
+        _spec("CohenKappa", "multiclass", ref.cohen_kappa, domain=MULTICLASS,
+              params={"num_classes": NUM_CLASSES, "weights": "quadratic"}, variant={"weights": "quadratic"},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.cohen_kappa_score", {"labels": CLASS_RANGE,
+                                                                           "weights": "quadratic"}, y_pred="argmax"),
+                  "torchmetrics": Binding(f"{TM}.MulticlassCohenKappa",
+                                          {"num_classes": NUM_CLASSES, "weights": "quadratic"}, weights=False),
+              }, **growth),
+    )
+
+
+def _hamming() -> tuple[MetricSpec, ...]:
+    mean = dict(decomposition="mean", growth=tol.RATIO, scale=1.0)
+    return (
+        _spec("HammingDistance", "binary", ref.hamming_distance, domain=BINARY, params={"threshold": 0.5},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
+                  "torchmetrics": Binding(f"{TM}.BinaryHammingDistance", {"threshold": 0.5}, weights=False),
+              }, **mean),
+        _spec("HammingDistance", "multiclass", ref.hamming_distance, domain=MULTICLASS,
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="argmax"),
+                  "torchmetrics": Binding(f"{TM}.MulticlassHammingDistance",
+                                          {"num_classes": NUM_CLASSES, "average": "micro"}, weights=False),
+              }, **mean),
+        _spec("HammingDistance", "multilabel", ref.hamming_distance, domain=MULTILABEL, params={"threshold": 0.5},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
+                  "torchmetrics": Binding("torchmetrics.HammingDistance",  # the task wrapper class
+                                          {"task": "multilabel", "num_labels": NUM_CLASSES, "threshold": 0.5,
+                                           "average": "micro"}, weights=False),
+              }, **mean),
+    )
+
+
+def _specificity() -> tuple[MetricSpec, ...]:
+    ratio = dict(decomposition="none", growth=tol.RATIO, scale=1.0)
+    return (
+        _spec("Specificity", "binary", ref.specificity, domain=BINARY, params={"threshold": 0.5},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.recall_score", {"pos_label": 0, "zero_division": 0.0},
+                                     y_pred="above-threshold"),
+                  "torchmetrics": Binding(f"{TM}.BinarySpecificity", {"threshold": 0.5}, weights=False),
+              }, **ratio),
+        _spec("Specificity", "multiclass", ref.specificity, domain=MULTICLASS,
+              params={"num_classes": NUM_CLASSES, "average": "macro"}, variant={"average": "macro"},
+              bindings={"torchmetrics": Binding(f"{TM}.MulticlassSpecificity",
+                                                {"num_classes": NUM_CLASSES, "average": "macro"}, weights=False)},
+              known=(KnownDifference("torchmetrics", **TORCHMETRICS_MACRO_EXCLUDES_ABSENT),),
+              absent={"sklearn": "scikit-learn has no specificity (nearest: recall_score(pos_label=0) for binary "
+                                 "labels; per class from multilabel_confusion_matrix)"},
+              **{**ratio, "growth": tol.F_SCORE}),
+    )
+
+
+SPECS: tuple[MetricSpec, ...] = (*_confusion_matrices(), *_matthews(), *_kappa(), *_hamming(), *_specificity())
