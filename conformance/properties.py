@@ -324,7 +324,7 @@ def check_sample_weights(ctx: Context, data: st.DataObject) -> None:
 
 def layout_variants(spec: MetricSpec, binding: Binding) -> list[tuple[str, str]]:
     """Every (y_true, y_pred) layout to try: each per-sample array as (n,) and as (n, 1)."""
-    per_sample_true = binding.y_true == "labels"
+    per_sample_true = binding.y_true == "labels" and spec.domain.per_sample_true
     per_sample_pred = spec.domain.per_sample_pred or binding.y_pred in ("above-threshold", "argmax")
     choices_true = ("flat", "column") if per_sample_true else (binding.layout[0],)
     choices_pred = ("flat", "column") if per_sample_pred else (binding.layout[1],)

@@ -15,6 +15,7 @@ import numpy as np
 from conformance.adapters.base import (
     Adapter,
     LibraryUnavailable,
+    in_library_order,
     literal,
     present,
     resolve,
@@ -31,7 +32,7 @@ class KerasMetric:
 
     def update(self, batch: Batch) -> None:
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
-        self.metric.update_state(y_true, y_pred, sample_weight=weight)
+        self.metric.update_state(*in_library_order(self.binding, y_true, y_pred), sample_weight=weight)
 
     def result(self) -> np.ndarray:
         return select_output(np.asarray(self.metric.result()), self.binding)
@@ -66,7 +67,8 @@ class KerasAdapter(Adapter):
         for batch in batches:
             y_true, y_pred, weight = present(binding, batch, params)
             weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
-            lines.append(f"metric.update_state({literal(y_true)}, {literal(y_pred)}{weight_arg})")
+            arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
+            lines.append(f"metric.update_state({arrays}{weight_arg})")
         output = "" if binding.output is None else f"[{binding.output}]"
         lines.append(f"print(np.asarray(metric.result()){output})")
         return "\n".join(lines)

@@ -10,6 +10,7 @@ import numpy as np
 from conformance.adapters.base import (
     Adapter,
     LibraryUnavailable,
+    in_library_order,
     literal,
     present,
     resolve,
@@ -32,9 +33,12 @@ class TorchMetric:
 
     def update(self, batch: Batch) -> None:
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
+        arrays = in_library_order(self.binding, y_true, y_pred, predictions_first=True)
         if weight is not None:
-            raise TypeError(f"{self.binding.target}.update takes no sample weights")
-        self.metric.update(_tensor(y_pred), _tensor(y_true))
+            if self.binding.arguments != "values":  # only the aggregation metrics take weights
+                raise TypeError(f"{self.binding.target}.update takes no sample weights")
+            arrays = (*arrays, weight)
+        self.metric.update(*(_tensor(a) for a in arrays))
 
     def result(self) -> np.ndarray:
         return select_output(self.metric.compute().detach().cpu().numpy(), self.binding)
@@ -66,8 +70,11 @@ class TorchmetricsAdapter(Adapter):
         lines = ["import numpy as np", "import torch", f"from {module} import {name}", "",
                  f"metric = {name}({init})"]
         for batch in batches:
-            y_true, y_pred, _ = present(binding, batch, params)
-            lines.append(f"metric.update(torch.from_numpy({literal(y_pred)}), torch.from_numpy({literal(y_true)}))")
+            y_true, y_pred, weight = present(binding, batch, params)
+            arrays = in_library_order(binding, y_true, y_pred, predictions_first=True)
+            if weight is not None and binding.arguments == "values":
+                arrays = (*arrays, weight)
+            lines.append(f"metric.update({', '.join(f'torch.from_numpy({literal(a)})' for a in arrays)})")
         output = "" if binding.output is None else f"[{binding.output}]"
         lines.append(f"print(metric.compute().numpy(){output})")
         return "\n".join(lines)

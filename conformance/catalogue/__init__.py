@@ -16,23 +16,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conformance.catalogue import classification, ranking, regression
+from conformance.catalogue import classification, correlation, probabilistic, ranking, reduction, regression
 from conformance.catalogue.library_wide import LIBRARY_WIDE
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
     LIBRARIES,
     NUM_CLASSES,
+    NUM_OUTPUTS,
     Binding,
     Decomposition,
+    Imported,
     KnownDifference,
     MetricSpec,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "Binding", "Decomposition",
-           "KnownDifference", "MetricSpec", "by_id"]
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "NUM_OUTPUTS", "Binding",
+           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "by_id"]
 
-FAMILIES = (classification, ranking, regression)
+FAMILIES = (classification, ranking, regression, probabilistic, correlation, reduction)
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
     replace(spec, known=spec.known + tuple(k for k in LIBRARY_WIDE if k.library in spec.bindings))

@@ -22,6 +22,7 @@ from conformance.domains import Domain
 
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
 NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the number of classes
+NUM_OUTPUTS = "$num_outputs"  # ... the number of regression outputs (columns), also Batch.num_classes
 CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
 Decomposition = Literal["mean", "sum", "none"]
@@ -38,6 +39,9 @@ class Binding:
     ``scores``, ``above-threshold`` (0/1 labels, ``score > threshold``, for functions that take
     labels) or ``argmax``. ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
     ``column`` ``(n, 1)``. ``output`` picks one entry of an array result (e.g. a confusion cell).
+    ``arguments`` is ``pair`` (the library's usual order), ``swapped`` (y_true goes where the library
+    takes predictions: torchmetrics' ``KLDivergence(p, q)`` is KL(p‖q)) or ``values`` (y_true alone,
+    the values to aggregate, with the weights: Keras ``Mean``, torchmetrics ``MeanMetric``).
     """
 
     target: str
@@ -47,10 +51,22 @@ class Binding:
     weights: bool = True
     layout: tuple[str, str] = ("flat", "flat")
     output: tuple[int, ...] | None = None
+    arguments: Literal["pair", "swapped", "values"] = "pair"
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())
         return f"{self.target}({args})"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A binding argument that is a library object (e.g. the function a MeanMetricWrapper wraps),
+    named by its import path: resolved when the metric is built, printed as the path."""
+
+    path: str
+
+    def __repr__(self) -> str:
+        return self.path
 
 
 @dataclass(frozen=True)

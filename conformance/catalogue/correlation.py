@@ -1,0 +1,102 @@
+"""Correlation coefficients: Pearson, Lin's concordance and Spearman, over samples and (Keras) across outputs."""
+
+from __future__ import annotations
+
+import reference as ref
+from conformance import tolerance as tol
+from conformance.catalogue.model import (
+    EVERY_PROPERTY,
+    Binding,
+    KnownDifference,
+    MetricSpec,
+)
+from conformance.data import Batch
+from conformance.domains import REGRESSION, REGRESSION_MULTI_OUTPUT
+
+NO_SKLEARN = ("scikit-learn has no {name} metric (nearest: {nearest})")
+
+
+def _weighted(batches: list[Batch]) -> bool:
+    return any(b.sample_weight is not None for b in batches)
+
+
+def _keras_rejects_weights(name: str) -> KnownDifference:
+    return KnownDifference(
+        "keras", what=f"Keras' {name} raises when given sample weights with (n,) inputs: the per-batch coefficient "
+        "is a scalar, and the (n,) weights cannot be broadcast to it.",
+        cause="MeanMetricWrapper passes the function's scalar value and the (n,) sample_weight to "
+              "reduce_to_samplewise_values, whose ops.broadcast_to(sample_weight, shape(values)) fails "
+              "('Rank of input (1) must be no greater than rank of output shape (0)').",
+        where="keras/src/metrics/reduction_metrics.py::reduce_to_samplewise_values",
+        raises="must be no greater than rank of output shape", trigger=_weighted, kind="defect",
+        properties=EVERY_PROPERTY,
+    )
+
+
+KERAS_CCC_EPSILON = dict(
+    what="Keras adds epsilon = 1e-7 to the denominator var_true + var_pred + (mean_true - mean_pred)², which "
+         "shrinks the coefficient of inputs with a small spread (and gives 0, not NaN, for equal constants).",
+    cause="concordance_correlation returns ops.mean(2 * covar / (norm + backend.epsilon()), axis=axis).",
+    where="keras/src/metrics/correlation_metrics.py::concordance_correlation",
+    overrides={"epsilon": 1e-7},
+)
+
+
+SPECS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        name="PearsonCorrelation", reference=ref.pearson_corrcoef, domain=REGRESSION, decomposition="none",
+        growth=tol.CORRELATION, scale=1.0, ratio=True,
+        bindings={
+            # With (n,) inputs Keras' axis=-1 is the sample axis: one coefficient over the batch.
+            "keras": Binding("keras.metrics.PearsonCorrelation"),
+            "torchmetrics": Binding("torchmetrics.regression.PearsonCorrCoef", weights=False),
+        },
+        known=(_keras_rejects_weights("PearsonCorrelation"),),
+        absent={"sklearn": NO_SKLEARN.format(name="Pearson correlation", nearest="sklearn.feature_selection."
+                                             "r_regression, a feature score; scipy.stats.pearsonr")},
+    ),
+    MetricSpec(
+        name="PearsonCorrelation", reference=ref.pearson_corrcoef_rows, variant={"inputs": "multi-output"},
+        domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
+        bindings={"keras": Binding("keras.metrics.PearsonCorrelation")},
+        absent={"sklearn": "scikit-learn has no per-sample correlation across outputs",
+                "torchmetrics": "torchmetrics correlates each output over the samples "
+                                "(PearsonCorrCoef(num_outputs=d)), not each sample across its outputs"},
+    ),
+    MetricSpec(
+        name="ConcordanceCorrelation", reference=ref.concordance_corrcoef, domain=REGRESSION, decomposition="none",
+        growth=tol.CORRELATION, scale=1.0,
+        bindings={
+            "keras": Binding("keras.metrics.ConcordanceCorrelation"),
+            "torchmetrics": Binding("torchmetrics.regression.ConcordanceCorrCoef", weights=False),
+        },
+        known=(
+            KnownDifference("keras", **KERAS_CCC_EPSILON),
+            _keras_rejects_weights("ConcordanceCorrelation"),
+            KnownDifference(
+                "torchmetrics", what="torchmetrics uses sample (n - 1) variances and covariance with the "
+                "population squared mean difference, where Lin's coefficient uses population (1/n) moments.",
+                cause="_concordance_corrcoef_compute: 2 * pearson * sqrt(var_x) * sqrt(var_y) / (var_x + var_y + "
+                      "(mean_x - mean_y)²) with var_x, var_y from _pearson_corrcoef_compute divided by n - 1.",
+                where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute",
+                overrides={"ddof": 1}),
+        ),
+        absent={"sklearn": NO_SKLEARN.format(name="concordance correlation", nearest="none")},
+    ),
+    MetricSpec(
+        name="ConcordanceCorrelation", reference=ref.concordance_corrcoef_rows, variant={"inputs": "multi-output"},
+        domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
+        bindings={"keras": Binding("keras.metrics.ConcordanceCorrelation")},
+        known=(KnownDifference("keras", **KERAS_CCC_EPSILON),),
+        absent={"sklearn": "scikit-learn has no per-sample concordance across outputs",
+                "torchmetrics": "torchmetrics' ConcordanceCorrCoef(num_outputs=d) takes each output over the "
+                                "samples, not each sample across its outputs"},
+    ),
+    MetricSpec(
+        name="SpearmanCorrCoef", reference=ref.spearman_corrcoef, domain=REGRESSION, decomposition="none",
+        growth=tol.CORRELATION, scale=1.0,
+        bindings={"torchmetrics": Binding("torchmetrics.regression.SpearmanCorrCoef", weights=False)},
+        absent={"keras": "Keras has no rank correlation (nearest: keras.metrics.PearsonCorrelation, on values)",
+                "sklearn": NO_SKLEARN.format(name="rank correlation", nearest="scipy.stats.spearmanr")},
+    ),
+)
