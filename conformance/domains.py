@@ -110,7 +110,7 @@ DISTRIBUTIONS = Domain(
     lambda n: cs.distribution_pair_inputs(n), per_sample_pred=False, per_sample_true=False,
 )
 VALUES = Domain(
-    "values", "real values to aggregate (Mean, Sum), one per sample",
+    "values", "non-negative values to aggregate (Mean, Sum), one per sample (0, tiny and 1e15 included)",
     lambda n: cs.value_inputs(n), per_sample_pred=True,
 )
 MULTICLASS_LOGITS_WIDE = Domain(

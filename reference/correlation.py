@@ -76,18 +76,24 @@ def _average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return ranks
 
 
-def spearman_corrcoef(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+def spearman_corrcoef(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
+                      epsilon: float = 0.0) -> float:
     """Spearman's ρ: Pearson's r between the average ranks of ``y_true`` and of ``y_pred``.
 
-    Tied values share the mean of their ranks. NaN when either input is constant. Takes no sample
-    weights (ranks of weighted samples have no agreed definition); ``None`` only.
+    Tied values share the mean of their ranks. NaN when either input is constant, unless ``epsilon``
+    is added to the denominator ``σ_rank_true σ_rank_pred`` (torchmetrics adds 1e-6: 0.0 then).
+    Takes no sample weights (ranks of weighted samples have no agreed definition); ``None`` only.
     """
     x, y, _ = _pair(y_true, y_pred, None)
     if sample_weight is not None:
         raise ValueError("spearman_corrcoef takes no sample weights; got sample_weight.")
     if len(x) == 0:
         return float("nan")
-    return _pearson(_average_ranks(x), _average_ranks(y), np.ones(len(x)))
+    rank_x, rank_y = _average_ranks(x), _average_ranks(y)
+    if epsilon == 0:
+        return _pearson(rank_x, rank_y, np.ones(len(x)))
+    _, _, var_x, var_y, cov = _moments(rank_x, rank_y, np.ones(len(x)), 0)
+    return float(cov / (np.sqrt(var_x) * np.sqrt(var_y) + epsilon))
 
 
 def _rows(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None):

@@ -39,8 +39,12 @@ def _regression_inputs(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: Arra
 
 
 def _per_output_mean(values: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The weighted mean over samples of each column of ``values`` (0.0 with zero total weight)."""
-    return divide(weights @ values, weights.sum())
+    """The weighted mean over samples of each column of ``values`` (0.0 with zero total weight).
+
+    A sample of weight 0 is dropped, even where its value is infinite (0 · inf would be NaN).
+    """
+    kept = weights > 0
+    return divide(weights[kept] @ values[kept], weights.sum())
 
 
 def _aggregate(per_output: NDArray[np.float64], multioutput: str,
@@ -209,7 +213,7 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight
     else:
         deviance = 2 * (np.where(y > 0, y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
                         - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
-    return float(divide(np.dot(weights, deviance), weights.sum()))
+    return float(_per_output_mean(deviance[:, None], weights)[0])
 
 
 def _xlogy(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -234,7 +238,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: Ar
         return rows / np.where(norms == 0, 1.0, norms)[:, None]
 
     cosines = np.einsum("ij,ij->i", unit(targets), unit(predictions))
-    return float(divide(np.dot(weights, cosines), weights.sum()))
+    return float(_per_output_mean(cosines[:, None], weights)[0])
 
 
 def weighted_mean(values: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, NUM_OUTPUTS, Binding, Imported
+from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported
 from conformance.data import Batch
 
 
@@ -33,7 +33,7 @@ def resolve(target: str) -> Any:
 
 def resolve_init(binding: Binding, num_classes: int | None) -> dict[str, Any]:
     """The binding's keyword arguments with data-dependent placeholders filled in and imports resolved."""
-    filled = {NUM_CLASSES: num_classes, NUM_OUTPUTS: num_classes, CLASS_RANGE: list(range(num_classes or 0))}
+    filled = {NUM_CLASSES: num_classes, CLASS_RANGE: list(range(num_classes or 0))}
 
     def fill(value: Any) -> Any:
         if isinstance(value, Imported):

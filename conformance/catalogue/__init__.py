@@ -23,7 +23,6 @@ from conformance.catalogue.model import (
     EVERY_PROPERTY,
     LIBRARIES,
     NUM_CLASSES,
-    NUM_OUTPUTS,
     Binding,
     Decomposition,
     Imported,
@@ -31,7 +30,7 @@ from conformance.catalogue.model import (
     MetricSpec,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "NUM_OUTPUTS", "Binding",
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "Binding",
            "Decomposition", "Imported", "KnownDifference", "MetricSpec", "by_id"]
 
 FAMILIES = (classification, ranking, regression, probabilistic, correlation, reduction)

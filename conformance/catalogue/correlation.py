@@ -33,6 +33,27 @@ def _keras_rejects_weights(name: str) -> KnownDifference:
     )
 
 
+def _zero_weight_constant_row(batches: list[Batch]) -> bool:
+    """A row of weight 0 whose targets or predictions are constant (its coefficient is NaN)."""
+    for b in batches:
+        if b.sample_weight is None or not len(b):
+            continue
+        constant = (b.y_true == b.y_true[:, :1]).all(axis=1) | (b.y_pred == b.y_pred[:, :1]).all(axis=1)
+        if (constant & (b.sample_weight == 0)).any():
+            return True
+    return False
+
+
+KERAS_ZERO_WEIGHT_NAN = KnownDifference(
+    "keras", what="A sample of weight 0 whose row is constant (coefficient NaN) still makes Keras' mean NaN, "
+    "where a weight of 0 drops the sample in the reference (0 · NaN is NaN in IEEE arithmetic).",
+    cause="reduce_to_samplewise_values multiplies the per-sample values by sample_weight before summing "
+          "(values = values * sample_weight).",
+    where="keras/src/metrics/reduction_metrics.py::reduce_to_samplewise_values",
+    raises="returned NaN", trigger=_zero_weight_constant_row, properties=EVERY_PROPERTY,
+)
+
+
 KERAS_CCC_EPSILON = dict(
     what="Keras adds epsilon = 1e-7 to the denominator var_true + var_pred + (mean_true - mean_pred)², which "
          "shrinks the coefficient of inputs with a small spread (and gives 0, not NaN, for equal constants).",
@@ -59,6 +80,7 @@ SPECS: tuple[MetricSpec, ...] = (
         name="PearsonCorrelation", reference=ref.pearson_corrcoef_rows, variant={"inputs": "multi-output"},
         domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
         bindings={"keras": Binding("keras.metrics.PearsonCorrelation")},
+        known=(KERAS_ZERO_WEIGHT_NAN,),
         absent={"sklearn": "scikit-learn has no per-sample correlation across outputs",
                 "torchmetrics": "torchmetrics correlates each output over the samples "
                                 "(PearsonCorrCoef(num_outputs=d)), not each sample across its outputs"},
@@ -96,6 +118,13 @@ SPECS: tuple[MetricSpec, ...] = (
         name="SpearmanCorrCoef", reference=ref.spearman_corrcoef, domain=REGRESSION, decomposition="none",
         growth=tol.CORRELATION, scale=1.0,
         bindings={"torchmetrics": Binding("torchmetrics.regression.SpearmanCorrCoef", weights=False)},
+        known=(KnownDifference(
+            "torchmetrics", what="torchmetrics adds 1e-6 to the denominator σ_rank_pred σ_rank_true, so constant "
+            "inputs (a single sample included) give 0.0 where the coefficient is undefined (NaN).",
+            cause="_spearman_corrcoef_compute: corrcoef = cov / (preds_std * target_std + eps), eps=1e-6, then "
+                  "clamped to [-1, 1].",
+            where="torchmetrics/functional/regression/spearman.py::_spearman_corrcoef_compute",
+            overrides={"epsilon": 1e-6}),),
         absent={"keras": "Keras has no rank correlation (nearest: keras.metrics.PearsonCorrelation, on values)",
                 "sklearn": NO_SKLEARN.format(name="rank correlation", nearest="scipy.stats.spearmanr")},
     ),

@@ -22,7 +22,6 @@ from conformance.domains import Domain
 
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
 NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the number of classes
-NUM_OUTPUTS = "$num_outputs"  # ... the number of regression outputs (columns), also Batch.num_classes
 CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
 Decomposition = Literal["mean", "sum", "none"]

@@ -37,6 +37,10 @@ KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 KERAS_CLIP = (KERAS_EPSILON, float(F32(1.0 - KERAS_EPSILON)))
 # scikit-learn clips to [eps, 1 - eps] with eps the machine epsilon of the input's dtype (float32 here).
 SKLEARN_CLIP = (float(np.finfo(F32).eps), float(1 - np.finfo(F32).eps))
+# A float32 logarithm log(x) carries an absolute error of about u (x's own relative rounding, e.g. in
+# 1 - p), whatever its value, so a loss near 0 (a confident right prediction) is not relatively
+# accurate: its bound needs an absolute part, of one unit of the loss.
+LOG_SCALE = 1.0
 NO_LOG_LOSS = ("torchmetrics has no log loss / crossentropy metric (nearest: torch.nn.functional.binary_cross_entropy "
                "and cross_entropy, losses without state)")
 
@@ -78,7 +82,7 @@ def _binary_crossentropy(from_logits: bool = False, label_smoothing: float = 0.0
     return MetricSpec(
         name="BinaryCrossentropy", reference=ref.binary_crossentropy, params=params, variant=variant,
         domain=BINARY_MARGINS if from_logits else BINARY_PROBABILITIES, decomposition="mean",
-        growth=tol.RATIO, scale=0.0, bindings=bindings, known=tuple(known), absent=absent,
+        growth=tol.RATIO, scale=LOG_SCALE, bindings=bindings, known=tuple(known), absent=absent,
     )
 
 
@@ -106,7 +110,7 @@ def _categorical_crossentropy(name: str, *, from_logits: bool = False, label_smo
     return MetricSpec(
         name=name, reference=ref.categorical_crossentropy, params=params, variant=variant,
         domain=MULTICLASS_LOGITS if from_logits else PROBABILITIES, decomposition="mean",
-        growth=tol.RATIO, scale=0.0, bindings=bindings, known=tuple(known), absent=absent,
+        growth=tol.RATIO, scale=LOG_SCALE, bindings=bindings, known=tuple(known), absent=absent,
     )
 
 
@@ -187,7 +191,7 @@ def _categorical_hinge() -> MetricSpec:
 def _kl_divergence() -> MetricSpec:
     return MetricSpec(
         name="KLDivergence", reference=ref.kl_divergence, domain=DISTRIBUTIONS, decomposition="mean",
-        growth=tol.RATIO, scale=0.0,
+        growth=tol.RATIO, scale=LOG_SCALE,
         bindings={
             "keras": Binding("keras.metrics.KLDivergence"),
             # KLDivergence(p, q) is KL(p || q): the targets go first.
@@ -207,7 +211,7 @@ def _kl_divergence() -> MetricSpec:
 def _poisson() -> MetricSpec:
     return MetricSpec(
         name="Poisson", reference=ref.poisson, domain=NON_NEGATIVE, decomposition="mean", growth=tol.RATIO,
-        scale=0.0,
+        scale=LOG_SCALE,
         bindings={"keras": Binding("keras.metrics.Poisson", layout=COLUMNS)},
         known=(KnownDifference(
             "keras", what="Keras adds 1e-7 inside the logarithm, log(y_pred + 1e-7): a zero prediction of a "

@@ -12,13 +12,12 @@ import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
-    NUM_OUTPUTS,
     Binding,
     Decomposition,
     KnownDifference,
     MetricSpec,
 )
-from conformance.data import Batch
+from conformance.data import Batch, concatenate
 from conformance.domains import (
     NON_NEGATIVE,
     POSITIVE,
@@ -111,25 +110,64 @@ def _cosine(axis: int | None) -> MetricSpec:
     )
 
 
-def _constant_output_fit_exactly(batches: list[Batch]) -> bool:
-    """Some output has constant targets (zero variance) and is predicted exactly: SS_tot = SS_res = 0."""
-    data = [b for b in batches if len(b)]
-    if not data:
-        return False
-    y_true = np.concatenate([b.y_true.reshape(len(b), -1) for b in data])
-    y_pred = np.concatenate([b.y_pred.reshape(len(b), -1) for b in data])
-    constant = (y_true == y_true[0]).all(axis=0)
-    return bool((constant & (y_true == y_pred).all(axis=0)).any())
+def _sums_of_squares(batches: list[Batch]) -> tuple[np.ndarray, np.ndarray]:
+    """Per output, the weighted ``(SS_tot, SS_res)`` of all ``batches`` (float64)."""
+    data = concatenate(batches)
+    y_true, y_pred = data.y_true.reshape(len(data), -1).astype(float), data.y_pred.reshape(len(data), -1).astype(float)
+    weights = np.ones(len(data)) if data.sample_weight is None else data.sample_weight.astype(float)
+    mean = weights @ y_true / weights.sum() if weights.sum() > 0 else np.zeros(y_true.shape[1])
+    return weights @ (y_true - mean) ** 2, weights @ (y_true - y_pred) ** 2
+
+
+def _keras_r2_is_nan(batches: list[Batch]) -> bool:
+    """Some output with constant (weighted) targets predicted exactly: SS_tot = SS_res = 0, i.e. 0/0."""
+    total, residual = _sums_of_squares(batches)
+    return bool(((total == 0) & (residual == 0)).any())
+
+
+def _every_output_constant(batches: list[Batch]) -> bool:
+    total, _ = _sums_of_squares(batches)
+    return bool((total == 0).all())
+
+
+def _fewer_than_two_samples(batches: list[Batch]) -> bool:
+    return sum(len(b) for b in batches) < 2
 
 
 KERAS_R2_NAN = KnownDifference(
     "keras", what="Keras' R2Score returns NaN for an output whose targets are constant and predicted exactly "
-    "(0/0), where scikit-learn and torchmetrics (and the reference) score it 1.0.",
+    "(0/0: also with zero total weight), where scikit-learn and torchmetrics (and the reference) score it 1.0.",
     cause="result() computes 1 - total_mse / total and replaces only infinities (ops.where(ops.isinf(...), 0.0, ...)) "
           "by 0; 0/0 is NaN and stays.",
     where="keras/src/metrics/regression_metrics.py::R2Score.result",
-    raises="returned NaN", trigger=_constant_output_fit_exactly, kind="defect", properties=EVERY_PROPERTY,
+    raises="returned NaN", trigger=_keras_r2_is_nan, kind="defect", properties=EVERY_PROPERTY,
 )
+
+
+def _variance_weighted_nan(library: str, where: str, formula: str) -> KnownDifference:
+    return KnownDifference(
+        library, what=f"With multioutput variance weighting and every output constant (all variances 0), {library} "
+        "divides by the zero sum of variances and returns NaN; scikit-learn (and the reference) average the "
+        "outputs uniformly.",
+        cause=f"{formula}, with no guard for a zero sum.", where=where,
+        raises="returned NaN", trigger=_every_output_constant, kind="defect", properties=EVERY_PROPERTY,
+    )
+
+
+SKLEARN_R2_ONE_SAMPLE = KnownDifference(
+    "sklearn", what="scikit-learn's r2_score returns NaN (with a warning) for fewer than two samples; the reference "
+    "scores a constant target like any other (1.0 if predicted exactly, else 0.0).",
+    cause="'R^2 score is not well-defined with less than two samples.' (UndefinedMetricWarning), value NaN.",
+    where="sklearn/metrics/_regression.py::r2_score",
+    raises="returned NaN", trigger=_fewer_than_two_samples, properties=EVERY_PROPERTY,
+)
+TORCH_R2_ONE_SAMPLE = KnownDifference(
+    "torchmetrics", what="torchmetrics' R2Score raises for fewer than two samples (in all the updates together).",
+    cause="_r2_score_compute raises ValueError('Needs at least two samples to calculate r2 score.').",
+    where="torchmetrics/functional/regression/r2.py::_r2_score_compute",
+    raises="Needs at least two samples", trigger=_fewer_than_two_samples, properties=EVERY_PROPERTY,
+)
+
 
 R2_AGGREGATIONS = {
     # Keras class_aggregation: (scikit-learn / torchmetrics multioutput, reference multioutput)
@@ -151,9 +189,14 @@ def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int =
         variant["outputs"] = 1
     keras_init = {"class_aggregation": class_aggregation, "num_regressors": num_regressors}
     torch_init = {"multioutput": multioutput, "adjusted": num_regressors}
-    if not single_output:
-        torch_init["num_outputs"] = NUM_OUTPUTS
-    known = [KERAS_R2_NAN]
+    known = [KERAS_R2_NAN, SKLEARN_R2_ONE_SAMPLE, TORCH_R2_ONE_SAMPLE]
+    if multioutput == "variance_weighted":
+        known += [
+            _variance_weighted_nan("keras", "keras/src/metrics/regression_metrics.py::R2Score.result",
+                                   "ops.sum(total * raw_scores) / ops.sum(total)"),
+            _variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/r2.py::_r2_score_compute",
+                                   "torch.sum(tss / tss_sum * raw_scores)"),
+        ]
     if num_regressors and not single_output:
         known.append(KnownDifference(
             "keras", what="Keras' adjusted R² counts every target value (n·d with d outputs) as an observation, "
@@ -183,6 +226,9 @@ def _explained_variance(multioutput: str, domain: Domain) -> MetricSpec:
         name="ExplainedVariance", reference=ref.explained_variance_score, params={"multioutput": multioutput},
         variant={} if domain is REGRESSION else {"multioutput": multioutput}, domain=domain, decomposition="none",
         growth=tol.R2, scale=1.0,
+        known=(_variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/explained_variance.py::"
+                                      "_explained_variance_compute", "torch.sum(denominator / denom_sum * "
+                                      "output_scores)"),) if multioutput == "variance_weighted" else (),
         bindings={
             "sklearn": Binding("sklearn.metrics.explained_variance_score", {"multioutput": multioutput}),
             "torchmetrics": Binding("torchmetrics.regression.ExplainedVariance", {"multioutput": multioutput},
