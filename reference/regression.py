@@ -102,7 +102,7 @@ def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike, *, samp
     """
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     errors, scales = np.abs(predictions - targets), np.maximum(np.abs(targets), epsilon)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(errors == 0, 0.0, errors / np.where(scales == 0, 0.0, scales))
     value = _mean_error(ratios, weights, multioutput)
     return value * 100.0 if percent else value
