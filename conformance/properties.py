@@ -219,7 +219,7 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
     """Average per-batch values as Keras' compile(metrics=[fn]) does, and compare with the whole."""
     batches = ctx.draw_batches(data, weights=False)
     example = Example(batches)
-    values, sizes = [], []
+    values, sizes, scored = [], [], []
     for batch in (b for b in batches if len(b)):
         try:
             value = ctx.adapter.compute(ctx.binding, ctx.spec.params, batch)
@@ -231,16 +231,21 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
             continue
         values.append(np.asarray(value, np.float64))
         sizes.append(len(batch))
+        scored.append(batch)
     if not values:
         return
     if ctx.spec.decomposition == "mean":
-        # A mean of per-sample values: MeanMetricWrapper weights each batch by its samples: exact.
+        # A mean of per-sample values: MeanMetricWrapper weights each batch by its samples: exact
+        # (over the batches that could be scored: the ones left out are not in the mean either).
         averaged = np.average(np.stack(values), axis=0, weights=np.asarray(sizes, np.float64))
-        ctx.expect_reference(averaged, batches, example, "the size-weighted mean of per-batch values")
+        ctx.expect_reference(averaged, scored, Example(scored), "the size-weighted mean of per-batch values")
         return
     averaged = np.mean(np.stack(values), axis=0)
     expected = ctx.spec.reference_value(concatenate(batches))
     gap = float(np.max(np.abs(averaged - expected)))
+    if not np.isfinite(gap):  # the whole data's value is undefined (NaN) or infinite: no gap to measure
+        ctx.notes.add("the whole-data value is not finite on some examples; no gap measured there")
+        return
     target(gap, label="gap between the per-batch mean and the whole-data value")
     if ctx.largest_gap is None or gap > ctx.largest_gap[0]:
         ctx.largest_gap = (gap, example, expected, averaged)

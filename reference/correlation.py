@@ -42,23 +42,28 @@ def _pearson(x: NDArray[np.float64], y: NDArray[np.float64], weights: NDArray[np
     return float(cov / denominator) if denominator > 0 else float("nan")
 
 
-def pearson_corrcoef(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+def pearson_corrcoef(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
+                     no_weight: float = np.nan) -> float:
     """Pearson's r over samples: ``cov(y_true, y_pred) / (σ_true σ_pred)``, weighted.
 
-    NaN when either input is constant (or there is no weight): the coefficient is undefined.
+    NaN when either input is constant: the coefficient is undefined. With zero total weight (no
+    sample counts) the value is ``no_weight`` (NaN by default; Keras' running mean gives 0.0).
     """
-    return _pearson(*_pair(y_true, y_pred, sample_weight))
+    x, y, weights = _pair(y_true, y_pred, sample_weight)
+    return _pearson(x, y, weights) if weights.sum() > 0 else float(no_weight)
 
 
 def concordance_corrcoef(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                         ddof: int = 0, epsilon: float = 0.0) -> float:
+                         ddof: int = 0, epsilon: float = 0.0, no_weight: float = np.nan) -> float:
     """Lin's concordance correlation coefficient over samples, weighted.
 
     ``2 cov / (var_true + var_pred + (mean_true - mean_pred)² + epsilon)`` with population moments
     (Lin 1989), or sample moments with ``ddof=1``. NaN when the denominator is 0 (both inputs
-    constant and equal); 0.0 when only one is constant.
+    constant and equal); 0.0 when only one is constant; ``no_weight`` (NaN) with zero total weight.
     """
     x, y, weights = _pair(y_true, y_pred, sample_weight)
+    if weights.sum() == 0:
+        return float(no_weight)
     mean_x, mean_y, var_x, var_y, cov = _moments(x, y, weights, ddof)
     denominator = var_x + var_y + (mean_x - mean_y) ** 2 + epsilon
     return float(2 * cov / denominator) if denominator > 0 else float("nan")

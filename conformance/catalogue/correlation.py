@@ -54,6 +54,39 @@ KERAS_ZERO_WEIGHT_NAN = KnownDifference(
 )
 
 
+def _some_batch_empty(batches: list[Batch]) -> bool:
+    return any(len(b) == 0 for b in batches)
+
+
+def _torch_empty_batch(where: str) -> KnownDifference:
+    return KnownDifference(
+        "torchmetrics", what="torchmetrics' correlation metrics raise on an empty batch (zero samples) instead of "
+        "leaving the state unchanged, so a stream with an empty batch fails.",
+        cause="The running update takes torch.max((preds - mx_new).abs(), dim=0) of the batch, which PyTorch "
+              "refuses for zero elements ('max(): Expected reduction dim 0 to have non-zero size').",
+        where=where, raises="Expected reduction dim 0 to have non-zero size", trigger=_some_batch_empty,
+        kind="defect", properties=EVERY_PROPERTY,
+    )
+
+
+KERAS_NO_WEIGHT = KnownDifference(
+    "keras", what="With zero total weight (no sample counts) Keras returns 0.0, where the coefficient of no sample "
+    "is undefined (NaN).",
+    cause="The MeanMetricWrapper's result is ops.divide_no_nan(total, count), 0 when count is 0.",
+    where="keras/src/metrics/reduction_metrics.py::Mean.result", overrides={"no_weight": 0.0},
+)
+KERAS_EMPTY_BATCH_NAN = KnownDifference(
+    "keras", what="An empty batch makes Keras' coefficient NaN for good: with (n,) inputs each update adds the "
+    "batch's coefficient, and the mean over an empty axis is NaN.",
+    cause="pearson_correlation / concordance_correlation take ops.mean over axis=-1, the (empty) sample axis; "
+          "Mean.update_state adds the NaN to its total with a count of 1.",
+    where="keras/src/metrics/correlation_metrics.py::pearson_correlation; "
+          "keras/src/metrics/reduction_metrics.py::Mean.update_state",
+    raises="returned NaN", trigger=_some_batch_empty, kind="defect", properties=EVERY_PROPERTY,
+)
+PEARSON_UPDATE = "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update (line 86)"
+
+
 KERAS_CCC_EPSILON = dict(
     what="Keras adds epsilon = 1e-7 to the denominator var_true + var_pred + (mean_true - mean_pred)², which "
          "shrinks the coefficient of inputs with a small spread (and gives 0, not NaN, for equal constants).",
@@ -72,7 +105,8 @@ SPECS: tuple[MetricSpec, ...] = (
             "keras": Binding("keras.metrics.PearsonCorrelation"),
             "torchmetrics": Binding("torchmetrics.regression.PearsonCorrCoef", weights=False),
         },
-        known=(_keras_rejects_weights("PearsonCorrelation"),),
+        known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, KERAS_EMPTY_BATCH_NAN,
+               _torch_empty_batch(PEARSON_UPDATE)),
         absent={"sklearn": NO_SKLEARN.format(name="Pearson correlation", nearest="sklearn.feature_selection."
                                              "r_regression, a feature score; scipy.stats.pearsonr")},
     ),
@@ -95,6 +129,9 @@ SPECS: tuple[MetricSpec, ...] = (
         known=(
             KnownDifference("keras", **KERAS_CCC_EPSILON),
             _keras_rejects_weights("ConcordanceCorrelation"),
+            KERAS_NO_WEIGHT,
+            KERAS_EMPTY_BATCH_NAN,
+            _torch_empty_batch(PEARSON_UPDATE + ", called by ConcordanceCorrCoef.update"),
             KnownDifference(
                 "torchmetrics", what="torchmetrics uses sample (n - 1) variances and covariance with the "
                 "population squared mean difference, where Lin's coefficient uses population (1/n) moments.",
