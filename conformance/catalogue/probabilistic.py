@@ -12,6 +12,7 @@ import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import (
     CLASS_RANGE,
+    EVERY_PROPERTY,
     NUM_CLASSES,
     Binding,
     KnownDifference,
@@ -114,6 +115,10 @@ def _categorical_crossentropy(name: str, *, from_logits: bool = False, label_smo
     )
 
 
+def _some_batch_empty(batches: list[Batch]) -> bool:
+    return any(len(b) == 0 for b in batches)
+
+
 def _sigmoid_if_any_outside_unit(batch: Batch) -> Batch:
     """torchmetrics' rule: scores with any value outside [0, 1] are logits; a sigmoid (float32) maps them."""
     scores = batch.y_pred
@@ -181,6 +186,14 @@ def _categorical_hinge() -> MetricSpec:
                 cause="categorical_hinge: neg = ops.max((1.0 - y_true) * y_pred, axis=-1), as its docstring's "
                       "formula says.",
                 where="keras/src/losses/losses.py::categorical_hinge", overrides={"negative": "masked"}),
+            KnownDifference(
+                "keras", what="Keras' CategoricalHinge raises on an empty batch (zero samples) instead of leaving "
+                "the state unchanged.",
+                cause="categorical_hinge takes ops.max((1 - y_true) * y_pred, axis=-1); the TensorFlow backend's max "
+                      "asserts a non-empty input ('Cannot compute the max of an empty tensor').",
+                where="keras/src/losses/losses.py::categorical_hinge; keras/src/backend/tensorflow/numpy.py::max",
+                raises="Cannot compute the max of an empty tensor", trigger=_some_batch_empty, kind="defect",
+                properties=EVERY_PROPERTY),
             _torch_hinge_auto("softmax", _softmax_if_any_outside_unit,
                               "torchmetrics/functional/classification/hinge.py::_multiclass_hinge_loss_update "
                               "(preds.softmax(1) when preds are not all in [0, 1])"),
