@@ -78,6 +78,12 @@ NON_NEGATIVE = Domain(
     "non-negative", "y_true and y_pred >= 0 (counts and rates; zeros common), up to 1e15",
     lambda n: cs.non_negative_inputs(n), per_sample_pred=True,
 )
+NON_NEGATIVE_MODERATE = Domain(
+    "non-negative-moderate", "y_true and y_pred in {0} ∪ [1e-15, 1e3] (logarithmic errors: float32 logs of values "
+    "near 1e15 carry an absolute rounding of ~35 ulp(1), which a difference of two logs turns into a relative "
+    "error no bound relative to the result covers)",
+    lambda n: cs.non_negative_inputs(n, large=False), per_sample_pred=True,
+)
 POSITIVE_PREDICTIONS = Domain(
     "positive-predictions", "y_true >= 0 and y_pred > 0 (Poisson and compound Tweedie deviances)",
     lambda n: cs.non_negative_inputs(n, zero_predictions=False), per_sample_pred=True,

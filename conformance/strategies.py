@@ -190,24 +190,28 @@ def multi_output_regression_inputs(draw: st.DrawFn, n: int, *, min_outputs: int 
     return Batch(y_true, y_pred, num_classes=outputs)
 
 
-def non_negative_values(*, zero: bool = True) -> st.SearchStrategy[float]:
-    """A count or rate: 0 (unless ``zero`` is False), a small integer, any float32 in [1e-3, 1e3], or an extreme."""
+def non_negative_values(*, zero: bool = True, large: bool = True) -> st.SearchStrategy[float]:
+    """A count or rate: 0 (unless ``zero`` is False), a small integer, any float32 in [1e-3, 1e3], or an
+    extreme: 1e-15, 1e-7, 1.1e-7 and (with ``large``) 1e7 + 1 and 1e15."""
+    extremes = [1e-15, 1e-7, 1.1e-7] + ([1e15, 1e7 + 1.0] if large else [])
     values = st.one_of(
         st.integers(1, 5).map(float),
         st.floats(float(F32(1e-3)), 1e3, width=32),
-        st.sampled_from([1e15, 1e-15, 1e7 + 1.0, 1e-7, 1.1e-7]).map(lambda v: float(F32(v))),
+        st.sampled_from(extremes).map(lambda v: float(F32(v))),
     )
     return st.one_of(st.just(0.0), values) if zero else values
 
 
 @st.composite
-def non_negative_inputs(draw: st.DrawFn, n: int, *, zero_targets: bool = True, zero_predictions: bool = True) -> Batch:
+def non_negative_inputs(draw: st.DrawFn, n: int, *, zero_targets: bool = True, zero_predictions: bool = True,
+                        large: bool = True) -> Batch:
     """``n`` non-negative targets and predictions: independent, exact, or scaled by 0.5 or 2.
 
     ``zero_targets`` / ``zero_predictions`` allow zeros on that side (counts may be 0; a Poisson
-    or Gamma rate may not).
+    or Gamma rate may not); ``large`` allows values up to 1e15 (else up to 1e3).
     """
-    y_true = np.array(draw(st.lists(non_negative_values(zero=zero_targets), min_size=n, max_size=n)), F32)
+    y_true = np.array(draw(st.lists(non_negative_values(zero=zero_targets, large=large), min_size=n, max_size=n)),
+                      F32)
     relation = draw(st.sampled_from(["independent", "exact", "scaled"]))
     if relation == "exact" and (zero_predictions or zero_targets is False):
         y_pred = y_true.copy()
@@ -217,7 +221,8 @@ def non_negative_inputs(draw: st.DrawFn, n: int, *, zero_targets: bool = True, z
         if not zero_predictions:
             y_pred[y_pred == 0] = F32(1.0)
     else:
-        y_pred = np.array(draw(st.lists(non_negative_values(zero=zero_predictions), min_size=n, max_size=n)), F32)
+        y_pred = np.array(draw(st.lists(non_negative_values(zero=zero_predictions, large=large), min_size=n,
+                                        max_size=n)), F32)
     return Batch(y_true, y_pred)
 
 

@@ -19,7 +19,7 @@ from conformance.catalogue.model import (
 )
 from conformance.data import Batch, concatenate
 from conformance.domains import (
-    NON_NEGATIVE,
+    NON_NEGATIVE_MODERATE,
     POSITIVE,
     POSITIVE_PREDICTIONS,
     REGRESSION,
@@ -134,6 +134,12 @@ def _fewer_than_two_samples(batches: list[Batch]) -> bool:
     return sum(len(b) for b in batches) < 2
 
 
+def _fewer_than_two_samples_so_far(batches: list[Batch]) -> bool:
+    """Fewer than two samples in all, or in the first update (a result asked for after it sees one)."""
+    sizes = [len(b) for b in batches if len(b)]
+    return sum(sizes) < 2 or sizes[0] < 2
+
+
 KERAS_R2_NAN = KnownDifference(
     "keras", what="Keras' R2Score returns NaN for an output whose targets are constant and predicted exactly "
     "(0/0: also with zero total weight), where scikit-learn and torchmetrics (and the reference) score it 1.0.",
@@ -165,7 +171,7 @@ TORCH_R2_ONE_SAMPLE = KnownDifference(
     "torchmetrics", what="torchmetrics' R2Score raises for fewer than two samples (in all the updates together).",
     cause="_r2_score_compute raises ValueError('Needs at least two samples to calculate r2 score.').",
     where="torchmetrics/functional/regression/r2.py::_r2_score_compute",
-    raises="Needs at least two samples", trigger=_fewer_than_two_samples, properties=EVERY_PROPERTY,
+    raises="Needs at least two samples", trigger=_fewer_than_two_samples_so_far, properties=EVERY_PROPERTY,
 )
 
 
@@ -292,8 +298,10 @@ def _mape() -> MetricSpec:
 
 def _msle() -> MetricSpec:
     return MetricSpec(
-        name="MeanSquaredLogarithmicError", reference=ref.mean_squared_log_error, domain=NON_NEGATIVE,
-        decomposition="mean", growth=tol.RATIO, scale=0.0,
+        name="MeanSquaredLogarithmicError", reference=ref.mean_squared_log_error, domain=NON_NEGATIVE_MODERATE,
+        # A float32 log(1 + y) carries an absolute error of about u (the rounding of 1 + y), whatever
+        # its value, so a small squared difference of logs needs an absolute part in its bound.
+        decomposition="mean", growth=tol.RATIO, scale=1.0,
         bindings={
             "keras": Binding("keras.metrics.MeanSquaredLogarithmicError", layout=FIT_LAYOUT),
             "sklearn": Binding("sklearn.metrics.mean_squared_log_error"),
