@@ -75,15 +75,6 @@ KERAS_NO_WEIGHT = KnownDifference(
     cause="The MeanMetricWrapper's result is ops.divide_no_nan(total, count), 0 when count is 0.",
     where="keras/src/metrics/reduction_metrics.py::Mean.result", overrides={"no_weight": 0.0},
 )
-KERAS_EMPTY_BATCH_NAN = KnownDifference(
-    "keras", what="An empty batch makes Keras' coefficient NaN for good: with (n,) inputs each update adds the "
-    "batch's coefficient, and the mean over an empty axis is NaN.",
-    cause="pearson_correlation / concordance_correlation take ops.mean over axis=-1, the (empty) sample axis; "
-          "Mean.update_state adds the NaN to its total with a count of 1.",
-    where="keras/src/metrics/correlation_metrics.py::pearson_correlation; "
-          "keras/src/metrics/reduction_metrics.py::Mean.update_state",
-    raises="returned NaN", trigger=_some_batch_empty, kind="defect", properties=EVERY_PROPERTY,
-)
 PEARSON_UPDATE = "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update (line 86)"
 
 
@@ -105,8 +96,7 @@ SPECS: tuple[MetricSpec, ...] = (
             "keras": Binding("keras.metrics.PearsonCorrelation"),
             "torchmetrics": Binding("torchmetrics.regression.PearsonCorrCoef", weights=False),
         },
-        known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, KERAS_EMPTY_BATCH_NAN,
-               _torch_empty_batch(PEARSON_UPDATE)),
+        known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, _torch_empty_batch(PEARSON_UPDATE)),
         absent={"sklearn": NO_SKLEARN.format(name="Pearson correlation", nearest="sklearn.feature_selection."
                                              "r_regression, a feature score; scipy.stats.pearsonr")},
     ),
@@ -130,7 +120,6 @@ SPECS: tuple[MetricSpec, ...] = (
             KnownDifference("keras", **KERAS_CCC_EPSILON),
             _keras_rejects_weights("ConcordanceCorrelation"),
             KERAS_NO_WEIGHT,
-            KERAS_EMPTY_BATCH_NAN,
             _torch_empty_batch(PEARSON_UPDATE + ", called by ConcordanceCorrCoef.update"),
             KnownDifference(
                 "torchmetrics", what="torchmetrics uses sample (n - 1) variances and covariance with the "
