@@ -36,8 +36,9 @@ def _weighted_mean(losses: NDArray[np.float64], sample_weight: ArrayLike | None)
     weights = check_sample_weight(sample_weight, len(losses))
     if not weights.any():
         return 0.0
-    kept = weights > 0  # a weight of 0 drops the sample, even where its loss is infinite
-    return float(np.dot(weights[kept], losses[kept]) / weights.sum())
+    if not np.isfinite(losses).all():  # a weight of 0 drops the sample, even where its loss is infinite
+        losses = np.where(weights > 0, losses, 0.0)
+    return float(np.dot(weights, losses) / weights.sum())
 
 
 def _xlogy(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -43,8 +43,9 @@ def _per_output_mean(values: NDArray[np.float64], weights: NDArray[np.float64]) 
 
     A sample of weight 0 is dropped, even where its value is infinite (0 · inf would be NaN).
     """
-    kept = weights > 0
-    return divide(weights[kept] @ values[kept], weights.sum())
+    if not np.isfinite(values).all():  # rare: keep 0 · inf out of the sum (no copy in the common case)
+        values = np.where(weights[:, None] > 0, values, 0.0)
+    return divide(weights @ values, weights.sum())
 
 
 def _aggregate(per_output: NDArray[np.float64], multioutput: str,
@@ -103,7 +104,9 @@ def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike, *, samp
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     errors, scales = np.abs(predictions - targets), np.maximum(np.abs(targets), epsilon)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.where(errors == 0, 0.0, errors / np.where(scales == 0, 0.0, scales))
+        ratios = errors / scales
+    if epsilon <= 0 and not scales.all():  # 0 / 0: a perfect prediction of a zero target
+        ratios[errors == 0] = 0.0
     value = _mean_error(ratios, weights, multioutput)
     return value * 100.0 if percent else value
 
