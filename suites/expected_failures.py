@@ -90,5 +90,4 @@ EXPECTED_FAILURES.update({
         "R2Score[outputs=1]", "R2Score", "R2Score[class_aggregation=variance_weighted_average]",
         "R2Score[class_aggregation=None]")},
     "TweedieDevianceScore[power=1.5]-sklearn-agreement": SKLEARN_TWEEDIE_FLOAT32,
-    "TweedieDevianceScore[power=1.5]-sklearn-batch_average_pitfall": SKLEARN_TWEEDIE_FLOAT32,
 })
