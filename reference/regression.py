@@ -231,7 +231,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: Ar
 
     A zero row (in either array) has no direction: its cosine is 0.0 (Keras documents this). With
     ``norm_floor``, each row is divided by ``sqrt(max(‖row‖², norm_floor))`` instead of its norm
-    (TensorFlow's ``l2_normalize`` epsilon).
+    (Keras' ``normalize`` divides by ``max(‖row‖, 1e-7)``: ``norm_floor = 1e-14``).
     """
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
 

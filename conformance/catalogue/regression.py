@@ -83,13 +83,12 @@ def _zero_vector_nan(library: str, where: str) -> KnownDifference:
 
 
 KERAS_L2_NORMALIZE = dict(
-    what="Keras normalizes each row by sqrt(max(‖row‖², 1e-12)), so a row of norm below 1e-6 is scaled by 1e6 "
-         "instead of being made a unit vector, and its cosine shrinks towards 0.",
-    cause="cosine_similarity calls normalize(x, axis), i.e. tf.math.l2_normalize with epsilon=1e-12 "
-          "(x * rsqrt(max(sum(x²), epsilon))).",
-    where="keras/src/losses/losses.py::cosine_similarity; keras/src/backend/tensorflow/nn.py (normalize -> "
-          "tf.math.l2_normalize)",
-    overrides={"norm_floor": 1e-12},
+    what="Keras divides each row by max(‖row‖, 1e-7), so a row of norm below 1e-7 (e.g. of 1e-15 values) is "
+         "scaled by 1e7 instead of being made a unit vector, and its cosine shrinks towards 0.",
+    cause="cosine_similarity calls keras.utils.normalize -> ops.nn.normalize(order=2, epsilon=backend.epsilon()), "
+          "x * minimum(rsqrt(sum(x²)), 1 / epsilon).",
+    where="keras/src/losses/losses.py::cosine_similarity; keras/src/ops/nn.py::_normalize",
+    overrides={"norm_floor": 1e-14},
 )
 
 
