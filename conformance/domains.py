@@ -23,6 +23,7 @@ class Domain:
     description: str
     draw: Callable[[int], st.SearchStrategy[Batch]]  # n -> strategy for exactly n samples
     per_sample_pred: bool  # y_pred holds one value per sample (else a row of class scores)
+    per_sample_true: bool = True  # y_true is one value per sample (else a row, e.g. several outputs)
     both_classes: bool = False  # binary data must keep some weight on each class
 
     @property
@@ -90,4 +91,59 @@ SEGMENTATION = Domain(
     "segmentation", "(n, H, W) integer label maps, true and predicted, H and W in 1..3, C in 2..4 classes "
     "(some absent); a sample weight is one image's weight, applied to each of its pixels",
     lambda n: cs.segmentation_inputs(n), per_sample_pred=False,
+)
+
+# -- regression, probabilistic and correlation domains (issue 3) ---------------------------------
+REGRESSION_MULTI_OUTPUT = Domain(
+    "regression-multi-output", "real y_true and y_pred of shape (n, d), d in 2..4 outputs (one may be constant)",
+    lambda n: cs.multi_output_regression_inputs(n), per_sample_pred=False, per_sample_true=False,
+)
+NON_NEGATIVE = Domain(
+    "non-negative", "y_true and y_pred >= 0 (counts and rates; zeros common), up to 1e15",
+    lambda n: cs.non_negative_inputs(n), per_sample_pred=True,
+)
+NON_NEGATIVE_MODERATE = Domain(
+    "non-negative-moderate", "y_true and y_pred in {0} ∪ [1e-15, 1e3] (logarithmic errors: float32 logs of values "
+    "near 1e15 carry an absolute rounding of ~35 ulp(1), which a difference of two logs turns into a relative "
+    "error no bound relative to the result covers)",
+    lambda n: cs.non_negative_inputs(n, large=False), per_sample_pred=True,
+)
+POSITIVE_PREDICTIONS = Domain(
+    "positive-predictions", "y_true >= 0 and y_pred > 0 (Poisson and compound Tweedie deviances)",
+    lambda n: cs.non_negative_inputs(n, zero_predictions=False), per_sample_pred=True,
+)
+POSITIVE = Domain(
+    "positive", "y_true > 0 and y_pred > 0 (Gamma deviance)",
+    lambda n: cs.non_negative_inputs(n, zero_targets=False, zero_predictions=False), per_sample_pred=True,
+)
+BINARY_PROBABILITIES = Domain(
+    "binary-probabilities", "y_true in {0, 1}; y_pred the probability of class 1, in [0, 1] (0 and 1 included)",
+    lambda n: cs.binary_inputs(n), per_sample_pred=True,
+)
+BINARY_MARGINS = Domain(
+    "binary-margins", "y_true in {0, 1}; y_pred a real decision value or logit (the hinge corners -1, 0, 1 "
+    "included)",
+    lambda n: cs.binary_margin_inputs(n), per_sample_pred=True,
+)
+PROBABILITIES = Domain(
+    "probabilities", "integer y_true in [0, C); y_pred a row of C class probabilities summing to 1 (zeros, "
+    "one-hot rows and tiny probabilities common); C in 2..5",
+    lambda n: cs.probability_inputs(n), per_sample_pred=False,
+)
+MULTICLASS_LOGITS = Domain(
+    "multiclass-logits", "integer y_true in [0, C); y_pred a row of C real scores (logits or margins, negative "
+    "ones common); C in 2..5",
+    lambda n: cs.multiclass_logit_inputs(n), per_sample_pred=False,
+)
+DISTRIBUTIONS = Domain(
+    "distributions", "y_true and y_pred both (n, C) rows of probabilities summing to 1 (zeros common)",
+    lambda n: cs.distribution_pair_inputs(n), per_sample_pred=False, per_sample_true=False,
+)
+VALUES = Domain(
+    "values", "non-negative values to aggregate (Mean, Sum), one per sample (0, tiny and 1e15 included)",
+    lambda n: cs.value_inputs(n), per_sample_pred=True,
+)
+MULTICLASS_LOGITS_WIDE = Domain(
+    "multiclass-logits-wide", "multiclass-logits with 3..5 classes (scikit-learn's hinge_loss reads 2 as binary)",
+    lambda n: cs.multiclass_logit_inputs(n, min_classes=3), per_sample_pred=False,
 )

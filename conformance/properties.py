@@ -267,7 +267,7 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
     """Average per-batch values as Keras' compile(metrics=[fn]) does, and compare with the whole."""
     batches = ctx.draw_batches(data, weights=False)
     example = Example(batches)
-    values, sizes = [], []
+    values, sizes, scored = [], [], []
     for batch in (b for b in batches if len(b)):
         try:
             value = ctx.compute(batch)
@@ -279,12 +279,14 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
             continue
         values.append(np.asarray(value, np.float64))
         sizes.append(len(batch))
+        scored.append(batch)
     if not values:
         return
     if ctx.spec.decomposition == "mean":
-        # A mean of per-sample values: MeanMetricWrapper weights each batch by its samples: exact.
+        # A mean of per-sample values: MeanMetricWrapper weights each batch by its samples: exact
+        # (over the batches that could be scored: the ones left out are not in the mean either).
         averaged = np.average(np.stack(values), axis=0, weights=np.asarray(sizes, np.float64))
-        ctx.expect_reference(averaged, batches, example, "the size-weighted mean of per-batch values")
+        ctx.expect_reference(averaged, scored, Example(scored), "the size-weighted mean of per-batch values")
         return
     averaged = np.mean(np.stack(values), axis=0)
     expected = whole_data_value(ctx, concatenate(batches))
@@ -292,6 +294,9 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
         ctx.notes.add("the whole-data value is undefined (NaN) on some examples; left out")
         return
     gap = float(np.max(np.abs(averaged - expected)))
+    if not np.isfinite(gap):  # the whole data's value is undefined (NaN) or infinite: no gap to measure
+        ctx.notes.add("the whole-data value is not finite on some examples; no gap measured there")
+        return
     target(gap, label="gap between the per-batch mean and the whole-data value")
     ctx.gaps.append((sum(sizes) / len(sizes), gap))
     if ctx.largest_gap is None or gap > ctx.largest_gap[0]:
@@ -377,9 +382,9 @@ def check_sample_weights(ctx: Context, data: st.DataObject) -> None:
 
 def layout_variants(spec: MetricSpec, binding: Binding) -> list[tuple[str, str]]:
     """Every (y_true, y_pred) layout to try: each per-sample array as (n,) and as (n, 1)."""
-    per_sample_true = binding.y_true == "labels" and binding.masks is None  # a label map is not per-sample
-    per_sample_pred = (spec.domain.per_sample_pred or binding.y_pred in ("above-threshold", "argmax")) \
-        and binding.masks is None
+    masked = binding.masks is not None  # a label map is not one value per sample
+    per_sample_true = binding.y_true == "labels" and spec.domain.per_sample_true and not masked
+    per_sample_pred = (spec.domain.per_sample_pred or binding.y_pred in ("above-threshold", "argmax")) and not masked
     choices_true = ("flat", "column") if per_sample_true else (binding.layout[0],)
     choices_pred = ("flat", "column") if per_sample_pred else (binding.layout[1],)
     return list(itertools.product(choices_true, choices_pred))

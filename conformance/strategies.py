@@ -304,3 +304,129 @@ def segmentation_inputs(draw: st.DrawFn, n: int, *, max_side: int = 3, max_class
         y_pred = np.where(keep, y_true, drawn) if relation == "noisy" else drawn
     shape = (n, height, width)
     return Batch(y_true.reshape(shape), y_pred.reshape(shape), num_classes=num_classes)
+
+
+# -- regression, probabilistic and correlation inputs (issue 3) ----------------------------------
+
+@st.composite
+def multi_output_regression_inputs(draw: st.DrawFn, n: int, *, min_outputs: int = 2, max_outputs: int = 4) -> Batch:
+    """``n`` rows of real targets and predictions over 2..4 outputs (``num_classes`` holds the count).
+
+    Predictions are independent, exact or off by a small amount, as in :func:`regression_inputs`;
+    one output may be constant (a column of one value), the edge of R² and explained variance.
+    """
+    outputs = draw(st.integers(min_outputs, max_outputs))
+    columns = [draw(regression_inputs(n)) for _ in range(outputs)]
+    y_true = np.stack([c.y_true for c in columns], axis=1).reshape(n, outputs)
+    y_pred = np.stack([c.y_pred for c in columns], axis=1).reshape(n, outputs)
+    if n and draw(st.integers(0, 3)) == 0:
+        y_true[:, draw(st.integers(0, outputs - 1))] = F32(draw(real_values()))
+    return Batch(y_true, y_pred, num_classes=outputs)
+
+
+def non_negative_values(*, zero: bool = True, large: bool = True) -> st.SearchStrategy[float]:
+    """A count or rate: 0 (unless ``zero`` is False), a small integer, any float32 in [1e-3, 1e3], or an
+    extreme: 1e-15, 1e-7, 1.1e-7 and (with ``large``) 1e7 + 1 and 1e15."""
+    extremes = [1e-15, 1e-7, 1.1e-7] + ([1e15, 1e7 + 1.0] if large else [])
+    values = st.one_of(
+        st.integers(1, 5).map(float),
+        st.floats(float(F32(1e-3)), 1e3, width=32),
+        st.sampled_from(extremes).map(lambda v: float(F32(v))),
+    )
+    return st.one_of(st.just(0.0), values) if zero else values
+
+
+@st.composite
+def non_negative_inputs(draw: st.DrawFn, n: int, *, zero_targets: bool = True, zero_predictions: bool = True,
+                        large: bool = True) -> Batch:
+    """``n`` non-negative targets and predictions: independent, exact, or scaled by 0.5 or 2.
+
+    ``zero_targets`` / ``zero_predictions`` allow zeros on that side (counts may be 0; a Poisson
+    or Gamma rate may not); ``large`` allows values up to 1e15 (else up to 1e3).
+    """
+    y_true = np.array(draw(st.lists(non_negative_values(zero=zero_targets, large=large), min_size=n, max_size=n)),
+                      F32)
+    relation = draw(st.sampled_from(["independent", "exact", "scaled"]))
+    if relation == "exact" and (zero_predictions or zero_targets is False):
+        y_pred = y_true.copy()
+    elif relation == "scaled":
+        factors = np.array(draw(st.lists(st.sampled_from([0.5, 1.0, 2.0]), min_size=n, max_size=n)), F32)
+        y_pred = (y_true * factors).astype(F32)
+        if not zero_predictions:
+            y_pred[y_pred == 0] = F32(1.0)
+    else:
+        y_pred = np.array(draw(st.lists(non_negative_values(zero=zero_predictions, large=large), min_size=n,
+                                        max_size=n)), F32)
+    return Batch(y_true, y_pred)
+
+
+def margin_scores() -> st.SearchStrategy[float]:
+    """A real decision value (margin): the hinge corners -1, 0 and 1, small steps, or any float32 in [-8, 8]."""
+    return st.one_of(st.sampled_from([-1.0, 0.0, 1.0, -2.0, 2.0, 0.5, -0.5]), st.floats(-8.0, 8.0, width=32))
+
+
+@st.composite
+def binary_margin_inputs(draw: st.DrawFn, n: int) -> Batch:
+    """``n`` binary targets with a real decision value (a margin or a logit) each."""
+    scores = np.array(draw(st.lists(margin_scores(), min_size=n, max_size=n)), dtype=F32)
+    return Batch(draw(binary_targets(n, both_classes=False)), scores)
+
+
+@st.composite
+def probability_row_arrays(draw: st.DrawFn, n: int, num_classes: int) -> np.ndarray:
+    """``n`` rows of ``num_classes`` probabilities summing to 1 (up to float32 rounding).
+
+    Each row is integer counts in 0..10 over their sum, so one-hot rows (certainty, right or
+    wrong) and zero probabilities are common; one row in four also carries a tiny probability
+    (1e-8, 1.1e-7: either side of Keras' 1e-7 clip and scikit-learn's float32 epsilon 1.19e-7).
+    """
+    counts = np.array(draw(st.lists(st.integers(0, 10), min_size=n * num_classes, max_size=n * num_classes)),
+                      dtype=np.float64).reshape(n, num_classes)
+    counts[counts.sum(axis=1) == 0, 0] = 1.0
+    rows = counts / counts.sum(axis=1, keepdims=True)
+    for i in range(n):
+        if draw(st.integers(0, 3)) == 0:
+            tiny = draw(st.sampled_from([1e-8, 1.1e-7]))
+            column = draw(st.integers(0, num_classes - 1))
+            largest = int(np.argmax(rows[i]))
+            if column != largest:
+                rows[i, largest] -= tiny - rows[i, column]
+                rows[i, column] = tiny
+    return rows.astype(F32)
+
+
+@st.composite
+def probability_inputs(draw: st.DrawFn, n: int, *, min_classes: int = 2, max_classes: int = 5) -> Batch:
+    """``n`` integer labels in [0, C) and a row of class probabilities each; some classes may never occur."""
+    labels = draw(multiclass_inputs(n, min_classes=min_classes, max_classes=max_classes))
+    return Batch(labels.y_true, draw(probability_row_arrays(n, labels.num_classes)), num_classes=labels.num_classes)
+
+
+@st.composite
+def multiclass_logit_inputs(draw: st.DrawFn, n: int, *, min_classes: int = 2, max_classes: int = 5) -> Batch:
+    """``n`` integer labels in [0, C) and a row of real class scores (logits or margins) each."""
+    num_classes = draw(st.integers(min_classes, max_classes))
+    labels = np.array(draw(st.lists(st.integers(0, num_classes - 1), min_size=n, max_size=n)), dtype=np.int64)
+    scores = draw(st.lists(margin_scores(), min_size=n * num_classes, max_size=n * num_classes))
+    return Batch(labels, np.array(scores, dtype=F32).reshape(n, num_classes), num_classes=num_classes)
+
+
+@st.composite
+def distribution_pair_inputs(draw: st.DrawFn, n: int, *, min_classes: int = 2, max_classes: int = 5) -> Batch:
+    """``n`` pairs of distributions over C outcomes: ``y_true`` and ``y_pred`` rows each summing to 1."""
+    num_classes = draw(st.integers(min_classes, max_classes))
+    y_true = draw(probability_row_arrays(n, num_classes))
+    y_pred = y_true.copy() if draw(st.integers(0, 3)) == 0 else draw(probability_row_arrays(n, num_classes))
+    return Batch(y_true, y_pred, num_classes=num_classes)
+
+
+@st.composite
+def value_inputs(draw: st.DrawFn, n: int) -> Batch:
+    """``n`` non-negative values to aggregate (Mean, Sum), in ``y_true``; ``y_pred`` holds the same values.
+
+    Non-negative, as the losses and counts a Mean or Sum tracks: a float32 sum of signed values is
+    accurate relative to the sum of their magnitudes only (it may cancel to anything near 0), which
+    is float32's limit, not the metric's.
+    """
+    values = np.array(draw(st.lists(non_negative_values(), min_size=n, max_size=n)), dtype=F32)
+    return Batch(values, values.copy())

@@ -29,6 +29,8 @@ SUM = 1.0  # one accumulated sum (a count, a total)
 RATIO = 2.0  # a ratio of two sums (accuracy, precision, a weighted mean, MSE)
 ROOT = 2.0  # sqrt of a ratio: halves the ratio's relative error, the sqrt adds one rounding
 F_SCORE = 6.0  # ratios of tp, fp, fn per class combined again (precision, recall, harmonic mean)
+R2 = 4.0  # 1 - SS_res / SS_tot: two sums of squares, each after subtracting a weighted mean (itself a ratio)
+CORRELATION = 6.0  # cov / sqrt(var var): three sums of products of deviations from two means (ratios)
 CURVE = 8.0  # rates at every threshold, differenced and summed (trapezoids, PR interpolation)
 
 

@@ -38,3 +38,79 @@ EXPECTED_FAILURES.update({
     "LabelRankingLoss-torchmetrics-batch_accumulation": TORCHMETRICS_RANKING_LOSS_COUNT,
     "LabelRankingLoss-torchmetrics-shape_conventions": TORCHMETRICS_RANKING_LOSS_COUNT,
 })
+
+# -- regression, probabilistic and correlation (issue 3) -------------------------------------------
+
+KERAS_RANK_1_LOSSES = (
+    KERAS_RANK_1_MEAN + " The same holds for every Keras metric built on a loss that reduces the last axis "
+    "(MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, BinaryCrossentropy, Hinge, "
+    "SquaredHinge, Poisson). Those that do not squeeze (n,) against (n, 1) (binary_crossentropy, hinge, "
+    "squared_hinge, poisson in keras/src/losses/losses.py) also broadcast (n,) targets against (n, 1) "
+    "predictions to an (n, n) matrix: Hinge and Poisson return a wrong value silently, BinaryCrossentropy raises "
+    "('must have the same rank'), also under model.evaluate()."
+)
+KERAS_CORRELATION_PER_BATCH = (
+    "Keras' PearsonCorrelation / ConcordanceCorrelation are MeanMetricWrappers of a per-call coefficient taken "
+    "along axis=-1: with (n,) inputs each update_state adds one coefficient over its batch (count 1), so a stream "
+    "averages per-batch coefficients (an empty batch adds NaN), and with (n, 1) inputs, as model.fit() passes "
+    "them, the axis has one element and every coefficient is NaN "
+    "(keras/src/metrics/correlation_metrics.py::pearson_correlation, concordance_correlation)."
+)
+TORCH_LOGCOSH_OVERFLOW = (
+    "torchmetrics' LogCoshError computes log((exp(x) + exp(-x)) / 2) in float32, which overflows to inf for "
+    "|x| >= 89 (torchmetrics/functional/regression/log_cosh.py::_log_cosh_error_update); log cosh 89 = 88.31."
+)
+SKLEARN_HINGE_ONE_CLASS = (
+    "scikit-learn's binary hinge_loss infers the classes from y_true with LabelBinarizer(neg_label=-1): when "
+    "every target is 1, the single class is binarized to -1, so hinge_loss([1, 1], [-1., -1.]) is 0.0, not 2.0 "
+    "(sklearn/metrics/_classification.py::hinge_loss). Found by the properties that score a batch alone."
+)
+KERAS_R2_ONE_PASS = (
+    "Keras' R2Score accumulates sum(y) and sum(y²) in float32 and takes SS_tot = sum(y²) - sum(y)·mean: for "
+    "constant targets this cancels to rounding noise instead of 0, so R2Score on [[362.84375]] * 3 against "
+    "zeros is -1.26e7 instead of 0.0, and the value depends on the order of the samples "
+    "(keras/src/metrics/regression_metrics.py::R2Score.update_state / result)."
+)
+SKLEARN_R2_FLOAT32 = (
+    "scikit-learn computes r2_score in the inputs' float32: the float32 weighted mean of constant targets "
+    "1e15 is not exactly 1e15, so SS_tot is rounding noise rather than 0 and the constant-target rule "
+    "(force_finite) is not applied: R² is -1.1e13 (or another value, depending on the sample order) instead of "
+    "0.0 (sklearn/metrics/_regression.py::_assemble_r2_explained_variance)."
+)
+SKLEARN_R2_ZERO_WEIGHT_COUNT = (
+    "scikit-learn's r2_score returns NaN for fewer than two samples, counting samples of weight 0: "
+    "r2_score([1., 1e15], [1., 1e15], sample_weight=[1, 0]) is 1.0 while r2_score([1.], [1.]) is NaN, so a "
+    "weight of 0 is not the same as dropping the sample (sklearn/metrics/_regression.py::r2_score)."
+)
+SKLEARN_TWEEDIE_FLOAT32 = (
+    "scikit-learn computes mean_tweedie_deviance in the inputs' float32; for 1 < power < 2 the deviance is a "
+    "difference of terms of size ~y^(2-p), which cancel for y = y_pred = 1e7 + 1 and leave float32 rounding "
+    "noise: mean_tweedie_deviance([0, 0, 0, 1e7+1], [1, 1, 1, 1e7+1], power=1.5) is 2.99976 in float32, 3.0 in "
+    "float64 (sklearn/metrics/_regression.py::_mean_tweedie_deviance)."
+)
+
+EXPECTED_FAILURES.update({
+    **{f"{metric}-keras-shape_conventions": KERAS_RANK_1_LOSSES for metric in (
+        "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "LogCoshError", "BinaryCrossentropy",
+        "BinaryCrossentropy[from_logits=True]", "BinaryCrossentropy[label_smoothing=0.1]", "Hinge", "SquaredHinge",
+        "Poisson")},
+    **{f"{metric}-keras-{prop}": KERAS_CORRELATION_PER_BATCH
+       for metric in ("PearsonCorrelation", "ConcordanceCorrelation")
+       for prop in ("batch_accumulation", "shape_conventions")},
+    **{f"LogCoshError-torchmetrics-{prop}": TORCH_LOGCOSH_OVERFLOW
+       for prop in ("agreement", "batch_accumulation", "batch_average_pitfall", "shape_conventions")},
+    "Hinge-sklearn-batch_average_pitfall": SKLEARN_HINGE_ONE_CLASS,
+    "Hinge-sklearn-shape_conventions": SKLEARN_HINGE_ONE_CLASS,
+    **{case: KERAS_R2_ONE_PASS for case in (
+        "R2Score-keras-batch_accumulation", "R2Score-keras-order_invariance",
+        "R2Score[class_aggregation=variance_weighted_average]-keras-batch_accumulation",
+        "R2Score[class_aggregation=None]-keras-batch_accumulation",
+        "R2Score[class_aggregation=None]-keras-order_invariance",
+        "R2Score[num_regressors=2]-keras-batch_accumulation", "R2Score[num_regressors=2]-keras-order_invariance")},
+    "R2Score-sklearn-order_invariance": SKLEARN_R2_FLOAT32,
+    "R2Score[class_aggregation=None]-sklearn-order_invariance": SKLEARN_R2_FLOAT32,
+    **{f"{metric}-sklearn-sample_weights": SKLEARN_R2_ZERO_WEIGHT_COUNT for metric in (
+        "R2Score[outputs=1]", "R2Score", "R2Score[class_aggregation=variance_weighted_average]",
+        "R2Score[class_aggregation=None]")},
+    "TweedieDevianceScore[power=1.5]-sklearn-agreement": SKLEARN_TWEEDIE_FLOAT32,
+})

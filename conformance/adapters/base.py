@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding
+from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported
 from conformance.data import Batch
 
 
@@ -32,9 +32,22 @@ def resolve(target: str) -> Any:
 
 
 def resolve_init(binding: Binding, num_classes: int | None) -> dict[str, Any]:
-    """The binding's keyword arguments with data-dependent placeholders filled in."""
+    """The binding's keyword arguments with data-dependent placeholders filled in and imports resolved."""
     filled = {NUM_CLASSES: num_classes, CLASS_RANGE: list(range(num_classes or 0))}
-    return {k: filled.get(v, v) if isinstance(v, str) else v for k, v in binding.init.items()}
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, Imported):
+            return resolve(value.path)
+        return filled.get(value, value) if isinstance(value, str) else value
+    return {k: fill(v) for k, v in binding.init.items()}
+
+
+def in_library_order(binding: Binding, y_true: Any, y_pred: Any, *, predictions_first: bool = False) -> tuple:
+    """The arrays in the order the library takes them (``(preds, target)`` for torchmetrics)."""
+    if binding.arguments == "values":
+        return (y_true,)
+    pair = (y_pred, y_true) if predictions_first else (y_true, y_pred)
+    return pair[::-1] if binding.arguments == "swapped" else pair
 
 
 def present(binding: Binding, batch: Batch, params: Mapping[str, Any],

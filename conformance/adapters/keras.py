@@ -20,6 +20,7 @@ import numpy as np
 from conformance.adapters.base import (
     Adapter,
     LibraryUnavailable,
+    in_library_order,
     literal,
     present,
     resolve,
@@ -46,7 +47,7 @@ class KerasMetric:
 
     def update(self, batch: Batch) -> None:
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
-        self.update_state(y_true, y_pred, sample_weight=weight)
+        self.update_state(*in_library_order(self.binding, y_true, y_pred), sample_weight=weight)
 
     def result(self) -> np.ndarray:
         return select_output(np.asarray(self.metric.result()), self.binding)
@@ -122,7 +123,8 @@ class KerasAdapter(Adapter):
         for batch in batches:
             y_true, y_pred, weight = present(binding, batch, params)
             weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
-            lines.append(f"{update}({literal(y_true)}, {literal(y_pred)}{weight_arg})")
+            arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
+            lines.append(f"{update}({arrays}{weight_arg})")
         output = "" if binding.output is None else f"[{binding.output}]"
         lines.append(f"print(np.asarray(metric.result()){output})")
         return "\n".join(lines)

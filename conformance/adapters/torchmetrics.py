@@ -10,6 +10,7 @@ import numpy as np
 from conformance.adapters.base import (
     Adapter,
     LibraryUnavailable,
+    in_library_order,
     literal,
     present,
     resolve,
@@ -47,14 +48,17 @@ class TorchMetric:
 
     def update(self, batch: Batch) -> None:
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
+        arrays = in_library_order(self.binding, y_true, y_pred, predictions_first=True)
         if weight is not None:
-            raise TypeError(f"{self.binding.target}.update takes no sample weights")
+            if self.binding.arguments != "values":  # only the aggregation metrics take weights
+                raise TypeError(f"{self.binding.target}.update takes no sample weights")
+            arrays = (*arrays, weight)
         if self.binding.queries:
             target, preds, indexes = query_documents(y_true, y_pred, self.queries_seen)
             self.queries_seen += len(y_pred)
             self.metric.update(_tensor(preds), _tensor(target), indexes=_tensor(indexes))
             return
-        self.metric.update(_tensor(y_pred), _tensor(y_true))
+        self.metric.update(*(_tensor(a) for a in arrays))
 
     def result(self) -> np.ndarray:
         return select_output(as_array(self.metric.compute()), self.binding)
@@ -88,15 +92,17 @@ class TorchmetricsAdapter(Adapter):
                  f"metric = {name}({init})"]
         first_query = 0
         for batch in batches:
-            y_true, y_pred, _ = present(binding, batch, params)
+            y_true, y_pred, weight = present(binding, batch, params)
             if binding.queries:
                 target, preds, indexes = query_documents(y_true, y_pred, first_query)
                 first_query += len(y_pred)
                 lines.append(f"metric.update(torch.from_numpy({literal(preds)}), torch.from_numpy({literal(target)}), "
                              f"indexes=torch.from_numpy({literal(indexes)}))")
-            else:
-                lines.append(f"metric.update(torch.from_numpy({literal(y_pred)}), "
-                             f"torch.from_numpy({literal(y_true)}))")
+                continue
+            arrays = in_library_order(binding, y_true, y_pred, predictions_first=True)
+            if weight is not None and binding.arguments == "values":
+                arrays = (*arrays, weight)
+            lines.append(f"metric.update({', '.join(f'torch.from_numpy({literal(a)})' for a in arrays)})")
         output = "" if binding.output is None else f"[{binding.output}]"
         lines.append("value = metric.compute()")
         lines.append("value = np.stack([v.numpy() for v in value]) if isinstance(value, tuple) else value.numpy()")

@@ -19,8 +19,11 @@ from dataclasses import replace
 from conformance.catalogue import (
     agreement,
     classification,
+    correlation,
     multilabel_ranking,
+    probabilistic,
     ranking,
+    reduction,
     regression,
     retrieval,
     segmentation,
@@ -33,14 +36,16 @@ from conformance.catalogue.model import (
     NUM_CLASSES,
     Binding,
     Decomposition,
+    Imported,
     KnownDifference,
     MetricSpec,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "Binding", "Decomposition",
-           "KnownDifference", "MetricSpec", "by_id"]
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "Binding",
+           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "by_id"]
 
-FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression)
+FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
+            probabilistic, correlation, reduction)
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
     replace(spec, known=spec.known + tuple(k for k in LIBRARY_WIDE if k.library in spec.bindings))

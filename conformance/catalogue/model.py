@@ -44,6 +44,9 @@ class Binding:
     ``masks`` is for label maps (segmentation, ``(n, H, W)``): ``keep`` passes them as they are, with
     each sample's weight broadcast over its elements; ``flatten`` passes one row per element (``(n*H*W,)``),
     each with its sample's weight.
+    ``arguments`` is ``pair`` (the library's usual order), ``swapped`` (y_true goes where the library
+    takes predictions: torchmetrics' ``KLDivergence(p, q)`` is KL(p‖q)) or ``values`` (y_true alone,
+    the values to aggregate, with the weights: Keras ``Mean``, torchmetrics ``MeanMetric``).
     """
 
     target: str
@@ -55,10 +58,22 @@ class Binding:
     output: tuple[int, ...] | None = None
     queries: bool = False
     masks: Literal["keep", "flatten"] | None = None
+    arguments: Literal["pair", "swapped", "values"] = "pair"
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())
         return f"{self.target}({args})"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A binding argument that is a library object (e.g. the function a MeanMetricWrapper wraps),
+    named by its import path: resolved when the metric is built, printed as the path."""
+
+    path: str
+
+    def __repr__(self) -> str:
+        return self.path
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,36 @@
-"""Regression errors."""
+"""Regression errors and scores: single and multi-output, percentage, logarithmic, R², explained variance,
+Tweedie deviances and cosine similarity."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import (
+    EVERY_PROPERTY,
     Binding,
     Decomposition,
+    KnownDifference,
     MetricSpec,
 )
-from conformance.domains import REGRESSION
+from conformance.data import Batch, concatenate
+from conformance.domains import (
+    NON_NEGATIVE_MODERATE,
+    POSITIVE,
+    POSITIVE_PREDICTIONS,
+    REGRESSION,
+    REGRESSION_MULTI_OUTPUT,
+    Domain,
+)
+
+# model.fit() passes (n,) targets with the model's (n, 1) output; Keras' regression losses squeeze them.
+FIT_LAYOUT = ("flat", "column")
+# Keras metrics whose function does not squeeze (R2Score needs 2-D inputs).
+COLUMNS = ("column", "column")
 
 
 def _regression(name: str, function: Callable[..., Any], *, decomposition: Decomposition, growth: float,
@@ -20,11 +38,293 @@ def _regression(name: str, function: Callable[..., Any], *, decomposition: Decom
     return MetricSpec(
         name=name, reference=function, domain=REGRESSION, decomposition=decomposition, growth=growth, scale=0.0,
         bindings={
-            # model.fit() passes (n,) targets with the model's (n, 1) output.
-            "keras": Binding(f"keras.metrics.{name}", layout=("flat", "column")),
+            "keras": Binding(f"keras.metrics.{name}", layout=FIT_LAYOUT),
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
             "torchmetrics": Binding(f"torchmetrics.regression.{torch_class}", dict(torch_init or {}), weights=False),
         },
+    )
+
+
+def _multi_output(name: str, function: Callable[..., Any], *, decomposition: Decomposition, growth: float,
+                  sklearn_function: str, torch_class: str, torch_init: Mapping[str, Any] | None = None,
+                  known: tuple[KnownDifference, ...] = ()) -> MetricSpec:
+    """The same error on (n, d) data: averaged uniformly over the outputs."""
+    return MetricSpec(
+        name=name, reference=function, variant={"outputs": "multi"}, domain=REGRESSION_MULTI_OUTPUT,
+        decomposition=decomposition, growth=growth, scale=0.0,
+        bindings={
+            "keras": Binding(f"keras.metrics.{name}"),
+            "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
+            # num_outputs=1 (the default) flattens the outputs: the mean over every value.
+            "torchmetrics": Binding(f"torchmetrics.regression.{torch_class}", dict(torch_init or {}), weights=False),
+        },
+        known=known,
+    )
+
+
+RMSE_POOLED = dict(
+    what="With several outputs, {library} takes the root of the mean squared error over every output at once; "
+         "the reference (scikit-learn's multioutput='uniform_average') averages the per-output roots.",
+    overrides={"multioutput": "pooled"},
+)
+
+
+def _some_row_zero(batches: list[Batch]) -> bool:
+    return any(len(b) and ((b.y_true == 0).all(axis=1) | (b.y_pred == 0).all(axis=1)).any() for b in batches)
+
+
+def _zero_vector_nan(library: str, where: str) -> KnownDifference:
+    return KnownDifference(
+        library, what="A zero row (in y_true or y_pred) has no direction; torchmetrics divides by its zero norm and "
+        "returns NaN, where the reference (and Keras, as it documents) counts its cosine as 0.",
+        cause="_cosine_similarity_compute divides the dot product by preds.norm() * target.norm() without a guard.",
+        where=where, raises="returned NaN", trigger=_some_row_zero, properties=EVERY_PROPERTY,
+    )
+
+
+KERAS_L2_NORMALIZE = dict(
+    what="Keras divides each row by max(‖row‖, 1e-7), so a row of norm below 1e-7 (e.g. of 1e-15 values) is "
+         "scaled by 1e7 instead of being made a unit vector, and its cosine shrinks towards 0.",
+    cause="cosine_similarity calls keras.utils.normalize -> ops.nn.normalize(order=2, epsilon=backend.epsilon()), "
+          "x * minimum(rsqrt(sum(x²)), 1 / epsilon).",
+    where="keras/src/losses/losses.py::cosine_similarity; keras/src/ops/nn.py::_normalize",
+    overrides={"norm_floor": 1e-14},
+)
+
+
+def _cosine(axis: int | None) -> MetricSpec:
+    init = {} if axis is None else {"axis": axis}
+    return MetricSpec(
+        name="CosineSimilarity", reference=ref.cosine_similarity, variant=init, domain=REGRESSION_MULTI_OUTPUT,
+        decomposition="mean", growth=tol.RATIO, scale=1.0,
+        bindings={
+            "keras": Binding("keras.metrics.CosineSimilarity", init),
+            "torchmetrics": Binding("torchmetrics.regression.CosineSimilarity", {"reduction": "mean"}, weights=False),
+        },
+        known=(KnownDifference("keras", **KERAS_L2_NORMALIZE),
+               _zero_vector_nan("torchmetrics", "torchmetrics/functional/regression/cosine_similarity.py::"
+                                "_cosine_similarity_compute")),
+        absent={"sklearn": "scikit-learn has no cosine similarity metric (nearest: "
+                           "sklearn.metrics.pairwise.cosine_similarity, a pairwise kernel matrix)"},
+    )
+
+
+def _sums_of_squares(batches: list[Batch]) -> tuple[np.ndarray, np.ndarray]:
+    """Per output, the weighted ``(SS_tot, SS_res)`` of all ``batches`` (float64)."""
+    data = concatenate(batches)
+    y_true, y_pred = data.y_true.reshape(len(data), -1).astype(float), data.y_pred.reshape(len(data), -1).astype(float)
+    weights = np.ones(len(data)) if data.sample_weight is None else data.sample_weight.astype(float)
+    mean = weights @ y_true / weights.sum() if weights.sum() > 0 else np.zeros(y_true.shape[1])
+    return weights @ (y_true - mean) ** 2, weights @ (y_true - y_pred) ** 2
+
+
+def _keras_r2_is_nan(batches: list[Batch]) -> bool:
+    """Some output with constant (weighted) targets predicted exactly: SS_tot = SS_res = 0, i.e. 0/0."""
+    total, residual = _sums_of_squares(batches)
+    return bool(((total == 0) & (residual == 0)).any())
+
+
+def _every_output_constant(batches: list[Batch]) -> bool:
+    total, _ = _sums_of_squares(batches)
+    return bool((total == 0).all())
+
+
+def _fewer_than_two_samples(batches: list[Batch]) -> bool:
+    return sum(len(b) for b in batches) < 2
+
+
+def _fewer_than_two_samples_so_far(batches: list[Batch]) -> bool:
+    """Fewer than two samples in all, or in the first update (a result asked for after it sees one)."""
+    sizes = [len(b) for b in batches if len(b)]
+    return sum(sizes) < 2 or sizes[0] < 2
+
+
+KERAS_R2_NAN = KnownDifference(
+    "keras", what="Keras' R2Score returns NaN for an output whose targets are constant and predicted exactly "
+    "(0/0: also with zero total weight), where scikit-learn and torchmetrics (and the reference) score it 1.0.",
+    cause="result() computes 1 - total_mse / total and replaces only infinities (ops.where(ops.isinf(...), 0.0, ...)) "
+          "by 0; 0/0 is NaN and stays.",
+    where="keras/src/metrics/regression_metrics.py::R2Score.result",
+    raises="returned NaN", trigger=_keras_r2_is_nan, kind="defect", properties=EVERY_PROPERTY,
+)
+
+
+def _variance_weighted_nan(library: str, where: str, formula: str) -> KnownDifference:
+    return KnownDifference(
+        library, what=f"With multioutput variance weighting and every output constant (all variances 0), {library} "
+        "divides by the zero sum of variances and returns NaN; scikit-learn (and the reference) average the "
+        "outputs uniformly.",
+        cause=f"{formula}, with no guard for a zero sum.", where=where,
+        raises="returned NaN", trigger=_every_output_constant, kind="defect", properties=EVERY_PROPERTY,
+    )
+
+
+SKLEARN_R2_ONE_SAMPLE = KnownDifference(
+    "sklearn", what="scikit-learn's r2_score returns NaN (with a warning) for fewer than two samples; the reference "
+    "scores a constant target like any other (1.0 if predicted exactly, else 0.0).",
+    cause="'R^2 score is not well-defined with less than two samples.' (UndefinedMetricWarning), value NaN.",
+    where="sklearn/metrics/_regression.py::r2_score",
+    raises="returned NaN", trigger=_fewer_than_two_samples, properties=EVERY_PROPERTY,
+)
+TORCH_R2_ONE_SAMPLE = KnownDifference(
+    "torchmetrics", what="torchmetrics' R2Score raises for fewer than two samples (in all the updates together).",
+    cause="_r2_score_compute raises ValueError('Needs at least two samples to calculate r2 score.').",
+    where="torchmetrics/functional/regression/r2.py::_r2_score_compute",
+    raises="Needs at least two samples", trigger=_fewer_than_two_samples_so_far, properties=EVERY_PROPERTY,
+)
+
+
+R2_AGGREGATIONS = {
+    # Keras class_aggregation: (scikit-learn / torchmetrics multioutput, reference multioutput)
+    "uniform_average": "uniform_average",
+    "variance_weighted_average": "variance_weighted",
+    None: "raw_values",
+}
+
+
+def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int = 0, *,
+        single_output: bool = False) -> MetricSpec:
+    multioutput = R2_AGGREGATIONS[class_aggregation]
+    variant: dict[str, Any] = {}
+    if class_aggregation != "uniform_average":
+        variant["class_aggregation"] = class_aggregation
+    if num_regressors:
+        variant["num_regressors"] = num_regressors
+    if single_output:
+        variant["outputs"] = 1
+    keras_init = {"class_aggregation": class_aggregation, "num_regressors": num_regressors}
+    torch_init = {"multioutput": multioutput, "adjusted": num_regressors}
+    known = [KERAS_R2_NAN, SKLEARN_R2_ONE_SAMPLE, TORCH_R2_ONE_SAMPLE]
+    if multioutput == "variance_weighted":
+        known += [
+            _variance_weighted_nan("keras", "keras/src/metrics/regression_metrics.py::R2Score.result",
+                                   "ops.sum(total * raw_scores) / ops.sum(total)"),
+            _variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/r2.py::_r2_score_compute",
+                                   "torch.sum(tss / tss_sum * raw_scores)"),
+        ]
+    if num_regressors and not single_output:
+        known.append(KnownDifference(
+            "keras", what="Keras' adjusted R² counts every target value (n·d with d outputs) as an observation, "
+            "where the adjustment 1 - (1 - R²)(n - 1)/(n - p - 1) (and torchmetrics) counts samples.",
+            cause="update_state adds ops.size(y_true) (every element) to num_samples, and result() uses it as n.",
+            where="keras/src/metrics/regression_metrics.py::R2Score.update_state / R2Score.result",
+            overrides={"samples": "values"}, kind="defect",
+        ))
+    bindings = {
+        "keras": Binding("keras.metrics.R2Score", keras_init, layout=COLUMNS),
+        "torchmetrics": Binding("torchmetrics.regression.R2Score", torch_init, weights=False),
+    }
+    absent = {}
+    if num_regressors:
+        absent["sklearn"] = "scikit-learn's r2_score has no adjustment for the number of regressors"
+    else:
+        bindings["sklearn"] = Binding("sklearn.metrics.r2_score", {"multioutput": multioutput})
+    return MetricSpec(
+        name="R2Score", reference=ref.r2_score, params={"multioutput": multioutput, "num_regressors": num_regressors},
+        variant=variant, domain=REGRESSION if single_output else REGRESSION_MULTI_OUTPUT, decomposition="none",
+        growth=tol.R2, scale=1.0, bindings=bindings, known=tuple(known), absent=absent,
+    )
+
+
+def _explained_variance(multioutput: str, domain: Domain) -> MetricSpec:
+    return MetricSpec(
+        name="ExplainedVariance", reference=ref.explained_variance_score, params={"multioutput": multioutput},
+        variant={} if domain is REGRESSION else {"multioutput": multioutput}, domain=domain, decomposition="none",
+        growth=tol.R2, scale=1.0,
+        known=(_variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/explained_variance.py::"
+                                      "_explained_variance_compute", "torch.sum(denominator / denom_sum * "
+                                      "output_scores)"),) if multioutput == "variance_weighted" else (),
+        bindings={
+            "sklearn": Binding("sklearn.metrics.explained_variance_score", {"multioutput": multioutput}),
+            "torchmetrics": Binding("torchmetrics.regression.ExplainedVariance", {"multioutput": multioutput},
+                                    weights=False),
+        },
+        absent={"keras": "Keras has no explained variance metric (nearest: keras.metrics.R2Score, which also "
+                         "penalises a constant bias)"},
+    )
+
+
+TWEEDIE_DOMAINS = {0.0: REGRESSION, 1.0: POSITIVE_PREDICTIONS, 1.5: POSITIVE_PREDICTIONS, 2.0: POSITIVE}
+
+
+def _tweedie(power: float) -> MetricSpec:
+    return MetricSpec(
+        name="TweedieDevianceScore", reference=ref.mean_tweedie_deviance, params={"power": power},
+        variant={"power": power}, domain=TWEEDIE_DOMAINS[power], decomposition="mean", growth=tol.RATIO, scale=0.0,
+        bindings={
+            "sklearn": Binding("sklearn.metrics.mean_tweedie_deviance", {"power": power}),
+            "torchmetrics": Binding("torchmetrics.regression.TweedieDevianceScore", {"power": power}, weights=False),
+        },
+        absent={"keras": "Keras has no Tweedie deviance (nearest: keras.metrics.Poisson, the Poisson negative "
+                         "log-likelihood, which differs from the power-1 deviance by terms in y_true alone)"},
+    )
+
+
+def _mape() -> MetricSpec:
+    return MetricSpec(
+        name="MeanAbsolutePercentageError", reference=ref.mean_absolute_percentage_error,
+        params={"epsilon": 0.0, "percent": True}, domain=REGRESSION, decomposition="mean", growth=tol.RATIO,
+        scale=0.0,
+        bindings={
+            "keras": Binding("keras.metrics.MeanAbsolutePercentageError", layout=FIT_LAYOUT),
+            "sklearn": Binding("sklearn.metrics.mean_absolute_percentage_error"),
+            "torchmetrics": Binding("torchmetrics.regression.MeanAbsolutePercentageError", weights=False),
+        },
+        known=(
+            KnownDifference(
+                "keras", what="Keras divides by max(|y_true|, 1e-7): a target below 1e-7 in magnitude (0 included) "
+                "counts as 1e-7, where the exact error is infinite (or far larger).",
+                cause="mean_absolute_percentage_error divides by ops.maximum(ops.abs(y_true), backend.epsilon()).",
+                where="keras/src/losses/losses.py::mean_absolute_percentage_error",
+                overrides={"epsilon": 1e-7}),
+            KnownDifference(
+                "sklearn", what="scikit-learn returns a fraction, not a percentage (no factor 100), and divides by "
+                "max(|y_true|, float64 machine epsilon 2.2e-16).",
+                cause="'the output is not a percentage in the range [0, 100]' (docstring); "
+                      "epsilon = xp.finfo(xp.float64).eps.",
+                where="sklearn/metrics/_regression.py::mean_absolute_percentage_error",
+                overrides={"percent": False, "epsilon": float(np.finfo(np.float64).eps)}),
+            KnownDifference(
+                "torchmetrics", what="torchmetrics returns a fraction, not a percentage (no factor 100), and divides "
+                "by max(|target|, 1.17e-6).",
+                cause="_mean_absolute_percentage_error_update: abs_diff / torch.clamp(torch.abs(target), min=epsilon) "
+                      "with epsilon=1.17e-06; compute returns sum / num_obs.",
+                where="torchmetrics/functional/regression/mape.py::_mean_absolute_percentage_error_update",
+                overrides={"percent": False, "epsilon": 1.17e-6}),
+        ),
+    )
+
+
+def _msle() -> MetricSpec:
+    return MetricSpec(
+        name="MeanSquaredLogarithmicError", reference=ref.mean_squared_log_error, domain=NON_NEGATIVE_MODERATE,
+        # A float32 log(1 + y) carries an absolute error of about u (the rounding of 1 + y), whatever
+        # its value, so a small squared difference of logs needs an absolute part in its bound.
+        decomposition="mean", growth=tol.RATIO, scale=1.0,
+        bindings={
+            "keras": Binding("keras.metrics.MeanSquaredLogarithmicError", layout=FIT_LAYOUT),
+            "sklearn": Binding("sklearn.metrics.mean_squared_log_error"),
+            "torchmetrics": Binding("torchmetrics.regression.MeanSquaredLogError", weights=False),
+        },
+        known=(KnownDifference(
+            "keras", what="Keras raises every value to at least 1e-7 before log(1 + y), so a 0 next to a value "
+                          "below ~1e-3 moves the error by ~1e-7 in the log.",
+            cause="first_log = ops.log(ops.maximum(y_pred, epsilon) + 1.0), likewise for y_true, with "
+                  "epsilon = backend.epsilon() = 1e-7.",
+            where="keras/src/losses/losses.py::mean_squared_logarithmic_error",
+            overrides={"epsilon": 1e-7}),),
+    )
+
+
+def _log_cosh() -> MetricSpec:
+    return MetricSpec(
+        name="LogCoshError", reference=ref.log_cosh_error, domain=REGRESSION, decomposition="mean",
+        growth=tol.RATIO, scale=0.0,
+        bindings={
+            "keras": Binding("keras.metrics.LogCoshError", layout=FIT_LAYOUT),
+            "torchmetrics": Binding("torchmetrics.regression.LogCoshError", weights=False),
+        },
+        absent={"sklearn": "scikit-learn has no log-cosh error"},
     )
 
 
@@ -36,4 +336,39 @@ SPECS: tuple[MetricSpec, ...] = (
                 torch_init={"squared": False}),
     _regression("MeanAbsoluteError", ref.mean_absolute_error, decomposition="mean", growth=tol.RATIO,
                 sklearn_function="mean_absolute_error", torch_class="MeanAbsoluteError"),
+    _multi_output("MeanSquaredError", ref.mean_squared_error, decomposition="mean", growth=tol.RATIO,
+                  sklearn_function="mean_squared_error", torch_class="MeanSquaredError"),
+    _multi_output("RootMeanSquaredError", ref.root_mean_squared_error, decomposition="none", growth=tol.ROOT,
+                  sklearn_function="root_mean_squared_error", torch_class="MeanSquaredError",
+                  torch_init={"squared": False},
+                  known=(
+                      KnownDifference("keras", **{**RMSE_POOLED, "what": RMSE_POOLED["what"].format(library="Keras")},
+                                      cause="RootMeanSquaredError accumulates one weighted mean of every squared "
+                                            "error (a Mean over all elements) and takes ops.sqrt of it.",
+                                      where="keras/src/metrics/regression_metrics.py::RootMeanSquaredError"),
+                      KnownDifference("torchmetrics",
+                                      **{**RMSE_POOLED, "what": RMSE_POOLED["what"].format(library="torchmetrics")},
+                                      cause="MeanSquaredError(num_outputs=1) flattens the inputs (preds.view(-1)) "
+                                            "and returns sqrt(sum_squared_error / n_obs) over every element.",
+                                      where="torchmetrics/functional/regression/mse.py::"
+                                            "_mean_squared_error_update / _mean_squared_error_compute"),
+                  )),
+    _multi_output("MeanAbsoluteError", ref.mean_absolute_error, decomposition="mean", growth=tol.RATIO,
+                  sklearn_function="mean_absolute_error", torch_class="MeanAbsoluteError"),
+    _mape(),
+    _msle(),
+    _log_cosh(),
+    _cosine(None),
+    _cosine(1),
+    _r2(single_output=True),
+    _r2(),
+    _r2("variance_weighted_average"),
+    _r2(None),
+    _r2(num_regressors=2),
+    _explained_variance("uniform_average", REGRESSION),
+    _explained_variance("variance_weighted", REGRESSION_MULTI_OUTPUT),
+    _tweedie(0.0),
+    _tweedie(1.0),
+    _tweedie(1.5),
+    _tweedie(2.0),
 )

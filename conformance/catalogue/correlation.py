@@ -1,0 +1,157 @@
+"""Correlation coefficients: Pearson, Lin's concordance and Spearman, over samples and (Keras) across outputs."""
+
+from __future__ import annotations
+
+import reference as ref
+from conformance import tolerance as tol
+from conformance.catalogue.model import (
+    EVERY_PROPERTY,
+    Binding,
+    KnownDifference,
+    MetricSpec,
+)
+from conformance.data import Batch
+from conformance.domains import REGRESSION, REGRESSION_MULTI_OUTPUT
+
+NO_SKLEARN = ("scikit-learn has no {name} metric (nearest: {nearest})")
+
+
+def _weighted(batches: list[Batch]) -> bool:
+    return any(b.sample_weight is not None for b in batches)
+
+
+def _keras_rejects_weights(name: str) -> KnownDifference:
+    return KnownDifference(
+        "keras", what=f"Keras' {name} raises when given sample weights with (n,) inputs: the per-batch coefficient "
+        "is a scalar, and the (n,) weights cannot be broadcast to it.",
+        cause="MeanMetricWrapper passes the function's scalar value and the (n,) sample_weight to "
+              "reduce_to_samplewise_values, whose ops.broadcast_to(sample_weight, shape(values)) fails "
+              "('Rank of input (1) must be no greater than rank of output shape (0)').",
+        where="keras/src/metrics/reduction_metrics.py::reduce_to_samplewise_values",
+        raises="must be no greater than rank of output shape", trigger=_weighted, kind="defect",
+        properties=EVERY_PROPERTY,
+    )
+
+
+def _zero_weight_constant_row(batches: list[Batch]) -> bool:
+    """A row of weight 0 whose targets or predictions are constant (its coefficient is NaN)."""
+    for b in batches:
+        if b.sample_weight is None or not len(b):
+            continue
+        constant = (b.y_true == b.y_true[:, :1]).all(axis=1) | (b.y_pred == b.y_pred[:, :1]).all(axis=1)
+        if (constant & (b.sample_weight == 0)).any():
+            return True
+    return False
+
+
+KERAS_ZERO_WEIGHT_NAN = KnownDifference(
+    "keras", what="A sample of weight 0 whose row is constant (coefficient NaN) still makes Keras' mean NaN, "
+    "where a weight of 0 drops the sample in the reference (0 · NaN is NaN in IEEE arithmetic).",
+    cause="reduce_to_samplewise_values multiplies the per-sample values by sample_weight before summing "
+          "(values = values * sample_weight).",
+    where="keras/src/metrics/reduction_metrics.py::reduce_to_samplewise_values",
+    raises="returned NaN", trigger=_zero_weight_constant_row, properties=EVERY_PROPERTY,
+)
+
+
+def _some_batch_empty(batches: list[Batch]) -> bool:
+    return any(len(b) == 0 for b in batches)
+
+
+def _torch_empty_batch(where: str) -> KnownDifference:
+    return KnownDifference(
+        "torchmetrics", what="torchmetrics' correlation metrics raise on an empty batch (zero samples) instead of "
+        "leaving the state unchanged, so a stream with an empty batch fails.",
+        cause="The running update takes torch.max((preds - mx_new).abs(), dim=0) of the batch, which PyTorch "
+              "refuses for zero elements ('max(): Expected reduction dim 0 to have non-zero size').",
+        where=where, raises="Expected reduction dim 0 to have non-zero size", trigger=_some_batch_empty,
+        kind="defect", properties=EVERY_PROPERTY,
+    )
+
+
+KERAS_NO_WEIGHT = KnownDifference(
+    "keras", what="With zero total weight (no sample counts) Keras returns 0.0, where the coefficient of no sample "
+    "is undefined (NaN).",
+    cause="The MeanMetricWrapper's result is ops.divide_no_nan(total, count), 0 when count is 0.",
+    where="keras/src/metrics/reduction_metrics.py::Mean.result", overrides={"no_weight": 0.0},
+)
+PEARSON_UPDATE = "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update (line 86)"
+
+
+KERAS_CCC_EPSILON = dict(
+    what="Keras adds epsilon = 1e-7 to the denominator var_true + var_pred + (mean_true - mean_pred)², which "
+         "shrinks the coefficient of inputs with a small spread (and gives 0, not NaN, for equal constants).",
+    cause="concordance_correlation returns ops.mean(2 * covar / (norm + backend.epsilon()), axis=axis).",
+    where="keras/src/metrics/correlation_metrics.py::concordance_correlation",
+    overrides={"epsilon": 1e-7},
+)
+
+
+SPECS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        name="PearsonCorrelation", reference=ref.pearson_corrcoef, domain=REGRESSION, decomposition="none",
+        growth=tol.CORRELATION, scale=1.0, ratio=True,
+        bindings={
+            # With (n,) inputs Keras' axis=-1 is the sample axis: one coefficient over the batch.
+            "keras": Binding("keras.metrics.PearsonCorrelation"),
+            "torchmetrics": Binding("torchmetrics.regression.PearsonCorrCoef", weights=False),
+        },
+        known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, _torch_empty_batch(PEARSON_UPDATE)),
+        absent={"sklearn": NO_SKLEARN.format(name="Pearson correlation", nearest="sklearn.feature_selection."
+                                             "r_regression, a feature score; scipy.stats.pearsonr")},
+    ),
+    MetricSpec(
+        name="PearsonCorrelation", reference=ref.pearson_corrcoef_rows, variant={"inputs": "multi-output"},
+        domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
+        bindings={"keras": Binding("keras.metrics.PearsonCorrelation")},
+        known=(KERAS_ZERO_WEIGHT_NAN,),
+        absent={"sklearn": "scikit-learn has no per-sample correlation across outputs",
+                "torchmetrics": "torchmetrics correlates each output over the samples "
+                                "(PearsonCorrCoef(num_outputs=d)), not each sample across its outputs"},
+    ),
+    MetricSpec(
+        name="ConcordanceCorrelation", reference=ref.concordance_corrcoef, domain=REGRESSION, decomposition="none",
+        growth=tol.CORRELATION, scale=1.0,
+        bindings={
+            "keras": Binding("keras.metrics.ConcordanceCorrelation"),
+            "torchmetrics": Binding("torchmetrics.regression.ConcordanceCorrCoef", weights=False),
+        },
+        known=(
+            KnownDifference("keras", **KERAS_CCC_EPSILON),
+            _keras_rejects_weights("ConcordanceCorrelation"),
+            KERAS_NO_WEIGHT,
+            _torch_empty_batch(PEARSON_UPDATE + ", called by ConcordanceCorrCoef.update"),
+            KnownDifference(
+                "torchmetrics", what="torchmetrics uses sample (n - 1) variances and covariance with the "
+                "population squared mean difference, where Lin's coefficient uses population (1/n) moments.",
+                cause="_concordance_corrcoef_compute: 2 * pearson * sqrt(var_x) * sqrt(var_y) / (var_x + var_y + "
+                      "(mean_x - mean_y)²) with var_x, var_y from _pearson_corrcoef_compute divided by n - 1.",
+                where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute",
+                overrides={"ddof": 1}),
+        ),
+        absent={"sklearn": NO_SKLEARN.format(name="concordance correlation", nearest="none")},
+    ),
+    MetricSpec(
+        name="ConcordanceCorrelation", reference=ref.concordance_corrcoef_rows, variant={"inputs": "multi-output"},
+        domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
+        bindings={"keras": Binding("keras.metrics.ConcordanceCorrelation")},
+        known=(KnownDifference("keras", **KERAS_CCC_EPSILON),),
+        absent={"sklearn": "scikit-learn has no per-sample concordance across outputs",
+                "torchmetrics": "torchmetrics' ConcordanceCorrCoef(num_outputs=d) takes each output over the "
+                                "samples, not each sample across its outputs"},
+    ),
+    MetricSpec(
+        name="SpearmanCorrCoef", reference=ref.spearman_corrcoef, domain=REGRESSION, decomposition="none",
+        growth=tol.CORRELATION, scale=1.0,
+        bindings={"torchmetrics": Binding("torchmetrics.regression.SpearmanCorrCoef", weights=False)},
+        known=(KnownDifference(
+            "torchmetrics", what="torchmetrics adds 1e-6 to the denominator σ_rank_pred σ_rank_true, so constant "
+            "inputs (a single sample included) give 0.0 where the coefficient is undefined (NaN).",
+            cause="_spearman_corrcoef_compute: corrcoef = cov / (preds_std * target_std + eps), eps=1e-6, then "
+                  "clamped to [-1, 1].",
+            where="torchmetrics/functional/regression/spearman.py::_spearman_corrcoef_compute",
+            overrides={"epsilon": 1e-6}),),
+        absent={"keras": "Keras has no rank correlation (nearest: keras.metrics.PearsonCorrelation, on values)",
+                "sklearn": NO_SKLEARN.format(name="rank correlation", nearest="scipy.stats.spearmanr")},
+    ),
+)

@@ -1,0 +1,256 @@
+"""Probabilistic losses used as metrics: crossentropies (log loss), hinges, KL divergence and Poisson."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+import reference as ref
+from conformance import tolerance as tol
+from conformance.catalogue.model import (
+    CLASS_RANGE,
+    EVERY_PROPERTY,
+    NUM_CLASSES,
+    Binding,
+    KnownDifference,
+    MetricSpec,
+)
+from conformance.data import Batch
+from conformance.domains import (
+    BINARY_MARGINS,
+    BINARY_PROBABILITIES,
+    DISTRIBUTIONS,
+    MULTICLASS_LOGITS,
+    MULTICLASS_LOGITS_WIDE,
+    NON_NEGATIVE,
+    PROBABILITIES,
+)
+
+# Keras' loss functions behind these metrics neither squeeze nor expand (n,) against (n, 1): the
+# metric is right when both are (n, 1) (see the shape_conventions findings for the other layouts).
+COLUMNS = ("column", "column")
+F32 = np.float32
+KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
+# tf.clip_by_value(output, epsilon, 1 - epsilon) in float32: 1 - 1e-7 rounds to 1 - 2**-23.
+KERAS_CLIP = (KERAS_EPSILON, float(F32(1.0 - KERAS_EPSILON)))
+# scikit-learn clips to [eps, 1 - eps] with eps the machine epsilon of the input's dtype (float32 here).
+SKLEARN_CLIP = (float(np.finfo(F32).eps), float(1 - np.finfo(F32).eps))
+# A float32 logarithm log(x) carries an absolute error of about u (x's own relative rounding, e.g. in
+# 1 - p), whatever its value, so a loss near 0 (a confident right prediction) is not relatively
+# accurate: its bound needs an absolute part, of one unit of the loss.
+LOG_SCALE = 1.0
+NO_LOG_LOSS = ("torchmetrics has no log loss / crossentropy metric (nearest: torch.nn.functional.binary_cross_entropy "
+               "and cross_entropy, losses without state)")
+
+
+def _keras_clip(where: str, **extra: Any) -> KnownDifference:
+    return KnownDifference(
+        "keras", what="Keras clips probabilities to [1e-7, 1 - 1e-7] (1 - 2⁻²³ in float32) before the logarithm, "
+        "so a confident wrong prediction costs -log(1e-7) = 16.1 instead of an infinite loss"
+        + (", and divides each row by its sum first." if extra.get("normalize") == "before_clip" else
+           ", and renormalizes the clipped row (its softmax of log-probabilities)." if extra.get("normalize")
+           else "."),
+        cause="tf.clip_by_value(output, backend.epsilon(), 1.0 - backend.epsilon()) before tf.math.log.",
+        where=where, overrides={"clip": KERAS_CLIP, **extra},
+    )
+
+
+SKLEARN_CLIP_KNOWN = KnownDifference(
+    "sklearn", what="scikit-learn clips probabilities to [eps, 1 - eps] with eps the machine epsilon of their dtype "
+    "(1.19e-7 for float32), so a confident wrong prediction costs -log(1.19e-7) = 15.9 instead of an infinite loss.",
+    cause="_log_loss: eps = xp.finfo(y_proba.dtype).eps; y_proba = xp.clip(y_proba, eps, 1 - eps).",
+    where="sklearn/metrics/_classification.py::_log_loss", overrides={"clip": SKLEARN_CLIP},
+)
+
+
+def _binary_crossentropy(from_logits: bool = False, label_smoothing: float = 0.0) -> MetricSpec:
+    params = {"from_logits": from_logits, "label_smoothing": label_smoothing}
+    variant = {k: v for k, v in params.items() if v}
+    bindings = {"keras": Binding("keras.metrics.BinaryCrossentropy", variant, layout=COLUMNS)}
+    absent = {"torchmetrics": NO_LOG_LOSS}
+    known = []
+    if not from_logits:
+        known.append(_keras_clip("keras/src/backend/tensorflow/nn.py::binary_crossentropy"))
+    if variant:
+        absent["sklearn"] = ("scikit-learn's log_loss takes probabilities" if from_logits
+                             else "scikit-learn's log_loss has no label smoothing")
+    else:
+        bindings["sklearn"] = Binding("sklearn.metrics.log_loss", {"labels": [0, 1]})
+        known.append(SKLEARN_CLIP_KNOWN)
+    return MetricSpec(
+        name="BinaryCrossentropy", reference=ref.binary_crossentropy, params=params, variant=variant,
+        domain=BINARY_MARGINS if from_logits else BINARY_PROBABILITIES, decomposition="mean",
+        growth=tol.RATIO, scale=LOG_SCALE, bindings=bindings, known=tuple(known), absent=absent,
+    )
+
+
+def _categorical_crossentropy(name: str, *, from_logits: bool = False, label_smoothing: float = 0.0,
+                              axis: int | None = None) -> MetricSpec:
+    sparse = name.startswith("Sparse")
+    params = {"from_logits": from_logits, "label_smoothing": label_smoothing}
+    variant: dict[str, Any] = {k: v for k, v in params.items() if v}
+    if axis is not None:
+        variant["axis"] = axis
+    bindings = {"keras": Binding(f"keras.metrics.{name}", variant, y_true="labels" if sparse else "onehot")}
+    absent = {"torchmetrics": NO_LOG_LOSS}
+    known = []
+    if not from_logits:
+        known.append(_keras_clip(
+            "keras/src/backend/tensorflow/nn.py::" + ("sparse_categorical_crossentropy" if sparse
+                                                      else "categorical_crossentropy"),
+            normalize="after_clip" if sparse else "before_clip"))
+    if from_logits or label_smoothing:
+        absent["sklearn"] = ("scikit-learn's log_loss takes probabilities" if from_logits
+                             else "scikit-learn's log_loss has no label smoothing")
+    else:
+        bindings["sklearn"] = Binding("sklearn.metrics.log_loss", {"labels": CLASS_RANGE})
+        known.append(SKLEARN_CLIP_KNOWN)
+    return MetricSpec(
+        name=name, reference=ref.categorical_crossentropy, params=params, variant=variant,
+        domain=MULTICLASS_LOGITS if from_logits else PROBABILITIES, decomposition="mean",
+        growth=tol.RATIO, scale=LOG_SCALE, bindings=bindings, known=tuple(known), absent=absent,
+    )
+
+
+def _some_batch_empty(batches: list[Batch]) -> bool:
+    return any(len(b) == 0 for b in batches)
+
+
+def _sigmoid_if_any_outside_unit(batch: Batch) -> Batch:
+    """torchmetrics' rule: scores with any value outside [0, 1] are logits; a sigmoid (float32) maps them."""
+    scores = batch.y_pred
+    if not (scores.size and ((scores < 0) | (scores > 1)).any()):
+        return batch
+    return replace(batch, y_pred=(1 / (1 + np.exp(-scores.astype(np.float64)))).astype(F32))
+
+
+def _softmax_if_any_outside_unit(batch: Batch) -> Batch:
+    """The multiclass rule: scores with any value outside [0, 1] are logits; a softmax over each row maps them."""
+    scores = batch.y_pred
+    if not (scores.size and ((scores < 0) | (scores > 1)).any()):
+        return batch
+    shifted = np.exp(scores.astype(np.float64) - scores.max(axis=1, keepdims=True))
+    return replace(batch, y_pred=(shifted / shifted.sum(axis=1, keepdims=True)).astype(F32))
+
+
+def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str) -> KnownDifference:
+    return KnownDifference(
+        "torchmetrics", what=f"torchmetrics treats decision values as probabilities: an update() with any score "
+        f"outside [0, 1] is passed through a {kind} first (others are not), so the hinge is taken on "
+        f"{kind}(margin) and, in a stream, depends on which batch a score arrives in.",
+        cause="The hinge loss inputs are formatted like classification scores: 'If preds has values outside [0,1] "
+              f"range we consider the input to be logits and will auto apply {kind} per element'.",
+        where=where, per_batch=transform, kind="defect",
+    )
+
+
+def _hinge(squared: bool) -> MetricSpec:
+    name = "SquaredHinge" if squared else "Hinge"
+    bindings = {
+        "keras": Binding(f"keras.metrics.{name}", layout=COLUMNS),
+        "torchmetrics": Binding("torchmetrics.classification.BinaryHingeLoss", {"squared": squared}, weights=False),
+    }
+    absent = {}
+    if squared:
+        absent["sklearn"] = "scikit-learn has no squared hinge loss (nearest: sklearn.metrics.hinge_loss)"
+    else:
+        bindings["sklearn"] = Binding("sklearn.metrics.hinge_loss")
+    return MetricSpec(
+        name=name, reference=ref.hinge, params={"squared": squared}, domain=BINARY_MARGINS, decomposition="mean",
+        growth=tol.RATIO, scale=0.0, bindings=bindings, absent=absent,
+        known=(_torch_hinge_auto("sigmoid", _sigmoid_if_any_outside_unit,
+                                 "torchmetrics/functional/classification/hinge.py::_binary_hinge_loss_update; "
+                                 "torchmetrics/functional/classification/confusion_matrix.py::"
+                                 "_binary_confusion_matrix_format"),),
+    )
+
+
+def _categorical_hinge() -> MetricSpec:
+    return MetricSpec(
+        name="CategoricalHinge", reference=ref.categorical_hinge, domain=MULTICLASS_LOGITS_WIDE, decomposition="mean",
+        growth=tol.RATIO, scale=0.0,
+        bindings={
+            "keras": Binding("keras.metrics.CategoricalHinge", y_true="onehot"),
+            "sklearn": Binding("sklearn.metrics.hinge_loss", {"labels": CLASS_RANGE}),
+            "torchmetrics": Binding("torchmetrics.classification.MulticlassHingeLoss",
+                                    {"num_classes": NUM_CLASSES, "multiclass_mode": "crammer-singer"}, weights=False),
+        },
+        known=(
+            KnownDifference(
+                "keras", what="Keras takes neg = max((1 - y_true) * y_pred), which includes the true class's masked "
+                "score 0: when every other score is negative, neg is 0 instead of the largest other score "
+                "(Crammer-Singer), so the loss is larger.",
+                cause="categorical_hinge: neg = ops.max((1.0 - y_true) * y_pred, axis=-1), as its docstring's "
+                      "formula says.",
+                where="keras/src/losses/losses.py::categorical_hinge", overrides={"negative": "masked"}),
+            KnownDifference(
+                "keras", what="Keras' CategoricalHinge raises on an empty batch (zero samples) instead of leaving "
+                "the state unchanged.",
+                cause="categorical_hinge takes ops.max((1 - y_true) * y_pred, axis=-1); the TensorFlow backend's max "
+                      "asserts a non-empty input ('Cannot compute the max of an empty tensor').",
+                where="keras/src/losses/losses.py::categorical_hinge; keras/src/backend/tensorflow/numpy.py::max",
+                raises="Cannot compute the max of an empty tensor", trigger=_some_batch_empty, kind="defect",
+                properties=EVERY_PROPERTY),
+            _torch_hinge_auto("softmax", _softmax_if_any_outside_unit,
+                              "torchmetrics/functional/classification/hinge.py::_multiclass_hinge_loss_update "
+                              "(preds.softmax(1) when preds are not all in [0, 1])"),
+        ),
+    )
+
+
+def _kl_divergence() -> MetricSpec:
+    return MetricSpec(
+        name="KLDivergence", reference=ref.kl_divergence, domain=DISTRIBUTIONS, decomposition="mean",
+        growth=tol.RATIO, scale=LOG_SCALE,
+        bindings={
+            "keras": Binding("keras.metrics.KLDivergence"),
+            # KLDivergence(p, q) is KL(p || q): the targets go first.
+            "torchmetrics": Binding("torchmetrics.regression.KLDivergence", {"reduction": "mean"}, weights=False,
+                                    arguments="swapped"),
+        },
+        known=(KnownDifference(
+            "keras", what="Keras clips both distributions to [1e-7, 1] before the logarithm, so a zero in y_pred "
+            "where y_true is positive costs a finite amount, and zeros in y_true add ~1e-7·log(1e-7 / q).",
+            cause="kl_divergence: y_true = ops.clip(y_true, backend.epsilon(), 1); likewise y_pred.",
+            where="keras/src/losses/losses.py::kl_divergence", overrides={"clip": (KERAS_EPSILON, 1.0)}),),
+        absent={"sklearn": "scikit-learn has no KL divergence metric (nearest: sklearn.metrics.log_loss, the "
+                           "crossentropy, which differs by the entropy of y_true)"},
+    )
+
+
+def _poisson() -> MetricSpec:
+    return MetricSpec(
+        name="Poisson", reference=ref.poisson, domain=NON_NEGATIVE, decomposition="mean", growth=tol.RATIO,
+        scale=LOG_SCALE,
+        bindings={"keras": Binding("keras.metrics.Poisson", layout=COLUMNS)},
+        known=(KnownDifference(
+            "keras", what="Keras adds 1e-7 inside the logarithm, log(y_pred + 1e-7): a zero prediction of a "
+            "positive count costs a finite amount, and small predictions are shifted.",
+            cause="poisson: ops.mean(y_pred - y_true * ops.log(y_pred + epsilon), axis=-1), epsilon = 1e-7.",
+            where="keras/src/losses/losses.py::poisson", overrides={"epsilon": KERAS_EPSILON}),),
+        absent={"sklearn": "scikit-learn has no Poisson loss (nearest: sklearn.metrics.mean_poisson_deviance, "
+                           "which differs by terms in y_true alone)",
+                "torchmetrics": "torchmetrics has no Poisson loss (nearest: "
+                                "torchmetrics.regression.TweedieDevianceScore(power=1), the Poisson deviance)"},
+    )
+
+
+SPECS: tuple[MetricSpec, ...] = (
+    _binary_crossentropy(),
+    _binary_crossentropy(from_logits=True),
+    _binary_crossentropy(label_smoothing=0.1),
+    _categorical_crossentropy("CategoricalCrossentropy"),
+    _categorical_crossentropy("CategoricalCrossentropy", from_logits=True),
+    _categorical_crossentropy("CategoricalCrossentropy", label_smoothing=0.1),
+    _categorical_crossentropy("CategoricalCrossentropy", axis=1),
+    _categorical_crossentropy("SparseCategoricalCrossentropy"),
+    _categorical_crossentropy("SparseCategoricalCrossentropy", from_logits=True),
+    _hinge(squared=False),
+    _hinge(squared=True),
+    _categorical_hinge(),
+    _kl_divergence(),
+    _poisson(),
+)
