@@ -86,6 +86,19 @@ def replay(log: list) -> float:
     return time.perf_counter() - started
 
 
+def command_seconds(*args: str) -> float:
+    """Wall time of ``python -m conformance ARGS`` in a new process (the import cost included), best of 3."""
+    import subprocess
+
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, check=True,
+                       cwd=Path(__file__).resolve().parents[1])
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", default=DEFAULT_METRICS)
@@ -113,6 +126,9 @@ def main() -> None:
     print(f"bare library calls:  {bare:8.2f} s  ({calls} calls replayed)")
     print(f"ratio:               {harness / bare:8.2f} x   (target <= 1.3)")
     print(f"peak resident memory {peak_mib:8.0f} MiB")
+    print(f"conformance --help   {command_seconds('--help'):8.2f} s   (target < 0.5; imports neither TensorFlow "
+          "nor PyTorch)")
+    print(f"conformance list     {command_seconds('list'):8.2f} s   (target < 0.5)")
 
 
 if __name__ == "__main__":

@@ -219,6 +219,7 @@ def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int =
         absent["sklearn"] = "scikit-learn's r2_score has no adjustment for the number of regressors"
     else:
         bindings["sklearn"] = Binding("sklearn.metrics.r2_score", {"multioutput": multioutput})
+    known = [k for k in known if k.library in bindings]  # no scikit-learn binding for the adjusted variant
     return MetricSpec(
         name="R2Score", reference=ref.r2_score, params={"multioutput": multioutput, "num_regressors": num_regressors},
         variant=variant, domain=REGRESSION if single_output else REGRESSION_MULTI_OUTPUT, decomposition="none",
