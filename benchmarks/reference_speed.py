@@ -42,9 +42,11 @@ def make_inputs(n: int) -> dict[str, dict]:
     binary = {"y": rng.integers(0, 2, n), "s": (rng.integers(0, 1000, n) / 1000).astype(np.float32)}
     binary["p"] = (binary["s"] > 0.5).astype(np.int64)
     labels = {"y": rng.integers(0, CLASSES, n), "p": rng.integers(0, CLASSES, n)}
-    truth = rng.normal(size=n).astype(np.float32)
-    regression = {"y": truth, "p": (truth + rng.normal(scale=0.5, size=n)).astype(np.float32)}
-    positive = {"y": np.abs(truth) + np.float32(0.1), "p": np.abs(regression["p"]) + np.float32(0.1)}
+    # Regression inputs in float64: the references compute in float64 by definition and scikit-learn in its
+    # inputs' dtype, so this compares equal precision (given float32, scikit-learn also halves its memory traffic).
+    truth = rng.normal(size=n)
+    regression = {"y": truth, "p": truth + rng.normal(scale=0.5, size=n)}
+    positive = {"y": np.abs(truth) + 0.1, "p": np.abs(regression["p"]) + 0.1}
     return {"binary": binary, "labels": labels, "regression": regression, "positive": positive}
 
 
