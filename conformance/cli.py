@@ -61,7 +61,7 @@ def build_parser() -> Parser:
     run.add_argument("--libraries", type=_names, help="comma-separated: keras, sklearn, torchmetrics "
                      "(default: those installed)")
     run.add_argument("--properties", type=_names, help="comma-separated property names (default: all)")
-    run.add_argument("--profile", choices=("ci", "thorough", "replay"), default="ci",
+    run.add_argument("--profile", choices=("ci", "smoke", "thorough", "replay"), default="ci",
                      help="Hypothesis profile (default: ci); replay: run exactly the examples of --replay-from")
     run.add_argument("--replay-from", metavar="JSON", help="results whose recorded examples the replay profile runs")
     run.add_argument("--seed", type=int, help="random seed (default: derandomized for ci, random for thorough)")

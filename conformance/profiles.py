@@ -1,5 +1,6 @@
-"""Hypothesis profiles: ``ci`` (derandomized, bounded, fast), ``thorough`` (many examples, longer data) and
-``replay`` (exactly the examples of a previous result, under the profile that found them).
+"""Hypothesis profiles: ``ci`` (derandomized, bounded, fast), ``thorough`` (many examples, longer data),
+``smoke`` (a few examples per case: every case runs, for the test suite's pass over the whole library
+matrix) and ``replay`` (exactly the examples of a previous result, under the profile that found them).
 
 Hypothesis refuses an example database with ``derandomize`` (the same examples every run make one
 pointless), so only ``thorough`` keeps one under ``.hypothesis/``: a failure it finds once is tried
@@ -27,6 +28,7 @@ REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one re
 
 PROFILES = {
     "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False),
+    "smoke": Profile("smoke", max_examples=5, max_samples=12, max_batches=6, derandomize=True, use_database=False),
     "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,
                         use_database=True, jit_compile=True),
 }

@@ -5,7 +5,8 @@ metric-conformance is installed; or ``-p conformance.pytest_plugin``). Options:
 
 ``--conformance-json PATH``      write the findings the tests recorded as results JSON
 ``--conformance-report PATH``    ... and as the HTML report
-``--conformance-profile NAME``   the Hypothesis profile (``ci`` or ``thorough``) for conformance tests
+``--conformance-profile NAME``   the Hypothesis profile (``ci``, ``smoke`` or ``thorough``) for conformance tests
+``--conformance-matrix-profile NAME``  ... for the library matrix (suites/test_libraries.py) only; default: the same
 ``--conformance-shard I/N``      run shard I of N: conformance cases split as ``conformance run --shard``
                                  does, other tests dealt round-robin (a CI matrix; merge the shards'
                                  JSON with ``conformance report``)
@@ -68,8 +69,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the conformance findings the tests recorded to PATH (results JSON)")
     group.addoption("--conformance-report", metavar="PATH", default=None,
                     help="write the conformance findings the tests recorded to PATH (HTML report)")
-    group.addoption("--conformance-profile", default="ci", choices=("ci", "thorough"),
+    group.addoption("--conformance-profile", default="ci", choices=("ci", "smoke", "thorough"),
                     help="Hypothesis profile for conformance tests (default: ci)")
+    group.addoption("--conformance-matrix-profile", default=None, choices=("ci", "smoke", "thorough"),
+                    help="Hypothesis profile for the library matrix only (default: --conformance-profile)")
     group.addoption("--conformance-shard", metavar="I/N", default=None,
                     help="run only shard I of N of the tests (deterministic; for a CI matrix)")
 

@@ -23,6 +23,16 @@ def profile(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(scope="session")
+def matrix_profile(request: pytest.FixtureRequest, profile):
+    """The profile of the library matrix: `make test` gives every case the smoke budget (the full ci budget is
+    `make report`, or `pytest suites/test_libraries.py`)."""
+    from conformance.profiles import PROFILES
+
+    name = request.config.getoption("--conformance-matrix-profile")
+    return PROFILES[name] if name else profile
+
+
+@pytest.fixture(scope="session")
 def small_run():
     """A real conformance run, small: AUC and Precision in scikit-learn, every property (a few seconds).
     It has passes, skips, known differences, per-batch-average gaps and error histograms."""

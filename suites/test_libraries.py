@@ -30,16 +30,18 @@ def describe(finding) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_conformance(case, profile) -> None:
+def test_conformance(case, matrix_profile) -> None:
     if case.library not in INSTALLED:
         pytest.skip(f"{case.library} is not installed")
-    finding = run_case(case, profile)
+    finding = run_case(case, matrix_profile)
     record([finding])  # into --conformance-json / --conformance-report
     expected_reason = EXPECTED_FAILURES.get(case.id)
     if finding.outcome in ("fail", "error"):
         if expected_reason:
             pytest.xfail(f"{expected_reason}\n{describe(finding)}")
         pytest.fail(describe(finding), pytrace=False)
+    if expected_reason and matrix_profile.name == "smoke":  # a few examples may not reach it: ci and thorough must
+        pytest.skip(f"listed as an expected failure, not reached with the smoke budget: {expected_reason[:200]}")
     assert expected_reason is None, f"{case.id} is listed as an expected failure but came out {finding.outcome}"
     if finding.outcome == "skip":
         pytest.skip(finding.message)
