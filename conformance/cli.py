@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shlex
 import sys
 from pathlib import Path
@@ -38,8 +37,17 @@ def _json_object(value: str) -> dict:
 
 
 def _names(value: str) -> list[str]:
-    """Comma-separated names; commas inside brackets belong to a metric id (``FBetaScore[average=macro,beta=2.0]``)."""
-    return [name.strip() for name in re.split(r",(?![^\[]*\])", value) if name.strip()]
+    """Comma-separated names; a comma inside brackets (a variant such as ``FBetaScore[average=macro,beta=2.0]``
+    or ``Precision[thresholds=[0.25,0.5]]``) does not separate."""
+    names, depth, current = [], 0, ""
+    for char in value:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            names.append(current)
+            current = ""
+        else:
+            current += char
+    return [name.strip() for name in [*names, current] if name.strip()]
 
 
 def _jobs(value: str) -> int:

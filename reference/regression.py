@@ -30,7 +30,8 @@ def _regression_inputs(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: Arra
     """``(targets, predictions, weights)`` with targets and predictions as ``(n, d)`` arrays."""
     targets = as_float_array(y_true, "y_true", ndim=(1, 2))
     predictions = as_float_array(y_pred, "y_pred", ndim=(1, 2))
-    targets, predictions = targets.reshape(len(targets), -1), predictions.reshape(len(predictions), -1)
+    # (n,) -> (n, 1); (n, d) as it is (reshape(n, -1) cannot infer d for an empty batch)
+    targets, predictions = (a[:, None] if a.ndim == 1 else a for a in (targets, predictions))
     n = check_same_length(y_true=targets, y_pred=predictions)
     if targets.shape[1] != predictions.shape[1]:
         raise ValueError(f"y_true and y_pred must have the same number of outputs; got {targets.shape[1]} "
@@ -255,5 +256,5 @@ def weighted_mean(values: ArrayLike, *, sample_weight: ArrayLike | None = None) 
 def weighted_sum(values: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
     """The weighted sum of ``values`` (``(n,)``, or ``(n, d)``: each row summed first)."""
     array = as_float_array(values, "values", ndim=(1, 2))
-    rows = array.reshape(len(array), -1).sum(axis=1)
+    rows = array.sum(axis=1) if array.ndim == 2 else array
     return float(np.dot(check_sample_weight(sample_weight, len(rows)), rows))

@@ -114,3 +114,25 @@ EXPECTED_FAILURES.update({
         "R2Score[class_aggregation=None]")},
     "TweedieDevianceScore[power=1.5]-sklearn-agreement": SKLEARN_TWEEDIE_FLOAT32,
 })
+
+# -- found when the merged catalogue ran with the smoke budget (arrays drawn whole) ----------------
+
+TORCH_ONE_PASS_VARIANCE = (
+    "torchmetrics' R2Score and ExplainedVariance accumulate float32 sums of the targets and of their squares (or of "
+    "the errors and their squares) and subtract at the end: for a constant target column such as [170.875] * 8 the "
+    "total sum of squares is rounding noise instead of 0, so the constant-target rule is not applied and R² comes "
+    "out as 2.4e6 where the reference (and scikit-learn's force_finite) give 0.75 "
+    "(torchmetrics/functional/regression/r2.py::_r2_score_update / _r2_score_compute: "
+    "tss = sum_squared_obs - sum_obs * sum_obs / num_obs; explained_variance.py::_explained_variance_compute)."
+)
+
+EXPECTED_FAILURES.update({
+    **{f"{metric}-torchmetrics-{prop}": TORCH_ONE_PASS_VARIANCE
+       for metric in ("R2Score", "R2Score[class_aggregation=None]", "R2Score[num_regressors=2]")
+       for prop in ("agreement", "batch_accumulation")},
+    "R2Score[class_aggregation=variance_weighted_average]-torchmetrics-batch_accumulation": TORCH_ONE_PASS_VARIANCE,
+    "Hinge-sklearn-sample_weights": SKLEARN_HINGE_ONE_CLASS,  # a weight of 0 can leave one class: binarized wrong
+    "ExplainedVariance[multioutput=variance_weighted]-torchmetrics-batch_accumulation": TORCH_ONE_PASS_VARIANCE,
+    "R2Score[class_aggregation=variance_weighted_average]-sklearn-order_invariance": SKLEARN_R2_FLOAT32,
+    "ExplainedVariance[multioutput=variance_weighted]-sklearn-order_invariance": SKLEARN_R2_FLOAT32,
+})
