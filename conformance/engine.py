@@ -8,6 +8,7 @@ import random
 import signal
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from hypothesis.control import current_build_context
 from hypothesis.core import encode_failure
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import DidNotReproduce
+from hypothesis.internal.conjecture.shrinker import sort_key
 
 from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
@@ -29,6 +31,12 @@ from conformance.properties import PROPERTIES, Context, Explained, LibraryError,
 from conformance.results import Finding, RunResult
 
 DATABASE_PATH = ".hypothesis/examples"
+
+
+class ShrinkBudgetSpent(BaseException):
+    """Ends a Hypothesis run whose profile's shrink budget is spent (see ``Profile.shrink_budget``).
+
+    A BaseException, so that Hypothesis does not take it for a failure of the test and shrink it too."""
 
 
 class UsageError(ValueError):
@@ -104,17 +112,28 @@ def installed_libraries(libraries: Iterable[str] = LIBRARIES) -> list[str]:
     return found
 
 
-def _hypothesis_settings(profile: Profile, seeded: bool) -> settings:
+def case_seed(case: Case, profile: Profile, run_seed: int | None) -> int | None:
+    """The seed of a case's examples: the run's, or for a derandomized profile one fixed by the case id.
+
+    Not Hypothesis' own ``derandomize``, which seeds from the test function's source: the examples
+    would change with every edit of the engine, and the same findings could not be expected."""
+    if run_seed is None and profile.derandomize:
+        return zlib.crc32(case.id.encode())
+    return run_seed
+
+
+def _hypothesis_settings(profile: Profile) -> settings:
     return settings(
         max_examples=profile.max_examples,
-        derandomize=profile.derandomize and not seeded,
+        derandomize=False,  # see case_seed
         database=DirectoryBasedExampleDatabase(DATABASE_PATH) if profile.use_database else None,
         deadline=None,  # library calls are slow and uneven (graph tracing, first-call imports)
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,  # one minimal example per case
         verbosity=Verbosity.quiet,
         print_blob=False,
-        phases=tuple(Phase) if profile.shrink else tuple(p for p in Phase if p is not Phase.shrink),
+        # No explain phase: its notes go to a console this quiet run does not print.
+        phases=tuple(p for p in Phase if p is not Phase.explain and (profile.shrink or p is not Phase.shrink)),
     )
 
 
@@ -164,30 +183,45 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                   # for every new object. The execution_modes property still compares it compiled.
                   mode=None if reuse_metrics else "eager")
     examples_run = 0
+    first_failure: int | None = None  # the example number of the first failure, where shrinking starts
+    smallest: tuple[tuple, Exception, str] | None = None  # Hypothesis' order, the failure, its choices
     last_choices = ""
 
     @given(st.data())
     def test(data: st.DataObject) -> None:
-        nonlocal examples_run, last_choices
+        nonlocal examples_run, last_choices, first_failure, smallest
+        build = current_build_context()
         examples_run += 1
         seen, gap = len(ctx.observations), ctx.largest_gap
         try:
             case.prop.check(ctx, data)
         except Explained as explained:
             ctx.observations.append(explained.observation)
+        except Exception as failure:
+            first_failure = first_failure or examples_run
+            order = sort_key(build.data.nodes)
+            if smallest is None or order < smallest[0]:
+                smallest = (order, failure, encode_failure(build.data.choices).decode())
+            raise
         finally:
             # What this example drew, to replay it: the last one run before an exception escapes is
             # Hypothesis' minimal example; observations and the largest gap keep their own.
-            last_choices = encode_failure(current_build_context().data.choices).decode()
+            last_choices = encode_failure(build.data.choices).decode()
             for observation in ctx.observations[seen:]:
                 observation.replay = last_choices
             if ctx.largest_gap is not gap:
                 ctx.gap_replay = last_choices
+            # Raised once the example's draws are done: Hypothesis checks that a choice sequence draws
+            # the same each time, and an example ended before its draws would not.
+            if (first_failure is not None and profile.shrink_budget is not None and not build.is_final
+                    and examples_run - first_failure >= profile.shrink_budget):
+                raise ShrinkBudgetSpent
 
     test._hypothesis_internal_add_digest = case.id.encode()  # one database key per case
-    test = _hypothesis_settings(profile, run_seed is not None)(test)
-    if run_seed is not None:
-        test = seed(run_seed)(test)
+    test = _hypothesis_settings(profile)(test)
+    examples_seed = case_seed(case, profile, run_seed)
+    if examples_seed is not None:
+        test = seed(examples_seed)(test)
     if replay:
         test = reproduce_failure(hypothesis.__version__, replay.encode())(test)
 
@@ -195,7 +229,11 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            test()
+            try:
+                test()
+            except ShrinkBudgetSpent:  # as Hypothesis would end: with the smallest failure it has seen
+                _, failure, last_choices = smallest
+                raise failure from None
         except Violation as violation:
             _fill_from_violation(finding, violation, adapter, binding, case, ctx.mode)
             finding.replay = last_choices

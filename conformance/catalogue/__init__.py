@@ -28,7 +28,7 @@ from conformance.catalogue import (
     retrieval,
     segmentation,
 )
-from conformance.catalogue.library_wide import LIBRARY_WIDE
+from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -41,7 +41,7 @@ from conformance.catalogue.model import (
     MetricSpec,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "NUM_CLASSES", "Binding",
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "Binding",
            "Decomposition", "Imported", "KnownDifference", "MetricSpec", "by_id"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,

@@ -23,18 +23,25 @@ from conformance.data import Batch
 from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE, MULTILABEL
 
 
-def _logits_to_probabilities(exact: bool) -> Callable[[Batch], Batch]:
-    """torchmetrics' rule: a float batch with any score outside [0, 1] is logits; apply a sigmoid.
+def sigmoid_scores(exact: bool) -> Callable[[Batch], Batch]:
+    """Every score through a sigmoid (a library's ``from_logits=True``).
 
     ``exact``: the sigmoid in float64 (a logit > 0 is positive); otherwise rounded to float32,
-    where logits in (0, ~3e-8] give exactly 0.5 (negative). torch's float32 sigmoid lies between.
+    where logits in (0, ~3e-8] give exactly 0.5 (negative). A float32 sigmoid lies between.
     """
     def transform(batch: Batch) -> Batch:
-        scores = batch.y_pred
-        if not (scores.size and ((scores < 0) | (scores > 1)).any()):
-            return batch
-        probabilities = 1 / (1 + np.exp(-scores.astype(np.float64)))
+        probabilities = 1 / (1 + np.exp(-batch.y_pred.astype(np.float64)))
         return replace(batch, y_pred=probabilities if exact else probabilities.astype(np.float32))
+    return transform
+
+
+def _logits_to_probabilities(exact: bool) -> Callable[[Batch], Batch]:
+    """torchmetrics' rule: a float batch with any score outside [0, 1] is logits; apply a sigmoid."""
+    sigmoid = sigmoid_scores(exact)
+
+    def transform(batch: Batch) -> Batch:
+        scores = batch.y_pred
+        return sigmoid(batch) if scores.size and ((scores < 0) | (scores > 1)).any() else batch
     return transform
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import (
@@ -77,6 +79,23 @@ KERAS_NO_WEIGHT = KnownDifference(
     cause="The MeanMetricWrapper's result is ops.divide_no_nan(total, count), 0 when count is 0.",
     where="keras/src/metrics/reduction_metrics.py::Mean.result", overrides={"no_weight": 0.0},
 )
+def _an_input_constant(batches: list[Batch]) -> bool:
+    """y_true or y_pred takes one value over the whole stream."""
+    values = [np.concatenate([getattr(b, side) for b in batches]) for side in ("y_true", "y_pred")]
+    return any(v.size and np.ptp(v) == 0 for v in values)
+
+
+TORCH_CCC_CONSTANT_NAN = KnownDifference(
+    "torchmetrics", what="torchmetrics' ConcordanceCorrCoef is NaN when either input is constant, where Lin's "
+    "coefficient is 0 (the covariance is 0 and the denominator is not): ConcordanceCorrCoef on y_true [-3, -3], "
+    "y_pred [-2, -2] is nan, Lin's value 0.0.",
+    cause="It computes 2 r sqrt(var_x) sqrt(var_y) / (var_x + var_y + (mean_x - mean_y)²) from Pearson's r, which is "
+          "0 / 0 = NaN for a constant input, and NaN times 0 stays NaN.",
+    where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute (pearson = "
+          "_pearson_corrcoef_compute(...))",
+    raises="returned NaN", trigger=_an_input_constant, kind="defect", properties=EVERY_PROPERTY,
+)
+
 PEARSON_UPDATE = "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update (line 86)"
 
 
@@ -130,6 +149,7 @@ SPECS: tuple[MetricSpec, ...] = (
                       "(mean_x - mean_y)²) with var_x, var_y from _pearson_corrcoef_compute divided by n - 1.",
                 where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute",
                 overrides={"ddof": 1}),
+            TORCH_CCC_CONSTANT_NAN,
         ),
         absent={"sklearn": NO_SKLEARN.format(name="concordance correlation", nearest="none")},
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -26,8 +27,12 @@ def _flush_subnormals(batch: Batch) -> Batch:
     def flushed(values: np.ndarray | None) -> np.ndarray | None:
         if values is None or not np.issubdtype(values.dtype, np.floating):
             return values
-        return np.where(np.abs(values) < np.finfo(np.float32).tiny, np.zeros_like(values), values)
-    return replace(batch, y_pred=flushed(batch.y_pred), sample_weight=flushed(batch.sample_weight))
+        subnormal = (values != 0) & (np.abs(values) < np.finfo(np.float32).tiny)
+        return np.where(subnormal, np.zeros_like(values), values) if subnormal.any() else values
+    y_pred, weight = flushed(batch.y_pred), flushed(batch.sample_weight)
+    if y_pred is batch.y_pred and weight is batch.sample_weight:
+        return batch  # the same object: nothing to flush
+    return replace(batch, y_pred=y_pred, sample_weight=weight)
 
 
 # Behaviours of a library as a whole, declared once and added to each of its metrics below.
@@ -61,3 +66,8 @@ LIBRARY_WIDE: tuple[KnownDifference, ...] = (
         per_batch=_flush_subnormals,
     ),
 )
+
+# What a library computes on instead of its inputs, whatever the metric: each of its conventions is
+# also tried on the inputs so transformed (an example may need both, e.g. Keras' bucketed AUC of
+# subnormal weights, which TensorFlow counts as 0).
+LIBRARY_INPUTS: dict[str, Callable[[Batch], Batch]] = {"keras": _flush_subnormals}

@@ -84,6 +84,8 @@ class KnownDifference:
     with the metric's parameters updated by ``overrides``, on each batch as the library received
     it after ``per_batch`` (if given) and then concatenated. A difference counts as ``known`` only
     on examples where the library agrees with that convention; any other difference is unexpected.
+    Several ``per_batch`` transforms (or two ``bounds`` overrides) are the convention's sides: the
+    library's value lies between the values they give. A NaN is explained where the convention is NaN.
     """
 
     library: str
@@ -94,7 +96,7 @@ class KnownDifference:
                                    "batch_average_pitfall", "sample_weights", "order_invariance", "execution_modes")
     reference: Callable[..., Any] | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
-    per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], Callable[[Batch], Batch]] | None = None
+    per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], ...] | None = None
     bounds: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
     raises: str | None = None
     trigger: Callable[[list[Batch]], bool] | None = None

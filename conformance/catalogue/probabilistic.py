@@ -136,6 +136,21 @@ def _softmax_if_any_outside_unit(batch: Batch) -> Batch:
     return replace(batch, y_pred=(shifted / shifted.sum(axis=1, keepdims=True)).astype(F32))
 
 
+def _within_one_ulp(transform: Callable[[Batch], Batch]) -> tuple[Callable[[Batch], Batch], ...]:
+    """``transform``'s float32 scores one ulp below and one above: the convention's two sides.
+
+    PyTorch's float32 sigmoid and softmax are not correctly rounded (torch.sigmoid(2.0) is 0.88079703,
+    one ulp below the nearest float32 0.88079709), and the hinge's 1 - p magnifies that ulp ~8-fold."""
+    def nudged(towards: float) -> Callable[[Batch], Batch]:
+        def side(batch: Batch) -> Batch:
+            mapped = transform(batch)
+            if mapped is batch:
+                return batch
+            return replace(mapped, y_pred=np.nextafter(mapped.y_pred, F32(towards)))
+        return side
+    return nudged(-np.inf), nudged(np.inf)
+
+
 def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str) -> KnownDifference:
     return KnownDifference(
         "torchmetrics", what=f"torchmetrics treats decision values as probabilities: an update() with any score "
@@ -143,7 +158,7 @@ def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str
         f"{kind}(margin) and, in a stream, depends on which batch a score arrives in.",
         cause="The hinge loss inputs are formatted like classification scores: 'If preds has values outside [0,1] "
               f"range we consider the input to be logits and will auto apply {kind} per element'.",
-        where=where, per_batch=transform, kind="defect",
+        where=where, per_batch=_within_one_ulp(transform), kind="defect",
     )
 
 

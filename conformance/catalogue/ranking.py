@@ -12,7 +12,7 @@ import numpy as np
 
 import reference as ref
 from conformance import tolerance as tol
-from conformance.catalogue.classification import _logits_to_probabilities
+from conformance.catalogue.classification import _logits_to_probabilities, sigmoid_scores
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -167,8 +167,8 @@ def _from_logits_auc() -> MetricSpec:
             "torchmetrics": Binding("torchmetrics.classification.BinaryAUROC", {"thresholds": None}, weights=False),
         },
         known=(
-            _keras_bucketed_auc("ROC", per_batch=(_logits_to_probabilities(exact=True),
-                                                  _logits_to_probabilities(exact=False))),
+            # Keras' from_logits: a sigmoid on every score, whatever the batch (unlike torchmetrics' rule below).
+            _keras_bucketed_auc("ROC", per_batch=(sigmoid_scores(exact=True), sigmoid_scores(exact=False))),
             KnownDifference(
                 "torchmetrics", what="torchmetrics applies a sigmoid to an update's scores only when one of them "
                 "lies outside [0, 1], so a stream mixing such batches with batches inside [0, 1] ranks scores from "

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import platform
 import random
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -33,9 +32,6 @@ from conformance.usercheck.targets import UserAdapter
 ALL_KINDS = ("keras", "torchmetrics", "function")
 # Shrinking a user's eager Keras metric costs ~0.1 s a call; Hypothesis allows 300 s per failure. The ci
 # profile stops shrinking after this long (the example found so far is reported; thorough keeps 300 s).
-CI_SHRINK_SECONDS = 20
-
-
 @dataclass(frozen=True)
 class UserProperty(Property):
     """A check on user metrics: which target kinds it applies to, and an example cap per profile (ci, thorough)."""
@@ -296,22 +292,6 @@ def _run(target: Target, ref: Reference, kind: str, spec: MetricSpec, adapter: U
     return CheckResult(target.spec or target.name, target.kind, ref.name, kind, run)
 
 
-@contextlib.contextmanager
-def _shrink_budget(seconds: float | None) -> Iterator[None]:
-    """Bound Hypothesis' shrinking time (a module constant of its engine; left alone if it has moved)."""
-    from hypothesis.internal.conjecture import engine as conjecture
-
-    previous = getattr(conjecture, "MAX_SHRINKING_SECONDS", None)
-    if seconds is None or previous is None:
-        yield
-        return
-    conjecture.MAX_SHRINKING_SECONDS = seconds
-    try:
-        yield
-    finally:
-        conjecture.MAX_SHRINKING_SECONDS = previous
-
-
 def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Reference, profile: Profile,
                   seed: int | None) -> Finding:
     reason = skip_reason(prop, spec, adapter, ref)
@@ -319,7 +299,7 @@ def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: R
         binding = spec.bindings[adapter.target.kind]
         return Finding(spec.id, adapter.name, prop.name, "skip", binding=binding.describe(), message=reason)
     adapter.cache.pop("largest_error", None)
-    with warnings.catch_warnings(), _shrink_budget(CI_SHRINK_SECONDS if profile.derandomize else None):
+    with warnings.catch_warnings():  # shrinking is bounded by the profile's shrink_budget
         warnings.simplefilter("ignore")
         finding = run_case(Case(spec, adapter.name, prop), _profile_for(prop, profile), seed,
                            reuse_metrics=False, adapter=adapter)
