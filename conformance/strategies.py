@@ -207,12 +207,14 @@ def positive_integer_weights(draw: st.DrawFn, n: int, *, allow_zero: bool) -> np
 
 @st.composite
 def batch_sizes(draw: st.DrawFn, max_total: int, *, min_total: int = 1, max_batches: int = 12) -> list[int]:
-    """Sizes of consecutive batches, drawn before the data: uneven, possibly empty, one or many.
+    """Sizes of consecutive batches, drawn before the data: uneven, possibly empty, one or many; or
+    as ``model.fit(batch_size=b)`` splits the data (``fit_batch_sizes``).
 
     Between ``min_total`` and ``max_total`` samples in all. Drawing the sizes first lets
     Hypothesis shrink a failure to the fewest, smallest batches that still show it.
     """
-    sizes = draw(st.lists(st.integers(0, max(1, max_total // 2)), min_size=1, max_size=max_batches))
+    uneven = st.lists(st.integers(0, max(1, max_total // 2)), min_size=1, max_size=max_batches)
+    sizes = draw(st.one_of(uneven, fit_batch_sizes(max_total, max_batches)))
     room = max_total
     for i, size in enumerate(sizes):
         sizes[i] = min(size, room)
@@ -220,6 +222,17 @@ def batch_sizes(draw: st.DrawFn, max_total: int, *, min_total: int = 1, max_batc
     if sum(sizes) < min_total:
         sizes[-1] += min_total - sum(sizes)
     return sizes
+
+
+@st.composite
+def fit_batch_sizes(draw: st.DrawFn, max_total: int, max_batches: int) -> list[int]:
+    """Equal batches of ``b`` samples, then possibly one shorter batch: the split of ``model.fit`` and of a
+    DataLoader. Consecutive calls with the same shape are what a traced update reuses, and what a metric
+    whose state depends on the call count gets wrong."""
+    size = draw(st.integers(1, max(1, max_total // 2)), label="batch size")
+    full = draw(st.integers(1, max(1, min(max_batches - 1, max_total // size))), label="full batches")
+    rest = draw(st.integers(0, min(size - 1, max_total - full * size)), label="last batch")
+    return [size] * full + ([rest] if rest else [])
 
 
 def permutations(n: int) -> st.SearchStrategy[list[int]]:

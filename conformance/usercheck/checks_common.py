@@ -38,8 +38,12 @@ def _tiled(batch: Batch, total: int) -> Batch:
 
 
 def check_long_stream(ctx: Context, data: st.DataObject) -> None:
-    """A drawn sample set tiled to 131,072 samples: 2048 in one batch, 64 single samples, then 4096-sample batches."""
-    base = ctx.draw_inputs(data, weights=False)
+    """A drawn sample set tiled to 131,072 samples: 2048 in one batch, 64 single samples, then 4096-sample batches.
+
+    The set is the drawn samples and the same with other targets (``with_other_targets``), so that its value
+    is not one that a miscount leaves unchanged (a mean error of 0 is 0 whatever the count)."""
+    drawn = ctx.draw_inputs(data, weights=False)
+    base = concatenate([drawn, with_other_targets(drawn)])
     whole = _tiled(base, LONG_STREAM)
     rest = LONG_STREAM - LONG_FIRST_BATCH - LONG_SINGLES
     big = rest // LONG_BIG_BATCH
