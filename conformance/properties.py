@@ -243,9 +243,15 @@ class Context:
             raise Violation(what, example, expected, observed, error, bound)
 
     def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
-        """A NaN no convention explains is an error (an ``Explained`` one if a known difference raises so)."""
+        """A NaN (or an infinity) where the reference is a finite number, and no convention explains it, is an
+        error (an ``Explained`` one if a known difference raises so)."""
+        observed, expected = np.asarray(observed), np.asarray(expected)
         if np.isnan(observed).any() and not np.isnan(expected).any():
-            raise self.library_error(f"returned NaN where {np.asarray(expected).tolist()} was expected", example)
+            raise self.library_error(f"returned NaN where {expected.tolist()} was expected", example)
+        infinite = np.isinf(observed) & np.isfinite(expected)
+        if infinite.any():
+            value = "inf" if (observed[infinite] > 0).all() else "-inf"
+            raise self.library_error(f"returned {value} where {expected.tolist()} was expected", example)
 
 
 # -- the properties ---------------------------------------------------------------------------

@@ -69,16 +69,24 @@ RMSE_POOLED = dict(
 )
 
 
-def _some_row_zero(batches: list[Batch]) -> bool:
-    return any(len(b) and ((b.y_true == 0).all(axis=1) | (b.y_pred == 0).all(axis=1)).any() for b in batches)
+def _some_row_norm_zero_in_float32(batches: list[Batch]) -> bool:
+    """Some row of y_true or y_pred is zero, or its float32 sum of squares underflows to 0 (every entry
+    below ~1e-19 in magnitude, e.g. [1.2e-38, 0])."""
+    def underflows(rows: np.ndarray) -> np.ndarray:
+        rows = rows.astype(np.float32)
+        return np.einsum("ij,ij->i", rows, rows, dtype=np.float32) == 0
+    return any(len(b) and (underflows(b.y_true) | underflows(b.y_pred)).any() for b in batches)
 
 
 def _zero_vector_nan(library: str, where: str) -> KnownDifference:
     return KnownDifference(
         library, what="A zero row (in y_true or y_pred) has no direction; torchmetrics divides by its zero norm and "
-        "returns NaN, where the reference (and Keras, as it documents) counts its cosine as 0.",
-        cause="_cosine_similarity_compute divides the dot product by preds.norm() * target.norm() without a guard.",
-        where=where, raises="returned NaN", trigger=_some_row_zero, properties=EVERY_PROPERTY,
+        "returns NaN (or ±inf), where the reference (and Keras, as it documents) counts its cosine as 0. A row of "
+        "tiny values counts as zero: its float32 norm underflows (‖[1.2e-38, 0]‖ is 0), so [1.2e-38, 0] against "
+        "[-1, 0] gives -inf, not -1.",
+        cause="_cosine_similarity_compute divides the dot product by preds.norm() * target.norm() without a guard, "
+              "and the float32 norm squares each entry first (1.2e-38² underflows to 0).",
+        where=where, raises="returned (NaN|-?inf)", trigger=_some_row_norm_zero_in_float32, properties=EVERY_PROPERTY,
     )
 
 
