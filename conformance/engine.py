@@ -157,6 +157,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     ``reuse_metrics``: reset and reuse metric objects (see ``Context.pool``); False for a user's metric.
     ``adapter`` replaces the library's adapter (``conformance check`` runs a user's metric this way).
     """
+    profile = case.prop.budget(profile)
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
                       binding=binding.describe() if binding else "")
@@ -435,6 +436,8 @@ def _run_in_processes(cases: list[Case], profile_name: str, run_seed: int | None
         units.setdefault((case.spec.id, case.library), []).append(index)
     tasks = [[(i, cases[i].spec.id, cases[i].library, cases[i].prop.name, replays.get(cases[i].id))
               for i in indices] for indices in units.values()]
+    # Keras' units first: they are the long ones, and started last they would leave the other workers idle.
+    tasks.sort(key=lambda task: task[0][2] != "keras")
     # spawn, not fork: TensorFlow and PyTorch keep threads that a fork would copy half-alive.
     executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_start, initargs=(sorted({c.library for c in cases}),))

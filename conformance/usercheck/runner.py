@@ -34,10 +34,9 @@ ALL_KINDS = ("keras", "torchmetrics", "function")
 # profile stops shrinking after this long (the example found so far is reported; thorough keeps 300 s).
 @dataclass(frozen=True)
 class UserProperty(Property):
-    """A check on user metrics: which target kinds it applies to, and an example cap per profile (ci, thorough)."""
+    """A check on user metrics: which target kinds it applies to (and, as every property, an example cap)."""
 
     kinds: tuple[str, ...] = ALL_KINDS
-    examples: tuple[int, int] | None = None
     shrink: bool = True  # off where each example feeds >= 131,072 samples: the drawn base batch is the example
 
 
@@ -223,9 +222,6 @@ def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Ref
 
 
 def _profile_for(prop: Property, profile: Profile) -> Profile:
-    caps = getattr(prop, "examples", None)
-    if caps:
-        profile = replace(profile, max_examples=min(profile.max_examples, caps[0] if profile.derandomize else caps[1]))
     return profile if getattr(prop, "shrink", True) else replace(profile, shrink=False)
 
 
