@@ -6,7 +6,9 @@
    harness sent to the libraries is recorded during (1), then replayed alone in a tight loop.
 
 The ratio (1) / (2) is what the harness costs on top of the libraries (Hypothesis generation and
-shrinking, the float64 references, comparisons). Also printed: the peak resident memory.
+shrinking, the float64 references, comparisons). Also printed: the peak resident memory, that of a
+2^24-sample stream (``conformance check``'s counts_past_2_24) over the imports alone, and the start-up time
+of ``conformance --help`` and ``conformance list``.
 
     .venv/bin/python benchmarks/harness_overhead.py [--metrics A,B] [--libraries keras,sklearn]
 """
@@ -99,6 +101,31 @@ def command_seconds(*args: str) -> float:
     return min(times)
 
 
+STREAM_MEMORY = """
+import resource, sys
+from conformance.usercheck import check
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if sys.argv[1] == "stream":
+    check("keras.metrics:MeanSquaredError", "mean_squared_error", properties=["counts_past_2_24"])
+else:
+    import keras  # the same imports, no stream
+    keras.metrics.MeanSquaredError().update_state([[1.0]], [[0.0]])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def stream_memory_mib() -> tuple[float, float]:
+    """Peak resident memory (MiB) of a process that runs the 2^24-sample stream check on Keras' MeanSquaredError,
+    and of one that only imports the same libraries: the difference is what the stream holds."""
+    import subprocess
+
+    def peak(kind: str) -> float:
+        done = subprocess.run([sys.executable, "-c", STREAM_MEMORY, kind], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).resolve().parents[1])
+        return float(done.stdout.split()[-1])
+    return peak("stream"), peak("imports")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", default=DEFAULT_METRICS)
@@ -126,6 +153,10 @@ def main() -> None:
     print(f"bare library calls:  {bare:8.2f} s  ({calls} calls replayed)")
     print(f"ratio:               {harness / bare:8.2f} x   (target <= 1.3)")
     print(f"peak resident memory {peak_mib:8.0f} MiB")
+    stream, imports = stream_memory_mib()
+    data_mib = 2**20 * 2 * 4 / 2**20  # the one 2^20-sample batch fed 16 times: y_true and y_pred, float32
+    print(f"2^24-sample stream   {stream - imports:8.0f} MiB above the imports alone ({stream:.0f} vs {imports:.0f}); "
+          f"its batch of 2^20 samples is {data_mib:.0f} MiB, fed 16 times, never copied to 2^24")
     print(f"conformance --help   {command_seconds('--help'):8.2f} s   (target < 0.5; imports neither TensorFlow "
           "nor PyTorch)")
     print(f"conformance list     {command_seconds('list'):8.2f} s   (target < 0.5)")

@@ -208,9 +208,11 @@ class Context:
                 return True
         return False
 
-    def expect_reference(self, observed: np.ndarray, batches: list[Batch], example: Example, what: str) -> None:
-        """``observed`` (from ``batches``) must equal the reference on all their samples."""
-        expected = self.spec.reference_value(concatenate(batches))
+    def expect_reference(self, observed: np.ndarray, batches: list[Batch], example: Example, what: str, *,
+                         whole: Batch | None = None) -> None:
+        """``observed`` (from ``batches``) must equal the reference on all their samples (``whole``, if the
+        caller holds them already: a long stream's batches are views of it, not to be copied again)."""
+        expected = self.spec.reference_value(whole if whole is not None else concatenate(batches))
         tolerance = self.tolerance(batches)
         within, error, bound = compare(observed, expected, tolerance)
         if not within:

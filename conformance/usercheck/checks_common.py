@@ -52,7 +52,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
     example = Example([base], details={"tiled_to_samples": LONG_STREAM, "batch_sizes": f"{LONG_FIRST_BATCH}, then "
                                        f"{LONG_SINGLES} x 1, then {big} x {LONG_BIG_BATCH}, then {sizes[-1]}"})
     observed = ctx.stream(batches, example)
-    ctx.expect_reference(observed, batches, example, f"after {LONG_STREAM:,} samples the value")
+    ctx.expect_reference(observed, batches, example, f"after {LONG_STREAM:,} samples the value", whole=whole)
 
 
 def _exactly_summable(batch: Batch) -> Batch:
