@@ -69,3 +69,22 @@ def test_replay_refuses_a_merged_result() -> None:
 def test_profiles_bound_the_ci_run_and_keep_a_database_for_thorough() -> None:
     assert PROFILES["ci"].derandomize and not PROFILES["ci"].use_database
     assert PROFILES["thorough"].use_database and PROFILES["thorough"].max_examples > PROFILES["ci"].max_examples
+
+
+def test_a_spent_shrink_budget_reports_the_smallest_failure_seen_and_it_replays() -> None:
+    """The failure Hypothesis had shrunk to when the budget ran out is reported, and its choices replay it."""
+    from dataclasses import replace
+
+    from conformance.properties import by_name
+    from suites.test_gallery import KERAS, gallery_spec
+
+    pytest.importorskip("keras")
+    case = engine.Case(gallery_spec("keras", f"{KERAS}.AssignInsteadOfAccumulate"), "keras",
+                       by_name()["batch_accumulation"])
+    bounded, unbounded = (engine.run_case(case, replace(PROFILES["ci"], shrink_budget=budget), reuse_metrics=False)
+                          for budget in (5, None))
+    assert bounded.outcome == unbounded.outcome == "fail"
+    assert bounded.examples_run < unbounded.examples_run
+    assert bounded.examples_run <= PROFILES["ci"].max_examples + 5 + 1
+    again = engine.run_case(case, PROFILES["ci"], replay=bounded.replay, reuse_metrics=False)
+    assert (again.outcome, again.example, again.examples_run) == ("fail", bounded.example, 1)
