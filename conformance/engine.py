@@ -368,7 +368,8 @@ def collect_versions(libraries: Iterable[str]) -> dict[str, str]:
     versions = {"python": platform.python_version(), "numpy": np.__version__, "hypothesis": hypothesis.__version__}
     for library in libraries:
         try:
-            versions.update(get_adapter(library).versions())
+            # Plain str: torch.__version__ is a str subclass that pytest-xdist cannot send between processes.
+            versions.update({name: str(version) for name, version in get_adapter(library).versions().items()})
         except LibraryUnavailable as error:
             versions[library] = f"unavailable ({error})"
     return versions

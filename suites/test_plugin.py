@@ -118,3 +118,14 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["entry-points"]["pytest11"] == {"conformance.pytest_plugin": "conformance.pytest_plugin"}
     assert any(requirement.startswith("pytest-xdist") for requirement in project["optional-dependencies"]["dev"])
+
+
+def test_versions_are_plain_strings_that_xdist_can_send() -> None:
+    """torch.__version__ is a str subclass that execnet refuses: a worker would lose its findings."""
+    pytest.importorskip("torchmetrics")
+    execnet = pytest.importorskip("execnet")
+    from conformance.engine import collect_versions
+
+    versions = collect_versions(["sklearn", "torchmetrics"])
+    assert versions["torch"] and all(type(v) is str for v in versions.values())
+    execnet.dumps(versions)
