@@ -84,3 +84,17 @@ def divide(numerator: ArrayLike, denominator: ArrayLike, zero_division: float = 
     denominator = np.asarray(denominator, dtype=np.float64)
     safe = np.where(denominator == 0, 1.0, denominator)
     return np.where(denominator == 0, zero_division, numerator / safe)
+
+
+def multilabel_inputs(
+    y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """``(targets, scores, weights)``: an ``(n, L)`` 0/1 target matrix, ``(n, L)`` scores and ``(n,)`` weights."""
+    targets = as_float_array(y_true, "y_true", ndim=2)
+    scores = as_float_array(y_score, "y_score", ndim=2)
+    if targets.shape != scores.shape:
+        raise ValueError(f"y_true and y_score must have the same shape (n_samples, n_labels); "
+                         f"got {targets.shape} and {scores.shape}.")
+    if not np.all((targets == 0) | (targets == 1)):
+        raise ValueError(f"y_true must contain only 0 and 1 for a multilabel metric; got {np.unique(targets)[:5]}.")
+    return targets, scores, check_sample_weight(sample_weight, len(targets))

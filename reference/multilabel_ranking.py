@@ -23,7 +23,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference._validation import as_float_array, check_option, check_sample_weight, divide
+from reference._validation import check_option, divide, multilabel_inputs
 
 
 class RowRanks(NamedTuple):
@@ -33,17 +33,6 @@ class RowRanks(NamedTuple):
     at_least_as_high: NDArray[np.float64]  # labels of the row scoring >= this label's score
     true_at_least_as_high: NDArray[np.float64]  # ... of which true labels
     true_per_row: NDArray[np.float64]
-
-
-def _inputs(y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None):
-    targets = as_float_array(y_true, "y_true", ndim=2)
-    scores = as_float_array(y_score, "y_score", ndim=2)
-    if targets.shape != scores.shape:
-        raise ValueError(f"y_true and y_score must have the same shape (n_samples, n_labels); "
-                         f"got {targets.shape} and {scores.shape}.")
-    if not np.all((targets == 0) | (targets == 1)):
-        raise ValueError(f"y_true must contain only 0 and 1 for a multilabel metric; got {np.unique(targets)[:5]}.")
-    return targets, scores, check_sample_weight(sample_weight, len(targets))
 
 
 def row_ranks(targets: NDArray[np.float64], scores: NDArray[np.float64]) -> RowRanks:
@@ -72,7 +61,7 @@ def coverage_error(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: Arra
     A row's coverage is the rank (ties: the worst) of its lowest-scoring true label; 0 for a row
     with no true label. The best value is the mean number of true labels per row.
     """
-    targets, scores, weights = _inputs(y_true, y_score, sample_weight)
+    targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
     # No sort needed: count the labels scoring at least the row's lowest true score (O(n L)).
     lowest_true = np.min(np.where(targets == 1, scores, np.inf), axis=1, initial=np.inf)
     coverage = np.sum(scores >= lowest_true[:, None], axis=1).astype(np.float64)
@@ -89,7 +78,7 @@ def label_ranking_loss(
     "incorrect"``, scikit-learn's rule) as high. Rows with no true or no false label lose 0.
     """
     check_option(tied_pairs, "tied_pairs", ("incorrect", "correct"))
-    targets, scores, weights = _inputs(y_true, y_score, sample_weight)
+    targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
     ranks = row_ranks(targets, scores)
     if tied_pairs == "incorrect":
         false_above = ranks.at_least_as_high - ranks.true_at_least_as_high  # false labels scoring >= it
@@ -128,7 +117,7 @@ def label_ranking_average_precision(
     as high) that are true; a row's value is the mean over its true labels. Rows with no true or
     no false label score 1.
     """
-    targets, scores, weights = _inputs(y_true, y_score, sample_weight)
+    targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
     ranks = row_ranks(targets, scores)
     precision_at_true = divide(ranks.true_at_least_as_high, ranks.at_least_as_high) * ranks.targets
     per_row = divide(precision_at_true.sum(axis=1), ranks.true_per_row)

@@ -38,6 +38,7 @@ from reference._validation import (
     check_same_length,
     check_sample_weight,
     divide,
+    multilabel_inputs,
 )
 
 
@@ -142,19 +143,6 @@ def _threshold_grid(thresholds: int | Sequence[float]) -> NDArray[np.float64]:
 Undefined = Literal["nan", "zero", "exclude"]
 
 
-def _label_matrix_inputs(
-    y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    targets = as_float_array(y_true, "y_true", ndim=2)
-    scores = as_float_array(y_score, "y_score", ndim=2)
-    if targets.shape != scores.shape:
-        raise ValueError(f"y_true and y_score must have the same shape (n_samples, n_labels); "
-                         f"got {targets.shape} and {scores.shape}.")
-    if not np.all((targets == 0) | (targets == 1)):
-        raise ValueError(f"y_true must contain only 0 and 1 for a multilabel metric; got {np.unique(targets)[:5]}.")
-    return targets, scores, check_sample_weight(sample_weight, len(targets))
-
-
 def _average_over_labels(
     binary_metric: Callable[..., float],
     targets: NDArray[np.float64],
@@ -192,7 +180,7 @@ def multilabel_roc_auc(
     negative weight is undefined and counts as ``undefined`` says. ``micro``: one ROC AUC over all
     (sample, label) pairs. ``None``: the per-label values.
     """
-    targets, scores, weights = _label_matrix_inputs(y_true, y_score, sample_weight)
+    targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
     return _average_over_labels(roc_auc, targets, scores, weights, average, undefined)
 
 
@@ -208,7 +196,7 @@ def multilabel_average_precision(
 
     A label without positive weight is undefined and counts as ``undefined`` says.
     """
-    targets, scores, weights = _label_matrix_inputs(y_true, y_score, sample_weight)
+    targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
     return _average_over_labels(average_precision, targets, scores, weights, average, undefined)
 
 
@@ -387,7 +375,7 @@ def bucketed_auc(
     if average == "micro":
         counts = _keras_counts(y_true, y_score, num_thresholds, thresholds, sample_weight)
         return float(_riemann_area(*counts, curve, summation_method))
-    targets, scores, weights = _label_matrix_inputs(y_true, y_score, sample_weight)
+    targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
     per_label = [_riemann_area(*_keras_counts(targets[:, j], scores[:, j], num_thresholds, thresholds, weights),
                                curve, summation_method) for j in range(targets.shape[1])]
     return float(np.mean(per_label))

@@ -35,7 +35,7 @@ def sigmoid_scores(exact: bool) -> Callable[[Batch], Batch]:
     return transform
 
 
-def _logits_to_probabilities(exact: bool) -> Callable[[Batch], Batch]:
+def sigmoid_if_logits(exact: bool) -> Callable[[Batch], Batch]:
     """torchmetrics' rule: a float batch with any score outside [0, 1] is logits; apply a sigmoid."""
     sigmoid = sigmoid_scores(exact)
 
@@ -44,6 +44,9 @@ def _logits_to_probabilities(exact: bool) -> Callable[[Batch], Batch]:
         return sigmoid(batch) if scores.size and ((scores < 0) | (scores > 1)).any() else batch
     return transform
 
+
+# torchmetrics' float32 sigmoid lies between the exact one and the one rounded to float32: the convention's sides.
+TORCHMETRICS_SIGMOID_SIDES = (sigmoid_if_logits(exact=True), sigmoid_if_logits(exact=False))
 
 TORCHMETRICS_AUTO_SIGMOID = dict(
     what="Scores outside [0, 1] make torchmetrics treat the whole update's scores as logits and apply "
@@ -54,7 +57,7 @@ TORCHMETRICS_AUTO_SIGMOID = dict(
           "range we consider the input to be logits and will auto apply sigmoid per element'.",
     where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format; "
           "https://lightning.ai/docs/torchmetrics/stable/classification/accuracy.html#binaryaccuracy",
-    per_batch=(_logits_to_probabilities(exact=True), _logits_to_probabilities(exact=False)),
+    per_batch=TORCHMETRICS_SIGMOID_SIDES,
     kind="defect",
 )
 

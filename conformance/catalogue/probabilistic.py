@@ -10,6 +10,7 @@ import numpy as np
 
 import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue.classification import sigmoid_if_logits
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -119,14 +120,6 @@ def _some_batch_empty(batches: list[Batch]) -> bool:
     return any(len(b) == 0 for b in batches)
 
 
-def _sigmoid_if_any_outside_unit(batch: Batch) -> Batch:
-    """torchmetrics' rule: scores with any value outside [0, 1] are logits; a sigmoid (float32) maps them."""
-    scores = batch.y_pred
-    if not (scores.size and ((scores < 0) | (scores > 1)).any()):
-        return batch
-    return replace(batch, y_pred=(1 / (1 + np.exp(-scores.astype(np.float64)))).astype(F32))
-
-
 def _softmax_if_any_outside_unit(batch: Batch) -> Batch:
     """The multiclass rule: scores with any value outside [0, 1] are logits; a softmax over each row maps them."""
     scores = batch.y_pred
@@ -176,7 +169,7 @@ def _hinge(squared: bool) -> MetricSpec:
     return MetricSpec(
         name=name, reference=ref.hinge, params={"squared": squared}, domain=BINARY_MARGINS, decomposition="mean",
         growth=tol.RATIO, scale=0.0, bindings=bindings, absent=absent,
-        known=(_torch_hinge_auto("sigmoid", _sigmoid_if_any_outside_unit,
+        known=(_torch_hinge_auto("sigmoid", sigmoid_if_logits(exact=False),
                                  "torchmetrics/functional/classification/hinge.py::_binary_hinge_loss_update; "
                                  "torchmetrics/functional/classification/confusion_matrix.py::"
                                  "_binary_confusion_matrix_format"),),

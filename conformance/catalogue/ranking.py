@@ -12,7 +12,7 @@ import numpy as np
 
 import reference as ref
 from conformance import tolerance as tol
-from conformance.catalogue.classification import _logits_to_probabilities, sigmoid_scores
+from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES, sigmoid_scores
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -178,7 +178,7 @@ def _from_logits_auc() -> MetricSpec:
                       "apply sigmoid per element', decided per update() call.",
                 where="torchmetrics/functional/classification/precision_recall_curve.py::"
                       "_binary_precision_recall_curve_format",
-                per_batch=(_logits_to_probabilities(exact=True), _logits_to_probabilities(exact=False)),
+                per_batch=TORCHMETRICS_SIGMOID_SIDES,
                 kind="defect",
             ),
         ),
