@@ -218,7 +218,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                     and examples_run - first_failure >= profile.shrink_budget):
                 raise ShrinkBudgetSpent
 
-    test._hypothesis_internal_add_digest = case.id.encode()  # one database key per case
+    test._hypothesis_internal_database_key = case.id.encode()  # one database key per case, no source digest
     test = _hypothesis_settings(profile)(test)
     examples_seed = case_seed(case, profile, run_seed)
     if examples_seed is not None:

@@ -216,13 +216,16 @@ def confusion_counts(
     predicted = (selected[None] & (scores[None] > levels[:, None, None])).astype(np.float64)  # (T, n, L)
     positive_weight = weights @ targets  # per column
     total_weight = weights.sum() * targets.shape[1]
+    # Each count is a sum over its own cells, not a difference of totals: a difference loses a weight of 1e-38
+    # next to one of 7 (a count that should be 0 comes out as -7e-15).
     tp = np.einsum("tnl,nl,n->t", predicted, targets, weights)
-    if fixed_size:
+    fn = np.einsum("tnl,nl,n->t", 1 - predicted, targets, weights)
+    if fixed_size:  # each row counts exactly k predictions, whatever its scores (see the docstring)
         fp = weights.sum() * min(top_k, scores.shape[1]) - tp
+        tn = total_weight - positive_weight.sum() - fp
     else:
         fp = np.einsum("tnl,nl,n->t", predicted, 1 - targets, weights)
-    fn = positive_weight.sum() - tp
-    tn = total_weight - positive_weight.sum() - fp
+        tn = np.einsum("tnl,nl,n->t", 1 - predicted, 1 - targets, weights)
     counts = (tp, fp, tn, fn)
     return BinaryCounts(*(float(c[0]) for c in counts)) if scalar else BinaryCounts(*counts)
 

@@ -227,17 +227,24 @@ def _xlogy(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64
 
 
 def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                      norm_floor: float = 0.0) -> float:
+                      norm_floor: float = 0.0, squares_in: Literal["float64", "float32"] = "float64") -> float:
     """Weighted mean over samples of the cosine of the angle between each row of ``y_true`` and ``y_pred``.
 
     A zero row (in either array) has no direction: its cosine is 0.0 (Keras documents this). With
     ``norm_floor``, each row is divided by ``sqrt(max(‖row‖², norm_floor))`` instead of its norm
-    (Keras' ``normalize`` divides by ``max(‖row‖, 1e-7)``: ``norm_floor = 1e-14``).
+    (Keras' ``normalize`` divides by ``max(‖row‖, 1e-7)``: ``norm_floor = 1e-14``). With
+    ``squares_in="float32"`` a row's sum of squares is taken in float32, as the norm of a float32 tensor is:
+    entries below ~1e-19 square to subnormals or 0, and ‖[0, 2.6e-23]‖ comes out 3.7e-23.
     """
+    check_option(squares_in, "squares_in", ("float64", "float32"))
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
 
     def unit(rows: NDArray[np.float64]) -> NDArray[np.float64]:
-        squared = np.einsum("ij,ij->i", rows, rows)
+        if squares_in == "float32":
+            rows32 = rows.astype(np.float32)
+            squared = np.einsum("ij,ij->i", rows32, rows32, dtype=np.float32).astype(np.float64)
+        else:
+            squared = np.einsum("ij,ij->i", rows, rows)
         norms = np.sqrt(np.maximum(squared, norm_floor))
         return rows / np.where(norms == 0, 1.0, norms)[:, None]
 

@@ -78,6 +78,34 @@ def test_strategies_reach_the_edges() -> None:
     find(st.integers(1, 5).flatmap(lambda n: cs.regression_inputs(n)), lambda b: np.abs(b.y_true).max() >= 1e15)
 
 
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.integers(0, 30).flatmap(lambda n: st.tuples(cs.float_arrays(n, -8.0, 8.0), cs.float_arrays(n, 1e-3, 1e3))))
+def test_float_arrays_stay_in_their_range(arrays) -> None:
+    signed, positive = arrays
+    assert signed.dtype == positive.dtype == np.float32
+    assert np.all((signed >= -8) & (signed <= 8)) and np.all((positive >= np.float32(1e-3)) & (positive <= 1e3))
+
+
+def test_arrays_are_one_choice_and_shrink_element_by_element() -> None:
+    """A whole array is one drawn byte string, yet a failure shrinks each element on its own: to the fewest,
+    smallest values that still fail, and subnormals are reached."""
+    from hypothesis import find
+
+    def minimal(strategy, condition):
+        return find(strategy, condition, settings=settings(derandomize=True, database=None))
+
+    two_above = minimal(cs.float_arrays(4, 0.0, 1.0), lambda a: (a > 0.5).sum() >= 2)
+    assert two_above[:2].tolist() == [0, 0] and np.all((two_above[2:] > 0.5) & (two_above[2:] < 0.5 + 1e-6))
+    subnormal = minimal(cs.float_arrays(3, 0.0, 1.0), lambda a: ((a > 0) & (a < 1.2e-38)).any())
+    assert sorted(subnormal) == [0, 0, np.float32(1.4e-45)]  # the smallest subnormal, and zeros
+    below = minimal(cs.float_arrays(3, -8.0, 8.0), lambda a: (a < -1).any())
+    assert -1.00001 < below[0] < -1 and below[1:].tolist() == [0, 0]
+    assert minimal(cs.batch_sizes(24), lambda sizes: len(sizes) >= 3 and 0 in sizes) == [0, 0, 1]
+    assert sorted(minimal(cs.permutations(5), lambda order: order[0] != 0)) == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match=r"high must be in \[0, 255\], got 300"):
+        cs.indices(3, 300)
+
+
 def test_both_classes_are_kept_when_asked() -> None:
     from hypothesis import find
 

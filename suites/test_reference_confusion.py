@@ -269,3 +269,12 @@ def test_mean_iou_on_label_maps_matches_sklearn_on_pixels(batch, data) -> None:
         sklearn_metrics.jaccard_score(batch.y_true.reshape(-1), batch.y_pred.reshape(-1),
                                       labels=list(range(batch.num_classes)), average="macro", zero_division=0.0,
                                       sample_weight=pixel_weights), abs=1e-12)
+
+
+def test_counts_keep_a_tiny_weight_next_to_a_large_one() -> None:
+    """Each count sums its own cells: as a difference of totals, a weight of 2e-38 beside one of 9e-9 vanished
+    from fn, and tn came out -7e-15 where no negative exists (found by the ci run on Keras' FalseNegatives)."""
+    y_true, scores = np.array([1, 1, 0]), np.array([0.75, 0.5, 0.9])
+    weights = np.array([9.3e-9, 2.35e-38, 0.0])
+    assert ref.false_negatives(y_true, scores, sample_weight=weights) == 2.35e-38
+    assert ref.true_negatives([1, 1, 1], [-2.0, -2.0, -2.0], sample_weight=[7.0, 7e-38, 2.8]) == 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -22,22 +22,32 @@ from conformance.catalogue.model import (
 from conformance.data import Batch
 from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE, MULTILABEL
 
+Precision = Literal["exact", "float32", "float32-steps"]
 
-def sigmoid_scores(exact: bool) -> Callable[[Batch], Batch]:
-    """Every score through a sigmoid (a library's ``from_logits=True``).
 
-    ``exact``: the sigmoid in float64 (a logit > 0 is positive); otherwise rounded to float32,
-    where logits in (0, ~3e-8] give exactly 0.5 (negative). A float32 sigmoid lies between.
+def sigmoid_scores(precision: Precision) -> Callable[[Batch], Batch]:
+    """Every score through a sigmoid (a library's ``from_logits=True``), computed as ``precision`` says.
+
+    ``exact``: in float64 (a logit > 0 is positive); ``float32``: that, rounded to float32, where logits in
+    (0, ~3e-8] give exactly 0.5 (negative); ``float32-steps``: ``1 / (1 + exp(-x))`` with each step rounded to
+    float32, as torch's CPU kernel computes it: one ulp above 0.5 for some logits the rounded one puts at 0.5
+    (torch.sigmoid(9.4e-8) is 0.50000006, yet 0.5 for 6e-8). A library's float32 sigmoid is one of these.
     """
+    def float32_steps(logits: np.ndarray) -> np.ndarray:
+        exp = np.exp(-logits.astype(np.float64)).astype(np.float32)
+        return (np.float32(1) / (np.float32(1) + exp)).astype(np.float32)
+
     def transform(batch: Batch) -> Batch:
+        if precision == "float32-steps":
+            return replace(batch, y_pred=float32_steps(batch.y_pred))
         probabilities = 1 / (1 + np.exp(-batch.y_pred.astype(np.float64)))
-        return replace(batch, y_pred=probabilities if exact else probabilities.astype(np.float32))
+        return replace(batch, y_pred=probabilities if precision == "exact" else probabilities.astype(np.float32))
     return transform
 
 
-def sigmoid_if_logits(exact: bool) -> Callable[[Batch], Batch]:
+def sigmoid_if_logits(precision: Precision) -> Callable[[Batch], Batch]:
     """torchmetrics' rule: a float batch with any score outside [0, 1] is logits; apply a sigmoid."""
-    sigmoid = sigmoid_scores(exact)
+    sigmoid = sigmoid_scores(precision)
 
     def transform(batch: Batch) -> Batch:
         scores = batch.y_pred
@@ -45,14 +55,14 @@ def sigmoid_if_logits(exact: bool) -> Callable[[Batch], Batch]:
     return transform
 
 
-# torchmetrics' float32 sigmoid lies between the exact one and the one rounded to float32: the convention's sides.
-TORCHMETRICS_SIGMOID_SIDES = (sigmoid_if_logits(exact=True), sigmoid_if_logits(exact=False))
+# torchmetrics' float32 sigmoid: the exact one, the one rounded to float32, or torch's own steps (the sides).
+TORCHMETRICS_SIGMOID_SIDES = tuple(sigmoid_if_logits(p) for p in ("exact", "float32", "float32-steps"))
 
 TORCHMETRICS_AUTO_SIGMOID = dict(
     what="Scores outside [0, 1] make torchmetrics treat the whole update's scores as logits and apply "
          "a sigmoid before thresholding; the decision is taken per update() call, so the same score "
-         "can count differently depending on the batch it arrives in. (The float32 sigmoid may also round a logit "
-         "just above 0 to exactly 0.5, a negative.)",
+         "can count differently depending on the batch it arrives in. (torch's float32 sigmoid puts some logits just "
+         "above 0 at exactly 0.5, a negative, and others one ulp above it: 9.4e-8 is positive, 6e-8 is not.)",
     cause="Binary classification inputs are validated per call: 'If preds has values outside [0,1] "
           "range we consider the input to be logits and will auto apply sigmoid per element'.",
     where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format; "

@@ -169,7 +169,7 @@ def _hinge(squared: bool) -> MetricSpec:
     return MetricSpec(
         name=name, reference=ref.hinge, params={"squared": squared}, domain=BINARY_MARGINS, decomposition="mean",
         growth=tol.RATIO, scale=0.0, bindings=bindings, absent=absent,
-        known=(_torch_hinge_auto("sigmoid", sigmoid_if_logits(exact=False),
+        known=(_torch_hinge_auto("sigmoid", sigmoid_if_logits("float32"),
                                  "torchmetrics/functional/classification/hinge.py::_binary_hinge_loss_update; "
                                  "torchmetrics/functional/classification/confusion_matrix.py::"
                                  "_binary_confusion_matrix_format"),),

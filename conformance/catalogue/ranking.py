@@ -168,7 +168,7 @@ def _from_logits_auc() -> MetricSpec:
         },
         known=(
             # Keras' from_logits: a sigmoid on every score, whatever the batch (unlike torchmetrics' rule below).
-            _keras_bucketed_auc("ROC", per_batch=(sigmoid_scores(exact=True), sigmoid_scores(exact=False))),
+            _keras_bucketed_auc("ROC", per_batch=(sigmoid_scores("exact"), sigmoid_scores("float32"))),
             KnownDifference(
                 "torchmetrics", what="torchmetrics applies a sigmoid to an update's scores only when one of them "
                 "lies outside [0, 1], so a stream mixing such batches with batches inside [0, 1] ranks scores from "

@@ -90,6 +90,17 @@ def _zero_vector_nan(library: str, where: str) -> KnownDifference:
     )
 
 
+def _float32_norms(library: str, where: str) -> KnownDifference:
+    return KnownDifference(
+        library, what="A row of tiny entries (all below ~1e-19 in magnitude) has a float32 sum of squares in the "
+        "subnormal range, where it keeps few digits: its norm, and its cosine, are off (‖[0, 2.6e-23]‖ is 3.7e-23, "
+        "so [0, -3] against [0, 2.6e-23] gives -0.71, not -1).",
+        cause="_cosine_similarity_compute divides by preds.norm(dim=-1) * target.norm(dim=-1), whose float32 norm "
+              "squares and sums the entries in float32 without scaling them first.",
+        where=where, overrides={"squares_in": "float32"}, properties=EVERY_PROPERTY,
+    )
+
+
 KERAS_L2_NORMALIZE = dict(
     what="Keras divides each row by max(‖row‖, 1e-7), so a row of norm below 1e-7 (e.g. of 1e-15 values) is "
          "scaled by 1e7 instead of being made a unit vector, and its cosine shrinks towards 0.",
@@ -98,6 +109,9 @@ KERAS_L2_NORMALIZE = dict(
     where="keras/src/losses/losses.py::cosine_similarity; keras/src/ops/nn.py::_normalize",
     overrides={"norm_floor": 1e-14},
 )
+
+
+TORCH_COSINE_COMPUTE = "torchmetrics/functional/regression/cosine_similarity.py::_cosine_similarity_compute"
 
 
 def _cosine(axis: int | None) -> MetricSpec:
@@ -110,8 +124,8 @@ def _cosine(axis: int | None) -> MetricSpec:
             "torchmetrics": Binding("torchmetrics.regression.CosineSimilarity", {"reduction": "mean"}, weights=False),
         },
         known=(KnownDifference("keras", **KERAS_L2_NORMALIZE),
-               _zero_vector_nan("torchmetrics", "torchmetrics/functional/regression/cosine_similarity.py::"
-                                "_cosine_similarity_compute")),
+               _zero_vector_nan("torchmetrics", TORCH_COSINE_COMPUTE),
+               _float32_norms("torchmetrics", TORCH_COSINE_COMPUTE)),
         absent={"sklearn": "scikit-learn has no cosine similarity metric (nearest: "
                            "sklearn.metrics.pairwise.cosine_similarity, a pairwise kernel matrix)"},
     )

@@ -7,9 +7,9 @@ says how a target receives them (one-hot targets, ``(n,)`` or ``(n, 1)`` per-sam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
-import numpy as np
 from hypothesis import strategies as st
 
 from conformance import strategies as cs
@@ -22,15 +22,13 @@ Kind = Literal["binary", "multiclass", "multiclass-onehot", "multilabel", "regre
 DEFAULT_CLASSES = 3
 
 
+@cache
 @st.composite
 def multilabel_inputs(draw: st.DrawFn, n: int, num_labels: int) -> Batch:
     """``n`` rows of ``num_labels`` 0/1 targets (some labels may never be set) with a score in [0, 1] each."""
-    targets = draw(st.lists(st.lists(st.integers(0, 1), min_size=num_labels, max_size=num_labels),
-                            min_size=n, max_size=n))
-    scores = draw(st.lists(st.lists(cs.unit_scores(), min_size=num_labels, max_size=num_labels),
-                           min_size=n, max_size=n))
-    return Batch(np.array(targets, np.int64).reshape(n, num_labels),
-                 np.array(scores, np.float32).reshape(n, num_labels))  # no class count: other targets flip 0/1
+    shape = (n, num_labels)
+    # No class count: other targets flip 0/1.
+    return Batch(draw(cs.indices(shape, 1)), draw(cs.unit_score_arrays(shape)))
 
 
 def domain_for(kind: Kind, num_classes: int, *, both_classes: bool = False) -> Domain:
