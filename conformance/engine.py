@@ -186,7 +186,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     examples_run = 0
     first_failure: int | None = None  # the example number of the first failure, where shrinking starts
     smallest: tuple[tuple, Exception, str] | None = None  # Hypothesis' order, the failure, its choices
-    last_choices = ""
+    last_choices: tuple = ()  # encoded only where a finding keeps them (encoding every example costs ~50 us)
 
     @given(st.data())
     def test(data: st.DataObject) -> None:
@@ -202,16 +202,16 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             first_failure = first_failure or examples_run
             order = sort_key(build.data.nodes)
             if smallest is None or order < smallest[0]:
-                smallest = (order, failure, encode_failure(build.data.choices).decode())
+                smallest = (order, failure, build.data.choices)
             raise
         finally:
             # What this example drew, to replay it: the last one run before an exception escapes is
             # Hypothesis' minimal example; observations and the largest gap keep their own.
-            last_choices = encode_failure(build.data.choices).decode()
+            last_choices = build.data.choices
             for observation in ctx.observations[seen:]:
-                observation.replay = last_choices
+                observation.replay = _encoded(last_choices)
             if ctx.largest_gap is not gap:
-                ctx.gap_replay = last_choices
+                ctx.gap_replay = _encoded(last_choices)
             # Raised once the example's draws are done: Hypothesis checks that a choice sequence draws
             # the same each time, and an example ended before its draws would not.
             if (first_failure is not None and profile.shrink_budget is not None and not build.is_final
@@ -237,12 +237,12 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                 raise failure from None
         except Violation as violation:
             _fill_from_violation(finding, violation, adapter, binding, case, ctx.mode)
-            finding.replay = last_choices
+            finding.replay = _encoded(last_choices)
         except LibraryError as error:
             finding.outcome, finding.message = "error", error.message
             finding.example = error.example.to_json()
             finding.snippet = _snippet(adapter, binding, case, error.example, ctx.mode)
-            finding.replay = last_choices
+            finding.replay = _encoded(last_choices)
         except DidNotReproduce:  # a replayed example that no longer fails: say what it gives now
             _fill_from_observations(finding, ctx, adapter, binding, case)
         except Exception as error:
@@ -256,6 +256,11 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.gaps]
     finding.duration_s = round(time.perf_counter() - started, 4)
     return finding
+
+
+def _encoded(choices: tuple) -> str:
+    """A choice sequence as ``@reproduce_failure`` takes it (what ``Finding.replay`` holds)."""
+    return encode_failure(choices).decode()
 
 
 def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> str:

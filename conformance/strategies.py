@@ -32,16 +32,22 @@ EDGE_SCORES = (0.0, 1.0, 0.5, float(np.nextafter(F32(0.5), F32(1))), float(np.ne
 Shape = int | tuple[int, ...]
 
 
+def _words(raw: bytes, width: int, shape: Shape) -> np.ndarray:
+    """Drawn bytes as an int64 array of ``shape``, ``width`` bytes (1 or 4, big-endian) per element."""
+    return np.frombuffer(raw, np.uint8 if width == 1 else np.dtype(">u4")).astype(np.int64).reshape(shape)
+
+
 @cache
-def element_words(shape: Shape, width: int) -> st.SearchStrategy[np.ndarray]:
-    """An array of ``shape`` of unsigned integers of ``width`` bytes (1 or 4), drawn as one byte string.
+def element_words(shape: Shape, width: int, decode: Callable[[np.ndarray], np.ndarray] | None = None,
+                  ) -> st.SearchStrategy[np.ndarray]:
+    """An array of ``shape`` of unsigned integers of ``width`` bytes (1 or 4), drawn as one byte string, then
+    passed through ``decode`` (one map: each layer of strategies costs its own bookkeeping per draw).
 
     Each integer shrinks towards 0 on its own.
     """
     size = int(np.prod(shape))
-    dtype = {1: np.uint8, 4: np.dtype(">u4")}[width]
-    return st.binary(min_size=size * width, max_size=size * width).map(
-        lambda raw: np.frombuffer(raw, dtype).astype(np.int64).reshape(shape))
+    decode = decode or (lambda words: words)
+    return st.binary(min_size=size * width, max_size=size * width).map(lambda raw: decode(_words(raw, width, shape)))
 
 
 @cache
@@ -49,7 +55,7 @@ def indices(shape: Shape, high: int) -> st.SearchStrategy[np.ndarray]:
     """An int64 array of ``shape`` with values in ``[0, high]`` (``high`` < 256), each shrinking towards 0."""
     if not 0 <= high < 256:
         raise ValueError(f"indices: high must be in [0, 255], got {high}")
-    return element_words(shape, 1).map(lambda words: words % (high + 1))
+    return element_words(shape, 1, lambda words: words % (high + 1))
 
 
 _HALF = 2**31
@@ -75,13 +81,13 @@ def float_arrays(shape: Shape, low: float, high: float) -> st.SearchStrategy[np.
     in it (uniform over bit patterns: tiny magnitudes and subnormals common). Each shrinks towards ``low``, or
     towards 0 where the range holds 0 (then the lowest bit is the sign)."""
     if low >= 0:
-        return element_words(shape, 4).map(lambda words: _magnitudes(words % _HALF, low, high))
+        return element_words(shape, 4, lambda words: _magnitudes(words % _HALF, low, high))
 
     def signed(words: np.ndarray) -> np.ndarray:
         magnitude = words >> 1
         negative = (words & 1).astype(bool)
         return np.where(negative, -_magnitudes(magnitude, 0.0, -low), _magnitudes(magnitude, 0.0, high)).astype(F32)
-    return element_words(shape, 4).map(signed)
+    return element_words(shape, 4, signed)
 
 
 def picked(values: Sequence[float], dtype: type = np.float32) -> Callable[[np.ndarray], np.ndarray]:
@@ -286,7 +292,7 @@ def fit_batch_sizes(draw: st.DrawFn, max_total: int, max_batches: int) -> list[i
 @cache
 def permutations(n: int) -> st.SearchStrategy[list[int]]:
     """A reordering of ``range(n)``: the order of drawn sort keys (ties kept in order), shrinking to none."""
-    return element_words(n, 4).map(lambda keys: np.argsort(keys, kind="stable").tolist())
+    return element_words(n, 4, lambda keys: np.argsort(keys, kind="stable").tolist())
 
 
 # -- ranking and retrieval ----------------------------------------------------------------------------
