@@ -185,7 +185,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                   mode=None if reuse_metrics else "eager")
     examples_run = 0
     first_failure: int | None = None  # the example number of the first failure, where shrinking starts
-    smallest: tuple[tuple, Exception, str] | None = None  # Hypothesis' order, the failure, its choices
+    smallest: tuple[tuple, Exception, tuple] | None = None  # Hypothesis' order, the failure, its choices
     last_choices: tuple = ()  # encoded only where a finding keeps them (encoding every example costs ~50 us)
 
     @given(st.data())

@@ -88,3 +88,24 @@ def test_a_spent_shrink_budget_reports_the_smallest_failure_seen_and_it_replays(
     assert bounded.examples_run <= PROFILES["ci"].max_examples + 5 + 1
     again = engine.run_case(case, PROFILES["ci"], replay=bounded.replay, reuse_metrics=False)
     assert (again.outcome, again.example, again.examples_run) == ("fail", bounded.example, 1)
+
+
+def test_thorough_keeps_a_failure_under_its_case_id_and_tries_it_first(tmp_path, monkeypatch) -> None:
+    """The example database is keyed by case id (not by the test function's source, which every case shares)."""
+    from dataclasses import replace
+
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    from conformance.properties import by_name
+    from suites.test_gallery import TORCH, gallery_spec
+
+    pytest.importorskip("torchmetrics")
+    monkeypatch.setattr(engine, "DATABASE_PATH", str(tmp_path))
+    profile = replace(PROFILES["thorough"], max_examples=50, max_samples=24, max_batches=12, jit_compile=False)
+    case = engine.Case(gallery_spec("torchmetrics", f"{TORCH}.PlainAttributeCount"), "torchmetrics",
+                       by_name()["reset"])
+    first = engine.run_case(case, profile, run_seed=1, reuse_metrics=False)
+    assert first.outcome == "fail"
+    assert list(DirectoryBasedExampleDatabase(str(tmp_path)).fetch(case.id.encode()))
+    again = engine.run_case(case, profile, run_seed=2, reuse_metrics=False)  # another seed: found from the database
+    assert (again.outcome, again.example) == ("fail", first.example)
