@@ -219,10 +219,12 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                 raise ShrinkBudgetSpent
 
     test._hypothesis_internal_database_key = case.id.encode()  # one database key per case, no source digest
-    test = _hypothesis_settings(profile)(test)
     examples_seed = case_seed(case, profile, run_seed)
     if examples_seed is not None:
         test = seed(examples_seed)(test)
+    # After the seed: Hypothesis' @seed turns the example database off, and thorough runs (always seeded, the
+    # seed recorded) keep one, so that a failure found once is tried first next time.
+    test = _hypothesis_settings(profile)(test)
     if replay:
         test = reproduce_failure(hypothesis.__version__, replay.encode())(test)
 

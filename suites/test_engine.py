@@ -90,8 +90,9 @@ def test_a_spent_shrink_budget_reports_the_smallest_failure_seen_and_it_replays(
     assert (again.outcome, again.example, again.examples_run) == ("fail", bounded.example, 1)
 
 
-def test_thorough_keeps_a_failure_under_its_case_id_and_tries_it_first(tmp_path, monkeypatch) -> None:
-    """The example database is keyed by case id (not by the test function's source, which every case shares)."""
+def test_thorough_keeps_a_failure_in_the_database_under_its_case_id_and_tries_it_first(tmp_path, monkeypatch) -> None:
+    """The example database is keyed by case id (not by the test function's source, which every case shares), and
+    a seeded run keeps it (Hypothesis' @seed alone turns it off)."""
     from dataclasses import replace
 
     from hypothesis.database import DirectoryBasedExampleDatabase
