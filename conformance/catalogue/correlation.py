@@ -29,9 +29,13 @@ def _keras_rejects_weights(name: str) -> KnownDifference:
         cause="MeanMetricWrapper passes the function's scalar value and the (n,) sample_weight to "
               "reduce_to_samplewise_values, whose ops.broadcast_to(sample_weight, shape(values)) fails "
               "('Rank of input (1) must be no greater than rank of output shape (0)').",
-        where="keras/src/metrics/reduction_metrics.py::reduce_to_samplewise_values",
-        # eagerly, and compiled (tf.function) where the same broadcast fails at trace time
-        raises="must be no greater than rank of output shape|Shape must be at most rank 0 but is rank 1",
+        where="keras/src/metrics/reduction_metrics.py::reduce_to_samplewise_values; "
+              "keras/src/backend/{tensorflow,jax,torch}/numpy.py::broadcast_to",
+        # The same failed broadcast in each backend's words: TensorFlow eagerly, TensorFlow compiled (at trace
+        # time), JAX, and torch (Tensor.expand).
+        raises="must be no greater than rank of output shape|Shape must be at most rank 0 but is rank 1"
+               "|Cannot broadcast to shape with fewer dimensions"
+               r"|the number of sizes provided \(0\) must be greater or equal to the number of dimensions",
         trigger=_weighted, kind="defect",
         properties=EVERY_PROPERTY,
     )
