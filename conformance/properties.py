@@ -124,9 +124,13 @@ class Context:
         except Exception as error:  # any library exception is an outcome, never a crash
             raise self.library_error(f"{type(error).__name__}: {error}", example) from error
 
+    def known_differences(self) -> list[KnownDifference]:
+        """The metric's known differences for this library, its backend and this property."""
+        return self.spec.known_for(self.adapter.name, self.property_name, self.adapter.backend())
+
     def library_error(self, message: str, example: Example) -> Exception:
         """An ``Explained`` observation if a known difference documents this error, else a LibraryError."""
-        for known in self.spec.known_for(self.adapter.name, self.property_name):
+        for known in self.known_differences():
             if known.explains_error(message, example.batches):
                 nan = np.asarray(np.nan)
                 return Explained(Observation(known, example, nan, nan, float("nan"), float("nan")))
@@ -216,7 +220,7 @@ class Context:
         tolerance = self.tolerance(batches)
         within, error, bound = compare(observed, expected, tolerance)
         if not within:
-            for known in self.spec.known_for(self.adapter.name, self.property_name):
+            for known in self.known_differences():
                 if self.follows(known, observed, batches, tolerance):
                     self.count_error(error, bound)
                     self.observations.append(Observation(known, example, expected, observed, error, bound))
@@ -233,7 +237,7 @@ class Context:
         within, error, bound = compare(observed, expected, tolerance)
         if not within:
             single = self.tolerance(expected_batches)
-            for known in self.spec.known_for(self.adapter.name, self.property_name):
+            for known in self.known_differences():
                 if (self.follows(known, observed, observed_batches, single)
                         and self.follows(known, expected, expected_batches, single)):
                     self.count_error(error, bound)

@@ -124,6 +124,16 @@ def test_every_known_difference_says_what_why_and_where() -> None:
             assert (known.raises is None) or known.trigger is not None, "a documented exception needs its trigger"
 
 
+def test_a_backend_specific_known_difference_applies_on_that_backend_only() -> None:
+    """Keras' top-k ties differ on the torch backend alone: TensorFlow and JAX must still match the reference."""
+    spec = next(spec for spec in CATALOGUE if spec.id == "Precision[top_k=2]")
+    torch_only = [k for k in spec.known if k.library == "keras" and k.backends == ("torch",)]
+    assert torch_only and torch_only[0].to_json()["backends"] == "torch"
+    assert torch_only[0] in spec.known_for("keras", "agreement", "torch")
+    elsewhere = spec.known_for("keras", "agreement", "tensorflow") + spec.known_for("keras", "agreement", "jax")
+    assert all(known is not torch_only[0] for known in elsewhere)
+
+
 def test_metric_ids_are_unique_and_readable() -> None:
     ids = [spec.id for spec in CATALOGUE]
     assert len(ids) == len(set(ids))

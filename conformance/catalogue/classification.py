@@ -278,6 +278,20 @@ TORCHMETRICS_TOP_K_TIES = dict(
 )
 
 
+KERAS_TORCH_TOP_K_TIES = dict(
+    what="On the torch backend, Keras' top-k selection keeps whichever classes torch.topk returns among scores tied "
+         "at the k-th place; on TensorFlow (tf.math.top_k) and JAX the lower class index comes first, as in the "
+         "reference. A row of equal scores with the true class first: precision 0.5 on TensorFlow, 0 on torch. "
+         "Checked: the value lies between the true class ranked after and before every class tied with it.",
+    cause="Precision/Recall(top_k=k) pick the k best classes with ops.top_k, which on the torch backend is "
+          "torch.topk, whose order among equal values PyTorch does not document.",
+    where="keras/src/metrics/metrics_utils.py::_filter_top_k; keras/src/backend/torch/math.py::top_k; "
+          "https://pytorch.org/docs/stable/generated/torch.topk.html",
+    bounds=({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"}),
+    backends=("torch",),
+)
+
+
 def _top_k_rate(name: str, k: int) -> MetricSpec:
     """Keras Precision/Recall(top_k=k) on one-hot multiclass data: only the k best classes of a row are positive."""
     function = ref.precision if name == "Precision" else ref.recall
@@ -292,7 +306,8 @@ def _top_k_rate(name: str, k: int) -> MetricSpec:
         absent={"sklearn": f"scikit-learn has no top-k {name.lower()} (nearest: top_k_accuracy_score, which "
                            + ("is k times it" if name == "Precision" else "equals it on one-hot targets") + ")"},
         known=(KnownDifference("torchmetrics", **TORCHMETRICS_TOP_K_TIES),
-               *([TORCHMETRICS_TOP_K_PRECISION] if name == "Precision" else [])),
+               *([TORCHMETRICS_TOP_K_PRECISION] if name == "Precision" else []),
+               KnownDifference("keras", **KERAS_TORCH_TOP_K_TIES)),
     )
 
 

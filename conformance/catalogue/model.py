@@ -101,6 +101,7 @@ class KnownDifference:
     raises: str | None = None
     trigger: Callable[[list[Batch]], bool] | None = None
     kind: Literal["convention", "defect"] = "convention"
+    backends: tuple[str, ...] = ()  # only on these backends of the library (Keras'); empty: on every one
 
     @property
     def explains_values(self) -> bool:
@@ -111,7 +112,8 @@ class KnownDifference:
                 and (self.trigger is None or self.trigger(batches)))
 
     def to_json(self) -> dict[str, str]:
-        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind}
+        backends = {"backends": ", ".join(self.backends)} if self.backends else {}
+        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends}
 
 
 @dataclass(frozen=True)
@@ -152,5 +154,7 @@ class MetricSpec:
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)
         return np.asarray(value, dtype=np.float64)
 
-    def known_for(self, library: str, prop: str) -> list[KnownDifference]:
-        return [k for k in self.known if k.library == library and prop in k.properties]
+    def known_for(self, library: str, prop: str, backend: str | None = None) -> list[KnownDifference]:
+        """The known differences of ``library`` (on ``backend``, where it has several) that ``prop`` may meet."""
+        return [k for k in self.known if k.library == library and prop in k.properties
+                and (not k.backends or backend in k.backends)]
