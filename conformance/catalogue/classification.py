@@ -266,6 +266,9 @@ def _threshold_list(name: str, function: Callable[..., Any], growth: float, scal
     )
 
 
+# Classes tied at the k-th score all outside the top k, or all inside: the sides of a tie order left unspecified.
+TOP_K_TIE_SIDES = ({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"})
+
 TORCHMETRICS_TOP_K_TIES = dict(
     what="Among classes tied at the top-k boundary, torchmetrics keeps whichever torch.topk returns; the "
          "reference (like Keras, through TensorFlow's top_k) takes the lower class index first. Checked: the value "
@@ -274,7 +277,7 @@ TORCHMETRICS_TOP_K_TIES = dict(
           "values PyTorch does not document.",
     where="torchmetrics/functional/classification/stat_scores.py::_multiclass_stat_scores_update (select_topk); "
           "https://pytorch.org/docs/stable/generated/torch.topk.html",
-    bounds=({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"}),
+    bounds=TOP_K_TIE_SIDES,
 )
 
 
@@ -287,7 +290,7 @@ KERAS_TORCH_TOP_K_TIES = dict(
           "torch.topk, whose order among equal values PyTorch does not document.",
     where="keras/src/metrics/metrics_utils.py::_filter_top_k; keras/src/backend/torch/math.py::top_k; "
           "https://pytorch.org/docs/stable/generated/torch.topk.html",
-    bounds=({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"}),
+    bounds=TOP_K_TIE_SIDES,
     backends=("torch",),
 )
 
@@ -319,7 +322,7 @@ TORCHMETRICS_TOP_K_PRECISION = KnownDifference(
           "the top k, else by the top-1 class, before tp/fp are counted.",
     where="torchmetrics/functional/classification/stat_scores.py::_refine_preds_oh "
           "(called from _multiclass_stat_scores_update)",
-    reference=ref.recall, bounds=({"top_k_ties": "pessimistic"}, {"top_k_ties": "optimistic"}),
+    reference=ref.recall, bounds=TOP_K_TIE_SIDES,
 )
 
 
