@@ -88,23 +88,28 @@ class Context:
     pool: dict[tuple[int | None, tuple[str, str] | None], Any] | None = None
     mode: str | None = None  # the execution mode of the properties' updates (None: the adapter's default)
     gap_replay: str | None = None  # the choice sequence that drew ``largest_gap``'s example
+    strategies: dict[tuple[str, bool, int | None], st.SearchStrategy] = field(default_factory=dict)  # _strategy
 
     # -- drawing ---------------------------------------------------------------------------
+    # Each is one draw of one composite strategy, built once per context: every top-level draw costs
+    # Hypothesis ~50 µs of its own bookkeeping, a nested one less.
     def draw_inputs(self, data: st.DataObject, *, weights: bool | None = None, n: int | None = None) -> Batch:
-        """Inputs from the metric's domain, with drawn sample weights if the library takes them."""
-        domain = self.spec.domain
-        if n is None:
-            n = data.draw(st.integers(domain.min_samples, self.profile.max_samples), label="samples")
-        batch = data.draw(domain.inputs(n), label="inputs")
-        if self.binding.weights if weights is None else weights:
-            batch = batch.with_weights(self.keep_classes(batch, data.draw(cs.sample_weights(len(batch)))))
-        return batch
+        """``n`` (default: a drawn number of) inputs from the metric's domain, with drawn sample weights if the
+        library takes them."""
+        return data.draw(self._strategy("inputs", self._weighted(weights), n), label="inputs")
 
     def draw_batches(self, data: st.DataObject, *, weights: bool | None = None) -> list[Batch]:
         """Inputs split into consecutive batches; the sizes are drawn first (see ``cs.batch_sizes``)."""
-        sizes = data.draw(cs.batch_sizes(self.profile.max_samples, min_total=self.spec.domain.min_samples,
-                                         max_batches=self.profile.max_batches), label="batch sizes")
-        return self.draw_inputs(data, weights=weights, n=sum(sizes)).split(sizes)
+        return data.draw(self._strategy("batches", self._weighted(weights), None), label="batches")
+
+    def _weighted(self, weights: bool | None) -> bool:
+        return self.binding.weights if weights is None else weights
+
+    def _strategy(self, kind: str, weighted: bool, n: int | None) -> st.SearchStrategy:
+        key = (kind, weighted, n)
+        if key not in self.strategies:
+            self.strategies[key] = batched_inputs(self, weighted) if kind == "batches" else inputs(self, weighted, n)
+        return self.strategies[key]
 
     def keep_classes(self, batch: Batch, weights: np.ndarray | None) -> np.ndarray | None:
         """For a ranking metric, give each class present some weight (else it is undefined)."""
@@ -258,6 +263,30 @@ class Context:
         if infinite.any():
             value = "inf" if (observed[infinite] > 0).all() else "-inf"
             raise self.library_error(f"returned {value} where {expected.tolist()} was expected", example)
+
+
+def draw_weighted(draw: st.DrawFn, ctx: Context, weighted: bool, n: int) -> Batch:
+    """``n`` inputs from the context's domain, with drawn sample weights if ``weighted``."""
+    batch = draw(ctx.spec.domain.inputs(n))
+    if weighted:
+        batch = batch.with_weights(ctx.keep_classes(batch, draw(cs.sample_weights(len(batch)))))
+    return batch
+
+
+@st.composite
+def inputs(draw: st.DrawFn, ctx: Context, weighted: bool, n: int | None) -> Batch:
+    """``n`` (default: a drawn number of) inputs, weighted if ``weighted`` (see ``draw_weighted``)."""
+    if n is None:
+        n = draw(st.integers(ctx.spec.domain.min_samples, ctx.profile.max_samples))
+    return draw_weighted(draw, ctx, weighted, n)
+
+
+@st.composite
+def batched_inputs(draw: st.DrawFn, ctx: Context, weighted: bool) -> list[Batch]:
+    """Batch sizes first (see ``cs.batch_sizes``), then that many inputs split into those batches."""
+    sizes = draw(cs.batch_sizes(ctx.profile.max_samples, min_total=ctx.spec.domain.min_samples,
+                                max_batches=ctx.profile.max_batches))
+    return draw_weighted(draw, ctx, weighted, sum(sizes)).split(sizes)
 
 
 # -- the properties ---------------------------------------------------------------------------

@@ -5,17 +5,22 @@ at the 0.5 threshold and at Keras' bucket edges, ties (scores from a coarse grid
 targets, classes absent from the data, zero and all-zero weights, and extreme magnitudes. Every
 float is drawn as float32 so that libraries and the float64 reference see identical numbers.
 
-Arrays are drawn whole, each as one Hypothesis choice (a byte string, ``element_words``), from one *kind*
-per array (a grid, the edge values, any float, or a per-element mix of these). Hypothesis spends ~35 µs on each
-choice it makes: drawn element by element, the inputs of one example cost ~3 ms, more than the library calls
-they feed. A byte string still shrinks element by element (each byte towards 0, so each value towards the
-first one of its kind), and a failure still shrinks towards the first kind.
+Arrays are drawn whole, each as one Hypothesis choice (a byte string, ``byte_strings``), from one *kind* per
+array (a grid, the edge values, any float, or a per-element mix of these: ``Kind``, ``mixed_arrays``), the kind
+picked by a leading byte of the same string; where a domain's inputs need no drawn shape, targets, scores and the
+choices between them (constant targets, exact predictions) are decoded from one byte string too. Hypothesis
+spends ~35 µs on each choice, and ~40 µs on each layer of strategy it draws through (composite, map, one_of,
+sampled_from): drawn element by element the inputs of one example cost ~3 ms, and drawn through nested strategies
+~1 ms, more than the library calls they feed. A byte string still shrinks element by element (each byte towards
+0, so each value towards the first one of its kind, and each selection towards its first option).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 import numpy as np
 from hypothesis import strategies as st
@@ -30,6 +35,7 @@ EDGE_SCORES = (0.0, 1.0, 0.5, float(np.nextafter(F32(0.5), F32(1))), float(np.ne
 
 
 Shape = int | tuple[int, ...]
+T = TypeVar("T")
 
 
 def _words(raw: bytes, width: int, shape: Shape) -> np.ndarray:
@@ -37,17 +43,23 @@ def _words(raw: bytes, width: int, shape: Shape) -> np.ndarray:
     return np.frombuffer(raw, np.uint8 if width == 1 else np.dtype(">u4")).astype(np.int64).reshape(shape)
 
 
+def byte_strings(size: int, decode: Callable[[bytes], T]) -> st.SearchStrategy[T]:
+    """``size`` drawn bytes passed through ``decode``: one Hypothesis choice, and one layer of strategy.
+
+    Each layer costs its own bookkeeping on every draw (~40 µs: a span, validation, a recorded call), several
+    times the bytes' own cost, so a strategy here decodes all it needs from one byte string where it can.
+    Each byte shrinks towards 0 on its own, so whatever a byte selects shrinks towards its first option.
+    """
+    return st.binary(min_size=size, max_size=size).map(decode)
+
+
 @cache
 def element_words(shape: Shape, width: int, decode: Callable[[np.ndarray], np.ndarray] | None = None,
                   ) -> st.SearchStrategy[np.ndarray]:
     """An array of ``shape`` of unsigned integers of ``width`` bytes (1 or 4), drawn as one byte string, then
-    passed through ``decode`` (one map: each layer of strategies costs its own bookkeeping per draw).
-
-    Each integer shrinks towards 0 on its own.
-    """
-    size = int(np.prod(shape))
+    passed through ``decode``. Each integer shrinks towards 0 on its own."""
     decode = decode or (lambda words: words)
-    return st.binary(min_size=size * width, max_size=size * width).map(lambda raw: decode(_words(raw, width, shape)))
+    return byte_strings(int(np.prod(shape)) * width, lambda raw: decode(_words(raw, width, shape)))
 
 
 @cache
@@ -75,60 +87,79 @@ def _magnitudes(words: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip(np.where(uniform, scaled, patterns).astype(F32), F32(low), F32(high))
 
 
-@cache
-def float_arrays(shape: Shape, low: float, high: float) -> st.SearchStrategy[np.ndarray]:
-    """float32 values in ``[low, high]``, each from 4 drawn bytes: half uniform in the range, half any float32
-    in it (uniform over bit patterns: tiny magnitudes and subnormals common). Each shrinks towards ``low``, or
+@dataclass(frozen=True, eq=False)
+class Kind:
+    """One way of filling an array: ``width`` bytes per element (1 or 4), each element's word decoded alone."""
+
+    width: int
+    decode: Callable[[np.ndarray], np.ndarray]
+
+
+def value_kind(values: Sequence[float]) -> Kind:
+    """Each element one of ``values`` (float32), shrinking towards the first."""
+    table = np.asarray(values, dtype=F32)
+    return Kind(1, lambda words: table[words % len(table)])
+
+
+def float_kind(low: float, high: float) -> Kind:
+    """float32 values in ``[low, high]`` from 4 bytes each: half uniform in the range, half any float32 in it
+    (uniform over bit patterns: tiny magnitudes and subnormals common). Each shrinks towards ``low``, or
     towards 0 where the range holds 0 (then the lowest bit is the sign)."""
     if low >= 0:
-        return element_words(shape, 4, lambda words: _magnitudes(words % _HALF, low, high))
+        return Kind(4, lambda words: _magnitudes(words % _HALF, low, high))
 
     def signed(words: np.ndarray) -> np.ndarray:
-        magnitude = words >> 1
+        magnitude = (words >> 1) % _HALF
         negative = (words & 1).astype(bool)
         return np.where(negative, -_magnitudes(magnitude, 0.0, -low), _magnitudes(magnitude, 0.0, high)).astype(F32)
-    return element_words(shape, 4, signed)
+    return Kind(4, signed)
 
 
-def picked(values: Sequence[float], dtype: type = np.float32) -> Callable[[np.ndarray], np.ndarray]:
-    """Index -> value lookup into ``values`` (for drawing an array of indices, then mapping it)."""
-    table = np.asarray(values, dtype=dtype)
-    return lambda index: table[index]
+@cache
+def float_arrays(shape: Shape, low: float, high: float) -> st.SearchStrategy[np.ndarray]:
+    """float32 values in ``[low, high]`` (see ``float_kind``), each from 4 drawn bytes."""
+    return element_words(shape, 4, float_kind(low, high).decode)
 
 
-@st.composite
-def mixed_arrays(draw: st.DrawFn, shape: Shape, kinds: Sequence[st.SearchStrategy[np.ndarray]]) -> np.ndarray:
-    """An array of one drawn kind, or (as the last choice) each element from a kind of its own."""
-    choice = draw(st.integers(0, len(kinds)), label="array kind")
+def decode_mixed(header: int, words: np.ndarray, kinds: Sequence[Kind]) -> np.ndarray:
+    """The array ``header`` selects: all of one kind, or (the last choice) each element of a kind of its own,
+    picked by its word's remainder, the value from the rest of the word."""
+    choice = header % (len(kinds) + 1)
     if choice < len(kinds):
-        return draw(kinds[choice])
-    selector = draw(indices(shape, len(kinds) - 1))
-    return np.choose(selector, [draw(kind) for kind in kinds])
+        return kinds[choice].decode(words)
+    return np.choose(words % len(kinds), [kind.decode(words // len(kinds)) for kind in kinds])
+
+
+@cache
+def mixed_arrays(shape: Shape, kinds: tuple[Kind, ...]) -> st.SearchStrategy[np.ndarray]:
+    """An array of one drawn kind, or each element from a kind of its own: one byte string, a leading byte that
+    picks (shrinking towards the first kind), then each element's bytes (as many as the widest kind takes)."""
+    width = max(kind.width for kind in kinds)
+    size = int(np.prod(shape))
+    return byte_strings(1 + size * width, lambda raw: decode_mixed(raw[0], _words(raw[1:], width, shape), kinds))
+
+
+UNIT_KINDS = (value_kind([k / 10 for k in range(11)]), value_kind(EDGE_SCORES), float_kind(0.0, 1.0))
 
 
 @cache
 def unit_score_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
     """float32 scores in [0, 1]: a coarse grid (ties), the edge values, any float32, or a mix."""
-    return mixed_arrays(shape, [
-        indices(shape, 10).map(lambda index: (index / 10).astype(F32)),
-        indices(shape, len(EDGE_SCORES) - 1).map(picked(EDGE_SCORES)),
-        float_arrays(shape, 0.0, 1.0),
-    ])
+    return mixed_arrays(shape, UNIT_KINDS)
 
 
 LOGIT_EDGES = (-2.0, 0.0, 0.5, 1.5)
+LOGIT_KINDS = (value_kind(LOGIT_EDGES), float_kind(-8.0, 8.0))
 
 
 @cache
 def logit_score_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
     """float32 raw scores (logits) that may fall outside [0, 1], including the 0.5 threshold itself."""
-    return mixed_arrays(shape, [
-        indices(shape, len(LOGIT_EDGES) - 1).map(picked(LOGIT_EDGES)),
-        float_arrays(shape, -8.0, 8.0),
-    ])
+    return mixed_arrays(shape, LOGIT_KINDS)
 
 
 EXTREME_VALUES = (1e15, -1e15, 1e-15, -1e-15, 1e7 + 1.0)
+REAL_KINDS = (value_kind(range(-3, 4)), float_kind(-1e3, 1e3), value_kind(EXTREME_VALUES))
 
 
 @cache
@@ -139,34 +170,43 @@ def real_value_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
     dtype limit, not a metric defect. Tiny and subnormal values come from the any-float kind; their squares
     may underflow, an absolute error far below any tolerance.
     """
-    return mixed_arrays(shape, [
-        indices(shape, 6).map(lambda index: (index - 3).astype(F32)),
-        float_arrays(shape, -1e3, 1e3),
-        indices(shape, len(EXTREME_VALUES) - 1).map(picked(EXTREME_VALUES)),
-    ])
+    return mixed_arrays(shape, REAL_KINDS)
 
 
-@cache
-@st.composite
-def binary_targets(draw: st.DrawFn, n: int, *, both_classes: bool) -> np.ndarray:
-    """``n`` labels in {0, 1}: mixed, or constant (one class only) unless ``both_classes``."""
-    pattern = draw(st.sampled_from(("mixed", "mixed", "all-0", "all-1")))
-    constant = np.full(n, int(pattern == "all-1"), dtype=np.int64)
-    labels = draw(indices(n, 1)) if pattern == "mixed" else constant
-    if both_classes and n >= 2 and len(np.unique(labels)) < 2:
+def decode_binary_targets(header: int, labels: np.ndarray, both_classes: bool) -> np.ndarray:
+    """0/1 labels from one byte each, or (by ``header``: mixed twice as often) all 0 or all 1."""
+    pattern = header % 4  # 0, 1: mixed; 2: all 0; 3: all 1
+    labels = labels % 2 if pattern < 2 else np.full(len(labels), pattern - 2, dtype=np.int64)
+    if both_classes and len(labels) >= 2 and len(np.unique(labels)) < 2:
         labels[-1] = 1 - labels[0]  # a repair, not a filter: shrinking stays cheap
     return labels
 
 
 @cache
-@st.composite
-def binary_inputs(draw: st.DrawFn, n: int, *, both_classes: bool = False, logits: bool = False) -> Batch:
-    """``n`` binary targets with a score each in [0, 1] (or, with ``logits``, sometimes outside it).
+def binary_targets(n: int, *, both_classes: bool) -> st.SearchStrategy[np.ndarray]:
+    """``n`` labels in {0, 1}: mixed, or constant (one class only) unless ``both_classes``."""
+    return byte_strings(1 + n, lambda raw: decode_binary_targets(raw[0], _words(raw[1:], 1, n), both_classes))
 
-    With ``both_classes`` (and ``n >= 2``) both labels occur.
+
+@cache
+def binary_inputs(n: int, *, both_classes: bool = False, logits: bool = False) -> st.SearchStrategy[Batch]:
+    """``n`` binary targets with a score each in [0, 1] (or, with ``logits``, in one example of four raw
+    scores that may fall outside it); one byte string. With ``both_classes`` (and ``n >= 2``) both labels occur.
     """
-    scores = draw(logit_score_arrays(n) if logits and draw(st.integers(0, 3)) == 0 else unit_score_arrays(n))
-    return Batch(draw(binary_targets(n, both_classes=both_classes)), scores)
+    kinds = {False: UNIT_KINDS, True: LOGIT_KINDS}
+
+    def decode(raw: bytes) -> Batch:
+        raw_scores = logits and raw[0] % 4 == 3
+        scores = decode_mixed(raw[1], _words(raw[3 + n:], 4, n), kinds[raw_scores])
+        return Batch(decode_binary_targets(raw[2], _words(raw[3:3 + n], 1, n), both_classes), scores)
+    return byte_strings(3 + 5 * n, decode)
+
+
+def decode_classes(mask: np.ndarray) -> np.ndarray:
+    """The classes that may occur: each one whose mask byte is even (about half), class 0 if none is; all of
+    them once shrunk."""
+    occurring = np.flatnonzero(mask % 2 == 0)
+    return occurring if len(occurring) else np.zeros(1, dtype=np.int64)
 
 
 @cache
@@ -174,22 +214,41 @@ def binary_inputs(draw: st.DrawFn, n: int, *, both_classes: bool = False, logits
 def multiclass_inputs(draw: st.DrawFn, n: int, *, min_classes: int = 2, max_classes: int = 5) -> Batch:
     """``n`` integer labels and a row of class scores each; some classes may never occur."""
     num_classes = draw(st.integers(min_classes, max_classes))
-    occurring = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, max_size=num_classes, unique=True))
-    labels = picked(occurring, np.int64)(draw(indices(n, len(occurring) - 1)))
-    return Batch(labels, draw(unit_score_arrays((n, num_classes))), num_classes=num_classes)
+    return draw(_multiclass_batches(n, num_classes))
 
 
 @cache
-@st.composite
-def multilabel_targets(draw: st.DrawFn, n: int, num_labels: int) -> np.ndarray:
+def _multiclass_batches(n: int, num_classes: int) -> st.SearchStrategy[Batch]:
+    """One byte string: which classes occur (one byte each), a label per sample, then the score rows."""
+    def decode(raw: bytes) -> Batch:
+        occurring = decode_classes(_words(raw[:num_classes], 1, num_classes))
+        labels = occurring[_words(raw[num_classes:num_classes + n], 1, n) % len(occurring)]
+        start = num_classes + n
+        scores = decode_mixed(raw[start], _words(raw[start + 1:], 4, (n, num_classes)), UNIT_KINDS)
+        return Batch(labels, scores, num_classes=num_classes)
+    return byte_strings(num_classes + n + 1 + 4 * n * num_classes, decode)
+
+
+MULTILABEL_PATTERNS = ("mixed", "mixed", "label-never-on", "label-always-on", "all-0", "all-1")
+
+
+def decode_multilabel_targets(pattern: int, column: int, labels: np.ndarray) -> np.ndarray:
     """An ``(n, num_labels)`` 0/1 matrix: mixed, with one label never (or always) on, or constant rows."""
-    pattern = draw(st.sampled_from(("mixed", "mixed", "label-never-on", "label-always-on", "all-0", "all-1")))
-    if pattern in ("all-0", "all-1"):
-        return np.full((n, num_labels), int(pattern == "all-1"), dtype=np.int64)
-    labels = draw(indices((n, num_labels), 1))
-    if pattern != "mixed":
-        labels[:, draw(st.integers(0, num_labels - 1))] = int(pattern == "label-always-on")
+    pattern_name = MULTILABEL_PATTERNS[pattern % len(MULTILABEL_PATTERNS)]
+    if pattern_name in ("all-0", "all-1"):
+        return np.full(labels.shape, int(pattern_name == "all-1"), dtype=np.int64)
+    labels = labels % 2
+    if pattern_name != "mixed":
+        labels[:, column % labels.shape[1]] = int(pattern_name == "label-always-on")
     return labels
+
+
+@cache
+def multilabel_targets(n: int, num_labels: int) -> st.SearchStrategy[np.ndarray]:
+    """An ``(n, num_labels)`` 0/1 matrix: mixed, with one label never (or always) on, or constant rows."""
+    shape = (n, num_labels)
+    return byte_strings(2 + n * num_labels,
+                        lambda raw: decode_multilabel_targets(raw[0], raw[1], _words(raw[2:], 1, shape)))
 
 
 @cache
@@ -198,9 +257,21 @@ def multilabel_inputs(draw: st.DrawFn, n: int, *, min_labels: int = 2, max_label
                       logits: bool = False) -> Batch:
     """``n`` rows of 0/1 targets over 2..4 labels, with a score per label in [0, 1] (or sometimes logits)."""
     num_labels = draw(st.integers(min_labels, max_labels))
+    return draw(_multilabel_batches(n, num_labels, logits))
+
+
+@cache
+def _multilabel_batches(n: int, num_labels: int, logits: bool) -> st.SearchStrategy[Batch]:
+    """One byte string: the score kind (logits in one example of four, with ``logits``), the targets, the scores."""
     shape = (n, num_labels)
-    scores = draw(logit_score_arrays(shape) if logits and draw(st.integers(0, 3)) == 0 else unit_score_arrays(shape))
-    return Batch(draw(multilabel_targets(n, num_labels)), scores, num_classes=num_labels)
+    size = n * num_labels
+
+    def decode(raw: bytes) -> Batch:
+        kinds = LOGIT_KINDS if logits and raw[0] % 4 == 3 else UNIT_KINDS
+        targets = decode_multilabel_targets(raw[1], raw[2], _words(raw[3:3 + size], 1, shape))
+        return Batch(targets, decode_mixed(raw[3 + size], _words(raw[4 + size:], 4, shape), kinds),
+                     num_classes=num_labels)
+    return byte_strings(4 + 5 * size, decode)
 
 
 @cache
@@ -208,46 +279,61 @@ def multilabel_inputs(draw: st.DrawFn, n: int, *, min_labels: int = 2, max_label
 def label_pair_inputs(draw: st.DrawFn, n: int, *, max_classes: int = 5) -> Batch:
     """``n`` integer true and predicted labels, for metrics that compare labels exactly."""
     num_classes = draw(st.integers(2, max_classes))
-    return Batch(draw(indices(n, num_classes - 1)), draw(indices(n, num_classes - 1)), num_classes=num_classes)
+    pairs = draw(indices((2, n), num_classes - 1))
+    return Batch(pairs[0], pairs[1], num_classes=num_classes)
+
+
+REGRESSION_RELATIONS = ("independent", "exact", "close")
 
 
 @cache
-@st.composite
-def regression_inputs(draw: st.DrawFn, n: int) -> Batch:
-    """``n`` real targets and predictions: independent, exact (zero error), or off by a small amount."""
-    y_true = draw(real_value_arrays(n))
-    relation = draw(st.sampled_from(("independent", "exact", "close")))
-    if relation == "exact":
-        y_pred = y_true.copy()
-    elif relation == "close":
-        y_pred = (y_true + picked([-1.0, 0.0, 0.5])(draw(indices(n, 2)))).astype(F32)
-    else:
-        y_pred = draw(real_value_arrays(n))
-    return Batch(y_true, y_pred)
+def regression_inputs(n: int) -> st.SearchStrategy[Batch]:
+    """``n`` real targets and predictions: independent, exact (zero error), or off by a small amount; one
+    byte string (the relation, then each array's kind and values)."""
+    offsets = np.asarray([-1.0, 0.0, 0.5], dtype=F32)
+
+    def decode(raw: bytes) -> Batch:
+        y_true = decode_mixed(raw[1], _words(raw[3:3 + 4 * n], 4, n), REAL_KINDS)
+        words = _words(raw[3 + 4 * n:], 4, n)
+        relation = REGRESSION_RELATIONS[raw[0] % 3]
+        if relation == "exact":
+            y_pred = y_true.copy()
+        elif relation == "close":
+            y_pred = (y_true + offsets[words % 3]).astype(F32)
+        else:
+            y_pred = decode_mixed(raw[2], words, REAL_KINDS)
+        return Batch(y_true, y_pred)
+    return byte_strings(3 + 8 * n, decode)
+
+
+WEIGHT_KINDS = ("none", "integer", "float", "all-zero")
 
 
 @cache
-@st.composite
-def sample_weights(draw: st.DrawFn, n: int) -> np.ndarray | None:
-    """No weights, integer weights (0 drops a sample), float32 weights, or all zeros."""
-    kind = draw(st.sampled_from(("none", "integer", "float", "all-zero")))
-    if kind == "none":
-        return None
-    if kind == "all-zero":
-        return np.zeros(n, dtype=F32)
-    if kind == "integer":
-        return draw(indices(n, 3)).astype(F32)
-    return draw(float_arrays(n, 0.0, 10.0))
+def sample_weights(n: int) -> st.SearchStrategy[np.ndarray | None]:
+    """No weights, integer weights (0 drops a sample), float32 weights, or all zeros; one byte string."""
+    to_float = float_kind(0.0, 10.0).decode
+
+    def decode(raw: bytes) -> np.ndarray | None:
+        kind = WEIGHT_KINDS[raw[0] % 4]
+        if kind == "none":
+            return None
+        if kind == "all-zero":
+            return np.zeros(n, dtype=F32)
+        words = _words(raw[1:], 4, n)
+        return (words % 4).astype(F32) if kind == "integer" else to_float(words)
+    return byte_strings(1 + 4 * n, decode)
 
 
 @cache
-@st.composite
-def positive_integer_weights(draw: st.DrawFn, n: int, *, allow_zero: bool) -> np.ndarray:
+def positive_integer_weights(n: int, *, allow_zero: bool) -> st.SearchStrategy[np.ndarray]:
     """Integer weights in [0 or 1, 3], at least one of them positive."""
-    weights = draw(indices(n, 3 if allow_zero else 2)).astype(F32) + (0 if allow_zero else 1)
-    if not weights.any():
-        weights[0] = 1.0
-    return weights
+    def decode(words: np.ndarray) -> np.ndarray:
+        weights = (words % (4 if allow_zero else 3) + (0 if allow_zero else 1)).astype(F32)
+        if not weights.any():
+            weights[0] = 1.0
+        return weights
+    return element_words(n, 1, decode)
 
 
 @cache
@@ -278,15 +364,19 @@ def uneven_batch_sizes(max_total: int, max_batches: int) -> st.SearchStrategy[li
 
 
 @cache
-@st.composite
-def fit_batch_sizes(draw: st.DrawFn, max_total: int, max_batches: int) -> list[int]:
+def fit_batch_sizes(max_total: int, max_batches: int) -> st.SearchStrategy[list[int]]:
     """Equal batches of ``b`` samples, then possibly one shorter batch: the split of ``model.fit`` and of a
     DataLoader. Consecutive calls with the same shape are what a traced update reuses, and what a metric
-    whose state depends on the call count gets wrong."""
-    size = draw(st.integers(1, max(1, max_total // 2)), label="batch size")
-    full = draw(st.integers(1, max(1, min(max_batches - 1, max_total // size))), label="full batches")
-    rest = draw(st.integers(0, min(size - 1, max_total - full * size)), label="last batch")
-    return [size] * full + ([rest] if rest else [])
+    whose state depends on the call count gets wrong. One byte each for the batch size, the count of full
+    batches and the last batch."""
+    largest = max(1, max_total // 2)
+
+    def decode(raw: bytes) -> list[int]:
+        size = 1 + raw[0] % largest
+        full = 1 + raw[1] % max(1, min(max_batches - 1, max_total // size))
+        rest = raw[2] % (max(0, min(size - 1, max_total - full * size)) + 1)
+        return [size] * full + ([rest] if rest else [])
+    return byte_strings(3, decode)
 
 
 @cache
@@ -327,9 +417,21 @@ def relevance_inputs(draw: st.DrawFn, n: int, *, min_documents: int = 2, max_doc
     """``n`` queries (rows) of 2..5 documents: graded relevances in 0..max_grade (or 0/1 only), where
     a query may have no relevant document at all, and a score per document in [0, 1] (ties common)."""
     documents = draw(st.integers(min_documents, max_documents))
-    top = draw(st.sampled_from([1, max_grade]))
+    return draw(_relevance_batches(n, documents, max_grade))
+
+
+@cache
+def _relevance_batches(n: int, documents: int, max_grade: int) -> st.SearchStrategy[Batch]:
+    """One byte string: the top grade (1 or ``max_grade``), a byte per relevance, then the scores."""
     shape = (n, documents)
-    return Batch(draw(indices(shape, top)), draw(unit_score_arrays(shape)), num_classes=documents)
+    size = n * documents
+
+    def decode(raw: bytes) -> Batch:
+        top = (1, max_grade)[raw[0] % 2]
+        relevances = _words(raw[1:1 + size], 1, shape) % (top + 1)
+        return Batch(relevances, decode_mixed(raw[1 + size], _words(raw[2 + size:], 4, shape), UNIT_KINDS),
+                     num_classes=documents)
+    return byte_strings(2 + 5 * size, decode)
 
 
 # -- classification and segmentation (issue 3) ----------------------------------------------------
@@ -339,11 +441,11 @@ THRESHOLDS = (0.25, 0.5, 0.75)  # the decision thresholds the threshold-list var
 
 @cache
 def threshold_score_arrays(shape: Shape, thresholds: tuple[float, ...] = THRESHOLDS) -> st.SearchStrategy[np.ndarray]:
-    """float32 scores in [0, 1]: each of ``thresholds`` or one float32 step either side of it, any unit score
-    (``unit_score_arrays``), or a per-element mix of the two."""
+    """float32 scores in [0, 1]: each of ``thresholds`` or one float32 step either side of it, one of the kinds of
+    ``unit_score_arrays``, or a per-element mix of these."""
     edges = sorted({float(v) for t in thresholds
                     for v in (F32(t), np.nextafter(F32(t), F32(0)), np.nextafter(F32(t), F32(1)))})
-    return mixed_arrays(shape, [indices(shape, len(edges) - 1).map(picked(edges)), unit_score_arrays(shape)])
+    return mixed_arrays(shape, (value_kind(edges), *UNIT_KINDS))
 
 
 @cache
@@ -364,18 +466,28 @@ def segmentation_inputs(draw: st.DrawFn, n: int, *, max_side: int = 3, max_class
     predicted: independent, identical, or the truth with some pixels changed; some classes may never occur."""
     num_classes = draw(st.integers(2, max_classes))
     height, width = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
-    occurring = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, max_size=num_classes, unique=True))
-    cells = n * height * width
-    y_true = picked(occurring, np.int64)(draw(indices(cells, len(occurring) - 1)))
-    relation = draw(st.sampled_from(("independent", "identical", "noisy")))
-    if relation == "identical":
-        y_pred = y_true.copy()
-    else:
-        drawn = draw(indices(cells, num_classes - 1))
-        keep = draw(indices(cells, 1)).astype(bool)
-        y_pred = np.where(keep, y_true, drawn) if relation == "noisy" else drawn
-    shape = (n, height, width)
-    return Batch(y_true.reshape(shape), y_pred.reshape(shape), num_classes=num_classes)
+    return draw(_label_maps((n, height, width), num_classes))
+
+
+SEGMENTATION_RELATIONS = ("independent", "identical", "noisy")
+
+
+@cache
+def _label_maps(shape: tuple[int, int, int], num_classes: int) -> st.SearchStrategy[Batch]:
+    """One byte string: which classes occur in the truth, the relation, then per pixel a true label, an
+    independent predicted one and whether a noisy prediction keeps the truth."""
+    cells = int(np.prod(shape))
+
+    def decode(raw: bytes) -> Batch:
+        occurring = decode_classes(_words(raw[:num_classes], 1, num_classes))
+        pixels = _words(raw[num_classes + 1:], 1, (3, cells))
+        y_true = occurring[pixels[0] % len(occurring)]
+        relation = SEGMENTATION_RELATIONS[raw[num_classes] % 3]
+        drawn = pixels[1] % num_classes
+        y_pred = {"identical": y_true.copy(), "independent": drawn,
+                  "noisy": np.where(pixels[2] % 2 == 0, y_true, drawn)}[relation]
+        return Batch(y_true.reshape(shape), y_pred.reshape(shape), num_classes=num_classes)
+    return byte_strings(num_classes + 1 + 3 * cells, decode)
 
 
 # -- regression, probabilistic and correlation inputs (issue 3) ----------------------------------
@@ -401,46 +513,57 @@ def multi_output_regression_inputs(draw: st.DrawFn, n: int, *, min_outputs: int 
 def non_negative_arrays(shape: Shape, *, zero: bool = True, large: bool = True) -> st.SearchStrategy[np.ndarray]:
     """float32 counts or rates: small integers (0..5, or 1..5 without ``zero``), any float32 in [1e-3, 1e3], the
     extremes 1e-15, 1e-7, 1.1e-7 and (with ``large``) 1e7 + 1 and 1e15 (and 0 with ``zero``), or a mix."""
-    extremes = ([0.0] if zero else []) + [1e-15, 1e-7, 1.1e-7] + ([1e15, 1e7 + 1.0] if large else [])
-    return mixed_arrays(shape, [
-        indices(shape, 5 if zero else 4).map(lambda index: (index + (0 if zero else 1)).astype(F32)),
-        float_arrays(shape, float(F32(1e-3)), 1e3),
-        indices(shape, len(extremes) - 1).map(picked(extremes)),
-    ])
+    return mixed_arrays(shape, non_negative_kinds(zero, large))
 
 
 @cache
-@st.composite
-def non_negative_inputs(draw: st.DrawFn, n: int, *, zero_targets: bool = True, zero_predictions: bool = True,
-                        large: bool = True) -> Batch:
-    """``n`` non-negative targets and predictions: independent, exact, or scaled by 0.5 or 2.
+def non_negative_kinds(zero: bool, large: bool) -> tuple[Kind, ...]:
+    """The kinds of ``non_negative_arrays``."""
+    extremes = ([0.0] if zero else []) + [1e-15, 1e-7, 1.1e-7] + ([1e15, 1e7 + 1.0] if large else [])
+    return value_kind(range(0 if zero else 1, 6)), float_kind(float(F32(1e-3)), 1e3), value_kind(extremes)
+
+
+NON_NEGATIVE_RELATIONS = ("independent", "exact", "scaled")
+
+
+@cache
+def non_negative_inputs(n: int, *, zero_targets: bool = True, zero_predictions: bool = True,
+                        large: bool = True) -> st.SearchStrategy[Batch]:
+    """``n`` non-negative targets and predictions: independent, exact, or scaled by 0.5 or 2; one byte string
+    (the relation, then each array's kind and values).
 
     ``zero_targets`` / ``zero_predictions`` allow zeros on that side (counts may be 0; a Poisson
     or Gamma rate may not); ``large`` allows values up to 1e15 (else up to 1e3).
     """
-    y_true = draw(non_negative_arrays(n, zero=zero_targets, large=large))
-    relation = draw(st.sampled_from(("independent", "exact", "scaled")))
-    if relation == "exact" and (zero_predictions or zero_targets is False):
-        y_pred = y_true.copy()
-    elif relation == "scaled":
-        factors = picked([0.5, 1.0, 2.0])(draw(indices(n, 2)))
-        y_pred = (y_true * factors).astype(F32)
-        if not zero_predictions:
-            y_pred[y_pred == 0] = F32(1.0)
-    else:
-        y_pred = draw(non_negative_arrays(n, zero=zero_predictions, large=large))
-    return Batch(y_true, y_pred)
+    true_kinds = non_negative_kinds(zero_targets, large)
+    pred_kinds = non_negative_kinds(zero_predictions, large)
+    factors = np.asarray([0.5, 1.0, 2.0], dtype=F32)
+
+    def decode(raw: bytes) -> Batch:
+        y_true = decode_mixed(raw[1], _words(raw[3:3 + 4 * n], 4, n), true_kinds)
+        words = _words(raw[3 + 4 * n:], 4, n)
+        relation = NON_NEGATIVE_RELATIONS[raw[0] % 3]
+        if relation == "exact" and (zero_predictions or zero_targets is False):
+            y_pred = y_true.copy()
+        elif relation == "scaled":
+            y_pred = (y_true * factors[words % 3]).astype(F32)
+            if not zero_predictions:
+                y_pred[y_pred == 0] = F32(1.0)
+        else:
+            y_pred = decode_mixed(raw[2], words, pred_kinds)
+        return Batch(y_true, y_pred)
+    return byte_strings(3 + 8 * n, decode)
 
 
 MARGIN_EDGES = (-1.0, 0.0, 1.0, -2.0, 2.0, 0.5, -0.5)
+MARGIN_KINDS = (value_kind(MARGIN_EDGES), float_kind(-8.0, 8.0))
 
 
 @cache
 def margin_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
     """float32 decision values (margins): the hinge corners -1, 0 and 1 and small steps, any float32 in [-8, 8],
     or a mix."""
-    return mixed_arrays(shape, [indices(shape, len(MARGIN_EDGES) - 1).map(picked(MARGIN_EDGES)),
-                                float_arrays(shape, -8.0, 8.0)])
+    return mixed_arrays(shape, MARGIN_KINDS)
 
 
 @cache
@@ -451,20 +574,27 @@ def binary_margin_inputs(draw: st.DrawFn, n: int) -> Batch:
 
 
 @cache
-@st.composite
-def probability_row_arrays(draw: st.DrawFn, n: int, num_classes: int) -> np.ndarray:
+def probability_row_arrays(n: int, num_classes: int) -> st.SearchStrategy[np.ndarray]:
     """``n`` rows of ``num_classes`` probabilities summing to 1 (up to float32 rounding).
 
     Each row is integer counts in 0..10 over their sum, so one-hot rows (certainty, right or
     wrong) and zero probabilities are common; one row in four also carries a tiny probability
     (1e-8, 1.1e-7: either side of Keras' 1e-7 clip and scikit-learn's float32 epsilon 1.19e-7).
     """
-    counts = draw(indices((n, num_classes), 10)).astype(np.float64)
+    shape = (n, num_classes + 3)
+    return byte_strings(n * (num_classes + 3), lambda raw: decode_probability_rows(_words(raw, 1, shape)))
+
+
+def decode_probability_rows(words: np.ndarray) -> np.ndarray:
+    """Rows of ``probability_row_arrays`` from a byte per class, then 3 per row: whether the row carries a tiny
+    probability (one in four), which one, and in which column."""
+    num_classes = words.shape[1] - 3
+    counts = (words[:, :num_classes] % 11).astype(np.float64)
     counts[counts.sum(axis=1) == 0, 0] = 1.0
     rows = counts / counts.sum(axis=1, keepdims=True)
-    tiny_rows = draw(indices(n, 3)) == 0
-    tinies = picked([1e-8, 1.1e-7], np.float64)(draw(indices(n, 1)))
-    columns = draw(indices(n, num_classes - 1))
+    tiny_rows = words[:, num_classes] % 4 == 3
+    tinies = np.asarray([1e-8, 1.1e-7])[words[:, num_classes + 1] % 2]
+    columns = words[:, num_classes + 2] % num_classes
     for i in np.flatnonzero(tiny_rows):
         tiny, column, largest = tinies[i], columns[i], int(np.argmax(rows[i]))
         if column != largest:
