@@ -338,13 +338,15 @@ def positive_integer_weights(n: int, *, allow_zero: bool) -> st.SearchStrategy[n
 
 @cache
 def batch_sizes(max_total: int, *, min_total: int = 1, max_batches: int = 12) -> st.SearchStrategy[list[int]]:
-    """Sizes of consecutive batches, drawn before the data: uneven, possibly empty, one or many; or
-    as ``model.fit(batch_size=b)`` splits the data (``fit_batch_sizes``).
+    """Sizes of consecutive batches, drawn before the data: uneven, possibly empty, one or many
+    (``uneven_sizes``); or as ``model.fit(batch_size=b)`` splits the data (``fit_sizes``).
 
     Between ``min_total`` and ``max_total`` samples in all. Drawing the sizes first lets
-    Hypothesis shrink a failure to the fewest, smallest batches that still show it.
+    Hypothesis shrink a failure to the fewest, smallest batches that still show it. The two are separate
+    choices (and the split's parameters not in the uneven sizes' byte string): a failure found with ``fit``'s
+    split then shrinks to the uneven one's fewest, smallest batches.
     """
-    def fit(sizes: list[int]) -> list[int]:
+    def within(sizes: list[int]) -> list[int]:
         room = max_total
         for i, size in enumerate(sizes):
             sizes[i] = min(size, room)
@@ -352,31 +354,27 @@ def batch_sizes(max_total: int, *, min_total: int = 1, max_batches: int = 12) ->
         if sum(sizes) < min_total:
             sizes[-1] += min_total - sum(sizes)
         return sizes
-    return st.one_of(uneven_batch_sizes(max_total, max_batches), fit_batch_sizes(max_total, max_batches)).map(fit)
+    return st.one_of(
+        st.binary(min_size=1, max_size=max_batches).map(lambda raw: within(uneven_sizes(raw, max_total))),
+        byte_strings(3, lambda raw: within(fit_sizes(raw, max_total, max_batches))))
 
 
-@cache
-def uneven_batch_sizes(max_total: int, max_batches: int) -> st.SearchStrategy[list[int]]:
-    """1..``max_batches`` sizes of up to half ``max_total`` each (0 included), from one byte string: a failure
-    shrinks to fewer batches (bytes deleted) and smaller ones (bytes towards 0, an empty batch)."""
+def uneven_sizes(raw: bytes, max_total: int) -> list[int]:
+    """A batch per byte (1..``max_batches`` of them), of up to half ``max_total`` samples each (0 included): a
+    failure shrinks to fewer batches (bytes deleted) and smaller ones (bytes towards 0, an empty batch)."""
     largest = max(1, max_total // 2)
-    return st.binary(min_size=1, max_size=max_batches).map(lambda raw: [byte % (largest + 1) for byte in raw])
+    return [byte % (largest + 1) for byte in raw]
 
 
-@cache
-def fit_batch_sizes(max_total: int, max_batches: int) -> st.SearchStrategy[list[int]]:
+def fit_sizes(raw: bytes, max_total: int, max_batches: int) -> list[int]:
     """Equal batches of ``b`` samples, then possibly one shorter batch: the split of ``model.fit`` and of a
     DataLoader. Consecutive calls with the same shape are what a traced update reuses, and what a metric
     whose state depends on the call count gets wrong. One byte each for the batch size, the count of full
     batches and the last batch."""
-    largest = max(1, max_total // 2)
-
-    def decode(raw: bytes) -> list[int]:
-        size = 1 + raw[0] % largest
-        full = 1 + raw[1] % max(1, min(max_batches - 1, max_total // size))
-        rest = raw[2] % (max(0, min(size - 1, max_total - full * size)) + 1)
-        return [size] * full + ([rest] if rest else [])
-    return byte_strings(3, decode)
+    size = 1 + raw[0] % max(1, max_total // 2)
+    full = 1 + raw[1] % max(1, min(max_batches - 1, max_total // size))
+    rest = raw[2] % (max(0, min(size - 1, max_total - full * size)) + 1)
+    return [size] * full + ([rest] if rest else [])
 
 
 @cache

@@ -44,6 +44,20 @@ def test_compare_treats_nan_and_shape_strictly() -> None:
     assert compare(0.5 + 1e-7, 0.5, bound)[0] and not compare(0.5 + 1e-4, 0.5, bound)[0]
 
 
+EDGE_NUMBERS = (0.0, -0.0, 0.5, -3.0, 1e300, np.nan, np.inf, -np.inf)
+
+
+@pytest.mark.parametrize("observed", EDGE_NUMBERS)
+@pytest.mark.parametrize("expected", EDGE_NUMBERS)
+def test_compare_of_two_numbers_agrees_with_the_array_comparison(observed: float, expected: float) -> None:
+    """One number each takes a plain-float path: it must say what the array path says, NaN and infinities too."""
+    bound = tolerance_for("float32", 10, growth=2, scale=1)
+    numbers = compare(np.float64(observed), np.float64(expected), bound)
+    arrays = compare(np.array([observed]), np.array([expected]), bound)
+    assert numbers[0] == arrays[0] and numbers[2] == arrays[2]
+    assert numbers[1] == arrays[1] or (np.isnan(numbers[1]) and np.isnan(arrays[1]))
+
+
 # -- data and strategies ----------------------------------------------------------------------
 
 @settings(max_examples=50, deadline=None, derandomize=True)
