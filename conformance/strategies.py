@@ -123,7 +123,9 @@ def float_arrays(shape: Shape, low: float, high: float) -> st.SearchStrategy[np.
 
 def decode_mixed(header: int, words: np.ndarray, kinds: Sequence[Kind]) -> np.ndarray:
     """The array ``header`` selects: all of one kind, or (the last choice) each element of a kind of its own,
-    picked by its word's remainder, the value from the rest of the word."""
+    picked by its word's remainder, the value from the rest of the word. In the mix a float kind sees words below
+    2^32 / len(kinds), so more of its values are uniform in its range (all of them for a signed range beside one
+    other kind); tiny magnitudes and subnormals come from the float kind drawn alone."""
     choice = header % (len(kinds) + 1)
     if choice < len(kinds):
         return kinds[choice].decode(words)

@@ -72,6 +72,7 @@ def compare(observed: np.ndarray, expected: np.ndarray, tolerance: Tolerance) ->
     within = bool(np.all(error <= bound))  # False wherever error is NaN (one side NaN)
     return within, float(np.max(error, initial=0.0)), float(np.max(bound, initial=0.0))
 
+
 def _compare_numbers(observed: float, expected: float, tolerance: Tolerance) -> tuple[bool, float, float]:
     """``compare`` for one number each (the same results, NaN and infinities included)."""
     bound = tolerance.atol + tolerance.rtol * (abs(expected) if math.isfinite(expected) else 0.0)
