@@ -212,8 +212,8 @@ class Context:
             values = [self.convention(known, fed, side, transform) for side in sides for transform in transforms]
             low, high = np.minimum.reduce(values), np.maximum.reduce(values)  # NaN where any side is NaN
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
-            same_nan = np.isnan(observed) & np.isnan(low)  # the convention is undefined there too
-            if np.all(same_nan | ((observed >= low - slack) & (observed <= high + slack))):
+            undefined = np.isnan(low) & (np.isnan(observed) | np.isin(observed, known.undefined_as))
+            if np.all(undefined | ((observed >= low - slack) & (observed <= high + slack))):
                 return True
         return False
 

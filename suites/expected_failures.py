@@ -130,7 +130,9 @@ KERAS_ROW_MOMENTS_FLOAT32 = (
     "Keras' PearsonCorrelation / ConcordanceCorrelation take each row's mean, variances and covariance in float32: "
     "for a row like y_true [1e7+1, 1e7+1], y_pred [1e7+1, 1e7+2] the mean 1e7+1.5 is not a float32, the deviations "
     "(of size 0.5) are rounded to 0 or 1, and ConcordanceCorrelation on that row is 0.8 where the value is 0; "
-    "rows at 1e15 lose their small differences the same way (keras/src/metrics/correlation_metrics.py)."
+    "rows at 1e15 lose their small differences the same way; and a row whose deviations are below ~4e-23 (y_pred "
+    "[1.2e-35, 0]) squares them to 0, so its std is 0 and PearsonCorrelation's coefficient -inf on TensorFlow and "
+    "JAX where the value is -1 (keras/src/metrics/correlation_metrics.py)."
 )
 
 # -- defects of a metric's arithmetic, which any property may surface ------------------------------

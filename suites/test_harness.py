@@ -148,6 +148,28 @@ def test_a_backend_specific_known_difference_applies_on_that_backend_only() -> N
     assert all(known is not torch_only[0] for known in elsewhere)
 
 
+def test_a_convention_undefined_explains_nan_and_only_the_declared_infinities(profile) -> None:
+    """Keras-on-JAX's PearsonCorrelation of a constant input is inf where the coefficient is NaN: explained only
+    by a known difference that declares ±inf for an undefined value, and never where the reference is a number."""
+    from conformance.adapters import get_adapter
+    from conformance.data import Batch
+    from conformance.properties import Context
+
+    spec = next(s for s in CATALOGUE if s.id == "PearsonCorrelation")
+    ctx = Context(spec, get_adapter("keras"), spec.bindings["keras"], "agreement", profile)
+    declared = next(k for k in spec.known if k.undefined_as)
+    undeclared = KnownDifference("keras", what="-", cause="-", where="-")
+    constant = [Batch(np.full(7, -3.0, np.float32), np.full(7, -3.0, np.float32))]
+    varied = [Batch(np.array([1.0, 2.0, 4.0], np.float32), np.array([1.0, 3.0, 2.0], np.float32))]
+    tolerance = ctx.tolerance(constant)
+    assert ctx.follows(declared, np.asarray(np.inf), constant, tolerance)
+    assert ctx.follows(declared, np.asarray(np.nan), constant, tolerance)
+    assert ctx.follows(undeclared, np.asarray(np.nan), constant, tolerance)
+    assert not ctx.follows(undeclared, np.asarray(np.inf), constant, tolerance)
+    assert not ctx.follows(declared, np.asarray(np.inf), varied, tolerance)
+    assert not ctx.follows(declared, np.asarray(1.0), constant, tolerance)
+
+
 def test_metric_ids_are_unique_and_readable() -> None:
     ids = [spec.id for spec in CATALOGUE]
     assert len(ids) == len(set(ids))

@@ -83,6 +83,21 @@ KERAS_NO_WEIGHT = KnownDifference(
     cause="The MeanMetricWrapper's result is ops.divide_no_nan(total, count), 0 when count is 0.",
     where="keras/src/metrics/reduction_metrics.py::Mean.result", overrides={"no_weight": 0.0},
 )
+
+
+KERAS_JAX_PEARSON_CONSTANT_INF = KnownDifference(
+    "keras", what="On the JAX backend Keras' PearsonCorrelation of a constant input can be ±inf where the "
+    "coefficient is undefined (NaN, as TensorFlow and torch give): y_true = y_pred = seven float32 -3.0 gives inf.",
+    cause="pearson_correlation divides the deviations y - ops.mean(y) by their ops.std. XLA compiles jnp.mean's "
+          "division by the sample count as a multiplication by its float32 reciprocal, so the mean of seven -3.0 is "
+          "-21 · (1/7) = -3.0000002; every deviation is then 2.4e-7, their std exactly 0, and the coefficient "
+          "mean((d / 0)²) = inf instead of 0 / 0.",
+    where="keras/src/metrics/correlation_metrics.py::pearson_correlation (y_true_norm / ops.std(y_true_norm, ...)); "
+          "keras/src/backend/jax/numpy.py::mean",
+    undefined_as=(np.inf, -np.inf), backends=("jax",), properties=EVERY_PROPERTY,
+)
+
+
 def _an_input_constant(batches: list[Batch]) -> bool:
     """y_true or y_pred takes one value over the whole stream."""
     values = [np.concatenate([getattr(b, side) for b in batches]) for side in ("y_true", "y_pred")]
@@ -121,7 +136,8 @@ SPECS: tuple[MetricSpec, ...] = (
             "keras": Binding("keras.metrics.PearsonCorrelation"),
             "torchmetrics": Binding("torchmetrics.regression.PearsonCorrCoef", weights=False),
         },
-        known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, _torch_empty_batch(PEARSON_UPDATE)),
+        known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, KERAS_JAX_PEARSON_CONSTANT_INF,
+               _torch_empty_batch(PEARSON_UPDATE)),
         absent={"sklearn": NO_SKLEARN.format(name="Pearson correlation", nearest="sklearn.feature_selection."
                                              "r_regression, a feature score; scipy.stats.pearsonr")},
     ),
@@ -129,7 +145,7 @@ SPECS: tuple[MetricSpec, ...] = (
         name="PearsonCorrelation", reference=ref.pearson_corrcoef_rows, variant={"inputs": "multi-output"},
         domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
         bindings={"keras": Binding("keras.metrics.PearsonCorrelation")},
-        known=(KERAS_ZERO_WEIGHT_NAN,),
+        known=(KERAS_ZERO_WEIGHT_NAN, KERAS_JAX_PEARSON_CONSTANT_INF),
         absent={"sklearn": "scikit-learn has no per-sample correlation across outputs",
                 "torchmetrics": "torchmetrics correlates each output over the samples "
                                 "(PearsonCorrCoef(num_outputs=d)), not each sample across its outputs"},

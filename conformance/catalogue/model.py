@@ -85,7 +85,8 @@ class KnownDifference:
     it after ``per_batch`` (if given) and then concatenated. A difference counts as ``known`` only
     on examples where the library agrees with that convention; any other difference is unexpected.
     Several ``per_batch`` transforms (or two ``bounds`` overrides) are the convention's sides: the
-    library's value lies between the values they give. A NaN is explained where the convention is NaN.
+    library's value lies between the values they give. A NaN is explained where the convention is NaN, and so is
+    any value in ``undefined_as`` (e.g. ±inf: a 0 / 0 the library's rounding turned into x / 0).
     """
 
     library: str
@@ -102,6 +103,7 @@ class KnownDifference:
     trigger: Callable[[list[Batch]], bool] | None = None
     kind: Literal["convention", "defect"] = "convention"
     backends: tuple[str, ...] = ()  # only on these backends of the library (Keras'); empty: on every one
+    undefined_as: tuple[float, ...] = ()  # what the library may return, besides NaN, where the convention is NaN
 
     @property
     def explains_values(self) -> bool:
