@@ -173,7 +173,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     if adapter is None:
         finding.message = f"not installed: {unavailable}"
         return finding
-    reason = case.prop.skip_reason(case.spec, adapter, binding)
+    reason = case.prop.skip_reason(case.spec, adapter, binding, profile)
     if reason:
         finding.message = reason
         return finding

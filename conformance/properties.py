@@ -459,6 +459,15 @@ def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
         ctx.expect_reference(value, batches, example, f"the accumulated value with {shapes}")
 
 
+JIT_IN_THOROUGH = ("jit-compiled updates (XLA: TensorFlow's jit_compile, jax.jit) are checked in the thorough "
+                   "profile: they compile once per batch shape")
+
+
+def checked_modes(adapter: Adapter, profile: Profile) -> tuple[str, ...]:
+    """The adapter's execution modes this profile checks (jit-compiled ones only where it asks for them)."""
+    return tuple(mode for mode in adapter.execution_modes() if mode != "jit" or profile.jit_compile)
+
+
 def check_execution_modes(ctx: Context, data: st.DataObject) -> None:
     """The same stream updated eagerly and compiled (as fit() runs metrics) gives the same value."""
     batches = ctx.draw_batches(data)
@@ -467,8 +476,8 @@ def check_execution_modes(ctx: Context, data: st.DataObject) -> None:
     base = ctx.mode or modes[-1]
     expected = ctx.stream(batches, example)
     for mode in (m for m in modes if m != base):
-        if mode == "jit" and not ctx.profile.jit_compile:
-            ctx.notes.add("XLA (jit_compile) is checked in the thorough profile: it compiles once per batch shape")
+        if mode not in checked_modes(ctx.adapter, ctx.profile):
+            ctx.notes.add(JIT_IN_THOROUGH)
             continue
         mode_example = Example(batches, details={"execution_mode": mode, "compared_with": base})
         ctx.expect_same(ctx.stream(batches, mode_example, mode=mode), expected, mode_example,
@@ -496,9 +505,12 @@ class Property:
         cap = self.examples[0] if profile.derandomize else self.examples[1]
         return replace(profile, max_examples=min(profile.max_examples, cap))
 
-    def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding) -> str | None:
+    def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding,
+                    profile: Profile | None = None) -> str | None:
         if self.name == "execution_modes" and len(adapter.execution_modes()) < 2:
             return f"{adapter.name} runs metric updates one way only here (no compiled mode to compare)"
+        if self.name == "execution_modes" and profile and len(checked_modes(adapter, profile)) < 2:
+            return JIT_IN_THOROUGH
         if self.needs_state and not adapter.stateful:
             return f"{adapter.name} metrics are stateless functions: there is no state to accumulate or reset"
         if self.needs_weights and not binding.weights:
@@ -531,8 +543,8 @@ PROPERTIES: tuple[Property, ...] = (
              check_sample_weights, needs_weights=True),
     Property("shape_conventions", "Per-sample inputs as (n,) or (n, 1), mixed as model.fit() passes them, give "
              "the same value.", check_shape_conventions),
-    Property("execution_modes", "Updated eagerly or compiled (tf.function, and XLA in the thorough profile), as "
-             "model.fit() runs it, the metric gives the same value.", check_execution_modes, needs_state=True,
+    Property("execution_modes", "Updated eagerly or compiled as model.fit() runs it (tf.function; XLA and jax.jit "
+             "in the thorough profile), the metric gives the same value.", check_execution_modes, needs_state=True,
              examples=(10, 300)),
 )
 

@@ -59,3 +59,27 @@ def test_expected_failures_name_cases() -> None:
     ids = {c.id for c in CASES}
     assert sorted(set(EXPECTED_FAILURES) - ids) == []
     assert [p for p in EXPECTED_DEFECTS if not any(fnmatchcase(i, p) for i in ids)] == []
+
+
+@pytest.mark.parametrize("target", ["PythonStateInUpdate", "CorrectMSE"])
+def test_keras_compiled_modes_of_this_backend_catch_a_trace_time_branch(target: str, profile) -> None:
+    """Every compiled mode of the running Keras backend (tf.function and XLA on TensorFlow, jax.jit on JAX) runs
+    the update as fit() does: a Python attribute that steers update_state is fixed when the update is traced, so
+    the gallery's PythonStateInUpdate differs from eager, and the correct metric does not."""
+    from dataclasses import replace
+
+    from conformance.adapters import get_adapter
+    from conformance.engine import Case
+    from conformance.properties import by_name
+    from suites.test_gallery import KERAS, gallery_spec
+
+    if "keras" not in INSTALLED or len(get_adapter("keras").execution_modes()) < 2:
+        pytest.skip("this Keras backend runs metrics eagerly only (as fit() does on torch)")
+    with_jit = replace(profile, jit_compile=True, max_examples=15, shrink=False)  # one compile per shape
+    finding = run_case(Case(gallery_spec("keras", f"{KERAS}.{target}"), "keras", by_name()["execution_modes"]),
+                       with_jit, reuse_metrics=False)
+    if target == "CorrectMSE":
+        assert finding.outcome == "pass" and finding.examples_run > 0, describe(finding)
+    else:
+        assert finding.outcome == "fail", describe(finding)
+        assert "mode, the value differs" in finding.message

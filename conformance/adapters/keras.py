@@ -1,10 +1,12 @@
 """Keras 3 metrics (any backend; the backend is read from ``KERAS_BACKEND``).
 
-Execution modes: ``eager`` calls ``update_state`` directly, as a user's own loop does; ``graph``
-runs it (and ``result``) inside ``tf.function`` and ``jit`` with XLA (``jit_compile=True``), as
-``model.fit()`` and ``evaluate()`` do on the TensorFlow backend. Graph mode is the default: it is what training
-runs, and a compiled update is 2-6x faster than an eager one. The ``execution_modes`` property
-checks that eager and compiled updates agree.
+Execution modes: ``eager`` calls ``update_state`` directly, as a user's own loop does. On the TensorFlow
+backend ``graph`` runs it (and ``result``) inside ``tf.function`` and ``jit`` with XLA (``jit_compile=True``), as
+``model.fit()`` and ``evaluate()`` do; graph mode is the default there: it is what training runs, and a compiled
+update is 2-6x faster than an eager one. On the JAX backend ``jit`` runs ``stateless_update_state`` and
+``stateless_result`` under ``jax.jit``, as the JAX trainer's compiled step does, the metric's variables carried
+from one call to the next. The torch backend's fit() runs metrics eagerly (Keras resolves ``jit_compile="auto"``
+to False there). The ``execution_modes`` property checks that eager and compiled updates agree.
 """
 from __future__ import annotations
 
@@ -58,6 +60,31 @@ class KerasMetric:
         self.metric.reset_state()
 
 
+class JaxJitMetric(KerasMetric):
+    """A Keras metric as the JAX trainer runs it: ``stateless_update_state`` and ``stateless_result`` under
+    ``jax.jit`` (one compile per batch shape), the variables' values carried between calls, and written back to
+    the metric's variables after each update as the trainer does when it syncs its state."""
+
+    def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None):
+        super().__init__(metric, binding, params, layout, "eager")
+        import jax
+
+        self.jit_update = jax.jit(lambda state, y_true, y_pred, weight: metric.stateless_update_state(
+            state, y_true, y_pred, sample_weight=weight))
+        self.jit_result = jax.jit(metric.stateless_result)
+
+    def update(self, batch: Batch) -> None:
+        y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
+        state = [variable.value for variable in self.metric.variables]
+        state = self.jit_update(state, *in_library_order(self.binding, y_true, y_pred), weight)
+        for variable, value in zip(self.metric.variables, state, strict=True):
+            variable.assign(value)
+
+    def result(self) -> np.ndarray:
+        value = self.jit_result([variable.value for variable in self.metric.variables])
+        return select_output(np.asarray(value), self.binding)
+
+
 class KerasAdapter(Adapter):
     name = "keras"
     result_dtype = "float32"
@@ -100,19 +127,27 @@ class KerasAdapter(Adapter):
     def execution_modes(self) -> tuple[str, ...]:
         import keras
 
-        # tf.function compiles only on the TensorFlow backend; other backends are checked eagerly.
-        return ("eager", "jit", "graph") if keras.backend.backend() == "tensorflow" else ("eager",)
+        # The last is the default. JAX compiles once per batch shape (~150 ms for AUC), so its jit mode, like
+        # TensorFlow's XLA, is checked in the thorough profile; its eager ops are compiled per shape too (and
+        # cached across metric objects).
+        return {"tensorflow": ("eager", "jit", "graph"), "jax": ("jit", "eager")}.get(keras.backend.backend(),
+                                                                                     ("eager",))
 
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
                layout: tuple[str, str] | None = None, mode: str | None = None) -> KerasMetric:
         metric = resolve(binding.target)(**resolve_init(binding, num_classes))
-        return KerasMetric(metric, binding, params, layout, mode or self.execution_modes()[-1])
+        mode = mode or self.execution_modes()[-1]
+        if mode == "jit" and self.backend() == "jax":
+            return JaxJitMetric(metric, binding, params, layout)
+        return KerasMetric(metric, binding, params, layout, mode)
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None) -> str:
         mode = mode or self.execution_modes()[-1]
         init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
         constructor = f"{binding.target}({init})"  # placeholders (the number of classes) filled in
+        if mode == "jit" and self.backend() == "jax":
+            return _jax_jit_snippet(binding, params, batches, constructor)
         lines = ["import numpy as np", "import keras"]
         update, result = "metric.update_state", "metric.result"
         if mode in COMPILED_MODES:
@@ -131,3 +166,19 @@ class KerasAdapter(Adapter):
         output = "" if binding.output is None else f"[{binding.output}]"
         lines.append(f"print(np.asarray({result}()){output})")
         return "\n".join(lines)
+
+
+def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[Batch], constructor: str) -> str:
+    """The stateless update and result under jax.jit, as the JAX trainer's compiled step runs them."""
+    lines = ["import jax", "import numpy as np", "import keras  # KERAS_BACKEND=jax", "",
+             f"metric = {constructor}",
+             "update = jax.jit(lambda state, y_true, y_pred, weight: metric.stateless_update_state(",
+             "    state, y_true, y_pred, sample_weight=weight))  # as model.fit() runs it on JAX",
+             "state = [variable.value for variable in metric.variables]"]
+    for batch in batches:
+        y_true, y_pred, weight = present(binding, batch, params)
+        arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
+        lines.append(f"state = update(state, {arrays}, {'None' if weight is None else literal(weight)})")
+    output = "" if binding.output is None else f"[{binding.output}]"
+    lines.append(f"print(np.asarray(jax.jit(metric.stateless_result)(state)){output})")
+    return "\n".join(lines)

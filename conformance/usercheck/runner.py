@@ -199,7 +199,8 @@ def _undefined_on_one_class(call: Callable[..., Any], probe: Batch, ref: Referen
         return True
 
 
-def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Reference) -> str | None:
+def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Reference,
+                profile: Profile | None = None) -> str | None:
     """Why ``prop`` does not apply to this target and reference, or None."""
     target, binding = adapter.target, spec.bindings[adapter.target.kind]
     if prop.needs_weights and not binding.weights:
@@ -218,7 +219,7 @@ def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Ref
                 "refuses such metrics unless the class overrides merge_state (torchmetrics/metric.py::merge_state)")
     if prop.name == "distributed_sync" and target.importable_spec() is None:
         return f"{target.name} is defined locally, so a worker process cannot import it"
-    return prop.skip_reason(spec, adapter, binding)
+    return prop.skip_reason(spec, adapter, binding, profile)
 
 
 def _profile_for(prop: Property, profile: Profile) -> Profile:
@@ -290,7 +291,7 @@ def _run(target: Target, ref: Reference, kind: str, spec: MetricSpec, adapter: U
 
 def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Reference, profile: Profile,
                   seed: int | None) -> Finding:
-    reason = skip_reason(prop, spec, adapter, ref)
+    reason = skip_reason(prop, spec, adapter, ref, profile)
     if reason:
         binding = spec.bindings[adapter.target.kind]
         return Finding(spec.id, adapter.name, prop.name, "skip", binding=binding.describe(), message=reason)
