@@ -69,14 +69,15 @@ class JaxJitMetric(KerasMetric):
         super().__init__(metric, binding, params, layout, "eager")
         import jax
 
-        self.jit_update = jax.jit(lambda state, y_true, y_pred, weight: metric.stateless_update_state(
-            state, y_true, y_pred, sample_weight=weight))
+        # The arrays as a tuple: one (Mean's values) or two (y_true, y_pred), in the order the metric takes them.
+        self.jit_update = jax.jit(lambda state, arrays, weight: metric.stateless_update_state(
+            state, *arrays, sample_weight=weight))
         self.jit_result = jax.jit(metric.stateless_result)
 
     def update(self, batch: Batch) -> None:
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
         state = [variable.value for variable in self.metric.variables]
-        state = self.jit_update(state, *in_library_order(self.binding, y_true, y_pred), weight)
+        state = self.jit_update(state, tuple(in_library_order(self.binding, y_true, y_pred)), weight)
         for variable, value in zip(self.metric.variables, state, strict=True):
             variable.assign(value)
 
@@ -172,13 +173,13 @@ def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[
     """The stateless update and result under jax.jit, as the JAX trainer's compiled step runs them."""
     lines = ["import jax", "import numpy as np", "import keras  # KERAS_BACKEND=jax", "",
              f"metric = {constructor}",
-             "update = jax.jit(lambda state, y_true, y_pred, weight: metric.stateless_update_state(",
-             "    state, y_true, y_pred, sample_weight=weight))  # as model.fit() runs it on JAX",
+             "update = jax.jit(lambda state, arrays, weight: metric.stateless_update_state(",
+             "    state, *arrays, sample_weight=weight))  # as model.fit() runs it on JAX",
              "state = [variable.value for variable in metric.variables]"]
     for batch in batches:
         y_true, y_pred, weight = present(binding, batch, params)
         arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
-        lines.append(f"state = update(state, {arrays}, {'None' if weight is None else literal(weight)})")
+        lines.append(f"state = update(state, ({arrays},), {'None' if weight is None else literal(weight)})")
     output = "" if binding.output is None else f"[{binding.output}]"
     lines.append(f"print(np.asarray(jax.jit(metric.stateless_result)(state)){output})")
     return "\n".join(lines)

@@ -196,6 +196,23 @@ TORCH_R2_ONE_SAMPLE = KnownDifference(
 )
 
 
+def _always(batches: list[Batch]) -> bool:
+    return True
+
+
+KERAS_JAX_ADJUSTED_R2_TRACED_IF = KnownDifference(
+    "keras", what="On the JAX backend Keras' adjusted R2Score (num_regressors > 0) cannot be compiled: result() "
+    "raises TracerBoolConversionError under jax.jit, so model.fit() / evaluate() with this metric fail on JAX "
+    "(checked: model.compile(metrics=[R2Score(num_regressors=2)]); model.fit(...) raises).",
+    cause="result() branches in Python on a metric variable (if self.num_regressors > self.num_samples - 1); "
+          "tf.function's AutoGraph turns that into a graph conditional, jax.jit has a traced array there and no "
+          "Python bool.",
+    where="keras/src/metrics/regression_metrics.py::R2Score.result",
+    raises="TracerBoolConversionError", trigger=_always, kind="defect", backends=("jax",),
+    properties=("execution_modes",),
+)
+
+
 R2_AGGREGATIONS = {
     # Keras class_aggregation: (scikit-learn / torchmetrics multioutput, reference multioutput)
     "uniform_average": "uniform_average",
@@ -224,6 +241,8 @@ def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int =
             _variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/r2.py::_r2_score_compute",
                                    "torch.sum(tss / tss_sum * raw_scores)"),
         ]
+    if num_regressors:
+        known.append(KERAS_JAX_ADJUSTED_R2_TRACED_IF)
     if num_regressors and not single_output:
         known.append(KnownDifference(
             "keras", what="Keras' adjusted R² counts every target value (n·d with d outputs) as an observation, "
