@@ -11,8 +11,10 @@ time: the ci profile is seeded by case id); the fastest run of each side is kept
 shared machine a run is only ever slowed down. The ratio (1) / (2) is what the harness costs on top of the libraries
 (Hypothesis generation and shrinking, the float64 references, comparisons), overall and per library: the same
 harness work per example weighs little beside Keras' millisecond updates and much beside torchmetrics' tens of
-microseconds. Also printed: the peak resident memory, that of a 2^24-sample stream (``conformance check``'s
-counts_past_2_24) over the imports alone, and the start-up time of ``conformance --help`` and ``conformance list``.
+microseconds. Also printed: what Hypothesis alone costs per example (an empty property under the same
+settings: the part of the ratio no harness code can remove), the peak resident memory, that of a 2^24-sample
+stream (``conformance check``'s counts_past_2_24) over the imports alone, and the start-up time of
+``conformance --help`` and ``conformance list``.
 
     .venv/bin/python benchmarks/harness_overhead.py [--metrics A,B] [--libraries keras,sklearn] [--repeat 3]
 """
@@ -108,6 +110,30 @@ def replay(log: list, libraries: list[str]) -> dict[str, float]:
     return seconds
 
 
+def hypothesis_floor_ms(runs: int = 40) -> float:
+    """Milliseconds per example of Hypothesis alone under the engine's ci settings: a property that draws one
+    60-byte string and does nothing else, run as the engine runs a case (a seeded test of 25 examples)."""
+    from hypothesis import given, seed
+    from hypothesis import strategies as st
+
+    from conformance.profiles import PROFILES
+
+    examples, draw = 0, st.binary(min_size=60, max_size=60)
+
+    def case():
+        @given(st.data())
+        def empty_property(data):
+            nonlocal examples
+            examples += 1
+            data.draw(draw)
+        return empty_property
+
+    started = time.perf_counter()
+    for run in range(runs):
+        engine._hypothesis_settings(PROFILES["ci"])(seed(run)(case()))()
+    return 1000 * (time.perf_counter() - started) / examples
+
+
 def command_seconds(*args: str) -> float:
     """Wall time of ``python -m conformance ARGS`` in a new process (the import cost included), best of 3."""
     import subprocess
@@ -184,6 +210,10 @@ def main() -> None:
     print(f"bare library calls:  {bare:8.2f} s  ({calls} calls replayed; fastest of {args.repeat}: "
           f"{', '.join(f'{sum(run[2].values()):.2f}' for run in runs)})")
     print(f"ratio:               {harness / bare:8.2f} x   (target <= 1.3)")
+    examples = sum(f.examples_run for f in result.findings)
+    floor = hypothesis_floor_ms() * examples / 1000
+    print(f"  of which Hypothesis alone, at least {floor:5.2f} s: {1000 * floor / examples:.2f} ms per example of an "
+          f"empty property (one drawn byte string, the same settings), a floor of {(bare + floor) / bare:.2f} x")
     for library, seconds in bare_by_library.items():  # a case's time, the harness's included, by its library
         cases_s = sum(f.duration_s for f in result.findings if f.library == library)
         examples = sum(f.examples_run for f in result.findings if f.library == library)
