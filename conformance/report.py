@@ -286,8 +286,9 @@ def _values_differ(a: Finding, b: Finding) -> bool:
 def backend_comparison(findings: list[Finding]) -> list[BackendRow]:
     """Every metric x library x property found on two or more backends: do the backends agree?
 
-    They disagree when the outcomes differ, or when on the same example the library's values differ
-    beyond twice the tolerance, or the largest pitfall gaps differ."""
+    They disagree when the outcomes differ, when known differences of different kinds explain them (one that
+    holds on some backends only), when on the same example the library's values differ beyond twice the
+    tolerance, or when the largest pitfall gaps differ."""
     groups: dict[tuple[str, str, str], dict[str, Finding]] = defaultdict(dict)
     for finding in findings:
         if finding.backend:
@@ -300,6 +301,8 @@ def backend_comparison(findings: list[Finding]) -> list[BackendRow]:
         reason = ""
         if len({f.outcome for f in group}) > 1:
             reason = "outcomes differ"
+        elif len({(f.cause or {}).get("what") for f in group}) > 1:
+            reason = "different known differences"
         elif any(_values_differ(a, b) for a, b in itertools.pairwise(group)):
             reason = "values differ on the same example"
         elif len({number(f.gap, 3) for f in group}) > 1:

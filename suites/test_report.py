@@ -153,6 +153,17 @@ def test_merge_keeps_backends_side_by_side_and_lists_where_they_disagree(small_r
     assert table.count("<tr><td>") == 1 and jax[flipped].metric in table and "outcomes differ" in table
 
 
+def test_a_known_difference_of_one_backend_is_a_disagreement(small_run: RunResult) -> None:
+    """Both backends explained, by different known differences: e.g. Keras' PearsonCorrelation is inf on JAX only."""
+    known = next(f for f in small_run.findings if f.outcome == "known")
+    on_jax = {**known.cause, "what": "inf on JAX where the coefficient is undefined", "backends": "jax"}
+    findings = [replace(known, library="keras", backend="tensorflow"),
+                replace(known, library="keras", backend="jax", cause=on_jax)]
+    html = render(replace(small_run, findings=findings), plots=False)
+    table = html[html.index('<table id="backend-disagreements">'):]
+    assert known.metric in table[:table.index("</table>")] and "different known differences" in table
+
+
 def test_backends_that_agree_are_said_to(small_run: RunResult) -> None:
     both = [replace(f, library="keras", backend=b) for b in ("tensorflow", "torch") for f in small_run.findings]
     html = render(replace(small_run, findings=both), plots=False)
