@@ -89,6 +89,7 @@ class Context:
     mode: str | None = None  # the execution mode of the properties' updates (None: the adapter's default)
     gap_replay: str | None = None  # the choice sequence that drew ``largest_gap``'s example
     strategies: dict[tuple[str, bool, int | None], st.SearchStrategy] = field(default_factory=dict)  # _strategy
+    layout: tuple[str, str] | None = None  # how the inputs are presented now (None: the binding's layout)
 
     # -- drawing ---------------------------------------------------------------------------
     # Each is one draw of one composite strategy, built once per context: every top-level draw costs
@@ -131,7 +132,7 @@ class Context:
 
     def known_differences(self) -> list[KnownDifference]:
         """The metric's known differences for this library, its backend and this property."""
-        return self.spec.known_for(self.adapter.name, self.property_name, self.adapter.backend())
+        return self.spec.known_for(self.adapter.name, self.property_name, self.adapter.backend(), self.layout)
 
     def library_error(self, message: str, example: Example) -> Exception:
         """An ``Explained`` observation if a known difference documents this error, else a LibraryError."""
@@ -195,13 +196,17 @@ class Context:
                    transform: Callable[[Batch], Batch] | None = None) -> np.ndarray:
         """What the library's documented convention gives on ``batches``, fed as they were."""
         fed = [transform(b) if transform else b for b in batches]
-        return self.spec.reference_value(concatenate(fed), function=known.reference,
-                                         overrides={**known.overrides, **(extra or {})})
+        overrides = {**known.overrides, **(extra or {})}
+        if known.batches_averaged:
+            values = [self.spec.reference_value(b, function=known.reference, overrides=overrides) if len(b)
+                      else np.asarray(np.nan) for b in fed]
+            return np.mean(np.stack(values), axis=0)
+        return self.spec.reference_value(concatenate(fed), function=known.reference, overrides=overrides)
 
     def follows(self, known: KnownDifference, observed: np.ndarray, batches: list[Batch],
                 tolerance: Tolerance) -> bool:
         """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds)."""
-        if not known.explains_values:
+        if not known.explains_values or not known.applies(batches):
             return False
         library_inputs = LIBRARY_INPUTS.get(self.adapter.name)
         seen = [library_inputs(b) for b in batches] if library_inputs else batches
@@ -213,7 +218,8 @@ class Context:
             low, high = np.minimum.reduce(values), np.maximum.reduce(values)  # NaN where any side is NaN
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
             undefined = np.isnan(low) & (np.isnan(observed) | np.isin(observed, known.undefined_as))
-            if np.all(undefined | ((observed >= low - slack) & (observed <= high + slack))):
+            unbounded = np.isneginf(low) & np.isposinf(high)  # noise over noise: any value, NaN included
+            if np.all(undefined | unbounded | ((observed >= low - slack) & (observed <= high + slack))):
                 return True
         return False
 
@@ -413,8 +419,9 @@ def check_sample_weights(ctx: Context, data: st.DataObject) -> None:
         example = Example([observed], details={"check": check, "compared_with": expected.to_json()})
         # An exception is reported with the batch that raised it (a known difference's trigger reads it).
         expected_fed = Example([expected], details={"check": check, "compared_with": observed.to_json()})
+        # A scaled value is the convention's on the scaled weights, not on ``expected``'s (a sum scales with them).
         ctx.expect_same(ctx.whole(observed, example), factor * ctx.whole(expected, expected_fed), example,
-                        check, observed_batches=[observed], expected_batches=[expected])
+                        check, observed_batches=[observed], expected_batches=[expected if factor == 1 else observed])
 
     ones = np.ones(n, np.float32)
     same(batch.with_weights(ones), batch, "weights of one must equal no weights")
@@ -450,13 +457,17 @@ def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
         shapes = " with ".join(f"y_{name} {'(n,)' if kind == 'flat' else '(n, 1)'}"
                                for name, kind in zip(("true", "pred"), layout, strict=True))
         example = Example(batches, details={"layout": shapes})
+        ctx.layout = layout  # the declarations of this layout explain what it gives
         try:
-            value = (ctx.stream(batches, example, layout=layout) if ctx.adapter.stateful
-                     else ctx.whole(concatenate(batches), example, layout))
-        except LibraryError as error:
-            ctx.notes.add(f"rejects {shapes} ({error.message.splitlines()[0][:120]})")
-            continue
-        ctx.expect_reference(value, batches, example, f"the accumulated value with {shapes}")
+            try:
+                value = (ctx.stream(batches, example, layout=layout) if ctx.adapter.stateful
+                         else ctx.whole(concatenate(batches), example, layout))
+            except LibraryError as error:
+                ctx.notes.add(f"rejects {shapes} ({error.message.splitlines()[0][:120]})")
+                continue
+            ctx.expect_reference(value, batches, example, f"the accumulated value with {shapes}")
+        finally:
+            ctx.layout = None
 
 
 JIT_IN_THOROUGH = ("jit-compiled updates (XLA: TensorFlow's jit_compile, jax.jit) are checked in the thorough "

@@ -1,7 +1,8 @@
 """The library conformance suites: every catalogued metric x library x property, one test each.
 
-A ``known`` finding is an expected failure whose reason is its declared cause; a ``fail`` or
-``error`` is a test failure unless ``expected_failures`` lists it (or a pattern names it) with its reason."""
+A ``known`` finding is an expected failure whose reason is its declared cause (a convention of the library, or a
+defect declared beside the metric in the catalogue with what explains it example by example); a ``fail`` or
+``error`` is a test failure: there is no list of cases excused whatever they show."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pytest
 
 from conformance.engine import installed_libraries, plan, run_case
 from conformance.pytest_plugin import record
-from suites.expected_failures import expected_failure
 
 CASES = plan()
 INSTALLED = set(installed_libraries())
@@ -35,31 +35,13 @@ def test_conformance(case, matrix_profile) -> None:
         pytest.skip(f"{case.library} is not installed")
     finding = run_case(case, matrix_profile)
     record([finding])  # into --conformance-json / --conformance-report
-    expected_reason, must_fail = expected_failure(case.id) or (None, False)
     if finding.outcome in ("fail", "error"):
-        if expected_reason:
-            pytest.xfail(f"{expected_reason}\n{describe(finding)}")
         pytest.fail(describe(finding), pytrace=False)
-    if must_fail and matrix_profile.name == "smoke":  # a few examples may not reach it: ci and thorough must
-        pytest.skip(f"listed as an expected failure, not reached with the smoke budget: {expected_reason[:200]}")
-    assert not must_fail, f"{case.id} is listed as an expected failure but came out {finding.outcome}"
     if finding.outcome == "skip":
         pytest.skip(finding.message)
     if finding.outcome == "known":
         pytest.xfail(f"known ({finding.cause['kind']}): {finding.cause['what']}")
     assert finding.outcome == "pass" and finding.examples_run > 0
-
-
-def test_expected_failures_name_cases() -> None:
-    """Every listed case and every pattern names a case of the plan (a renamed metric leaves none stale)."""
-    from fnmatch import fnmatchcase
-
-    from suites.expected_failures import BACKEND_DEFECTS, EXPECTED_DEFECTS, EXPECTED_FAILURES
-
-    ids = {c.id for c in CASES}
-    assert sorted(set(EXPECTED_FAILURES) - ids) == []
-    patterns = [*EXPECTED_DEFECTS, *(p for defects in BACKEND_DEFECTS.values() for p in defects)]
-    assert [p for p in patterns if not any(fnmatchcase(i, p) for i in ids)] == []
 
 
 @pytest.mark.parametrize("target", ["PythonStateInUpdate", "CorrectMSE"])

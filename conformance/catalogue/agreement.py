@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.classification import TORCHMETRICS_AUTO_SIGMOID
 from conformance.catalogue.model import (
     CLASS_RANGE,
+    EVERY_PROPERTY,
     NUM_CLASSES,
     Binding,
     KnownDifference,
@@ -47,6 +50,28 @@ TORCHMETRICS_MACRO_EXCLUDES_ABSENT = dict(
     cause="_adjust_weights_safe_divide sets the weight of classes with tp + fp + fn == 0 to 0 for average='macro'.",
     where="torchmetrics/utilities/compute.py::_adjust_weights_safe_divide",
     overrides={"absent_classes": "exclude"},
+)
+
+
+def _multilabel_confusion_tn_float32(y_true, y_score, *, sample_weight=None, side: int, **params):
+    """The multilabel confusion matrices with each true-negative count moved by the float32 rounding of
+    ``Σw - tp - fp - fn`` (``side`` -1 or +1: an end of its interval)."""
+    from conformance.catalogue.float32 import UNIT
+
+    matrices = ref.multilabel_confusion_matrix(y_true, y_score, sample_weight=sample_weight, **params)
+    weights = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    matrices[:, 0, 0] += side * (2 * len(weights) + 6) * UNIT * weights.sum()
+    return matrices
+
+
+SKLEARN_MULTILABEL_TN_FLOAT32 = KnownDifference(
+    "sklearn", what="scikit-learn's multilabel_confusion_matrix computes true negatives as sum(sample_weight) - tp - "
+    "fp - fn in the weights' float32, so a true-negative count that should be 0 comes out as -1.2e-07 (and a "
+    "positive one off by that much). Explained only within the float32 rounding of Σw.",
+    cause="`tn = xp.sum(sample_weight) - tp - fp - fn`, not counted.",
+    where="sklearn/metrics/_classification.py::multilabel_confusion_matrix",
+    reference=_multilabel_confusion_tn_float32, bounds=({"side": -1}, {"side": 1}), kind="defect",
+    properties=EVERY_PROPERTY,
 )
 
 
@@ -99,7 +124,7 @@ def _confusion_matrices() -> tuple[MetricSpec, ...]:
                   "sklearn": Binding("sklearn.metrics.multilabel_confusion_matrix", y_pred="above-threshold"),
                   "torchmetrics": Binding(f"{TM}.MultilabelConfusionMatrix",
                                           {"num_labels": NUM_CLASSES, "threshold": 0.5}, weights=False),
-              }, **counts),
+              }, known=(SKLEARN_MULTILABEL_TN_FLOAT32,), **counts),
     )
 
 

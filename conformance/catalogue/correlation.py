@@ -6,6 +6,7 @@ import numpy as np
 
 import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     Binding,
@@ -118,6 +119,65 @@ TORCH_CCC_CONSTANT_NAN = KnownDifference(
 PEARSON_UPDATE = "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update (line 86)"
 
 
+def _against_a_constant(y_true, y_pred, *, sample_weight=None, **params) -> float:
+    """Lin's coefficient of every sample against a constant: 0 (a zero covariance; Keras' epsilon keeps the
+    denominator positive)."""
+    return 0.0
+
+
+def _keras_per_batch(name: str, function: str, **overrides: float) -> tuple[KnownDifference, ...]:
+    """Keras' coefficient is a MeanMetricWrapper of a per-call coefficient along axis=-1 (``overrides``: the
+    coefficient's own conventions in Keras)."""
+    where = f"keras/src/metrics/correlation_metrics.py::{function}; keras/src/metrics/reduction_metrics.py::" \
+            "MeanMetricWrapper"
+    return (
+        KnownDifference(
+            "keras", what=f"Keras' {name} with (n,) inputs adds one coefficient per update_state, over that batch "
+            "alone, with a count of 1: a stream averages per-batch coefficients (an empty batch adds NaN), which is "
+            "not the coefficient of the data.",
+            cause=f"{function} takes the coefficient along axis=-1, which for (n,) inputs is the batch; the "
+                  "MeanMetricWrapper adds that scalar with a count of 1.",
+            where=where, layouts=(("flat", "flat"),), batches_averaged=True, overrides=overrides, kind="defect",
+            properties=("batch_accumulation", "shape_conventions", "execution_modes", "reset",
+                        "result_idempotence"),
+        ),
+        KnownDifference(
+            "keras", what=f"Keras' {name} with an (n, 1) input, as model.fit() passes predictions, takes each "
+            "coefficient along the last axis against a constant (one element, or one value broadcast over the other "
+            "input's n): Pearson's r is NaN there, Lin's coefficient 0 (its covariance is 0, the denominator has "
+            "epsilon), whatever the data.",
+            cause=f"{function} reduces axis=-1, of length 1 for (n, 1) inputs, or of length n after broadcasting "
+                  "(n,) against (n, 1): one of the two inputs is constant along it.",
+            where=where, layouts=(("column", "column"), ("flat", "column"), ("column", "flat")), kind="defect",
+            properties=("shape_conventions",),
+            **({"raises": "returned NaN"} if name == "PearsonCorrelation" else {"reference": _against_a_constant}),
+        ),
+    )
+
+
+KERAS_ROW_MOMENTS = (
+    "Keras' {name} takes each row's mean, variances and covariance in float32: where a row's spread is small beside "
+    "its magnitude (y_true [1e7+1, 1e7+1], y_pred [1e7+1, 1e7+2]: the mean 1e7+1.5 is not a float32, the "
+    "deviations of 0.5 round to 0 or 1) or its squared deviations underflow (below ~1e-19), the coefficient is "
+    "rounding noise. Explained only within the float32 bounds of those moments."
+)
+
+
+def _float32_moments(library: str, what: str, cause: str, where: str, convention,
+                     **overrides: float) -> KnownDifference:
+    return KnownDifference(library, what=what, cause=cause, where=where, reference=convention, bounds=float32.SIDES,
+                           overrides=overrides, kind="defect", properties=EVERY_PROPERTY)
+
+
+TORCH_PEARSON_FLOAT32 = _float32_moments(
+    "torchmetrics", "torchmetrics' PearsonCorrCoef updates float32 running means and sums of squared deviations: "
+    "where an input's spread is small beside its magnitude (five samples of 1e15) the running mean is not exact "
+    "and the variances are rounding noise, so the coefficient is 1.0 where it is undefined (NaN). Explained only "
+    "within the float32 bounds of those moments.",
+    "_pearson_corrcoef_update merges each batch's mean and squared deviations into float32 running sums.",
+    "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update", float32.pearson_corrcoef)
+
+
 KERAS_CCC_EPSILON = dict(
     what="Keras adds epsilon = 1e-7 to the denominator var_true + var_pred + (mean_true - mean_pred)², which "
          "shrinks the coefficient of inputs with a small spread (and gives 0, not NaN, for equal constants).",
@@ -137,7 +197,8 @@ SPECS: tuple[MetricSpec, ...] = (
             "torchmetrics": Binding("torchmetrics.regression.PearsonCorrCoef", weights=False),
         },
         known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, KERAS_JAX_PEARSON_CONSTANT_INF,
-               _torch_empty_batch(PEARSON_UPDATE)),
+               _torch_empty_batch(PEARSON_UPDATE), TORCH_PEARSON_FLOAT32,
+               *_keras_per_batch("PearsonCorrelation", "pearson_correlation")),
         absent={"sklearn": NO_SKLEARN.format(name="Pearson correlation", nearest="sklearn.feature_selection."
                                              "r_regression, a feature score; scipy.stats.pearsonr")},
     ),
@@ -145,7 +206,11 @@ SPECS: tuple[MetricSpec, ...] = (
         name="PearsonCorrelation", reference=ref.pearson_corrcoef_rows, variant={"inputs": "multi-output"},
         domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
         bindings={"keras": Binding("keras.metrics.PearsonCorrelation")},
-        known=(KERAS_ZERO_WEIGHT_NAN, KERAS_JAX_PEARSON_CONSTANT_INF),
+        known=(KERAS_ZERO_WEIGHT_NAN, KERAS_JAX_PEARSON_CONSTANT_INF,
+               _float32_moments("keras", KERAS_ROW_MOMENTS.format(name="PearsonCorrelation"),
+                                "pearson_correlation normalizes each row by its float32 mean and std.",
+                                "keras/src/metrics/correlation_metrics.py::pearson_correlation",
+                                float32.pearson_corrcoef_rows)),
         absent={"sklearn": "scikit-learn has no per-sample correlation across outputs",
                 "torchmetrics": "torchmetrics correlates each output over the samples "
                                 "(PearsonCorrCoef(num_outputs=d)), not each sample across its outputs"},
@@ -170,6 +235,7 @@ SPECS: tuple[MetricSpec, ...] = (
                 where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute",
                 overrides={"ddof": 1}),
             TORCH_CCC_CONSTANT_NAN,
+            *_keras_per_batch("ConcordanceCorrelation", "concordance_correlation", epsilon=1e-7),
         ),
         absent={"sklearn": NO_SKLEARN.format(name="concordance correlation", nearest="none")},
     ),
@@ -177,7 +243,11 @@ SPECS: tuple[MetricSpec, ...] = (
         name="ConcordanceCorrelation", reference=ref.concordance_corrcoef_rows, variant={"inputs": "multi-output"},
         domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.CORRELATION, scale=1.0,
         bindings={"keras": Binding("keras.metrics.ConcordanceCorrelation")},
-        known=(KnownDifference("keras", **KERAS_CCC_EPSILON),),
+        known=(KnownDifference("keras", **KERAS_CCC_EPSILON),
+               _float32_moments("keras", KERAS_ROW_MOMENTS.format(name="ConcordanceCorrelation"),
+                                "concordance_correlation takes each row's float32 mean, variance and covariance.",
+                                "keras/src/metrics/correlation_metrics.py::concordance_correlation",
+                                float32.concordance_corrcoef_rows, epsilon=1e-7)),
         absent={"sklearn": "scikit-learn has no per-sample concordance across outputs",
                 "torchmetrics": "torchmetrics' ConcordanceCorrCoef(num_outputs=d) takes each output over the "
                                 "samples, not each sample across its outputs"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -71,3 +72,59 @@ LIBRARY_WIDE: tuple[KnownDifference, ...] = (
 # also tried on the inputs so transformed (an example may need both, e.g. Keras' bucketed AUC of
 # subnormal weights, which TensorFlow counts as 0).
 LIBRARY_INPUTS: dict[str, Callable[[Batch], Batch]] = {"keras": _flush_subnormals}
+
+
+# -- Keras metrics built on a loss that reduces the last axis (MeanMetricWrapper) ----------------------------
+
+KERAS_LOSS_REDUCTION = ("keras/src/losses/losses.py (mean_squared_error, hinge, poisson, ...: ops.mean(..., "
+                        "axis=-1)); keras/src/metrics/reduction_metrics.py::MeanMetricWrapper.update_state, "
+                        "reduce_to_samplewise_values")
+FLAT = (("flat", "flat"),)
+
+
+def _pairs(weighted_side: str) -> Callable[[Batch], Batch]:
+    """What an (n,) array broadcast against an (n, 1) one gives: every pair ``(i, j)``, the (n, 1) side's sample
+    ``i`` (which keeps its weight, shared by its ``n`` pairs) with the (n,) side's sample ``j``."""
+    def broadcast(batch: Batch) -> Batch:
+        n = len(batch)
+        rows, columns = np.repeat(np.arange(n), n), np.tile(np.arange(n), n)
+        true_index, pred_index = (columns, rows) if weighted_side == "y_pred" else (rows, columns)
+        weights = np.ones(n) if batch.sample_weight is None else batch.sample_weight.astype(np.float64)
+        return replace(batch, y_true=batch.y_true[true_index], y_pred=batch.y_pred[pred_index],
+                       sample_weight=weights[rows] / max(n, 1))
+    return broadcast
+
+
+def keras_loss_layouts(*, squeezes: bool, **overrides: Any) -> tuple[KnownDifference, ...]:
+    """How Keras' loss-based metrics (MeanSquaredError, Hinge, Poisson, ...) read (n,) inputs fed by hand.
+
+    model.fit() passes (n, 1) predictions, where they are right. Rank-1 y_true and y_pred: the loss's mean over
+    the last axis is the batch's mean, one value with a count of 1 per update. Losses that do not squeeze
+    (``squeezes=False``: hinge, poisson, binary_crossentropy) also broadcast an (n,) array against an (n, 1) one
+    to an (n, n) matrix of every pair. ``overrides``: the loss's own Keras conventions (a clip, an epsilon), which
+    hold in every layout."""
+    per_batch = KnownDifference(
+        "keras", what="With rank-1 (n,) y_true and y_pred, Keras' loss-based metric adds one mean per update with a "
+        "count of 1: a stream averages per-batch means (uneven batches mis-weighted) and an empty batch adds NaN.",
+        cause="The loss reduces the last axis (ops.mean(..., axis=-1)), which for (n,) inputs is the batch; "
+              "MeanMetricWrapper then adds that scalar to its total with a count of 1.",
+        where=KERAS_LOSS_REDUCTION, layouts=FLAT, batches_averaged=True, overrides=overrides, kind="defect",
+        properties=("shape_conventions",),
+    )
+    if squeezes:
+        return (per_batch,)
+    broadcast = dict(
+        cause="The loss does not squeeze or expand its inputs to one rank (squeeze_or_expand_to_same_rank is not "
+              "called), so an (n,) array against an (n, 1) one broadcasts to (n, n) before the mean over the last "
+              "axis: each sample's value is its mean over every sample of the other input.",
+        where=KERAS_LOSS_REDUCTION, overrides=overrides, kind="defect", properties=("shape_conventions",),
+    )
+    return (
+        per_batch,
+        KnownDifference("keras", what="With (n,) y_true and (n, 1) y_pred, Keras' loss-based metric broadcasts "
+                        "them to an (n, n) matrix: each prediction is scored against every target.",
+                        per_batch=_pairs("y_pred"), layouts=(("flat", "column"),), **broadcast),
+        KnownDifference("keras", what="With (n, 1) y_true and (n,) y_pred, Keras' loss-based metric broadcasts "
+                        "them to an (n, n) matrix: each target is scored against every prediction.",
+                        per_batch=_pairs("y_true"), layouts=(("column", "flat"),), **broadcast),
+    )

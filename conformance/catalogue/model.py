@@ -85,8 +85,15 @@ class KnownDifference:
     it after ``per_batch`` (if given) and then concatenated. A difference counts as ``known`` only
     on examples where the library agrees with that convention; any other difference is unexpected.
     Several ``per_batch`` transforms (or two ``bounds`` overrides) are the convention's sides: the
-    library's value lies between the values they give. A NaN is explained where the convention is NaN, and so is
-    any value in ``undefined_as`` (e.g. ±inf: a 0 / 0 the library's rounding turned into x / 0).
+    library's value lies between the values they give; where they give ``-inf`` and ``+inf`` (see
+    ``catalogue.float32``: a cancellation's noise divided by noise) any value is explained, NaN included. A NaN is
+    explained where the convention is NaN, and so is any value in ``undefined_as`` (e.g. ±inf: a 0 / 0 the
+    library's rounding turned into x / 0).
+
+    A declaration explains nothing outside its scope: ``trigger`` (a predicate on the batches as fed), when given,
+    must hold for a value or an error to be explained; ``backends`` and ``layouts`` (the ``(y_true, y_pred)``
+    presentations, as ``Binding.layout``) restrict it further. ``kind="defect"`` marks the library's bug, as
+    opposed to a documented convention of its own.
     """
 
     library: str
@@ -104,18 +111,26 @@ class KnownDifference:
     kind: Literal["convention", "defect"] = "convention"
     backends: tuple[str, ...] = ()  # only on these backends of the library (Keras'); empty: on every one
     undefined_as: tuple[float, ...] = ()  # what the library may return, besides NaN, where the convention is NaN
+    layouts: tuple[tuple[str, str], ...] = ()  # only where the inputs are presented so; empty: in every layout
+    # The library reports the plain mean of the convention's value on each batch alone, an empty batch's as NaN
+    # (a MeanMetricWrapper fed one scalar per update, with a count of 1).
+    batches_averaged: bool = False
+
+    def applies(self, batches: list[Batch]) -> bool:
+        """Whether the declaration's trigger (if any) holds on ``batches``."""
+        return self.trigger is None or bool(self.trigger(batches))
 
     @property
     def explains_values(self) -> bool:
         return self.raises is None
 
     def explains_error(self, message: str, batches: list[Batch]) -> bool:
-        return (self.raises is not None and re.search(self.raises, message) is not None
-                and (self.trigger is None or self.trigger(batches)))
+        return self.raises is not None and re.search(self.raises, message) is not None and self.applies(batches)
 
     def to_json(self) -> dict[str, str]:
         backends = {"backends": ", ".join(self.backends)} if self.backends else {}
-        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends}
+        layouts = {"layouts": ", ".join(f"{t}/{p}" for t, p in self.layouts)} if self.layouts else {}
+        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts}
 
 
 @dataclass(frozen=True)
@@ -156,7 +171,11 @@ class MetricSpec:
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)
         return np.asarray(value, dtype=np.float64)
 
-    def known_for(self, library: str, prop: str, backend: str | None = None) -> list[KnownDifference]:
-        """The known differences of ``library`` (on ``backend``, where it has several) that ``prop`` may meet."""
+    def known_for(self, library: str, prop: str, backend: str | None = None,
+                  layout: tuple[str, str] | None = None) -> list[KnownDifference]:
+        """The known differences of ``library`` (on ``backend``, where it has several; with inputs presented in
+        ``layout``, default the binding's) that ``prop`` may meet."""
+        binding = self.bindings.get(library)
+        layout = layout or (binding.layout if binding else None)
         return [k for k in self.known if k.library == library and prop in k.properties
-                and (not k.backends or backend in k.backends)]
+                and (not k.backends or backend in k.backends) and (not k.layouts or layout in k.layouts)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import EVERY_PROPERTY, NUM_CLASSES, Binding, KnownDifference, MetricSpec
@@ -50,6 +52,31 @@ SKLEARN_LRAP_ZERO_WEIGHTS = KnownDifference(
         b.sample_weight is not None and not b.sample_weight.any() for b in batches if len(b)),
 )
 
+def _degenerate_batch_counted_once(batch: Batch) -> Batch:
+    """A batch whose every row has no true or only true labels (an empty batch too) as one such row (of loss 0)."""
+    if len(batch):
+        positives = batch.y_true.sum(axis=1)
+        if ((positives > 0) & (positives < batch.y_true.shape[1])).any():
+            return batch
+    width = batch.y_true.shape[1] if batch.y_true.ndim == 2 else (batch.num_classes or 1)
+    return Batch(y_true=np.zeros((1, width), batch.y_true.dtype), y_pred=np.zeros((1, width), np.float32),
+                 sample_weight=None if batch.sample_weight is None else np.ones(1, np.float32),
+                 num_classes=batch.num_classes)
+
+
+TORCHMETRICS_RANKING_LOSS_COUNT = KnownDifference(
+    "torchmetrics", what="torchmetrics' MultilabelRankingLoss counts an update whose rows all have no true or only "
+    "true labels (an empty update too) as one sample, so the stream's mean divides by the wrong number of samples: "
+    "update([[0.2, 0.8]], [[1, 0]]) then three rows of [1, 1] / [0, 0] gives 0.5, not 1/4. (With the ties' sides "
+    "of the ranking loss, which the same examples may have.)",
+    cause="_multilabel_ranking_loss_update: 'if len(loss) == 0: return torch.tensor(0.0), 1' after dropping such "
+          "rows, instead of (0.0, num_preds).",
+    where="torchmetrics/functional/classification/ranking.py::_multilabel_ranking_loss_update",
+    per_batch=_degenerate_batch_counted_once, bounds=TORCHMETRICS_RANKING_LOSS_TIES["bounds"], kind="defect",
+    properties=EVERY_PROPERTY,
+)
+
+
 def some_batch_empty(batches: list[Batch]) -> bool:
     return any(len(b) == 0 for b in batches)
 
@@ -68,7 +95,8 @@ SPECS: tuple[MetricSpec, ...] = (
     _multilabel_ranking("CoverageError", ref.coverage_error, "coverage_error", "MultilabelCoverageError",
                         known=(TORCHMETRICS_COVERAGE_EMPTY_BATCH,)),
     _multilabel_ranking("LabelRankingLoss", ref.label_ranking_loss, "label_ranking_loss", "MultilabelRankingLoss",
-                        known=(KnownDifference("torchmetrics", **TORCHMETRICS_RANKING_LOSS_TIES),)),
+                        known=(KnownDifference("torchmetrics", **TORCHMETRICS_RANKING_LOSS_TIES),
+                               TORCHMETRICS_RANKING_LOSS_COUNT)),
     _multilabel_ranking("LabelRankingAveragePrecision", ref.label_ranking_average_precision,
                         "label_ranking_average_precision_score", "MultilabelRankingAveragePrecision",
                         known=(SKLEARN_LRAP_ZERO_WEIGHTS,)),

@@ -11,6 +11,7 @@ import numpy as np
 import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.classification import sigmoid_if_logits
+from conformance.catalogue.library_wide import keras_loss_layouts
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -72,7 +73,7 @@ def _binary_crossentropy(from_logits: bool = False, label_smoothing: float = 0.0
     variant = {k: v for k, v in params.items() if v}
     bindings = {"keras": Binding("keras.metrics.BinaryCrossentropy", variant, layout=COLUMNS)}
     absent = {"torchmetrics": NO_LOG_LOSS}
-    known = []
+    known = list(keras_loss_layouts(squeezes=False, **({} if from_logits else {"clip": KERAS_CLIP})))
     if not from_logits:
         known.append(_keras_clip("keras/src/backend/tensorflow/nn.py::binary_crossentropy"))
     if variant:
@@ -155,6 +156,23 @@ def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str
     )
 
 
+def _one_class_as_negative(batch: Batch) -> Batch:
+    """A batch whose targets are all one class, with every target as the negative class (-1)."""
+    if len(batch) and (batch.y_true == batch.y_true[0]).all():
+        return replace(batch, y_true=np.zeros_like(batch.y_true))
+    return batch
+
+
+SKLEARN_HINGE_ONE_CLASS = KnownDifference(
+    "sklearn", what="scikit-learn's binary hinge_loss infers the classes from y_true: when every target is one "
+    "class, that class is binarized as the negative one (-1), so hinge_loss([1, 1], [-1., -1.]) is 0.0, not 2.0.",
+    cause="hinge_loss binarizes y_true with LabelBinarizer(neg_label=-1) fitted on the classes present; a single "
+          "class maps to neg_label.",
+    where="sklearn/metrics/_classification.py::hinge_loss", per_batch=_one_class_as_negative, kind="defect",
+    properties=EVERY_PROPERTY,
+)
+
+
 def _hinge(squared: bool) -> MetricSpec:
     name = "SquaredHinge" if squared else "Hinge"
     bindings = {
@@ -172,7 +190,8 @@ def _hinge(squared: bool) -> MetricSpec:
         known=(_torch_hinge_auto("sigmoid", sigmoid_if_logits("float32"),
                                  "torchmetrics/functional/classification/hinge.py::_binary_hinge_loss_update; "
                                  "torchmetrics/functional/classification/confusion_matrix.py::"
-                                 "_binary_confusion_matrix_format"),),
+                                 "_binary_confusion_matrix_format"),
+               *keras_loss_layouts(squeezes=False), *(() if squared else (SKLEARN_HINGE_ONE_CLASS,))),
     )
 
 
@@ -238,7 +257,8 @@ def _poisson() -> MetricSpec:
             "keras", what="Keras adds 1e-7 inside the logarithm, log(y_pred + 1e-7): a zero prediction of a "
             "positive count costs a finite amount, and small predictions are shifted.",
             cause="poisson: ops.mean(y_pred - y_true * ops.log(y_pred + epsilon), axis=-1), epsilon = 1e-7.",
-            where="keras/src/losses/losses.py::poisson", overrides={"epsilon": KERAS_EPSILON}),),
+            where="keras/src/losses/losses.py::poisson", overrides={"epsilon": KERAS_EPSILON}),
+            *keras_loss_layouts(squeezes=False, epsilon=KERAS_EPSILON)),
         absent={"sklearn": "scikit-learn has no Poisson loss (nearest: sklearn.metrics.mean_poisson_deviance, "
                            "which differs by terms in y_true alone)",
                 "torchmetrics": "torchmetrics has no Poisson loss (nearest: "

@@ -10,6 +10,8 @@ import numpy as np
 
 import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
+from conformance.catalogue.library_wide import keras_loss_layouts
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     Binding,
@@ -34,7 +36,9 @@ COLUMNS = ("column", "column")
 
 
 def _regression(name: str, function: Callable[..., Any], *, decomposition: Decomposition, growth: float,
-                sklearn_function: str, torch_class: str, torch_init: Mapping[str, Any] | None = None) -> MetricSpec:
+                sklearn_function: str, torch_class: str, torch_init: Mapping[str, Any] | None = None,
+                keras_loss: bool = True) -> MetricSpec:
+    """``keras_loss``: Keras' metric is a MeanMetricWrapper of the loss of the same name."""
     return MetricSpec(
         name=name, reference=function, domain=REGRESSION, decomposition=decomposition, growth=growth, scale=0.0,
         bindings={
@@ -42,6 +46,7 @@ def _regression(name: str, function: Callable[..., Any], *, decomposition: Decom
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
             "torchmetrics": Binding(f"torchmetrics.regression.{torch_class}", dict(torch_init or {}), weights=False),
         },
+        known=keras_loss_layouts(squeezes=True) if keras_loss else (),
     )
 
 
@@ -151,10 +156,6 @@ def _every_output_constant(batches: list[Batch]) -> bool:
     return bool((total == 0).all())
 
 
-def _fewer_than_two_samples(batches: list[Batch]) -> bool:
-    return sum(len(b) for b in batches) < 2
-
-
 def _fewer_than_two_samples_so_far(batches: list[Batch]) -> bool:
     """Fewer than two samples in all, or in the first update (a result asked for after it sees one)."""
     sizes = [len(b) for b in batches if len(b)]
@@ -181,13 +182,53 @@ def _variance_weighted_nan(library: str, where: str, formula: str) -> KnownDiffe
     )
 
 
+def _r2_undefined_below_two_rows(y_true, y_pred, *, sample_weight=None, **params):
+    """R², NaN for fewer than two samples, samples of weight 0 counted (scikit-learn's rule)."""
+    return np.nan if len(y_true) < 2 else ref.r2_score(y_true, y_pred, sample_weight=sample_weight, **params)
+
+
 SKLEARN_R2_ONE_SAMPLE = KnownDifference(
-    "sklearn", what="scikit-learn's r2_score returns NaN (with a warning) for fewer than two samples; the reference "
-    "scores a constant target like any other (1.0 if predicted exactly, else 0.0).",
-    cause="'R^2 score is not well-defined with less than two samples.' (UndefinedMetricWarning), value NaN.",
+    "sklearn", what="scikit-learn's r2_score returns NaN (with a warning) for fewer than two samples, counting "
+    "samples of weight 0: r2_score([1., 1e15], [1., 1e15], sample_weight=[1, 0]) is 1.0 while r2_score([1.], [1.]) "
+    "is NaN, so a weight of 0 is not the same as dropping the sample. The reference scores a constant target like "
+    "any other (1.0 if predicted exactly, else 0.0).",
+    cause="'R^2 score is not well-defined with less than two samples.' (UndefinedMetricWarning), value NaN; "
+          "the check is _num_samples(y_pred) < 2, before the weights are read.",
     where="sklearn/metrics/_regression.py::r2_score",
-    raises="returned NaN", trigger=_fewer_than_two_samples, properties=EVERY_PROPERTY,
+    reference=_r2_undefined_below_two_rows, properties=EVERY_PROPERTY,
 )
+
+
+def _float32_sums(library: str, what: str, cause: str, where: str,
+                  convention: Callable[..., Any]) -> KnownDifference:
+    """A library's float32 sums cancel: its value lies in ``catalogue.float32``'s interval (unbounded only where the
+    data's spread is within rounding of its magnitude)."""
+    return KnownDifference(library, what=what, cause=cause, where=where, reference=convention, bounds=float32.SIDES,
+                           kind="defect", properties=EVERY_PROPERTY)
+
+
+R2_ONE_PASS = (
+    "{library} accumulates float32 sums of the targets and of their squares and takes SS_tot = Σy² - (Σy)²/n: where "
+    "the targets' spread is small beside their magnitude this cancels to rounding noise (for constant targets such "
+    "as [170.875] * 8, noise instead of 0, so the constant-target rule is not applied and R² is e.g. 2.4e6 "
+    "where it is 0.75). Explained only within the float32 bounds of those sums."
+)
+KERAS_R2_FLOAT32 = _float32_sums(
+    "keras", R2_ONE_PASS.format(library="Keras' R2Score") + " On JAX, jax.jit fuses the subtraction into a "
+    "multiply-subtract with the same bound.",
+    "update_state accumulates sum and squared_sum in float32; result() takes total = squared_sum - sum * mean.",
+    "keras/src/metrics/regression_metrics.py::R2Score.update_state / R2Score.result", float32.r2_score)
+TORCH_R2_FLOAT32 = _float32_sums(
+    "torchmetrics", R2_ONE_PASS.format(library="torchmetrics' R2Score"),
+    "tss = sum_squared_obs - sum_obs * sum_obs / num_obs, all float32.",
+    "torchmetrics/functional/regression/r2.py::_r2_score_update / _r2_score_compute", float32.r2_score)
+SKLEARN_R2_FLOAT32 = _float32_sums(
+    "sklearn", "scikit-learn computes r2_score in the inputs' float32: the float32 weighted mean of targets whose "
+    "spread is small beside their magnitude (constant 1e15) is not exact, so SS_tot is rounding noise rather than "
+    "0 and the constant-target rule (force_finite) is not applied: R² is -1.1e13 instead of 0.0. Explained only "
+    "within the float32 bounds of those sums.",
+    "_assemble_r2_explained_variance divides by the float32 denominator; no cast to float64.",
+    "sklearn/metrics/_regression.py::r2_score, _assemble_r2_explained_variance", float32.r2_score)
 TORCH_R2_ONE_SAMPLE = KnownDifference(
     "torchmetrics", what="torchmetrics' R2Score raises for fewer than two samples (in all the updates together).",
     cause="_r2_score_compute raises ValueError('Needs at least two samples to calculate r2 score.').",
@@ -233,7 +274,8 @@ def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int =
         variant["outputs"] = 1
     keras_init = {"class_aggregation": class_aggregation, "num_regressors": num_regressors}
     torch_init = {"multioutput": multioutput, "adjusted": num_regressors}
-    known = [KERAS_R2_NAN, SKLEARN_R2_ONE_SAMPLE, TORCH_R2_ONE_SAMPLE]
+    known = [KERAS_R2_NAN, SKLEARN_R2_ONE_SAMPLE, TORCH_R2_ONE_SAMPLE, KERAS_R2_FLOAT32, TORCH_R2_FLOAT32,
+             SKLEARN_R2_FLOAT32]
     if multioutput == "variance_weighted":
         known += [
             _variance_weighted_nan("keras", "keras/src/metrics/regression_metrics.py::R2Score.result",
@@ -273,9 +315,22 @@ def _explained_variance(multioutput: str, domain: Domain) -> MetricSpec:
         name="ExplainedVariance", reference=ref.explained_variance_score, params={"multioutput": multioutput},
         variant={} if domain is REGRESSION else {"multioutput": multioutput}, domain=domain, decomposition="none",
         growth=tol.R2, scale=1.0,
-        known=(_variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/explained_variance.py::"
-                                      "_explained_variance_compute", "torch.sum(denominator / denom_sum * "
-                                      "output_scores)"),) if multioutput == "variance_weighted" else (),
+        known=(
+            _float32_sums("torchmetrics", "torchmetrics' ExplainedVariance accumulates float32 sums of the errors, "
+                          "the targets and their squares and subtracts them: where a spread is small beside its "
+                          "magnitude the variance is rounding noise. Explained only within the float32 bounds of "
+                          "those sums.", "_explained_variance_compute: diff_avg = sum_error / num_obs, numerator = "
+                          "sum_squared_error / num_obs - diff_avg², likewise the denominator, all float32.",
+                          "torchmetrics/functional/regression/explained_variance.py::_explained_variance_compute",
+                          float32.explained_variance_score),
+            _float32_sums("sklearn", "scikit-learn computes explained_variance_score in the inputs' float32: where "
+                          "the targets' spread is small beside their magnitude the float32 variance is rounding "
+                          "noise and the constant-target rule is not applied. Explained only within the float32 "
+                          "bounds.", "_assemble_r2_explained_variance on float32 averages; no cast to float64.",
+                          "sklearn/metrics/_regression.py::explained_variance_score", float32.explained_variance_score),
+        ) + ((_variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/explained_variance.py::"
+                                     "_explained_variance_compute", "torch.sum(denominator / denom_sum * "
+                                     "output_scores)"),) if multioutput == "variance_weighted" else ()),
         bindings={
             "sklearn": Binding("sklearn.metrics.explained_variance_score", {"multioutput": multioutput}),
             "torchmetrics": Binding("torchmetrics.regression.ExplainedVariance", {"multioutput": multioutput},
@@ -293,7 +348,23 @@ TWEEDIE_DOMAINS = {0.0: REGRESSION, 1.0: POSITIVE_PREDICTIONS, 1.5: POSITIVE_PRE
 TWEEDIE_SCALES = {0.0: 0.0, 1.0: 0.0, 1.5: 0.0, 2.0: 1.0}
 
 
+def _tweedie_float32(library: str, where: str) -> KnownDifference:
+    return _float32_sums(
+        library, f"{library} computes the Tweedie deviance's terms in float32 (y^(2-p), y·ŷ^(1-p), ŷ^(2-p), or the "
+        "logarithms of powers 1 and 2); they cancel where ŷ ≈ y and leave their rounding: mean_tweedie_deviance("
+        "[0, 0, 0, 1e7+1], [1, 1, 1, 1e7+1], power=1.5) is 2.99976 in float32, 3.0 exactly. Explained only within "
+        "the float32 rounding of the terms' magnitudes.",
+        "The deviance is a sum of float32 terms whose size is that of y and ŷ, not of the deviance.", where,
+        float32.mean_tweedie_deviance)
+
+
 def _tweedie(power: float) -> MetricSpec:
+    known = []
+    if power != 0:  # power 0 is the squared error: no terms to cancel
+        known.append(_tweedie_float32("sklearn", "sklearn/metrics/_regression.py::_mean_tweedie_deviance"))
+    if 1 < power < 2:
+        known.append(_tweedie_float32("torchmetrics", "torchmetrics/functional/regression/tweedie_deviance.py::"
+                                                      "_tweedie_deviance_score_update"))
     return MetricSpec(
         name="TweedieDevianceScore", reference=ref.mean_tweedie_deviance, params={"power": power},
         variant={"power": power}, domain=TWEEDIE_DOMAINS[power], decomposition="mean", growth=tol.RATIO,
@@ -304,6 +375,7 @@ def _tweedie(power: float) -> MetricSpec:
         },
         absent={"keras": "Keras has no Tweedie deviance (nearest: keras.metrics.Poisson, the Poisson negative "
                          "log-likelihood, which differs from the power-1 deviance by terms in y_true alone)"},
+        known=tuple(known),
     )
 
 
@@ -338,6 +410,7 @@ def _mape() -> MetricSpec:
                       "with epsilon=1.17e-06; compute returns sum / num_obs.",
                 where="torchmetrics/functional/regression/mape.py::_mean_absolute_percentage_error_update",
                 overrides={"percent": False, "epsilon": 1.17e-6}),
+            *keras_loss_layouts(squeezes=True),
         ),
     )
 
@@ -359,8 +432,27 @@ def _msle() -> MetricSpec:
             cause="first_log = ops.log(ops.maximum(y_pred, epsilon) + 1.0), likewise for y_true, with "
                   "epsilon = backend.epsilon() = 1e-7.",
             where="keras/src/losses/losses.py::mean_squared_logarithmic_error",
-            overrides={"epsilon": 1e-7}),),
+            overrides={"epsilon": 1e-7}), *keras_loss_layouts(squeezes=True)),
     )
+
+
+# log cosh x = log((e^x + e^-x) / 2): e^x overflows float32 above ln(3.4028235e38) = 88.72284.
+FLOAT32_EXP_OVERFLOW = float(np.log(np.float64(np.finfo(np.float32).max)))
+
+
+def _an_error_overflows_exp(batches: list[Batch]) -> bool:
+    """Some |y_pred - y_true|, in float32, is past where float32 exp overflows."""
+    return any(len(b) and (np.abs(b.y_pred.astype(np.float32) - b.y_true.astype(np.float32))
+                           > FLOAT32_EXP_OVERFLOW).any() for b in batches)
+
+
+TORCH_LOGCOSH_OVERFLOW = KnownDifference(
+    "torchmetrics", what="torchmetrics' LogCoshError computes log((exp(x) + exp(-x)) / 2) in float32, which "
+    "overflows to inf for an error |x| above 88.72 (where float32 exp overflows); log cosh 89 is 88.31.",
+    cause="_log_cosh_error_update: torch.log((torch.exp(diff) + torch.exp(-diff)) / 2), no log-sum-exp form.",
+    where="torchmetrics/functional/regression/log_cosh.py::_log_cosh_error_update",
+    raises="returned inf", trigger=_an_error_overflows_exp, kind="defect", properties=EVERY_PROPERTY,
+)
 
 
 def _log_cosh() -> MetricSpec:
@@ -371,6 +463,7 @@ def _log_cosh() -> MetricSpec:
             "keras": Binding("keras.metrics.LogCoshError", layout=FIT_LAYOUT),
             "torchmetrics": Binding("torchmetrics.regression.LogCoshError", weights=False),
         },
+        known=(TORCH_LOGCOSH_OVERFLOW, *keras_loss_layouts(squeezes=True)),
         absent={"sklearn": "scikit-learn has no log-cosh error"},
     )
 
@@ -380,7 +473,7 @@ SPECS: tuple[MetricSpec, ...] = (
                 sklearn_function="mean_squared_error", torch_class="MeanSquaredError"),
     _regression("RootMeanSquaredError", ref.root_mean_squared_error, decomposition="none", growth=tol.ROOT,
                 sklearn_function="root_mean_squared_error", torch_class="MeanSquaredError",
-                torch_init={"squared": False}),
+                torch_init={"squared": False}, keras_loss=False),
     _regression("MeanAbsoluteError", ref.mean_absolute_error, decomposition="mean", growth=tol.RATIO,
                 sklearn_function="mean_absolute_error", torch_class="MeanAbsoluteError"),
     _multi_output("MeanSquaredError", ref.mean_squared_error, decomposition="mean", growth=tol.RATIO,
