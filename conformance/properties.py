@@ -216,6 +216,8 @@ class Context:
         for fed in alternatives:
             values = [self.convention(known, fed, side, transform) for side in sides for transform in transforms]
             low, high = np.minimum.reduce(values), np.maximum.reduce(values)  # NaN where any side is NaN
+            if np.shape(observed) != low.shape:  # a value of another shape is explained by no convention
+                return False
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
             undefined = np.isnan(low) & (np.isnan(observed) | np.isin(observed, known.undefined_as))
             unbounded = np.isneginf(low) & np.isposinf(high)  # noise over noise: any value, NaN included
@@ -262,13 +264,22 @@ class Context:
     def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
         """A NaN (or an infinity) where the reference is a finite number, and no convention explains it, is an
         error (an ``Explained`` one if a known difference raises so)."""
-        observed, expected = np.asarray(observed), np.asarray(expected)
-        if np.isnan(observed).any() and not np.isnan(expected).any():
-            raise self.library_error(f"returned NaN where {expected.tolist()} was expected", example)
-        infinite = np.isinf(observed) & np.isfinite(expected)
-        if infinite.any():
-            value = "inf" if (observed[infinite] > 0).all() else "-inf"
-            raise self.library_error(f"returned {value} where {expected.tolist()} was expected", example)
+        message = nonfinite_message(observed, expected)
+        if message:
+            raise self.library_error(message, example)
+
+
+def nonfinite_message(observed: np.ndarray, expected: np.ndarray) -> str | None:
+    """What the harness calls a NaN or an infinity where the reference is a number (a declaration's ``raises``
+    matches these words), or None."""
+    observed, expected = np.asarray(observed), np.asarray(expected)
+    if np.isnan(observed).any() and not np.isnan(expected).any():
+        return f"returned NaN where {expected.tolist()} was expected"
+    infinite = np.isinf(observed) & np.isfinite(expected)
+    if infinite.any():
+        value = "inf" if (observed[infinite] > 0).all() else "-inf"
+        return f"returned {value} where {expected.tolist()} was expected"
+    return None
 
 
 def draw_weighted(draw: st.DrawFn, ctx: Context, weighted: bool, n: int) -> Batch:

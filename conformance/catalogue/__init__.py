@@ -39,10 +39,12 @@ from conformance.catalogue.model import (
     Imported,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
 )
 
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "Binding",
-           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "by_id"]
+           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Witness", "batch", "by_id"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)

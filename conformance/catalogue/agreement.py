@@ -10,6 +10,7 @@ import numpy as np
 import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.classification import TORCHMETRICS_AUTO_SIGMOID
+from conformance.catalogue.float32 import SIDES, UNIT
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -17,6 +18,8 @@ from conformance.catalogue.model import (
     Binding,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
 )
 from conformance.domains import BINARY, MULTICLASS, MULTILABEL
 
@@ -53,25 +56,31 @@ TORCHMETRICS_MACRO_EXCLUDES_ABSENT = dict(
 )
 
 
-def _multilabel_confusion_tn_float32(y_true, y_score, *, sample_weight=None, side: int, **params):
-    """The multilabel confusion matrices with each true-negative count moved by the float32 rounding of
-    ``Σw - tp - fp - fn`` (``side`` -1 or +1: an end of its interval)."""
-    from conformance.catalogue.float32 import UNIT
-
+def _multilabel_confusion_float32(y_true, y_score, *, sample_weight=None, side: int, **params):
+    """The multilabel confusion matrices with each derived count moved by the float32 rounding of its subtraction
+    (``side`` -1 or +1: an end of its interval): ``fp = Σw·predicted - tp``, ``fn = Σw·true - tp`` and
+    ``tn = Σw - tp - fp - fn``, all within the rounding of ``Σw``."""
     matrices = ref.multilabel_confusion_matrix(y_true, y_score, sample_weight=sample_weight, **params)
     weights = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    matrices[:, 0, 0] += side * (2 * len(weights) + 6) * UNIT * weights.sum()
+    slack = (2 * len(weights) + 6) * UNIT * weights.sum()
+    for row, column in ((0, 0), (0, 1), (1, 0)):
+        matrices[:, row, column] += side * slack
     return matrices
 
 
-SKLEARN_MULTILABEL_TN_FLOAT32 = KnownDifference(
-    "sklearn", what="scikit-learn's multilabel_confusion_matrix computes true negatives as sum(sample_weight) - tp - "
-    "fp - fn in the weights' float32, so a true-negative count that should be 0 comes out as -1.2e-07 (and a "
-    "positive one off by that much). Explained only within the float32 rounding of Σw.",
-    cause="`tn = xp.sum(sample_weight) - tp - fp - fn`, not counted.",
+# Label 0 has one true positive, one false negative and one false positive: no true negative.
+MULTILABEL_THREE = ([[1, 0], [1, 0], [0, 1]], [[0.75, 0.0], [0.0, 0.0], [0.75, 0.75]])
+SKLEARN_MULTILABEL_FLOAT32 = KnownDifference(
+    "sklearn", what="scikit-learn's multilabel_confusion_matrix derives false positives, false negatives and true "
+    "negatives by subtraction in the weights' float32 (fp = pred_sum - tp, fn = true_sum - tp, tn = Σw - tp - fp - "
+    "fn), so a true-negative count that should be 0 comes out as -1.2e-07, and a count of tiny weights beside "
+    "large ones keeps only Σw's rounding. Explained only within the float32 rounding of Σw.",
+    cause="tp_sum, pred_sum and true_sum are float32 weighted bincounts; the other cells are their differences, "
+          "not counted.",
     where="sklearn/metrics/_classification.py::multilabel_confusion_matrix",
-    reference=_multilabel_confusion_tn_float32, bounds=({"side": -1}, {"side": 1}), kind="defect",
-    properties=EVERY_PROPERTY,
+    reference=_multilabel_confusion_float32, bounds=SIDES, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch(*MULTILABEL_THREE, [0.3, 0.6, 0.1], num_classes=2),),
+                    outside=(batch(*MULTILABEL_THREE, [1.0, 2.0, 3.0], num_classes=2),)),
 )
 
 
@@ -124,7 +133,7 @@ def _confusion_matrices() -> tuple[MetricSpec, ...]:
                   "sklearn": Binding("sklearn.metrics.multilabel_confusion_matrix", y_pred="above-threshold"),
                   "torchmetrics": Binding(f"{TM}.MultilabelConfusionMatrix",
                                           {"num_labels": NUM_CLASSES, "threshold": 0.5}, weights=False),
-              }, known=(SKLEARN_MULTILABEL_TN_FLOAT32,), **counts),
+              }, known=(SKLEARN_MULTILABEL_FLOAT32,), **counts),
     )
 
 

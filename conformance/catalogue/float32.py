@@ -224,3 +224,18 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight
     total = max(float(weights.sum()), np.finfo(np.float64).tiny)
     slack = (8 * UNIT + _slack(len(y))) * float(weights @ magnitude) / total
     return exact(y_true, y_pred, sample_weight=sample_weight, power=power) + side * slack
+
+
+def poisson(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None, epsilon: float = 0.0,
+            side: int) -> float:
+    """An end of the mean Poisson loss ``ŷ - y log(ŷ + epsilon)`` summed in float32: its samples' losses have
+    either sign, so the sum errs by the rounding of their magnitudes ``|ŷ| + |y log(ŷ + epsilon)|``, not of the
+    mean (which may cancel to far less)."""
+    from reference.probabilistic import poisson as exact
+
+    targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
+    with np.errstate(all="ignore"):
+        logs = np.where(targets > 0, targets * np.log(predictions + epsilon), 0.0)
+    magnitude = weights @ (np.abs(predictions) + np.abs(logs))[:, 0] / max(float(weights.sum()), 1e-300)
+    value = exact(y_true, y_pred, sample_weight=sample_weight, epsilon=epsilon)
+    return value + side * (8 * UNIT + _slack(len(targets))) * float(magnitude)

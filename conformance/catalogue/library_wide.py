@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from conformance.catalogue import float32
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     KnownDifference,
+    Witness,
 )
 from conformance.data import Batch
 
@@ -95,36 +97,51 @@ def _pairs(weighted_side: str) -> Callable[[Batch], Batch]:
     return broadcast
 
 
-def keras_loss_layouts(*, squeezes: bool, **overrides: Any) -> tuple[KnownDifference, ...]:
+def keras_loss_layouts(samples: Batch, *, broadcasts: bool = False, float32_terms: Callable[..., Any] | None = None,
+                       **overrides: Any) -> tuple[KnownDifference, ...]:
     """How Keras' loss-based metrics (MeanSquaredError, Hinge, Poisson, ...) read (n,) inputs fed by hand.
 
     model.fit() passes (n, 1) predictions, where they are right. Rank-1 y_true and y_pred: the loss's mean over
-    the last axis is the batch's mean, one value with a count of 1 per update. Losses that do not squeeze
-    (``squeezes=False``: hinge, poisson, binary_crossentropy) also broadcast an (n,) array against an (n, 1) one
-    to an (n, n) matrix of every pair. ``overrides``: the loss's own Keras conventions (a clip, an epsilon), which
-    hold in every layout."""
+    the last axis is the batch's mean, one value with a count of 1 per update. Losses that neither squeeze nor
+    check ranks (``broadcasts``: hinge, poisson) also broadcast an (n,) array against an (n, 1) one to an (n, n)
+    matrix of every pair. ``overrides``: the loss's own Keras conventions (a clip, an epsilon), which hold in every
+    layout. ``samples``: four samples of the metric's domain, for the witnesses. ``float32_terms``: where the
+    samples' losses have either sign, a ``catalogue.float32`` convention for their float32 sum (a broadcast pairs
+    samples of every magnitude, whose losses cancel)."""
+    if float32_terms is not None:
+        overrides = {"reference": float32_terms, "bounds": float32.SIDES, "overrides": overrides}
+    else:
+        overrides = {"overrides": overrides}
     per_batch = KnownDifference(
         "keras", what="With rank-1 (n,) y_true and y_pred, Keras' loss-based metric adds one mean per update with a "
         "count of 1: a stream averages per-batch means (uneven batches mis-weighted) and an empty batch adds NaN.",
         cause="The loss reduces the last axis (ops.mean(..., axis=-1)), which for (n,) inputs is the batch; "
               "MeanMetricWrapper then adds that scalar to its total with a count of 1.",
-        where=KERAS_LOSS_REDUCTION, layouts=FLAT, batches_averaged=True, overrides=overrides, kind="defect",
+        where=KERAS_LOSS_REDUCTION, layouts=FLAT, batches_averaged=True, **overrides, kind="defect",
         properties=("shape_conventions",),
+        # Uneven batches fed as (n,); outside, the same samples in one update.
+        witness=Witness(inside=tuple(samples.split([3, 1])), outside=(samples,), layout=FLAT[0]),
     )
-    if squeezes:
+    if not broadcasts:
         return (per_batch,)
     broadcast = dict(
         cause="The loss does not squeeze or expand its inputs to one rank (squeeze_or_expand_to_same_rank is not "
               "called), so an (n,) array against an (n, 1) one broadcasts to (n, n) before the mean over the last "
               "axis: each sample's value is its mean over every sample of the other input.",
-        where=KERAS_LOSS_REDUCTION, overrides=overrides, kind="defect", properties=("shape_conventions",),
+        where=KERAS_LOSS_REDUCTION, **overrides, kind="defect", properties=("shape_conventions",),
     )
+
+    def witness(layout: tuple[str, str]) -> Witness:  # three samples broadcast to nine pairs; one is itself
+        return Witness(inside=(samples.take(slice(0, 3)),), outside=(samples.take(slice(0, 1)),), layout=layout)
+
     return (
         per_batch,
         KnownDifference("keras", what="With (n,) y_true and (n, 1) y_pred, Keras' loss-based metric broadcasts "
                         "them to an (n, n) matrix: each prediction is scored against every target.",
-                        per_batch=_pairs("y_pred"), layouts=(("flat", "column"),), **broadcast),
+                        per_batch=_pairs("y_pred"), layouts=(("flat", "column"),), **broadcast,
+                        witness=witness(("flat", "column"))),
         KnownDifference("keras", what="With (n, 1) y_true and (n,) y_pred, Keras' loss-based metric broadcasts "
                         "them to an (n, n) matrix: each target is scored against every prediction.",
-                        per_batch=_pairs("y_true"), layouts=(("column", "flat"),), **broadcast),
+                        per_batch=_pairs("y_true"), layouts=(("column", "flat"),), **broadcast,
+                        witness=witness(("column", "flat"))),
     )

@@ -76,6 +76,34 @@ class Imported:
         return self.path
 
 
+def batch(y_true: Any, y_pred: Any, sample_weight: Any = None, num_classes: int | None = None) -> Batch:
+    """A batch written out by hand in canonical form: integer lists as int64 labels, the rest as float32."""
+    def canonical(values: Any) -> np.ndarray:
+        array = np.asarray(values)
+        return array.astype(np.int64) if np.issubdtype(array.dtype, np.integer) else array.astype(np.float32)
+    weights = None if sample_weight is None else np.asarray(sample_weight, np.float32)
+    return Batch(canonical(y_true), np.asarray(y_pred, np.float32), weights, num_classes)
+
+
+@dataclass(frozen=True)
+class Witness:
+    """Two inputs that pin a declaration's scope; ``suites/test_declarations.py`` feeds both to the library.
+
+    On ``inside`` the library's value differs from the reference and the declaration explains it (or the error it
+    raises). On ``outside``, the nearest input where the declared cause cannot act (its trigger false, its layout
+    another, its float32 interval a few ulps wide), the library agrees with the reference and a wrong value there
+    is not explained. ``metric`` names the spec to run (default: the first that has the declaration);
+    ``layout`` / ``outside_layout`` how the inputs are presented (default: the binding's); ``mode`` the execution
+    mode (default: the adapter's)."""
+
+    inside: tuple[Batch, ...]
+    outside: tuple[Batch, ...]
+    metric: str | None = None
+    layout: tuple[str, str] | None = None
+    outside_layout: tuple[str, str] | None = None
+    mode: str | None = None  # the execution mode to update in (a compiled mode's defect)
+
+
 @dataclass(frozen=True)
 class KnownDifference:
     """A documented semantic difference between a library and the reference.
@@ -115,6 +143,7 @@ class KnownDifference:
     # The library reports the plain mean of the convention's value on each batch alone, an empty batch's as NaN
     # (a MeanMetricWrapper fed one scalar per update, with a count of 1).
     batches_averaged: bool = False
+    witness: Witness | None = None  # required of a defect (see Witness)
 
     def applies(self, batches: list[Batch]) -> bool:
         """Whether the declaration's trigger (if any) holds on ``batches``."""

@@ -10,6 +10,7 @@ import numpy as np
 
 import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
 from conformance.catalogue.classification import sigmoid_if_logits
 from conformance.catalogue.library_wide import keras_loss_layouts
 from conformance.catalogue.model import (
@@ -19,6 +20,8 @@ from conformance.catalogue.model import (
     Binding,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
 )
 from conformance.data import Batch
 from conformance.domains import (
@@ -73,7 +76,9 @@ def _binary_crossentropy(from_logits: bool = False, label_smoothing: float = 0.0
     variant = {k: v for k, v in params.items() if v}
     bindings = {"keras": Binding("keras.metrics.BinaryCrossentropy", variant, layout=COLUMNS)}
     absent = {"torchmetrics": NO_LOG_LOSS}
-    known = list(keras_loss_layouts(squeezes=False, **({} if from_logits else {"clip": KERAS_CLIP})))
+    # Its (n,) against (n, 1) raises ('must have the same rank'): a note of shape_conventions, not a value.
+    known = list(keras_loss_layouts(batch([1, 0, 1, 1], [0.75, 0.25, 0.5, 0.125]),
+                                    **({} if from_logits else {"clip": KERAS_CLIP})))
     if not from_logits:
         known.append(_keras_clip("keras/src/backend/tensorflow/nn.py::binary_crossentropy"))
     if variant:
@@ -170,6 +175,7 @@ SKLEARN_HINGE_ONE_CLASS = KnownDifference(
           "class maps to neg_label.",
     where="sklearn/metrics/_classification.py::hinge_loss", per_batch=_one_class_as_negative, kind="defect",
     properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([1, 1], [-1.0, -1.0]),), outside=(batch([1, 0], [-1.0, -1.0]),)),
 )
 
 
@@ -191,7 +197,8 @@ def _hinge(squared: bool) -> MetricSpec:
                                  "torchmetrics/functional/classification/hinge.py::_binary_hinge_loss_update; "
                                  "torchmetrics/functional/classification/confusion_matrix.py::"
                                  "_binary_confusion_matrix_format"),
-               *keras_loss_layouts(squeezes=False), *(() if squared else (SKLEARN_HINGE_ONE_CLASS,))),
+               *keras_loss_layouts(batch([1, 0, 1, 1], [0.5, 0.2, -2.0, 3.0]), broadcasts=True),
+               *(() if squared else (SKLEARN_HINGE_ONE_CLASS,))),
     )
 
 
@@ -258,7 +265,8 @@ def _poisson() -> MetricSpec:
             "positive count costs a finite amount, and small predictions are shifted.",
             cause="poisson: ops.mean(y_pred - y_true * ops.log(y_pred + epsilon), axis=-1), epsilon = 1e-7.",
             where="keras/src/losses/losses.py::poisson", overrides={"epsilon": KERAS_EPSILON}),
-            *keras_loss_layouts(squeezes=False, epsilon=KERAS_EPSILON)),
+            *keras_loss_layouts(batch([1.0, 0.0, 2.0, 3.0], [0.5, 1.0, 2.0, 0.25]), broadcasts=True,
+                                float32_terms=float32.poisson, epsilon=KERAS_EPSILON)),
         absent={"sklearn": "scikit-learn has no Poisson loss (nearest: sklearn.metrics.mean_poisson_deviance, "
                            "which differs by terms in y_true alone)",
                 "torchmetrics": "torchmetrics has no Poisson loss (nearest: "

@@ -4,6 +4,7 @@ Tweedie deviances and cosine similarity."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,8 @@ from conformance.catalogue.model import (
     Decomposition,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
 )
 from conformance.data import Batch, concatenate
 from conformance.domains import (
@@ -28,6 +31,9 @@ from conformance.domains import (
     REGRESSION_MULTI_OUTPUT,
     Domain,
 )
+
+# Four samples every regression domain takes (non-negative, away from 0), for the witnesses of Keras' layouts.
+REGRESSION_SAMPLES = batch([1.0, 2.0, 3.0, 4.0], [1.5, 2.0, 0.5, 1.0])
 
 # model.fit() passes (n,) targets with the model's (n, 1) output; Keras' regression losses squeeze them.
 FIT_LAYOUT = ("flat", "column")
@@ -46,7 +52,7 @@ def _regression(name: str, function: Callable[..., Any], *, decomposition: Decom
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
             "torchmetrics": Binding(f"torchmetrics.regression.{torch_class}", dict(torch_init or {}), weights=False),
         },
-        known=keras_loss_layouts(squeezes=True) if keras_loss else (),
+        known=keras_loss_layouts(REGRESSION_SAMPLES) if keras_loss else (),
     )
 
 
@@ -169,6 +175,8 @@ KERAS_R2_NAN = KnownDifference(
           "by 0; 0/0 is NaN and stays.",
     where="keras/src/metrics/regression_metrics.py::R2Score.result",
     raises="returned NaN", trigger=_keras_r2_is_nan, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([3.0, 3.0], [3.0, 3.0]),), outside=(batch([3.0, 3.0], [3.0, 2.0]),),
+                    metric="R2Score[outputs=1]"),
 )
 
 
@@ -179,6 +187,8 @@ def _variance_weighted_nan(library: str, where: str, formula: str) -> KnownDiffe
         "outputs uniformly.",
         cause=f"{formula}, with no guard for a zero sum.", where=where,
         raises="returned NaN", trigger=_every_output_constant, kind="defect", properties=EVERY_PROPERTY,
+        witness=Witness(inside=(batch([[1.0, 2.0], [1.0, 2.0]], [[1.0, 2.0], [0.0, 2.0]]),),
+                        outside=(batch([[1.0, 2.0], [2.0, 3.0]], [[1.0, 2.0], [2.5, 3.0]]),)),
     )
 
 
@@ -196,15 +206,23 @@ SKLEARN_R2_ONE_SAMPLE = KnownDifference(
           "the check is _num_samples(y_pred) < 2, before the weights are read.",
     where="sklearn/metrics/_regression.py::r2_score",
     reference=_r2_undefined_below_two_rows, properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([1.0], [1.0]),), outside=(batch([1.0, 2.0], [1.0, 2.5]),),
+                    metric="R2Score[outputs=1]"),
 )
 
 
-def _float32_sums(library: str, what: str, cause: str, where: str,
-                  convention: Callable[..., Any]) -> KnownDifference:
+def _float32_sums(library: str, what: str, cause: str, where: str, convention: Callable[..., Any],
+                  witness: Witness) -> KnownDifference:
     """A library's float32 sums cancel: its value lies in ``catalogue.float32``'s interval (unbounded only where the
     data's spread is within rounding of its magnitude)."""
     return KnownDifference(library, what=what, cause=cause, where=where, reference=convention, bounds=float32.SIDES,
-                           kind="defect", properties=EVERY_PROPERTY)
+                           kind="defect", properties=EVERY_PROPERTY, witness=witness)
+
+
+# Constant targets (their float32 sums cancel to noise, where the exact SS_tot is 0); outside, a spread like their size.
+ONE_PASS_CONSTANT = Witness(inside=(batch([362.84375] * 3, [0.0] * 3),),
+                            outside=(batch([0.0, 1.0, 3.0, 2.0], [0.5, 1.0, 2.0, 2.0]),), metric="R2Score[outputs=1]")
+TWO_PASS_CONSTANT = replace(ONE_PASS_CONSTANT, inside=(batch([0.1] * 7, [0.2] * 7),))
 
 
 R2_ONE_PASS = (
@@ -217,18 +235,21 @@ KERAS_R2_FLOAT32 = _float32_sums(
     "keras", R2_ONE_PASS.format(library="Keras' R2Score") + " On JAX, jax.jit fuses the subtraction into a "
     "multiply-subtract with the same bound.",
     "update_state accumulates sum and squared_sum in float32; result() takes total = squared_sum - sum * mean.",
-    "keras/src/metrics/regression_metrics.py::R2Score.update_state / R2Score.result", float32.r2_score)
+    "keras/src/metrics/regression_metrics.py::R2Score.update_state / R2Score.result", float32.r2_score,
+    ONE_PASS_CONSTANT)
 TORCH_R2_FLOAT32 = _float32_sums(
     "torchmetrics", R2_ONE_PASS.format(library="torchmetrics' R2Score"),
     "tss = sum_squared_obs - sum_obs * sum_obs / num_obs, all float32.",
-    "torchmetrics/functional/regression/r2.py::_r2_score_update / _r2_score_compute", float32.r2_score)
+    "torchmetrics/functional/regression/r2.py::_r2_score_update / _r2_score_compute", float32.r2_score,
+    ONE_PASS_CONSTANT)
 SKLEARN_R2_FLOAT32 = _float32_sums(
     "sklearn", "scikit-learn computes r2_score in the inputs' float32: the float32 weighted mean of targets whose "
     "spread is small beside their magnitude (constant 1e15) is not exact, so SS_tot is rounding noise rather than "
     "0 and the constant-target rule (force_finite) is not applied: R² is -1.1e13 instead of 0.0. Explained only "
     "within the float32 bounds of those sums.",
     "_assemble_r2_explained_variance divides by the float32 denominator; no cast to float64.",
-    "sklearn/metrics/_regression.py::r2_score, _assemble_r2_explained_variance", float32.r2_score)
+    "sklearn/metrics/_regression.py::r2_score, _assemble_r2_explained_variance", float32.r2_score,
+    TWO_PASS_CONSTANT)
 TORCH_R2_ONE_SAMPLE = KnownDifference(
     "torchmetrics", what="torchmetrics' R2Score raises for fewer than two samples (in all the updates together).",
     cause="_r2_score_compute raises ValueError('Needs at least two samples to calculate r2 score.').",
@@ -322,12 +343,15 @@ def _explained_variance(multioutput: str, domain: Domain) -> MetricSpec:
                           "those sums.", "_explained_variance_compute: diff_avg = sum_error / num_obs, numerator = "
                           "sum_squared_error / num_obs - diff_avg², likewise the denominator, all float32.",
                           "torchmetrics/functional/regression/explained_variance.py::_explained_variance_compute",
-                          float32.explained_variance_score),
+                          float32.explained_variance_score,
+                          replace(ONE_PASS_CONSTANT, inside=(batch([12345.678] * 6, [1.0] * 6),),
+                                  metric="ExplainedVariance")),
             _float32_sums("sklearn", "scikit-learn computes explained_variance_score in the inputs' float32: where "
                           "the targets' spread is small beside their magnitude the float32 variance is rounding "
                           "noise and the constant-target rule is not applied. Explained only within the float32 "
                           "bounds.", "_assemble_r2_explained_variance on float32 averages; no cast to float64.",
-                          "sklearn/metrics/_regression.py::explained_variance_score", float32.explained_variance_score),
+                          "sklearn/metrics/_regression.py::explained_variance_score", float32.explained_variance_score,
+                          replace(TWO_PASS_CONSTANT, metric="ExplainedVariance")),
         ) + ((_variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/explained_variance.py::"
                                      "_explained_variance_compute", "torch.sum(denominator / denom_sum * "
                                      "output_scores)"),) if multioutput == "variance_weighted" else ()),
@@ -348,23 +372,26 @@ TWEEDIE_DOMAINS = {0.0: REGRESSION, 1.0: POSITIVE_PREDICTIONS, 1.5: POSITIVE_PRE
 TWEEDIE_SCALES = {0.0: 0.0, 1.0: 0.0, 1.5: 0.0, 2.0: 1.0}
 
 
-def _tweedie_float32(library: str, where: str) -> KnownDifference:
+def _tweedie_float32(library: str, where: str, witness: Witness) -> KnownDifference:
     return _float32_sums(
         library, f"{library} computes the Tweedie deviance's terms in float32 (y^(2-p), y·ŷ^(1-p), ŷ^(2-p), or the "
         "logarithms of powers 1 and 2); they cancel where ŷ ≈ y and leave their rounding: mean_tweedie_deviance("
         "[0, 0, 0, 1e7+1], [1, 1, 1, 1e7+1], power=1.5) is 2.99976 in float32, 3.0 exactly. Explained only within "
         "the float32 rounding of the terms' magnitudes.",
         "The deviance is a sum of float32 terms whose size is that of y and ŷ, not of the deviance.", where,
-        float32.mean_tweedie_deviance)
+        float32.mean_tweedie_deviance, witness)
 
 
 def _tweedie(power: float) -> MetricSpec:
     known = []
     if power != 0:  # power 0 is the squared error: no terms to cancel
-        known.append(_tweedie_float32("sklearn", "sklearn/metrics/_regression.py::_mean_tweedie_deviance"))
+        known.append(_tweedie_float32("sklearn", "sklearn/metrics/_regression.py::_mean_tweedie_deviance", Witness(
+            inside=(batch([0.0, 0.0, 0.0, 1e7 + 1], [1.0, 1.0, 1.0, 1e7 + 1]),),
+            outside=(batch([0.0, 1.0, 3.0], [1.0, 2.0, 2.5]),), metric="TweedieDevianceScore[power=1.5]")))
     if 1 < power < 2:
         known.append(_tweedie_float32("torchmetrics", "torchmetrics/functional/regression/tweedie_deviance.py::"
-                                                      "_tweedie_deviance_score_update"))
+                                                      "_tweedie_deviance_score_update", Witness(
+            inside=(batch([6.0], [3.0]),), outside=(batch([0.0, 1.0], [1.0, 1.0]),))))
     return MetricSpec(
         name="TweedieDevianceScore", reference=ref.mean_tweedie_deviance, params={"power": power},
         variant={"power": power}, domain=TWEEDIE_DOMAINS[power], decomposition="mean", growth=tol.RATIO,
@@ -410,7 +437,7 @@ def _mape() -> MetricSpec:
                       "with epsilon=1.17e-06; compute returns sum / num_obs.",
                 where="torchmetrics/functional/regression/mape.py::_mean_absolute_percentage_error_update",
                 overrides={"percent": False, "epsilon": 1.17e-6}),
-            *keras_loss_layouts(squeezes=True),
+            *keras_loss_layouts(REGRESSION_SAMPLES, epsilon=1e-7),
         ),
     )
 
@@ -432,7 +459,7 @@ def _msle() -> MetricSpec:
             cause="first_log = ops.log(ops.maximum(y_pred, epsilon) + 1.0), likewise for y_true, with "
                   "epsilon = backend.epsilon() = 1e-7.",
             where="keras/src/losses/losses.py::mean_squared_logarithmic_error",
-            overrides={"epsilon": 1e-7}), *keras_loss_layouts(squeezes=True)),
+            overrides={"epsilon": 1e-7}), *keras_loss_layouts(REGRESSION_SAMPLES, epsilon=1e-7)),
     )
 
 
@@ -452,6 +479,7 @@ TORCH_LOGCOSH_OVERFLOW = KnownDifference(
     cause="_log_cosh_error_update: torch.log((torch.exp(diff) + torch.exp(-diff)) / 2), no log-sum-exp form.",
     where="torchmetrics/functional/regression/log_cosh.py::_log_cosh_error_update",
     raises="returned inf", trigger=_an_error_overflows_exp, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([0.0], [88.75]),), outside=(batch([0.0], [88.5]),)),
 )
 
 
@@ -463,7 +491,7 @@ def _log_cosh() -> MetricSpec:
             "keras": Binding("keras.metrics.LogCoshError", layout=FIT_LAYOUT),
             "torchmetrics": Binding("torchmetrics.regression.LogCoshError", weights=False),
         },
-        known=(TORCH_LOGCOSH_OVERFLOW, *keras_loss_layouts(squeezes=True)),
+        known=(TORCH_LOGCOSH_OVERFLOW, *keras_loss_layouts(REGRESSION_SAMPLES)),
         absent={"sklearn": "scikit-learn has no log-cosh error"},
     )
 

@@ -1,0 +1,116 @@
+"""Each declaration explains what its cause produces and nothing else: its witness, fed to the real library.
+
+A declared defect carries a :class:`~conformance.catalogue.Witness`: an input inside its scope, where the library
+differs from the reference and the declaration explains the difference (or the error), and the nearest input
+outside it, where the library agrees and a wrong value is not explained. A declaration that excused every value, or
+one whose trigger no longer matched what the library does, fails here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conformance.adapters import LibraryUnavailable, get_adapter
+from conformance.catalogue import CATALOGUE, KnownDifference, MetricSpec, by_id
+from conformance.data import concatenate
+from conformance.profiles import PROFILES
+from conformance.properties import Context, nonfinite_message
+from conformance.tolerance import compare
+
+
+def _declarations() -> list[tuple[MetricSpec, KnownDifference]]:
+    """Each declaration once (one object may be shared by several specs), with the spec its witness runs on."""
+    found: dict[int, tuple[MetricSpec, KnownDifference]] = {}
+    specs = by_id()
+    for spec in CATALOGUE:
+        for known in spec.known:
+            key = id(known)
+            if key in found or known.library not in spec.bindings:
+                continue
+            wanted = known.witness.metric if known.witness else None
+            found[key] = (specs[wanted] if wanted else spec, known)
+    return list(found.values())
+
+
+DECLARATIONS = _declarations()
+WITNESSED = [(spec, known) for spec, known in DECLARATIONS if known.witness]
+
+
+def _context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] | None) -> Context:
+    try:
+        adapter = get_adapter(known.library)
+        adapter.versions()
+    except LibraryUnavailable as error:
+        pytest.skip(f"{known.library} is not installed: {error}")
+    if known.backends and adapter.backend() not in known.backends:
+        pytest.skip(f"declared for {', '.join(known.backends)} only; running {adapter.backend()}")
+    prop = "batch_accumulation" if adapter.stateful else "agreement"
+    return Context(spec, adapter, spec.bindings[known.library], prop, PROFILES["ci"], layout=layout)
+
+
+def _observe(ctx: Context, batches: list, mode: str | None) -> tuple[np.ndarray | None, str | None]:
+    """The library's value on ``batches`` (one new metric fed each batch, or one call on them all), or its error:
+    an exception's message, or the harness's words for a NaN or infinity where the reference is a number."""
+    def run():
+        if not ctx.adapter.stateful:
+            return ctx.compute(concatenate(batches), ctx.layout)
+        metric = ctx.new_metric(batches, ctx.layout, mode)
+        for each in batches:
+            metric.update(each)
+        return metric.result()
+
+    try:
+        value = np.asarray(run(), np.float64)
+    except Exception as error:  # the library's error is what a raising declaration explains
+        return None, f"{type(error).__name__}: {error}"
+    return value, nonfinite_message(value, ctx.spec.reference_value(concatenate(batches)))
+
+
+def _id(pair: tuple[MetricSpec, KnownDifference]) -> str:
+    spec, known = pair
+    return f"{spec.id}-{known.library}-{known.what[:48]}"
+
+
+@pytest.mark.parametrize("pair", WITNESSED, ids=[_id(p) for p in WITNESSED])
+def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
+    spec, known = pair
+    witness = known.witness
+    inside = list(witness.inside)
+    ctx = _context(spec, known, witness.layout)
+    value, error = _observe(ctx, inside, witness.mode)
+    expected = spec.reference_value(concatenate(inside))
+    tolerance = ctx.tolerance(inside)
+    if known.raises:
+        assert error is not None, f"inside: the library gave {value}, not the declared error"
+        assert known.explains_error(error, inside), f"inside: {error!r} is not what the declaration explains"
+    else:
+        assert error is None or value is not None, f"inside: the library raised {error}"
+        assert not compare(value, expected, tolerance)[0], (
+            f"inside: the library agrees with the reference ({value}): the witness shows nothing")
+        assert ctx.follows(known, value, inside, tolerance), (
+            f"inside: the library's {value} (reference {expected}) is not what the declaration explains")
+
+    outside = list(witness.outside)
+    ctx = _context(spec, known, witness.outside_layout or witness.layout)
+    value, error = _observe(ctx, outside, witness.mode)
+    expected = spec.reference_value(concatenate(outside))
+    tolerance = ctx.tolerance(outside)
+    others = [k for k in spec.known_for(known.library, ctx.property_name, ctx.adapter.backend(), ctx.layout)
+              if k is not known]
+    assert error is None and (compare(value, expected, tolerance)[0]
+                              or any(ctx.follows(k, value, outside, tolerance) for k in others)), (
+        f"outside: the library gives {value if error is None else error}, the reference {expected}: not outside "
+        "(nor explained by another declaration)")
+    if known.raises:
+        assert not known.explains_error(f"returned NaN where {expected.tolist()} was expected", outside)
+        return
+    wrong = expected + np.maximum(1e-3 * np.abs(np.nan_to_num(expected)), 1e-3)
+    assert not compare(wrong, expected, tolerance)[0]
+    assert not ctx.follows(known, wrong, outside, tolerance), (
+        f"outside: the wrong value {wrong} is explained: the declaration is broader than its cause")
+
+
+def test_every_defect_has_a_witness() -> None:
+    """A library's defect is declared with the inputs that pin its scope (conventions may have one too)."""
+    missing = [_id(pair) for pair in DECLARATIONS if pair[1].kind == "defect" and pair[1].witness is None]
+    assert missing == []
