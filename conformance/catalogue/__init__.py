@@ -41,10 +41,12 @@ from conformance.catalogue.model import (
     MetricSpec,
     Witness,
     batch,
+    empty,
 )
 
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "Binding",
-           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Witness", "batch", "by_id"]
+           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Witness", "batch", "by_id",
+           "empty"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)

@@ -18,6 +18,9 @@ from conformance.catalogue.model import (
     Decomposition,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
+    empty,
 )
 from conformance.data import Batch
 from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE, MULTILABEL
@@ -69,6 +72,9 @@ TORCHMETRICS_AUTO_SIGMOID = dict(
           "https://lightning.ai/docs/torchmetrics/stable/classification/accuracy.html#binaryaccuracy",
     per_batch=TORCHMETRICS_SIGMOID_SIDES,
     kind="defect",
+    # 0.3 and 0.1 are thresholded as they are in [0, 1] alone, through a sigmoid (above 0.5) beside logits.
+    witness=Witness(inside=(batch([1, 0, 1, 1], [0.3, -1.0, 2.0, 0.1]),),
+                    outside=(batch([1, 0, 1, 1], [0.3, 0.2, 0.9, 0.1]),)),
 )
 
 KERAS_FBETA_EPSILON = dict(
@@ -81,6 +87,7 @@ KERAS_FBETA_EPSILON = dict(
 )
 
 
+SCORES = batch([0, 1, 2], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]], num_classes=3)  # three classes
 KERAS_FBETA_EMPTY_BATCH = dict(
     what="Updated eagerly, Keras' F1Score/FBetaScore raise on an empty batch (zero samples) instead of leaving the "
          "state unchanged. Compiled with tf.function (as model.fit() runs them) the same batch is accepted.",
@@ -92,6 +99,7 @@ KERAS_FBETA_EMPTY_BATCH = dict(
     trigger=lambda batches: any(len(b) == 0 for b in batches),
     properties=EVERY_PROPERTY,
     kind="defect",
+    witness=Witness(inside=(SCORES, empty(SCORES)), outside=(SCORES,), mode="eager"),
 )
 
 

@@ -12,11 +12,16 @@ from conformance.catalogue.model import (
     Binding,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
 )
 from conformance.data import Batch
 from conformance.domains import REGRESSION, REGRESSION_MULTI_OUTPUT
 
 NO_SKLEARN = ("scikit-learn has no {name} metric (nearest: {nearest})")
+# Five samples with some spread, split unevenly (the witnesses of Keras' per-batch and layout declarations).
+SAMPLES = batch([1.0, 2.0, 4.0, 3.0, 0.0], [1.0, 3.0, 2.0, 5.0, 1.0])
+FLAT = ("flat", "flat")
 
 
 def _weighted(batches: list[Batch]) -> bool:
@@ -39,6 +44,7 @@ def _keras_rejects_weights(name: str) -> KnownDifference:
                r"|the number of sizes provided \(0\) must be greater or equal to the number of dimensions",
         trigger=_weighted, kind="defect",
         properties=EVERY_PROPERTY,
+        witness=Witness(inside=(SAMPLES.with_weights(np.array([1, 2, 1, 1, 3], np.float32)),), outside=(SAMPLES,)),
     )
 
 
@@ -75,6 +81,7 @@ def _torch_empty_batch(where: str) -> KnownDifference:
               "refuses for zero elements ('max(): Expected reduction dim 0 to have non-zero size').",
         where=where, raises="Expected reduction dim 0 to have non-zero size", trigger=_some_batch_empty,
         kind="defect", properties=EVERY_PROPERTY,
+        witness=Witness(inside=(SAMPLES, SAMPLES.take(slice(0, 0))), outside=(SAMPLES,)),
     )
 
 
@@ -114,6 +121,7 @@ TORCH_CCC_CONSTANT_NAN = KnownDifference(
     where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute (pearson = "
           "_pearson_corrcoef_compute(...))",
     raises="returned NaN", trigger=_an_input_constant, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([-3.0, -3.0], [-2.0, -2.0]),), outside=(batch([-3.0, -2.0], [-2.0, -1.5]),)),
 )
 
 PEARSON_UPDATE = "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update (line 86)"
@@ -137,9 +145,10 @@ def _keras_per_batch(name: str, function: str, **overrides: float) -> tuple[Know
             "not the coefficient of the data.",
             cause=f"{function} takes the coefficient along axis=-1, which for (n,) inputs is the batch; the "
                   "MeanMetricWrapper adds that scalar with a count of 1.",
-            where=where, layouts=(("flat", "flat"),), batches_averaged=True, overrides=overrides, kind="defect",
+            where=where, layouts=(FLAT,), batches_averaged=True, overrides=overrides, kind="defect",
             properties=("batch_accumulation", "shape_conventions", "execution_modes", "reset",
                         "result_idempotence"),
+            witness=Witness(inside=tuple(SAMPLES.split([3, 2])), outside=(SAMPLES,)),
         ),
         KnownDifference(
             "keras", what=f"Keras' {name} with an (n, 1) input, as model.fit() passes predictions, takes each "
@@ -151,6 +160,7 @@ def _keras_per_batch(name: str, function: str, **overrides: float) -> tuple[Know
             where=where, layouts=(("column", "column"), ("flat", "column"), ("column", "flat")), kind="defect",
             properties=("shape_conventions",),
             **({"raises": "returned NaN"} if name == "PearsonCorrelation" else {"reference": _against_a_constant}),
+            witness=Witness(inside=(SAMPLES,), outside=(SAMPLES,), layout=("column", "column"), outside_layout=FLAT),
         ),
     )
 
@@ -163,10 +173,15 @@ KERAS_ROW_MOMENTS = (
 )
 
 
-def _float32_moments(library: str, what: str, cause: str, where: str, convention,
+def _float32_moments(library: str, what: str, cause: str, where: str, convention, witness: Witness,
                      **overrides: float) -> KnownDifference:
     return KnownDifference(library, what=what, cause=cause, where=where, reference=convention, bounds=float32.SIDES,
-                           overrides=overrides, kind="defect", properties=EVERY_PROPERTY)
+                           overrides=overrides, kind="defect", properties=EVERY_PROPERTY, witness=witness)
+
+
+# A row at 1e7, whose mean 1e7 + 1.5 is not a float32, and a row whose deviations' squares underflow; outside,
+# rows of ordinary size.
+ROWS_OUTSIDE = (batch([[1.0, 3.0, 2.0], [0.0, 1.0, 5.0]], [[2.0, 5.0, 3.0], [1.0, 0.5, 2.0]]),)
 
 
 TORCH_PEARSON_FLOAT32 = _float32_moments(
@@ -175,7 +190,8 @@ TORCH_PEARSON_FLOAT32 = _float32_moments(
     "and the variances are rounding noise, so the coefficient is 1.0 where it is undefined (NaN). Explained only "
     "within the float32 bounds of those moments.",
     "_pearson_corrcoef_update merges each batch's mean and squared deviations into float32 running sums.",
-    "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update", float32.pearson_corrcoef)
+    "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_update", float32.pearson_corrcoef,
+    witness=Witness(inside=(batch([1e15] * 5, [1e15] * 5),), outside=(SAMPLES,)))
 
 
 KERAS_CCC_EPSILON = dict(
@@ -210,7 +226,8 @@ SPECS: tuple[MetricSpec, ...] = (
                _float32_moments("keras", KERAS_ROW_MOMENTS.format(name="PearsonCorrelation"),
                                 "pearson_correlation normalizes each row by its float32 mean and std.",
                                 "keras/src/metrics/correlation_metrics.py::pearson_correlation",
-                                float32.pearson_corrcoef_rows)),
+                                float32.pearson_corrcoef_rows,
+                                Witness(inside=(batch([[-3.0, 0.0]], [[1.2131e-35, 0.0]]),), outside=ROWS_OUTSIDE))),
         absent={"sklearn": "scikit-learn has no per-sample correlation across outputs",
                 "torchmetrics": "torchmetrics correlates each output over the samples "
                                 "(PearsonCorrCoef(num_outputs=d)), not each sample across its outputs"},
@@ -247,7 +264,9 @@ SPECS: tuple[MetricSpec, ...] = (
                _float32_moments("keras", KERAS_ROW_MOMENTS.format(name="ConcordanceCorrelation"),
                                 "concordance_correlation takes each row's float32 mean, variance and covariance.",
                                 "keras/src/metrics/correlation_metrics.py::concordance_correlation",
-                                float32.concordance_corrcoef_rows, epsilon=1e-7)),
+                                float32.concordance_corrcoef_rows,
+                                Witness(inside=(batch([[1e7 + 1, 1e7 + 1]], [[1e7 + 1, 1e7 + 2]]),),
+                                        outside=ROWS_OUTSIDE), epsilon=1e-7)),
         absent={"sklearn": "scikit-learn has no per-sample concordance across outputs",
                 "torchmetrics": "torchmetrics' ConcordanceCorrCoef(num_outputs=d) takes each output over the "
                                 "samples, not each sample across its outputs"},

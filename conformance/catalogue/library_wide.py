@@ -13,8 +13,12 @@ from conformance.catalogue.model import (
     EVERY_PROPERTY,
     KnownDifference,
     Witness,
+    batch,
+    empty,
 )
 from conformance.data import Batch
+
+LABELS = batch([0, 1, 2, 1], [0, 2, 2, 1], num_classes=3)  # four class labels and their predictions
 
 
 def _all_weights_zero(batches: list[Batch]) -> bool:
@@ -58,6 +62,7 @@ LIBRARY_WIDE: tuple[KnownDifference, ...] = (
               "and _multiclass_stat_scores_format (line 342)",
         raises="cannot reshape tensor of 0 elements", trigger=_some_batch_empty, kind="defect",
         properties=EVERY_PROPERTY,
+        witness=Witness(inside=(LABELS, empty(LABELS)), outside=(LABELS,), metric="Accuracy"),
     ),
     KnownDifference(
         "keras", what="On the TensorFlow backend (CPU), subnormal float32 inputs (|x| < 1.18e-38) count as 0: a "

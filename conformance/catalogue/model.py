@@ -82,7 +82,12 @@ def batch(y_true: Any, y_pred: Any, sample_weight: Any = None, num_classes: int 
         array = np.asarray(values)
         return array.astype(np.int64) if np.issubdtype(array.dtype, np.integer) else array.astype(np.float32)
     weights = None if sample_weight is None else np.asarray(sample_weight, np.float32)
-    return Batch(canonical(y_true), np.asarray(y_pred, np.float32), weights, num_classes)
+    return Batch(canonical(y_true), canonical(y_pred), weights, num_classes)
+
+
+def empty(like: Batch) -> Batch:
+    """A batch of zero samples shaped like ``like``'s."""
+    return like.take(slice(0, 0))
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ class Witness:
     metric: str | None = None
     layout: tuple[str, str] | None = None
     outside_layout: tuple[str, str] | None = None
-    mode: str | None = None  # the execution mode to update in (a compiled mode's defect)
+    mode: str | None = None  # the execution mode of ``inside`` (a compiled mode's defect); outside: the default
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,10 @@ class KnownDifference:
     # (a MeanMetricWrapper fed one scalar per update, with a count of 1).
     batches_averaged: bool = False
     witness: Witness | None = None  # required of a defect (see Witness)
+
+    def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
+        """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
+        return (not self.backends or backend in self.backends) and (not self.layouts or layout in self.layouts)
 
     def applies(self, batches: list[Batch]) -> bool:
         """Whether the declaration's trigger (if any) holds on ``batches``."""
@@ -206,5 +215,4 @@ class MetricSpec:
         ``layout``, default the binding's) that ``prop`` may meet."""
         binding = self.bindings.get(library)
         layout = layout or (binding.layout if binding else None)
-        return [k for k in self.known if k.library == library and prop in k.properties
-                and (not k.backends or backend in k.backends) and (not k.layouts or layout in k.layouts)]
+        return [k for k in self.known if k.library == library and prop in k.properties and k.in_scope(backend, layout)]

@@ -9,7 +9,16 @@ import numpy as np
 
 import reference as ref
 from conformance import tolerance as tol
-from conformance.catalogue.model import EVERY_PROPERTY, NUM_CLASSES, Binding, KnownDifference, MetricSpec
+from conformance.catalogue.model import (
+    EVERY_PROPERTY,
+    NUM_CLASSES,
+    Binding,
+    KnownDifference,
+    MetricSpec,
+    Witness,
+    batch,
+    empty,
+)
 from conformance.data import Batch
 from conformance.domains import MULTILABEL_SCORES
 
@@ -74,7 +83,15 @@ TORCHMETRICS_RANKING_LOSS_COUNT = KnownDifference(
     where="torchmetrics/functional/classification/ranking.py::_multilabel_ranking_loss_update",
     per_batch=_degenerate_batch_counted_once, bounds=TORCHMETRICS_RANKING_LOSS_TIES["bounds"], kind="defect",
     properties=EVERY_PROPERTY,
+    # Three rows with no or only true labels in one update; outside, one of them has both.
+    witness=Witness(inside=(batch([[1, 0]], [[0.2, 0.8]], num_classes=2),
+                            batch([[1, 1], [0, 0], [1, 1]], [[0.5, 0.1], [0.3, 0.7], [0.2, 0.9]], num_classes=2)),
+                    outside=(batch([[1, 0]], [[0.2, 0.8]], num_classes=2),
+                             batch([[1, 1], [0, 1], [1, 1]], [[0.5, 0.1], [0.3, 0.7], [0.2, 0.9]], num_classes=2))),
 )
+
+
+LABEL_SETS = batch([[1, 0, 1], [0, 1, 0]], [[0.9, 0.2, 0.4], [0.1, 0.7, 0.3]], num_classes=3)
 
 
 def some_batch_empty(batches: list[Batch]) -> bool:
@@ -89,6 +106,7 @@ TORCHMETRICS_COVERAGE_EMPTY_BATCH = KnownDifference(
     where="torchmetrics/functional/classification/ranking.py::_multilabel_coverage_error_update",
     raises="Expected reduction dim to be specified for input.numel", trigger=some_batch_empty,
     properties=EVERY_PROPERTY, kind="defect",
+    witness=Witness(inside=(LABEL_SETS, empty(LABEL_SETS)), outside=(LABEL_SETS,)),
 )
 
 SPECS: tuple[MetricSpec, ...] = (

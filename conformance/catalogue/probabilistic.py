@@ -22,6 +22,7 @@ from conformance.catalogue.model import (
     MetricSpec,
     Witness,
     batch,
+    empty,
 )
 from conformance.data import Batch
 from conformance.domains import (
@@ -150,14 +151,18 @@ def _within_one_ulp(transform: Callable[[Batch], Batch]) -> tuple[Callable[[Batc
     return nudged(-np.inf), nudged(np.inf)
 
 
-def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str) -> KnownDifference:
+MARGINS = batch([0, 1], [[2.0, -1.0, 0.5], [0.1, 0.3, 1.5]], num_classes=3)  # two rows of class scores
+
+
+def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str,
+                      witness: Witness) -> KnownDifference:
     return KnownDifference(
         "torchmetrics", what=f"torchmetrics treats decision values as probabilities: an update() with any score "
         f"outside [0, 1] is passed through a {kind} first (others are not), so the hinge is taken on "
         f"{kind}(margin) and, in a stream, depends on which batch a score arrives in.",
         cause="The hinge loss inputs are formatted like classification scores: 'If preds has values outside [0,1] "
               f"range we consider the input to be logits and will auto apply {kind} per element'.",
-        where=where, per_batch=_within_one_ulp(transform), kind="defect",
+        where=where, per_batch=_within_one_ulp(transform), kind="defect", witness=witness,
     )
 
 
@@ -196,7 +201,9 @@ def _hinge(squared: bool) -> MetricSpec:
         known=(_torch_hinge_auto("sigmoid", sigmoid_if_logits("float32"),
                                  "torchmetrics/functional/classification/hinge.py::_binary_hinge_loss_update; "
                                  "torchmetrics/functional/classification/confusion_matrix.py::"
-                                 "_binary_confusion_matrix_format"),
+                                 "_binary_confusion_matrix_format",
+                                 Witness(inside=(batch([1, 0, 1], [0.3, -1.5, 2.0]),),
+                                         outside=(batch([1, 0, 1], [0.3, 0.2, 0.9]),))),
                *keras_loss_layouts(batch([1, 0, 1, 1], [0.5, 0.2, -2.0, 3.0]), broadcasts=True),
                *(() if squared else (SKLEARN_HINGE_ONE_CLASS,))),
     )
@@ -227,10 +234,13 @@ def _categorical_hinge() -> MetricSpec:
                       "asserts a non-empty input ('Cannot compute the max of an empty tensor').",
                 where="keras/src/losses/losses.py::categorical_hinge; keras/src/backend/tensorflow/numpy.py::max",
                 raises="Cannot compute the max of an empty tensor", trigger=_some_batch_empty, kind="defect",
-                properties=EVERY_PROPERTY),
+                properties=EVERY_PROPERTY,
+                witness=Witness(inside=(MARGINS, empty(MARGINS)), outside=(MARGINS,), mode="eager")),
             _torch_hinge_auto("softmax", _softmax_if_any_outside_unit,
                               "torchmetrics/functional/classification/hinge.py::_multiclass_hinge_loss_update "
-                              "(preds.softmax(1) when preds are not all in [0, 1])"),
+                              "(preds.softmax(1) when preds are not all in [0, 1])",
+                              Witness(inside=(MARGINS,), outside=(batch([0, 1], [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]],
+                                                                        num_classes=3),))),
         ),
     )
 

@@ -20,6 +20,8 @@ from conformance.catalogue.model import (
     Binding,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
 )
 from conformance.data import Batch
 from conformance.domains import (
@@ -45,6 +47,9 @@ KERAS_PR_AUC_OVERFLOW = KnownDifference(
           "intercept * log(inf) with intercept 0 is NaN, and ops.divide_no_nan keeps the NaN.",
     where="keras/src/metrics/confusion_metrics.py::AUC.interpolate_pr_auc",
     raises="returned NaN", trigger=_weights_span_float32_range, kind="defect", properties=EVERY_PROPERTY,
+    # The top score's weight alone is the first threshold's count; the next divided by it overflows.
+    witness=Witness(inside=(batch([1, 0, 0], [0.3, 0.3, 0.5], [2.0, 4.0, 1.2e-38]),),
+                    outside=(batch([1, 0, 0], [0.3, 0.3, 0.5], [2.0, 4.0, 1e-30]),)),
 )
 
 
@@ -180,6 +185,10 @@ def _from_logits_auc() -> MetricSpec:
                       "_binary_precision_recall_curve_format",
                 per_batch=TORCHMETRICS_SIGMOID_SIDES,
                 kind="defect",
+                # The second update's logits pass through a sigmoid, the first's probabilities not: 1.5 (0.82)
+                # then ranks above 0.9's negative. Outside, every score in one update (one rule).
+                witness=Witness(inside=(batch([0, 1], [0.2, 0.9]), batch([0, 1], [1.5, 3.0])),
+                                outside=(batch([0, 1, 0, 1], [0.2, 0.9, 1.5, 3.0]),)),
             ),
         ),
     )
@@ -191,6 +200,9 @@ def _classes_absent(batches: list[Batch]) -> bool:
     return len(np.unique(labels)) < batches[0].num_classes
 
 
+# Three classes, class 2 never true; outside, every class occurs.
+CLASS_TWO_ABSENT = batch([0, 1, 0], [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.4, 0.4, 0.2]], num_classes=3)
+EVERY_CLASS = batch([0, 1, 2], [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.4, 0.4, 0.2]], num_classes=3)
 SKLEARN_MULTICLASS_AP_ABSENT = KnownDifference(
     "sklearn", what="scikit-learn's average_precision_score raises on multiclass labels unless every class of "
     "y_score's columns occurs in y_true. With exactly two classes present it takes y_true as binary and says "
@@ -201,6 +213,7 @@ SKLEARN_MULTICLASS_AP_ABSENT = KnownDifference(
     where="sklearn/metrics/_ranking.py::average_precision_score",
     raises=r"y should be a 1d array|`y_score` needs to be of shape|pos_label=1 is not a valid label",
     trigger=_classes_absent, properties=EVERY_PROPERTY, kind="defect",
+    witness=Witness(inside=(CLASS_TWO_ABSENT,), outside=(EVERY_CLASS,)),
 )
 
 
@@ -241,6 +254,7 @@ TORCHMETRICS_MULTICLASS_AP_ABSENT = KnownDifference(
     where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_precision_recall_curve_compute; "
           "torchmetrics/functional/classification/average_precision.py::_reduce_average_precision",
     reference=torchmetrics_multiclass_average_precision, kind="defect",
+    witness=Witness(inside=(CLASS_TWO_ABSENT,), outside=(EVERY_CLASS,)),
 )
 
 

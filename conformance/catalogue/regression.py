@@ -258,6 +258,11 @@ TORCH_R2_ONE_SAMPLE = KnownDifference(
 )
 
 
+# Five samples of two outputs (the witnesses of the adjusted R²).
+TWO_OUTPUTS = batch([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0], [4.0, 3.0], [0.0, 1.0]],
+                    [[1.5, 2.0], [2.0, 1.5], [2.5, 4.0], [4.0, 3.5], [0.5, 1.0]])
+
+
 def _always(batches: list[Batch]) -> bool:
     return True
 
@@ -272,6 +277,7 @@ KERAS_JAX_ADJUSTED_R2_TRACED_IF = KnownDifference(
     where="keras/src/metrics/regression_metrics.py::R2Score.result",
     raises="TracerBoolConversionError", trigger=_always, kind="defect", backends=("jax",),
     properties=("execution_modes",),
+    witness=Witness(inside=(TWO_OUTPUTS,), outside=(TWO_OUTPUTS,), mode="jit"),
 )
 
 
@@ -313,6 +319,8 @@ def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int =
             cause="update_state adds ops.size(y_true) (every element) to num_samples, and result() uses it as n.",
             where="keras/src/metrics/regression_metrics.py::R2Score.update_state / R2Score.result",
             overrides={"samples": "values"}, kind="defect",
+            witness=Witness(inside=(TWO_OUTPUTS,),
+                            outside=(batch(TWO_OUTPUTS.y_true[:, :1], TWO_OUTPUTS.y_pred[:, :1]),)),
         ))
     bindings = {
         "keras": Binding("keras.metrics.R2Score", keras_init, layout=COLUMNS),

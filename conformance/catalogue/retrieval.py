@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import reference as ref
 from conformance import tolerance as tol
-from conformance.catalogue.model import EVERY_PROPERTY, Binding, KnownDifference, MetricSpec
+from conformance.catalogue.model import (
+    EVERY_PROPERTY,
+    Binding,
+    KnownDifference,
+    MetricSpec,
+    Witness,
+    batch,
+    empty,
+)
 from conformance.catalogue.multilabel_ranking import some_batch_empty
 from conformance.domains import RELEVANCE
+
+QUERIES = batch([[2, 0, 1], [0, 1, 0]], [[0.9, 0.1, 0.5], [0.3, 0.8, 0.2]])  # two queries of three documents
 
 TORCHMETRICS_RETRIEVAL_EMPTY_BATCH = KnownDifference(
     "torchmetrics", what="torchmetrics' retrieval metrics reject an empty batch (zero queries) instead of leaving "
@@ -16,6 +26,7 @@ TORCHMETRICS_RETRIEVAL_EMPTY_BATCH = KnownDifference(
     where="torchmetrics/retrieval/base.py::RetrievalMetric.update; "
           "torchmetrics/utilities/checks.py::_check_retrieval_inputs",
     raises="must be non-empty and non-scalar tensors", trigger=some_batch_empty, properties=EVERY_PROPERTY,
+    witness=Witness(inside=(QUERIES, empty(QUERIES)), outside=(QUERIES,)),
     kind="defect",
 )
 

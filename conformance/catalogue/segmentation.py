@@ -17,6 +17,8 @@ from conformance.catalogue.model import (
     Binding,
     KnownDifference,
     MetricSpec,
+    Witness,
+    batch,
 )
 from conformance.data import Batch
 from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTILABEL, SEGMENTATION
@@ -30,6 +32,8 @@ def _truncated_weights(batch: Batch) -> Batch:
     return replace(batch, sample_weight=np.trunc(batch.sample_weight).astype(np.float32))
 
 
+# Two 2 x 2 label maps of three classes.
+MAPS = batch([[[0, 1], [1, 1]], [[0, 0], [1, 2]]], [[[0, 1], [0, 1]], [[0, 1], [1, 2]]], num_classes=3)
 KERAS_IOU_INTEGER_WEIGHTS = dict(
     what="Keras' IoU metrics keep their confusion matrix in integers by default, so each sample weight is truncated "
          "to an integer: a weight of 0.5 counts as 0, 1.5 as 1 (a warning says so). Fractional weights such as "
@@ -40,6 +44,8 @@ KERAS_IOU_INTEGER_WEIGHTS = dict(
     where="keras/src/metrics/iou_metrics.py::_IoUBase.__init__, _IoUBase.update_state; "
           "keras/src/metrics/metrics_utils.py::confusion_matrix",
     per_batch=_truncated_weights, overrides={"epsilon": 1e-7}, kind="defect",
+    witness=Witness(inside=(MAPS.with_weights(np.array([0.5, 1.5], np.float32)),),
+                    outside=(MAPS.with_weights(np.array([1.0, 2.0], np.float32)),), metric="MeanIoU"),
 )
 
 SKLEARN_ABSENT_CLASS_IS_ZERO = dict(
@@ -59,6 +65,9 @@ KERAS_IGNORE_CLASS_IN_MEAN = KnownDifference(
           "class with a non-zero denominator, the ignored class included (it keeps its predicted column).",
     where="keras/src/metrics/iou_metrics.py::_IoUBase.update_state, IoU.result",
     overrides={"ignored_class_in_mean": True, "epsilon": 1e-7}, per_batch=_truncated_weights, kind="defect",
+    # A pixel of class 1 predicted as the ignored class 0; outside, none is.
+    witness=Witness(inside=(batch([[[1, 2], [1, 1]]], [[[0, 2], [1, 1]]], num_classes=3),),
+                    outside=(batch([[[1, 2], [1, 1]]], [[[1, 2], [1, 2]]], num_classes=3),)),
 )
 
 KERAS_INTEGER_WEIGHTS = KnownDifference("keras", **KERAS_IOU_INTEGER_WEIGHTS)
@@ -73,6 +82,8 @@ TORCHMETRICS_ALL_IGNORED_NAN = KnownDifference(
     where="torchmetrics/functional/classification/jaccard.py::_jaccard_index_reduce",
     raises="returned NaN", trigger=lambda batches: all(bool((b.y_true == 0).all()) for b in batches),
     properties=EVERY_PROPERTY, kind="defect",
+    witness=Witness(inside=(batch([[[0, 0], [0, 0]]], [[[0, 1], [0, 0]]], num_classes=3),),
+                    outside=(batch([[[0, 1], [0, 0]]], [[[0, 1], [0, 0]]], num_classes=3),)),
 )
 
 NO_CLASS_SUBSET_MEAN = ("torchmetrics' JaccardIndex averages over every class or returns one value per class "
