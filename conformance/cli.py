@@ -227,6 +227,9 @@ def print_summary(result, json_path: str, report_path: str, stream: TextIO = sys
             detail = finding.message.splitlines()[0][:100] if finding.message else ""
             print(f"  {finding.outcome.upper():5} {finding.metric} · {finding.library} · {finding.property}: {detail}",
                   file=stream)
+            for other in finding.also or []:  # the property's other distinct failures, each shrunk on its own
+                detail = other["message"].splitlines()[0][:100] if other["message"] else ""
+                print(f"        and {other['outcome']} ({other['failure_kind']}): {detail}", file=stream)
     print(f"\n{len(result.findings)} findings in {result.duration_s:.1f}s (profile {result.profile}, "
           f"seed {result.seed if result.seed is not None else 'derandomized'})", file=stream)
     print(f"JSON: {json_path}\nHTML: {report_path}", file=stream)

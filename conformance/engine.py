@@ -27,7 +27,7 @@ from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.data import Example, concatenate
 from conformance.profiles import PROFILES, REPLAY, Profile
-from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation
+from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation, failure_key
 from conformance.results import Finding, RunResult
 
 DATABASE_PATH = ".hypothesis/examples"
@@ -37,6 +37,27 @@ class ShrinkBudgetSpent(BaseException):
     """Ends a Hypothesis run whose profile's shrink budget is spent (see ``Profile.shrink_budget``).
 
     A BaseException, so that Hypothesis does not take it for a failure of the test and shrink it too."""
+
+
+class DistinctFailure(Exception):
+    """A property's failure as Hypothesis sees it: one subclass per :func:`failure_key`, so that Hypothesis keeps
+    and shrinks each distinct failure apart (it tells failures apart by exception type and place), each raised at
+    the same place. ``failure`` is the property's exception; ``choices`` the example's choice sequence."""
+
+    failure: Exception
+    choices: tuple = ()
+
+
+_distinct_classes: dict[tuple[str, str | None], type[DistinctFailure]] = {}
+
+
+def _distinct(failure: Exception, choices: tuple) -> DistinctFailure:
+    key = failure_key(failure)
+    if key not in _distinct_classes:
+        _distinct_classes[key] = type(f"DistinctFailure{len(_distinct_classes)}", (DistinctFailure,), {})
+    distinct = _distinct_classes[key](str(failure))
+    distinct.failure, distinct.choices = failure, choices
+    return distinct
 
 
 class UsageError(ValueError):
@@ -129,7 +150,7 @@ def _hypothesis_settings(profile: Profile) -> settings:
         database=DirectoryBasedExampleDatabase(DATABASE_PATH) if profile.use_database else None,
         deadline=None,  # library calls are slow and uneven (graph tracing, first-call imports)
         suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,  # one minimal example per case
+        report_multiple_bugs=True,  # one minimal example per distinct failure (see DistinctFailure)
         verbosity=Verbosity.quiet,
         print_blob=False,
         # No explain phase: its notes go to a console this quiet run does not print.
@@ -185,38 +206,41 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                   mode=None if reuse_metrics else "eager")
     examples_run = 0
     first_failure: int | None = None  # the example number of the first failure, where shrinking starts
-    smallest: tuple[tuple, Exception, tuple] | None = None  # Hypothesis' order, the failure, its choices
-    last_choices: tuple = ()  # encoded only where a finding keeps them (encoding every example costs ~50 us)
+    # The smallest example of each distinct failure seen (Hypothesis' order, the failure with its choices).
+    smallest: dict[type, tuple[tuple, DistinctFailure]] = {}
 
     @given(st.data())
     def test(data: st.DataObject) -> None:
-        nonlocal examples_run, last_choices, first_failure, smallest
+        nonlocal examples_run, first_failure
         build = current_build_context()
         examples_run += 1
         seen, gap = len(ctx.observations), ctx.largest_gap
+        failure: Exception | None = None
         try:
             case.prop.check(ctx, data)
         except Explained as explained:
             ctx.observations.append(explained.observation)
-        except Exception as failure:
+        except (Violation, LibraryError) as error:  # the library's failure; anything else is the harness's
+            failure = error
+        # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each).
+        choices = build.data.choices
+        for observation in ctx.observations[seen:]:
+            observation.replay = _encoded(choices)
+        if ctx.largest_gap is not gap:
+            ctx.gap_replay = _encoded(choices)
+        if failure is not None:
             first_failure = first_failure or examples_run
+            distinct = _distinct(failure, choices)
             order = sort_key(build.data.nodes)
-            if smallest is None or order < smallest[0]:
-                smallest = (order, failure, build.data.choices)
-            raise
-        finally:
-            # What this example drew, to replay it: the last one run before an exception escapes is
-            # Hypothesis' minimal example; observations and the largest gap keep their own.
-            last_choices = build.data.choices
-            for observation in ctx.observations[seen:]:
-                observation.replay = _encoded(last_choices)
-            if ctx.largest_gap is not gap:
-                ctx.gap_replay = _encoded(last_choices)
-            # Raised once the example's draws are done: Hypothesis checks that a choice sequence draws
-            # the same each time, and an example ended before its draws would not.
-            if (first_failure is not None and profile.shrink_budget is not None and not build.is_final
-                    and examples_run - first_failure >= profile.shrink_budget):
-                raise ShrinkBudgetSpent
+            if type(distinct) not in smallest or order < smallest[type(distinct)][0]:
+                smallest[type(distinct)] = (order, distinct)
+        # Raised once the example's draws are done: Hypothesis checks that a choice sequence draws the same each
+        # time, and an example ended before its draws would not.
+        if (first_failure is not None and profile.shrink_budget is not None and not build.is_final
+                and examples_run - first_failure >= profile.shrink_budget):
+            raise ShrinkBudgetSpent
+        if failure is not None:
+            raise distinct  # outside the except block: no __context__, so one place and type per distinct failure
 
     test._hypothesis_internal_database_key = case.id.encode()  # one database key per case, no source digest
     examples_seed = case_seed(case, profile, run_seed)
@@ -229,28 +253,31 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         test = reproduce_failure(hypothesis.__version__, replay.encode())(test)
 
     started = time.perf_counter()
+    failures: list[DistinctFailure] = []
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            try:
-                test()
-            except ShrinkBudgetSpent:  # as Hypothesis would end: with the smallest failure it has seen
-                _, failure, last_choices = smallest
-                raise failure from None
-        except Violation as violation:
-            _fill_from_violation(finding, violation, adapter, binding, case, ctx.mode)
-            finding.replay = _encoded(last_choices)
-        except LibraryError as error:
-            finding.outcome, finding.message = "error", error.message
-            finding.example = error.example.to_json()
-            finding.snippet = _snippet(adapter, binding, case, error.example, ctx.mode)
-            finding.replay = _encoded(last_choices)
+            test()
+        except ShrinkBudgetSpent:  # as Hypothesis would end: with the smallest failure of each kind seen
+            failures = [distinct for _, distinct in sorted(smallest.values(), key=lambda pair: pair[0])]
+        except DistinctFailure as distinct:
+            failures = [distinct]
+        except BaseExceptionGroup as group:  # several distinct failures, each shrunk on its own
+            failures = [e for e in _flattened(group) if isinstance(e, DistinctFailure)]
+            if not failures:
+                finding.outcome, finding.message = "error", f"harness: {group!r}"
         except DidNotReproduce:  # a replayed example that no longer fails: say what it gives now
             _fill_from_observations(finding, ctx, adapter, binding, case)
         except Exception as error:
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
         else:
             _fill_from_observations(finding, ctx, adapter, binding, case)
+        if failures:
+            first, *others = failures
+            _fill_from_failure(finding, first, adapter, binding, case, ctx.mode)
+            finding.also = [_fill_from_failure(Finding(finding.metric, finding.library, finding.property, "error"),
+                                               other, adapter, binding, case, ctx.mode).distinct_json()
+                            for other in others] or None
         finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
     finding.error_histogram = ctx.error_histogram if any(ctx.error_histogram) else None
@@ -275,13 +302,27 @@ def _values(array: np.ndarray) -> float | list:
     return np.asarray(array, dtype=np.float64).tolist()
 
 
-def _fill_from_violation(finding: Finding, violation: Violation, adapter, binding, case: Case,
-                         mode: str | None) -> None:
-    finding.outcome, finding.message = "fail", violation.message
-    finding.reference_value, finding.library_value = _values(violation.expected), _values(violation.observed)
-    finding.abs_error, finding.tolerance = violation.abs_error, violation.tolerance
-    finding.example = violation.example.to_json()
-    finding.snippet = _snippet(adapter, binding, case, violation.example, mode)
+def _flattened(group: BaseExceptionGroup) -> list[BaseException]:
+    return [leaf for e in group.exceptions for leaf in (_flattened(e) if isinstance(e, BaseExceptionGroup) else [e])]
+
+
+def _fill_from_failure(finding: Finding, distinct: DistinctFailure, adapter, binding, case: Case,
+                       mode: str | None) -> Finding:
+    """``finding`` filled from one distinct failure (a Violation: ``fail``; a LibraryError: ``error``)."""
+    failure = distinct.failure
+    finding.example = failure.example.to_json()
+    finding.snippet = _snippet(adapter, binding, case, failure.example, mode)
+    finding.replay = _encoded(distinct.choices)
+    finding.failure_kind = failure.kind
+    if failure.closest is not None:
+        finding.closest = failure.closest.what
+    if isinstance(failure, Violation):
+        finding.outcome, finding.message = "fail", failure.message
+        finding.reference_value, finding.library_value = _values(failure.expected), _values(failure.observed)
+        finding.abs_error, finding.tolerance = failure.abs_error, failure.tolerance
+    else:
+        finding.outcome, finding.message = "error", failure.message
+    return finding
 
 
 def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, case: Case) -> None:

@@ -10,6 +10,7 @@ NaN raises :class:`LibraryError`. Both carry the :class:`Example` that showed th
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,13 +29,21 @@ from conformance.tolerance import Tolerance, compare, tolerance_for
 
 
 class Violation(Exception):
-    """The library's value differs from the expected one beyond the tolerance."""
+    """The library's value differs from the expected one beyond the tolerance.
+
+    ``closest``: the declaration whose convention lies nearer the library's value than the reference does (one
+    whose trigger does not hold, say), if any: a failure it comes closest to is distinct from one it does not."""
 
     def __init__(self, message: str, example: Example, expected: np.ndarray, observed: np.ndarray,
-                 abs_error: float, tolerance: float):
+                 abs_error: float, tolerance: float, closest: KnownDifference | None = None):
         super().__init__(message)
         self.message, self.example = message, example
         self.expected, self.observed, self.abs_error, self.tolerance = expected, observed, abs_error, tolerance
+        self.closest = closest
+
+    @property
+    def kind(self) -> str:
+        return "wrong value"
 
 
 class Explained(Exception):
@@ -46,11 +55,26 @@ class Explained(Exception):
 
 
 class LibraryError(Exception):
-    """The library raised, or returned NaN where the reference is a number."""
+    """The library raised, or returned NaN where the reference is a number.
 
-    def __init__(self, message: str, example: Example):
+    ``closest``: a declaration that documents this error but whose trigger does not hold here, if any."""
+
+    def __init__(self, message: str, example: Example, closest: KnownDifference | None = None):
         super().__init__(message)
-        self.message, self.example = message, example
+        self.message, self.example, self.closest = message, example, closest
+
+    @property
+    def kind(self) -> str:
+        """``returns NaN`` / ``returns inf`` (the harness's words), or ``raises`` and the exception's type."""
+        if self.message.startswith("returned "):
+            return "returns " + self.message.split()[1]
+        return "raises " + self.message.split(":", 1)[0]
+
+
+def failure_key(failure: Exception) -> tuple[str, str | None]:
+    """What makes two failures of one property distinct: their kind and the declaration closest to each."""
+    closest = getattr(failure, "closest", None)
+    return getattr(failure, "kind", type(failure).__name__), closest.what if closest else None
 
 
 @dataclass
@@ -136,11 +160,14 @@ class Context:
 
     def library_error(self, message: str, example: Example) -> Exception:
         """An ``Explained`` observation if a known difference documents this error, else a LibraryError."""
+        closest = None
         for known in self.known_differences():
             if known.explains_error(message, example.batches):
                 nan = np.asarray(np.nan)
                 return Explained(Observation(known, example, nan, nan, float("nan"), float("nan")))
-        return LibraryError(message, example)
+            if known.raises and closest is None and re.search(known.raises, message):
+                closest = known  # the declared error, outside its trigger
+        return LibraryError(message, example, closest)
 
     def compute(self, batch: Batch, layout: tuple[str, str] | None = None) -> np.ndarray:
         """The library's value on ``batch`` in one call (one update of a metric object); may raise."""
@@ -203,19 +230,26 @@ class Context:
             return np.mean(np.stack(values), axis=0)
         return self.spec.reference_value(concatenate(fed), function=known.reference, overrides=overrides)
 
-    def follows(self, known: KnownDifference, observed: np.ndarray, batches: list[Batch],
-                tolerance: Tolerance) -> bool:
-        """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds)."""
-        if not known.explains_values or not known.applies(batches):
-            return False
+    def intervals(self, known: KnownDifference, batches: list[Batch]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``[low, high]`` of what ``known``'s convention gives on ``batches``, as fed and (where the library
+        computes on transformed inputs, see ``LIBRARY_INPUTS``) as the library saw them. NaN where any side is."""
         library_inputs = LIBRARY_INPUTS.get(self.adapter.name)
         seen = [library_inputs(b) for b in batches] if library_inputs else batches
         alternatives = [batches] + ([seen] if any(s is not b for s, b in zip(seen, batches, strict=True)) else [])
         transforms = known.per_batch if isinstance(known.per_batch, tuple) else (known.per_batch,)
         sides = known.bounds or ({},)
+        found = []
         for fed in alternatives:
             values = [self.convention(known, fed, side, transform) for side in sides for transform in transforms]
-            low, high = np.minimum.reduce(values), np.maximum.reduce(values)  # NaN where any side is NaN
+            found.append((np.minimum.reduce(values), np.maximum.reduce(values)))
+        return found
+
+    def follows(self, known: KnownDifference, observed: np.ndarray, batches: list[Batch],
+                tolerance: Tolerance) -> bool:
+        """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds)."""
+        if not known.explains_values or not known.applies(batches):
+            return False
+        for low, high in self.intervals(known, batches):
             if np.shape(observed) != low.shape:  # a value of another shape is explained by no convention
                 return False
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
@@ -224,6 +258,30 @@ class Context:
             if np.all(undefined | unbounded | ((observed >= low - slack) & (observed <= high + slack))):
                 return True
         return False
+
+    def closest(self, observed: np.ndarray, expected: np.ndarray, batches: list[Batch]) -> KnownDifference | None:
+        """The value declaration whose convention lies nearer ``observed`` than ``expected`` does, the nearest
+        (its trigger is not asked: a declaration that would explain the value but for its trigger is closest)."""
+        observed = np.asarray(observed, np.float64)
+        if not np.isfinite(observed).all():
+            return None
+
+        def distance(low: np.ndarray, high: np.ndarray) -> float:
+            gap = np.maximum(np.maximum(low - observed, observed - high), 0.0)
+            return float(np.max(gap)) if np.isfinite(gap).all() else np.inf
+
+        best, best_distance = None, distance(np.asarray(expected), np.asarray(expected))
+        for known in self.known_differences():
+            if not known.explains_values:
+                continue
+            try:
+                nearest = min(distance(low, high) for low, high in self.intervals(known, batches)
+                              if np.shape(low) == observed.shape)
+            except (ValueError, TypeError, ZeroDivisionError):  # no interval of this shape, or none it can compute
+                continue
+            if nearest < best_distance:
+                best, best_distance = known, nearest
+        return best
 
     def expect_reference(self, observed: np.ndarray, batches: list[Batch], example: Example, what: str, *,
                          whole: Batch | None = None) -> None:
@@ -241,7 +299,8 @@ class Context:
         self._reject_nan(observed, expected, example)
         self.count_error(error, bound)
         if not within:
-            raise Violation(f"{what} differs from the reference", example, expected, observed, error, bound)
+            raise Violation(f"{what} differs from the reference", example, expected, observed, error, bound,
+                            self.closest(observed, expected, batches))
 
     def expect_same(self, observed: np.ndarray, expected: np.ndarray, example: Example, what: str, *,
                     observed_batches: list[Batch], expected_batches: list[Batch]) -> None:
@@ -259,7 +318,8 @@ class Context:
         self._reject_nan(observed, expected, example)
         self.count_error(error, bound)
         if not within:
-            raise Violation(what, example, expected, observed, error, bound)
+            raise Violation(what, example, expected, observed, error, bound,
+                            self.closest(observed, expected, observed_batches))
 
     def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
         """A NaN (or an infinity) where the reference is a finite number, and no convention explains it, is an

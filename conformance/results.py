@@ -61,6 +61,14 @@ class Finding:
     gaps: list[list[float]] | None = None  # batch_average_pitfall: [mean batch size, gap] for each example tried
     error_histogram: list[int] | None = None  # comparisons made, counted by |difference| / tolerance (ERROR_BINS)
     curve: dict[str, Any] | None = None  # AUC: the library's curve and the exact one on the minimal example
+    # fail / error: what kind of failure (wrong value, returns NaN, raises TypeError, ...), and the declaration
+    # that comes closest to explaining it (its convention nearer the value than the reference, or its error
+    # outside its trigger), if any.
+    failure_kind: str | None = None
+    closest: str | None = None
+    # The property's other distinct failures (by kind and closest declaration), each with its own minimal example:
+    # dicts of DISTINCT_FIELDS. A second bug does not hide behind the first.
+    also: list[dict[str, Any]] | None = None
 
     @property
     def column(self) -> str:
@@ -75,10 +83,18 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def distinct_json(self) -> dict[str, Any]:
+        """This finding as one of another's ``also``: what a distinct failure has of its own."""
+        return {name: getattr(self, name) for name in DISTINCT_FIELDS}
+
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Finding:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in payload.items() if k in known})
+
+
+DISTINCT_FIELDS = ("outcome", "failure_kind", "closest", "message", "reference_value", "library_value", "abs_error",
+                   "tolerance", "example", "snippet", "replay")
 
 
 @dataclass

@@ -110,3 +110,31 @@ def test_thorough_keeps_a_failure_in_the_database_under_its_case_id_and_tries_it
     assert list(DirectoryBasedExampleDatabase(str(tmp_path)).fetch(case.id.encode()))
     again = engine.run_case(case, profile, run_seed=2, reuse_metrics=False)  # another seed: found from the database
     assert (again.outcome, again.example) == ("fail", first.example)
+
+
+@pytest.mark.parametrize("budget", [None, 200], ids=["unbounded shrink", "ci shrink budget"])
+def test_each_distinct_failure_is_reported_with_its_own_minimal_example_and_replays(budget) -> None:
+    """A second bug of the same metric x property does not hide behind the first: the gallery's TwoDistinctBugs
+    raises on an empty batch and miscounts every batch of more than one sample; both are found, each shrunk apart
+    (the raise needs an empty batch and a sample, the wrong value one batch of two), and each one's choices replay
+    exactly its own failure."""
+    from dataclasses import replace
+
+    from conformance.data import Example
+    from conformance.properties import by_name
+    from suites.test_gallery import TORCH, gallery_spec
+
+    pytest.importorskip("torchmetrics")
+    case = engine.Case(gallery_spec("torchmetrics", f"{TORCH}.TwoDistinctBugs"), "torchmetrics",
+                       by_name()["batch_accumulation"])
+    finding = engine.run_case(case, replace(PROFILES["ci"], shrink_budget=budget), reuse_metrics=False)
+    failures = [finding.distinct_json(), *(finding.also or [])]
+    kinds = {f["failure_kind"]: f for f in failures}
+    assert set(kinds) == {"raises RuntimeError", "wrong value"}, kinds
+    raised = Example.from_json(kinds["raises RuntimeError"]["example"]).batches
+    wrong = Example.from_json(kinds["wrong value"]["example"]).batches
+    assert [len(b) for b in raised] in ([0, 1], [1, 0]) and [len(b) for b in wrong] == [2]
+    for failure in failures:
+        again = engine.run_case(case, PROFILES["ci"], replay=failure["replay"], reuse_metrics=False)
+        assert (again.failure_kind, again.example, again.examples_run) == (failure["failure_kind"],
+                                                                           failure["example"], 1)

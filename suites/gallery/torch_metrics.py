@@ -185,3 +185,14 @@ class ForwardReturnsRunningValue(CorrectTorchMSE):
     def forward(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         self.update(preds, target)
         return self.compute()
+
+
+class TwoDistinctBugs(CorrectTorchMSE):
+    """Two bugs: update() raises on an empty batch (the max of nothing), and the count misses a sample of every
+    batch of more than one. A property that stopped at its first failure would show only one of them."""
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        errors = self.errors(preds, target)
+        errors.max()  # a sanity check that torch refuses for zero elements
+        self.total += errors.sum()
+        self.count += errors.numel() - int(errors.numel() > 1)
