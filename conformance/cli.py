@@ -230,6 +230,15 @@ def print_summary(result, json_path: str, report_path: str, stream: TextIO = sys
             for other in finding.also or []:  # the property's other distinct failures, each shrunk on its own
                 detail = other["message"].splitlines()[0][:100] if other["message"] else ""
                 print(f"        and {other['outcome']} ({other['failure_kind']}): {detail}", file=stream)
+    from conformance.declared import stale_declarations
+
+    stale = stale_declarations(result)
+    if stale:
+        print(f"\n{len(stale)} declarations explained no example of this run"
+              + (" (stale? see the report):" if result.profile == "thorough" else
+                 f" (profile {result.profile}: rare triggers are reached in the thorough profile)"), file=stream)
+        for declaration in stale if result.profile == "thorough" else ():
+            print(f"  {declaration.library}: {declaration.what[:110]}", file=stream)
     print(f"\n{len(result.findings)} findings in {result.duration_s:.1f}s (profile {result.profile}, "
           f"seed {result.seed if result.seed is not None else 'derandomized'})", file=stream)
     print(f"JSON: {json_path}\nHTML: {report_path}", file=stream)

@@ -280,6 +280,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                             for other in others] or None
         finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
+    finding.explained_by = sorted({o.known.what for o in ctx.observations}) or None  # see declared.py
     finding.error_histogram = ctx.error_histogram if any(ctx.error_histogram) else None
     if ctx.gaps:
         finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.gaps]

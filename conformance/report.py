@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from conformance.declared import stale_declarations
 from conformance.results import OUTCOMES, UNEXPECTED, Finding, RunResult
 
 # Short badge labels for the matrix; the legend under it spells each out.
@@ -361,4 +362,5 @@ def render(result: RunResult, *, title: str = "Metric conformance report", plots
         by_column=_summary_by_column(findings, columns), number=number, conflicts=conflicts(findings),
         figures=_figures(findings) if plots and findings else [],
         backend_rows=backend_rows, disagreements=[r for r in backend_rows if r.disagree],
+        stale=stale_declarations(result),
     )

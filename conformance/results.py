@@ -69,6 +69,7 @@ class Finding:
     # The property's other distinct failures (by kind and closest declaration), each with its own minimal example:
     # dicts of DISTINCT_FIELDS. A second bug does not hide behind the first.
     also: list[dict[str, Any]] | None = None
+    explained_by: list[str] | None = None  # the ``what`` of each declaration that explained some example
 
     @property
     def column(self) -> str:

@@ -52,7 +52,8 @@ FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking
             probabilistic, correlation, reduction)
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    replace(spec, known=spec.known + tuple(k for k in LIBRARY_WIDE if k.library in spec.bindings))
+    replace(spec, known=spec.known + tuple(k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
+                                            and spec.bindings[k.library].target.startswith(prefix)))
     for family in FAMILIES for spec in family.SPECS
 )
 

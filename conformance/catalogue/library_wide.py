@@ -42,9 +42,13 @@ def _flush_subnormals(batch: Batch) -> Batch:
     return replace(batch, y_pred=y_pred, sample_weight=weight)
 
 
-# Behaviours of a library as a whole, declared once and added to each of its metrics below.
-LIBRARY_WIDE: tuple[KnownDifference, ...] = (
-    KnownDifference(
+# Behaviours of a library as a whole, declared once and added to each metric bound to a target under the prefix
+# (a classification module's defect is not a regression metric's).
+# torchmetrics' task wrappers (JaccardIndex(task=...), HammingDistance(task=...)) build the classification module's.
+TORCHMETRICS_CLASSIFICATION = ("torchmetrics.classification.", "torchmetrics.JaccardIndex",
+                               "torchmetrics.HammingDistance")
+LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
+    ("sklearn.", KnownDifference(
         "sklearn", what="scikit-learn raises when every sample weight is zero; the reference returns 0.0 "
         "(no weighted sample: its zero-division value).",
         cause="_check_sample_weight(..., allow_all_zero_weights=False) raises 'Sample weights must contain at "
@@ -52,8 +56,8 @@ LIBRARY_WIDE: tuple[KnownDifference, ...] = (
         where="sklearn/utils/validation.py::_check_sample_weight; sklearn/utils/_array_api.py::_average",
         raises="Sample weights must contain at least one non-zero number|Weights sum to zero",
         trigger=_all_weights_zero, properties=EVERY_PROPERTY,
-    ),
-    KnownDifference(
+    )),
+    (TORCHMETRICS_CLASSIFICATION, KnownDifference(
         "torchmetrics", what="torchmetrics classification metrics raise on an empty batch (zero samples) "
         "instead of leaving the state unchanged, so a stream with an empty batch fails.",
         cause="The input formatting reshapes with an inferred dimension, preds.reshape(preds.shape[0], -1), which "
@@ -63,8 +67,8 @@ LIBRARY_WIDE: tuple[KnownDifference, ...] = (
         raises="cannot reshape tensor of 0 elements", trigger=_some_batch_empty, kind="defect",
         properties=EVERY_PROPERTY,
         witness=Witness(inside=(LABELS, empty(LABELS)), outside=(LABELS,), metric="Accuracy"),
-    ),
-    KnownDifference(
+    )),
+    ("keras.", KnownDifference(
         "keras", what="On the TensorFlow backend (CPU), subnormal float32 inputs (|x| < 1.18e-38) count as 0: a "
         "score of 1.5e-43 is not greater than 0 and ties with 0.0 in argmax, so [0, 1.5e-43, 0] predicts class 0.",
         cause="TensorFlow runs its CPU kernels with flush-to-zero and denormals-are-zero set "
@@ -72,7 +76,7 @@ LIBRARY_WIDE: tuple[KnownDifference, ...] = (
               "keras.ops.argmax([[0, 1.5e-43, 0]]) is 0.",
         where="tensorflow/include/tsl/platform/denormal.h::ScopedFlushDenormal (the CPU thread pool's setting)",
         per_batch=_flush_subnormals,
-    ),
+    )),
 )
 
 # What a library computes on instead of its inputs, whatever the metric: each of its conventions is
