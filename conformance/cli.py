@@ -268,6 +268,10 @@ def coverage() -> list[dict]:
                 for lib in LIBRARIES
             },
             "known_differences": [{"library": k.library, **k.to_json()} for k in spec.known],
+            # Drawn with the inputs: each parameter's values, each library's keyword, or why a library lacks it.
+            "parameters": [{"name": p.name, "values": list(p.values), "spellings": dict(p.spellings),
+                            "not_drawn": {lib: p.absent.get(lib, "no counterpart catalogued") for lib in LIBRARIES
+                                          if lib not in p.spellings}} for p in spec.space],
         })
     return rows
 

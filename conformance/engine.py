@@ -217,17 +217,24 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         seen, gap = len(ctx.observations), ctx.largest_gap
         failure: Exception | None = None
         try:
+            ctx.draw_parameters(data)
             case.prop.check(ctx, data)
         except Explained as explained:
             ctx.observations.append(explained.observation)
         except (Violation, LibraryError) as error:  # the library's failure; anything else is the harness's
             failure = error
-        # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each).
+        # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each), and the
+        # parameters it drew, which its snippet is rendered with.
         choices = build.data.choices
+        examples = [o.example for o in ctx.observations[seen:]] + ([failure.example] if failure else [])
         for observation in ctx.observations[seen:]:
             observation.replay = _encoded(choices)
         if ctx.largest_gap is not gap:
             ctx.gap_replay = _encoded(choices)
+            examples.append(ctx.largest_gap[1])
+        if ctx.parameters:
+            for example in examples:
+                example.details.setdefault("parameters", dict(ctx.parameters))
         if failure is not None:
             first_failure = first_failure or examples_run
             distinct = _distinct(failure, choices)
@@ -294,9 +301,10 @@ def _encoded(choices: tuple) -> str:
 
 
 def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> str:
-    """Source that reproduces ``example`` with the library alone, in the execution mode that showed it."""
-    return adapter.snippet(binding, case.spec.params, example.batches,
-                           mode=example.details.get("execution_mode", mode))
+    """Source that reproduces ``example`` with the library alone, with the parameters it drew, in the execution
+    mode that showed it."""
+    spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
+    return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode))
 
 
 def _values(array: np.ndarray) -> float | list:
@@ -361,7 +369,7 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
             finding.replay = ctx.gap_replay
-            finding.snippet = _pitfall_snippet(adapter, binding, case, example.batches)
+            finding.snippet = _pitfall_snippet(adapter, binding, case, example)
         else:
             finding.outcome = "pass"
     else:
@@ -369,14 +377,15 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
     finding.message = "; ".join(notes)
 
 
-def _pitfall_snippet(adapter, binding, case: Case, batches) -> str:
+def _pitfall_snippet(adapter, binding, case: Case, example: Example) -> str:
     """The library's value on each batch alone (what compile(metrics=[fn]) averages) and on all the data."""
+    spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
     parts = ["# The library's value on each batch alone; compile(metrics=[fn]) reports their mean.",
              "# Compare it with the value on all the data (the last one). A batch the library cannot score alone",
              "# (it raises, or gives NaN) is left out of the mean."]
-    for number, batch in enumerate((b for b in batches if len(b)), start=1):
-        parts += ["", f"# batch {number} alone", adapter.snippet(binding, case.spec.params, [batch])]
-    parts += ["", "# all the data", adapter.snippet(binding, case.spec.params, [concatenate(batches)])]
+    for number, batch in enumerate((b for b in example.batches if len(b)), start=1):
+        parts += ["", f"# batch {number} alone", adapter.snippet(binding, spec.params, [batch])]
+    parts += ["", "# all the data", adapter.snippet(binding, spec.params, [concatenate(example.batches)])]
     return "\n".join(parts)
 
 

@@ -114,6 +114,23 @@ class Context:
     gap_replay: str | None = None  # the choice sequence that drew ``largest_gap``'s example
     strategies: dict[tuple[str, bool, int | None], st.SearchStrategy] = field(default_factory=dict)  # _strategy
     layout: tuple[str, str] | None = None  # how the inputs are presented now (None: the binding's layout)
+    parameters: dict[str, Any] = field(default_factory=dict)  # this example's drawn parameters (see draw_parameters)
+
+    def __post_init__(self) -> None:
+        self.base = (self.spec, self.binding)  # the catalogue's: drawn parameters replace its values per example
+
+    def draw_parameters(self, data: st.DataObject) -> None:
+        """Draw this example's values of the spec's parameter space (shrinking to the catalogue's) and use them:
+        ``spec`` and ``binding`` hold them until the next draw."""
+        spec = self.base[0]
+        space = spec.drawn_for(self.adapter.name)
+        if not space:
+            return
+        key = ("parameters", False, None)
+        if key not in self.strategies:
+            self.strategies[key] = st.fixed_dictionaries({p.name: st.sampled_from(p.values) for p in space})
+        self.parameters = data.draw(self.strategies[key], label="parameters")
+        self.spec, self.binding = spec.with_parameters(self.adapter.name, self.parameters)
 
     # -- drawing ---------------------------------------------------------------------------
     # Each is one draw of one composite strategy, built once per context: every top-level draw costs
@@ -186,7 +203,7 @@ class Context:
         mode = mode or self.mode
         if self.pool is None or mode is not None:
             return self.adapter.create(self.binding, self.spec.params, batches[0].num_classes, layout, mode)
-        key = (batches[0].num_classes, layout)
+        key = (batches[0].num_classes, layout, tuple(self.parameters.items()))  # one object per combination
         metric = self.pool.pop(key, None)
         if metric is not None:
             metric.reset()

@@ -319,17 +319,19 @@ def fbeta_score(
     absent_classes: Literal["zero", "exclude"] = "zero",
     epsilon: float = 0.0,
     sample_weight: ArrayLike | None = None,
+    zero_division: float = 0.0,
 ) -> float | NDArray[np.float64]:
     """F-beta score of a multiclass (integer labels) or multilabel (0/1 matrix) classifier, per class or averaged.
 
     Per class c, with weighted counts over samples: ``F = (1 + beta²) tp / ((1 + beta²) tp + beta² fn + fp)``,
-    0.0 when the denominator is 0 (zero division). Predictions come from :func:`predicted_indicator`.
+    ``zero_division`` (0.0 by default) when the denominator is 0: the class is neither true nor predicted
+    (scikit-learn's and torchmetrics' ``zero_division``). Predictions come from :func:`predicted_indicator`.
 
     * ``average=None``: one score per class; ``"micro"``: counts summed over classes first;
       ``"macro"``: unweighted mean over classes; ``"weighted"``: mean weighted by each class's
       weighted support (``tp + fn``), 0.0 with zero support overall.
-    * ``absent_classes``: for ``"macro"``, whether a class with ``tp + fp + fn == 0`` counts as a 0.0
-      in the mean (``"zero"``, Keras and scikit-learn with ``labels`` given) or is left out of the
+    * ``absent_classes``: for ``"macro"``, whether a class with ``tp + fp + fn == 0`` counts (as
+      ``zero_division``) in the mean (``"zero"``, Keras and scikit-learn with ``labels`` given) or is left out of the
       divisor (``"exclude"``, torchmetrics).
     * ``epsilon``: 0.0 computes the exact formula above. A positive value computes it as Keras does,
       ``p = tp/(tp+fp+eps)``, ``r = tp/(tp+fn+eps)``, ``F = (1+beta²) p r / (beta² p + r + eps)``,
@@ -352,7 +354,7 @@ def fbeta_score(
         p, r = tp / (tp + fp + epsilon), tp / (tp + fn + epsilon)
         scores_per_class = (1 + b2) * (p * r) / (b2 * p + r + epsilon)
     else:
-        scores_per_class = divide((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp)
+        scores_per_class = divide((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp, zero_division)
     if average is None:
         return scores_per_class
     if average == "micro":

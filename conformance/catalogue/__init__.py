@@ -39,13 +39,14 @@ from conformance.catalogue.model import (
     Imported,
     KnownDifference,
     MetricSpec,
+    Parameter,
     Witness,
     batch,
     empty,
 )
 
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "Binding",
-           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Witness", "batch", "by_id",
+           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Parameter", "Witness", "batch", "by_id",
            "empty"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,

@@ -18,6 +18,7 @@ from conformance.catalogue.model import (
     Decomposition,
     KnownDifference,
     MetricSpec,
+    Parameter,
     Witness,
     batch,
     empty,
@@ -103,9 +104,19 @@ KERAS_FBETA_EMPTY_BATCH = dict(
 )
 
 
+# The value of an undefined ratio (nothing predicted, no positive; for an F-score a class neither true nor
+# predicted): scikit-learn and torchmetrics take it as zero_division; Keras has none.
+ZERO_DIVISION = Parameter(
+    "zero_division", (0.0, 1.0), spellings={"sklearn": "zero_division", "torchmetrics": "zero_division"},
+    absent={"keras": "Keras' Precision, Recall and F-scores have no zero_division: an undefined ratio is 0 "
+                     "(ops.divide_no_nan) or, with epsilon in the denominators, near 0"},
+)
+
+
 def _binary_threshold_metric(name: str, function: Callable[..., Any], *, decomposition: Decomposition,
                              growth: float, scale: float, ratio: bool, sklearn: Binding,
-                             torchmetrics: Binding, keras_init: Mapping[str, Any]) -> MetricSpec:
+                             torchmetrics: Binding, keras_init: Mapping[str, Any],
+                             space: tuple[Parameter, ...] = ()) -> MetricSpec:
     threshold = keras_init.get("threshold", keras_init.get("thresholds", 0.5))
     return MetricSpec(
         name=name, reference=function, params={"threshold": threshold},
@@ -114,7 +125,7 @@ def _binary_threshold_metric(name: str, function: Callable[..., Any], *, decompo
         decomposition=decomposition, growth=growth, scale=scale, ratio=ratio,
         bindings={"keras": Binding(f"keras.metrics.{name}", keras_init),
                   "sklearn": sklearn, "torchmetrics": torchmetrics},
-        known=(KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),),
+        known=(KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),), space=space,
     )
 
 
@@ -203,7 +214,7 @@ def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
             "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}",
                                     {"num_classes": NUM_CLASSES, "average": average, **beta_params}, weights=False),
         },
-        known=tuple(known),
+        known=tuple(known), space=(ZERO_DIVISION,),
     )
 
 
@@ -237,12 +248,14 @@ SPECS: tuple[MetricSpec, ...] = (
         keras_init={"thresholds": 0.5},
         sklearn=Binding("sklearn.metrics.precision_score", {"zero_division": 0.0}, y_pred="above-threshold"),
         torchmetrics=Binding("torchmetrics.classification.BinaryPrecision", {"threshold": 0.5}, weights=False),
+        space=(ZERO_DIVISION,),
     ),
     _binary_threshold_metric(
         "Recall", ref.recall, decomposition="none", growth=tol.RATIO, scale=1.0, ratio=True,
         keras_init={"thresholds": 0.5},
         sklearn=Binding("sklearn.metrics.recall_score", {"zero_division": 0.0}, y_pred="above-threshold"),
         torchmetrics=Binding("torchmetrics.classification.BinaryRecall", {"threshold": 0.5}, weights=False),
+        space=(ZERO_DIVISION,),
     ),
     _f_score("F1Score", "macro", None),
     _f_score("F1Score", "micro", None),

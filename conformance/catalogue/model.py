@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -172,6 +172,20 @@ class KnownDifference:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A parameter drawn with the inputs, example by example, where a library takes it.
+
+    ``name`` is the reference's keyword; ``values`` what is drawn, the first where a failure shrinks to (the
+    catalogue's default); ``spellings`` each library's keyword for it (the same values). A library not named
+    there keeps its binding's value, and ``absent`` says why it is not drawn (it lacks the parameter)."""
+
+    name: str
+    values: tuple[Any, ...]
+    spellings: Mapping[str, str]
+    absent: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     """Everything the harness knows about one metric (one parameter variant of it)."""
 
@@ -188,10 +202,25 @@ class MetricSpec:
     known: tuple[KnownDifference, ...] = ()
     # Libraries without a counterpart, each with what it lacks (shown by `conformance list`).
     absent: Mapping[str, str] = field(default_factory=dict)
+    # Parameters drawn with the inputs (the variant's own values are the defaults they shrink to).
+    space: tuple[Parameter, ...] = ()
 
     def __post_init__(self) -> None:
         if both := set(self.bindings) & set(self.absent):
             raise ValueError(f"{self.name}: {sorted(both)} both bound and declared absent")
+
+    def drawn_for(self, library: str) -> tuple[Parameter, ...]:
+        """The parameters drawn for ``library`` (those it spells)."""
+        return tuple(p for p in self.space if library in p.spellings)
+
+    def with_parameters(self, library: str, values: Mapping[str, Any]) -> tuple[MetricSpec, Binding]:
+        """This spec and ``library``'s binding with the drawn ``values`` (by reference keyword) in place."""
+        if not values:
+            return self, self.bindings[library]
+        spellings = {p.name: p.spellings[library] for p in self.drawn_for(library)}
+        binding = self.bindings[library]
+        binding = replace(binding, init={**binding.init, **{spellings[k]: v for k, v in values.items()}})
+        return replace(self, params={**self.params, **values}), binding
 
     @property
     def id(self) -> str:
