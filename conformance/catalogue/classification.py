@@ -155,6 +155,7 @@ def _multiclass_accuracy(name: str, y_true: str) -> MetricSpec:
 
 
 def _top_k_accuracy(name: str, y_true: str, k: int) -> MetricSpec:
+    top_k = Parameter("k", (k, 1, 3), spellings={"keras": "k", "sklearn": "k", "torchmetrics": "top_k"})
     return MetricSpec(
         name=name, reference=ref.top_k_accuracy, params={"k": k, "ties": "optimistic"}, variant={"k": k},
         domain=MULTICLASS_WIDE, decomposition="mean", growth=tol.RATIO, scale=1.0,
@@ -164,6 +165,7 @@ def _top_k_accuracy(name: str, y_true: str, k: int) -> MetricSpec:
             "torchmetrics": Binding("torchmetrics.classification.MulticlassAccuracy",
                                     {"num_classes": NUM_CLASSES, "average": "micro", "top_k": k}, weights=False),
         },
+        space=(top_k,),
         known=(
             KnownDifference(
                 "sklearn", what="Among classes tied at the top-k boundary, scikit-learn ranks the higher class "
@@ -214,7 +216,10 @@ def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
             "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}",
                                     {"num_classes": NUM_CLASSES, "average": average, **beta_params}, weights=False),
         },
-        known=tuple(known), space=(ZERO_DIVISION,),
+        known=tuple(known),
+        # The F-beta weight as every library spells it (the F1 classes have none).
+        space=(ZERO_DIVISION,) + (() if beta is None else (Parameter(
+            "beta", (beta, 0.5, 1.0, 3.0), spellings={"keras": "beta", "sklearn": "beta", "torchmetrics": "beta"}),)),
     )
 
 
