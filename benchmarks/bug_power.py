@@ -251,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if not (overlay / package).exists():
                 shutil.copytree(site / package, overlay / package, ignore=shutil.ignore_patterns("__pycache__"))
+                # Wheels vendor shared libraries beside the package (scikit_learn.libs): its extensions load them
+                # by a relative path.
+                for vendored in site.glob("*.libs"):
+                    if not (overlay / vendored.name).exists():
+                        shutil.copytree(vendored, overlay / vendored.name)
             original_battery = battery(library, metrics, None)
             baselines = [unexpected(library, metrics, None, h) for h in harnesses]
             for mutant in mutants_of(site, file, args.per_file, rng):

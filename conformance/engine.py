@@ -304,7 +304,9 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     """Source that reproduces ``example`` with the library alone, with the parameters it drew, in the execution
     mode that showed it."""
     spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
-    return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode))
+    presented = example.details.get("presented")  # shape_conventions: the layout that showed it
+    return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode),
+                           layout=tuple(presented) if presented else None)
 
 
 def _values(array: np.ndarray) -> float | list:

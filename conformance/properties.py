@@ -191,8 +191,12 @@ class Context:
         if not self.adapter.stateful:
             return self.adapter.compute(self.binding, self.spec.params, batch, layout)
         metric = self.new_metric([batch], layout)
-        metric.update(batch)
-        return metric.result()
+        try:
+            metric.update(batch)
+            return metric.result()
+        except Exception:
+            self.discard(metric)
+            raise
 
     def whole(self, batch: Batch, example: Example, layout: tuple[str, str] | None = None) -> np.ndarray:
         """The library's value on ``batch`` in one call; an exception becomes a finding."""
@@ -217,12 +221,22 @@ class Context:
         """The library's accumulated value after one update per batch (in ``mode``: default the adapter's)."""
         def run() -> np.ndarray:
             metric = self.new_metric(batches, layout, mode)
-            for batch in batches:
-                metric.update(batch)
-                if result_between:
-                    metric.result()
-            return metric.result()
+            try:
+                for batch in batches:
+                    metric.update(batch)
+                    if result_between:
+                        metric.result()
+                return metric.result()
+            except Exception:
+                self.discard(metric)  # an object whose update raised midway is not reused: reset may not undo it
+                raise
         return self.guarded(example, run)
+
+    def discard(self, metric: Any) -> None:
+        """Take ``metric`` out of the pool (if it is there)."""
+        if self.pool:
+            for key in [key for key, pooled in self.pool.items() if pooled is metric]:
+                del self.pool[key]
 
     # -- comparing --------------------------------------------------------------------------
     def count_error(self, error: float, bound: float) -> None:
@@ -537,14 +551,35 @@ def layout_variants(spec: MetricSpec, binding: Binding) -> list[tuple[str, str]]
     return list(itertools.product(choices_true, choices_pred))
 
 
+def weight_variants(ctx: Context, batches: list[Batch]) -> list[tuple[tuple[str, ...], list[Batch], str]]:
+    """The other ways the library takes these batches' weights, in the binding's layout: ``(layout, batches as
+    presented, words)``. A scalar weight stands for a batch whose samples all weigh the same (its first weight)."""
+    if not any(b.sample_weight is not None for b in batches) or ctx.binding.masks is not None:
+        return []
+    variants = []
+    for kind in ctx.adapter.weight_layouts:
+        if kind == "column":
+            variants.append(((*ctx.binding.layout, "column"), batches, "sample_weight (n, 1)"))
+        elif kind == "scalar":
+            constant = [b.with_weights(np.full(len(b), b.sample_weight[0], np.float32)) if len(b) else b
+                        for b in batches]
+            variants.append(((*ctx.binding.layout, "scalar"), constant, "one sample_weight number per batch"))
+    return variants
+
+
 def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
     # Half the examples unweighted: where a weighted update raises for a layout (Keras' rank-1 losses), the
     # layout's values are seen only without weights.
     batches = ctx.draw_batches(data, weights=ctx.binding.weights and data.draw(st.booleans(), label="weighted"))
+    presentations = []
     for layout in layout_variants(ctx.spec, ctx.binding):
         shapes = " with ".join(f"y_{name} {'(n,)' if kind == 'flat' else '(n, 1)'}"
                                for name, kind in zip(("true", "pred"), layout, strict=True))
-        example = Example(batches, details={"layout": shapes})
+        presentations.append((layout, batches, shapes))
+    if ctx.adapter.stateful:  # weights as (n, 1) or as one number, where the library takes them so
+        presentations += weight_variants(ctx, batches)
+    for layout, batches, shapes in presentations:
+        example = Example(batches, details={"layout": shapes, "presented": list(layout)})
         ctx.layout = layout  # the declarations of this layout explain what it gives
         try:
             try:
@@ -614,8 +649,9 @@ class Property:
             return f"{adapter.name} metrics are stateless functions: there is no state to accumulate or reset"
         if self.needs_weights and not binding.weights:
             return f"{binding.target} takes no sample weights"
-        if self.name == "shape_conventions" and len(layout_variants(spec, binding)) < 2:
-            return "no per-sample 1-D input to present as (n,) or (n, 1)"
+        if self.name == "shape_conventions" and len(layout_variants(spec, binding)) < 2 and not (
+                adapter.stateful and adapter.weight_layouts and binding.weights and binding.masks is None):
+            return "no per-sample 1-D input to present as (n,) or (n, 1), nor weights to present otherwise"
         return None
 
 

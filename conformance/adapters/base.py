@@ -64,7 +64,10 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     weight = batch.sample_weight
     if binding.masks is not None:
         return _masks(binding.masks, y_true, y_pred, weight)
-    true_layout, pred_layout = layout or binding.layout
+    true_layout, pred_layout, *weight_layout = layout or binding.layout
+    if weight is not None and weight_layout:  # (n,) as it is; (n, 1); or one number for the batch (its first)
+        weight = weight[:, None] if weight_layout[0] == "column" else (
+            np.float32(weight[0]) if weight_layout[0] == "scalar" and len(weight) else weight)
     return _shaped(y_true, true_layout), _shaped(y_pred, pred_layout), weight
 
 
@@ -118,6 +121,8 @@ class Adapter(ABC):
     name: str
     result_dtype: str  # the dtype the library computes and returns results in
     stateful: bool  # batches can be accumulated in a metric object
+    # How sample weights may be presented besides (n,): "column" (n, 1), "scalar" (one number for a batch).
+    weight_layouts: tuple[str, ...] = ()
 
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""
@@ -150,5 +155,6 @@ class Adapter(ABC):
 
     @abstractmethod
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None) -> str:
-        """Python source that feeds ``batches`` to the library (in ``mode``) and prints its value."""
+                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
+        """Python source that feeds ``batches`` to the library (in ``mode``, presented in ``layout``: default the
+        binding's) and prints its value."""

@@ -90,6 +90,7 @@ class KerasAdapter(Adapter):
     name = "keras"
     result_dtype = "float32"
     stateful = True
+    weight_layouts = ("column", "scalar")  # update_state takes (n, 1) weights beside (n, 1) data, and one number
 
     def versions(self) -> dict[str, str]:
         try:
@@ -143,12 +144,12 @@ class KerasAdapter(Adapter):
         return KerasMetric(metric, binding, params, layout, mode)
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None) -> str:
+                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
         mode = mode or self.execution_modes()[-1]
         init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
         constructor = f"{binding.target}({init})"  # placeholders (the number of classes) filled in
         if mode == "jit" and self.backend() == "jax":
-            return _jax_jit_snippet(binding, params, batches, constructor)
+            return _jax_jit_snippet(binding, params, batches, constructor, layout)
         lines = ["import numpy as np", "import keras"]
         update, result = "metric.update_state", "metric.result"
         if mode in COMPILED_MODES:
@@ -160,8 +161,8 @@ class KerasAdapter(Adapter):
         else:
             lines += ["", f"metric = {constructor}"]
         for batch in batches:
-            y_true, y_pred, weight = present(binding, batch, params)
-            weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
+            y_true, y_pred, weight = present(binding, batch, params, layout)
+            weight_arg = "" if weight is None else f", sample_weight={literal(np.asarray(weight))}"
             arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
             lines.append(f"{update}({arrays}{weight_arg})")
         output = "" if binding.output is None else f"[{binding.output}]"
@@ -169,7 +170,8 @@ class KerasAdapter(Adapter):
         return "\n".join(lines)
 
 
-def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[Batch], constructor: str) -> str:
+def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[Batch], constructor: str,
+                     layout: tuple[str, ...] | None = None) -> str:
     """The stateless update and result under jax.jit, as the JAX trainer's compiled step runs them."""
     lines = ["import jax", "import numpy as np", "import keras  # KERAS_BACKEND=jax", "",
              f"metric = {constructor}",
@@ -177,9 +179,10 @@ def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[
              "    state, *arrays, sample_weight=weight))  # as model.fit() runs it on JAX",
              "state = [variable.value for variable in metric.variables]"]
     for batch in batches:
-        y_true, y_pred, weight = present(binding, batch, params)
+        y_true, y_pred, weight = present(binding, batch, params, layout)
         arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
-        lines.append(f"state = update(state, ({arrays},), {'None' if weight is None else literal(weight)})")
+        lines.append(f"state = update(state, ({arrays},), "
+                     f"{'None' if weight is None else literal(np.asarray(weight))})")
     output = "" if binding.output is None else f"[{binding.output}]"
     lines.append(f"print(np.asarray(jax.jit(metric.stateless_result)(state)){output})")
     return "\n".join(lines)

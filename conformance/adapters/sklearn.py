@@ -46,9 +46,9 @@ class SklearnAdapter(Adapter):
         return select_output(resolve(binding.target)(y_true, y_pred, **kwargs), binding)
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None) -> str:
+                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
         batch = concatenate(batches)
-        y_true, y_pred, weight = present(binding, batch, params)
+        y_true, y_pred, weight = present(binding, batch, params, layout)
         kwargs = resolve_init(binding, batch.num_classes)
         module, _, function = binding.target.rpartition(".")
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())

@@ -85,14 +85,14 @@ class TorchmetricsAdapter(Adapter):
         return TorchMetric(resolve(binding.target)(**resolve_init(binding, num_classes)), binding, params, layout)
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None) -> str:
+                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
         module, _, name = binding.target.rpartition(".")
         init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
         lines = ["import numpy as np", "import torch", f"from {module} import {name}", "",
                  f"metric = {name}({init})"]
         first_query = 0
         for batch in batches:
-            y_true, y_pred, weight = present(binding, batch, params)
+            y_true, y_pred, weight = present(binding, batch, params, layout)
             if binding.queries:
                 target, preds, indexes = query_documents(y_true, y_pred, first_query)
                 first_query += len(y_pred)

@@ -28,7 +28,7 @@ from conformance.catalogue import (
     retrieval,
     segmentation,
 )
-from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE
+from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE, keras_scalar_weight
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -52,9 +52,19 @@ __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_I
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)
 
+def _by_traits(spec: MetricSpec) -> tuple[KnownDifference, ...]:
+    """Declarations a metric has by its traits: every Keras mean of per-sample values that takes weights is a
+    Mean (a MeanMetricWrapper), and has Mean's rank-0 weight defect."""
+    keras = spec.bindings.get("keras")
+    if keras and keras.weights and keras.masks is None and spec.decomposition == "mean":
+        return (keras_scalar_weight(keras.layout),)
+    return ()
+
+
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    replace(spec, known=spec.known + tuple(k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
-                                            and spec.bindings[k.library].target.startswith(prefix)))
+    replace(spec, known=spec.known + _by_traits(spec) + tuple(
+        k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
+        and spec.bindings[k.library].target.startswith(prefix)))
     for family in FAMILIES for spec in family.SPECS
 )
 

@@ -154,3 +154,43 @@ def keras_loss_layouts(samples: Batch, *, broadcasts: bool = False, float32_term
                         per_batch=_pairs("y_true"), layouts=(("column", "flat"),), **broadcast,
                         witness=witness(("column", "flat"))),
     )
+
+
+def _weight_counts_once(batch: Batch) -> Batch:
+    """A batch fed with one sample_weight number as Keras' Mean counts it: its mean once, with that weight (each
+    sample weighs ``w / n``)."""
+    if batch.sample_weight is None or not len(batch):
+        return batch
+    return replace(batch, sample_weight=(batch.sample_weight.astype(np.float64) / len(batch)))
+
+
+# One witness per layout that Keras' Mean-based metrics bind: two uneven updates (weight 1, given as a number);
+# outside, the same samples in one update, whose mean counted once is the mean.
+_SCALAR_WEIGHT_WITNESSES = {
+    ("flat", "flat"): (batch([0, 1, 2, 1], [0, 2, 2, 1], [1.0] * 4, num_classes=3), "Accuracy"),
+    ("flat", "column"): (batch([1.0, 2.0, 3.0, 4.0], [1.5, 2.0, 0.5, 1.0], [1.0] * 4), "MeanSquaredError"),
+    ("column", "column"): (batch([1, 0, 1, 1], [0.5, 0.2, -2.0, 3.0], [1.0] * 4), "Hinge"),
+}
+_scalar_weight_declarations: dict[tuple[str, str], KnownDifference] = {}
+
+
+def keras_scalar_weight(layout: tuple[str, str]) -> KnownDifference:
+    """Keras' Mean-based metrics (every MeanMetricWrapper: losses, accuracies, Mean) given one number as an update's
+    sample_weight, with inputs in ``layout``: one declaration per layout, shared by its metrics."""
+    if layout not in _scalar_weight_declarations:
+        samples, metric = _SCALAR_WEIGHT_WITNESSES.get(layout, (None, None))
+        _scalar_weight_declarations[layout] = KnownDifference(
+            "keras", what="Given one number as sample_weight (rank 0, which its docs allow), Keras' Mean-based "
+            "metrics reduce the update's values to their mean and count it once with that weight: a stream "
+            "averages per-batch means, so Mean().update_state([1, 2, 3], sample_weight=1.0) then "
+            "update_state([10], sample_weight=1.0) gives 6.0, not 4.0 (and CategoricalAccuracy 0.83, not 0.75).",
+            cause="reduce_to_samplewise_values reduces values over the axes the weight lacks (values_ndim > "
+                  "weight_ndim: reduce_fn(values, axis=...)), so a rank-0 weight leaves one value per update; "
+                  "Mean.update_state then adds ops.sum(sample_weight) = w to the count, not n·w.",
+            where="keras/src/metrics/reduction_metrics.py::reduce_to_samplewise_values, Mean.update_state",
+            per_batch=_weight_counts_once, layouts=((*layout, "scalar"),), kind="defect",
+            properties=("shape_conventions",),
+            witness=None if samples is None else Witness(inside=tuple(samples.split([3, 1])), outside=(samples,),
+                                                         metric=metric, layout=(*layout, "scalar")),
+        )
+    return _scalar_weight_declarations[layout]

@@ -167,7 +167,7 @@ class KnownDifference:
 
     def to_json(self) -> dict[str, str]:
         backends = {"backends": ", ".join(self.backends)} if self.backends else {}
-        layouts = {"layouts": ", ".join(f"{t}/{p}" for t, p in self.layouts)} if self.layouts else {}
+        layouts = {"layouts": ", ".join("/".join(layout) for layout in self.layouts)} if self.layouts else {}
         return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts}
 
 

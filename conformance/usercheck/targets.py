@@ -125,23 +125,24 @@ class UserAdapter(Adapter):
         return instance(metric, binding, params or {}, layout)
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None) -> str:
+                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
         lines = ["import numpy as np", *self._import_lines()]
         init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
         name = self.target.obj.__name__
         if self.target.kind == "torchmetrics":
             lines += ["import torch", "", f"metric = {name}({init})"]
             for batch in batches:
-                y_true, y_pred, _ = present(binding, batch, params)
+                y_true, y_pred, _ = present(binding, batch, params, layout)
                 lines.append(f"metric.update(torch.from_numpy({literal(y_pred)}), torch.from_numpy({literal(y_true)}))")
             lines.append("print(metric.compute())")
             return "\n".join(lines)
         lines += ["import keras", "", f"metric = {name}({init})" if self.target.kind == "keras"
                   else f"metric = keras.metrics.MeanMetricWrapper(fn={name})  # what compile(metrics=[fn]) makes"]
         for batch in batches:
-            y_true, y_pred, weight = present(binding, batch, params)
+            y_true, y_pred, weight = present(binding, batch, params, layout)
             y_pred = y_pred[:, None] if y_pred.ndim == 1 and binding.layout[1] == "column" else y_pred
-            weight_arg = "" if weight is None or not binding.weights else f", sample_weight={literal(weight)}"
+            weight_arg = ("" if weight is None or not binding.weights
+                          else f", sample_weight={literal(np.asarray(weight))}")
             lines.append(f"metric.update_state({literal(y_true)}, {literal(y_pred)}{weight_arg})")
         lines.append("print(np.asarray(metric.result()))")
         return "\n".join(lines)
