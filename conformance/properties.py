@@ -267,13 +267,32 @@ class Context:
         library_inputs = LIBRARY_INPUTS.get(self.adapter.name)
         seen = [library_inputs(b) for b in batches] if library_inputs else batches
         alternatives = [batches] + ([seen] if any(s is not b for s, b in zip(seen, batches, strict=True)) else [])
-        transforms = known.per_batch if isinstance(known.per_batch, tuple) else (known.per_batch,)
-        sides = known.bounds or ({},)
         found = []
-        for fed in alternatives:
-            values = [self.convention(known, fed, side, transform) for side in sides for transform in transforms]
-            found.append((np.minimum.reduce(values), np.maximum.reduce(values)))
+        for convention in self.compositions(known):
+            transforms = convention.per_batch if isinstance(convention.per_batch, tuple) else (convention.per_batch,)
+            sides = convention.bounds or ({},)
+            for fed in alternatives:
+                values = [self.convention(convention, fed, side, transform)
+                          for side in sides for transform in transforms]
+                found.append((np.minimum.reduce(values), np.maximum.reduce(values)))
         return found
+
+    def compositions(self, known: KnownDifference) -> list[KnownDifference]:
+        """``known``, and where it is a presentation's (it holds in some layouts only: how the library reads inputs
+        so shaped), ``known`` computed under each of the library's conventions that hold in every layout (a clip,
+        an epsilon: the value conventions apply whatever the shapes), as one convention."""
+        if not known.layouts or not known.explains_values:
+            return [known]
+        composed = [known]
+        for other in self.known_differences():
+            if (other is known or other.layouts or other.per_batch is not None or other.trigger is not None
+                    or other.batches_averaged or not other.explains_values
+                    or (other.reference is None and not other.overrides and other.bounds is None)):
+                continue
+            composed.append(replace(known, reference=known.reference or other.reference,
+                                    overrides={**other.overrides, **known.overrides},
+                                    bounds=known.bounds or other.bounds))
+        return composed
 
     def follows(self, known: KnownDifference, observed: np.ndarray, batches: list[Batch],
                 tolerance: Tolerance) -> bool:

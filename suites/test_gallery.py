@@ -27,6 +27,7 @@ GALLERY = [
     ("keras", f"{KERAS}.IncompleteReset", {"reset"}),
     ("keras", f"{KERAS}.ResultMutatesState", {"result_idempotence"}),
     ("keras", f"{KERAS}.NoReshapeBroadcasting", {"shape_conventions"}),
+    ("keras", f"{KERAS}.ScalarWeightCountedOnce", {"shape_conventions"}),
     ("keras", f"{KERAS}.OffByOneDenominator", {"agreement", "batch_average_pitfall"}),
     ("keras", f"{KERAS}.MisalignedPredictions", {"order_invariance"}),
     ("keras", f"{KERAS}.PythonStateInUpdate", {"execution_modes"}),

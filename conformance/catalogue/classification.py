@@ -89,6 +89,7 @@ KERAS_FBETA_EPSILON = dict(
 
 
 SCORES = batch([0, 1, 2], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]], num_classes=3)  # three classes
+ONE_WRONG = batch([0, 1, 2, 1], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.6, 0.3, 0.1]], num_classes=3)
 KERAS_FBETA_EMPTY_BATCH = dict(
     what="Updated eagerly, Keras' F1Score/FBetaScore raise on an empty batch (zero samples) instead of leaving the "
          "state unchanged. Compiled with tf.function (as model.fit() runs them) the same batch is accepted.",
@@ -103,6 +104,27 @@ KERAS_FBETA_EMPTY_BATCH = dict(
     witness=Witness(inside=(SCORES, empty(SCORES)), outside=(SCORES,), mode="eager"),
 )
 
+
+def _batch_total_weight(batch: Batch) -> Batch:
+    """Every sample weighted by its batch's total weight, as an (n, 1) weight broadcast over every sample gives."""
+    if batch.sample_weight is None or not len(batch):
+        return batch
+    total = batch.sample_weight.astype(np.float64).sum()
+    return replace(batch, sample_weight=np.full(len(batch), total))
+
+
+KERAS_FBETA_COLUMN_WEIGHTS = dict(
+    what="Given (n, 1) sample weights, Keras' F1Score/FBetaScore(average='micro') weight every sample by the sum of "
+         "its update's weights: F1Score(average='micro') fed y_pred [[0.9], [0.2], [0.3], [0.8]] > 0.5 against "
+         "[[1], [0], [1], [1]] with weights [[1], [2], [3], [0.5]] gives 0.8, with the same weights as (n,) 0.5. "
+         "(The other averages raise: their per-class state cannot hold the (n, C) sum.)",
+    cause="_weighted_sum multiplies the values by ops.expand_dims(sample_weight, 1): an (n, 1) weight becomes "
+          "(n, 1, 1) and broadcasts against the (n, C) values to (n, n, C), every weight times every sample, before "
+          "the sum over all axes.",
+    where="keras/src/metrics/f_score_metrics.py::FBetaScore.update_state (_weighted_sum)",
+    per_batch=_batch_total_weight, layouts=(("flat", "flat", "column"),), kind="defect",
+    properties=("shape_conventions",),
+)
 
 # The value of an undefined ratio (nothing predicted, no positive; for an F-score a class neither true nor
 # predicted): scikit-learn and torchmetrics take it as zero_division; Keras has none.
@@ -196,6 +218,11 @@ def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
     sklearn_function = "f1_score" if beta is None else "fbeta_score"
     torch_class = "MulticlassF1Score" if beta is None else "MulticlassFBetaScore"
     known = [KnownDifference("keras", **KERAS_FBETA_EPSILON), KnownDifference("keras", **KERAS_FBETA_EMPTY_BATCH)]
+    if average == "micro":  # the wrong prediction weighs most; outside, equal weights (a total weight scales all)
+        known.append(KnownDifference("keras", **KERAS_FBETA_COLUMN_WEIGHTS, witness=Witness(
+            inside=(ONE_WRONG.with_weights(np.array([1.0, 2.0, 3.0, 4.0], np.float32)),),
+            outside=(ONE_WRONG.with_weights(np.array([2.0, 2.0, 2.0, 2.0], np.float32)),),
+            layout=("flat", "flat", "column"))))
     if average == "macro":
         known.append(KnownDifference(
             "torchmetrics", what="A class with no true, predicted or missed sample (tp + fp + fn = 0) is left "
@@ -389,7 +416,8 @@ def _multilabel_f_score(name: str, average: str, beta: float | None) -> MetricSp
                                     weights=False),
         },
         known=(KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}}),
-               KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID)),
+               KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID))
+        + ((KnownDifference("keras", **KERAS_FBETA_COLUMN_WEIGHTS),) if average == "micro" else ()),
     )
 
 

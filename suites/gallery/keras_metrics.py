@@ -30,7 +30,8 @@ class CorrectMSE(keras.metrics.Metric):
     def weights(self, sample_weight, errors):
         if sample_weight is None:
             return ops.ones_like(errors)
-        return ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+        # (n,), (n, 1) or one number for the whole batch: one weight per sample either way
+        return ops.broadcast_to(ops.reshape(ops.cast(sample_weight, "float32"), (-1,)), ops.shape(errors))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         errors = self.squared_errors(y_true, y_pred)
@@ -40,6 +41,16 @@ class CorrectMSE(keras.metrics.Metric):
 
     def result(self):
         return ops.divide_no_nan(self.total, self.count)
+
+
+class ScalarWeightCountedOnce(CorrectMSE):
+    """Bug: one number given as sample_weight is added to the count once, not once per sample (the weight is
+    flattened, not broadcast), so a stream of uneven batches averages per-batch means."""
+
+    def weights(self, sample_weight, errors):
+        if sample_weight is None:
+            return ops.ones_like(errors)
+        return ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
 
 
 class WeightsOnNumeratorOnly(CorrectMSE):
