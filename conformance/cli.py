@@ -83,6 +83,8 @@ def build_parser() -> Parser:
 
     listing = commands.add_parser("list", help="the catalogue: metrics, their references and library bindings")
     listing.add_argument("--json", action="store_true", help="print the coverage table as JSON")
+    listing.add_argument("--unbound", action="store_true",
+                         help="list the libraries' public metrics that no spec binds, with the reasons")
 
     check = commands.add_parser("check", help="check your own Keras / torchmetrics metric or compile() function "
                                 "against a reference")
@@ -253,6 +255,12 @@ def coverage() -> list[dict]:
     """One row per catalogued metric: its reference, domain, and per library the bound class or
     function with its arguments, or why the library has no counterpart."""
     from conformance.catalogue import CATALOGUE, LIBRARIES
+    from conformance.catalogue.signatures import not_drawn
+
+    def bound(lib: str, binding) -> dict:
+        # fixed: the variant's values; not_drawn: the target's other parameters, each with why no example draws it
+        return {"binding": binding.describe(), "fixed": {k: repr(v) for k, v in binding.init.items()},
+                "not_drawn": not_drawn(lib, binding.target)}
 
     rows = []
     for spec in CATALOGUE:
@@ -263,7 +271,7 @@ def coverage() -> list[dict]:
             "domain": spec.domain.name,
             "decomposition": spec.decomposition,
             "libraries": {
-                lib: ({"binding": spec.bindings[lib].describe()} if lib in spec.bindings
+                lib: (bound(lib, spec.bindings[lib]) if lib in spec.bindings
                       else {"binding": None, "absent": spec.absent.get(lib, "no counterpart catalogued")})
                 for lib in LIBRARIES
             },
@@ -284,6 +292,15 @@ def _short(binding: str | None) -> str:
 def command_list(args: argparse.Namespace, argv: list[str]) -> int:
     from conformance.catalogue import LIBRARIES
 
+    if args.unbound:
+        from conformance.catalogue.unbound import UNBOUND
+
+        for lib, entries in UNBOUND.items():
+            for path, why in sorted(entries.items()):
+                print(f"{path} ({lib}): {why}")
+        print(f"\n{sum(map(len, UNBOUND.values()))} public metric classes and functions unbound "
+              "(conformance/catalogue/unbound.py)")
+        return 0
     rows = coverage()
     if args.json:
         print(json.dumps(rows, indent=1))

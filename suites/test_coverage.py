@@ -1,29 +1,110 @@
-"""Coverage of the catalogue: every metric class Keras ships is checked against a reference."""
+"""Coverage of the catalogue: every public metric class and function of the libraries' metric modules is bound by
+a spec or listed as unbound with the reason (``catalogue.unbound``), and every parameter of a bound target is drawn,
+fixed, plumbing, or listed as not drawn with the reason (``catalogue.signatures``)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+from collections import defaultdict
 
 import pytest
 
 from conformance.catalogue import CATALOGUE
+from conformance.catalogue.signatures import NOT_DRAWN, PLUMBING, not_drawn
+from conformance.catalogue.unbound import UNBOUND
 
-keras = pytest.importorskip("keras")
-
-NOT_A_METRIC = {"Metric"}  # the abstract base class
-
-
-def keras_metric_classes() -> set[str]:
-    return {name for name, value in vars(keras.metrics).items()
-            if inspect.isclass(value) and issubclass(value, keras.metrics.Metric) and name not in NOT_A_METRIC}
+BOUND = {(library, binding.target) for spec in CATALOGUE for library, binding in spec.bindings.items()}
+# torchmetrics' top-level names re-export the modules' classes (torchmetrics.JaccardIndex is the task wrapper)
+TORCHMETRICS_MODULES = ("classification", "regression", "retrieval", "segmentation", "aggregation")
 
 
-def test_every_keras_metric_class_is_catalogued() -> None:
-    bound = {spec.bindings["keras"].target.rsplit(".", 1)[-1] for spec in CATALOGUE if "keras" in spec.bindings}
-    missing = sorted(keras_metric_classes() - bound)
-    assert not missing, f"keras.metrics classes with no catalogued spec: {missing}"
+def _resolve(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _bound(library: str, path: str) -> bool:
+    if (library, path) in BOUND:
+        return True
+    obj = _resolve(path)  # bound under another import path (torchmetrics.X is torchmetrics.classification.X)
+    return any(lib == library and _resolve(target) is obj for lib, target in BOUND)
+
+
+def public_metrics(library: str) -> list[str]:
+    """The import paths of the library's public metric classes (torchmetrics, Keras) or functions (scikit-learn)."""
+    if library == "torchmetrics":
+        torchmetrics = pytest.importorskip("torchmetrics")
+        found = []
+        for name in TORCHMETRICS_MODULES:
+            module = importlib.import_module(f"torchmetrics.{name}")
+            found += [f"torchmetrics.{name}.{attr}" for attr, value in vars(module).items()
+                      if not attr.startswith("_") and inspect.isclass(value)
+                      and issubclass(value, torchmetrics.Metric)]
+        return found
+    if library == "sklearn":
+        metrics = pytest.importorskip("sklearn.metrics")
+        return [f"sklearn.metrics.{name}" for name in metrics.__all__
+                if callable(getattr(metrics, name)) and not inspect.isclass(getattr(metrics, name))]
+    keras = pytest.importorskip("keras")
+    return [f"keras.metrics.{name}" for name, value in vars(keras.metrics).items()
+            if inspect.isclass(value) and issubclass(value, keras.metrics.Metric) and name != "Metric"]
+
+
+@pytest.mark.parametrize("library", ["keras", "sklearn", "torchmetrics"])
+def test_every_public_metric_is_bound_or_listed(library: str) -> None:
+    public = public_metrics(library)
+    missing = sorted(path for path in public if path not in UNBOUND[library] and not _bound(library, path))
+    assert not missing, f"{library}: neither bound by a spec nor listed in catalogue.unbound with a reason: {missing}"
+    stale = sorted(path for path in UNBOUND[library] if path in public and _bound(library, path))
+    assert not stale, f"{library}: bound, yet listed in catalogue.unbound: {stale}"
+    gone = sorted(set(UNBOUND[library]) - set(public))
+    assert not gone, f"{library}: listed in catalogue.unbound but not a public metric of this release: {gone}"
 
 
 def test_keras_ships_the_classes_the_issue_names() -> None:
     # Keras 3.15's 42 concrete metric classes plus the wrappers Mean, Sum and MeanMetricWrapper.
-    assert len(keras_metric_classes()) >= 45
+    assert len(public_metrics("keras")) >= 45
+
+
+def _parameters(target: str) -> list[str]:
+    obj = _resolve(target)
+    signature = inspect.signature(obj.__init__ if inspect.isclass(obj) else obj)
+    return [name for name in signature.parameters if name not in ("self", "args")]
+
+
+def _set_by_variants() -> dict[tuple[str, str], set[str]]:
+    """Per (library, target), the parameters some spec fixes or draws."""
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for spec in CATALOGUE:
+        for library, binding in spec.bindings.items():
+            found[library, binding.target] |= set(binding.init) | {p.spellings[library] for p in
+                                                                    spec.drawn_for(library)}
+    return found
+
+
+@pytest.mark.parametrize("library", ["keras", "sklearn", "torchmetrics"])
+def test_every_parameter_is_drawn_fixed_or_not_drawn_with_a_reason(library: str) -> None:
+    pytest.importorskip({"keras": "keras", "sklearn": "sklearn", "torchmetrics": "torchmetrics"}[library])
+    covered = _set_by_variants()
+    unexplained = defaultdict(list)
+    for (lib, target), set_somewhere in sorted(covered.items()):
+        if lib != library:
+            continue
+        reasons = not_drawn(library, target)
+        for name in _parameters(target):
+            if name not in set_somewhere and name not in PLUMBING[library] and name not in reasons:
+                unexplained[target].append(name)
+    assert not unexplained, (f"{library}: parameters neither drawn, fixed by a variant, nor listed in "
+                             f"catalogue.signatures.NOT_DRAWN with a reason: {dict(unexplained)}")
+
+
+@pytest.mark.parametrize("entry", NOT_DRAWN, ids=[f"{e.library}-{e.parameter}" for e in NOT_DRAWN])
+def test_each_not_drawn_entry_names_parameters_its_targets_have(entry) -> None:
+    pytest.importorskip({"keras": "keras", "sklearn": "sklearn", "torchmetrics": "torchmetrics"}[entry.library])
+    targets = {target.rsplit(".", 1)[-1]: target for lib, target in BOUND if lib == entry.library}
+    for name in entry.targets:
+        assert name in targets, f"{name}: not a bound {entry.library} target"
+        assert entry.parameter in _parameters(targets[name]), f"{name} has no parameter {entry.parameter!r}"
+        drawn = _set_by_variants()[entry.library, targets[name]]
+        assert entry.parameter not in drawn, f"{name}: {entry.parameter!r} is set by a variant; the entry is stale"

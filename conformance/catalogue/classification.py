@@ -418,6 +418,7 @@ def _multilabel_f_score(name: str, average: str, beta: float | None) -> MetricSp
         known=(KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}}),
                KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID))
         + ((KnownDifference("keras", **KERAS_FBETA_COLUMN_WEIGHTS),) if average == "micro" else ()),
+        space=(ZERO_DIVISION,),
     )
 
 

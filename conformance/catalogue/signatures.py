@@ -1,0 +1,144 @@
+"""The parameters of each bound class or function that are not drawn, each with the reason.
+
+Every parameter of a binding's signature is one of: drawn (the spec's ``space``); fixed by the binding (its
+``init``: the variant's value); set by another variant of the same target (the catalogue names several, e.g.
+``AUC[curve=PR]``); plumbing (``PLUMBING``: it does not change the value); or listed in ``NOT_DRAWN`` with the reason
+and the targets it applies to. ``suites/test_coverage.py`` introspects the signatures to keep it so, and that every
+entry here names a parameter its targets have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+INPUT = "an input of the call, not a parameter"
+PLUMBING: Mapping[str, Mapping[str, str]] = {
+    "keras": {"name": "the metric's name", "dtype": "the state's dtype (float32 by default, the dtype every check "
+              "runs in)", "kwargs": "passed to the base Metric (name, dtype)"},
+    "torchmetrics": {
+        "validate_args": "checks the inputs' shapes and values before the update; the value is the same",
+        "kwargs": "the base Metric's options: compute_on_cpu, dist_sync_on_step, process_group, dist_sync_fn, "
+                  "sync_on_compute, compute_with_cache (distribution and caching, not the value)",
+        "compute_on_cpu": "where the state lives", "dist_sync_on_step": "when processes synchronise",
+        "process_group": "which processes synchronise", "dist_sync_fn": "how processes synchronise",
+        "sync_on_compute": "whether compute() synchronises", "compute_with_cache": "whether compute() caches",
+    },
+    "sklearn": {name: INPUT for name in ("y_true", "y_pred", "y_score", "y_proba", "y1", "y2", "pred_decision",
+                                          "sample_weight", "labels_true", "labels_pred")},
+}
+
+
+@dataclass(frozen=True)
+class NotDrawn:
+    """A parameter of ``targets`` (the classes' or functions' names) that no example draws, and why."""
+
+    library: str
+    parameter: str
+    reason: str
+    targets: tuple[str, ...]
+
+
+NOT_YET = "not drawn yet: "
+NOT_DRAWN: tuple[NotDrawn, ...] = (
+    NotDrawn("keras", "axis", "the class (or output) axis: the catalogue's inputs put it last, the default; another "
+             "axis is the same computation on transposed inputs",
+             ("ConcordanceCorrelation", "IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "PearsonCorrelation",
+              "SparseCategoricalCrossentropy")),
+    NotDrawn("keras", "class_id", "these bindings take one column of binary scores, where the only class id is the "
+             "default; Precision[class_id=1] and Recall[class_id=1] check it on multiclass scores",
+             ("PrecisionAtRecall", "SensitivityAtSpecificity", "SpecificityAtSensitivity")),
+    NotDrawn("keras", "from_sorted_ids", "y_pred as the top-k class ids instead of scores: another input format",
+             ("SparseTopKCategoricalAccuracy",)),
+    NotDrawn("keras", "ignore_class", "checked on MeanIoU (its ignore_class variant); the other IoU classes share its "
+             "confusion-matrix update (keras/src/metrics/iou_metrics.py::_IoUBase.update_state). "
+             + NOT_YET + "for SparseCategoricalCrossentropy", ("IoU", "OneHotIoU", "OneHotMeanIoU",
+                                                                "SparseCategoricalCrossentropy")),
+    NotDrawn("keras", "label_weights", NOT_YET + "per-label weights of a multi-label AUC (the reference's "
+             "multi-label AUC weighs labels equally)", ("AUC",)),
+    NotDrawn("keras", "num_thresholds", "the same bucketing as AUC and PrecisionAtRecall, whose variants check other "
+             "counts; here the default 200", ("RecallAtPrecision", "SensitivityAtSpecificity",
+                                             "SpecificityAtSensitivity")),
+    NotDrawn("keras", "sparse_y_pred", "an input format (labels or scores per class): the binding presents the one it "
+             "declares, the other is the same confusion matrix after argmax", ("MeanIoU", "OneHotIoU",
+                                                                                "OneHotMeanIoU")),
+    NotDrawn("keras", "sparse_y_true", "an input format (labels or one-hot rows): the binding presents the one it "
+             "declares", ("IoU", "MeanIoU")),
+    NotDrawn("sklearn", "force_finite", NOT_YET + "force_finite=False gives NaN or -inf for constant targets, where "
+             "the reference's convention is force_finite=True's (1.0 or 0.0)",
+             ("explained_variance_score", "r2_score")),
+    NotDrawn("sklearn", "ignore_ties", "ignore_ties=True is documented to assume no ties in y_score ('for "
+             "efficiency'); " + NOT_YET + "on tie-free scores", ("ndcg_score",)),
+    NotDrawn("sklearn", "labels", "ignored for average='binary' (the binding's), and for the multilabel confusion "
+             "cells the binding picks one label's cells", ("multilabel_confusion_matrix", "precision_score",
+                                                            "recall_score")),
+    NotDrawn("sklearn", "max_fpr", NOT_YET + "the McClish-standardised partial AUC has no reference",
+             ("roc_auc_score",)),
+    NotDrawn("sklearn", "multioutput", "the specs' inputs are one output, where every multioutput mode gives the same "
+             "value; R2Score[outputs=...] draws several outputs",
+             ("mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
+              "mean_squared_log_error", "root_mean_squared_error")),
+    NotDrawn("sklearn", "normalize", "normalize=False returns the weighted count of correct samples (or the summed "
+             "loss), a sum the reference does not define; " + NOT_YET.rstrip(": "),
+             ("accuracy_score", "log_loss", "top_k_accuracy_score")),
+    NotDrawn("sklearn", "pos_label", NOT_YET + "pos_label=0 is the metric of the flipped labels (ignored by "
+             "averages other than 'binary')", ("average_precision_score", "f1_score", "fbeta_score",
+                                               "jaccard_score", "precision_score")),
+    NotDrawn("sklearn", "replace_undefined_by", NOT_YET + "the value of an undefined kappa (both raters constant)",
+             ("cohen_kappa_score",)),
+    NotDrawn("sklearn", "samplewise", "samplewise=True returns one matrix per sample: another output",
+             ("multilabel_confusion_matrix",)),
+    NotDrawn("torchmetrics", "aggregation", NOT_YET + "how queries are combined (mean, median, min, max)",
+             ("RetrievalNormalizedDCG",)),
+    NotDrawn("torchmetrics", "empty_target_action", NOT_YET + "what a query without a relevant document gives",
+             ("RetrievalNormalizedDCG",)),
+    NotDrawn("torchmetrics", "ignore_index", NOT_YET + "the reference would drop the samples whose target is the "
+             "ignored label, a label the domains do not draw",
+             ("BinaryAUROC", "BinaryAccuracy", "BinaryAveragePrecision", "BinaryCohenKappa", "BinaryConfusionMatrix",
+              "BinaryHammingDistance", "BinaryHingeLoss", "BinaryJaccardIndex", "BinaryMatthewsCorrCoef",
+              "BinaryPrecision", "BinaryPrecisionAtFixedRecall", "BinaryRecall", "BinaryRecallAtFixedPrecision",
+              "BinarySensitivityAtSpecificity", "BinarySpecificity", "BinarySpecificityAtSensitivity",
+              "BinaryStatScores", "MulticlassAUROC", "MulticlassAccuracy", "MulticlassAveragePrecision",
+              "MulticlassCohenKappa", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassHammingDistance",
+              "MulticlassHingeLoss", "MulticlassMatthewsCorrCoef", "MulticlassPrecision", "MulticlassRecall",
+              "MulticlassSpecificity", "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelConfusionMatrix",
+              "MultilabelCoverageError", "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelMatthewsCorrCoef",
+              "MultilabelPrecision", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss",
+              "MultilabelRecall", "MultilabelRecallAtFixedPrecision", "RetrievalNormalizedDCG")),
+    NotDrawn("torchmetrics", "log_prob", "log_prob=True takes log-probabilities: another input format",
+             ("KLDivergence",)),
+    NotDrawn("torchmetrics", "max_fpr", NOT_YET + "the McClish-standardised partial AUC has no reference",
+             ("BinaryAUROC",)),
+    NotDrawn("torchmetrics", "multidim_average", NOT_YET + "it acts on (N, ..., X) inputs only, and the domains draw "
+             "(N,) and (N, C)",
+             ("BinaryAccuracy", "BinaryHammingDistance", "BinaryPrecision", "BinaryRecall", "BinarySpecificity",
+              "BinaryStatScores", "MulticlassAccuracy", "MulticlassF1Score", "MulticlassFBetaScore",
+              "MulticlassHammingDistance", "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",
+              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall")),
+    NotDrawn("torchmetrics", "nan_strategy", NOT_YET + "NaN values are bad inputs, whose policies are checked apart "
+             "(the issue titled 'Every property for every metric')", ("MeanMetric", "SumMetric")),
+    NotDrawn("torchmetrics", "normalization", NOT_YET + "how an update's scores outside [0, 1] are mapped (sigmoid, "
+             "the default, or softmax); the per-update decision is the auto-sigmoid declaration's",
+             ("BinaryAveragePrecision",)),
+    NotDrawn("torchmetrics", "normalize", NOT_YET + "normalize='true', 'pred' or 'all' divides the cells",
+             ("BinaryConfusionMatrix", "MultilabelConfusionMatrix")),
+    NotDrawn("torchmetrics", "num_outputs", NOT_YET + "several outputs need (n, k) inputs (R2Score[outputs=...] has "
+             "them)", ("ConcordanceCorrCoef", "LogCoshError", "MeanAbsoluteError", "MeanSquaredError",
+                       "PearsonCorrCoef", "SpearmanCorrCoef")),
+    NotDrawn("torchmetrics", "squared", NOT_YET + "the squared multiclass hinge", ("MulticlassHingeLoss",)),
+    NotDrawn("torchmetrics", "top_k", NOT_YET + "top_k > 1 counts a sample as predicted for every class among its "
+             "k best (drawn for top-k accuracy)", ("MulticlassF1Score", "MulticlassFBetaScore",
+                                                   "MulticlassHammingDistance", "MulticlassSpecificity")),
+    NotDrawn("torchmetrics", "weights", "with two classes, linear and quadratic weights equal the unweighted kappa "
+             "(every disagreement weighs 1)", ("BinaryCohenKappa",)),
+    NotDrawn("torchmetrics", "zero_division", NOT_YET + "the Jaccard index's value for 0 / 0 (the reference's IoU "
+             "leaves such a class out of the mean or counts it as 0: absent_classes)",
+             ("BinaryJaccardIndex", "MulticlassJaccardIndex")),
+)
+
+
+def not_drawn(library: str, target: str) -> dict[str, str]:
+    """The reasons for ``target``'s parameters that no example draws (plumbing aside), by parameter."""
+    name = target.rsplit(".", 1)[-1]
+    return {entry.parameter: entry.reason for entry in NOT_DRAWN
+            if entry.library == library and name in entry.targets}
