@@ -102,11 +102,11 @@ NON_NEGATIVE = Domain(
     "non-negative", "y_true and y_pred >= 0 (counts and rates; zeros common), up to 1e15",
     lambda n: cs.non_negative_inputs(n), per_sample_pred=True,
 )
-NON_NEGATIVE_MODERATE = Domain(
-    "non-negative-moderate", "y_true and y_pred in {0} ∪ [1e-15, 1e3] (logarithmic errors: float32 logs of values "
-    "near 1e15 carry an absolute rounding of ~35 ulp(1), which a difference of two logs turns into a relative "
-    "error no bound relative to the result covers)",
-    lambda n: cs.non_negative_inputs(n, large=False), per_sample_pred=True,
+LOG1P = Domain(
+    "log1p", "y_true and y_pred in (-1, 1e3], where log(1 + y) is defined: {0} ∪ [1e-15, 1e3] and (-1, 0) down to "
+    "the float32 just above -1 (not up to 1e15: float32 logs of values near 1e15 carry an absolute rounding of ~35 "
+    "ulp(1), which a difference of two logs turns into a relative error no bound relative to the result covers)",
+    lambda n: cs.non_negative_inputs(n, large=False, above_minus_one=True), per_sample_pred=True,
 )
 POSITIVE_PREDICTIONS = Domain(
     "positive-predictions", "y_true >= 0 and y_pred > 0 (Poisson and compound Tweedie deviances)",

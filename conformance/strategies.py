@@ -516,11 +516,19 @@ def non_negative_arrays(shape: Shape, *, zero: bool = True, large: bool = True) 
     return mixed_arrays(shape, non_negative_kinds(zero, large))
 
 
+# The float32 just above -1: the least value log(1 + y) takes (log(2^-24) = -16.6).
+ABOVE_MINUS_ONE = float(np.nextafter(F32(-1.0), F32(0.0)))
+
+
 @cache
-def non_negative_kinds(zero: bool, large: bool) -> tuple[Kind, ...]:
-    """The kinds of ``non_negative_arrays``."""
+def non_negative_kinds(zero: bool, large: bool, above_minus_one: bool = False) -> tuple[Kind, ...]:
+    """The kinds of ``non_negative_inputs`` (with ``above_minus_one``, values in (-1, 0) too: where log1p is
+    defined, down to the float32 just above -1)."""
     extremes = ([0.0] if zero else []) + [1e-15, 1e-7, 1.1e-7] + ([1e15, 1e7 + 1.0] if large else [])
-    return value_kind(range(0 if zero else 1, 6)), float_kind(float(F32(1e-3)), 1e3), value_kind(extremes)
+    kinds = value_kind(range(0 if zero else 1, 6)), float_kind(float(F32(1e-3)), 1e3), value_kind(extremes)
+    if above_minus_one:
+        kinds += (value_kind([-0.5, ABOVE_MINUS_ONE, -1e-7, -0.9]), float_kind(ABOVE_MINUS_ONE, 0.0))
+    return kinds
 
 
 NON_NEGATIVE_RELATIONS = ("independent", "exact", "scaled")
@@ -528,15 +536,16 @@ NON_NEGATIVE_RELATIONS = ("independent", "exact", "scaled")
 
 @cache
 def non_negative_inputs(n: int, *, zero_targets: bool = True, zero_predictions: bool = True,
-                        large: bool = True) -> st.SearchStrategy[Batch]:
+                        large: bool = True, above_minus_one: bool = False) -> st.SearchStrategy[Batch]:
     """``n`` non-negative targets and predictions: independent, exact, or scaled by 0.5 or 2; one byte string
     (the relation, then each array's kind and values).
 
     ``zero_targets`` / ``zero_predictions`` allow zeros on that side (counts may be 0; a Poisson
-    or Gamma rate may not); ``large`` allows values up to 1e15 (else up to 1e3).
+    or Gamma rate may not); ``large`` allows values up to 1e15 (else up to 1e3); ``above_minus_one`` allows
+    values in (-1, 0) on both sides (a scaled one stays above -1).
     """
-    true_kinds = non_negative_kinds(zero_targets, large)
-    pred_kinds = non_negative_kinds(zero_predictions, large)
+    true_kinds = non_negative_kinds(zero_targets, large, above_minus_one)
+    pred_kinds = non_negative_kinds(zero_predictions, large, above_minus_one)
     factors = np.asarray([0.5, 1.0, 2.0], dtype=F32)
 
     def decode(raw: bytes) -> Batch:
@@ -546,7 +555,7 @@ def non_negative_inputs(n: int, *, zero_targets: bool = True, zero_predictions: 
         if relation == "exact" and (zero_predictions or zero_targets is False):
             y_pred = y_true.copy()
         elif relation == "scaled":
-            y_pred = (y_true * factors[words % 3]).astype(F32)
+            y_pred = np.maximum(y_true * factors[words % 3], F32(ABOVE_MINUS_ONE)).astype(F32)
             if not zero_predictions:
                 y_pred[y_pred == 0] = F32(1.0)
         else:

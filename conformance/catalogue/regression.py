@@ -24,7 +24,7 @@ from conformance.catalogue.model import (
 )
 from conformance.data import Batch, concatenate
 from conformance.domains import (
-    NON_NEGATIVE_MODERATE,
+    LOG1P,
     POSITIVE,
     POSITIVE_PREDICTIONS,
     REGRESSION,
@@ -452,7 +452,7 @@ def _mape() -> MetricSpec:
 
 def _msle() -> MetricSpec:
     return MetricSpec(
-        name="MeanSquaredLogarithmicError", reference=ref.mean_squared_log_error, domain=NON_NEGATIVE_MODERATE,
+        name="MeanSquaredLogarithmicError", reference=ref.mean_squared_log_error, domain=LOG1P,
         # A float32 log(1 + y) carries an absolute error of about u (the rounding of 1 + y), whatever
         # its value, so a small squared difference of logs needs an absolute part in its bound.
         decomposition="mean", growth=tol.RATIO, scale=1.0,
@@ -463,7 +463,9 @@ def _msle() -> MetricSpec:
         },
         known=(KnownDifference(
             "keras", what="Keras raises every value to at least 1e-7 before log(1 + y), so a 0 next to a value "
-                          "below ~1e-3 moves the error by ~1e-7 in the log.",
+                          "below ~1e-3 moves the error by ~1e-7 in the log, and a value in (-1, 0), where log(1 + y) "
+                          "is defined, counts as 1e-7: MeanSquaredLogarithmicError()([[-0.5]], [[0.0]]) is 0.0, not "
+                          "log(0.5)² = 0.48.",
             cause="first_log = ops.log(ops.maximum(y_pred, epsilon) + 1.0), likewise for y_true, with "
                   "epsilon = backend.epsilon() = 1e-7.",
             where="keras/src/losses/losses.py::mean_squared_logarithmic_error",
