@@ -21,7 +21,9 @@ from hypothesis import target
 
 from conformance import strategies as cs
 from conformance.adapters import Adapter
+from conformance.adapters.base import EXTRA_AXIS
 from conformance.catalogue import LIBRARY_INPUTS, Binding, KnownDifference, MetricSpec
+from conformance.catalogue.library_wide import TORCHMETRICS_CLASSIFICATION
 from conformance.data import Batch, Example, concatenate, with_other_targets
 from conformance.profiles import Profile
 from conformance.results import ERROR_BIN_COUNT, error_bin
@@ -586,6 +588,23 @@ def weight_variants(ctx: Context, batches: list[Batch]) -> list[tuple[tuple[str,
     return variants
 
 
+def takes_extra_axes(adapter: Adapter, binding: Binding) -> bool:
+    """Whether the library reads extra trailing axes of this classification metric's inputs as more samples
+    (torchmetrics' (N, C, X...) scores with (N, X...) targets, multidim_average="global")."""
+    return (adapter.extra_axes and binding.target.startswith(TORCHMETRICS_CLASSIFICATION) and binding.masks is None
+            and not binding.queries and binding.arguments == "pair"
+            and binding.init.get("multidim_average", "global") == "global")
+
+
+def axis_variants(ctx: Context, batches: list[Batch]) -> list[tuple[tuple[str, ...], list[Batch], str]]:
+    """The batches with their samples grouped along an extra trailing axis, where the library takes one."""
+    if not takes_extra_axes(ctx.adapter, ctx.binding):
+        return []
+    per_sample = ctx.spec.domain.per_sample_pred and ctx.binding.y_pred == "scores"
+    shapes = "y_true (N, X) with y_pred " + ("(N, X)" if per_sample else "(N, C, X)")
+    return [((EXTRA_AXIS, EXTRA_AXIS), batches, f"{shapes}, the samples grouped by X = 2 (odd batches: X = 1)")]
+
+
 def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
     # Half the examples unweighted: where a weighted update raises for a layout (Keras' rank-1 losses), the
     # layout's values are seen only without weights.
@@ -597,6 +616,7 @@ def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
         presentations.append((layout, batches, shapes))
     if ctx.adapter.stateful:  # weights as (n, 1) or as one number, where the library takes them so
         presentations += weight_variants(ctx, batches)
+    presentations += axis_variants(ctx, batches)
     for layout, batches, shapes in presentations:
         example = Example(batches, details={"layout": shapes, "presented": list(layout)})
         ctx.layout = layout  # the declarations of this layout explain what it gives
@@ -669,8 +689,10 @@ class Property:
         if self.needs_weights and not binding.weights:
             return f"{binding.target} takes no sample weights"
         if self.name == "shape_conventions" and len(layout_variants(spec, binding)) < 2 and not (
-                adapter.stateful and adapter.weight_layouts and binding.weights and binding.masks is None):
-            return "no per-sample 1-D input to present as (n,) or (n, 1), nor weights to present otherwise"
+                adapter.stateful and adapter.weight_layouts and binding.weights and binding.masks is None) and (
+                not takes_extra_axes(adapter, binding)):
+            return ("no per-sample 1-D input to present as (n,) or (n, 1), nor weights to present otherwise, nor "
+                    "extra axes the library takes")
         return None
 
 

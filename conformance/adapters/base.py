@@ -65,6 +65,8 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     if binding.masks is not None:
         return _masks(binding.masks, y_true, y_pred, weight)
     true_layout, pred_layout, *weight_layout = layout or binding.layout
+    if true_layout == EXTRA_AXIS:
+        return _with_extra_axis(y_true), _with_extra_axis(y_pred), weight
     if weight is not None and weight_layout:  # (n,) as it is; (n, 1); or one number for the batch (its first)
         weight = weight[:, None] if weight_layout[0] == "column" else (
             np.float32(weight[0]) if weight_layout[0] == "scalar" and len(weight) else weight)
@@ -80,6 +82,22 @@ def _masks(mode: str, y_true: np.ndarray, y_pred: np.ndarray,
         y_true, y_pred = y_true.reshape(-1), y_pred.reshape(y_true.size, *y_pred.shape[y_true.ndim:])
         weight = None if weight is None else weight.reshape(-1)
     return y_true, y_pred, weight
+
+
+EXTRA_AXIS = "extra-axis"  # a layout: the samples as (N, X) groups, as torchmetrics takes (N, C, X...) inputs
+
+
+def extra_axis_size(n: int) -> int:
+    """X of a batch of ``n`` samples presented as (N, X): 2 where ``n`` is even, else 1."""
+    return 2 if n % 2 == 0 else 1
+
+
+def _with_extra_axis(array: np.ndarray) -> np.ndarray:
+    """Sample ``a * X + x`` at ``[a, ..., x]``: ``(n,)`` as ``(N, X)``; a row per sample ``(n, C)`` (class scores,
+    or a multilabel row) as ``(N, C, X)``, the class (or label) axis second, as torchmetrics reads it."""
+    size = extra_axis_size(len(array))
+    grouped = array.reshape(len(array) // size, size, *array.shape[1:])
+    return np.ascontiguousarray(np.moveaxis(grouped, 1, -1)) if array.ndim == 2 else grouped
 
 
 def _shaped(array: np.ndarray, layout: str) -> np.ndarray:
@@ -123,6 +141,8 @@ class Adapter(ABC):
     stateful: bool  # batches can be accumulated in a metric object
     # How sample weights may be presented besides (n,): "column" (n, 1), "scalar" (one number for a batch).
     weight_layouts: tuple[str, ...] = ()
+    # Classification inputs may carry extra axes (N, C, X...) that the metric reduces as more samples.
+    extra_axes: bool = False
 
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""

@@ -71,6 +71,8 @@ class TorchmetricsAdapter(Adapter):
     name = "torchmetrics"
     result_dtype = "float32"
     stateful = True
+    # (N, C, X...) scores with (N, X...) targets: multidim_average="global" reduces X as more samples
+    extra_axes = True
 
     def versions(self) -> dict[str, str]:
         try:
