@@ -1,4 +1,4 @@
-"""The ``conformance`` command: ``run``, ``list``, ``report`` and ``check``.
+"""The ``conformance`` command: ``run``, ``list``, ``report``, ``check`` and ``diff``.
 
 Heavy libraries are imported only by the subcommand that needs them, so ``--help`` is instant.
 Exit codes: 0 nothing unexpected, 1 an unexpected failure or error was found, 2 bad usage.
@@ -80,6 +80,13 @@ def build_parser() -> Parser:
                      help="processes to run cases in (default 1; 'auto': one per CPU core)")
     run.add_argument("--shard", help="run shard I of N (e.g. 2/4): a deterministic split for a CI matrix; "
                      "merge the shards' JSON with `conformance report`")
+    run.add_argument("--baseline", metavar="OLD.json", help="results of an earlier run: print what changed since, "
+                     "and exit 1 only for newly unexpected findings")
+
+    diff = commands.add_parser("diff", help="what changed between two runs' results: findings new, gone and changed")
+    diff.add_argument("old", help="the baseline's results JSON")
+    diff.add_argument("new", help="the later run's results JSON")
+    diff.add_argument("--json", help="also write the changes as JSON")
 
     listing = commands.add_parser("list", help="the catalogue: metrics, their references and library bindings")
     listing.add_argument("--json", action="store_true", help="print the coverage table as JSON")
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {"run": command_run, "list": command_list, "report": command_report,
-                   "check": command_check}[args.command]
+                   "check": command_check, "diff": command_diff}[args.command]
         return handler(args, argv)
     except UsageError as error:
         print(f"conformance: error: {error}", file=sys.stderr)
@@ -171,6 +178,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     if (args.profile == "replay") != bool(args.replay_from):
         raise UsageError("--profile replay and --replay-from JSON go together")
     recorded = _load_results(args.replay_from) if args.replay_from else None
+    baseline = _load_results(args.baseline) if args.baseline else None  # read first: a bad path costs no run
     installed = engine.installed_libraries(args.libraries or LIBRARIES)  # imports only the libraries asked for
     missing = [lib for lib in args.libraries or () if lib not in installed]
     if missing:
@@ -194,12 +202,24 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     command = "conformance " + shlex.join(argv)
     result = engine.run(cases, profile, args.seed, command=command,
                         progress=ProgressBar(quiet=args.quiet), jobs=args.jobs, replays=replays)
+    changes = None
+    if baseline is not None:
+        from conformance.baseline import compare_runs
+
+        changes = compare_runs(baseline, result)
+        result.baseline = {"path": args.baseline, "changes": [change.to_json() for change in changes]}
     result.save(args.json)
     _write_report(result, Path(args.report))
     print_summary(result, args.json, args.report)
+    if changes is not None:
+        from conformance.baseline import format_changes
+
+        print("\n" + format_changes(changes, args.baseline))
     if result.interrupted:
         print("interrupted: the findings collected so far were written", file=sys.stderr)
         return 130
+    if changes is not None:  # with a baseline, only what is newly unexpected fails the run
+        return 1 if any(change.newly_unexpected for change in changes) else 0
     return 1 if result.unexpected else 0
 
 
@@ -371,6 +391,20 @@ def _load_results(path: str):
         raise UsageError(f"no such results file: {path}") from None
     except (ValueError, KeyError, TypeError) as error:
         raise UsageError(f"{path} is not a conformance results file: {error}") from None
+
+
+def command_diff(args: argparse.Namespace, argv: list[str]) -> int:
+    """Exit 1 when the later run has newly unexpected findings (as ``run --baseline`` would)."""
+    from conformance.baseline import compare_runs, format_changes
+    from conformance.results import write_atomically
+
+    old, new = _load_results(args.old), _load_results(args.new)
+    changes = compare_runs(old, new)
+    print(format_changes(changes, args.old))
+    if args.json:
+        write_atomically(Path(args.json), json.dumps([change.to_json() for change in changes], indent=1))
+        print(f"JSON: {args.json}")
+    return 1 if any(change.newly_unexpected for change in changes) else 0
 
 
 def command_report(args: argparse.Namespace, argv: list[str]) -> int:

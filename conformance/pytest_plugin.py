@@ -7,6 +7,8 @@ metric-conformance is installed; or ``-p conformance.pytest_plugin``). Options:
 ``--conformance-report PATH``    ... and as the HTML report
 ``--conformance-profile NAME``   the Hypothesis profile (``ci``, ``smoke`` or ``thorough``) for conformance tests
 ``--conformance-matrix-profile NAME``  ... for the library matrix (suites/test_libraries.py) only; default: the same
+``--conformance-baseline PATH``  results of an earlier run: a failure that was unexpected there too is an xfail
+                                 ("in the baseline"), only new ones fail; the JSON and report list the changes
 ``--conformance-shard I/N``      run shard I of N: conformance cases split as ``conformance run --shard``
                                  does, other tests dealt round-robin (a CI matrix; merge the shards'
                                  JSON with ``conformance report``)
@@ -51,6 +53,7 @@ class Collector:
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
         self.clock = time.perf_counter()
         self.written: list[str] = []
+        self.baseline: RunResult | None = None  # --conformance-baseline, loaded at configure
 
 
 _collectors: list[Collector] = []  # a stack: a pytest run inside a test (pytester) has its own
@@ -63,6 +66,14 @@ def record(findings: Iterable[Finding]) -> None:
         _collectors[-1].findings.extend(findings)
 
 
+def in_baseline(finding: Finding) -> Finding | None:
+    """The running session's baseline finding about the same case if it was unexpected there too (else None)."""
+    if not _collectors or _collectors[-1].baseline is None:
+        return None
+    old = next((f for f in _collectors[-1].baseline.findings if f.key == finding.key), None)
+    return old if old is not None and old.outcome in ("fail", "error") else None
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "metric conformance findings")
     group.addoption("--conformance-json", metavar="PATH", default=None,
@@ -73,6 +84,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Hypothesis profile for conformance tests (default: ci)")
     group.addoption("--conformance-matrix-profile", default=None, choices=("ci", "smoke", "thorough"),
                     help="Hypothesis profile for the library matrix only (default: --conformance-profile)")
+    group.addoption("--conformance-baseline", metavar="PATH", default=None,
+                    help="results JSON of an earlier run: failures unexpected there too become xfail")
     group.addoption("--conformance-shard", metavar="I/N", default=None,
                     help="run only shard I of N of the tests (deterministic; for a CI matrix)")
 
@@ -108,7 +121,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _collectors.append(Collector(config))
+    collector = Collector(config)
+    path = config.getoption("conformance_baseline", None)
+    if path:  # read before any test runs: a bad path is a usage error, not a failing session
+        from conformance.results import RunResult
+
+        try:
+            collector.baseline = RunResult.load(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise pytest.UsageError(f"--conformance-baseline {path}: not a conformance results file ({error})") \
+                from None
+    _collectors.append(collector)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -163,6 +186,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     result = _result(collector, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     from conformance.results import write_atomically
+
+    baseline_path = config.getoption("conformance_baseline")
+    if baseline_path:
+        from conformance.baseline import compare_runs
+
+        changes = compare_runs(collector.baseline, result)
+        result.baseline = {"path": baseline_path, "changes": [change.to_json() for change in changes]}
 
     if json_path:
         result.save(json_path)

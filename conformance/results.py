@@ -110,6 +110,8 @@ class RunResult:
     started: str = ""
     duration_s: float = 0.0
     interrupted: bool = False
+    # With --baseline: {"path": the baseline's JSON, "changes": [baseline.Change JSON, ...]}
+    baseline: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.outcome for f in self.findings)
@@ -131,6 +133,7 @@ class RunResult:
             "interrupted": self.interrupted,
             "summary": self.counts(),
             "findings": [f.to_json() for f in self.findings],
+            **({"baseline": self.baseline} if self.baseline else {}),
         }
 
     @classmethod
@@ -143,6 +146,7 @@ class RunResult:
             versions=payload.get("versions", {}), profile=payload.get("profile", ""), seed=payload.get("seed"),
             command=payload.get("command", ""), started=payload.get("started", ""),
             duration_s=payload.get("duration_s", 0.0), interrupted=payload.get("interrupted", False),
+            baseline=payload.get("baseline"),
         )
 
     def save(self, path: str | Path) -> None:
