@@ -114,6 +114,7 @@ def build_parser() -> Parser:
     report = commands.add_parser("report", help="render (and merge) JSON results into one HTML report")
     report.add_argument("results", nargs="+", help="JSON results written by `conformance run`")
     report.add_argument("-o", "--output", default=DEFAULT_REPORT, help=f"HTML file (default: {DEFAULT_REPORT})")
+    report.add_argument("--issues", metavar="DIR", help="also write one Markdown issue draft per unexpected finding")
     return parser
 
 
@@ -415,6 +416,11 @@ def command_report(args: argparse.Namespace, argv: list[str]) -> int:
     merged = merge(results)
     write_atomically(Path(args.output), render(merged))
     print(f"{len(merged.findings)} findings from {len(results)} file(s) -> {args.output}")
+    if args.issues:
+        from conformance.issue_drafts import write_drafts
+
+        drafts = write_drafts(merged, Path(args.issues))
+        print(f"{len(drafts)} issue drafts (one per unexpected finding) -> {args.issues}")
     return 0
 
 

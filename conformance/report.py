@@ -19,6 +19,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from conformance.declared import stale_declarations
+from conformance.issue_drafts import draft
 from conformance.results import OUTCOMES, UNEXPECTED, Finding, RunResult
 
 # Short badge labels for the matrix; the legend under it spells each out.
@@ -175,6 +176,7 @@ class DetailView:
     example_rows: Markup  # the example's batches as table rows (built here for speed, every text escaped)
     example_note: str
     cause: Cause | None = None
+    issue: str | None = None  # an unexpected finding's issue draft (Markdown), for the "Copy as issue" button
 
 
 _EXAMPLE_ROW = Markup("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>")
@@ -351,6 +353,9 @@ def render(result: RunResult, *, title: str = "Metric conformance report", plots
     ordered = sorted((f for f in findings if f.outcome not in ("pass", "skip")),
                      key=lambda f: (OUTCOMES.index(f.outcome), f.metric, f.column, f.property))
     details = [_detail(finding, index, titles) for index, finding in enumerate(ordered, start=1)]
+    for view in details:
+        if view.finding.outcome in UNEXPECTED:
+            view.issue = draft(view.finding, result.versions)
     links = {id(view.finding): view.id for view in details}
     columns, rows = _matrix(findings, links)
     backend_rows = backend_comparison(findings)

@@ -153,7 +153,7 @@ class KerasAdapter(Adapter):
         constructor = f"{binding.target}({init})"  # placeholders (the number of classes) filled in
         if mode == "jit" and self.backend() == "jax":
             return _jax_jit_snippet(binding, params, batches, constructor, layout)
-        lines = ["import numpy as np", "import keras"]
+        lines = ["import numpy as np", "import keras", *_target_import(binding)]
         update, result = "metric.update_state", "metric.result"
         if mode in COMPILED_MODES:
             options = "".join(f", {k}={v!r}" for k, v in COMPILED_MODES[mode].items())
@@ -173,10 +173,16 @@ class KerasAdapter(Adapter):
         return "\n".join(lines)
 
 
+def _target_import(binding: Binding) -> list[str]:
+    """The import a target outside Keras needs (a metric class of the user's or the gallery's module)."""
+    module = binding.target.rpartition(".")[0]
+    return [] if module == "keras" or module.startswith("keras.") else [f"import {module}"]
+
+
 def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[Batch], constructor: str,
                      layout: tuple[str, ...] | None = None) -> str:
     """The stateless update and result under jax.jit, as the JAX trainer's compiled step runs them."""
-    lines = ["import jax", "import numpy as np", "import keras  # KERAS_BACKEND=jax", "",
+    lines = ["import jax", "import numpy as np", "import keras  # KERAS_BACKEND=jax", *_target_import(binding), "",
              f"metric = {constructor}",
              "update = jax.jit(lambda state, arrays, weight: metric.stateless_update_state(",
              "    state, *arrays, sample_weight=weight))  # as model.fit() runs it on JAX",

@@ -1,0 +1,119 @@
+"""Issue drafts: one Markdown text per unexpected finding, ready for the library's issue tracker.
+
+Each says what was called (the versions, the snippet), what came back against what was expected, why the expected
+value is right (the property's claim and the reference's definition, with its stated conventions), and the minimal
+example. ``conformance report RESULTS.json --issues DIR`` writes them; the report's "Copy as issue" buttons hold them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+from conformance.results import UNEXPECTED, Finding, RunResult
+
+
+def _property_claims() -> dict[str, str]:
+    from conformance.properties import PROPERTIES
+
+    return {p.name: p.title for p in PROPERTIES}
+
+
+def _reference_definition(metric: str) -> str | None:
+    """The reference's signature line and docstring for a catalogued metric id (None for a user's metric)."""
+    try:
+        from conformance.catalogue import by_id
+
+        spec = by_id().get(metric)
+    except Exception:  # the catalogue is the harness's own: never let a draft fail on it
+        spec = None
+    if spec is None:
+        return None
+    params = ", ".join(f"{k}={v!r}" for k, v in spec.params.items())
+    doc = inspect.cleandoc(spec.reference.__doc__ or "").strip()
+    return f"`reference.{spec.reference.__name__}({params})` (NumPy, float64):\n\n" + "\n".join(
+        f"> {line}" if line else ">" for line in doc.splitlines())
+
+
+def _number(value) -> str:
+    return "none" if value is None else json.dumps(value, allow_nan=True)
+
+
+def _example_lines(example: dict) -> list[str]:
+    lines = []
+    for index, batch in enumerate(example.get("batches", [])):
+        weights = batch.get("sample_weight")
+        lines.append(f"- batch {index}: y_true `{json.dumps(batch.get('y_true'))}`, y_pred "
+                     f"`{json.dumps(batch.get('y_pred'))}`" + (f", sample_weight `{json.dumps(weights)}`"
+                                                               if weights is not None else ""))
+    extras = {k: v for k, v in example.items() if k not in ("batches",)}
+    if extras:
+        lines.append(f"- {json.dumps(extras, default=str)}")
+    return lines
+
+
+def draft(finding: Finding, versions: dict[str, str]) -> str:
+    """The issue text for one unexpected finding."""
+    first_line = (finding.message or finding.failure_kind or finding.outcome).splitlines()[0]
+    target = finding.binding or finding.metric
+    lines = [f"# {target.split('(', 1)[0]}: {first_line}", ""]
+    lines += ["**Versions:** " + ", ".join(f"{name} {version}" for name, version in sorted(versions.items())), ""]
+    claim = _property_claims().get(finding.property)
+    lines += ["## What happens", "", f"`{target}`" + (f" on {finding.backend}" if finding.backend else "")
+              + f", checked for *{finding.property}*" + (f": {claim}" if claim else "."), ""]
+    lines += [finding.message.strip() or first_line, ""]
+    if finding.reference_value is not None or finding.library_value is not None:
+        lines += [f"- observed (the library): `{_number(finding.library_value)}`",
+                  f"- expected: `{_number(finding.reference_value)}`"]
+        if finding.abs_error is not None:
+            lines.append(f"- absolute difference {finding.abs_error:.6g}, beyond the tolerance "
+                         f"{finding.tolerance:.3g} (the float32 rounding such a computation can accumulate)")
+        lines.append("")
+    if finding.snippet:
+        lines += ["## To reproduce", "", "```python", finding.snippet.rstrip(), "```", ""]
+    definition = _reference_definition(finding.metric)
+    lines += ["## Why the expected value is right", ""]
+    if definition:
+        lines += ["The expected value is the metric's definition, computed in float64 from the same float32 inputs "
+                  "by", definition, ""]
+    else:
+        lines += ["The expected value is the reference given to `conformance check`, computed in float64 from the "
+                  "same inputs.", ""]
+    if claim and finding.property != "agreement":
+        lines += [f"The property holds for any correct implementation whatever the definition's details: {claim}",
+                  ""]
+    if finding.closest:
+        lines += [f"The nearest documented behaviour does not explain it: {finding.closest}", ""]
+    if finding.example:
+        lines += ["## Minimal example", "", "As Hypothesis shrank it:", "", *_example_lines(finding.example), ""]
+    lines += ["---", f"Found by metric-conformance's {finding.property} check; the snippet above reproduces it "
+              "with the library alone."]
+    return "\n".join(lines) + "\n"
+
+
+def file_name(finding: Finding) -> str:
+    text = "-".join(part for part in (finding.library, finding.backend, finding.metric, finding.property) if part)
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", text).strip("_") + ".md"
+
+
+def write_drafts(result: RunResult, directory: Path) -> list[Path]:
+    """One Markdown file per unexpected finding of ``result`` in ``directory``; returns their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for finding in result.findings:
+        if finding.outcome not in UNEXPECTED:
+            continue
+        path = directory / file_name(finding)
+        path.write_text(draft(finding, _relevant_versions(result.versions, finding.library)), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _relevant_versions(versions: dict[str, str], library: str) -> dict[str, str]:
+    """The library's versions and what it runs on (Keras: its backend), plus NumPy and Python where recorded."""
+    wanted = {"keras": ("keras", "keras_backend", "tensorflow", "jax", "torch"), "torchmetrics":
+              ("torchmetrics", "torch"), "sklearn": ("sklearn", "scikit-learn", "scipy")}.get(library, (library,))
+    chosen = {k: v for k, v in versions.items() if k in wanted or k in ("numpy", "python")}
+    return chosen or versions
