@@ -127,3 +127,31 @@ def with_other_targets(batch: Batch) -> Batch:
     else:
         y_true = (y_true + np.float32(1)).astype(y_true.dtype)
     return replace(batch, y_true=y_true)
+
+
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # the least normal float32, 1.18e-38
+
+
+def input_regime(batches: list[Batch]) -> str:
+    """What kind of input an example is, so that a reader knows how much to worry (the first that holds):
+    ``subnormal`` (some float below 1.18e-38), ``precision limit`` (weights, or samples, summing past 2^24, where a
+    float32 count stops growing by 1), ``extreme magnitude`` (some |x| >= 1e6, or a nonzero one <= 1e-6),
+    ``near-constant`` (real targets whose spread is within 1e-4 of their magnitude), else ``ordinary``."""
+    floats = [a for b in batches for a in (b.y_true, b.y_pred, b.sample_weight)
+              if a is not None and a.size and np.issubdtype(a.dtype, np.floating)]
+    magnitudes = np.abs(np.concatenate([a.ravel() for a in floats]).astype(np.float64)) if floats else np.zeros(0)
+    nonzero = magnitudes[magnitudes > 0]
+    if (nonzero < FLOAT32_TINY).any():
+        return "subnormal"
+    weights = [b.sample_weight for b in batches if b.sample_weight is not None]
+    total = sum(float(w.sum(dtype=np.float64)) for w in weights) if weights else sum(len(b) for b in batches)
+    if total > 2**24:
+        return "precision limit"
+    if (nonzero >= 1e6).any() or (nonzero <= 1e-6).any():
+        return "extreme magnitude"
+    targets = [b.y_true for b in batches if len(b) and np.issubdtype(b.y_true.dtype, np.floating)]
+    if targets:
+        values = np.concatenate([t.ravel() for t in targets]).astype(np.float64)
+        if values.size > 1 and np.ptp(values) <= 1e-4 * max(np.abs(values).max(), 1e-30) and np.ptp(values) > 0:
+            return "near-constant"
+    return "ordinary"

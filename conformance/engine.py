@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import platform
 import random
 import signal
@@ -25,9 +26,10 @@ from hypothesis.internal.conjecture.shrinker import sort_key
 
 from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
-from conformance.data import Example, concatenate
+from conformance.data import Example, concatenate, input_regime
 from conformance.profiles import PROFILES, REPLAY, Profile
 from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation, failure_key
+from conformance.reduce import reduce_failure
 from conformance.results import Finding, RunResult
 
 DATABASE_PATH = ".hypothesis/examples"
@@ -46,6 +48,8 @@ class DistinctFailure(Exception):
 
     failure: Exception
     choices: tuple = ()
+    fully_reduced: bool | None = None  # see reduce.py: None where no reduction ran
+    forced: bool = False  # ``choices`` are the property's other draws with the example's batches forced
 
 
 _distinct_classes: dict[tuple[str, str | None], type[DistinctFailure]] = {}
@@ -58,6 +62,10 @@ def _distinct(failure: Exception, choices: tuple) -> DistinctFailure:
     distinct = _distinct_classes[key](str(failure))
     distinct.failure, distinct.choices = failure, choices
     return distinct
+
+
+# A replay of a reduced example: "forced:<the choices of its other draws>:<the example's JSON>" (reduce.py).
+FORCED = "forced:"
 
 
 class UsageError(ValueError):
@@ -204,6 +212,10 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                   # A user's metric, built anew each time, runs eagerly: a compiled update would be traced
                   # for every new object. The execution_modes property still compares it compiled.
                   mode=None if reuse_metrics else "eager")
+    if replay and replay.startswith(FORCED):  # a reduced example: its batches and parameters, and other choices
+        replay, _, recorded = replay.removeprefix(FORCED).partition(":")
+        example = Example.from_json(json.loads(recorded))
+        ctx.forced, ctx.forced_parameters = example.batches, example.details.get("parameters") or {}
     examples_run = 0
     first_failure: int | None = None  # the example number of the first failure, where shrinking starts
     # The smallest example of each distinct failure seen (Hypothesis' order, the failure with its choices).
@@ -279,6 +291,12 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
         else:
             _fill_from_observations(finding, ctx, adapter, binding, case)
+        if failures and profile.reduce_budget and not replay:  # past Hypothesis' shrink: see reduce.py
+            for distinct in failures:
+                reduced = reduce_failure(ctx, case.prop.check, distinct.failure, profile.reduce_budget)
+                distinct.failure, distinct.fully_reduced = reduced.failure, reduced.fully
+                if reduced.choices is not None:
+                    distinct.choices, distinct.forced = reduced.choices, True
         if failures:
             first, *others = failures
             _fill_from_failure(finding, first, adapter, binding, case, ctx.mode)
@@ -322,8 +340,13 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure, adapter, bin
     """``finding`` filled from one distinct failure (a Violation: ``fail``; a LibraryError: ``error``)."""
     failure = distinct.failure
     finding.example = failure.example.to_json()
+    if distinct.fully_reduced is not None:
+        finding.shrunk = "fully" if distinct.fully_reduced else "budget"
+    finding.regime = input_regime(failure.example.batches)
     finding.snippet = _snippet(adapter, binding, case, failure.example, mode)
     finding.replay = _encoded(distinct.choices)
+    if distinct.forced:  # the batches go with the choices: they were not drawn (see reduce.py)
+        finding.replay = f"{FORCED}{finding.replay}:{json.dumps(finding.example, separators=(',', ':'))}"
     finding.failure_kind = failure.kind
     if failure.closest is not None:
         finding.closest = failure.closest.what
@@ -348,6 +371,7 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
             finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
+        finding.regime = input_regime(smallest.example.batches)
         finding.snippet = _snippet(adapter, binding, case, smallest.example, ctx.mode)
         finding.replay = smallest.replay
         kinds = {o.known.what for o in ctx.observations}

@@ -87,7 +87,11 @@ def draft(finding: Finding, versions: dict[str, str]) -> str:
     if finding.closest:
         lines += [f"The nearest documented behaviour does not explain it: {finding.closest}", ""]
     if finding.example:
-        lines += ["## Minimal example", "", "As Hypothesis shrank it:", "", *_example_lines(finding.example), ""]
+        how = {"fully": "As Hypothesis shrank it, then reduced until no sample, batch or weight could go",
+               "budget": "As Hypothesis shrank it, then reduced within a budget (it may not be minimal)"}.get(
+            finding.shrunk or "", "As Hypothesis shrank it")
+        regime = f" (input regime: {finding.regime})" if finding.regime else ""
+        lines += ["## Minimal example", "", f"{how}{regime}:", "", *_example_lines(finding.example), ""]
     lines += ["---", f"Found by metric-conformance's {finding.property} check; the snippet above reproduces it "
               "with the library alone."]
     return "\n".join(lines) + "\n"

@@ -27,15 +27,18 @@ class Profile:
     # smallest failure seen within the budget (in Hypothesis' own order): still a failure, often already
     # minimal, and the same on every run (derandomized examples; the budget counts examples, not seconds).
     shrink_budget: int | None = None
+    # Smaller variants of an unexpected failure's example tried after Hypothesis' shrink (samples deleted from
+    # inside batches, weights dropped: see reduce.py); 0: none. Known differences are not reduced.
+    reduce_budget: int = 0
 
 
 REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one recorded example per case
 
 PROFILES = {
     "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False,
-                  shrink_budget=200),
+                  shrink_budget=200, reduce_budget=80),
     "smoke": Profile("smoke", max_examples=5, max_samples=12, max_batches=6, derandomize=True, use_database=False,
-                     shrink_budget=25),
+                     shrink_budget=25, reduce_budget=20),
     "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,
-                        use_database=True, jit_compile=True),
+                        use_database=True, jit_compile=True, reduce_budget=400),
 }

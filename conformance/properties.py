@@ -117,6 +117,9 @@ class Context:
     strategies: dict[tuple[str, bool, int | None], st.SearchStrategy] = field(default_factory=dict)  # _strategy
     layout: tuple[str, str] | None = None  # how the inputs are presented now (None: the binding's layout)
     parameters: dict[str, Any] = field(default_factory=dict)  # this example's drawn parameters (see draw_parameters)
+    # Batches every draw of inputs returns instead of drawing (a failing example being reduced: see reduce.py)
+    forced: list[Batch] | None = None
+    forced_parameters: dict[str, Any] = field(default_factory=dict)  # ... and the parameters it uses
 
     def __post_init__(self) -> None:
         self.base = (self.spec, self.binding)  # the catalogue's: drawn parameters replace its values per example
@@ -124,6 +127,9 @@ class Context:
     def draw_parameters(self, data: st.DataObject) -> None:
         """Draw this example's values of the spec's parameter space (shrinking to the catalogue's) and use them:
         ``spec`` and ``binding`` hold them until the next draw."""
+        if self.forced is not None:  # a reduced example: its parameters are fixed with its batches
+            self.use_parameters(self.forced_parameters)
+            return
         spec = self.base[0]
         space = spec.drawn_for(self.adapter.name)
         if not space:
@@ -131,8 +137,12 @@ class Context:
         key = ("parameters", False, None)
         if key not in self.strategies:
             self.strategies[key] = st.fixed_dictionaries({p.name: st.sampled_from(p.values) for p in space})
-        self.parameters = data.draw(self.strategies[key], label="parameters")
-        self.spec, self.binding = spec.with_parameters(self.adapter.name, self.parameters)
+        self.use_parameters(data.draw(self.strategies[key], label="parameters"))
+
+    def use_parameters(self, values: dict[str, Any]) -> None:
+        """Run with these values of the spec's parameters (by reference keyword) until the next draw."""
+        self.parameters = dict(values)
+        self.spec, self.binding = self.base[0].with_parameters(self.adapter.name, self.parameters)
 
     # -- drawing ---------------------------------------------------------------------------
     # Each is one draw of one composite strategy, built once per context: every top-level draw costs
@@ -140,11 +150,19 @@ class Context:
     def draw_inputs(self, data: st.DataObject, *, weights: bool | None = None, n: int | None = None) -> Batch:
         """``n`` (default: a drawn number of) inputs from the metric's domain, with drawn sample weights if the
         library takes them."""
+        if self.forced is not None and (n is None or n == sum(len(b) for b in self.forced)):
+            return concatenate(self._forced_batches(weights))
         return data.draw(self._strategy("inputs", self._weighted(weights), n), label="inputs")
 
     def draw_batches(self, data: st.DataObject, *, weights: bool | None = None) -> list[Batch]:
         """Inputs split into consecutive batches; the sizes are drawn first (see ``cs.batch_sizes``)."""
+        if self.forced is not None:
+            return self._forced_batches(weights)
         return data.draw(self._strategy("batches", self._weighted(weights), None), label="batches")
+
+    def _forced_batches(self, weights: bool | None) -> list[Batch]:
+        """``forced``, without weights where the draw asks for none."""
+        return [b.with_weights(None) for b in self.forced] if not self._weighted(weights) else list(self.forced)
 
     def _weighted(self, weights: bool | None) -> bool:
         return self.binding.weights if weights is None else weights

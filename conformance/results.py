@@ -70,6 +70,11 @@ class Finding:
     # dicts of DISTINCT_FIELDS. A second bug does not hide behind the first.
     also: list[dict[str, Any]] | None = None
     explained_by: list[str] | None = None  # the ``what`` of each declaration that explained some example
+    # An unexpected finding's example past Hypothesis' shrink (reduce.py): "fully" (no sample, batch or weight can
+    # go and the failure stay), "budget" (the profile's reduction budget ran out first); None: not reduced.
+    # ``replay`` replays the example as Hypothesis shrank it, before this reduction; the snippet is the reduced one.
+    shrunk: str | None = None
+    regime: str | None = None  # the minimal example's input regime (see data.input_regime)
 
     @property
     def column(self) -> str:
@@ -95,7 +100,7 @@ class Finding:
 
 
 DISTINCT_FIELDS = ("outcome", "failure_kind", "closest", "message", "reference_value", "library_value", "abs_error",
-                   "tolerance", "example", "snippet", "replay")
+                   "tolerance", "example", "snippet", "replay", "shrunk", "regime")
 
 
 @dataclass
