@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lint bench clean
+.PHONY: report test lint bench clean docs screenshot
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ test: $(STAMP)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium could not be installed: the browser tests of the report will be skipped"
 	$(BIN)/python -m pytest -q -n auto --conformance-matrix-profile smoke
+
+# The generated docs (metric and property tables, findings) from the catalogue and the property registries.
+docs: $(STAMP)
+	$(BIN)/python -m conformance.docs
+
+# The README's picture: a small run's report, rendered by headless Chromium.
+screenshot: $(STAMP)
+	$(BIN)/conformance run --quiet --metrics 'AUC,Precision,F1Score[average=macro],MeanSquaredError,R2Score' \
+		--libraries sklearn,torchmetrics --json reports/screenshot.json --report reports/screenshot.html; \
+	status=$$?; if [ $$status -gt 1 ]; then exit $$status; fi
+	chromium --headless --no-sandbox --hide-scrollbars --window-size=1280,900 \
+		--screenshot=$(CURDIR)/docs/report.png file://$(CURDIR)/reports/screenshot.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""The results model: findings, a run's results, and their JSON form (schema in the README)."""
+"""The results model: findings, a run's results, and their JSON form (schema in docs/json-schema.md)."""
 
 from __future__ import annotations
 

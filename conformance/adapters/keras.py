@@ -90,9 +90,7 @@ class KerasAdapter(Adapter):
     name = "keras"
     result_dtype = "float32"
     stateful = True
-    # update_state takes (n, 1) weights and one number too; not presented yet: F1Score with (n, 1) weights, the
-    # cross-entropies and KLDivergence with a rank-0 weight, and the gallery's Mean-based metrics still fail there
-    # with causes not yet declared (README R16). Set ("column", "scalar") to check them.
+    # update_state takes (n, 1) weights and one number per batch too (shape_conventions presents both)
     weight_layouts: tuple[str, ...] = ("column", "scalar")
 
     def versions(self) -> dict[str, str]:
