@@ -62,21 +62,6 @@ def properties_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _declarations() -> list[tuple[object, list[str]]]:
-    """Each declaration once (as ``suites/test_declarations.py`` counts them), with the metric ids it is on."""
-    from conformance.catalogue import CATALOGUE
-
-    found: dict[tuple, tuple[object, list[str]]] = {}
-    for spec in CATALOGUE:
-        for known in spec.known:
-            if known.library not in spec.bindings:
-                continue
-            key = (known.library, known.what, known.raises, id(known.reference), id(known.per_batch),
-                   id(known.trigger), repr(known.overrides), repr(known.bounds), known.layouts, known.backends)
-            found.setdefault(key, (known, []))[1].append(spec.id)
-    return list(found.values())
-
-
 def _witness_lines(known) -> list[str]:
     witness = known.witness
     if witness is None:
@@ -90,7 +75,9 @@ def _witness_lines(known) -> list[str]:
 
 def findings_page() -> str:
     """Every known difference and library defect of the catalogue: what, why, where, its scope and witness."""
-    declarations = _declarations()
+    from conformance.catalogue import declarations as catalogue_declarations
+
+    declarations = [(known, [spec.id for spec in specs]) for known, specs in catalogue_declarations()]
     lines = [GENERATED_NOTE.format(source="the catalogue's declarations (conformance/catalogue/)"), "",
              "# Findings: the libraries' known differences and defects", "",
              f"{len(declarations)} declarations. A `defect` is the library's bug; a `convention` its documented "

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conformance.adapters import LibraryUnavailable, get_adapter
-from conformance.catalogue import CATALOGUE, KnownDifference, MetricSpec, by_id
+from conformance.catalogue import KnownDifference, MetricSpec, by_id, declarations
 from conformance.data import concatenate
 from conformance.profiles import PROFILES
 from conformance.properties import Context, nonfinite_message
@@ -19,19 +19,10 @@ from conformance.tolerance import compare
 
 
 def _declarations() -> list[tuple[MetricSpec, KnownDifference]]:
-    """Each declaration once, with the spec its witness runs on. One declaration may be attached to several specs,
-    as one object or as copies built from one definition (the same text, functions and parameters)."""
-    found: dict[tuple, tuple[MetricSpec, KnownDifference]] = {}
+    """Each declaration once, with the spec its witness runs on (the witness's, else the first that has it)."""
     specs = by_id()
-    for spec in CATALOGUE:
-        for known in spec.known:
-            key = (known.library, known.what, known.raises, id(known.reference), id(known.per_batch),
-                   id(known.trigger), repr(known.overrides), repr(known.bounds), known.layouts, known.backends)
-            if key in found or known.library not in spec.bindings:
-                continue
-            wanted = known.witness.metric if known.witness else None
-            found[key] = (specs[wanted] if wanted else spec, known)
-    return list(found.values())
+    return [(specs[known.witness.metric] if known.witness and known.witness.metric else on[0], known)
+            for known, on in declarations()]
 
 
 DECLARATIONS = _declarations()

@@ -47,7 +47,7 @@ from conformance.catalogue.model import (
 
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "Binding",
            "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Parameter", "Witness", "batch", "by_id",
-           "empty"]
+           "declarations", "empty"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)
@@ -71,3 +71,18 @@ CATALOGUE: tuple[MetricSpec, ...] = tuple(
 
 def by_id() -> dict[str, MetricSpec]:
     return {spec.id: spec for spec in CATALOGUE}
+
+
+def declarations() -> list[tuple[KnownDifference, list[MetricSpec]]]:
+    """Each declaration once, with the specs (binding its library) it is on. One declaration may be attached to
+    several specs, as one object or as copies built from one definition (the same text, functions and
+    parameters)."""
+    found: dict[tuple, tuple[KnownDifference, list[MetricSpec]]] = {}
+    for spec in CATALOGUE:
+        for known in spec.known:
+            if known.library not in spec.bindings:
+                continue
+            key = (known.library, known.what, known.raises, id(known.reference), id(known.per_batch),
+                   id(known.trigger), repr(known.overrides), repr(known.bounds), known.layouts, known.backends)
+            found.setdefault(key, (known, []))[1].append(spec)
+    return list(found.values())
