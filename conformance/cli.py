@@ -1,13 +1,15 @@
 """The ``conformance`` command: ``run``, ``list``, ``report``, ``check`` and ``diff``.
 
 Heavy libraries are imported only by the subcommand that needs them, so ``--help`` is instant.
-Exit codes: 0 nothing unexpected, 1 an unexpected failure or error was found, 2 bad usage.
+Exit codes: 0 nothing unexpected, 1 an unexpected failure or error was found, 2 bad usage; ``check`` also
+3: the metric passed what ran, but the harness could not run some property (HARNESS).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -108,6 +110,12 @@ def build_parser() -> Parser:
                        help="keyword arguments for the reference, as JSON")
     check.add_argument("--profile", choices=("ci", "thorough"), default="ci", help="Hypothesis profile (default: ci)")
     check.add_argument("--seed", type=int, help="random seed (default: derandomized for ci, random for thorough)")
+    check.add_argument("--strict", action="store_true",
+                       help="a precision limit (a float32 count stuck at 2^24: outcome LIMIT) fails the check too")
+    check.add_argument("--deadline", type=float, metavar="S",
+                       help="seconds a property may run before its outcome is TIMEOUT (default: ci 120, thorough 900)")
+    check.add_argument("--examples-dir", metavar="DIR", help="where long examples and the failures' reproducing "
+                       "snippets are written (default: beside --json, else a folder in the temporary directory)")
     check.add_argument("--json", help="also write the results as JSON")
     check.add_argument("--report", help="also write an HTML report")
 
@@ -351,25 +359,41 @@ def command_check(args: argparse.Namespace, argv: list[str]) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before the user's module imports TensorFlow
     from conformance.usercheck import CheckUsageError, check
-    from conformance.usercheck.output import finding_lines
+    from conformance.usercheck.output import ExampleFiles, finding_lines, summary_line
+
+    files = ExampleFiles(_examples_dir(args))
+    live = sys.stderr.isatty()
+
+    def starting(name: str) -> None:
+        if live:
+            print(f"\r\033[K  checking {name} ...", end="", file=sys.stderr, flush=True)
 
     def show(finding) -> None:
+        if live:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
         if not shown:
             print(f"conformance check: {args.target} ({finding.library}) against {args.reference}")
         shown.append(finding)
-        print("\n".join(finding_lines(finding)), flush=True)
+        print("\n".join(finding_lines(finding, files)), flush=True)
 
     shown: list = []
     try:
         result = check(args.target, args.reference, input=args.input, num_classes=args.num_classes,
                        init=args.init, reference_args=args.reference_args, profile=args.profile, seed=args.seed,
-                       command="conformance " + shlex.join(argv), progress=show)
+                       command="conformance " + shlex.join(argv), progress=show, starting=starting,
+                       strict=args.strict, deadline_s=args.deadline)
     except CheckUsageError as error:
         raise UsageError(str(error)) from None
     except ImportError as error:  # e.g. a function target without Keras installed
         raise UsageError(f"cannot run the check: {error}") from None
-    summary = result.format().splitlines()
-    print("\n".join(summary[-2 if result.run.interrupted else -1:]))
+    if live:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    print(summary_line(result))
+    if result.run.interrupted:
+        print("interrupted: the properties checked so far are shown")
+    if result.harness_errors:
+        print(f"{len(result.harness_errors)} propert{'ies' if len(result.harness_errors) > 1 else 'y'} could not be "
+              "run by the harness (HARNESS): that says nothing about your metric; please report it with the JSON")
     if args.json:
         result.run.save(args.json)
         print(f"JSON: {args.json}")
@@ -378,7 +402,21 @@ def command_check(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"HTML: {args.report}")
     if result.run.interrupted:
         return 130
-    return 0 if result.passed else 1
+    if not result.passed:
+        return 1
+    return 3 if result.harness_errors else 0
+
+
+def _examples_dir(args: argparse.Namespace) -> Path:
+    """--examples-dir; else beside --json; else a folder per target in the temporary directory."""
+    if args.examples_dir:
+        return Path(args.examples_dir)
+    name = re.sub(r"[^\w.-]+", "_", args.target.rpartition(":")[2] or "target")
+    if args.json:
+        return Path(args.json).with_suffix("").parent / f"{Path(args.json).stem}-examples"
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "conformance-check" / name
 
 
 # -- report -----------------------------------------------------------------------------------

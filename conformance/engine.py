@@ -28,7 +28,17 @@ from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.data import Example, concatenate, input_regime
 from conformance.profiles import PROFILES, REPLAY, Profile
-from conformance.properties import PROPERTIES, Context, Explained, LibraryError, Property, Violation, failure_key
+from conformance.properties import (
+    PROPERTIES,
+    Context,
+    Explained,
+    LibraryError,
+    Limit,
+    Property,
+    Undefined,
+    Violation,
+    failure_key,
+)
 from conformance.reduce import reduce_failure
 from conformance.results import Finding, RunResult
 
@@ -63,6 +73,8 @@ def _distinct(failure: Exception, choices: tuple) -> DistinctFailure:
     distinct.failure, distinct.choices = failure, choices
     return distinct
 
+
+HARNESS = "harness"  # a Finding's failure_kind where the harness failed, not the target: never the target's failure
 
 # A replay of a reduced example: "forced:<the choices of its other draws>:<the example's JSON>" (reduce.py).
 FORCED = "forced:"
@@ -233,6 +245,8 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             case.prop.check(ctx, data)
         except Explained as explained:
             ctx.observations.append(explained.observation)
+        except Undefined:  # a user's metric where the reference is undefined: noted, not judged
+            pass
         except (Violation, LibraryError) as error:  # the library's failure; anything else is the harness's
             failure = error
         # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each), and the
@@ -285,10 +299,12 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             failures = [e for e in _flattened(group) if isinstance(e, DistinctFailure)]
             if not failures:
                 finding.outcome, finding.message = "error", f"harness: {group!r}"
+                finding.failure_kind = HARNESS
         except DidNotReproduce:  # a replayed example that no longer fails: say what it gives now
             _fill_from_observations(finding, ctx, adapter, binding, case)
         except Exception as error:
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
+            finding.failure_kind = HARNESS
         else:
             _fill_from_observations(finding, ctx, adapter, binding, case)
         if failures and profile.reduce_budget and not replay:  # past Hypothesis' shrink: see reduce.py
@@ -298,6 +314,8 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                 if reduced.choices is not None:
                     distinct.choices, distinct.forced = reduced.choices, True
         if failures:
+            # A wrong value first: a precision limit is the lesser finding where a property shows both.
+            failures.sort(key=lambda distinct: isinstance(distinct.failure, Limit))
             first, *others = failures
             _fill_from_failure(finding, first, adapter, binding, case, ctx.mode)
             finding.also = [_fill_from_failure(Finding(finding.metric, finding.library, finding.property, "error"),
@@ -352,6 +370,8 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure, adapter, bin
         finding.closest = failure.closest.what
     if isinstance(failure, Violation):
         finding.outcome, finding.message = "fail", failure.message
+        if isinstance(failure, Limit):
+            finding.outcome, finding.limit_starts = "limit", failure.starts
         finding.reference_value, finding.library_value = _values(failure.expected), _values(failure.observed)
         finding.abs_error, finding.tolerance = failure.abs_error, failure.tolerance
     else:

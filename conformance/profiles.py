@@ -30,6 +30,8 @@ class Profile:
     # Smaller variants of an unexpected failure's example tried after Hypothesis' shrink (samples deleted from
     # inside batches, weights dropped: see reduce.py); 0: none. Known differences are not reduced.
     reduce_budget: int = 0
+    # conformance check: seconds one property may run on a user's metric before its outcome is ``timeout``.
+    deadline_s: float = 120.0
 
 
 REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one recorded example per case
@@ -40,5 +42,5 @@ PROFILES = {
     "smoke": Profile("smoke", max_examples=5, max_samples=12, max_batches=6, derandomize=True, use_database=False,
                      shrink_budget=25, reduce_budget=20),
     "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,
-                        use_database=True, jit_compile=True, reduce_budget=400),
+                        use_database=True, jit_compile=True, reduce_budget=400, deadline_s=900.0),
 }

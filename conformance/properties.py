@@ -48,6 +48,26 @@ class Violation(Exception):
         return "wrong value"
 
 
+class Limit(Violation):
+    """Right on ordinary data, wrong past a precision limit: a float32 count that stops growing at 2^24, a float16
+    one at 2048. ``starts``: the sample count from which the value is wrong (its own outcome, ``limit``)."""
+
+    def __init__(self, message: str, example: Example, expected: np.ndarray, observed: np.ndarray,
+                 abs_error: float, tolerance: float, starts: int):
+        super().__init__(message, example, expected, observed, abs_error, tolerance)
+        self.starts = starts
+
+    @property
+    def kind(self) -> str:
+        return "precision limit"
+
+
+class Undefined(Exception):
+    """The reference is undefined on this example (NaN, or a convention such as R² = 0 for constant targets) and
+    the target's value differs: for a user's metric nothing to judge, so the example ends and the search goes on
+    (a failure must show on an example where the metric is defined)."""
+
+
 class Explained(Exception):
     """The library raised as a known difference documents: record it and end the example."""
 
@@ -357,9 +377,12 @@ class Context:
                          whole: Batch | None = None) -> None:
         """``observed`` (from ``batches``) must equal the reference on all their samples (``whole``, if the
         caller holds them already: a long stream's batches are views of it, not to be copied again)."""
-        expected = self.spec.reference_value(whole if whole is not None else concatenate(batches))
+        whole = whole if whole is not None else concatenate(batches)
+        expected = self.spec.reference_value(whole)
         tolerance = self.tolerance(batches)
         within, error, bound = compare(observed, expected, tolerance)
+        if not within and not self.adapter.judges_undefined:
+            self._end_if_undefined(whole, expected, observed)
         if not within:
             for known in self.known_differences():
                 if self.follows(known, observed, batches, tolerance):
@@ -390,6 +413,15 @@ class Context:
         if not within:
             raise Violation(what, example, expected, observed, error, bound,
                             self.closest(observed, expected, observed_batches))
+
+    def _end_if_undefined(self, whole: Batch, expected: np.ndarray, observed: np.ndarray) -> None:
+        """Raise Undefined where the reference is undefined on ``whole`` (NaN, or the spec's ``undefined`` says why)."""
+        why = "the reference is NaN" if np.isnan(expected).any() else (
+            self.spec.undefined(whole) if self.spec.undefined else None)
+        if why:
+            self.notes.add(f"not judged where the metric is undefined ({why}); e.g. the target gave "
+                           f"{np.asarray(observed).round(6).tolist()}, the reference {np.asarray(expected).tolist()}")
+            raise Undefined(why)
 
     def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
         """A NaN (or an infinity) where the reference is a finite number, and no convention explains it, is an

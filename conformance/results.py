@@ -11,8 +11,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-Outcome = Literal["pass", "fail", "known", "error", "skip"]
-OUTCOMES: tuple[Outcome, ...] = ("fail", "error", "known", "pass", "skip")  # worst first
+Outcome = Literal["pass", "fail", "known", "error", "timeout", "limit", "skip"]
+# Worst first. ``limit``: right on ordinary data, wrong past a precision limit (a float32 count at 2^24), with the
+# sample count where it starts; ``timeout``: the target was too slow for the property's deadline (conformance check).
+OUTCOMES: tuple[Outcome, ...] = ("fail", "error", "timeout", "limit", "known", "pass", "skip")
 UNEXPECTED: tuple[Outcome, ...] = ("fail", "error")
 SCHEMA_VERSION = 1
 
@@ -75,6 +77,7 @@ class Finding:
     # ``replay`` replays the example as Hypothesis shrank it, before this reduction; the snippet is the reduced one.
     shrunk: str | None = None
     regime: str | None = None  # the minimal example's input regime (see data.input_regime)
+    limit_starts: int | None = None  # limit: the sample count from which the value is wrong
 
     @property
     def column(self) -> str:

@@ -143,6 +143,9 @@ class Adapter(ABC):
     weight_layouts: tuple[str, ...] = ()
     # Classification inputs may carry extra axes (N, C, X...) that the metric reduces as more samples.
     extra_axes: bool = False
+    # Whether a value where the reference is undefined is judged: a library's is (its convention there is declared,
+    # or it is a finding); a user's metric is not (no convention to hold it to: see properties.Undefined).
+    judges_undefined: bool = True
 
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""

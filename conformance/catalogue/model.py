@@ -204,6 +204,9 @@ class MetricSpec:
     absent: Mapping[str, str] = field(default_factory=dict)
     # Parameters drawn with the inputs (the variant's own values are the defaults they shrink to).
     space: tuple[Parameter, ...] = ()
+    # Why the reference's value on a batch is a convention rather than a definition (constant targets for R², no
+    # weight at all), or None. Where set, a user's metric is not judged on such batches (see Context.expect_reference).
+    undefined: Callable[[Batch], str | None] | None = None
 
     def __post_init__(self) -> None:
         if both := set(self.bindings) & set(self.absent):

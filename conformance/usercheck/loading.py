@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,21 +144,40 @@ class Target:
         return f"{module}:{qualname}"
 
 
-def make_target(target: Any, init: dict[str, Any] | None = None) -> Target:
-    """Load (if a string) and inspect the target, and check that it can be instantiated."""
+CLASS_COUNT_PARAMETERS = ("num_classes", "num_labels")  # what --num-classes fills in a constructor that takes it
+
+
+def make_target(target: Any, init: dict[str, Any] | None = None, num_classes: int | None = None) -> Target:
+    """Load (if a string) and inspect the target, and check that it can be instantiated. ``num_classes`` (from
+    ``--num-classes``) is passed to a constructor that takes ``num_classes`` or ``num_labels`` and has no value."""
     spec = target if isinstance(target, str) else None
     obj = load_object(target, "target") if spec else target
     kind = detect_kind(obj)
     made = Target(obj, kind, dict(init or {}), spec)
     if kind != "function":
+        if num_classes is not None:
+            for name in CLASS_COUNT_PARAMETERS:
+                if made.takes("__init__", name) and name not in made.init:
+                    made.init[name] = num_classes
         try:
             made.new()
         except Exception as error:
-            raise CheckUsageError(f"cannot instantiate {made.name}({_arguments(made.init)}): "
-                                  f"{type(error).__name__}: {error}".splitlines()[0]) from None
+            raise CheckUsageError(_construction_error(made, error)) from None
     elif made.init:
         raise CheckUsageError("--init / init= gives constructor arguments; a function target has none")
     return made
+
+
+def _construction_error(made: Target, error: Exception) -> str:
+    """One line: the constructor's error, and for a missing argument the flag that passes it."""
+    message = f"cannot instantiate {made.name}({_arguments(made.init)}): {type(error).__name__}: {error}"
+    missing = re.findall(r"'(\w+)'", str(error)) if "missing" in str(error) and "argument" in str(error) else []
+    if missing:
+        given = {**made.init, **{name: "..." for name in missing}}
+        how = " or ".join(["--num-classes N"] if set(missing) <= set(CLASS_COUNT_PARAMETERS) else [])
+        example = "{" + ", ".join(f'"{k}": {json.dumps(v) if v != "..." else "..."}' for k, v in given.items()) + "}"
+        message += f"; pass {', '.join(missing)} with " + (f"{how} or " if how else "") + f"--init '{example}'"
+    return " ".join(message.split())  # one line, however the library wrapped its message
 
 
 def _arguments(init: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ class Traits:
     scale: float
     ratio: bool = True
     both_classes: bool = False  # a ranking metric: undefined unless both classes occur
+    needs_spread: bool = False  # undefined on constant targets (R², correlations): their variance is a denominator
 
 
 _COUNT = Traits("binary", "sum", tol.SUM, 0.0, ratio=False)
@@ -50,6 +51,11 @@ BUILTIN_TRAITS: dict[str, Traits] = {
     "mean_squared_error": Traits("regression", "mean", tol.RATIO, 0.0),
     "mean_absolute_error": Traits("regression", "mean", tol.RATIO, 0.0),
     "root_mean_squared_error": Traits("regression", "none", tol.ROOT, 0.0),
+    "r2_score": Traits("regression", "none", tol.R2, 1.0, needs_spread=True),
+    "explained_variance_score": Traits("regression", "none", tol.R2, 1.0, needs_spread=True),
+    "pearson_corrcoef": Traits("regression", "none", tol.CORRELATION, 1.0, needs_spread=True),
+    "concordance_corrcoef": Traits("regression", "none", tol.CORRELATION, 1.0, needs_spread=True),
+    "spearman_corrcoef": Traits("regression", "none", tol.CORRELATION, 1.0, ratio=False, needs_spread=True),
 }
 NOT_SCORES = {"accuracy": "it compares two label arrays; use binary_accuracy or categorical_accuracy"}
 

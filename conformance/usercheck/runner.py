@@ -16,7 +16,7 @@ import numpy as np
 from conformance import tolerance as tol
 from conformance.catalogue import MetricSpec
 from conformance.data import Batch
-from conformance.engine import Case, run_case
+from conformance.engine import HARNESS, Case, run_case
 from conformance.profiles import PROFILES, Profile
 from conformance.properties import PROPERTIES, Property
 from conformance.results import UNEXPECTED, Finding, RunResult
@@ -24,9 +24,10 @@ from conformance.usercheck import checks_common as common
 from conformance.usercheck import checks_function as function_checks
 from conformance.usercheck import checks_keras as keras_checks
 from conformance.usercheck import checks_torch as torch_checks
+from conformance.usercheck.deadline import SPEED_SAMPLES, PropertyTimeout, Speed, deadline, measure
 from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for
 from conformance.usercheck.loading import CheckUsageError, Target, make_target
-from conformance.usercheck.references import Reference, measured_ratio, resolve_reference
+from conformance.usercheck.references import Reference, Traits, measured_ratio, resolve_reference
 from conformance.usercheck.targets import UserAdapter
 
 ALL_KINDS = ("keras", "torchmetrics", "function")
@@ -95,6 +96,7 @@ class CheckResult:
     input_kind: str
     run: RunResult
     notes: list[str] = field(default_factory=list)
+    strict: bool = False  # precision limits fail the check too
 
     @property
     def findings(self) -> list[Finding]:
@@ -102,7 +104,15 @@ class CheckResult:
 
     @property
     def failures(self) -> list[Finding]:
-        return [f for f in self.findings if f.outcome in UNEXPECTED]
+        """The target's failures: wrong values and errors (a precision limit too where ``strict``); never the
+        harness's own errors (see ``harness_errors``)."""
+        failing = (*UNEXPECTED, "limit") if self.strict else UNEXPECTED
+        return [f for f in self.findings if f.outcome in failing and f.failure_kind != HARNESS]
+
+    @property
+    def harness_errors(self) -> list[Finding]:
+        """Properties the harness itself failed to run: they say nothing about the target."""
+        return [f for f in self.findings if f.failure_kind == HARNESS]
 
     @property
     def passed(self) -> bool:
@@ -172,6 +182,8 @@ def build_spec(target: Target, ref: Reference, kind: str, num_classes: int) -> t
                               f"{error}".splitlines()[0]) from None
     if not np.issubdtype(value.dtype, np.number):
         raise CheckUsageError(f"the reference {ref.name} must return a number or an array; got {value!r}")
+    if ref.takes_weights and not _accepts_weights(call, probe, ref):
+        ref.takes_weights = False  # e.g. spearman_corrcoef: a weight parameter that refuses weights
     if traits is not None:
         decomposition, growth, ratio, both = traits.decomposition, traits.growth, traits.ratio, traits.both_classes
         scale = traits.scale
@@ -187,8 +199,45 @@ def build_spec(target: Target, ref: Reference, kind: str, num_classes: int) -> t
     binding = presentation.binding(target.name, weights)
     spec = MetricSpec(name=target.name, reference=call, domain=domain_for(kind, num_classes, both_classes=both),
                       decomposition=decomposition, growth=growth, scale=scale, bindings={target.kind: binding},
-                      params=dict(ref.args), ratio=ratio)
+                      params=dict(ref.args), ratio=ratio, undefined=_undefined(traits, ratio))
     return spec, UserAdapter(target, presentation)
+
+
+def _defaults_to_argmax(ref: Reference) -> bool:
+    """A built-in classification reference whose ``threshold`` defaults to None (the top class of a score row,
+    which for one score per sample is always "positive"): its value equals the one with threshold=None given."""
+    if "threshold" in ref.args:
+        return False
+    probe = _probe_batch("binary", 2)
+    try:
+        default = np.asarray(ref.function(probe.y_true, probe.y_pred, **ref.args), np.float64)
+        argmax = np.asarray(ref.function(probe.y_true, probe.y_pred, threshold=None, **ref.args), np.float64)
+    except Exception:
+        return False
+    return bool(np.array_equal(default, argmax, equal_nan=True))
+
+
+def _undefined(traits: Traits | None, ratio: bool) -> Callable[[Batch], str | None]:
+    """Why the reference is undefined on a batch, where the harness knows: no weight at all (a ratio of weighted
+    sums is 0/0), constant targets for a metric over their variance (R², correlations)."""
+    def undefined(batch: Batch) -> str | None:
+        if not len(batch):
+            return "no samples"
+        if ratio and batch.sample_weight is not None and not np.any(batch.sample_weight):
+            return "every sample weighs 0"
+        if traits is not None and traits.needs_spread and np.ptp(np.asarray(batch.y_true, np.float64)) == 0:
+            return "constant targets: no variance to explain"
+        return None
+    return undefined
+
+
+def _accepts_weights(call: Callable[..., Any], probe: Batch, ref: Reference) -> bool:
+    """Whether the reference computes with sample weights (it may take the parameter and refuse any)."""
+    try:
+        call(probe.y_true, probe.y_pred, sample_weight=np.ones(len(probe), np.float32), **ref.args)
+    except Exception:
+        return False
+    return True
 
 
 def _undefined_on_one_class(call: Callable[..., Any], probe: Batch, ref: Reference) -> bool:
@@ -223,14 +272,16 @@ def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Ref
 
 
 def _profile_for(prop: Property, profile: Profile) -> Profile:
-    return profile if getattr(prop, "shrink", True) else replace(profile, shrink=False)
+    """Where each example feeds >= 131,072 samples, neither shrinking nor reduction (each try re-feeds them)."""
+    return profile if getattr(prop, "shrink", True) else replace(profile, shrink=False, reduce_budget=0)
 
 
 def check(target: Any, reference: str | Callable[..., Any], *, input: str | None = None,
           num_classes: int | None = None, init: Mapping[str, Any] | None = None,
           reference_args: Mapping[str, Any] | None = None, profile: str | Profile = "ci", seed: int | None = None,
           properties: Iterable[str] | None = None, command: str = "",
-          progress: Callable[[Finding], None] | None = None) -> CheckResult:
+          progress: Callable[[Finding], None] | None = None, starting: Callable[[str], None] | None = None,
+          strict: bool = False, deadline_s: float | None = None) -> CheckResult:
     """Check a user's metric against a reference; return what every property found.
 
     ``target``: a Keras Metric subclass, a torchmetrics Metric subclass or a function ``fn(y_true, y_pred)``,
@@ -239,6 +290,9 @@ def check(target: Any, reference: str | Callable[..., Any], *, input: str | None
     ``(y_true, y_pred, sample_weight=None)``. ``input``: binary, multiclass, multiclass-onehot, multilabel or
     regression (default: the built-in reference's). ``profile``: ``ci``, ``thorough`` or a Profile. Raises
     CheckUsageError if the check cannot start; a failing metric raises nothing: its failures are in the result.
+    ``progress`` is called with each finding, ``starting`` with each property's name before it runs. ``strict``: a
+    precision limit (outcome ``limit``) fails the check too. ``deadline_s``: seconds per property (default: the
+    profile's), past which its outcome is ``timeout``.
     """
     if not isinstance(profile, Profile) and profile not in PROFILES:
         raise CheckUsageError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
@@ -249,7 +303,9 @@ def check(target: Any, reference: str | Callable[..., Any], *, input: str | None
                               f"{ref.name} has no default")
     if kind not in KINDS:
         raise CheckUsageError(f"unknown input kind {kind!r}; expected one of {', '.join(KINDS)}")
-    made = make_target(target, init)
+    if kind == "binary" and ref.builtin and _defaults_to_argmax(ref):
+        ref.args = {**ref.args, "threshold": 0.5}  # one score per sample: a positive above 0.5, not an argmax
+    made = make_target(target, init, num_classes)
     spec, adapter = build_spec(made, ref, kind, _num_classes(kind, num_classes, made.init))
     chosen = properties_for(made.kind)
     if properties is not None:
@@ -260,12 +316,67 @@ def check(target: Any, reference: str | Callable[..., Any], *, input: str | None
                                   f"{made.kind} target; expected some of {', '.join(p.name for p in chosen)}")
         chosen = [p for p in chosen if p.name in wanted]
     chosen_profile = profile if isinstance(profile, Profile) else PROFILES[profile]
-    return _run(made, ref, kind, spec, adapter, chosen, chosen_profile, seed, command, progress)
+    if deadline_s is not None:
+        chosen_profile = replace(chosen_profile, deadline_s=deadline_s)
+    probe = _probe_batch(kind, _num_classes(kind, num_classes, made.init))
+    result = _run(made, ref, kind, spec, adapter, probe, chosen, chosen_profile, seed, command, progress, starting)
+    result.strict = strict
+    return result
 
 
-def _run(target: Target, ref: Reference, kind: str, spec: MetricSpec, adapter: UserAdapter,
+# What the long properties feed (samples, updates) per example, to tell ahead whether they fit the deadline.
+def _long_stream_updates(samples: int) -> int:
+    return 1 + common.LONG_SINGLES + samples // common.LONG_BIG_BATCH + 80  # and its short control stream
+
+
+LONG_PROPERTIES = {"long_stream": (common.LONG_STREAM, _long_stream_updates),
+                   "counts_past_2_24": (2**24 + 1024, lambda samples: 16 + 512 + 80)}
+SHORTEST_LONG_STREAM = 8192  # a scaled-down long stream still passes float16's 2048
+
+
+def _plan_long_properties(prop: Property, spec: MetricSpec, adapter: UserAdapter, profile: Profile,
+                          speed: Speed | None) -> str | None:
+    """For a slow target: scale long_stream down (a note), or say why a long property would time out."""
+    if prop.name not in LONG_PROPERTIES or speed is None:
+        return None
+    samples, updates = LONG_PROPERTIES[prop.name]
+    examples = prop.budget(profile).max_examples
+
+    def cost(total: int) -> float:
+        return speed.estimate(total, updates(total)) * examples
+
+    if cost(samples) <= profile.deadline_s:
+        return None
+    if prop.name == "long_stream":
+        total = samples
+        while total > SHORTEST_LONG_STREAM and cost(total) > profile.deadline_s:
+            total //= 2
+        if cost(total) <= profile.deadline_s:
+            adapter.cache["long_stream_samples"] = total
+            adapter.cache["scaled_note"] = (f"scaled down to {total:,} samples for a slow target "
+                                            f"({speed.describe()})")
+            return None
+    return (f"{speed.describe()}: {examples} examples of {samples:,} samples would take about "
+            f"{cost(samples):,.0f} s, past the {profile.deadline_s:g} s deadline of "
+            f"the {profile.name} profile")
+
+
+def _measure_speed(spec: MetricSpec, adapter: UserAdapter, probe: Batch, profile: Profile) -> Speed | None:
+    """One update and result() of the probe batch, and of it tiled to SPEED_SAMPLES samples, timed."""
+    binding = spec.bindings[adapter.target.kind]
+    many = probe.take(np.resize(np.arange(len(probe)), SPEED_SAMPLES))
+
+    def update_and_result(batch: Batch) -> Any:
+        metric = adapter.create(binding, spec.params, batch.num_classes)
+        metric.update(batch)
+        return metric.result()
+
+    return measure(lambda: update_and_result(probe), lambda: update_and_result(many), profile.deadline_s)
+
+
+def _run(target: Target, ref: Reference, kind: str, spec: MetricSpec, adapter: UserAdapter, probe: Batch,
          chosen: list[Property], profile: Profile, seed: int | None, command: str,
-         progress: Callable[[Finding], None] | None) -> CheckResult:
+         progress: Callable[[Finding], None] | None, starting: Callable[[str], None] | None) -> CheckResult:
     import hypothesis
 
     if seed is None and not profile.derandomize:
@@ -276,8 +387,12 @@ def _run(target: Target, ref: Reference, kind: str, spec: MetricSpec, adapter: U
                     "hypothesis": hypothesis.__version__, **adapter.versions()}
     started = time.perf_counter()
     try:
+        long = any(p.name in LONG_PROPERTIES for p in chosen)
+        speed = _measure_speed(spec, adapter, probe, profile) if long else None
         for prop in chosen:
-            finding = _run_property(prop, spec, adapter, ref, profile, seed)
+            if starting:
+                starting(prop.name)
+            finding = _run_property(prop, spec, adapter, ref, profile, seed, speed)
             run.findings.append(finding)
             if progress:
                 progress(finding)
@@ -290,16 +405,30 @@ def _run(target: Target, ref: Reference, kind: str, spec: MetricSpec, adapter: U
 
 
 def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Reference, profile: Profile,
-                  seed: int | None) -> Finding:
+                  seed: int | None, speed: Speed | None = None) -> Finding:
+    binding = spec.bindings[adapter.target.kind]
     reason = skip_reason(prop, spec, adapter, ref, profile)
     if reason:
-        binding = spec.bindings[adapter.target.kind]
         return Finding(spec.id, adapter.name, prop.name, "skip", binding=binding.describe(), message=reason)
+    too_slow = _plan_long_properties(prop, spec, adapter, profile, speed)
+    if too_slow:
+        return Finding(spec.id, adapter.name, prop.name, "timeout", binding=binding.describe(), message=too_slow)
     adapter.cache.pop("largest_error", None)
-    with warnings.catch_warnings():  # shrinking is bounded by the profile's shrink_budget
-        warnings.simplefilter("ignore")
-        finding = run_case(Case(spec, adapter.name, prop), _profile_for(prop, profile), seed,
-                           reuse_metrics=False, adapter=adapter)
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings(), deadline(profile.deadline_s):  # shrinking is bounded by shrink_budget
+            warnings.simplefilter("ignore")
+            finding = run_case(Case(spec, adapter.name, prop), _profile_for(prop, profile), seed,
+                               reuse_metrics=False, adapter=adapter)
+    except PropertyTimeout:
+        adapter.cache.pop("models", None)  # a model.evaluate cut short may hold half-updated metrics
+        speed_note = f"; {speed.describe()}" if speed else ""
+        return Finding(spec.id, adapter.name, prop.name, "timeout", binding=binding.describe(),
+                       message=f"ran past the {profile.deadline_s:g} s deadline of the {profile.name} profile "
+                               f"(after {time.perf_counter() - started:.0f} s){speed_note}; --deadline S sets it",
+                       duration_s=round(time.perf_counter() - started, 3))
+    if prop.name == "long_stream" and "scaled_note" in adapter.cache:
+        finding.message = "; ".join(m for m in (finding.message, adapter.cache.pop("scaled_note")) if m)
     if prop.name == "compile_average" and "largest_error" in adapter.cache:
         note = f"largest error seen over {finding.examples_run} examples: {adapter.cache['largest_error']:.4g}"
         finding.message = "; ".join(m for m in (finding.message, note) if m)

@@ -90,6 +90,7 @@ class UserAdapter(Adapter):
 
     result_dtype = "float32"  # user metrics typically compute in float32; float64 ones are within this bound
     stateful = True
+    judges_undefined = False
 
     def __init__(self, target: Target, presentation: Presentation):
         self.target, self.presentation = target, presentation

@@ -193,8 +193,19 @@ class CachedResult(CorrectMSE):
         return self._cached
 
 
-class LegacyResetStates(CorrectMSE):
-    """Bug: overrides reset_states(), Keras 2's name; Keras 3 calls reset_state(), so this never runs."""
+class LegacyResetStates(CachedResult):
+    """Bug: a Keras 2 metric whose reset_states() also drops its cached result; Keras 3 calls reset_state(), which
+    zeroes the variables but leaves the cache, so the override that would have cleared it never runs."""
+
+    def reset_states(self):
+        for variable in self.variables:
+            variable.assign(ops.zeros_like(variable))
+        self._cached = None
+
+
+class LegacyResetStatesHarmless(CorrectMSE):
+    """Correct in Keras 3: reset_states() (Keras 2's name) is never called, but Keras 3's reset_state() zeroes every
+    variable, which is all this override did (a note, not a failure)."""
 
     def reset_states(self):
         for variable in self.variables:

@@ -1,0 +1,85 @@
+"""Deadlines for ``conformance check``: a target that hangs or crawls gets a ``timeout`` outcome, and the check
+goes on with its other properties and ends with its summary and JSON.
+
+The deadline is a timer signal (the main thread only: elsewhere properties run without one). When it fires,
+:class:`PropertyTimeout` is raised at the next Python instruction of whatever runs, the target's update
+included; it derives from BaseException, so neither the properties' nor Hypothesis' handlers take it for a failure.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SPEED_SAMPLES = 65536  # one update of this many samples is timed (and one of a few) before the properties run
+
+
+class PropertyTimeout(BaseException):
+    """A property ran past its deadline."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise PropertyTimeout in this (main) thread after ``seconds``; a no-op in other threads."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise PropertyTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class Speed:
+    """What one update and result() of the target cost: ``overhead`` seconds per update (a few samples), and
+    ``seconds`` for one update of ``samples`` samples."""
+
+    samples: int
+    seconds: float
+    overhead: float
+
+    def estimate(self, samples: int, updates: int) -> float:
+        """Seconds to feed ``samples`` samples in ``updates`` updates."""
+        per_sample = max(self.seconds - self.overhead, 0.0) / self.samples
+        return samples * per_sample + updates * self.overhead
+
+    def describe(self) -> str:
+        return f"one update of {self.samples:,} samples took {self.seconds:.3g} s"
+
+
+def _timed(call: Callable[[], Any], seconds: float) -> float | None:
+    started = time.perf_counter()
+    try:
+        with deadline(seconds):
+            np.asarray(call())
+    except (Exception, PropertyTimeout):
+        return None
+    return time.perf_counter() - started
+
+
+def measure(few: Callable[[], Any], many: Callable[[], Any], seconds: float) -> Speed | None:
+    """Time an update of a few samples (after one untimed call: tracing, first-call set-up) and one of
+    SPEED_SAMPLES, each under a deadline of ``seconds``; None if either raised. A target slower than the deadline
+    measures as taking the deadline."""
+    if _timed(few, seconds) is None:
+        return None
+    overhead = _timed(few, seconds)
+    if overhead is None:
+        return None
+    many_seconds = _timed(many, seconds)
+    return Speed(SPEED_SAMPLES, seconds if many_seconds is None else many_seconds, overhead)
