@@ -11,7 +11,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import hypothesis
@@ -341,6 +341,8 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     mode that showed it."""
     spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
     presented = example.details.get("presented")  # shape_conventions: the layout that showed it
+    if example.details.get("y_true_dtype"):  # label_dtypes: the targets' dtype that showed it
+        binding = replace(binding, label_dtype=example.details["y_true_dtype"])
     return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode),
                            layout=tuple(presented) if presented else None)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 UNIT_ROUNDOFF = {"float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}
+TINY = {"float16": 2.0**-14, "float32": 2.0**-126, "float64": 2.0**-1022}  # the smallest normal numbers
 
 # Growth: how many rounded sums feed the result.
 SUM = 1.0  # one accumulated sum (a count, a total)
@@ -55,7 +56,11 @@ def tolerance_for(dtype: str, n_terms: int, n_batches: int = 1, *, growth: float
     k = n_terms + n_batches + 2
     gamma = k * u / (1 - k * u)
     rtol = max(growth * gamma, 4 * u)
-    return Tolerance(rtol=rtol, atol=rtol * scale)
+    # Near zero the relative bound vanishes, but ``dtype`` cannot hold what lies below its smallest normal number
+    # (float32: 1.2e-38) once a computation flushes subnormals to zero, as oneDNN and XLA do: each term may lose
+    # that much (a square of 1.4e-45 is 2e-90 in float64 and 0 in float32).
+    resolution = max(growth, 1.0) * k * TINY[dtype]
+    return Tolerance(rtol=rtol, atol=max(rtol * scale, resolution))
 
 
 def compare(observed: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> tuple[bool, float, float]:

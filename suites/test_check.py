@@ -141,3 +141,143 @@ def test_results_json_names_the_check_properties(tmp_path: Path) -> None:
     payload = json.loads((tmp_path / "r.json").read_text())
     assert [f["property"] for f in payload["findings"]] == ["merge_state", "add_state"]
     assert payload["versions"]["torchmetrics"]
+
+
+# -- what an author needs to hear: diagnoses on the evidence, nothing cut, nothing lost ----------------------
+
+KERAS = "suites.gallery.keras_metrics"
+FUNCTIONS = "suites.gallery.user_functions"
+
+
+def test_num_classes_reaches_the_constructor_and_a_missing_argument_names_its_flag() -> None:
+    from conformance.usercheck import CheckUsageError, check
+
+    with pytest.raises(CheckUsageError, match=r"pass num_classes with --num-classes N or --init"):
+        check(f"{KERAS}:NeedsNumClasses", "categorical_accuracy", properties=["agreement"])
+    result = check(f"{KERAS}:NeedsNumClasses", "categorical_accuracy", num_classes=4, properties=["agreement"])
+    assert result.passed, result.format()
+    assert result.findings[0].outcome == "pass"
+
+
+def test_a_reference_that_refuses_weights_skips_the_weighted_properties() -> None:
+    from conformance.usercheck import check
+
+    result = check(f"{FUNCTIONS}:squared_error", "spearman_corrcoef", input="regression",
+                   properties=["sample_weights", "agreement"])
+    assert result.outcome("sample_weights") == "skip"
+    assert "spearman_corrcoef has no sample_weight" in result["sample_weights"].message
+
+
+def test_a_target_that_crashes_on_integer_labels_is_reported_for_them_and_checked_with_float_ones() -> None:
+    from conformance.usercheck import check
+
+    result = check(f"{FUNCTIONS}:batch_recall", "recall", input="binary",
+                   properties=["label_dtypes", "agreement", "compile_average"])
+    dtypes = result["label_dtypes"]
+    assert dtypes.outcome == "error" and "int64 targets" in dtypes.message, result.format()
+    assert result.outcome("compile_average") == "fail"  # its real bug, shown now that it runs
+    assert "int64" not in result["compile_average"].message
+
+
+def test_precision_limit_is_its_own_outcome_and_fails_only_when_strict() -> None:
+    from conformance.usercheck import check
+
+    result = check(f"{TORCH}:TorchFloat32Count", "mean_squared_error", properties=["counts_past_2_24"])
+    finding = result["counts_past_2_24"]
+    assert finding.outcome == "limit" and finding.limit_starts == 2**24, result.format()
+    assert result.passed and "LIMIT counts_past_2_24" in result.format()
+    assert not check(f"{TORCH}:TorchFloat32Count", "mean_squared_error", properties=["counts_past_2_24"],
+                     strict=True).passed
+
+
+def test_a_value_wrong_at_a_small_scale_is_a_wrong_value_not_a_precision_limit() -> None:
+    from conformance.usercheck import check
+
+    result = check(f"{KERAS}:PerBatchAveraging", "mean_squared_error", properties=["counts_past_2_24",
+                                                                                   "long_stream"])
+    for name in ("counts_past_2_24", "long_stream"):
+        finding = result[name]
+        assert finding.outcome == "fail" and "long before" in finding.message, result.format()
+        assert sum(len(b["y_true"]) for b in finding.example["batches"]) <= 1024
+
+
+def test_legacy_reset_name_fails_only_where_reset_state_leaves_what_reset_states_clears() -> None:
+    from conformance.usercheck import check
+
+    harmless = check(f"{KERAS}:LegacyResetStatesHarmless", "mean_squared_error", properties=["legacy_reset_name"])
+    assert harmless.outcome("legacy_reset_name") == "pass"
+    assert "nothing is lost" in harmless["legacy_reset_name"].message
+    broken = check(f"{KERAS}:LegacyResetStates", "mean_squared_error", properties=["legacy_reset_name"])
+    finding = broken["legacy_reset_name"]
+    assert finding.outcome == "fail" and finding.library_value != finding.reference_value
+
+
+def test_stateless_result_of_a_variable_is_keras_defect_a_note() -> None:
+    """Inside the declaration: result() returns the variable and the value read inside the scope is right. Just
+    outside (the trigger does not hold: result() is computed, but state is kept outside the variables), the same
+    property still fails: PythonListState in the gallery."""
+    from conformance.usercheck import check
+
+    result = check(f"{KERAS}:GuideTruePositives", "true_positives", properties=["stateless_api"])
+    finding = result["stateless_api"]
+    assert finding.outcome == "known" and "Metric.stateless_result" in finding.cause["where"], result.format()
+    assert result.passed and "NOTE stateless_api" in result.format()
+    outside = check(f"{KERAS}:PythonListState", "mean_squared_error", properties=["stateless_api"])
+    assert outside.outcome("stateless_api") in ("fail", "error")
+
+
+def test_layouts_no_training_loop_feeds_are_notes() -> None:
+    from conformance.usercheck import check
+
+    result = check(f"{TORCH}:ArgmaxAccuracy", "categorical_accuracy", properties=["shape_conventions"])
+    finding = result["shape_conventions"]
+    assert finding.outcome == "pass" and "no working training loop" in finding.message, result.format()
+
+
+def test_a_broadcast_is_named_where_the_evidence_shows_it() -> None:
+    from conformance.usercheck import check
+
+    result = check(f"{KERAS}:NoReshapeBroadcasting", "mean_squared_error", properties=["shape_conventions"])
+    message = result["shape_conventions"].message
+    assert "broadcast to (n, n)" in message and "it is right" in message, message
+
+
+def test_a_hanging_target_times_out_and_the_check_goes_on() -> None:
+    from conformance.usercheck import check
+
+    result = check(f"{TORCH}:SleepingMSE", "mean_squared_error", properties=["agreement", "add_state"],
+                   deadline_s=2)
+    assert [f.outcome for f in result.findings] == ["timeout", "timeout"], result.format()
+    assert "deadline" in result["agreement"].message and "TIMEOUT agreement" in result.format()
+    assert result.passed  # nothing was shown wrong; the timeouts are reported apart
+
+
+def test_messages_are_never_cut_and_long_examples_go_to_a_file(tmp_path: Path) -> None:
+    from conformance.results import Finding
+    from conformance.usercheck.output import ExampleFiles, finding_lines
+
+    batch = {"y_true": list(range(2000)), "y_pred": [0.5] * 2000, "sample_weight": None}
+    finding = Finding("M", "keras", "graph_mode", "error", message="TypeError: in user code:\n\n  the reason",
+                      example={"batches": [batch], "details": {}}, snippet="print(1)")
+    lines = finding_lines(finding, ExampleFiles(tmp_path))
+    assert any("the reason" in line for line in lines)
+    written = [line for line in lines if "written to" in line]
+    assert written and json.loads((tmp_path / "graph_mode.example.json").read_text())["batches"][0] == batch
+    assert (tmp_path / "graph_mode.py").read_text() == "print(1)\n"
+    short = Finding("M", "keras", "agreement", "fail", example={"batches": [
+        {"y_true": [1, 2], "y_pred": [0.25, 0.5], "sample_weight": None}], "details": {}})
+    assert any("y_true=[1, 2] y_pred=[0.25, 0.5]" in line for line in finding_lines(short))
+
+
+def test_tolerance_holds_float32_resolution_near_zero() -> None:
+    """A square of 1.4e-45 is 2e-90 in float64 and 0 in float32: within the bound; 1e-30 off is not."""
+    import keras
+    import numpy as np
+
+    from conformance.tolerance import RATIO, compare, tolerance_for
+
+    metric = keras.metrics.MeanSquaredError()
+    metric.update_state(np.array([1.4e-45], np.float32), np.array([0.0], np.float32))
+    bound = tolerance_for("float32", 1, 1, growth=RATIO, scale=0.0)
+    assert compare(np.asarray(metric.result()), np.float64(1.4e-45) ** 2, bound)[0]
+    assert not compare(np.float64(1e-30), np.float64(0.0), bound)[0]

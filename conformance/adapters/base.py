@@ -56,6 +56,8 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     y_true = batch.y_true
     if binding.y_true == "onehot":
         y_true = np.eye(batch.num_classes, dtype=np.float32)[y_true]
+    if binding.label_dtype is not None:
+        y_true = y_true.astype(binding.label_dtype)
     y_pred = batch.y_pred
     if binding.y_pred == "above-threshold":
         y_pred = (y_pred > params["threshold"]).astype(np.int64)
@@ -146,6 +148,11 @@ class Adapter(ABC):
     # Whether a value where the reference is undefined is judged: a library's is (its convention there is declared,
     # or it is a finding); a user's metric is not (no convention to hold it to: see properties.Undefined).
     judges_undefined: bool = True
+
+    def training_layouts(self, binding: Binding) -> set[tuple[str, str]] | None:
+        """The (y_true, y_pred) layouts a working training loop feeds this target, where only those are judged by
+        shape_conventions (others are notes); None: every layout the library takes is judged."""
+        return None
 
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""

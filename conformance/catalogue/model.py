@@ -59,6 +59,7 @@ class Binding:
     queries: bool = False
     masks: Literal["keep", "flatten"] | None = None
     arguments: Literal["pair", "swapped", "values"] = "pair"
+    label_dtype: str | None = None  # the targets cast to this dtype (a user's metric: the dtype its data has)
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())

@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-SPEED_SAMPLES = 65536  # one update of this many samples is timed (and one of a few) before the properties run
+# One update of this many samples is timed (and one of a few) before the properties run. Small enough that a metric
+# broadcasting (n,) against (n, 1) allocates only n^2 = 16M elements (65,536 would be 17 GB of float32).
+SPEED_SAMPLES = 4096
 
 
 class PropertyTimeout(BaseException):

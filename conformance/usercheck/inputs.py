@@ -50,6 +50,22 @@ def domain_for(kind: Kind, num_classes: int, *, both_classes: bool = False) -> D
     return REGRESSION
 
 
+def label_dtypes(kind: Kind, library: str) -> tuple[str, ...]:
+    """The dtypes users' targets come in for ``kind``, first the one the harness tries first. Keras data keeps
+    the array's dtype (integer labels from a label encoder, float32 from a DataFrame or a cast); torch losses take
+    int64 class indices (CrossEntropyLoss) or float targets (BCELoss); booleans are a mask's or a comparison's."""
+    if kind == "regression":
+        return ("float32",)
+    if kind == "multiclass-onehot":
+        return ("float32", "int64")
+    if library == "torchmetrics":
+        return ("int64",) if kind == "multiclass" else ("int64", "float32", "bool")
+    return ("int64", "int32", "float32") if kind == "multiclass" else ("int64", "float32", "bool")
+
+
+OPTIONAL_LABEL_DTYPES = ("bool",)  # a target that refuses these is noted, not failed
+
+
 @dataclass(frozen=True)
 class Presentation:
     """How a target of one library receives an input kind."""

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from conformance import tolerance as tol
-from conformance.catalogue import MetricSpec
+from conformance.catalogue import Binding, MetricSpec
 from conformance.data import Batch
 from conformance.engine import HARNESS, Case, run_case
 from conformance.profiles import PROFILES, Profile
@@ -25,7 +25,7 @@ from conformance.usercheck import checks_function as function_checks
 from conformance.usercheck import checks_keras as keras_checks
 from conformance.usercheck import checks_torch as torch_checks
 from conformance.usercheck.deadline import SPEED_SAMPLES, PropertyTimeout, Speed, deadline, measure
-from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for
+from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for, label_dtypes
 from conformance.usercheck.loading import CheckUsageError, Target, make_target
 from conformance.usercheck.references import Reference, Traits, measured_ratio, resolve_reference
 from conformance.usercheck.targets import UserAdapter
@@ -42,6 +42,8 @@ class UserProperty(Property):
 
 
 EXTRA_PROPERTIES: tuple[UserProperty, ...] = (
+    UserProperty("label_dtypes", "Targets as integers, float32 or booleans (as users' data has them) give the "
+                 "same value.", common.check_label_dtypes, examples=(10, 50)),
     UserProperty("empty_batches", "Empty batches before, between and after the data change nothing.",
                  common.check_empty_batches),
     UserProperty("long_stream", "131,072 samples in 4096-sample batches, then single samples, give the reference "
@@ -61,8 +63,9 @@ EXTRA_PROPERTIES: tuple[UserProperty, ...] = (
     UserProperty("model_evaluate", "Inside model.evaluate(x, y, batch_size=b) of a model that outputs its input, "
                  "the metric gives the reference.", keras_checks.check_model_evaluate, kinds=("keras", "function"),
                  examples=(6, 30)),
-    UserProperty("legacy_reset_name", "No Keras 2 reset_states() override without reset_state() (Keras 3 calls "
-                 "reset_state()).", keras_checks.check_legacy_reset_name, kinds=("keras",), examples=(1, 1)),
+    UserProperty("legacy_reset_name", "A Keras 2 reset_states() override without reset_state() fails where Keras 3's "
+                 "reset_state() leaves what it would reset.", keras_checks.check_legacy_reset_name, kinds=("keras",),
+                 examples=(10, 30)),
     UserProperty("forward", "forward() returns the batch's value and accumulates once (full_state_update True and "
                  "False); a forward() that raises keeps the earlier state.", torch_checks.check_forward,
                  kinds=("torchmetrics",)),
@@ -197,10 +200,27 @@ def build_spec(target: Target, ref: Reference, kind: str, num_classes: int) -> t
     weights = ref.takes_weights and (update is None or target.takes(update, "sample_weight"))
     presentation = Presentation(kind, target.kind)
     binding = presentation.binding(target.name, weights)
+    adapter = UserAdapter(target, presentation)
+    binding = replace(binding, label_dtype=_working_label_dtype(adapter, binding, ref, probe))
     spec = MetricSpec(name=target.name, reference=call, domain=domain_for(kind, num_classes, both_classes=both),
                       decomposition=decomposition, growth=growth, scale=scale, bindings={target.kind: binding},
                       params=dict(ref.args), ratio=ratio, undefined=_undefined(traits, ratio))
-    return spec, UserAdapter(target, presentation)
+    return spec, adapter
+
+
+def _working_label_dtype(adapter: UserAdapter, binding: Binding, ref: Reference, probe: Batch) -> str:
+    """The first of the input kind's label dtypes that the target takes (updates and gives a result with): the
+    properties run with it; label_dtypes reports the others. The first one if none works (the failures show)."""
+    dtypes = label_dtypes(adapter.presentation.kind, adapter.target.kind)
+    for dtype in dtypes:
+        try:
+            metric = adapter.create(replace(binding, label_dtype=dtype), ref.args, probe.num_classes)
+            metric.update(probe)
+            np.asarray(metric.result())
+        except Exception:
+            continue
+        return dtype
+    return dtypes[0]
 
 
 def _defaults_to_argmax(ref: Reference) -> bool:

@@ -97,6 +97,19 @@ class UserAdapter(Adapter):
         self.name = target.kind
         self.cache: dict[str, Any] = {}  # what checks keep across examples: models, a worker pool, measurements
 
+    def training_layouts(self, binding: Binding) -> set[tuple[str, str]]:
+        """Keras' fit() gives ``(n,)`` or ``(n, 1)`` targets with the model's ``(n, 1)`` (or ``(n, C)``) output; a
+        torch loop gives what its loss takes: any mix of ``(n,)`` and ``(n, 1)`` for regression (MSELoss and L1Loss
+        broadcast them, with a warning), the same shape for binary targets (BCELoss raises otherwise), ``(n,)``
+        class indices with ``(n, C)`` scores (CrossEntropyLoss rejects ``(n, 1)`` targets)."""
+        pred = binding.layout[1]
+        if self.target.kind == "torchmetrics":
+            if self.presentation.kind == "regression":
+                return {(t, p) for t in ("flat", "column") for p in ("flat", "column")}
+            return {("flat", "flat"), ("column", "column")} if self.presentation.per_sample else {("flat", pred)}
+        return {("flat", "column"), ("column", "column")} if self.presentation.per_sample else {
+            ("flat", pred), ("column", pred)}
+
     def close(self) -> None:
         """Drop what the checks kept (compiled models); the shared torch.distributed workers stay for the next."""
         self.cache.clear()

@@ -196,3 +196,32 @@ class TwoDistinctBugs(CorrectTorchMSE):
         errors.max()  # a sanity check that torch refuses for zero elements
         self.total += errors.sum()
         self.count += errors.numel() - int(errors.numel() > 1)
+
+
+class ArgmaxAccuracy(Metric):
+    """Correct for what a torch classification loop feeds (``(n,)`` class indices, ``(n, C)`` scores); given
+    ``(n, 1)`` targets, which CrossEntropyLoss rejects, its comparison broadcasts (a note, not a failure)."""
+
+    full_state_update = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.add_state("hits", default=torch.tensor(0, dtype=torch.int64), dist_reduce_fx="sum")
+        self.add_state("seen", default=torch.tensor(0, dtype=torch.int64), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        self.hits += (preds.argmax(dim=-1) == target).sum()
+        self.seen += preds.shape[0]
+
+    def compute(self) -> torch.Tensor:
+        return self.hits.double() / self.seen if self.seen else torch.tensor(0.0, dtype=torch.float64)
+
+
+class SleepingMSE(CorrectTorchMSE):
+    """Bug: hangs (an update that sleeps for minutes, as a deadlocked one would)."""
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        import time
+
+        time.sleep(600)
+        super().update(preds, target)

@@ -40,3 +40,11 @@ def batch_macro_f1(y_true, y_pred):
     fp = ops.sum((1 - actual) * chosen, axis=0)
     fn = ops.sum(actual * (1 - chosen), axis=0)
     return ops.mean(ops.divide_no_nan(2 * tp, 2 * tp + fp + fn))
+
+
+def batch_recall(y_true, y_pred):
+    """Bug (the famous per-batch ``recall_m``): a recall of the batch, which compile() averages over batches; and
+    ``y_true * y_pred`` needs float labels (integer ones raise)."""
+    true_positives = ops.sum(ops.round(ops.clip(y_true * y_pred, 0, 1)))
+    possible_positives = ops.sum(ops.round(ops.clip(y_true, 0, 1)))
+    return true_positives / (possible_positives + 1e-7)
