@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/harness_overhead.py
 	$(BIN)/python benchmarks/report_render.py
 	$(BIN)/python benchmarks/reference_speed.py
+	$(BIN)/python benchmarks/check_speed.py
 
 clean:
 	rm -rf $(VENV) .hypothesis .pytest_cache reports/*.json reports/*.html reports/*.png

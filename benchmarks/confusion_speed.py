@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import reference as ref
+from conformance import reference as ref
 
 Call = Callable[[], object]
 

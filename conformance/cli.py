@@ -100,14 +100,18 @@ def build_parser() -> Parser:
     check.add_argument("target", help="path/to/file.py:Name or package.module:Name (a keras.metrics.Metric or "
                        "torchmetrics.Metric subclass, or a function fn(y_true, y_pred))")
     check.add_argument("--reference", required=True, help="a built-in reference (e.g. f1_score, roc_auc, "
-                       "mean_squared_error) or a NumPy callable path.py:fn / module:fn "
+                       "mean_squared_error), a library's metric (sklearn.metrics:f1_score, keras.metrics:AUC, "
+                       "torchmetrics.classification:BinaryF1Score) or a NumPy callable path.py:fn / module:fn "
                        "(y_true, y_pred, sample_weight=None)")
     check.add_argument("--input", choices=("binary", "multiclass", "multiclass-onehot", "multilabel", "regression"),
                        help="the input kind (default: the reference's)")
     check.add_argument("--num-classes", type=int, help="classes (or labels) for multiclass / multilabel inputs")
     check.add_argument("--init", type=_json_object, default={}, help="constructor keyword arguments, as JSON")
     check.add_argument("--reference-args", type=_json_object, default={},
-                       help="keyword arguments for the reference, as JSON")
+                       help="keyword arguments for the reference, as JSON (a library's: its own, e.g. "
+                       "'{\"average\": \"macro\"}')")
+    check.add_argument("--properties", type=_names, help="comma-separated property names (default: every one "
+                       "that applies to the target)")
     check.add_argument("--profile", choices=("ci", "thorough"), default="ci", help="Hypothesis profile (default: ci)")
     check.add_argument("--seed", type=int, help="random seed (default: derandomized for ci, random for thorough)")
     check.add_argument("--strict", action="store_true",
@@ -381,7 +385,7 @@ def command_check(args: argparse.Namespace, argv: list[str]) -> int:
         result = check(args.target, args.reference, input=args.input, num_classes=args.num_classes,
                        init=args.init, reference_args=args.reference_args, profile=args.profile, seed=args.seed,
                        command="conformance " + shlex.join(argv), progress=show, starting=starting,
-                       strict=args.strict, deadline_s=args.deadline)
+                       strict=args.strict, deadline_s=args.deadline, properties=args.properties)
     except CheckUsageError as error:
         raise UsageError(str(error)) from None
     except ImportError as error:  # e.g. a function target without Keras installed

@@ -245,8 +245,8 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             case.prop.check(ctx, data)
         except Explained as explained:
             ctx.observations.append(explained.observation)
-        except Undefined:  # a user's metric where the reference is undefined: noted, not judged
-            pass
+        except Undefined as undefined:  # a user's metric where the reference is undefined: noted, not judged
+            undefined.note(ctx.notes)
         except (Violation, LibraryError) as error:  # the library's failure; anything else is the harness's
             failure = error
         # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each), and the
@@ -343,6 +343,9 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     presented = example.details.get("presented")  # shape_conventions: the layout that showed it
     if example.details.get("y_true_dtype"):  # label_dtypes: the targets' dtype that showed it
         binding = replace(binding, label_dtype=example.details["y_true_dtype"])
+    if example.details.get("updates") and hasattr(adapter, "stream_snippet"):  # a long stream: a loop, not literals
+        return adapter.stream_snippet(binding, spec.params, example.batches, example.details["updates"],
+                                      example.details.get("result_read_after_samples", []))
     return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode),
                            layout=tuple(presented) if presented else None)
 
@@ -446,7 +449,7 @@ def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
     if (curve_kind is None or finding.outcome not in ("fail", "known") or finding.library_value is None
             or finding.example is None or case.prop.name == "batch_average_pitfall"):
         return None
-    from reference.ranking import cumulative_counts
+    from conformance.reference.ranking import cumulative_counts
 
     batches = Example.from_json(finding.example).batches
     try:

@@ -65,7 +65,18 @@ class Limit(Violation):
 class Undefined(Exception):
     """The reference is undefined on this example (NaN, or a convention such as R² = 0 for constant targets) and
     the target's value differs: for a user's metric nothing to judge, so the example ends and the search goes on
-    (a failure must show on an example where the metric is defined)."""
+    (a failure must show on an example where the metric is defined). ``why`` says why it is undefined; ``detail``
+    shows the first example of it."""
+
+    def __init__(self, why: str, detail: str = "") -> None:
+        super().__init__(why)
+        self.why, self.detail = why, detail
+
+    def note(self, notes: set[str]) -> None:
+        """Add this reason to ``notes`` once (with the first example's detail)."""
+        lead = f"not judged where the metric is undefined ({self.why})"
+        if not any(n.startswith(lead) for n in notes):
+            notes.add(f"{lead}; {self.detail}" if self.detail else lead)
 
 
 class Explained(Exception):
@@ -419,9 +430,8 @@ class Context:
         why = "the reference is NaN" if np.isnan(expected).any() else (
             self.spec.undefined(whole) if self.spec.undefined else None)
         if why:
-            self.notes.add(f"not judged where the metric is undefined ({why}); e.g. the target gave "
-                           f"{np.asarray(observed).round(6).tolist()}, the reference {np.asarray(expected).tolist()}")
-            raise Undefined(why)
+            raise Undefined(why, f"e.g. the target gave {np.asarray(observed).round(6).tolist()}, the reference "
+                                 f"{np.asarray(expected).tolist()}")
 
     def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
         """A NaN (or an infinity) where the reference is a finite number, and no convention explains it, is an

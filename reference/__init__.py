@@ -4,7 +4,7 @@ Readable as a specification: each function states its conventions (threshold com
 division, tie-breaking, averaging) in its docstring. Depends on NumPy alone.
 """
 
-from reference.classification import (
+from .classification import (
     accuracy,
     binary_accuracy,
     binary_confusion_counts,
@@ -20,7 +20,7 @@ from reference.classification import (
     true_negatives,
     true_positives,
 )
-from reference.confusion import (
+from .confusion import (
     cohen_kappa,
     confusion_matrix,
     hamming_distance,
@@ -30,15 +30,15 @@ from reference.confusion import (
     multilabel_iou,
     specificity,
 )
-from reference.correlation import (
+from .correlation import (
     concordance_corrcoef,
     concordance_corrcoef_rows,
     pearson_corrcoef,
     pearson_corrcoef_rows,
     spearman_corrcoef,
 )
-from reference.multilabel_ranking import coverage_error, label_ranking_average_precision, label_ranking_loss
-from reference.probabilistic import (
+from .multilabel_ranking import coverage_error, label_ranking_average_precision, label_ranking_loss
+from .probabilistic import (
     binary_crossentropy,
     categorical_crossentropy,
     categorical_hinge,
@@ -46,7 +46,7 @@ from reference.probabilistic import (
     kl_divergence,
     poisson,
 )
-from reference.ranking import (
+from .ranking import (
     average_precision,
     bucketed_auc,
     multiclass_average_precision,
@@ -59,7 +59,7 @@ from reference.ranking import (
     sensitivity_at_specificity,
     specificity_at_sensitivity,
 )
-from reference.regression import (
+from .regression import (
     cosine_similarity,
     explained_variance_score,
     log_cosh_error,
@@ -73,7 +73,7 @@ from reference.regression import (
     weighted_mean,
     weighted_sum,
 )
-from reference.retrieval import ndcg
+from .retrieval import ndcg
 
 __all__ = [
     "accuracy",

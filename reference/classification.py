@@ -19,7 +19,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference._validation import (
+from ._validation import (
     as_binary_targets,
     as_float_array,
     as_label_array,

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference._validation import (
+from ._validation import (
     as_float_array,
     check_labels_in_range,
     check_option,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference._validation import as_float_array, as_scores, check_same_length, check_sample_weight
+from ._validation import as_float_array, as_scores, check_same_length, check_sample_weight
 
 
 def _pair(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None):

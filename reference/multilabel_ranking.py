@@ -23,7 +23,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference._validation import check_option, divide, multilabel_inputs
+from ._validation import check_option, divide, multilabel_inputs
 
 
 class RowRanks(NamedTuple):

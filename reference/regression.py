@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference._validation import as_float_array, check_option, check_same_length, check_sample_weight, divide
+from ._validation import as_float_array, check_option, check_same_length, check_sample_weight, divide
 
 MultiOutput = Literal["uniform_average", "raw_values"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference._validation import as_float_array, check_sample_weight, divide
+from ._validation import as_float_array, check_sample_weight, divide
 
 
 def _discounts(num_documents: int, k: int | None) -> NDArray[np.float64]:

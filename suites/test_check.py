@@ -37,6 +37,8 @@ def conformance(*args: str) -> subprocess.CompletedProcess:
     ("check", "suites/gallery/user_references.py:max_absolute_error", "--reference", "f1_score", "--input", "images"),
     ("check", "suites/gallery/user_references.py:max_absolute_error"),
     ("check", f"{TORCH}:CorrectTorchMSE", "--reference", "mean_squared_error", "--init", '{"bogus": 1}'),
+    ("check", f"{TORCH}:CorrectTorchMSE", "--reference", "sklearn.metrics:no_such_metric"),
+    ("check", f"{TORCH}:CorrectTorchMSE", "--reference", "sklearn.metrics:f1_score", "--input", "multiclass"),
 ])
 def test_check_usage_errors_are_one_line_and_exit_2(args) -> None:
     process = conformance(*args)
@@ -281,3 +283,97 @@ def test_tolerance_holds_float32_resolution_near_zero() -> None:
     bound = tolerance_for("float32", 1, 1, growth=RATIO, scale=0.0)
     assert compare(np.asarray(metric.result()), np.float64(1.4e-45) ** 2, bound)[0]
     assert not compare(np.float64(1e-30), np.float64(0.0), bound)[0]
+
+
+def test_a_deadline_holds_outside_the_main_thread_and_never_fires_late() -> None:
+    """pytest-xdist workers and notebooks' executors run off the main thread, where no timer signal is delivered."""
+    import threading
+    import time
+
+    from conformance.usercheck.deadline import PropertyTimeout, deadline
+
+    outcomes = []
+
+    def crawl() -> None:
+        try:
+            with deadline(0.2):
+                while True:
+                    time.sleep(0.01)
+        except PropertyTimeout:
+            outcomes.append("timeout")
+        with deadline(0.05):
+            pass  # ends before its deadline: nothing must strike afterwards
+        time.sleep(0.2)
+        outcomes.append("after")
+
+    worker = threading.Thread(target=crawl)
+    worker.start()
+    worker.join(5)
+    assert outcomes == ["timeout", "after"]
+
+
+def test_a_library_metric_is_the_reference_fed_the_inputs_it_takes() -> None:
+    """scikit-learn's accuracy_score and f1_score take labels (the scores thresholded, or argmax'd); a torchmetrics
+    class takes (preds, target) and its number of classes; a Keras class its (n, 1) columns."""
+    from conformance.usercheck import check
+
+    hit = check(f"{FUNCTIONS}:binary_hit", "sklearn.metrics:accuracy_score", input="binary",
+                properties=["agreement", "sample_weights", "compile_average"])
+    assert hit.passed and hit.outcome("sample_weights") == "pass", hit.format()
+    averaged = check(f"{FUNCTIONS}:batch_macro_f1", "sklearn.metrics:f1_score", input="multiclass", num_classes=3,
+                     reference_args={"average": "macro"}, properties=["compile_average"])
+    assert averaged.outcome("compile_average") == "fail", averaged.format()
+    right = check(f"{TORCH}:CorrectTorchMSE", "torchmetrics.regression:MeanSquaredError",
+                  properties=["agreement", "batch_accumulation"])
+    assert right.passed and right.input_kind == "regression", right.format()
+    lost = check(f"{TORCH}:AssignInsteadOfAccumulate", "keras.metrics:MeanSquaredError",
+                 properties=["batch_accumulation"])
+    assert lost.outcome("batch_accumulation") == "fail", lost.format()
+
+
+def test_a_library_reference_that_raises_is_undefined_there_and_tasks_are_filled() -> None:
+    import numpy as np
+
+    from conformance.properties import Undefined
+    from conformance.usercheck.library_reference import resolve_library_reference
+
+    f1 = resolve_library_reference("sklearn.metrics:f1_score", {}, "binary")
+    assert f1.takes_weights and f1.call.binding.y_pred == "above-threshold"
+    y_true, scores = np.array([0, 1, 1]), np.array([0.2, 0.7, 0.4], np.float32)
+    assert f1.call(y_true, scores) == pytest.approx(2 / 3)
+    with pytest.raises(Undefined, match="f1_score raises ValueError"):
+        f1.call(y_true, scores, np.zeros(3, np.float32))
+    wrapper = resolve_library_reference("torchmetrics:Accuracy", {}, "multiclass")  # the task wrapper
+    assert wrapper.spec is None and wrapper.call.binding.init["task"] == "multiclass" and not wrapper.takes_weights
+    rows = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.5, 0.1, 0.4]], np.float32)
+    assert wrapper.call(np.array([0, 1, 2]), rows) == pytest.approx(2 / 3)
+
+
+def test_a_long_streams_snippet_is_a_loop_that_reproduces_the_value(tmp_path: Path) -> None:
+    """131,072 samples are not written out: the snippet loops over the example's batch as the property fed it, and
+    prints the value where the limit starts, which is the finding's."""
+    import re
+
+    from conformance.usercheck import check
+
+    result = check(f"{TORCH}:TorchFloat16Count", "mean_squared_error", properties=["long_stream"])
+    finding = result["long_stream"]
+    assert finding.outcome == "limit" and "for index, size, updates in" in finding.snippet, finding.snippet
+    assert len(finding.snippet) < 2000
+    (tmp_path / "snippet.py").write_text(finding.snippet)
+    done = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=300)
+    printed = dict(re.findall(r"^(\d+) tensor\(([-\d.e]+)", done.stdout, re.M))
+    assert float(printed[str(finding.limit_starts)]) == pytest.approx(finding.library_value, abs=1e-4), done.stdout
+
+
+def test_tensorflows_start_up_lines_are_dropped_and_nothing_else() -> None:
+    """What TensorFlow's C++ writes to descriptor 2 on import is filtered; any other line comes through, in order."""
+    code = ("import os\nfrom conformance.quiet import tensorflow_start_up_quieted\n"
+            "with tensorflow_start_up_quieted():\n"
+            "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written\\n')\n"
+            "    os.write(2, b'a real error\\n')\n"
+            "    os.write(2, b'I0000 port.cc:153] oneDNN custom operations are on.\\n')\n"
+            "os.write(2, b'after\\n')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.stderr == "a real error\nafter\n", done.stderr

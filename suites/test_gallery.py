@@ -8,8 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-import reference
-from conformance import tolerance
+from conformance import reference, tolerance
 from conformance.catalogue import Binding, MetricSpec
 from conformance.domains import REGRESSION
 from conformance.engine import Case, run_case
@@ -100,7 +99,7 @@ CHECK_GALLERY = [
     (f"{KERAS}:IncompleteReset", "mean_squared_error", {}, {"reset"}),
     (f"{KERAS}:ResultMutatesState", "mean_squared_error", {}, {"result_idempotence"}),
     (f"{KERAS}:NoReshapeBroadcasting", "mean_squared_error", {}, {"shape_conventions", "model_evaluate"}),
-    (f"{KERAS}:OffByOneDenominator", "mean_squared_error", {}, {"agreement"}),
+    (f"{KERAS}:OffByOneDenominator", "mean_squared_error", {}, {"agreement", "batch_average_pitfall"}),
     (f"{KERAS}:MisalignedPredictions", "mean_squared_error", {}, {"order_invariance"}),
     (f"{KERAS}:Float16Count", "mean_squared_error", FLOAT64, {"long_stream"}),
     (f"{KERAS}:Float32Count", "mean_squared_error", FLOAT64, {"counts_past_2_24"}),
@@ -178,3 +177,21 @@ def test_check_gallery(light_profile, unshrunk_profile, target: str, reference: 
     assert not missed, f"{target} slipped past {sorted(missed)}\n{result.format()}"
     for finding in (f for f in result.findings if f.outcome in caught):
         assert finding.example and finding.example["batches"], "a failure must carry its minimal example"
+
+
+def test_every_check_property_is_caught_by_a_gallery_entry() -> None:
+    """Each property `conformance check` applies, for each kind of target, is named for some broken metric of the
+    gallery (and test_check_gallery shows it catches that one): a property that can never fail is a defect."""
+    from conformance.usercheck.runner import ALL_KINDS, properties_for
+
+    named = {(_kind_of(target), prop) for target, _, _, catching in CHECK_GALLERY for prop in catching}
+    general = {p.name for p in properties_for("function")} & {p.name for p in properties_for("keras")}
+    for kind in ALL_KINDS:
+        for prop in properties_for(kind):
+            # A property shared by every kind is shown able to fail once; a kind's own, for that kind.
+            kinds = ALL_KINDS if prop.name in general else (kind,)
+            assert any((k, prop.name) in named for k in kinds), f"no gallery entry fails {prop.name} ({kind})"
+
+
+def _kind_of(target: str) -> str:
+    return {KERAS: "keras", TORCH: "torchmetrics", USER_FUNCTIONS: "function"}[target.partition(":")[0]]

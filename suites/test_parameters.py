@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-import reference as ref
+from conformance import reference as ref
 from conformance.catalogue import CATALOGUE, LIBRARIES, by_id
 from conformance.engine import Case, run_case
 from conformance.profiles import PROFILES

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reference as ref
+from conformance import reference as ref
 from conformance import strategies as cs
-from reference.confusion import FLOAT32_EPS
+from conformance.reference.confusion import FLOAT32_EPS
 
 # -- confusion matrix -------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reference as ref
+from conformance import reference as ref
 from conformance import strategies as cs
 
 X, Y = [1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 2.0, 5.0]

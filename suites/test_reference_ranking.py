@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reference as ref
+from conformance import reference as ref
 from conformance import strategies as cs
 
 # -- operating points: the best rate under a constraint ------------------------------------------------

@@ -31,6 +31,7 @@ from conformance.adapters.base import (
 )
 from conformance.catalogue import Binding
 from conformance.data import Batch
+from conformance.quiet import tensorflow_start_up_quieted
 
 COMPILED_MODES = {"graph": {}, "jit": {"jit_compile": True}}  # tf.function options per mode
 
@@ -95,7 +96,8 @@ class KerasAdapter(Adapter):
 
     def versions(self) -> dict[str, str]:
         try:
-            import keras
+            with tensorflow_start_up_quieted():
+                import keras
         except Exception as error:  # ImportError, or a backend that fails to load
             raise LibraryUnavailable(f"keras: {error}") from error
         versions = {"keras": keras.__version__, "keras_backend": keras.backend.backend()}

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.classification import TORCHMETRICS_AUTO_SIGMOID
 from conformance.catalogue.float32 import SIDES, UNIT

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import (
     CLASS_RANGE,

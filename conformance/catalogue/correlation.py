@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
 from conformance.catalogue.model import (

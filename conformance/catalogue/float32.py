@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from reference.regression import _aggregate, _regression_inputs
+from conformance.reference.regression import _aggregate, _regression_inputs
 
 UNIT = 2.0**-24
 SIDES = ({"side": -1}, {"side": 1})  # a KnownDifference's bounds
@@ -206,7 +206,7 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight
     Each term (a power, a logarithm, a quotient: a few roundings each) errs by ``8 u`` of its size; the
     deviance is a sum of terms that cancel where ``y_pred ≈ y_true``, so its error is that of the terms'
     magnitudes, not of its own."""
-    from reference.regression import mean_tweedie_deviance as exact
+    from conformance.reference.regression import mean_tweedie_deviance as exact
 
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     y, mu, p = targets[:, 0], predictions[:, 0], float(power)
@@ -231,7 +231,7 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | 
     """An end of the mean Poisson loss ``ŷ - y log(ŷ + epsilon)`` summed in float32: its samples' losses have
     either sign, so the sum errs by the rounding of their magnitudes ``|ŷ| + |y log(ŷ + epsilon)|``, not of the
     mean (which may cancel to far less)."""
-    from reference.probabilistic import poisson as exact
+    from conformance.reference.probabilistic import poisson as exact
 
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     with np.errstate(all="ignore"):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import (
     EVERY_PROPERTY,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
 from conformance.catalogue.classification import sigmoid_if_logits

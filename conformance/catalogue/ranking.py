@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES, sigmoid_scores
 from conformance.catalogue.model import (

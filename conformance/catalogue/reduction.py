@@ -6,7 +6,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import EVERY_PROPERTY, Binding, Imported, KnownDifference, MetricSpec
 from conformance.data import Batch

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
 from conformance.catalogue.library_wide import keras_loss_layouts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import reference as ref
+from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.model import (
     EVERY_PROPERTY,

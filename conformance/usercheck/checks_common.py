@@ -46,6 +46,18 @@ def _sizes(total: int, first: int, singles: int, size: int) -> list[int]:
     return [first] + [1] * singles + [size] * (rest // size) + ([rest % size] if rest % size else [])
 
 
+def _plan(sizes: list[int]) -> list[list[int]]:
+    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (what a snippet loops over:
+    see UserAdapter.stream_snippet)."""
+    runs: list[list[int]] = []
+    for size in sizes:
+        if runs and runs[-1][1] == size:
+            runs[-1][2] += 1
+        else:
+            runs.append([0, size, 1])
+    return runs
+
+
 def _checkpoints(sizes: list[int]) -> list[int]:
     """Indices of the batches after which the value is read: after the first batch, after the single samples,
     where the count first reaches each power of 2 past them, and at the end."""
@@ -113,6 +125,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
     counts = np.cumsum(sizes)
     example = Example([base], details={"tiled_to_samples": total, "batch_sizes": f"{LONG_FIRST_BATCH}, then "
                                        f"{LONG_SINGLES} x 1, then batches of {LONG_BIG_BATCH}",
+                                       "updates": _plan(sizes),
                                        "result_read_after_samples": [int(counts[m]) for m in marks]})
     values = ctx.guarded(example, lambda: _stream_values(ctx, batches, marks))
     wrong = _first_wrong(ctx, whole, sizes, marks, values)
@@ -156,7 +169,9 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
     singles = [tail.take(slice(i % len(tail), i % len(tail) + 1)) for i in range(PAST_2_24_SINGLES)]
     copies, tail_copies = 2**24 // len(base), PAST_2_24_SINGLES // len(tail)
     example = Example([base, tail], details={"fed": f"the first batch {copies:,} times in 16 updates of 2^20 "
-                                             f"samples, then the second one sample per update, {tail_copies} times"})
+                                             f"samples, then the second one sample per update, {tail_copies} times",
+                                             "updates": [[0, PAST_2_24_BATCH, 16], [1, 1, PAST_2_24_SINGLES]],
+                                             "result_read_after_samples": [2**24, 2**24 + PAST_2_24_SINGLES]})
 
     def run() -> np.ndarray:
         metric = ctx.new_metric([base])

@@ -1,13 +1,14 @@
 """Deadlines for ``conformance check``: a target that hangs or crawls gets a ``timeout`` outcome, and the check
 goes on with its other properties and ends with its summary and JSON.
 
-The deadline is a timer signal (the main thread only: elsewhere properties run without one). When it fires,
+The deadline is a timer signal in the main thread and a watchdog thread elsewhere. When it fires,
 :class:`PropertyTimeout` is raised at the next Python instruction of whatever runs, the target's update
 included; it derives from BaseException, so neither the properties' nor Hypothesis' handlers take it for a failure.
 """
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 import time
@@ -29,11 +30,24 @@ class PropertyTimeout(BaseException):
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Raise PropertyTimeout in this (main) thread after ``seconds``; a no-op in other threads."""
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
-        return
+    """Raise PropertyTimeout in this thread after ``seconds``.
 
+    In the main thread a timer signal raises it, which also interrupts a blocking call (a sleep, a lock). In any
+    other thread (a pytest-xdist worker, a notebook's executor) a watchdog thread raises it asynchronously, which
+    Python delivers at the target's next bytecode: a call blocked in C for longer is reached when it returns.
+    """
+    if seconds <= 0:
+        yield
+    elif threading.current_thread() is threading.main_thread():
+        with _signal_deadline(seconds):
+            yield
+    else:
+        with _watchdog_deadline(seconds):
+            yield
+
+
+@contextmanager
+def _signal_deadline(seconds: float) -> Iterator[None]:
     def expire(signum: int, frame: Any) -> None:
         raise PropertyTimeout
 
@@ -44,6 +58,30 @@ def deadline(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _watchdog_deadline(seconds: float) -> Iterator[None]:
+    thread_id = ctypes.c_ulong(threading.get_ident())
+    lock = threading.Lock()
+    active = [True]
+
+    def expire() -> None:
+        with lock:
+            if active[0]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(thread_id, ctypes.py_object(PropertyTimeout))
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            active[0] = False
+        timer.cancel()
+        # Fired but not yet delivered (the block ended first): withdraw it, so it cannot strike the caller.
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(thread_id, None)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from conformance.quiet import tensorflow_start_up_quieted
+
 TargetKind = Literal["keras", "torchmetrics", "function"]
 LIBRARY_PACKAGES = ("keras", "torchmetrics", "torch", "builtins")
 
@@ -42,9 +44,10 @@ def load_object(spec: str, what: str) -> Any:
 
 def _load_module(location: str, what: str) -> Any:
     try:
-        if location.endswith(".py") or "/" in location or "\\" in location:
-            return _load_file(Path(location), what)
-        return importlib.import_module(location)
+        with tensorflow_start_up_quieted():  # a user's module that imports Keras loads TensorFlow here
+            if location.endswith(".py") or "/" in location or "\\" in location:
+                return _load_file(Path(location), what)
+            return importlib.import_module(location)
     except CheckUsageError:
         raise
     except Exception as error:  # the user's module failed to import: say why, in one line

@@ -1,7 +1,8 @@
 """What the user's metric should equal: a built-in reference by name, or the user's NumPy callable.
 
 A built-in reference is a function of the ``reference`` package (``conformance list`` shows them);
-it takes the canonical inputs (integer labels, score rows). A user's callable
+it takes the canonical inputs (integer labels, score rows). A library's metric (``sklearn.metrics:f1_score``)
+takes them as that library does (see ``library_reference``). A user's callable
 ``fn(y_true, y_pred, sample_weight=None) -> float | array`` receives the arrays exactly as the target
 does (one-hot targets for ``multiclass-onehot``). Without a ``sample_weight`` parameter the weighted
 properties are skipped.
@@ -18,6 +19,7 @@ import numpy as np
 
 from conformance import tolerance as tol
 from conformance.catalogue import Decomposition
+from conformance.usercheck.library_reference import library_of, resolve_library_reference, traits_of
 from conformance.usercheck.loading import CheckUsageError, load_callable
 
 
@@ -61,7 +63,7 @@ NOT_SCORES = {"accuracy": "it compares two label arrays; use binary_accuracy or 
 
 
 def builtin_names() -> list[str]:
-    import reference
+    from conformance import reference
 
     return sorted(reference.__all__)
 
@@ -76,13 +78,25 @@ class Reference:
     takes_weights: bool
     args: Mapping[str, Any] = field(default_factory=dict)
     traits: Traits | None = None
+    # A reference computed in float32 (a library's metric) carries float32 rounding itself: the tolerance covers
+    # both sides' (its growth this many times).
+    rounding: float = 1.0
+    kind: str | None = None  # the input kind it is for, where it says (a library's metric the catalogue binds)
+    library: str | None = None  # the library whose metric it is
 
 
-def resolve_reference(reference: str | Callable[..., Any], args: Mapping[str, Any] | None) -> Reference:
-    """A built-in by name, a ``file.py:fn`` / ``module:fn`` path, or a callable."""
+def resolve_reference(reference: str | Callable[..., Any], args: Mapping[str, Any] | None,
+                      kind: str | None = None) -> Reference:
+    """A built-in by name, a library's metric (``sklearn.metrics:f1_score``, ``keras.metrics:AUC``, a torchmetrics
+    class), a ``file.py:fn`` / ``module:fn`` path, or a callable. ``kind``: the input kind, where given."""
     args = dict(args or {})
+    if isinstance(reference, str) and library_of(reference):
+        found = resolve_library_reference(reference, args, kind)
+        return Reference(reference, found.call, True, found.takes_weights, {}, traits_of(found),
+                         rounding=1.0 if found.result_dtype == "float64" else 2.0, kind=found.kind,
+                         library=found.call.library)
     if isinstance(reference, str) and ":" not in reference:
-        import reference as builtins
+        from conformance import reference as builtins
 
         if reference in NOT_SCORES:
             raise CheckUsageError(f"reference {reference!r} cannot be a check's reference: {NOT_SCORES[reference]}")

@@ -18,7 +18,7 @@ from conformance.catalogue import Binding, MetricSpec
 from conformance.data import Batch
 from conformance.engine import HARNESS, Case, run_case
 from conformance.profiles import PROFILES, Profile
-from conformance.properties import PROPERTIES, Property
+from conformance.properties import PROPERTIES, Property, Undefined
 from conformance.results import UNEXPECTED, Finding, RunResult
 from conformance.usercheck import checks_common as common
 from conformance.usercheck import checks_function as function_checks
@@ -26,6 +26,7 @@ from conformance.usercheck import checks_keras as keras_checks
 from conformance.usercheck import checks_torch as torch_checks
 from conformance.usercheck.deadline import SPEED_SAMPLES, PropertyTimeout, Speed, deadline, measure
 from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for, label_dtypes
+from conformance.usercheck.library_reference import reason_of
 from conformance.usercheck.loading import CheckUsageError, Target, make_target
 from conformance.usercheck.references import Reference, Traits, measured_ratio, resolve_reference
 from conformance.usercheck.targets import UserAdapter
@@ -173,16 +174,20 @@ def _num_classes(kind: str, num_classes: int | None, init: Mapping[str, Any]) ->
     return DEFAULT_CLASSES
 
 
-def build_spec(target: Target, ref: Reference, kind: str, num_classes: int) -> tuple[MetricSpec, UserAdapter]:
-    """The harness's description of the user's metric: reference, domain, tolerance, binding."""
+def build_spec(target: Target, ref: Reference, kind: str, num_classes: int,
+               deadline_s: float) -> tuple[MetricSpec, UserAdapter]:
+    """The harness's description of the user's metric: reference, domain, tolerance, binding. A call of the target
+    while setting up that runs past ``deadline_s`` is cut short."""
     traits = ref.traits
     call = _reference_call(ref, kind, num_classes)
     probe = _probe_batch(kind, num_classes)
     try:
         value = np.asarray(call(probe.y_true, probe.y_pred, **ref.args), np.float64)
+    except Undefined as error:  # a library's metric that raises on these inputs
+        raise CheckUsageError(f"the reference fails on {kind} inputs: {error.why}") from None
     except Exception as error:
         raise CheckUsageError(f"the reference {ref.name} fails on {kind} inputs: {type(error).__name__}: "
-                              f"{error}".splitlines()[0]) from None
+                              f"{reason_of(error)}") from None
     if not np.issubdtype(value.dtype, np.number):
         raise CheckUsageError(f"the reference {ref.name} must return a number or an array; got {value!r}")
     if ref.takes_weights and not _accepts_weights(call, probe, ref):
@@ -196,27 +201,33 @@ def build_spec(target: Target, ref: Reference, kind: str, num_classes: int) -> t
         ratio = (not ref.takes_weights) or measured_ratio(
             lambda w: call(probe.y_true, probe.y_pred, sample_weight=w, **ref.args), len(probe))
         both = kind == "binary" and _undefined_on_one_class(call, probe, ref)
+    growth *= ref.rounding
     update = {"keras": "update_state", "torchmetrics": "update"}.get(target.kind)
     weights = ref.takes_weights and (update is None or target.takes(update, "sample_weight"))
     presentation = Presentation(kind, target.kind)
     binding = presentation.binding(target.name, weights)
     adapter = UserAdapter(target, presentation)
-    binding = replace(binding, label_dtype=_working_label_dtype(adapter, binding, ref, probe))
+    binding = replace(binding, label_dtype=_working_label_dtype(adapter, binding, ref, probe, deadline_s))
     spec = MetricSpec(name=target.name, reference=call, domain=domain_for(kind, num_classes, both_classes=both),
                       decomposition=decomposition, growth=growth, scale=scale, bindings={target.kind: binding},
                       params=dict(ref.args), ratio=ratio, undefined=_undefined(traits, ratio))
     return spec, adapter
 
 
-def _working_label_dtype(adapter: UserAdapter, binding: Binding, ref: Reference, probe: Batch) -> str:
+def _working_label_dtype(adapter: UserAdapter, binding: Binding, ref: Reference, probe: Batch,
+                         seconds: float) -> str:
     """The first of the input kind's label dtypes that the target takes (updates and gives a result with): the
-    properties run with it; label_dtypes reports the others. The first one if none works (the failures show)."""
+    properties run with it; label_dtypes reports the others. The first one if none works (the failures show), or
+    if the target hangs on one (within ``seconds``: each property then times out on its own)."""
     dtypes = label_dtypes(adapter.presentation.kind, adapter.target.kind)
     for dtype in dtypes:
         try:
-            metric = adapter.create(replace(binding, label_dtype=dtype), ref.args, probe.num_classes)
-            metric.update(probe)
-            np.asarray(metric.result())
+            with deadline(seconds):
+                metric = adapter.create(replace(binding, label_dtype=dtype), ref.args, probe.num_classes)
+                metric.update(probe)
+                np.asarray(metric.result())
+        except PropertyTimeout:
+            break
         except Exception:
             continue
         return dtype
@@ -316,17 +327,20 @@ def check(target: Any, reference: str | Callable[..., Any], *, input: str | None
     """
     if not isinstance(profile, Profile) and profile not in PROFILES:
         raise CheckUsageError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-    ref = resolve_reference(reference, reference_args)
-    kind = input or (ref.traits.kind if ref.traits else None)
+    ref = resolve_reference(reference, reference_args, input)
+    kind = input or ref.kind or (ref.traits.kind if ref.traits else None)
     if kind is None:
         raise CheckUsageError(f"give the input kind (--input / input=): one of {', '.join(KINDS)}; the reference "
                               f"{ref.name} has no default")
     if kind not in KINDS:
         raise CheckUsageError(f"unknown input kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if kind == "binary" and ref.builtin and _defaults_to_argmax(ref):
+    if kind == "binary" and ref.builtin and ref.library is None and _defaults_to_argmax(ref):
         ref.args = {**ref.args, "threshold": 0.5}  # one score per sample: a positive above 0.5, not an argmax
+    chosen_profile = profile if isinstance(profile, Profile) else PROFILES[profile]
+    if deadline_s is not None:
+        chosen_profile = replace(chosen_profile, deadline_s=deadline_s)
     made = make_target(target, init, num_classes)
-    spec, adapter = build_spec(made, ref, kind, _num_classes(kind, num_classes, made.init))
+    spec, adapter = build_spec(made, ref, kind, _num_classes(kind, num_classes, made.init), chosen_profile.deadline_s)
     chosen = properties_for(made.kind)
     if properties is not None:
         wanted = list(properties)
@@ -335,9 +349,6 @@ def check(target: Any, reference: str | Callable[..., Any], *, input: str | None
             raise CheckUsageError(f"unknown propert{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)} for a "
                                   f"{made.kind} target; expected some of {', '.join(p.name for p in chosen)}")
         chosen = [p for p in chosen if p.name in wanted]
-    chosen_profile = profile if isinstance(profile, Profile) else PROFILES[profile]
-    if deadline_s is not None:
-        chosen_profile = replace(chosen_profile, deadline_s=deadline_s)
     probe = _probe_batch(kind, _num_classes(kind, num_classes, made.init))
     result = _run(made, ref, kind, spec, adapter, probe, chosen, chosen_profile, seed, command, progress, starting)
     result.strict = strict

@@ -140,26 +140,59 @@ class UserAdapter(Adapter):
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        lines = ["import numpy as np", *self._import_lines()]
+        lines = self._opening()
+        for batch in batches:
+            y_true, y_pred, weight = self._presented(binding, batch, params, layout)
+            lines.append(self._update(literal(y_true), literal(y_pred),
+                                      None if weight is None else literal(np.asarray(weight))))
+        lines.append(f"print({self._result()})")
+        return "\n".join(lines)
+
+    def stream_snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
+                       plan: list[list[int]], reads: list[int]) -> str:
+        """A long stream as a loop: ``plan`` steps ``[batch, samples per update, updates]`` each cycle through
+        their batch (a cursor per batch, continuing from step to step); the value is printed after ``reads``
+        samples."""
+        lines = [*self._opening()[:-1], "# the example's batches, as update receives them"]
+        presented = [self._presented(binding, batch, params, None) for batch in batches]
+        lines.append("batches = [")
+        lines += [f"    ({literal(t)}, {literal(p)})," for t, p, _ in presented]
+        lines += ["]", "cursors = [0] * len(batches)", "", "",
+                  "def take(index, size):", "    y_true, y_pred = batches[index]",
+                  "    rows = (cursors[index] + np.arange(size)) % len(y_true)", "    cursors[index] += size",
+                  "    return y_true[rows], y_pred[rows]", "", "", self._opening()[-1], "fed = 0",
+                  f"for index, size, updates in {plan!r}:", "    for _ in range(updates):",
+                  "        y_true, y_pred = take(index, size)", f"        {self._update('y_true', 'y_pred', None)}",
+                  "        fed += size", f"        if fed in {sorted(set(reads))!r}:",
+                  f"            print(fed, {self._result()})"]
+        return "\n".join(lines)
+
+    def _opening(self) -> list[str]:
+        """Imports, then (last) the line that makes the metric."""
         init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
         name = self.target.obj.__name__
         if self.target.kind == "torchmetrics":
-            lines += ["import torch", "", f"metric = {name}({init})"]
-            for batch in batches:
-                y_true, y_pred, _ = present(binding, batch, params, layout)
-                lines.append(f"metric.update(torch.from_numpy({literal(y_pred)}), torch.from_numpy({literal(y_true)}))")
-            lines.append("print(metric.compute())")
-            return "\n".join(lines)
-        lines += ["import keras", "", f"metric = {name}({init})" if self.target.kind == "keras"
-                  else f"metric = keras.metrics.MeanMetricWrapper(fn={name})  # what compile(metrics=[fn]) makes"]
-        for batch in batches:
-            y_true, y_pred, weight = present(binding, batch, params, layout)
-            y_pred = y_pred[:, None] if y_pred.ndim == 1 and binding.layout[1] == "column" else y_pred
-            weight_arg = ("" if weight is None or not binding.weights
-                          else f", sample_weight={literal(np.asarray(weight))}")
-            lines.append(f"metric.update_state({literal(y_true)}, {literal(y_pred)}{weight_arg})")
-        lines.append("print(np.asarray(metric.result()))")
-        return "\n".join(lines)
+            return ["import numpy as np", *self._import_lines(), "import torch", "", f"metric = {name}({init})"]
+        return ["import numpy as np", *self._import_lines(), "import keras", "",
+                f"metric = {name}({init})" if self.target.kind == "keras"
+                else f"metric = keras.metrics.MeanMetricWrapper(fn={name})  # what compile(metrics=[fn]) makes"]
+
+    def _presented(self, binding: Binding, batch: Batch, params: Mapping[str, Any],
+                   layout: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The arrays as the target's update receives them (a Keras prediction as the model's (n, 1) column)."""
+        y_true, y_pred, weight = present(binding, batch, params, layout)
+        if self.target.kind != "torchmetrics" and y_pred.ndim == 1 and binding.layout[1] == "column":
+            y_pred = y_pred[:, None]
+        return y_true, y_pred, weight if binding.weights else None
+
+    def _update(self, y_true: str, y_pred: str, weight: str | None) -> str:
+        if self.target.kind == "torchmetrics":
+            return f"metric.update(torch.from_numpy({y_pred}), torch.from_numpy({y_true}))"
+        weight_arg = "" if weight is None else f", sample_weight={weight}"
+        return f"metric.update_state({y_true}, {y_pred}{weight_arg})"
+
+    def _result(self) -> str:
+        return "metric.compute()" if self.target.kind == "torchmetrics" else "np.asarray(metric.result())"
 
     def _import_lines(self) -> list[str]:
         spec = self.target.importable_spec()
