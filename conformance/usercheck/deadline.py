@@ -64,24 +64,34 @@ def _signal_deadline(seconds: float) -> Iterator[None]:
 def _watchdog_deadline(seconds: float) -> Iterator[None]:
     thread_id = ctypes.c_ulong(threading.get_ident())
     lock = threading.Lock()
-    active = [True]
+    state = {"active": True, "fired": False}
 
     def expire() -> None:
         with lock:
-            if active[0]:
+            if state["active"]:
+                state["fired"] = True
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(thread_id, ctypes.py_object(PropertyTimeout))
 
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
     timer.start()
+    delivered = False
     try:
         yield
+    except PropertyTimeout:
+        delivered = True
+        raise
     finally:
         with lock:
-            active[0] = False
+            state["active"] = False
         timer.cancel()
-        # Fired but not yet delivered (the block ended first): withdraw it, so it cannot strike the caller.
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(thread_id, None)
+        if state["fired"] and not delivered:
+            # It fired before the block ended: the block ran past its deadline. Take the exception here rather than
+            # at some later instruction of the caller (Python delivers it at the next check of this loop). Never
+            # withdraw it with SetAsyncExc(id, NULL): CPython then leaves its eval breaker set, and every thread
+            # runs many times slower from then on.
+            while True:
+                pass
 
 
 @dataclass(frozen=True)
