@@ -23,12 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 KERAS = "suites.gallery.keras_metrics"
 TORCH = "suites.gallery.torch_metrics"
 
-# (label, library, target, extra arguments)
+MSE = ["--reference", "mean_squared_error"]
+# (label, library, target, arguments)
 CASES = [
-    ("correct Keras MSE (float64 state)", "keras", f"{KERAS}:CorrectMSE", ["--init", '{"dtype": "float64"}']),
-    ("buggy Keras MSE (per-batch average)", "keras", f"{KERAS}:PerBatchAveraging", []),
-    ("correct torchmetrics MSE", "torchmetrics", f"{TORCH}:CorrectTorchMSE", []),
-    ("buggy torchmetrics MSE (assign for add)", "torchmetrics", f"{TORCH}:AssignInsteadOfAccumulate", []),
+    ("correct Keras MSE (float64 state)", "keras", f"{KERAS}:CorrectMSE", [*MSE, "--init", '{"dtype": "float64"}']),
+    ("correct Keras guide's BinaryTruePositives", "keras", f"{KERAS}:GuideTruePositives",
+     ["--reference", "true_positives"]),
+    ("buggy Keras MSE (per-batch average)", "keras", f"{KERAS}:PerBatchAveraging", MSE),
+    ("buggy Keras MSE (weights on the numerator)", "keras", f"{KERAS}:WeightsOnNumeratorOnly", MSE),
+    ("correct torchmetrics MSE", "torchmetrics", f"{TORCH}:CorrectTorchMSE", MSE),
+    ("buggy torchmetrics MSE (assign for add)", "torchmetrics", f"{TORCH}:AssignInsteadOfAccumulate", MSE),
 ]
 TARGET_S = {"correct": 20.0, "buggy": 45.0}
 
@@ -36,8 +40,8 @@ TARGET_S = {"correct": 20.0, "buggy": 45.0}
 def timed_check(target: str, extra: list[str], json_path: Path) -> tuple[float, dict, int]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "conformance", "check", target, "--reference", "mean_squared_error",
-                           "--json", str(json_path), *extra], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "conformance", "check", target, "--json", str(json_path), *extra],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     return wall, json.loads(json_path.read_text()), done.returncode
 
