@@ -518,9 +518,9 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
             ctx.notes.add("some batches score NaN alone (undefined); left out")
             continue
         values.append(np.asarray(value, np.float64))
-        sizes.append(len(batch))
+        sizes.append(ctx.spec.samples_counted(batch))
         scored.append(batch)
-    if not values:
+    if not values or not sum(sizes):
         return
     if ctx.spec.decomposition == "mean":
         # A mean of per-sample values: MeanMetricWrapper weights each batch by its samples: exact

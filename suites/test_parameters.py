@@ -48,3 +48,23 @@ def test_every_parameter_is_spelled_or_says_why_a_library_lacks_it() -> None:
             for library in LIBRARIES:
                 if library in spec.bindings and library not in parameter.spellings:
                     assert parameter.absent.get(library), (spec.id, parameter.name, library)
+
+
+def test_a_drawn_ignore_index_reaches_torchmetrics_and_its_samples_count_for_nothing() -> None:
+    """torchmetrics is given the drawn ignore_index; a reference that counts the ignored samples disagrees, and only
+    where the example holds a sample with that target."""
+    pytest.importorskip("torchmetrics")
+    spec = by_id()["Precision"]
+
+    def counting_ignored(y_true, y_score, *, ignore_index=None, **params):
+        return spec.reference.__wrapped__(y_true, y_score, **params)
+
+    finding = run_case(Case(replace(spec, reference=counting_ignored), "torchmetrics", by_name()["agreement"]),
+                       PROFILES["ci"])
+    assert finding.outcome == "fail", finding.message
+    ignored = finding.example["details"]["parameters"]["ignore_index"]
+    assert ignored is not None and f"ignore_index={ignored}" in finding.snippet
+    assert any(ignored in b["y_true"] for b in finding.example["batches"])
+    for prop in ("agreement", "batch_accumulation", "batch_average_pitfall"):
+        right = run_case(Case(spec, "torchmetrics", by_name()[prop]), PROFILES["ci"])
+        assert right.outcome in ("pass", "known"), right.message

@@ -242,6 +242,12 @@ class MetricSpec:
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)
         return np.asarray(value, dtype=np.float64)
 
+    def samples_counted(self, batch: Batch) -> int:
+        """How many of ``batch``'s samples a mean of per-sample values counts: all but those whose target is the
+        ignored label (``ignore_index``), which count for nothing."""
+        ignored = self.params.get("ignore_index")
+        return len(batch) if ignored is None else int(np.sum(np.asarray(batch.y_true) != ignored))
+
     def known_for(self, library: str, prop: str, backend: str | None = None,
                   layout: tuple[str, str] | None = None) -> list[KnownDifference]:
         """The known differences of ``library`` (on ``backend``, where it has several; with inputs presented in

@@ -302,3 +302,27 @@ class NeedsNumClasses(keras.metrics.Metric):
 
     def result(self):
         return ops.divide_no_nan(self.hits, self.seen)
+
+
+class GuideTruePositivesAtOrAbove(GuideTruePositives):
+    """Bug: counts a score of exactly 0.5 as positive (``>=``), where Keras' metrics and the reference take
+    ``score > threshold``: wrong only on the boundary, which the strategies draw."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.reshape(ops.cast(y_true, "bool"), (-1,))
+        y_pred = ops.reshape(ops.cast(y_pred >= 0.5, "bool"), (-1,))
+        values = ops.cast(ops.logical_and(y_true, y_pred), self.dtype)
+        if sample_weight is not None:
+            values = values * ops.reshape(ops.cast(sample_weight, self.dtype), (-1,))
+        self.true_positives.assign_add(ops.sum(values))
+
+
+class FlatArgmax(NeedsNumClasses):
+    """Bug: ``argmax(y_pred)`` without ``axis``: the index into the flattened batch, one number compared with
+    every label, where the top class of each row was meant."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        hits = ops.cast(ops.equal(labels, ops.cast(ops.argmax(y_pred), "int32")), "float64")
+        self.hits.assign_add(ops.sum(hits))
+        self.seen.assign_add(ops.cast(ops.shape(labels)[0], "float64"))

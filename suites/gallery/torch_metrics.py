@@ -226,3 +226,32 @@ class SleepingMSE(CorrectTorchMSE):
         for _ in range(6000):
             time.sleep(0.1)
         super().update(preds, target)
+
+
+class BatchMacroF1(Metric):
+    """Bug: macro F1 computed per batch and averaged over batches (as Lightning's on_epoch logging of a tensor
+    does), where the data set's macro F1 was meant."""
+
+    full_state_update = False
+
+    def __init__(self, num_classes: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.add_state("total", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("batches", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        if not len(target):
+            return
+        predicted = preds.argmax(dim=-1)
+        scores = []
+        for c in range(self.num_classes):
+            tp = ((predicted == c) & (target == c)).sum().double()
+            fp = ((predicted == c) & (target != c)).sum().double()
+            fn = ((predicted != c) & (target == c)).sum().double()
+            scores.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else torch.tensor(0.0, dtype=torch.float64))
+        self.total += torch.stack(scores).mean()
+        self.batches += 1
+
+    def compute(self) -> torch.Tensor:
+        return self.total / self.batches if self.batches else torch.tensor(0.0, dtype=torch.float64)
