@@ -126,32 +126,6 @@ KERAS_FBETA_COLUMN_WEIGHTS = dict(
     properties=("shape_conventions",),
 )
 
-def ignoring_target(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` taking torchmetrics' ``ignore_index``: the samples whose target is that label do not count, as
-    torchmetrics documents it ("a target value that is ignored and does not contribute to the metric
-    calculation"). The scores of the update are still what decides torchmetrics' sigmoid (a per_batch transform
-    of the whole batch runs first)."""
-    def reference(y_true, y_pred, *, sample_weight=None, ignore_index=None, **params):
-        if ignore_index is not None:
-            keep = np.asarray(y_true) != ignore_index
-            y_true, y_pred = np.asarray(y_true)[keep], np.asarray(y_pred)[keep]
-            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[keep]
-        return function(y_true, y_pred, sample_weight=sample_weight, **params)
-    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
-    reference.__wrapped__ = function
-    return reference
-
-
-# A label left out of the metric (a padding or "void" class): torchmetrics' classification metrics take it, the
-# others have no such parameter. Drawn: none, and each of the two labels every domain draws.
-IGNORE_INDEX = Parameter(
-    "ignore_index", (None, 0, 1), spellings={"torchmetrics": "ignore_index"},
-    absent={"keras": "Keras' classification metrics have no ignore_index (only the IoU metrics' ignore_class, "
-                     "checked on MeanIoU)",
-            "sklearn": "scikit-learn's metrics have no ignore_index (labels= restricts the classes averaged, not "
-                       "the samples)"},
-)
-
 # The value of an undefined ratio (nothing predicted, no positive; for an F-score a class neither true nor
 # predicted): scikit-learn and torchmetrics take it as zero_division; Keras has none.
 ZERO_DIVISION = Parameter(
@@ -167,8 +141,7 @@ def _binary_threshold_metric(name: str, function: Callable[..., Any], *, decompo
                              space: tuple[Parameter, ...] = ()) -> MetricSpec:
     threshold = keras_init.get("threshold", keras_init.get("thresholds", 0.5))
     return MetricSpec(
-        name=name, reference=ignoring_target(function) if IGNORE_INDEX in space else function,
-        params={"threshold": threshold},
+        name=name, reference=function, params={"threshold": threshold},
         variant={} if threshold == 0.5 else {"threshold": threshold},
         domain=BINARY if threshold == 0.5 else BINARY_THRESHOLDS,
         decomposition=decomposition, growth=growth, scale=scale, ratio=ratio,
@@ -192,7 +165,7 @@ def _confusion_count(name: str, function: Callable[..., Any], cell: tuple[int, i
 
 def _multiclass_accuracy(name: str, y_true: str) -> MetricSpec:
     return MetricSpec(
-        name=name, reference=ignoring_target(ref.categorical_accuracy), domain=MULTICLASS, decomposition="mean",
+        name=name, reference=ref.categorical_accuracy, domain=MULTICLASS, decomposition="mean",
         growth=tol.RATIO, scale=1.0,
         bindings={
             "keras": Binding(f"keras.metrics.{name}", y_true=y_true),
@@ -200,7 +173,6 @@ def _multiclass_accuracy(name: str, y_true: str) -> MetricSpec:
             "torchmetrics": Binding("torchmetrics.classification.MulticlassAccuracy",
                                     {"num_classes": NUM_CLASSES, "average": "micro"}, weights=False),
         },
-        space=(IGNORE_INDEX,),
     )
 
 
@@ -261,7 +233,7 @@ def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
             overrides={"absent_classes": "exclude"},
         ))
     return MetricSpec(
-        name=name, reference=ignoring_target(ref.fbeta_score), params={"average": average, "beta": beta or 1.0},
+        name=name, reference=ref.fbeta_score, params={"average": average, "beta": beta or 1.0},
         variant=variant, domain=MULTICLASS, decomposition="none", growth=tol.F_SCORE, scale=1.0,
         bindings={
             "keras": Binding(f"keras.metrics.{name}", {"average": average, **beta_params}, y_true="onehot"),
@@ -273,7 +245,7 @@ def _f_score(name: str, average: str, beta: float | None) -> MetricSpec:
         },
         known=tuple(known),
         # The F-beta weight as every library spells it (the F1 classes have none).
-        space=(ZERO_DIVISION, IGNORE_INDEX) + (() if beta is None else (Parameter(
+        space=(ZERO_DIVISION,) + (() if beta is None else (Parameter(
             "beta", (beta, 0.5, 1.0, 3.0), spellings={"keras": "beta", "sklearn": "beta", "torchmetrics": "beta"}),)),
     )
 
@@ -308,14 +280,14 @@ SPECS: tuple[MetricSpec, ...] = (
         keras_init={"thresholds": 0.5},
         sklearn=Binding("sklearn.metrics.precision_score", {"zero_division": 0.0}, y_pred="above-threshold"),
         torchmetrics=Binding("torchmetrics.classification.BinaryPrecision", {"threshold": 0.5}, weights=False),
-        space=(ZERO_DIVISION, IGNORE_INDEX),
+        space=(ZERO_DIVISION,),
     ),
     _binary_threshold_metric(
         "Recall", ref.recall, decomposition="none", growth=tol.RATIO, scale=1.0, ratio=True,
         keras_init={"thresholds": 0.5},
         sklearn=Binding("sklearn.metrics.recall_score", {"zero_division": 0.0}, y_pred="above-threshold"),
         torchmetrics=Binding("torchmetrics.classification.BinaryRecall", {"threshold": 0.5}, weights=False),
-        space=(ZERO_DIVISION, IGNORE_INDEX),
+        space=(ZERO_DIVISION,),
     ),
     _f_score("F1Score", "macro", None),
     _f_score("F1Score", "micro", None),

@@ -12,6 +12,8 @@ from conformance.catalogue import float32
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     KnownDifference,
+    MetricSpec,
+    Parameter,
     Witness,
     batch,
     empty,
@@ -194,3 +196,56 @@ def keras_scalar_weight(layout: tuple[str, str]) -> KnownDifference:
                                                          metric=metric, layout=(*layout, "scalar")),
         )
     return _scalar_weight_declarations[layout]
+
+
+# -- torchmetrics' ignore_index, drawn wherever a bound class takes it ---------------------------------------
+# The torchmetrics classification classes whose ignore_index drops the samples with that target, drawn here.
+# Others take it too but are listed in NOT_DRAWN with the reason: multilabel classes ignore single elements and
+# retrieval ones documents; ranking, curve and hinge classes need both binary labels left, so their ignored label
+# must be one the domains do not draw (a padding label); the Hamming distance of no counted sample is to be declared.
+TAKES_IGNORE_INDEX = frozenset({
+    "BinaryAccuracy", "BinaryCohenKappa", "BinaryConfusionMatrix", "BinaryJaccardIndex", "BinaryMatthewsCorrCoef",
+    "BinaryPrecision", "BinaryRecall", "BinarySpecificity", "BinaryStatScores", "MulticlassAccuracy",
+    "MulticlassCohenKappa", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassMatthewsCorrCoef",
+    "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",
+})
+LABEL_DOMAINS = ("binary", "multiclass", "labels")  # one integer target per sample
+
+
+def ignoring_target(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` taking torchmetrics' ``ignore_index``: the samples whose target is that label do not count, as
+    torchmetrics documents it ("a target value that is ignored and does not contribute to the metric
+    calculation"). The scores of the update are still what decides torchmetrics' sigmoid (a per_batch transform
+    of the whole batch runs first)."""
+    def reference(y_true, y_pred, *, sample_weight=None, ignore_index=None, **params):
+        if ignore_index is not None:
+            keep = np.asarray(y_true) != ignore_index
+            y_true, y_pred = np.asarray(y_true)[keep], np.asarray(y_pred)[keep]
+            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[keep]
+        return function(y_true, y_pred, sample_weight=sample_weight, **params)
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+# A label left out of the metric (a padding or "void" class): torchmetrics' classification metrics take it, the
+# others have no such parameter. Drawn: none, and each of the two labels every domain draws.
+IGNORE_INDEX = Parameter(
+    "ignore_index", (None, 0, 1), spellings={"torchmetrics": "ignore_index"},
+    absent={"keras": "Keras' classification metrics have no ignore_index (only the IoU metrics' ignore_class, "
+                     "checked on MeanIoU)",
+            "sklearn": "scikit-learn's metrics have no ignore_index (labels= restricts the classes averaged, not "
+                       "the samples)"},
+)
+
+
+def with_ignore_index(spec: MetricSpec) -> MetricSpec:
+    """``spec`` drawing torchmetrics' ignore_index, where its torchmetrics class takes it on one label per sample:
+    the reference (and every torchmetrics declaration's own) drops the ignored samples."""
+    binding = spec.bindings.get("torchmetrics")
+    if (binding is None or binding.target.rsplit(".", 1)[-1] not in TAKES_IGNORE_INDEX or "ignore_index" in
+            binding.init or spec.domain.name.split("-")[0] not in LABEL_DOMAINS or not spec.domain.per_sample_true):
+        return spec
+    known = tuple(replace(k, reference=ignoring_target(k.reference)) if k.library == "torchmetrics" and k.reference
+                  else k for k in spec.known)
+    return replace(spec, reference=ignoring_target(spec.reference), space=(*spec.space, IGNORE_INDEX), known=known)

@@ -92,19 +92,19 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              ("RetrievalNormalizedDCG",)),
     NotDrawn("torchmetrics", "empty_target_action", NOT_YET + "what a query without a relevant document gives",
              ("RetrievalNormalizedDCG",)),
-    NotDrawn("torchmetrics", "ignore_index", NOT_YET + "drawn for the binary Precision and Recall, the multiclass "
-             "accuracies and F-scores (catalogue.classification.IGNORE_INDEX); here to be drawn",
-             ("BinaryAUROC", "BinaryAccuracy", "BinaryAveragePrecision", "BinaryCohenKappa", "BinaryConfusionMatrix",
-              "BinaryHammingDistance", "BinaryHingeLoss", "BinaryJaccardIndex", "BinaryMatthewsCorrCoef",
-              "BinaryPrecisionAtFixedRecall", "BinaryRecallAtFixedPrecision",
-              "BinarySensitivityAtSpecificity", "BinarySpecificity", "BinarySpecificityAtSensitivity",
-              "BinaryStatScores", "MulticlassAUROC", "MulticlassAveragePrecision",
-              "MulticlassCohenKappa", "MulticlassHammingDistance",
-              "MulticlassHingeLoss", "MulticlassMatthewsCorrCoef", "MulticlassPrecision", "MulticlassRecall",
-              "MulticlassSpecificity", "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelConfusionMatrix",
-              "MultilabelCoverageError", "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelMatthewsCorrCoef",
-              "MultilabelPrecision", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss",
-              "MultilabelRecall", "MultilabelRecallAtFixedPrecision", "RetrievalNormalizedDCG")),
+    NotDrawn("torchmetrics", "ignore_index", NOT_YET + "a multilabel class ignores single target elements (and a "
+             "retrieval metric documents), not whole samples; a ranking, curve or hinge metric needs both binary labels "
+             "left, so its ignored label must be a padding label the domains do not draw; the Hamming distance of no "
+             "counted sample (1 in torchmetrics, 1 - an accuracy of 0) is a convention to declare first. The classes "
+             "with one label per sample draw it (catalogue.library_wide.TAKES_IGNORE_INDEX)",
+             ("BinaryAUROC", "BinaryAveragePrecision", "BinaryHammingDistance", "BinaryHingeLoss",
+              "BinaryPrecisionAtFixedRecall", "BinaryRecallAtFixedPrecision", "BinarySensitivityAtSpecificity",
+              "BinarySpecificityAtSensitivity", "MulticlassAUROC", "MulticlassAveragePrecision",
+              "MulticlassHammingDistance", "MulticlassHingeLoss",
+              "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelConfusionMatrix", "MultilabelCoverageError",
+              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelMatthewsCorrCoef", "MultilabelPrecision",
+              "MultilabelRankingAveragePrecision", "MultilabelRankingLoss", "MultilabelRecall",
+              "MultilabelRecallAtFixedPrecision", "RetrievalNormalizedDCG")),
     NotDrawn("torchmetrics", "log_prob", "log_prob=True takes log-probabilities: another input format",
              ("KLDivergence",)),
     NotDrawn("torchmetrics", "max_fpr", NOT_YET + "the McClish-standardised partial AUC has no reference",
