@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from conformance.decisions import decisions
 from conformance.declared import stale_declarations
 from conformance.issue_drafts import draft
 from conformance.results import OUTCOMES, UNEXPECTED, Finding, RunResult
@@ -367,5 +368,5 @@ def render(result: RunResult, *, title: str = "Metric conformance report", plots
         by_column=_summary_by_column(findings, columns), number=number, conflicts=conflicts(findings),
         figures=_figures(findings) if plots and findings else [],
         backend_rows=backend_rows, disagreements=[r for r in backend_rows if r.disagree],
-        stale=stale_declarations(result),
+        stale=stale_declarations(result), decisions=decisions(findings),
     )

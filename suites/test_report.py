@@ -278,3 +278,36 @@ def test_ctrl_c_still_writes_the_findings_collected_so_far(tmp_path: Path) -> No
     assert result.interrupted and 0 < len(result.findings) < 32
     html = html_path.read_text()
     assert "<strong>Interrupted:</strong>" in html and len(details_ids(html)) <= len(result.findings)
+
+
+# -- which library to use, per metric ------------------------------------------------------------
+
+def test_each_metric_says_which_library_agrees_and_what_to_use_instead() -> None:
+    from conformance.decisions import decisions
+
+    defect = {"what": "Scores outside [0, 1] are taken for logits. More text.", "kind": "defect"}
+    convention = {"what": "Ties are broken by class index", "kind": "convention"}
+    pitfall = {"what": "off", "kind": "pitfall"}
+    findings = [
+        Finding("M", "sklearn", "agreement", "pass"), Finding("M", "sklearn", "batch_average_pitfall", "known",
+                                                              cause=pitfall, gap=0.25),
+        Finding("M", "torchmetrics", "agreement", "known", cause=defect, regime="ordinary"),
+        Finding("M", "torchmetrics", "order_invariance", "known", cause=defect, regime="ordinary"),
+        Finding("M", "keras", "agreement", "known", cause=convention, regime="subnormal", backend="tensorflow"),
+        Finding("N", "sklearn", "agreement", "fail", message="the value differs. Detail.", regime="ordinary"),
+        Finding("N", "torchmetrics", "agreement", "known", cause=convention, regime="ordinary"),
+    ]
+    m, n = decisions(findings)
+    verdicts = {v.column: v for v in m.verdicts}
+    assert verdicts["sklearn"].summary == "agrees" and m.pitfall_gap == 0.25
+    assert verdicts["torchmetrics"].summary == "has defects"
+    assert verdicts["torchmetrics"].lines == [
+        "defect: Scores outside [0, 1] are taken for logits [agreement, order_invariance]"]
+    assert m.instead(verdicts["torchmetrics"]) == ["sklearn", "keras (tensorflow)"]
+    assert verdicts["keras (tensorflow)"].summary == "agrees on ordinary inputs"
+    n_verdicts = {v.column: v for v in n.verdicts}
+    assert n_verdicts["sklearn"].summary == "has defects" and n.instead(n_verdicts["sklearn"]) == []
+    assert n_verdicts["torchmetrics"].summary == "differs by convention"
+    html = render(RunResult(findings=findings), plots=False)
+    table = html[html.index('id="decision-table"'):]
+    assert "use instead: sklearn, keras (tensorflow)" in table and "agrees on ordinary inputs" in table
