@@ -320,6 +320,7 @@ def fbeta_score(
     epsilon: float = 0.0,
     sample_weight: ArrayLike | None = None,
     zero_division: float = 0.0,
+    zero_support: Literal["zero", "unweighted"] = "zero",
 ) -> float | NDArray[np.float64]:
     """F-beta score of a multiclass (integer labels) or multilabel (0/1 matrix) classifier, per class or averaged.
 
@@ -329,7 +330,9 @@ def fbeta_score(
 
     * ``average=None``: one score per class; ``"micro"``: counts summed over classes first;
       ``"macro"``: unweighted mean over classes; ``"weighted"``: mean weighted by each class's
-      weighted support (``tp + fn``), 0.0 with zero support overall.
+      weighted support (``tp + fn``). With zero support overall (no true label anywhere) the weights are all 0:
+      ``zero_support="zero"`` gives 0.0 (torchmetrics), ``"unweighted"`` the unweighted mean of the per-class scores
+      (scikit-learn, whose average then ignores the weights).
     * ``absent_classes``: for ``"macro"``, whether a class with ``tp + fp + fn == 0`` counts (as
       ``zero_division``) in the mean (``"zero"``, Keras and scikit-learn with ``labels`` given) or is left out of the
       divisor (``"exclude"``, torchmetrics).
@@ -339,6 +342,7 @@ def fbeta_score(
     """
     check_option(average, "average", (None, "micro", "macro", "weighted"))
     check_option(absent_classes, "absent_classes", ("zero", "exclude"))
+    check_option(zero_support, "zero_support", ("zero", "unweighted"))
     if beta < 0:
         raise ValueError(f"beta must be non-negative; got {beta}.")
     actual, scores = indicator_inputs(y_true, y_score)
@@ -362,7 +366,9 @@ def fbeta_score(
     if average == "weighted":
         support = tp + fn
         total = support.sum() + epsilon
-        return float(np.dot(scores_per_class, support) / total) if total else 0.0
+        if total:
+            return float(np.dot(scores_per_class, support) / total)
+        return float(np.mean(scores_per_class)) if zero_support == "unweighted" else 0.0
     present = (tp + fp + fn) > 0 if absent_classes == "exclude" else np.ones_like(tp, dtype=bool)
     return float(divide(scores_per_class[present].sum(), present.sum()))
 

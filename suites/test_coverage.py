@@ -108,3 +108,19 @@ def test_each_not_drawn_entry_names_parameters_its_targets_have(entry) -> None:
         assert entry.parameter in _parameters(targets[name]), f"{name} has no parameter {entry.parameter!r}"
         drawn = _set_by_variants()[entry.library, targets[name]]
         assert entry.parameter not in drawn, f"{name}: {entry.parameter!r} is set by a variant; the entry is stale"
+
+
+def test_the_keras_mean_trait_is_keras_class_hierarchy() -> None:
+    """The rank-0 weight defect is declared on a Keras metric by the trait "accumulates through Mean"
+    (catalogue.keras_mean_based): it holds exactly for the bound classes that derive from keras.metrics.Mean, but for
+    Means of one value per update, whose own declarations say how they use Mean."""
+    keras = pytest.importorskip("keras")
+    from conformance.catalogue import keras_mean_based
+
+    def declares_its_own_mean(spec) -> bool:  # a Mean of one value per update (the correlations) says how itself
+        return any(k.library == "keras" and "reduction_metrics.py" in k.where for k in spec.known)
+
+    wrong = [spec.id for spec in CATALOGUE if "keras" in spec.bindings and spec.bindings["keras"].masks is None
+             and keras_mean_based(spec) != issubclass(_resolve(spec.bindings["keras"].target), keras.metrics.Mean)
+             and not (not keras_mean_based(spec) and declares_its_own_mean(spec))]
+    assert not wrong, f"keras_mean_based disagrees with issubclass(..., keras.metrics.Mean) for {wrong}"

@@ -30,6 +30,13 @@ WITNESSED = [(spec, known) for spec, known in DECLARATIONS if known.witness]
 
 
 def _context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] | None) -> Context:
+    ctx = _new_context(spec, known, layout)
+    if known.witness and known.witness.parameters:
+        ctx.use_parameters(dict(known.witness.parameters))
+    return ctx
+
+
+def _new_context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] | None) -> Context:
     try:
         adapter = get_adapter(known.library)
         adapter.versions()
@@ -71,7 +78,7 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
     inside = list(witness.inside)
     ctx = _context(spec, known, witness.layout)
     value, error = _observe(ctx, inside, witness.mode)
-    expected = spec.reference_value(concatenate(inside))
+    expected = ctx.spec.reference_value(concatenate(inside))
     tolerance = ctx.tolerance(inside)
     assert known.in_scope(ctx.adapter.backend(), ctx.layout or ctx.binding.layout), "inside: out of its scope"
     if known.raises:
@@ -87,9 +94,9 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
     outside = list(witness.outside)
     ctx = _context(spec, known, witness.outside_layout or witness.layout)
     value, error = _observe(ctx, outside, None)
-    expected = spec.reference_value(concatenate(outside))
+    expected = ctx.spec.reference_value(concatenate(outside))
     tolerance = ctx.tolerance(outside)
-    others = [k for k in spec.known_for(known.library, ctx.property_name, ctx.adapter.backend(), ctx.layout)
+    others = [k for k in ctx.spec.known_for(known.library, ctx.property_name, ctx.adapter.backend(), ctx.layout)
               if k is not known]
     assert error is None and (compare(value, expected, tolerance)[0]
                               or any(ctx.follows(k, value, outside, tolerance) for k in others)), (

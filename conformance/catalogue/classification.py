@@ -398,6 +398,23 @@ def _class_id_rate(name: str, class_id: int) -> MetricSpec:
     )
 
 
+NO_TRUE_LABEL = batch([[0, 0], [0, 0]], [[0.2, 0.1], [0.3, 0.4]], num_classes=2)  # nothing true, nothing predicted
+SKLEARN_WEIGHTED_ZERO_SUPPORT = KnownDifference(
+    "sklearn", what="With no true label anywhere (zero support overall), scikit-learn's weighted average ignores "
+    "the all-zero weights and takes the unweighted mean of the per-label scores (each zero_division for a label "
+    "neither true nor predicted); the reference, like torchmetrics, gives 0.0.",
+    cause="precision_recall_fscore_support averages with _nanaverage(f_score, weights=true_sum), which catches the "
+          "ZeroDivisionError of all-zero weights and averages without them.",
+    where="sklearn/metrics/_classification.py::precision_recall_fscore_support; sklearn/utils/extmath.py::_nanaverage",
+    overrides={"zero_support": "unweighted"},
+    # Inside: zero_division=1 makes each label's score 1, so the unweighted mean is 1. Outside: one true label, so
+    # the support is not zero and the weighted mean is the reference's.
+    witness=Witness(inside=(NO_TRUE_LABEL,), outside=(batch([[1, 0], [0, 0]], [[0.7, 0.1], [0.3, 0.4]],
+                                                            num_classes=2),),
+                    parameters={"zero_division": 1.0}),
+)
+
+
 def _multilabel_f_score(name: str, average: str, beta: float | None) -> MetricSpec:
     """Keras F1Score/FBetaScore(threshold=0.5) on multilabel data: each label positive where score > 0.5."""
     beta_params = {} if beta is None else {"beta": beta}
@@ -417,7 +434,8 @@ def _multilabel_f_score(name: str, average: str, beta: float | None) -> MetricSp
         },
         known=(KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}}),
                KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID))
-        + ((KnownDifference("keras", **KERAS_FBETA_COLUMN_WEIGHTS),) if average == "micro" else ()),
+        + ((KnownDifference("keras", **KERAS_FBETA_COLUMN_WEIGHTS),) if average == "micro" else ())
+        + ((SKLEARN_WEIGHTED_ZERO_SUPPORT,) if average == "weighted" else ()),
         space=(ZERO_DIVISION,),
     )
 

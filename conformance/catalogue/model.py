@@ -100,7 +100,7 @@ class Witness:
     another, its float32 interval a few ulps wide), the library agrees with the reference and a wrong value there
     is not explained. ``metric`` names the spec to run (default: the first that has the declaration);
     ``layout`` / ``outside_layout`` how the inputs are presented (default: the binding's); ``mode`` the execution
-    mode (default: the adapter's)."""
+    mode (default: the adapter's); ``parameters`` values of the spec's drawn parameters (default: the catalogue's)."""
 
     inside: tuple[Batch, ...]
     outside: tuple[Batch, ...]
@@ -108,6 +108,7 @@ class Witness:
     layout: tuple[str, str] | None = None
     outside_layout: tuple[str, str] | None = None
     mode: str | None = None  # the execution mode of ``inside`` (a compiled mode's defect); outside: the default
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # drawn parameters both inputs run with
 
 
 @dataclass(frozen=True)
