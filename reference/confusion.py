@@ -290,16 +290,18 @@ def hamming_distance(
     *,
     threshold: float | None = None,
     sample_weight: ArrayLike | None = None,
+    no_samples: float = 0.0,
 ) -> float:
     """Weighted fraction of wrong labels: of samples (binary, multiclass) or of cells (multilabel ``(n, L)``).
 
     Predictions as :func:`predicted_labels` (a multilabel ``y_pred`` of scores needs ``threshold``).
-    A sample's weight applies to each of its cells. Zero total weight gives 0.0.
+    A sample's weight applies to each of its cells. Zero total weight (no sample, or none that counts) gives
+    ``no_samples``: 0.0 (nothing is wrong; scikit-learn), or 1.0 (one minus an accuracy of 0; torchmetrics).
     """
     weights = _element_weights(sample_weight, y_true)
     true, pred = predicted_labels(y_true, y_pred, threshold=threshold)
     wrong = weights[true != pred].sum() if sample_weight is not None else np.count_nonzero(true != pred)
-    return float(divide(wrong, weights.sum()))
+    return float(divide(wrong, weights.sum(), no_samples))
 
 
 def specificity(

@@ -188,20 +188,37 @@ def _kappa() -> tuple[MetricSpec, ...]:
     )
 
 
+def _torchmetrics_hamming_of_nothing(witness: Witness) -> KnownDifference:
+    return KnownDifference(
+        "torchmetrics", what="With no sample that counts (every target the ignore_index), torchmetrics' Hamming "
+        "distance is 1.0; the reference's, like scikit-learn's of zero weight, is 0.0 (nothing is wrong).",
+        cause="The Hamming distance is computed as 1 - accuracy, and the accuracy of no sample is 0 (_safe_divide "
+              "of 0 by 0).",
+        where="torchmetrics/functional/classification/hamming.py::_hamming_distance_reduce; "
+              "torchmetrics/utilities/compute.py::_safe_divide",
+        overrides={"no_samples": 1.0}, witness=witness,
+    )
+
+
 def _hamming() -> tuple[MetricSpec, ...]:
     mean = dict(decomposition="mean", growth=tol.RATIO, scale=1.0)
+    ignored = {"ignore_index": 0}  # inside: the one sample ignored; outside: another one counts (and is right)
     return (
         _spec("HammingDistance", "binary", ref.hamming_distance, domain=BINARY, params={"threshold": 0.5},
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
                   "torchmetrics": Binding(f"{TM}.BinaryHammingDistance", {"threshold": 0.5}, weights=False),
-              }, **mean),
+              }, known=(_torchmetrics_hamming_of_nothing(Witness(
+                  inside=(batch([0], [0.2]),), outside=(batch([0, 1], [0.2, 0.7]),), parameters=ignored)),), **mean),
         _spec("HammingDistance", "multiclass", ref.hamming_distance, domain=MULTICLASS,
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="argmax"),
                   "torchmetrics": Binding(f"{TM}.MulticlassHammingDistance",
                                           {"num_classes": NUM_CLASSES, "average": "micro"}, weights=False),
-              }, **mean),
+              }, known=(_torchmetrics_hamming_of_nothing(Witness(
+                  inside=(batch([0], [[0.7, 0.2, 0.1]], num_classes=3),),
+                  outside=(batch([0, 1], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]], num_classes=3),),
+                  parameters=ignored)),), **mean),
         _spec("HammingDistance", "multilabel", ref.hamming_distance, domain=MULTILABEL, params={"threshold": 0.5},
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),

@@ -202,9 +202,10 @@ def keras_scalar_weight(layout: tuple[str, str]) -> KnownDifference:
 # The torchmetrics classification classes whose ignore_index drops the samples with that target, drawn here.
 # Others take it too but are listed in NOT_DRAWN with the reason: multilabel classes ignore single elements and
 # retrieval ones documents; ranking, curve and hinge classes need both binary labels left, so their ignored label
-# must be one the domains do not draw (a padding label); the Hamming distance of no counted sample is to be declared.
+# must be one the domains do not draw (a padding label).
 TAKES_IGNORE_INDEX = frozenset({
-    "BinaryAccuracy", "BinaryCohenKappa", "BinaryConfusionMatrix", "BinaryJaccardIndex", "BinaryMatthewsCorrCoef",
+    "BinaryAccuracy", "BinaryCohenKappa", "BinaryConfusionMatrix", "BinaryHammingDistance", "BinaryJaccardIndex",
+    "BinaryMatthewsCorrCoef", "MulticlassHammingDistance",
     "BinaryPrecision", "BinaryRecall", "BinarySpecificity", "BinaryStatScores", "MulticlassAccuracy",
     "MulticlassCohenKappa", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassMatthewsCorrCoef",
     "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",

@@ -94,14 +94,12 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              ("RetrievalNormalizedDCG",)),
     NotDrawn("torchmetrics", "ignore_index", NOT_YET + "a multilabel class ignores single target elements (and a "
              "retrieval metric documents), not whole samples; a ranking, curve or hinge metric needs both binary "
-             "labels left, so its ignored label must be a padding label the domains do not draw; the Hamming distance "
-             "of no counted sample (1 in torchmetrics, 1 - an accuracy of 0) is a convention to declare first. The "
-             "classes "
+             "labels left, so its ignored label must be a padding label the domains do not draw. The classes "
              "with one label per sample draw it (catalogue.library_wide.TAKES_IGNORE_INDEX)",
-             ("BinaryAUROC", "BinaryAveragePrecision", "BinaryHammingDistance", "BinaryHingeLoss",
+             ("BinaryAUROC", "BinaryAveragePrecision", "BinaryHingeLoss",
               "BinaryPrecisionAtFixedRecall", "BinaryRecallAtFixedPrecision", "BinarySensitivityAtSpecificity",
               "BinarySpecificityAtSensitivity", "MulticlassAUROC", "MulticlassAveragePrecision",
-              "MulticlassHammingDistance", "MulticlassHingeLoss",
+              "MulticlassHingeLoss",
               "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelConfusionMatrix", "MultilabelCoverageError",
               "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelMatthewsCorrCoef", "MultilabelPrecision",
               "MultilabelRankingAveragePrecision", "MultilabelRankingLoss", "MultilabelRecall",
