@@ -13,6 +13,7 @@ from conformance.data import Batch, Example, concatenate, with_other_targets
 from conformance.properties import Context, LibraryError, Limit, Violation
 from conformance.tolerance import compare, tolerance_for
 from conformance.usercheck.inputs import OPTIONAL_LABEL_DTYPES, label_dtypes
+from conformance.usercheck.loading import reason_of
 
 LONG_STREAM = 2**17  # 131,072 samples: past 2048 (float16 counters stop adding 1) and 65,504 (float16 max)
 LONG_FIRST_BATCH = 2048  # then single samples, which a float16 count of 2048 no longer adds
@@ -273,7 +274,7 @@ def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
                 value = ctx.stream(batches, example)
             except LibraryError as error:
                 if dtype in OPTIONAL_LABEL_DTYPES:
-                    ctx.notes.add(f"rejects {dtype} targets ({error.message.splitlines()[0][:100]})")
+                    ctx.notes.add(f"rejects {dtype} targets ({reason_of(error)})")
                     continue
                 raise LibraryError(f"with {dtype} targets (y_true.dtype == {dtype}): {error.message}",
                                    example) from error

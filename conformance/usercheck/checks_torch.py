@@ -13,6 +13,7 @@ from conformance.data import Batch, Example, concatenate
 from conformance.properties import Context, LibraryError, Violation
 from conformance.tolerance import compare
 from conformance.usercheck.distributed import WorkerError, shared_pool
+from conformance.usercheck.loading import reason_of
 
 
 def _feed(instance: Any, batches: list[Batch]) -> Any:
@@ -50,7 +51,7 @@ def check_forward(ctx: Context, data: st.DataObject) -> None:
             try:
                 _forward_stream(ctx, batches, flag)
             except (Violation, LibraryError) as error:
-                ctx.notes.add("with full_state_update=False forward() would be wrong (" + error.message[:80] +
+                ctx.notes.add("with full_state_update=False forward() would be wrong (" + error.message +
                               "); the class declares True, which it needs")
             continue
         _forward_stream(ctx, batches, flag)
@@ -83,7 +84,7 @@ def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: 
                        index: int, error: Exception) -> list[Batch]:
     """After a forward() that raised, compute() holds the earlier batches (with or without the failed one);
     returns the batches the state holds."""
-    ctx.notes.add(f"forward() raised on a batch ({type(error).__name__}: {str(error)[:60]})")
+    ctx.notes.add(f"forward() raised on a batch ({type(error).__name__}: {reason_of(error)})")
     if not any(len(b) for b in before):
         return through
     try:
@@ -95,7 +96,7 @@ def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: 
         if compare(value, ctx.spec.reference_value(concatenate(candidate)), ctx.tolerance(candidate))[0]:
             return candidate
     expected = ctx.spec.reference_value(concatenate(before))
-    raise Violation(f"forward() raised {type(error).__name__} on batch {index} ({str(error)[:80]}) and lost the "
+    raise Violation(f"forward() raised {type(error).__name__} on batch {index} ({reason_of(error)}) and lost the "
                     f"state of batches 0..{index - 1}: torchmetrics resets the state before update()/compute() "
                     "on the batch and restores it only if they return", example, expected, value,
                     float(np.max(np.abs(value - expected))), 0.0)

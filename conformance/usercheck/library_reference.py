@@ -20,7 +20,7 @@ import numpy as np
 from conformance.catalogue import NUM_CLASSES, Binding, MetricSpec
 from conformance.data import Batch
 from conformance.properties import Undefined
-from conformance.usercheck.loading import CheckUsageError, load_object
+from conformance.usercheck.loading import CheckUsageError, load_object, reason_of
 
 # The import package a reference path starts with, and the library the harness knows it as.
 REFERENCE_LIBRARIES = {"sklearn": "sklearn", "keras": "keras", "torchmetrics": "torchmetrics"}
@@ -165,15 +165,6 @@ def _default_binding(library: str, obj: Any, dotted: str, args: Mapping[str, Any
     # Keras metrics take what fit() feeds them: (n, 1) columns for one value per sample.
     layout = ("column", "column") if library == "keras" and kind in ("binary", "regression") else ("flat", "flat")
     return Binding(dotted, init, y_true="onehot" if onehot else "labels", layout=layout)
-
-
-def reason_of(error: BaseException) -> str:
-    """One line saying why ``error`` was raised: its first line, or for TensorFlow's "in user code:" tracebacks the
-    last one (where the reason is)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return ""
-    return lines[-1] if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 def _with_labels_if_scores_refused(call: LibraryCall, kind: str) -> LibraryCall:

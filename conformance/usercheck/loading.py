@@ -192,3 +192,12 @@ def load_callable(spec: str | Callable[..., Any], what: str) -> Callable[..., An
     if not callable(obj):
         raise CheckUsageError(f"{what} {spec!r} is not callable")
     return obj
+
+
+def reason_of(error: BaseException) -> str:
+    """One line saying why ``error`` was raised: its first line, or for TensorFlow's "in user code:" tracebacks the
+    last one (where the reason is)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return lines[-1] if lines[0].endswith(":") and len(lines) > 1 else lines[0]

@@ -26,8 +26,7 @@ from conformance.usercheck import checks_keras as keras_checks
 from conformance.usercheck import checks_torch as torch_checks
 from conformance.usercheck.deadline import SPEED_SAMPLES, PropertyTimeout, Speed, deadline, measure
 from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for, label_dtypes
-from conformance.usercheck.library_reference import reason_of
-from conformance.usercheck.loading import CheckUsageError, Target, make_target
+from conformance.usercheck.loading import CheckUsageError, Target, make_target, reason_of
 from conformance.usercheck.references import Reference, Traits, measured_ratio, resolve_reference
 from conformance.usercheck.targets import UserAdapter
 
