@@ -73,7 +73,8 @@ def resolve_library_reference(path: str, args: Mapping[str, Any], kind: str | No
     from conformance.adapters import LibraryUnavailable, get_adapter
 
     library = library_of(path)
-    assert library is not None
+    if library is None:
+        raise CheckUsageError(f"the reference {path} is not a metric of {', '.join(REFERENCE_LIBRARIES)}")
     adapter = get_adapter(library)
     try:
         adapter.versions()
