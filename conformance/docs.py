@@ -48,18 +48,28 @@ def metrics_page() -> str:
 
 
 def properties_table() -> str:
-    """The library properties and the users' metrics' properties, from their registries."""
-    from conformance.properties import PROPERTIES
-    from conformance.usercheck.runner import EXTRA_PROPERTIES
+    """Every property of the registry, with what it applies to."""
+    from conformance.registry import PROPERTIES
 
     lines = ["| property | in plain words | applies to |", "| --- | --- | --- |"]
     for prop in PROPERTIES:
-        needs = "stateful metrics" if prop.needs_state else "every metric"
-        needs += ", with sample weights" if prop.needs_weights else ""
-        lines.append(f"| `{prop.name}` | {_cell(prop.title)} | {needs} (libraries' and users') |")
-    for prop in EXTRA_PROPERTIES:
-        lines.append(f"| `{prop.name}` | {_cell(prop.title)} | users' {', '.join(prop.kinds)} metrics |")
+        lines.append(f"| `{prop.name}` | {_cell(prop.title)} | {_applies_to(prop)} |")
     return "\n".join(lines) + "\n"
+
+
+def _applies_to(prop) -> str:
+    """The targets a property applies to, in words: the libraries' own metrics, then users'."""
+    from conformance.properties import ALL_TARGETS
+
+    if set(prop.targets) == set(ALL_TARGETS):
+        words = ("stateful metrics" if prop.needs_state else "every metric") + " (libraries' and users')"
+    else:
+        libraries = [t for t in prop.targets if not t.startswith("user ")]
+        users = [t.removeprefix("user ") for t in prop.targets if t.startswith("user ")]
+        users = [("functions given to compile()" if u == "function" else f"{u} metrics") for u in users]
+        words = "; ".join(part for part in (", ".join(libraries) and f"{', '.join(libraries)}' own metrics",
+                                            users and f"users' {', '.join(users)}") if part)
+    return words + (", with sample weights" if prop.needs_weights else "")
 
 
 def _witness_lines(known) -> list[str]:

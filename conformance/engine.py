@@ -29,7 +29,6 @@ from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.data import Example, concatenate, input_regime
 from conformance.profiles import PROFILES, REPLAY, Profile
 from conformance.properties import (
-    PROPERTIES,
     Context,
     Explained,
     LibraryError,
@@ -40,6 +39,7 @@ from conformance.properties import (
     failure_key,
 )
 from conformance.reduce import reduce_failure
+from conformance.registry import PROPERTIES
 from conformance.results import Finding, RunResult
 
 DATABASE_PATH = ".hypothesis/examples"
@@ -111,8 +111,9 @@ def plan(metrics: Iterable[str] | None = None, libraries: Iterable[str] | None =
     """Every case for the named metrics, libraries and properties (all of each when None)."""
     specs = _select(metrics, {s.id: s for s in CATALOGUE}, "metric")
     chosen_libraries = _select(libraries, {name: name for name in LIBRARIES}, "library")
-    props = _select(properties, {p.name: p for p in PROPERTIES}, "property")
-    return [Case(spec, library, prop) for spec in specs for library in chosen_libraries for prop in props]
+    props = _select(properties, {p.name: p for p in PROPERTIES if set(p.targets) & set(LIBRARIES)}, "property")
+    return [Case(spec, library, prop) for spec in specs for library in chosen_libraries for prop in props
+            if library in prop.targets]
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -219,7 +220,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         finding.message = reason
         return finding
 
-    ctx = Context(case.spec, adapter, binding, case.prop.name, profile,
+    ctx = Context(case.spec, adapter, binding, case.prop.name, profile, judged_as=case.prop.judged_as,
                   pool=_metric_pool(case) if reuse_metrics and not case.prop.fresh_metrics else None,
                   # A user's metric, built anew each time, runs eagerly: a compiled update would be traced
                   # for every new object. The execution_modes property still compares it compiled.

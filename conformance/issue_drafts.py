@@ -16,7 +16,7 @@ from conformance.results import UNEXPECTED, Finding, RunResult
 
 
 def _property_claims() -> dict[str, str]:
-    from conformance.properties import PROPERTIES
+    from conformance.registry import PROPERTIES
 
     return {p.name: p.title for p in PROPERTIES}
 

@@ -151,6 +151,7 @@ class Context:
     # Batches every draw of inputs returns instead of drawing (a failing example being reduced: see reduce.py)
     forced: list[Batch] | None = None
     forced_parameters: dict[str, Any] = field(default_factory=dict)  # ... and the parameters it uses
+    judged_as: tuple[str, ...] = ()  # other properties whose declarations apply (see Property.judged_as)
 
     def __post_init__(self) -> None:
         self.base = (self.spec, self.binding)  # the catalogue's: drawn parameters replace its values per example
@@ -224,7 +225,8 @@ class Context:
 
     def known_differences(self) -> list[KnownDifference]:
         """The metric's known differences for this library, its backend and this property."""
-        return self.spec.known_for(self.adapter.name, self.property_name, self.adapter.backend(), self.layout)
+        return self.spec.known_for(self.adapter.name, (self.property_name, *self.judged_as), self.adapter.backend(),
+                                   self.layout)
 
     def library_error(self, message: str, example: Example) -> Exception:
         """An ``Explained`` observation if a known difference documents this error, else a LibraryError."""
@@ -266,6 +268,11 @@ class Context:
             metric = self.adapter.create(self.binding, self.spec.params, batches[0].num_classes, layout)
         self.pool[key] = metric  # put back only once reset (or built) without raising
         return metric
+
+    def new_object(self, batches: list[Batch]) -> Any:
+        """A new metric object of the library's own API, for these batches' classes (a property that drives its
+        forward(), merge_state or get_config wraps it with ``adapter.wrap``)."""
+        return self.adapter.new_object(self.binding, batches[0].num_classes if batches else None)
 
     def stream(self, batches: list[Batch], example: Example, *, layout: tuple[str, str] | None = None,
                result_between: bool = False, mode: str | None = None) -> np.ndarray:
@@ -748,21 +755,39 @@ def check_execution_modes(ctx: Context, data: st.DataObject) -> None:
                         observed_batches=batches, expected_batches=batches)
 
 
+# What a property applies to: the libraries' own metrics, and users' (a Keras or torchmetrics Metric subclass, a
+# function given to Keras compile(metrics=[fn]), checked by ``conformance check``). See Adapter.target_kind.
+LIBRARY_TARGETS = ("sklearn", "keras", "torchmetrics")
+USER_TARGETS = ("user keras", "user torchmetrics", "user function")
+ALL_TARGETS = LIBRARY_TARGETS + USER_TARGETS
+
+
 @dataclass(frozen=True)
 class Property:
-    """A property: its name, what it says in plain words, and when it applies."""
+    """A property: its name, what it says in plain words, and what it applies to.
+
+    ``targets``: the target kinds it applies to (see ``ALL_TARGETS``); ``applies``: why it does not apply to one
+    metric of those (None: it does), for what only the metric can say. ``judged_as``: other properties whose
+    declarations explain its differences too (it feeds the metric as they do: a convention that shows when batches
+    are accumulated shows when they are merged or synced)."""
 
     name: str
     title: str
     check: Callable[[Context, st.DataObject], None]
     needs_state: bool = False
     needs_weights: bool = False
-    fresh_metrics: bool = False  # compares a reused (reset) metric with a new one: never pool
+    fresh_metrics: bool = False  # compares a reused (reset) metric with a new one, or keeps two alive: never pool
     # At most this many examples per case: (derandomized profiles such as ci, random ones such as thorough).
     examples: tuple[int, int] | None = None
+    targets: tuple[str, ...] = ALL_TARGETS
+    applies: Callable[[MetricSpec, Adapter, Binding, Profile | None], str | None] | None = None
+    judged_as: tuple[str, ...] = ()
+    shrink: bool = True  # off where each example feeds >= 131,072 samples: the drawn base batch is the example
 
     def budget(self, profile: Profile) -> Profile:
         """``profile`` with this property's example cap applied."""
+        if not self.shrink:  # each try would re-feed the whole stream: the drawn example is reported as it is
+            profile = replace(profile, shrink=False, reduce_budget=0)
         if self.examples is None:
             return profile
         cap = self.examples[0] if profile.derandomize else self.examples[1]
@@ -770,50 +795,31 @@ class Property:
 
     def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding,
                     profile: Profile | None = None) -> str | None:
-        if self.name == "execution_modes" and len(adapter.execution_modes()) < 2:
-            return f"{adapter.name} runs metric updates one way only here (no compiled mode to compare)"
-        if self.name == "execution_modes" and profile and len(checked_modes(adapter, profile)) < 2:
-            return JIT_IN_THOROUGH
+        if adapter.target_kind not in self.targets:
+            return f"{self.name} applies to {', '.join(self.targets)} metrics, not {adapter.target_kind} ones"
         if self.needs_state and not adapter.stateful:
             return f"{adapter.name} metrics are stateless functions: there is no state to accumulate or reset"
         if self.needs_weights and not binding.weights:
             return f"{binding.target} takes no sample weights"
-        if self.name == "shape_conventions" and len(layout_variants(spec, binding)) < 2 and not (
-                adapter.stateful and adapter.weight_layouts and binding.weights and binding.masks is None) and (
-                not takes_extra_axes(adapter, binding)):
-            return ("no per-sample 1-D input to present as (n,) or (n, 1), nor weights to present otherwise, nor "
-                    "extra axes the library takes")
-        return None
+        return self.applies(spec, adapter, binding, profile) if self.applies else None
 
 
-PROPERTIES: tuple[Property, ...] = (
-    Property("agreement", "The library's value on the whole data equals the reference.", check_agreement),
-    Property("batch_accumulation", "Fed batch by batch (uneven, single-sample, empty and many batches), the "
-             "metric's final value equals the reference on the whole data.", check_batch_accumulation,
-             needs_state=True),
-    Property("batch_average_pitfall", "Averaging per-batch values (as Keras compile(metrics=[fn]) does) gives "
-             "the whole-data value: exact for means of per-sample values; for other metrics the gap is measured.",
-             check_batch_average_pitfall),
-    # reset and execution_modes compare the library with itself on metric objects built for each example and
-    # updated eagerly (for Keras 10-60x the cost of a pooled, compiled update). A reset that leaves state behind,
-    # or a compiled update that differs, shows on most streams that fill the state: 10 examples in ci, all in
-    # thorough.
-    Property("reset", "After reset, the metric behaves as a new one.", check_reset, needs_state=True,
-             fresh_metrics=True, examples=(10, 300)),
-    Property("result_idempotence", "result() gives the same value twice, and calling it between updates (as "
-             "fit() does for its progress bar) does not change the final value.", check_result_idempotence,
-             needs_state=True),
-    Property("order_invariance", "Shuffling the samples does not change the value.", check_order_invariance),
-    Property("sample_weights", "Weights of one equal no weights; an integer weight k equals k copies; weight 0 "
-             "equals dropping the sample; scaling all weights scales sums and leaves ratios unchanged.",
-             check_sample_weights, needs_weights=True),
-    Property("shape_conventions", "Per-sample inputs as (n,) or (n, 1), mixed as model.fit() passes them, give "
-             "the same value.", check_shape_conventions),
-    Property("execution_modes", "Updated eagerly or compiled as model.fit() runs it (tf.function; XLA and jax.jit "
-             "in the thorough profile), the metric gives the same value.", check_execution_modes, needs_state=True,
-             examples=(10, 300)),
-)
+def compiled_modes_to_compare(spec: MetricSpec, adapter: Adapter, binding: Binding,
+                              profile: Profile | None) -> str | None:
+    """execution_modes applies where the library runs updates more than one way (in this profile)."""
+    if len(adapter.execution_modes()) < 2:
+        return f"{adapter.name} runs metric updates one way only here (no compiled mode to compare)"
+    if profile and len(checked_modes(adapter, profile)) < 2:
+        return JIT_IN_THOROUGH
+    return None
 
 
-def by_name() -> dict[str, Property]:
-    return {p.name: p for p in PROPERTIES}
+def presentations_to_compare(spec: MetricSpec, adapter: Adapter, binding: Binding,
+                             profile: Profile | None) -> str | None:
+    """shape_conventions applies where the inputs or weights can be presented more than one way."""
+    if len(layout_variants(spec, binding)) < 2 and not (
+            adapter.stateful and adapter.weight_layouts and binding.weights and binding.masks is None) and (
+            not takes_extra_axes(adapter, binding)):
+        return ("no per-sample 1-D input to present as (n,) or (n, 1), nor weights to present otherwise, nor "
+                "extra axes the library takes")
+    return None

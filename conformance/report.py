@@ -33,7 +33,7 @@ BADGES = {
 
 @functools.cache
 def _property_titles() -> dict[str, str]:
-    from conformance.properties import PROPERTIES  # imports Hypothesis: only when rendering
+    from conformance.registry import PROPERTIES  # imports Hypothesis: only when rendering
 
     return {p.name: p.title for p in PROPERTIES}
 

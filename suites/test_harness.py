@@ -182,7 +182,7 @@ def test_an_unexplained_difference_is_a_failure_not_known(profile) -> None:
     from dataclasses import replace
 
     from conformance.engine import Case, run_case
-    from conformance.properties import by_name
+    from conformance.registry import by_name
 
     spec = next(s for s in CATALOGUE if s.id == "AUC")
     wrong = KnownDifference("keras", what="wrong", cause="wrong", where="nowhere",

@@ -14,7 +14,7 @@ import pytest
 from conformance.cli import main
 from conformance.engine import Case, run_case
 from conformance.issue_drafts import draft, write_drafts
-from conformance.properties import by_name
+from conformance.registry import by_name
 from conformance.report import render
 from conformance.results import RunResult
 from suites.test_gallery import KERAS, gallery_spec

@@ -55,7 +55,7 @@ def test_keras_compiled_modes_of_this_backend_catch_a_trace_time_branch(target: 
 
     from conformance.adapters import get_adapter
     from conformance.engine import Case
-    from conformance.properties import by_name
+    from conformance.registry import by_name
     from suites.test_gallery import KERAS, gallery_spec
 
     if "keras" not in INSTALLED or len(get_adapter("keras").execution_modes()) < 2:

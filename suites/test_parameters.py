@@ -11,7 +11,7 @@ from conformance import reference as ref
 from conformance.catalogue import CATALOGUE, LIBRARIES, by_id
 from conformance.engine import Case, run_case
 from conformance.profiles import PROFILES
-from conformance.properties import by_name
+from conformance.registry import by_name
 
 pytest.importorskip("sklearn")
 

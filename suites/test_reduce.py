@@ -10,7 +10,7 @@ from conformance import engine
 from conformance.catalogue import batch
 from conformance.data import input_regime
 from conformance.profiles import PROFILES
-from conformance.properties import by_name
+from conformance.registry import by_name
 from suites.test_gallery import KERAS, TORCH, gallery_spec
 
 

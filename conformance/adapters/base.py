@@ -148,6 +148,14 @@ class Adapter(ABC):
     # Whether a value where the reference is undefined is judged: a library's is (its convention there is declared,
     # or it is a finding); a user's metric is not (no convention to hold it to: see properties.Undefined).
     judges_undefined: bool = True
+    # Users' code: checks also try the code paths a class does not choose (forward() with full_state_update both
+    # ways); a library's metric is checked as it ships.
+    user_code: bool = False
+
+    @property
+    def target_kind(self) -> str:
+        """What a property applies to (see Property.targets): the library's name ("user keras" etc. for users')."""
+        return self.name
 
     def training_layouts(self, binding: Binding) -> set[tuple[str, str]] | None:
         """The (y_true, y_pred) layouts a working training loop feeds this target, where only those are judged by
@@ -166,6 +174,29 @@ class Adapter(ABC):
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
                layout: tuple[str, str] | None = None, mode: str | None = None) -> MetricInstance:
         """A new stateful metric (stateful libraries only), updating in ``mode`` (default: the default mode)."""
+
+    # -- the metric object itself, for properties that drive its own API (forward, merge_state, get_config...) --
+    def metric_class(self, binding: Binding) -> Any:
+        """The class of the metric object ``binding`` names."""
+        return resolve(binding.target)
+
+    def init_arguments(self, binding: Binding, num_classes: int | None) -> dict[str, Any]:
+        """The constructor's keyword arguments for data with ``num_classes`` classes."""
+        return resolve_init(binding, num_classes)
+
+    def new_object(self, binding: Binding, num_classes: int | None) -> Any:
+        """A new metric object of the library's own API (not wrapped)."""
+        return self.metric_class(binding)(**self.init_arguments(binding, num_classes))
+
+    def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
+             layout: tuple[str, str] | None = None) -> MetricInstance:
+        """``metric`` (a library object) seen as a MetricInstance, updating eagerly."""
+        raise NotImplementedError(f"{self.name} metrics are not objects to wrap")
+
+    def importable(self, binding: Binding) -> str | None:
+        """``package.module:Name`` of the metric's class, as another process imports it (None: it cannot)."""
+        module, _, name = binding.target.rpartition(".")
+        return f"{module}:{name}"
 
     def compute(self, binding: Binding, params: Mapping[str, Any], batch: Batch,
                 layout: tuple[str, str] | None = None) -> np.ndarray:

@@ -25,7 +25,6 @@ from conformance.adapters.base import (
     in_library_order,
     literal,
     present,
-    resolve,
     resolve_init,
     select_output,
 )
@@ -37,6 +36,9 @@ COMPILED_MODES = {"graph": {}, "jit": {"jit_compile": True}}  # tf.function opti
 
 
 class KerasMetric:
+    """A Keras metric, the library's or a user's (a subclass, or the MeanMetricWrapper compile() makes of a
+    function), its update and result run in ``mode`` (see the module's docstring)."""
+
     def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None,
                  mode: str):
         self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
@@ -50,12 +52,19 @@ class KerasMetric:
             # fit() and evaluate() read the results inside their compiled step too (and it is 3-20x faster).
             self.compute_result = tf.function(metric.result, **COMPILED_MODES[mode])
 
-    def update(self, batch: Batch) -> None:
+    def arrays(self, batch: Batch) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
+        """``update_state``'s positional and keyword arguments for ``batch`` (sample_weight only where it is given:
+        a user's update_state may not take it)."""
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
-        self.update_state(*in_library_order(self.binding, y_true, y_pred), sample_weight=weight)
+        arrays = in_library_order(self.binding, y_true, y_pred)
+        return arrays, ({"sample_weight": weight} if weight is not None and self.binding.weights else {})
+
+    def update(self, batch: Batch) -> None:
+        args, kwargs = self.arrays(batch)
+        self.update_state(*args, **kwargs)
 
     def result(self) -> np.ndarray:
-        return select_output(np.asarray(self.compute_result()), self.binding)
+        return select_output(np.asarray(self.compute_result(), np.float64), self.binding)
 
     def reset(self) -> None:
         self.metric.reset_state()
@@ -76,9 +85,9 @@ class JaxJitMetric(KerasMetric):
         self.jit_result = jax.jit(metric.stateless_result)
 
     def update(self, batch: Batch) -> None:
-        y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
+        args, kwargs = self.arrays(batch)
         state = [variable.value for variable in self.metric.variables]
-        state = self.jit_update(state, tuple(in_library_order(self.binding, y_true, y_pred)), weight)
+        state = self.jit_update(state, args, kwargs.get("sample_weight"))
         for variable, value in zip(self.metric.variables, state, strict=True):
             variable.assign(value)
 
@@ -140,11 +149,15 @@ class KerasAdapter(Adapter):
 
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
                layout: tuple[str, str] | None = None, mode: str | None = None) -> KerasMetric:
-        metric = resolve(binding.target)(**resolve_init(binding, num_classes))
+        metric = self.new_object(binding, num_classes)
         mode = mode or self.execution_modes()[-1]
         if mode == "jit" and self.backend() == "jax":
             return JaxJitMetric(metric, binding, params, layout)
         return KerasMetric(metric, binding, params, layout, mode)
+
+    def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
+             layout: tuple[str, str] | None = None) -> KerasMetric:
+        return KerasMetric(metric, binding, params, layout, "eager")
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:

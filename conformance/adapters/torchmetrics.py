@@ -13,7 +13,6 @@ from conformance.adapters.base import (
     in_library_order,
     literal,
     present,
-    resolve,
     resolve_init,
     select_output,
 )
@@ -42,26 +41,56 @@ def as_array(value: Any) -> np.ndarray:
 
 
 class TorchMetric:
-    def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None):
+    """A torchmetrics metric, the library's or a user's subclass: ``update(preds, target)`` (note the order).
+
+    ``weight_keyword``: the keyword a user's ``update`` takes sample weights by (``sample_weight``); None: the
+    library's aggregation metrics take them as the second argument, and its other metrics take none."""
+
+    def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None,
+                 weight_keyword: str | None = None):
         self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
+        self.weight_keyword = weight_keyword
         self.queries_seen = 0  # retrieval metrics: query indexes stay unique over the stream
 
-    def update(self, batch: Batch) -> None:
+    def arrays(self, batch: Batch) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
+        """``update``'s positional and keyword arguments for ``batch``, as NumPy arrays (a worker process rebuilds
+        the tensors from them)."""
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
-        arrays = in_library_order(self.binding, y_true, y_pred, predictions_first=True)
-        if weight is not None:
-            if self.binding.arguments != "values":  # only the aggregation metrics take weights
-                raise TypeError(f"{self.binding.target}.update takes no sample weights")
-            arrays = (*arrays, weight)
+        if self.binding.y_true == "onehot":
+            y_true = y_true.astype(np.int64)
         if self.binding.queries:
             target, preds, indexes = query_documents(y_true, y_pred, self.queries_seen)
             self.queries_seen += len(y_pred)
-            self.metric.update(_tensor(preds), _tensor(target), indexes=_tensor(indexes))
-            return
-        self.metric.update(*(_tensor(a) for a in arrays))
+            return (preds, target), {"indexes": indexes}
+        arrays = in_library_order(self.binding, y_true, y_pred, predictions_first=True)
+        if weight is None or not self.binding.weights:
+            return arrays, {}
+        if self.weight_keyword:
+            return arrays, {self.weight_keyword: weight}
+        if self.binding.arguments != "values":  # only the aggregation metrics take weights
+            raise TypeError(f"{self.binding.target}.update takes no sample weights")
+        return (*arrays, weight), {}
+
+    def tensors(self, batch: Batch) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = self.arrays(batch)
+        return tuple(_tensor(a) for a in args), {k: _tensor(v) for k, v in kwargs.items()}
+
+    def update(self, batch: Batch) -> None:
+        args, kwargs = self.tensors(batch)
+        self.metric.update(*args, **kwargs)
+
+    def forward(self, batch: Batch) -> np.ndarray:
+        """``metric(preds, target)``: the batch's value, the batch accumulated too."""
+        args, kwargs = self.tensors(batch)
+        return self.output(self.metric(*args, **kwargs))
+
+    def output(self, value: Any) -> np.ndarray:
+        """A value ``compute()`` or ``forward()`` returned, as the metric's result."""
+        return select_output(as_array(value) if hasattr(value, "detach") or isinstance(value, (tuple, list))
+                             else np.asarray(value, np.float64), self.binding)
 
     def result(self) -> np.ndarray:
-        return select_output(as_array(self.metric.compute()), self.binding)
+        return self.output(self.metric.compute())
 
     def reset(self) -> None:
         self.metric.reset()
@@ -84,7 +113,11 @@ class TorchmetricsAdapter(Adapter):
 
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
                layout: tuple[str, str] | None = None, mode: str | None = None) -> TorchMetric:
-        return TorchMetric(resolve(binding.target)(**resolve_init(binding, num_classes)), binding, params, layout)
+        return self.wrap(self.new_object(binding, num_classes), binding, params, layout)
+
+    def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
+             layout: tuple[str, str] | None = None) -> TorchMetric:
+        return TorchMetric(metric, binding, params, layout)
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:

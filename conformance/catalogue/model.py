@@ -249,10 +249,12 @@ class MetricSpec:
         ignored = self.params.get("ignore_index")
         return len(batch) if ignored is None else int(np.sum(np.asarray(batch.y_true) != ignored))
 
-    def known_for(self, library: str, prop: str, backend: str | None = None,
+    def known_for(self, library: str, prop: str | tuple[str, ...], backend: str | None = None,
                   layout: tuple[str, str] | None = None) -> list[KnownDifference]:
         """The known differences of ``library`` (on ``backend``, where it has several; with inputs presented in
-        ``layout``, default the binding's) that ``prop`` may meet."""
+        ``layout``, default the binding's) that ``prop`` (a property, or one and those it is judged as) may meet."""
         binding = self.bindings.get(library)
         layout = layout or (binding.layout if binding else None)
-        return [k for k in self.known if k.library == library and prop in k.properties and k.in_scope(backend, layout)]
+        names = (prop,) if isinstance(prop, str) else prop
+        return [k for k in self.known if k.library == library and any(n in k.properties for n in names)
+                and k.in_scope(backend, layout)]

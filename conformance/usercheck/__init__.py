@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EXTRA_PROPERTIES", "CheckResult", "CheckUsageError", "check", "properties_for"]
+__all__ = ["CheckResult", "CheckUsageError", "check", "properties_for"]
 
 
 def __getattr__(name: str) -> Any:

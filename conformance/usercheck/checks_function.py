@@ -20,8 +20,8 @@ def returns_per_sample(ctx: Context, batch) -> bool | None:
     """Whether the function returns one value per sample (True) or one per batch (False)."""
     if not len(batch):
         return None
-    instance = ctx.adapter.wrap(ctx.adapter.new_object(), ctx.binding, ctx.spec.params)
-    y_true, y_pred, _ = instance.arguments(batch)
+    instance = ctx.adapter.wrap(ctx.new_object([batch]), ctx.binding, ctx.spec.params)
+    (y_true, y_pred), _ = instance.arrays(batch)
     try:
         values = np.asarray(ctx.adapter.target.obj(y_true, y_pred))
     except Exception:

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance.adapters import Adapter
 from conformance.adapters.base import present
-from conformance.catalogue import KnownDifference
+from conformance.catalogue import Binding, KnownDifference, MetricSpec
 from conformance.data import Example
+from conformance.profiles import Profile
 from conformance.properties import Context, Explained, Observation, Violation, broadcast_evidence
 from conformance.tolerance import compare
 
@@ -29,7 +31,7 @@ def check_config_round_trip(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={"get_config_after_batches": split})
 
     def round_trip() -> np.ndarray:
-        original = _feed(ctx, ctx.adapter.new_object(), batches[:split]).metric
+        original = _feed(ctx, ctx.new_object(batches), batches[:split]).metric
         config = original.get_config()
         clone = type(original).from_config(config)
         return _feed(ctx, clone, batches).result()
@@ -61,14 +63,13 @@ def check_stateless_api(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={"api": "stateless_update_state per batch, then stateless_result"})
 
     def stateless() -> np.ndarray:
-        metric = ctx.adapter.new_object()
+        metric = ctx.new_object(batches)
         instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
         untouched = np.asarray(metric.result(), np.float64)
         variables = [v.value for v in metric.variables]
         for batch in batches:
-            y_true, y_pred, weight = instance.arguments(batch)
-            kwargs = {"sample_weight": weight} if ctx.binding.weights else {}
-            variables = metric.stateless_update_state(variables, y_true, y_pred, **kwargs)
+            args, kwargs = instance.arrays(batch)
+            variables = metric.stateless_update_state(variables, *args, **kwargs)
         value = np.asarray(metric.stateless_result(variables), np.float64)
         with keras.StatelessScope(state_mapping=list(zip(metric.variables, variables, strict=True))):
             result = metric.result()
@@ -92,6 +93,15 @@ def check_stateless_api(ctx: Context, data: st.DataObject) -> None:
                     observed_batches=batches, expected_batches=batches)
 
 
+def tensorflow_backend(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Profile | None) -> str | None:
+    """graph_mode applies on the TensorFlow backend (tf.function)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return f"tf.function needs the TensorFlow backend (this is {keras.backend.backend()})"
+    return None
+
+
 def check_graph_mode(ctx: Context, data: st.DataObject) -> None:
     """update_state and result traced by ``tf.function`` (as fit() runs them) agree with eager calls."""
     import tensorflow as tf
@@ -101,15 +111,12 @@ def check_graph_mode(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={"mode": "update_state and result in tf.function"})
 
     def graph() -> np.ndarray:
-        metric = ctx.adapter.new_object()
+        metric = ctx.new_object(batches)
         instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
         update = tf.function(metric.update_state, reduce_retracing=True)
         for batch in batches:
-            y_true, y_pred, weight = instance.arguments(batch)
-            if ctx.binding.weights:
-                update(y_true, y_pred, sample_weight=weight)
-            else:
-                update(y_true, y_pred)
+            args, kwargs = instance.arrays(batch)
+            update(*args, **kwargs)
         return np.asarray(tf.function(metric.result)(), np.float64)
 
     ctx.expect_same(ctx.guarded(example, graph), ctx.stream(batches, example), example,
@@ -200,8 +207,8 @@ def check_legacy_reset_name(ctx: Context, data: st.DataObject) -> None:
                                                   "reset_states() override, each after these updates"})
 
     def states() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-        fresh = ctx.adapter.new_object()
-        by_keras3, by_keras2 = (_feed(ctx, ctx.adapter.new_object(), batches).metric for _ in range(2))
+        fresh = ctx.new_object(batches)
+        by_keras3, by_keras2 = (_feed(ctx, ctx.new_object(batches), batches).metric for _ in range(2))
         for metric in (by_keras3, by_keras2):  # as fit()'s progress bar reads it at the end of an epoch
             _result_or_nan(metric)
         by_keras3.reset_state()

@@ -9,11 +9,37 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance.adapters import Adapter
+from conformance.catalogue import Binding, MetricSpec
 from conformance.data import Batch, Example, concatenate
-from conformance.properties import Context, LibraryError, Violation
+from conformance.profiles import Profile
+from conformance.properties import Context, LibraryError, Undefined, Violation
 from conformance.tolerance import compare
 from conformance.usercheck.distributed import WorkerError, shared_pool
 from conformance.usercheck.loading import reason_of
+
+
+def _defines(cls: type, name: str) -> bool:
+    """Whether ``cls`` (or a base below torchmetrics' Metric) defines ``name`` itself."""
+    from torchmetrics import Metric
+
+    return any(name in vars(base) for base in cls.__mro__ if base is not Metric and issubclass(base, Metric))
+
+
+def mergeable(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Profile | None) -> str | None:
+    """merge_state applies to a class with full_state_update False, or one that overrides merge_state."""
+    cls = adapter.metric_class(binding)
+    if cls.full_state_update is not False and not _defines(cls, "merge_state"):
+        return (f"{cls.__name__}.full_state_update is {cls.full_state_update}: torchmetrics' merge_state refuses "
+                "such metrics unless the class overrides merge_state (torchmetrics/metric.py::merge_state)")
+    return None
+
+
+def importable(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Profile | None) -> str | None:
+    """distributed_sync applies to a class that a worker process can import."""
+    if adapter.importable(binding) is None:
+        return f"{adapter.metric_class(binding).__name__} is defined locally, so a worker process cannot import it"
+    return None
 
 
 def _feed(instance: Any, batches: list[Batch]) -> Any:
@@ -33,34 +59,41 @@ def _two_parts(ctx: Context, data: st.DataObject) -> tuple[list[Batch], int]:
     return batches, data.draw(st.integers(1, len(batches) - 1), label="split")
 
 
-def _variant(ctx: Context, full_state_update: bool) -> Any:
-    cls = ctx.adapter.target.obj
+def _variant(cls: type, full_state_update: bool) -> type:
     return type(cls.__name__, (cls,), {"full_state_update": full_state_update, "__module__": cls.__module__})
 
 
 def check_forward(ctx: Context, data: st.DataObject) -> None:
-    """forward() returns the batch's value and accumulates it exactly once, with full_state_update True and False;
-    a forward() that raises must not lose the state accumulated before it.
+    """forward() returns the batch's value and accumulates it exactly once; a forward() that raises must not lose
+    the state accumulated before it.
 
-    A class that declares ``full_state_update = True`` never runs the other path; there its failure is a note
-    (its states are not reducible batch by batch), not a failure."""
+    A library's metric is checked as it ships: on the path its class declares (``full_state_update``; None is the
+    full path). A user's class is checked with full_state_update True and False: where it declares True, a failure
+    of the other path is a note (its states are not reducible batch by batch), not a failure."""
     batches = ctx.draw_batches(data)
-    declared = ctx.adapter.target.obj.full_state_update
+    cls = ctx.adapter.metric_class(ctx.binding)
+    declared = cls.full_state_update
+    if not ctx.adapter.user_code:
+        _forward_stream(ctx, batches, cls, declared)
+        return
     for flag in (True, False):
         if flag is False and declared is True:
             try:
-                _forward_stream(ctx, batches, flag)
+                _forward_stream(ctx, batches, _variant(cls, flag), flag)
             except (Violation, LibraryError) as error:
                 ctx.notes.add("with full_state_update=False forward() would be wrong (" + error.message +
                               "); the class declares True, which it needs")
             continue
-        _forward_stream(ctx, batches, flag)
+        _forward_stream(ctx, batches, cls if flag is declared else _variant(cls, flag), flag)
 
 
-def _forward_stream(ctx: Context, batches: list[Batch], flag: bool) -> None:
-    """Feed every batch through forward() with the given full_state_update; compare each value and the end."""
+def _forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | None) -> None:
+    """Feed every batch through forward() of a new ``cls`` (``full_state_update`` = ``flag``); compare each batch's
+    value with the reference on that batch, and compute() at the end with the reference on all of them."""
+    path = f"full_state_update={flag}"
     example = Example(batches, details={"full_state_update": flag, "api": "forward(preds, target) per batch"})
-    metric = ctx.adapter.wrap(_variant(ctx, flag)(**ctx.adapter.target.init), ctx.binding, ctx.spec.params)
+    metric = ctx.adapter.wrap(cls(**ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes)), ctx.binding,
+                              ctx.spec.params)
     fed: list[Batch] = []
     for index, batch in enumerate(batches):
         try:
@@ -69,15 +102,15 @@ def _forward_stream(ctx: Context, batches: list[Batch], flag: bool) -> None:
             fed = _expect_state_kept(ctx, metric, fed, [*fed, batch], example, index, error)
             continue
         fed.append(batch)
-        expected = ctx.spec.reference_value(batch)
-        if len(batch) and not np.isnan(expected).any():
-            within, error_size, bound = compare(value, expected, ctx.tolerance([batch]))
-            if not within:
-                raise Violation(f"forward() on batch {index} returned a value that is not the batch's "
-                                f"(full_state_update={flag})", example, expected, value, error_size, bound)
+        if len(batch) and not np.isnan(ctx.spec.reference_value(batch)).any():
+            try:
+                ctx.expect_reference(value, [batch], example, f"forward() on batch {index} ({path}): the batch's "
+                                     "value")
+            except Undefined:  # this batch alone is undefined (one class, a constant target): the next may not be
+                continue
     if fed:
         ctx.expect_reference(ctx.guarded(example, metric.result), fed, example,
-                             f"after forward() on every batch (full_state_update={flag}) compute()")
+                             f"after forward() on every batch ({path}) compute()")
 
 
 def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: list[Batch], example: Example,
@@ -117,24 +150,39 @@ def check_merge_state(ctx: Context, data: st.DataObject) -> None:
 
 
 def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
-    """Two gloo processes each fed part of the data: compute() syncs (dist_reduce_fx) to the whole-data value."""
+    """Two gloo processes each fed part of the data (uneven parts; or all of it on one rank and none on the other,
+    as a sampler can leave a rank): compute() syncs the states (dist_reduce_fx) to the whole-data value."""
     batches, split = _two_parts(ctx, data)
-    example = Example(batches, details={"rank 0": f"batches [0, {split})", "rank 1": f"batches [{split}, end)"})
-    instance = ctx.new_metric(batches)
-
-    def arrays(part: list[Batch]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
-        presented = [instance.arguments(b) for b in part]
-        return [(preds.numpy(), target.numpy(), kwargs["sample_weight"].numpy() if kwargs else None)
-                for preds, target, kwargs in presented]
-
-    target = ctx.adapter.target
+    idle = data.draw(st.sampled_from((None, 1, 0)), label="rank with no data")  # shrinks to both ranks fed
+    ranges = [(0, split), (split, len(batches))]
+    if idle is not None:
+        ranges[idle], ranges[1 - idle] = (0, 0), (0, len(batches))
+    parts = [batches[start:end] for start, end in ranges]
+    example = Example(batches, details={f"rank {r}": f"batches [{start}, {end})" if end > start
+                                        else "no data: compute() without an update"
+                                        for r, (start, end) in enumerate(ranges)})
+    instance = ctx.adapter.wrap(ctx.new_object(batches), ctx.binding, ctx.spec.params)
     try:
-        values = shared_pool().compute(target.importable_spec(), target.init,
-                                       [arrays(batches[:split]), arrays(batches[split:])])
+        values = shared_pool().compute(ctx.adapter.importable(ctx.binding),
+                                       ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes),
+                                       [[instance.arrays(b) for b in part] for part in parts])
     except WorkerError as error:
-        raise LibraryError(f"in a torch.distributed worker: {error}", example) from error
+        where = f", rank {idle} with no data ({_list_states(ctx, batches)})" if idle is not None else ""
+        raise LibraryError(f"in a torch.distributed worker{where}: {error}", example) from error
     for rank, value in enumerate(values):
-        ctx.expect_reference(value, batches, example, f"rank {rank}'s synced compute()")
+        ctx.expect_reference(instance.output(value), batches, example, f"rank {rank}'s synced compute()")
+
+
+def _list_states(ctx: Context, batches: list[Batch]) -> str:
+    """What a rank with the data holds in list states (``dist_reduce_fx="cat"``), with their dtypes: a rank with no
+    data syncs empty ones."""
+    try:
+        metric = _feed(ctx.adapter.wrap(ctx.new_object(batches), ctx.binding, ctx.spec.params), batches).metric
+        held = [f"{name} ({getattr(metric, name)[0].dtype})".replace("torch.", "")
+                for name, default in metric._defaults.items() if isinstance(default, list) and getattr(metric, name)]
+    except Exception:  # the evidence is a courtesy: the worker's error is the finding
+        return "its states unknown"
+    return f"the other rank's list (cat) states hold {', '.join(held)}" if held else "no list states"
 
 
 def check_state_round_trip(ctx: Context, data: st.DataObject) -> None:
@@ -149,7 +197,7 @@ def check_state_round_trip(ctx: Context, data: st.DataObject) -> None:
                 metric = pickle.loads(pickle.dumps(first.metric))
             else:
                 first.metric.persistent(True)  # metric states are left out of state_dict() unless persistent
-                metric = ctx.adapter.new_object()
+                metric = ctx.new_object(batches)
                 metric.persistent(True)
                 metric.load_state_dict(first.metric.state_dict())
             return _feed(ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params), batches[split:]).result()

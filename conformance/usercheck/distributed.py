@@ -52,7 +52,7 @@ def _free_port() -> int:
 
 
 def serve(rank: int, port: int) -> None:
-    """A worker's main loop: join the process group, then answer (spec, init, batches) with compute()'s value."""
+    """A worker's main loop: join the process group, then answer (spec, init, updates) with compute()'s value."""
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # what the user's code prints must not corrupt the replies
     try:
@@ -81,12 +81,12 @@ def serve(rank: int, port: int) -> None:
             if spec not in classes:
                 classes[spec] = load_object(spec, "target")
             metric = classes[spec](**init)
-            for preds, target, weight in batches:
-                kwargs = {} if weight is None else {"sample_weight": torch.from_numpy(weight)}
-                metric.update(torch.from_numpy(preds), torch.from_numpy(target), **kwargs)
+            for args, kwargs in batches:
+                metric.update(*map(torch.from_numpy, args), **{k: torch.from_numpy(v) for k, v in kwargs.items()})
             value = metric.compute()
-            value = value.detach().cpu().numpy() if hasattr(value, "detach") else value
-            _send(replies, ("value", np.asarray(value, np.float64)))
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            values = [v.detach().cpu().numpy() if hasattr(v, "detach") else v for v in values]
+            _send(replies, ("value", np.asarray(values if isinstance(value, (tuple, list)) else values[0], np.float64)))
         except BaseException as error:
             _send(replies, ("error", f"{type(error).__name__}: {error}"))
     dist.destroy_process_group()
@@ -121,9 +121,9 @@ class Pool:
         return payload
 
     def compute(self, spec: str, init: dict[str, Any],
-                parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]]) -> list[np.ndarray]:
-        """Rank r feeds ``parts[r]`` (``(preds, target, sample_weight or None)`` arrays) to a new metric;
-        each rank's compute() value."""
+                parts: list[list[tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]]]) -> list[np.ndarray]:
+        """Rank r makes a new metric and calls ``update(*args, **kwargs)`` for each ``(args, kwargs)`` of arrays in
+        ``parts[r]`` (none: compute() without an update); each rank's compute() value."""
         if not self.alive:
             raise WorkerError("the torch.distributed workers have stopped")
         for process, part in zip(self.processes, parts, strict=True):

@@ -18,12 +18,10 @@ from conformance.catalogue import Binding, MetricSpec
 from conformance.data import Batch
 from conformance.engine import HARNESS, Case, run_case
 from conformance.profiles import PROFILES, Profile
-from conformance.properties import PROPERTIES, Property, Undefined
+from conformance.properties import Property, Undefined
+from conformance.registry import applicable
 from conformance.results import UNEXPECTED, Finding, RunResult
 from conformance.usercheck import checks_common as common
-from conformance.usercheck import checks_function as function_checks
-from conformance.usercheck import checks_keras as keras_checks
-from conformance.usercheck import checks_torch as torch_checks
 from conformance.usercheck.deadline import SPEED_SAMPLES, PropertyTimeout, Speed, deadline, measure
 from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for, label_dtypes
 from conformance.usercheck.loading import CheckUsageError, Target, make_target, reason_of
@@ -31,62 +29,11 @@ from conformance.usercheck.references import Reference, Traits, measured_ratio, 
 from conformance.usercheck.targets import UserAdapter
 
 ALL_KINDS = ("keras", "torchmetrics", "function")
-# Shrinking a user's eager Keras metric costs ~0.1 s a call; Hypothesis allows 300 s per failure. The ci
-# profile stops shrinking after this long (the example found so far is reported; thorough keeps 300 s).
-@dataclass(frozen=True)
-class UserProperty(Property):
-    """A check on user metrics: which target kinds it applies to (and, as every property, an example cap)."""
-
-    kinds: tuple[str, ...] = ALL_KINDS
-    shrink: bool = True  # off where each example feeds >= 131,072 samples: the drawn base batch is the example
-
-
-EXTRA_PROPERTIES: tuple[UserProperty, ...] = (
-    UserProperty("label_dtypes", "Targets as integers, float32 or booleans (as users' data has them) give the "
-                 "same value.", common.check_label_dtypes, examples=(10, 50)),
-    UserProperty("empty_batches", "Empty batches before, between and after the data change nothing.",
-                 common.check_empty_batches),
-    UserProperty("long_stream", "131,072 samples in 4096-sample batches, then single samples, give the reference "
-                 "(a float16 counter stops at 2048 and overflows at 65,504).", common.check_long_stream,
-                 examples=(3, 10), shrink=False),
-    UserProperty("counts_past_2_24", "After 2^24 samples, single-sample updates still count (a float32 counter "
-                 "stops at 2^24).", common.check_counts_past_2_24, kinds=("keras", "torchmetrics"), examples=(2, 5),
-                 shrink=False),
-    UserProperty("reset_then_result", "result() right after reset() equals a new metric's (no stale cache).",
-                 common.check_reset_then_result, kinds=("keras", "torchmetrics")),
-    UserProperty("config_round_trip", "from_config(get_config()) mid-stream gives a metric that behaves as a new "
-                 "one.", keras_checks.check_config_round_trip, kinds=("keras",), examples=(10, 50)),
-    UserProperty("stateless_api", "stateless_update_state / stateless_result agree with the stateful API.",
-                 keras_checks.check_stateless_api, kinds=("keras",), examples=(10, 50)),
-    UserProperty("graph_mode", "update_state and result under tf.function agree with eager.",
-                 keras_checks.check_graph_mode, kinds=("keras", "function"), examples=(8, 40)),
-    UserProperty("model_evaluate", "Inside model.evaluate(x, y, batch_size=b) of a model that outputs its input, "
-                 "the metric gives the reference.", keras_checks.check_model_evaluate, kinds=("keras", "function"),
-                 examples=(6, 30)),
-    UserProperty("legacy_reset_name", "A Keras 2 reset_states() override without reset_state() fails where Keras 3's "
-                 "reset_state() leaves what it would reset.", keras_checks.check_legacy_reset_name, kinds=("keras",),
-                 examples=(10, 30)),
-    UserProperty("forward", "forward() returns the batch's value and accumulates once (full_state_update True and "
-                 "False); a forward() that raises keeps the earlier state.", torch_checks.check_forward,
-                 kinds=("torchmetrics",)),
-    UserProperty("merge_state", "merge_state of metrics fed different parts equals one metric fed all.",
-                 torch_checks.check_merge_state, kinds=("torchmetrics",)),
-    UserProperty("distributed_sync", "Two torch.distributed (gloo) processes fed different parts sync to the "
-                 "whole-data value.", torch_checks.check_distributed_sync, kinds=("torchmetrics",), examples=(10, 50)),
-    UserProperty("state_round_trip", "pickle and state_dict round trips mid-stream resume exactly.",
-                 torch_checks.check_state_round_trip, kinds=("torchmetrics",)),
-    UserProperty("add_state", "update() keeps its state in add_state states, not plain attributes.",
-                 torch_checks.check_add_state, kinds=("torchmetrics",), examples=(5, 20)),
-    UserProperty("compile_average", "What compile(metrics=[fn]) reports over drawn batch sizes equals the "
-                 "whole-data reference (exact for per-sample values, not for per-batch ones).",
-                 function_checks.check_compile_average, kinds=("function",)),
-)
 
 
 def properties_for(kind: str) -> list[Property]:
-    # execution_modes compares a library adapter's modes; for a user's metric graph_mode does (update and result).
-    general = [p for p in PROPERTIES if p.name != "execution_modes"]
-    return [*general, *(p for p in EXTRA_PROPERTIES if kind in p.kinds)]
+    """The registry's properties for a user's target of ``kind`` (keras, torchmetrics, function)."""
+    return applicable(f"user {kind}")
 
 
 @dataclass
@@ -288,22 +235,7 @@ def skip_reason(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: Ref
         return f"{target.name}.{'update' if target.kind == 'torchmetrics' else 'update_state'}() takes no sample_weight"
     if prop.name == "counts_past_2_24" and not ref.takes_weights:
         return f"the reference {ref.name} has no sample_weight parameter to stand for 2^24 copies of a sample"
-    if prop.name == "graph_mode":
-        import keras
-
-        if keras.backend.backend() != "tensorflow":
-            return f"tf.function needs the TensorFlow backend (this is {keras.backend.backend()})"
-    if prop.name == "merge_state" and target.obj.full_state_update is not False and not target.defines("merge_state"):
-        return (f"{target.name}.full_state_update is {target.obj.full_state_update}: torchmetrics' merge_state "
-                "refuses such metrics unless the class overrides merge_state (torchmetrics/metric.py::merge_state)")
-    if prop.name == "distributed_sync" and target.importable_spec() is None:
-        return f"{target.name} is defined locally, so a worker process cannot import it"
     return prop.skip_reason(spec, adapter, binding, profile)
-
-
-def _profile_for(prop: Property, profile: Profile) -> Profile:
-    """Where each example feeds >= 131,072 samples, neither shrinking nor reduction (each try re-feeds them)."""
-    return profile if getattr(prop, "shrink", True) else replace(profile, shrink=False, reduce_budget=0)
 
 
 def check(target: Any, reference: str | Callable[..., Any], *, input: str | None = None,
@@ -448,7 +380,7 @@ def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: R
     try:
         with warnings.catch_warnings(), deadline(profile.deadline_s):  # shrinking is bounded by shrink_budget
             warnings.simplefilter("ignore")
-            finding = run_case(Case(spec, adapter.name, prop), _profile_for(prop, profile), seed,
+            finding = run_case(Case(spec, adapter.name, prop), profile, seed,
                                reuse_metrics=False, adapter=adapter)
     except PropertyTimeout:
         adapter.cache.pop("models", None)  # a model.evaluate cut short may hold half-updated metrics

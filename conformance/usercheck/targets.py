@@ -14,80 +14,18 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter, literal, present
+from conformance.adapters.keras import KerasMetric
+from conformance.adapters.torchmetrics import TorchMetric
 from conformance.catalogue import Binding
 from conformance.data import Batch
 from conformance.usercheck.inputs import Presentation
 from conformance.usercheck.loading import Target
 
 
-def to_numpy(value: Any) -> np.ndarray:
-    """A metric's value as float64 NumPy (Keras tensors, torch tensors, Python numbers)."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float64)
-
-
-def torch_tensor(array: np.ndarray) -> Any:
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(array))
-
-
-class KerasInstance:
-    """A Keras metric (the user's class, or MeanMetricWrapper around the user's function)."""
-
-    def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None):
-        self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
-
-    def arguments(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        return present(self.binding, batch, self.params, self.layout)
-
-    def update(self, batch: Batch) -> None:
-        y_true, y_pred, weight = self.arguments(batch)
-        if self.binding.weights:
-            self.metric.update_state(y_true, y_pred, sample_weight=weight)
-        else:
-            self.metric.update_state(y_true, y_pred)
-
-    def result(self) -> np.ndarray:
-        return to_numpy(self.metric.result())
-
-    def reset(self) -> None:
-        self.metric.reset_state()
-
-
-class TorchInstance:
-    """A torchmetrics metric: ``update(preds, target)``."""
-
-    def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None):
-        self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
-
-    def arguments(self, batch: Batch) -> tuple[Any, Any, dict[str, Any]]:
-        """``(preds, target, keyword arguments)`` as torch tensors."""
-        y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
-        if self.binding.y_true == "onehot":
-            y_true = y_true.astype(np.int64)
-        kwargs = {"sample_weight": torch_tensor(weight)} if self.binding.weights and weight is not None else {}
-        return torch_tensor(y_pred), torch_tensor(y_true), kwargs
-
-    def update(self, batch: Batch) -> None:
-        preds, target, kwargs = self.arguments(batch)
-        self.metric.update(preds, target, **kwargs)
-
-    def forward(self, batch: Batch) -> np.ndarray:
-        preds, target, kwargs = self.arguments(batch)
-        return to_numpy(self.metric(preds, target, **kwargs))
-
-    def result(self) -> np.ndarray:
-        return to_numpy(self.metric.compute())
-
-    def reset(self) -> None:
-        self.metric.reset()
-
-
 class UserAdapter(Adapter):
     """The adapter for one user target (its name is the target's kind: keras, torchmetrics, function)."""
 
+    user_code = True
     result_dtype = "float32"  # user metrics typically compute in float32; float64 ones are within this bound
     stateful = True
     judges_undefined = False
@@ -120,23 +58,44 @@ class UserAdapter(Adapter):
 
         return get_adapter(library).versions()
 
-    def new_object(self) -> Any:
-        """A new metric object: the user's class, or the MeanMetricWrapper compile() would make."""
+    @property
+    def target_kind(self) -> str:
+        return f"user {self.target.kind}"
+
+    def metric_class(self, binding: Binding | None = None) -> Any:
+        """The user's class (for a function: the MeanMetricWrapper class compile() wraps it in)."""
         if self.target.kind == "function":
             import keras
 
-            return keras.metrics.MeanMetricWrapper(fn=self.target.obj, name=self.target.name)
+            return keras.metrics.MeanMetricWrapper
+        return self.target.obj
+
+    def init_arguments(self, binding: Binding | None = None, num_classes: int | None = None) -> dict[str, Any]:
+        """What the user gave (``--init``, ``--num-classes``): the same for every example."""
+        if self.target.kind == "function":
+            return {"fn": self.target.obj, "name": self.target.name}
+        return dict(self.target.init)
+
+    def new_object(self, binding: Binding | None = None, num_classes: int | None = None) -> Any:
+        """A new metric object: the user's class, or the MeanMetricWrapper compile() would make."""
+        if self.target.kind == "function":
+            return self.metric_class()(**self.init_arguments())
         return self.target.new()
 
+    def importable(self, binding: Binding | None = None) -> str | None:
+        return self.target.importable_spec()
+
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
-               layout: tuple[str, str] | None = None, mode: str | None = None) -> KerasInstance | TorchInstance:
+               layout: tuple[str, str] | None = None, mode: str | None = None) -> KerasMetric | TorchMetric:
         """A new wrapped metric; it updates eagerly (``mode`` is ignored: graph_mode checks compiled updates)."""
         return self.wrap(self.new_object(), binding, params, layout)
 
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any] | None = None,
-             layout: tuple[str, str] | None = None) -> KerasInstance | TorchInstance:
-        instance = TorchInstance if self.target.kind == "torchmetrics" else KerasInstance
-        return instance(metric, binding, params or {}, layout)
+             layout: tuple[str, str] | None = None) -> KerasMetric | TorchMetric:
+        """The library adapters' own wrappers: a user's metric is fed exactly as the library's are."""
+        if self.target.kind == "torchmetrics":
+            return TorchMetric(metric, binding, params or {}, layout, weight_keyword="sample_weight")
+        return KerasMetric(metric, binding, params or {}, layout, "eager")
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:

@@ -144,6 +144,15 @@ class CachedComputeAfterReset(CorrectTorchMSE):
         return self._cached_value
 
 
+class TorchNaNOnEmptyBatch(CorrectTorchMSE):
+    """Bug: adds the batch mean times the batch size; an empty batch's mean is NaN, and NaN * 0 is NaN."""
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        errors = self.errors(preds, target)
+        self.total += errors.mean() * errors.numel()
+        self.count += errors.numel()
+
+
 class ForwardRaisesOnEmptyBatch(CorrectTorchMSE):
     """Bug: compute() raises when there is no sample; forward() on an empty batch then raises after torchmetrics
     has reset the state to compute the batch's value, and the accumulated state is lost."""

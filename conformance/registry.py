@@ -1,0 +1,116 @@
+"""The one registry of properties: each written once, applied to every target its ``targets`` name.
+
+A library's metric and a user's get the same property wherever it makes sense for both: torchmetrics' own
+metrics go through ``forward()``, ``merge_state`` and a real two-process sync as a user's torchmetrics metric does,
+Keras' own through ``get_config``/``from_config`` and the stateless API. ``conformance run``, ``conformance check``,
+the suites, the plugin, ``conformance list``, the report's badges and the docs all read this tuple.
+"""
+
+from __future__ import annotations
+
+from conformance.properties import (
+    LIBRARY_TARGETS,
+    USER_TARGETS,
+    Property,
+    check_agreement,
+    check_batch_accumulation,
+    check_batch_average_pitfall,
+    check_execution_modes,
+    check_order_invariance,
+    check_reset,
+    check_result_idempotence,
+    check_sample_weights,
+    check_shape_conventions,
+    compiled_modes_to_compare,
+    presentations_to_compare,
+)
+from conformance.usercheck import checks_common as common
+from conformance.usercheck import checks_function as function_checks
+from conformance.usercheck import checks_keras as keras_checks
+from conformance.usercheck import checks_torch as torch_checks
+
+STATEFUL = ("keras", "torchmetrics", "user keras", "user torchmetrics", "user function")
+KERAS = ("keras", "user keras")
+TORCHMETRICS = ("torchmetrics", "user torchmetrics")
+COMPILED = ("user keras", "user function")  # what compile() and fit() run: a user's metric or function
+ACCUMULATES = ("batch_accumulation",)  # judged as: fed batch by batch, as batch_accumulation feeds it
+
+PROPERTIES: tuple[Property, ...] = (
+    Property("agreement", "The library's value on the whole data equals the reference.", check_agreement),
+    Property("batch_accumulation", "Fed batch by batch (uneven, single-sample, empty and many batches), the "
+             "metric's final value equals the reference on the whole data.", check_batch_accumulation,
+             needs_state=True),
+    Property("batch_average_pitfall", "Averaging per-batch values (as Keras compile(metrics=[fn]) does) gives "
+             "the whole-data value: exact for means of per-sample values; for other metrics the gap is measured.",
+             check_batch_average_pitfall),
+    # reset and execution_modes compare the library with itself on metric objects built for each example and
+    # updated eagerly (for Keras 10-60x the cost of a pooled, compiled update). A reset that leaves state behind,
+    # or a compiled update that differs, shows on most streams that fill the state: 10 examples in ci, all in
+    # thorough.
+    Property("reset", "After reset, the metric behaves as a new one.", check_reset, needs_state=True,
+             fresh_metrics=True, examples=(10, 300)),
+    Property("result_idempotence", "result() gives the same value twice, and calling it between updates (as "
+             "fit() does for its progress bar) does not change the final value.", check_result_idempotence,
+             needs_state=True),
+    Property("order_invariance", "Shuffling the samples does not change the value.", check_order_invariance),
+    Property("sample_weights", "Weights of one equal no weights; an integer weight k equals k copies; weight 0 "
+             "equals dropping the sample; scaling all weights scales sums and leaves ratios unchanged.",
+             check_sample_weights, needs_weights=True),
+    Property("shape_conventions", "Per-sample inputs as (n,) or (n, 1), mixed as model.fit() passes them, give "
+             "the same value.", check_shape_conventions, applies=presentations_to_compare),
+    # For a user's metric graph_mode compares its update and result compiled with eager ones.
+    Property("execution_modes", "Updated eagerly or compiled as model.fit() runs it (tf.function; XLA and jax.jit "
+             "in the thorough profile), the metric gives the same value.", check_execution_modes, needs_state=True,
+             examples=(10, 300), targets=LIBRARY_TARGETS, applies=compiled_modes_to_compare),
+    Property("label_dtypes", "Targets as integers, float32 or booleans (as users' data has them) give the same "
+             "value.", common.check_label_dtypes, examples=(10, 50), targets=USER_TARGETS),
+    Property("empty_batches", "Empty batches before, between and after the data change nothing.",
+             common.check_empty_batches, targets=STATEFUL, judged_as=ACCUMULATES),
+    # The two long streams cost seconds per example and metric (131,072 and 2^24 samples): a user's metric runs
+    # them; the libraries' own, in the whole matrix, not yet.
+    Property("long_stream", "131,072 samples in 4096-sample batches, then single samples, give the reference (a "
+             "float16 counter stops at 2048 and overflows at 65,504).", common.check_long_stream,
+             examples=(3, 10), shrink=False, targets=USER_TARGETS),
+    Property("counts_past_2_24", "After 2^24 samples, single-sample updates still count (a float32 counter stops "
+             "at 2^24).", common.check_counts_past_2_24, examples=(2, 5), shrink=False,
+             targets=("user keras", "user torchmetrics")),
+    Property("reset_then_result", "result() right after reset() equals a new metric's (no stale cache).",
+             common.check_reset_then_result, targets=(*KERAS, *TORCHMETRICS), fresh_metrics=True),
+    Property("config_round_trip", "from_config(get_config()) mid-stream gives a metric that behaves as a new one.",
+             keras_checks.check_config_round_trip, examples=(10, 50), targets=KERAS),
+    Property("stateless_api", "stateless_update_state / stateless_result agree with the stateful API.",
+             keras_checks.check_stateless_api, examples=(10, 50), targets=KERAS),
+    Property("graph_mode", "update_state and result under tf.function agree with eager.",
+             keras_checks.check_graph_mode, examples=(8, 40), targets=COMPILED,
+             applies=keras_checks.tensorflow_backend),
+    Property("model_evaluate", "Inside model.evaluate(x, y, batch_size=b) of a model that outputs its input, the "
+             "metric gives the reference.", keras_checks.check_model_evaluate, examples=(6, 30), targets=COMPILED),
+    Property("legacy_reset_name", "A Keras 2 reset_states() override without reset_state() fails where Keras 3's "
+             "reset_state() leaves what it would reset.", keras_checks.check_legacy_reset_name, examples=(10, 30),
+             targets=("user keras",)),
+    Property("forward", "forward() returns the batch's value and accumulates it once (a library's metric on the "
+             "path its class declares; a user's with full_state_update True and False); a forward() that raises "
+             "keeps the earlier state.", torch_checks.check_forward, targets=TORCHMETRICS, judged_as=ACCUMULATES),
+    Property("merge_state", "merge_state of metrics fed different parts equals one metric fed all.",
+             torch_checks.check_merge_state, targets=TORCHMETRICS, fresh_metrics=True,
+             applies=torch_checks.mergeable, judged_as=ACCUMULATES),
+    Property("distributed_sync", "Two torch.distributed (gloo) processes fed uneven parts, or one of them none, "
+             "sync to the whole-data value.", torch_checks.check_distributed_sync, examples=(10, 50),
+             targets=TORCHMETRICS, applies=torch_checks.importable, judged_as=ACCUMULATES),
+    Property("state_round_trip", "pickle and state_dict round trips mid-stream resume exactly.",
+             torch_checks.check_state_round_trip, targets=TORCHMETRICS, judged_as=ACCUMULATES),
+    Property("add_state", "update() keeps its state in add_state states, not plain attributes.",
+             torch_checks.check_add_state, examples=(5, 20), targets=TORCHMETRICS),
+    Property("compile_average", "What compile(metrics=[fn]) reports over drawn batch sizes equals the whole-data "
+             "reference (exact for per-sample values, not for per-batch ones).", function_checks.check_compile_average,
+             targets=("user function",)),
+)
+
+
+def by_name() -> dict[str, Property]:
+    return {p.name: p for p in PROPERTIES}
+
+
+def applicable(target_kind: str) -> list[Property]:
+    """The properties that apply to targets of this kind (see ``Adapter.target_kind``), in registry order."""
+    return [p for p in PROPERTIES if target_kind in p.targets]
