@@ -33,7 +33,9 @@ STATEFUL = ("keras", "torchmetrics", "user keras", "user torchmetrics", "user fu
 KERAS = ("keras", "user keras")
 TORCHMETRICS = ("torchmetrics", "user torchmetrics")
 COMPILED = ("user keras", "user function")  # what compile() and fit() run: a user's metric or function
-ACCUMULATES = ("batch_accumulation",)  # judged as: fed batch by batch, as batch_accumulation feeds it
+# Judged as batch_accumulation: each of these feeds the metric a stream of batches, as batch_accumulation does, so a
+# declaration of what the library does on such a stream (its convention, an error on an empty batch) holds there too.
+ACCUMULATES = ("batch_accumulation",)
 
 PROPERTIES: tuple[Property, ...] = (
     Property("agreement", "The library's value on the whole data equals the reference.", check_agreement),
@@ -75,11 +77,12 @@ PROPERTIES: tuple[Property, ...] = (
              "at 2^24).", common.check_counts_past_2_24, examples=(2, 5), shrink=False,
              targets=("user keras", "user torchmetrics")),
     Property("reset_then_result", "result() right after reset() equals a new metric's (no stale cache).",
-             common.check_reset_then_result, targets=(*KERAS, *TORCHMETRICS), fresh_metrics=True),
+             common.check_reset_then_result, targets=(*KERAS, *TORCHMETRICS), fresh_metrics=True,
+             judged_as=ACCUMULATES),
     Property("config_round_trip", "from_config(get_config()) mid-stream gives a metric that behaves as a new one.",
-             keras_checks.check_config_round_trip, examples=(10, 50), targets=KERAS),
+             keras_checks.check_config_round_trip, examples=(10, 50), targets=KERAS, judged_as=ACCUMULATES),
     Property("stateless_api", "stateless_update_state / stateless_result agree with the stateful API.",
-             keras_checks.check_stateless_api, examples=(10, 50), targets=KERAS),
+             keras_checks.check_stateless_api, examples=(10, 50), targets=KERAS, judged_as=ACCUMULATES),
     Property("graph_mode", "update_state and result under tf.function agree with eager.",
              keras_checks.check_graph_mode, examples=(8, 40), targets=COMPILED,
              applies=keras_checks.tensorflow_backend),
@@ -90,7 +93,8 @@ PROPERTIES: tuple[Property, ...] = (
              targets=("user keras",)),
     Property("forward", "forward() returns the batch's value and accumulates it once (a library's metric on the "
              "path its class declares; a user's with full_state_update True and False); a forward() that raises "
-             "keeps the earlier state.", torch_checks.check_forward, targets=TORCHMETRICS, judged_as=ACCUMULATES),
+             "keeps the earlier state.", torch_checks.check_forward, targets=TORCHMETRICS,
+             judged_as=("agreement", *ACCUMULATES)),  # each batch's value, as agreement; the end, accumulated
     Property("merge_state", "merge_state of metrics fed different parts equals one metric fed all.",
              torch_checks.check_merge_state, targets=TORCHMETRICS, fresh_metrics=True,
              applies=torch_checks.mergeable, judged_as=ACCUMULATES),
@@ -100,7 +104,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property("state_round_trip", "pickle and state_dict round trips mid-stream resume exactly.",
              torch_checks.check_state_round_trip, targets=TORCHMETRICS, judged_as=ACCUMULATES),
     Property("add_state", "update() keeps its state in add_state states, not plain attributes.",
-             torch_checks.check_add_state, examples=(5, 20), targets=TORCHMETRICS),
+             torch_checks.check_add_state, examples=(5, 20), targets=TORCHMETRICS, judged_as=ACCUMULATES),
     Property("compile_average", "What compile(metrics=[fn]) reports over drawn batch sizes equals the whole-data "
              "reference (exact for per-sample values, not for per-batch ones).", function_checks.check_compile_average,
              targets=("user function",)),

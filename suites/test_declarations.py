@@ -7,15 +7,18 @@ one whose trigger no longer matched what the library does, fails here."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from conformance.adapters import LibraryUnavailable, get_adapter
-from conformance.catalogue import KnownDifference, MetricSpec, by_id, declarations
-from conformance.data import concatenate
+from conformance.catalogue import KnownDifference, MetricSpec, batch, by_id, declarations
+from conformance.data import Example, concatenate
 from conformance.profiles import PROFILES
-from conformance.properties import Context, nonfinite_message
+from conformance.properties import Context, LibraryError, Violation, nonfinite_message
 from conformance.tolerance import compare
+from conformance.usercheck.checks_torch import forward_stream, synced
 
 
 def _declarations() -> list[tuple[MetricSpec, KnownDifference]]:
@@ -48,10 +51,25 @@ def _new_context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, st
     return Context(spec, adapter, spec.bindings[known.library], prop, PROFILES["ci"], layout=layout)
 
 
-def _observe(ctx: Context, batches: list, mode: str | None) -> tuple[np.ndarray | None, str | None]:
-    """The library's value on ``batches`` (one new metric fed each batch, or one call on them all), or its error:
-    an exception's message, or the harness's words for a NaN or infinity where the reference is a number."""
+def _observe(ctx: Context, batches: list, mode: str | None, ranks: tuple[int, ...] | None = None,
+             through: str = "update") -> tuple[np.ndarray | None, str | None]:
+    """The library's value on ``batches`` (one new metric fed each batch, or one call on them all; with ``ranks``,
+    rank 0's synced value after each torch.distributed rank fed its share), or its error: an exception's message, or
+    the harness's words for a NaN or infinity where the reference is a number."""
     def run():
+        if through == "forward":  # the forward property's own stream: its words for a lost state
+            cls = ctx.adapter.metric_class(ctx.binding)
+            try:
+                return forward_stream(ctx, batches, cls, cls.full_state_update)
+            except (LibraryError, Violation) as error:
+                raise RuntimeError(error.message) from error
+        if ranks is not None:
+            ends = np.cumsum((0, *ranks))
+            parts = [batches[start:end] for start, end in itertools.pairwise(ends)]
+            try:
+                return synced(ctx, parts, Example(batches))[0]
+            except LibraryError as error:
+                raise RuntimeError(error.message) from error
         if not ctx.adapter.stateful:
             return ctx.compute(concatenate(batches), ctx.layout)
         metric = ctx.new_metric(batches, ctx.layout, mode)
@@ -77,7 +95,7 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
     witness = known.witness
     inside = list(witness.inside)
     ctx = _context(spec, known, witness.layout)
-    value, error = _observe(ctx, inside, witness.mode)
+    value, error = _observe(ctx, inside, witness.mode, witness.ranks, witness.through)
     expected = ctx.spec.reference_value(concatenate(inside))
     tolerance = ctx.tolerance(inside)
     assert known.in_scope(ctx.adapter.backend(), ctx.layout or ctx.binding.layout), "inside: out of its scope"
@@ -93,7 +111,7 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
 
     outside = list(witness.outside)
     ctx = _context(spec, known, witness.outside_layout or witness.layout)
-    value, error = _observe(ctx, outside, None)
+    value, error = _observe(ctx, outside, None, witness.outside_ranks, witness.through)
     expected = ctx.spec.reference_value(concatenate(outside))
     tolerance = ctx.tolerance(outside)
     others = [k for k in ctx.spec.known_for(known.library, ctx.property_name, ctx.adapter.backend(), ctx.layout)
@@ -117,3 +135,30 @@ def test_every_defect_has_a_witness() -> None:
     """A library's defect is declared with the inputs that pin its scope (conventions may have one too)."""
     missing = [_id(pair) for pair in DECLARATIONS if pair[1].kind == "defect" and pair[1].witness is None]
     assert missing == []
+
+
+def test_the_idle_rank_sync_defect_needs_states_that_differ() -> None:
+    """The declaration reads the evidence in the error: a rank with no data whose states differ from a fed rank's.
+    The same abort where they match in shape and dtype (1-D float lists, scalar sums: nothing to put the collectives
+    out of step), or with every rank fed, is not explained; and a metric of the first kind syncs right."""
+    known = next(k for k, _ in declarations() if k.properties == ("distributed_sync",) and k.kind == "defect")
+    abort = "a torch.distributed worker died (the other side closed the pipe)"
+    assert known.explains_error(f"in a torch.distributed worker, rank 1 with no data (its states differ from a fed "
+                                f"rank's: target: an empty float32 1-D placeholder, where the fed rank's holds int64 "
+                                f"1-D): {abort}", [])
+    assert not known.explains_error(f"in a torch.distributed worker, rank 1 with no data (its states match a fed "
+                                    f"rank's in shape and dtype): {abort}", [])
+    assert not known.explains_error(f"in a torch.distributed worker: {abort}", [])
+
+
+def test_an_idle_rank_with_matching_states_syncs_right() -> None:
+    """Just outside the declaration's trigger, with a rank idle: SpearmanCorrCoef's lists are 1-D float32, as the
+    idle rank's placeholder, and the synced value is the whole data's."""
+    pytest.importorskip("torchmetrics")
+    spec = by_id()["SpearmanCorrCoef"]
+    ctx = Context(spec, get_adapter("torchmetrics"), spec.bindings["torchmetrics"], "distributed_sync",
+                  PROFILES["ci"])
+    data = [batch([0.5, 1.0, 2.0, -1.0], [0.4, 1.5, 1.0, -2.0])]
+    values = synced(ctx, [data, []], Example(data))
+    expected = spec.reference_value(concatenate(data))
+    assert all(compare(v, expected, ctx.tolerance(data))[0] for v in values), (values, expected)

@@ -40,6 +40,17 @@ def as_array(value: Any) -> np.ndarray:
     return value.detach().cpu().numpy()
 
 
+_queries_numbered = 0
+
+
+def next_queries(count: int) -> int:
+    """The first of ``count`` query indexes never used before in this process: a retrieval metric's queries stay
+    apart over a stream, and across metrics merged, synced or resumed from another's state."""
+    global _queries_numbered
+    first, _queries_numbered = _queries_numbered, _queries_numbered + count
+    return first
+
+
 class TorchMetric:
     """A torchmetrics metric, the library's or a user's subclass: ``update(preds, target)`` (note the order).
 
@@ -50,7 +61,6 @@ class TorchMetric:
                  weight_keyword: str | None = None):
         self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
         self.weight_keyword = weight_keyword
-        self.queries_seen = 0  # retrieval metrics: query indexes stay unique over the stream
 
     def arrays(self, batch: Batch) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
         """``update``'s positional and keyword arguments for ``batch``, as NumPy arrays (a worker process rebuilds
@@ -59,8 +69,7 @@ class TorchMetric:
         if self.binding.y_true == "onehot":
             y_true = y_true.astype(np.int64)
         if self.binding.queries:
-            target, preds, indexes = query_documents(y_true, y_pred, self.queries_seen)
-            self.queries_seen += len(y_pred)
+            target, preds, indexes = query_documents(y_true, y_pred, next_queries(len(y_pred)))
             return (preds, target), {"indexes": indexes}
         arrays = in_library_order(self.binding, y_true, y_pred, predictions_first=True)
         if weight is None or not self.binding.weights:

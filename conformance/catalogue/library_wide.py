@@ -70,6 +70,39 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
         properties=EVERY_PROPERTY,
         witness=Witness(inside=(LABELS, empty(LABELS)), outside=(LABELS,), metric="Accuracy"),
     )),
+    # Observed with torchmetrics 1.9.0 and torch 2.13.0 (gloo), a rank with no data: BinaryAUROC(thresholds=None)
+    # (int64 targets in a list state), CosineSimilarity (2-D lists), R2Score with two outputs ((2,) sums against
+    # scalar defaults) abort both processes; RetrievalNormalizedDCG's idle rank raises (its lists are never synced);
+    # SpearmanCorrCoef (1-D float32 lists) and MeanSquaredError (scalar sums) are right.
+    ("torchmetrics.", KnownDifference(
+        "torchmetrics", what="torchmetrics' distributed sync fails when one rank saw no data and its states differ "
+        "in shape or dtype from a fed rank's (integer or 2-D list states, multi-output sums): the processes abort.",
+        cause="Metric._sync_dist gathers each state as it is on each rank (gather_all_tensors). A rank that saw no "
+              "data holds the defaults: an empty list state becomes torch.tensor([], dtype=self.dtype), a 1-D float "
+              "tensor, whatever the fed ranks hold (int64 targets, (n, d) rows); a list with dist_reduce_fx=None is "
+              "not gathered at all; a scalar default meets the fed ranks' (d,) sums. The ranks' collectives then "
+              "disagree in size or number, and gloo aborts ('Received data size doesn't match expected size').",
+        where="torchmetrics/metric.py::Metric._sync_dist (the branch for a rank that has not received any data) and "
+              "torchmetrics/utilities/distributed.py::gather_all_tensors",
+        raises=r"rank \d with no data \(its states differ from a fed rank's: [^)]*\): ",
+        properties=("distributed_sync",), kind="defect",
+        witness=Witness(inside=(batch([0, 1, 1, 0], [0.1, 0.8, 0.6, 0.3]),), ranks=(1, 0),
+                        outside=(batch([0, 1], [0.1, 0.8]), batch([1, 0], [0.6, 0.3])), outside_ranks=(1, 1),
+                        metric="AUC"),
+    )),
+    ("torchmetrics.", KnownDifference(
+        "torchmetrics", what="torchmetrics' forward() loses the state accumulated so far when the batch's own value "
+        "raises (an empty batch of a curve metric, one sample for R²): the metric is left reset.",
+        cause="Metric._forward_reduce_state_update saves the global state, calls reset(), then update() and compute() "
+              "on the batch, and merges the saved state back only after they return: there is no try/finally, so an "
+              "exception propagates with the metric reset and the earlier batches gone.",
+        where="torchmetrics/metric.py::Metric._forward_reduce_state_update (and _forward_full_state_update)",
+        raises=r"forward\(\) raised \w+ on batch \d+ .*; the batch alone raises \w+ too .*(?:was lost|lost the state)",
+        properties=("forward",), kind="defect",
+        witness=Witness(inside=(batch([0.5, 1.0], [0.4, 1.1]), batch([2.0], [1.9])),
+                        outside=(batch([0.5, 1.0], [0.4, 1.1]), batch([2.0, 0.0], [1.9, 0.2])), through="forward",
+                        metric="R2Score"),
+    )),
     ("keras.", KnownDifference(
         "keras", what="On the TensorFlow backend (CPU), subnormal float32 inputs (|x| < 1.18e-38) count as 0: a "
         "score of 1.5e-43 is not greater than 0 and ties with 0.0 in argmax, so [0, 1.5e-43, 0] predicts class 0.",

@@ -100,7 +100,8 @@ class Witness:
     another, its float32 interval a few ulps wide), the library agrees with the reference and a wrong value there
     is not explained. ``metric`` names the spec to run (default: the first that has the declaration);
     ``layout`` / ``outside_layout`` how the inputs are presented (default: the binding's); ``mode`` the execution
-    mode (default: the adapter's); ``parameters`` values of the spec's drawn parameters (default: the catalogue's)."""
+    mode (default: the adapter's); ``parameters`` values of the spec's drawn parameters (default: the catalogue's);
+    ``ranks`` / ``outside_ranks`` how the batches are shared among torch.distributed processes."""
 
     inside: tuple[Batch, ...]
     outside: tuple[Batch, ...]
@@ -109,6 +110,11 @@ class Witness:
     outside_layout: tuple[str, str] | None = None
     mode: str | None = None  # the execution mode of ``inside`` (a compiled mode's defect); outside: the default
     parameters: Mapping[str, Any] = field(default_factory=dict)  # drawn parameters both inputs run with
+    # Batches per torch.distributed rank, in order (0: a rank with no data): the inputs are fed to real gloo
+    # processes and synced (distributed_sync), not to one metric. None: one metric is fed them all.
+    ranks: tuple[int, ...] | None = None
+    outside_ranks: tuple[int, ...] | None = None
+    through: str = "update"  # how one metric is fed the batches: update() each, or "forward" (as Lightning steps)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def check_empty_batches(ctx: Context, data: st.DataObject) -> None:
         with_empties += [batch, empty]
     example = Example(with_empties, details={"compared_with": "the same batches without the empty ones"})
     ctx.expect_same(ctx.stream(with_empties, example), ctx.stream(batches, example), example,
-                    "empty batches changed the value", observed_batches=batches, expected_batches=batches)
+                    "empty batches changed the value", observed_batches=with_empties, expected_batches=batches)
 
 
 def _tiled(batch: Batch, total: int) -> Batch:

@@ -13,7 +13,7 @@ from conformance.adapters import Adapter
 from conformance.catalogue import Binding, MetricSpec
 from conformance.data import Batch, Example, concatenate
 from conformance.profiles import Profile
-from conformance.properties import Context, LibraryError, Undefined, Violation
+from conformance.properties import Context, Explained, LibraryError, Undefined, Violation
 from conformance.tolerance import compare
 from conformance.usercheck.distributed import WorkerError, shared_pool
 from conformance.usercheck.loading import reason_of
@@ -52,9 +52,8 @@ def _two_parts(ctx: Context, data: st.DataObject) -> tuple[list[Batch], int]:
     """Drawn batches (at least two, none empty) and where to split them."""
     batches = [b for b in ctx.draw_batches(data) if len(b)]
     if len(batches) < 2:
-        whole = concatenate(batches) if batches else ctx.draw_inputs(data, n=2)
-        if len(whole) < 2:
-            whole = concatenate([whole, ctx.draw_inputs(data, n=1)])
+        whole = concatenate(batches) if sum(len(b) for b in batches) >= 2 else (
+            ctx.draw_inputs(data, n=max(2, ctx.spec.domain.min_samples)))  # one draw: one number of classes
         batches = whole.split([1, len(whole) - 1])
     return batches, data.draw(st.integers(1, len(batches) - 1), label="split")
 
@@ -74,22 +73,23 @@ def check_forward(ctx: Context, data: st.DataObject) -> None:
     cls = ctx.adapter.metric_class(ctx.binding)
     declared = cls.full_state_update
     if not ctx.adapter.user_code:
-        _forward_stream(ctx, batches, cls, declared)
+        forward_stream(ctx, batches, cls, declared)
         return
     for flag in (True, False):
         if flag is False and declared is True:
             try:
-                _forward_stream(ctx, batches, _variant(cls, flag), flag)
+                forward_stream(ctx, batches, _variant(cls, flag), flag)
             except (Violation, LibraryError) as error:
                 ctx.notes.add("with full_state_update=False forward() would be wrong (" + error.message +
                               "); the class declares True, which it needs")
             continue
-        _forward_stream(ctx, batches, cls if flag is declared else _variant(cls, flag), flag)
+        forward_stream(ctx, batches, cls if flag is declared else _variant(cls, flag), flag)
 
 
-def _forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | None) -> None:
+def forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | None) -> np.ndarray | None:
     """Feed every batch through forward() of a new ``cls`` (``full_state_update`` = ``flag``); compare each batch's
-    value with the reference on that batch, and compute() at the end with the reference on all of them."""
+    value with the reference on that batch, and compute() at the end with the reference on all of them (returned;
+    None where no batch was fed)."""
     path = f"full_state_update={flag}"
     example = Example(batches, details={"full_state_update": flag, "api": "forward(preds, target) per batch"})
     metric = ctx.adapter.wrap(cls(**ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes)), ctx.binding,
@@ -102,37 +102,70 @@ def _forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | 
             fed = _expect_state_kept(ctx, metric, fed, [*fed, batch], example, index, error)
             continue
         fed.append(batch)
-        if len(batch) and not np.isnan(ctx.spec.reference_value(batch)).any():
+        if _judged_alone(ctx, batch):
+            alone = Example([batch], details={**example.details, "forward_on_batch": index,
+                                              "batches_before": [b.to_json() for b in batches[:index]]})
             try:
-                ctx.expect_reference(value, [batch], example, f"forward() on batch {index} ({path}): the batch's "
+                ctx.expect_reference(value, [batch], alone, f"forward() on batch {index} ({path}): the batch's "
                                      "value")
             except Undefined:  # this batch alone is undefined (one class, a constant target): the next may not be
                 continue
-    if fed:
-        ctx.expect_reference(ctx.guarded(example, metric.result), fed, example,
-                             f"after forward() on every batch ({path}) compute()")
+    if not fed:
+        return None
+    value = ctx.guarded(example, metric.result)
+    ctx.expect_reference(value, fed, example, f"after forward() on every batch ({path}) compute()")
+    return value
+
+
+def _judged_alone(ctx: Context, batch: Batch) -> bool:
+    """Whether forward()'s value on ``batch`` is judged: the batch alone is in the metric's domain (not empty; both
+    classes where the domain needs them) and the reference is a number on it."""
+    if not len(batch) or (ctx.spec.domain.both_classes and batch.y_true.ndim == 1
+                          and len(np.unique(batch.y_true)) < 2):
+        return False
+    return not np.isnan(ctx.spec.reference_value(batch)).any()
 
 
 def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: list[Batch], example: Example,
                        index: int, error: Exception) -> list[Batch]:
     """After a forward() that raised, compute() holds the earlier batches (with or without the failed one);
-    returns the batches the state holds."""
+    returns the batches the state holds. Where it lost them, the message says whether the batch alone raises too
+    (its own value undefined: an empty batch, one sample), which a declaration may document."""
     ctx.notes.add(f"forward() raised on a batch ({type(error).__name__}: {reason_of(error)})")
     if not any(len(b) for b in before):
         return through
+    cause = f"forward() raised {type(error).__name__} on batch {index} ({reason_of(error)}){_alone(ctx, through[-1])}"
     try:
         value = metric.result()
     except Exception as lost:
-        raise LibraryError(f"forward() raised {type(error).__name__} on batch {index}, and then compute() raised "
-                           f"{type(lost).__name__}: the state of batches 0..{index - 1} was lost", example) from lost
+        message = (f"{cause}, and then compute() raised {type(lost).__name__}: the state of batches 0..{index - 1} "
+                   "was lost")
+        _end_if_declared(ctx, message, example)
+        raise LibraryError(message, example) from lost
     for candidate in (before, through):
         if compare(value, ctx.spec.reference_value(concatenate(candidate)), ctx.tolerance(candidate))[0]:
             return candidate
     expected = ctx.spec.reference_value(concatenate(before))
-    raise Violation(f"forward() raised {type(error).__name__} on batch {index} ({reason_of(error)}) and lost the "
-                    f"state of batches 0..{index - 1}: torchmetrics resets the state before update()/compute() "
-                    "on the batch and restores it only if they return", example, expected, value,
-                    float(np.max(np.abs(value - expected))), 0.0)
+    message = (f"{cause} and lost the state of batches 0..{index - 1}: torchmetrics resets the state before "
+               "update()/compute() on the batch and restores it only if they return")
+    _end_if_declared(ctx, message, example)
+    raise Violation(message, example, expected, value, float(np.max(np.abs(value - expected))), 0.0)
+
+
+def _alone(ctx: Context, batch: Batch) -> str:
+    """Words saying that ``batch`` alone raises in update() then compute() on a new metric, or nothing."""
+    try:
+        ctx.compute(batch)
+    except Exception as alone:
+        return f"; the batch alone raises {type(alone).__name__} too (update() then compute() on a new metric)"
+    return ""
+
+
+def _end_if_declared(ctx: Context, message: str, example: Example) -> None:
+    """End the example where a declaration documents ``message`` (within its trigger)."""
+    outcome = ctx.library_error(message, example)
+    if isinstance(outcome, Explained):
+        raise outcome
 
 
 def check_merge_state(ctx: Context, data: st.DataObject) -> None:
@@ -161,28 +194,69 @@ def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={f"rank {r}": f"batches [{start}, {end})" if end > start
                                         else "no data: compute() without an update"
                                         for r, (start, end) in enumerate(ranges)})
+    try:
+        values = synced(ctx, parts, example)
+    except LibraryError as error:  # a declaration may document it (within its trigger)
+        raise ctx.library_error(error.message, example) from error
+    for rank, value in enumerate(values):
+        ctx.expect_reference(value, batches, example, f"rank {rank}'s synced compute()")
+
+
+def synced(ctx: Context, parts: list[list[Batch]], example: Example) -> list[np.ndarray]:
+    """Each rank's compute() after rank r fed ``parts[r]`` (none: no update), in real gloo workers. A worker's
+    error is the library's (a LibraryError), with what a rank with data holds in list states where a rank had none."""
+    batches = [b for part in parts for b in part]
     instance = ctx.adapter.wrap(ctx.new_object(batches), ctx.binding, ctx.spec.params)
     try:
         values = shared_pool().compute(ctx.adapter.importable(ctx.binding),
                                        ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes),
                                        [[instance.arrays(b) for b in part] for part in parts])
     except WorkerError as error:
-        where = f", rank {idle} with no data ({_list_states(ctx, batches)})" if idle is not None else ""
+        idle = [rank for rank, part in enumerate(parts) if not part]
+        where = f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle else ""
         raise LibraryError(f"in a torch.distributed worker{where}: {error}", example) from error
-    for rank, value in enumerate(values):
-        ctx.expect_reference(instance.output(value), batches, example, f"rank {rank}'s synced compute()")
+    return [instance.output(value) for value in values]
 
 
-def _list_states(ctx: Context, batches: list[Batch]) -> str:
-    """What a rank with the data holds in list states (``dist_reduce_fx="cat"``), with their dtypes: a rank with no
-    data syncs empty ones."""
+def _idle_rank_states(ctx: Context, batches: list[Batch]) -> str:
+    """How the states a rank with no data syncs differ from those of a rank fed ``batches``: gather_all_tensors
+    exchanges each state as it is, so a shape or dtype that differs puts the ranks' collectives out of step. A list
+    (cat) state is empty there, synced as torch.tensor([], dtype=metric.dtype) (or not at all, dist_reduce_fx=None);
+    a tensor state keeps its default."""
     try:
-        metric = _feed(ctx.adapter.wrap(ctx.new_object(batches), ctx.binding, ctx.spec.params), batches).metric
-        held = [f"{name} ({getattr(metric, name)[0].dtype})".replace("torch.", "")
-                for name, default in metric._defaults.items() if isinstance(default, list) and getattr(metric, name)]
+        fed = _feed(ctx.adapter.wrap(ctx.new_object(batches), ctx.binding, ctx.spec.params), batches).metric
+        idle = ctx.new_object(batches)
     except Exception:  # the evidence is a courtesy: the worker's error is the finding
         return "its states unknown"
-    return f"the other rank's list (cat) states hold {', '.join(held)}" if held else "no list states"
+    differences = []
+    for name, reduce in fed._reductions.items():
+        held, default = getattr(fed, name), getattr(idle, name)
+        if isinstance(held, list):
+            if not held:
+                continue
+            kept = held[0]
+            if reduce is None:
+                differences.append(f"{name}: an empty list, not synced (dist_reduce_fx=None), where the fed rank's "
+                                   f"holds {_signature(kept)}")
+            elif (kept.dtype, kept.ndim) != (fed.dtype, 1):
+                differences.append(f"{name}: an empty {_signature(_empty(fed))} placeholder, where the fed rank's "
+                                   f"holds {_signature(kept)}")
+        elif hasattr(held, "shape") and (held.shape, held.dtype) != (default.shape, default.dtype):
+            differences.append(f"{name}: its default {_signature(default)}, where the fed rank's is "
+                               f"{_signature(held)}")
+    if not differences:
+        return "its states match a fed rank's in shape and dtype"
+    return "its states differ from a fed rank's: " + "; ".join(differences)
+
+
+def _empty(metric: Any) -> Any:
+    import torch
+
+    return torch.tensor([], dtype=metric.dtype)
+
+
+def _signature(tensor: Any) -> str:
+    return f"{str(tensor.dtype).replace('torch.', '')} {tensor.ndim}-D"
 
 
 def check_state_round_trip(ctx: Context, data: st.DataObject) -> None:

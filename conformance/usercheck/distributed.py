@@ -25,6 +25,7 @@ import numpy as np
 WORLD_SIZE = 2
 START_TIMEOUT_S = 180.0  # two fresh interpreters importing torch and torchmetrics on a busy machine
 CALL_TIMEOUT_S = 60.0
+SETTLE_S = 2.0  # how long the other ranks get to answer after one raised (see Pool._settle)
 _HEADER = struct.Struct("!Q")
 
 
@@ -107,14 +108,14 @@ class Pool:
             self._reply(process, START_TIMEOUT_S)
 
     def _reply(self, process: subprocess.Popen, timeout: float) -> Any:
-        ready, _, _ = select.select([process.stdout], [], [], timeout)
+        ready, _, _ = select.select([process.stdout], [], [], timeout) if timeout else ([process.stdout], [], [])
         if not ready:
-            self.close()
+            self.close(kill=True)
             raise WorkerError(f"a torch.distributed worker did not answer within {timeout:.0f}s")
         try:
             status, payload = _receive(process.stdout)
         except (EOFError, pickle.UnpicklingError) as error:
-            self.close()
+            self.close(kill=True)
             raise WorkerError(f"a torch.distributed worker died ({error})") from None
         if status == "error":
             raise WorkerError(payload)
@@ -128,21 +129,49 @@ class Pool:
             raise WorkerError("the torch.distributed workers have stopped")
         for process, part in zip(self.processes, parts, strict=True):
             _send(process.stdin, (spec, init, part))
-        answers, errors = [], []
-        for process in self.processes:
+        answers: dict[int, Any] = {}
+        while len(answers) < len(self.processes):
+            pending = {p.stdout: rank for rank, p in enumerate(self.processes) if rank not in answers}
+            ready, _, _ = select.select(list(pending), [], [], CALL_TIMEOUT_S)
+            if not ready:
+                self.close(kill=True)
+                raise WorkerError(f"a torch.distributed worker did not answer within {CALL_TIMEOUT_S:.0f}s")
+            for stream in ready:
+                rank = pending[stream]
+                try:
+                    answers[rank] = self._reply(self.processes[rank], 0)
+                except WorkerError as error:
+                    self._settle(rank)
+                    raise error from None
+        return [answers[rank] for rank in range(len(self.processes))]
+
+    def _settle(self, failed: int) -> None:
+        """After rank ``failed`` raised: where every other rank answers soon (it raised too, before any collective),
+        the pair stays in step; else they wait in a collective the failed rank never joins (until gloo's timeout),
+        so both are stopped now and the next call starts a new pair."""
+        for rank, process in enumerate(self.processes):
+            if rank == failed or not self.processes:
+                continue
             try:
-                answers.append(self._reply(process, CALL_TIMEOUT_S))
+                self._reply(process, SETTLE_S)
             except WorkerError as error:
-                errors.append(str(error))
-        if errors:
-            raise WorkerError(errors[0])
-        return answers
+                if "did not answer" in str(error) or "died" in str(error):
+                    return  # _reply stopped the pair
+        if not self.alive:
+            self.close(kill=True)
 
     @property
     def alive(self) -> bool:
         return bool(self.processes) and all(p.poll() is None for p in self.processes)
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """Ask the workers to leave (``kill``: stop them at once, as one stuck in a collective cannot read)."""
+        if kill:
+            for process in self.processes:
+                process.kill()
+                process.wait()
+            self.processes = []
+            return
         for process in self.processes:
             try:
                 _send(process.stdin, None)
