@@ -227,23 +227,21 @@ def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
     batches = [b for b in ctx.draw_batches(data) if len(b)] or ctx.draw_batches(data)
     example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()"})
 
-    def fresh() -> np.ndarray:
-        return ctx.new_metric(batches).result()
-
-    def after_reset() -> np.ndarray:
-        metric = ctx.new_metric(batches)
-        for batch in batches:
-            metric.update(batch)
-        metric.result()
-        metric.reset()
-        return metric.result()
-
     try:
-        expected = np.asarray(fresh(), np.float64)
+        expected = np.asarray(ctx.new_metric(batches).result(), np.float64)
     except Exception:
         return  # a new metric has no value to compare with (it raises before any update)
+    metric = ctx.new_metric(batches)
+
+    def fill() -> np.ndarray:
+        for batch in batches:
+            metric.update(batch)
+        return metric.result()
+
+    ctx.guarded(example, fill)  # an update that raises is the library's error, judged as any other
+    metric.reset()
     try:
-        observed = np.asarray(after_reset(), np.float64)
+        observed = np.asarray(metric.result(), np.float64)
     except Exception as error:
         raise LibraryError(f"result() after reset() raised {type(error).__name__}: {error} where a new metric "
                            "returns a value", example) from error

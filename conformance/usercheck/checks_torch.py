@@ -186,7 +186,8 @@ def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
     """Two gloo processes each fed part of the data (uneven parts; or all of it on one rank and none on the other,
     as a sampler can leave a rank): compute() syncs the states (dist_reduce_fx) to the whole-data value."""
     batches, split = _two_parts(ctx, data)
-    idle = data.draw(st.sampled_from((None, 1, 0)), label="rank with no data")  # shrinks to both ranks fed
+    # One example in four leaves a rank idle (each that fails costs a new pair of processes); shrinks to both fed.
+    idle = data.draw(st.sampled_from((None, None, None, None, None, None, 1, 0)), label="rank with no data")
     ranges = [(0, split), (split, len(batches))]
     if idle is not None:
         ranges[idle], ranges[1 - idle] = (0, 0), (0, len(batches))
