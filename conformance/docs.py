@@ -64,7 +64,8 @@ def _applies_to(prop) -> str:
     if set(prop.targets) == set(ALL_TARGETS):
         words = ("stateful metrics" if prop.needs_state else "every metric") + " (libraries' and users')"
     else:
-        libraries = [t for t in prop.targets if not t.startswith("user ")]
+        libraries = [t for t in prop.targets if not t.startswith("user ")
+                     and not (prop.needs_state and t == "sklearn")]  # scikit-learn's are functions
         users = [t.removeprefix("user ") for t in prop.targets if t.startswith("user ")]
         users = [("functions given to compile()" if u == "function" else f"{u} metrics") for u in users]
         words = "; ".join(part for part in (", ".join(libraries) and f"{', '.join(libraries)}' own metrics",
@@ -111,6 +112,8 @@ def findings_page() -> str:
                     scope.append("where its trigger holds")
                 if known.raises:
                     scope.append(f"raises `{_cell(known.raises)}`")
+                if known.evidence:
+                    scope.append(f"with the evidence `{_cell(known.evidence)}`")
                 shown_ids = ", ".join(f"`{i}`" for i in ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8
                                                                     else "")
                 lines += [f"- **{_cell(known.what)}**", f"  - cause: {_cell(known.cause)}",

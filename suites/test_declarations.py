@@ -141,7 +141,7 @@ def test_the_idle_rank_sync_defect_needs_states_that_differ() -> None:
     """The declaration reads the evidence in the error: a rank with no data whose states differ from a fed rank's.
     The same abort where they match in shape and dtype (1-D float lists, scalar sums: nothing to put the collectives
     out of step), or with every rank fed, is not explained; and a metric of the first kind syncs right."""
-    known = next(k for k, _ in declarations() if k.properties == ("distributed_sync",) and k.kind == "defect")
+    known = next(k for k, _ in declarations() if k.properties == ("distributed_sync",) and "saw no data" in k.what)
     abort = "a torch.distributed worker died (the other side closed the pipe)"
     assert known.explains_error(f"in a torch.distributed worker, rank 1 with no data (its states differ from a fed "
                                 f"rank's: target: an empty float32 1-D placeholder, where the fed rank's holds int64 "
@@ -162,3 +162,14 @@ def test_an_idle_rank_with_matching_states_syncs_right() -> None:
     values = synced(ctx, [data, []], Example(data))
     expected = spec.reference_value(concatenate(data))
     assert all(compare(v, expected, ctx.tolerance(data))[0] for v in values), (values, expected)
+
+
+def test_the_uneven_calls_sync_defect_needs_unequal_calls_and_element_wise_lists() -> None:
+    """Explained only where the ranks made different numbers of update() calls and the metric gathers its lists one
+    element per call; the same abort with every rank making as many calls is not."""
+    known = next(k for k, _ in declarations() if k.properties == ("distributed_sync",) and "update() calls" in k.what)
+    abort = "a torch.distributed worker died (the other side closed the pipe)"
+    lists = "and the list states indexes, preds, target (dist_reduce_fx=None) are gathered one element per call"
+    assert known.explains_error(f"in a torch.distributed worker, the ranks made 1 and 2 update() calls (unequal) "
+                                f"{lists}: {abort}", [])
+    assert not known.explains_error(f"in a torch.distributed worker: {abort}", [])

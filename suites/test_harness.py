@@ -135,7 +135,7 @@ def test_every_known_difference_says_what_why_and_where() -> None:
         for known in spec.known:
             assert known.what and known.cause and known.where, (spec.id, known)
             assert known.library in spec.bindings, (spec.id, known.library)
-            assert (known.raises is None) or known.trigger is not None or known.layouts, (
+            assert (known.raises is None) or known.trigger is not None or known.layouts or known.evidence, (
                 "a documented exception needs its trigger (or the layouts it is raised in)")
 
 

@@ -23,6 +23,13 @@ from conformance.data import Batch
 LABELS = batch([0, 1, 2, 1], [0, 2, 2, 1], num_classes=3)  # four class labels and their predictions
 
 
+# How a torch.distributed worker fails when the ranks' collectives disagree: gloo aborts a process (the others see a
+# closed pipe or a reset connection), a rank raises on what it was never sent, or it waits until the harness stops it.
+SYNC_FAILED = (r"doesn't match expected size|worker died|Connection reset|closed the pipe|No samples to concatenate|"
+               r"did not answer")
+QUERIES = batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.2, 0.4], [0.1, 0.7, 0.3]], num_classes=3)  # two queries' documents
+
+
 def _all_weights_zero(batches: list[Batch]) -> bool:
     return any(b.sample_weight is not None and len(b) and not b.sample_weight.any() for b in batches)
 
@@ -84,11 +91,27 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
               "disagree in size or number, and gloo aborts ('Received data size doesn't match expected size').",
         where="torchmetrics/metric.py::Metric._sync_dist (the branch for a rank that has not received any data) and "
               "torchmetrics/utilities/distributed.py::gather_all_tensors",
-        raises=r"rank \d with no data \(its states differ from a fed rank's: .*\): ",
+        raises=SYNC_FAILED, evidence=r"rank \d with no data \(its states differ from a fed rank's: ",
         properties=("distributed_sync",), kind="defect",
         witness=Witness(inside=(batch([0, 1, 1, 0], [0.1, 0.8, 0.6, 0.3]),), ranks=(1, 0),
                         outside=(batch([0, 1], [0.1, 0.8]), batch([1, 0], [0.6, 0.3])), outside_ranks=(1, 1),
                         metric="AUC"),
+    )),
+    # Observed with torchmetrics 1.9.0: RetrievalNormalizedDCG synced after 1 update on rank 0 and 2 on rank 1 aborts.
+    ("torchmetrics.", KnownDifference(
+        "torchmetrics", what="torchmetrics' distributed sync fails when the ranks made different numbers of update() "
+        "calls and the metric keeps list states with dist_reduce_fx=None (the retrieval metrics): the processes "
+        "abort.",
+        cause="Metric._sync_dist concatenates a list state before gathering it only when its dist_reduce_fx is "
+              "dim_zero_cat; a list with dist_reduce_fx=None (RetrievalMetric's indexes, preds and target) is "
+              "gathered one all_gather per element, one element per update() call, so ranks that made different "
+              "numbers of calls run different numbers of collectives and gloo aborts.",
+        where="torchmetrics/metric.py::Metric._sync_dist and torchmetrics/retrieval/base.py::RetrievalMetric.__init__ "
+              "(add_state(..., dist_reduce_fx=None))",
+        raises=SYNC_FAILED, evidence=r"the ranks made \d+ and \d+ update\(\) calls \(unequal\)",
+        properties=("distributed_sync",), kind="defect",
+        witness=Witness(inside=(QUERIES, QUERIES, QUERIES), ranks=(1, 2), outside=(QUERIES, QUERIES, QUERIES, QUERIES),
+                        outside_ranks=(2, 2), metric="NDCG"),
     )),
     ("torchmetrics.", KnownDifference(
         "torchmetrics", what="torchmetrics' forward() loses the state accumulated so far when the batch's own value "
@@ -97,7 +120,8 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
               "on the batch, and merges the saved state back only after they return: there is no try/finally, so an "
               "exception propagates with the metric reset and the earlier batches gone.",
         where="torchmetrics/metric.py::Metric._forward_reduce_state_update (and _forward_full_state_update)",
-        raises=r"forward\(\) raised \w+ on batch \d+ .*; the batch alone raises \w+ too .*(?:was lost|lost the state)",
+        raises=r"forward\(\) raised \w+ on batch \d+ .*(?:was lost|lost the state)",
+        evidence=r"; the batch alone raises \w+ too \(update\(\) then compute\(\) on a new metric\)",
         properties=("forward",), kind="defect",
         witness=Witness(inside=(batch([0.5, 1.0], [0.4, 1.1]), batch([2.0], [1.9])),
                         outside=(batch([0.5, 1.0], [0.4, 1.1]), batch([2.0, 0.0], [1.9, 0.2])), through="forward",

@@ -132,7 +132,8 @@ class KnownDifference:
     library's rounding turned into x / 0).
 
     A declaration explains nothing outside its scope: ``trigger`` (a predicate on the batches as fed), when given,
-    must hold for a value or an error to be explained; ``backends`` and ``layouts`` (the ``(y_true, y_pred)``
+    must hold for a value or an error to be explained (``evidence``, what the harness measured, for an error);
+    ``backends`` and ``layouts`` (the ``(y_true, y_pred)``
     presentations, as ``Binding.layout``) restrict it further. ``kind="defect"`` marks the library's bug, as
     opposed to a documented convention of its own.
     """
@@ -149,6 +150,10 @@ class KnownDifference:
     bounds: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
     raises: str | None = None
     trigger: Callable[[list[Batch]], bool] | None = None
+    # A pattern of the harness's own words in an error's message, what it measured where the library failed (a rank
+    # idle with states unlike a fed rank's; a batch that raises alone too): a trigger for errors where the batches
+    # alone cannot say, which must match for ``raises`` to explain.
+    evidence: str | None = None
     kind: Literal["convention", "defect"] = "convention"
     backends: tuple[str, ...] = ()  # only on these backends of the library (Keras'); empty: on every one
     undefined_as: tuple[float, ...] = ()  # what the library may return, besides NaN, where the convention is NaN
@@ -171,7 +176,8 @@ class KnownDifference:
         return self.raises is None
 
     def explains_error(self, message: str, batches: list[Batch]) -> bool:
-        return self.raises is not None and re.search(self.raises, message) is not None and self.applies(batches)
+        return (self.raises is not None and re.search(self.raises, message) is not None and self.applies(batches)
+                and (self.evidence is None or re.search(self.evidence, message) is not None))
 
     def to_json(self) -> dict[str, str]:
         backends = {"backends": ", ".join(self.backends)} if self.backends else {}

@@ -214,7 +214,8 @@ def synced(ctx: Context, parts: list[list[Batch]], example: Example) -> list[np.
                                        [[instance.arrays(b) for b in part] for part in parts])
     except WorkerError as error:
         idle = [rank for rank, part in enumerate(parts) if not part]
-        where = f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle else ""
+        where = (f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle
+                 else _uneven_calls(ctx, batches, parts))
         raise LibraryError(f"in a torch.distributed worker{where}: {error}", example) from error
     return [instance.output(value) for value in values]
 
@@ -248,6 +249,24 @@ def _idle_rank_states(ctx: Context, batches: list[Batch]) -> str:
     if not differences:
         return "its states match a fed rank's in shape and dtype"
     return "its states differ from a fed rank's: " + "; ".join(differences)
+
+
+def _uneven_calls(ctx: Context, batches: list[Batch], parts: list[list[Batch]]) -> str:
+    """Where the ranks made different numbers of update() calls and the metric keeps lists gathered element by
+    element (dist_reduce_fx=None: one element, so one collective, per call), the words that say so; else nothing."""
+    calls = [len(part) for part in parts]
+    if len(set(calls)) < 2:
+        return ""
+    try:
+        metric = ctx.new_object(batches)
+    except Exception:
+        return ""
+    lists = [name for name, reduce in metric._reductions.items()
+             if reduce is None and isinstance(metric._defaults[name], list)]
+    if not lists:
+        return ""
+    return (f", the ranks made {calls[0]} and {calls[1]} update() calls (unequal) and the list states "
+            f"{', '.join(lists)} (dist_reduce_fx=None) are gathered one element per call")
 
 
 def _empty(metric: Any) -> Any:
