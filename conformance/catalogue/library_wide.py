@@ -25,8 +25,9 @@ LABELS = batch([0, 1, 2, 1], [0, 2, 2, 1], num_classes=3)  # four class labels a
 
 # How a torch.distributed worker fails when the ranks' collectives disagree: gloo aborts a process (the others see a
 # closed pipe or a reset connection), a rank raises on what it was never sent, or it waits until the harness stops it.
+# (Sizes gathered from a collective out of step are garbage: an allocation of petabytes fails.)
 SYNC_FAILED = (r"doesn't match expected size|worker died|Connection reset|closed the pipe|No samples to concatenate|"
-               r"did not answer")
+               r"did not answer|can't allocate memory|Storage size calculation overflowed")
 QUERIES = batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.2, 0.4], [0.1, 0.7, 0.3]], num_classes=3)  # two queries' documents
 
 
