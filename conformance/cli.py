@@ -94,6 +94,8 @@ def build_parser() -> Parser:
     listing.add_argument("--json", action="store_true", help="print the coverage table as JSON")
     listing.add_argument("--unbound", action="store_true",
                          help="list the libraries' public metrics that no spec binds, with the reasons")
+    listing.add_argument("--properties", action="store_true",
+                         help="list the properties (the registry), each with the targets it applies to")
 
     check = commands.add_parser("check", help="check your own Keras / torchmetrics metric or compile() function "
                                 "against a reference")
@@ -334,6 +336,8 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"\n{sum(map(len, UNBOUND.values()))} public metric classes and functions unbound "
               "(conformance/catalogue/unbound.py)")
         return 0
+    if args.properties:
+        return _list_properties(args.json)
     rows = coverage()
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -353,6 +357,22 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
     bound = sum(row["libraries"][lib]["binding"] is not None for row in rows for lib in LIBRARIES)
     print(f"\n{len(rows)} metrics, {bound} library bindings. "
           "Arguments, domains and known differences: conformance list --json")
+    return 0
+
+
+def _list_properties(as_json: bool) -> int:
+    """The registry's properties: name, words, the targets each applies to."""
+    from conformance.registry import PROPERTIES
+
+    rows = [{"property": p.name, "title": p.title, "targets": list(p.targets), "judged_as": list(p.judged_as),
+             "needs_state": p.needs_state, "needs_weights": p.needs_weights} for p in PROPERTIES]
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    width = max(len(p.name) for p in PROPERTIES) + 2
+    for row in rows:
+        print(f"{row['property']:{width}}{', '.join(row['targets'])}")
+    print(f"\n{len(rows)} properties (conformance/registry.py); what each checks: conformance list --properties --json")
     return 0
 
 

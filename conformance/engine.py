@@ -344,6 +344,9 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     presented = example.details.get("presented")  # shape_conventions: the layout that showed it
     if example.details.get("y_true_dtype"):  # label_dtypes: the targets' dtype that showed it
         binding = replace(binding, label_dtype=example.details["y_true_dtype"])
+    if example.details.get("ranks") and hasattr(adapter, "ranks_snippet"):  # each process's own batches
+        return adapter.ranks_snippet(binding, spec.params, [example.batches[start:end]
+                                                            for start, end in example.details["ranks"]])
     if example.details.get("updates") and hasattr(adapter, "stream_snippet"):  # a long stream: a loop, not literals
         return adapter.stream_snippet(binding, spec.params, example.batches, example.details["updates"],
                                       example.details.get("result_read_after_samples", []))

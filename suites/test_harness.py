@@ -277,6 +277,16 @@ def test_list_shows_every_metric_its_bindings_and_what_is_absent() -> None:
             assert f"{spec.id} · {library}: {why}" in table
 
 
+def test_list_properties_is_the_registry_with_each_property_s_targets() -> None:
+    from conformance.registry import PROPERTIES
+
+    rows = json.loads(conformance("list", "--properties", "--json").stdout)
+    assert [(r["property"], tuple(r["targets"])) for r in rows] == [(p.name, p.targets) for p in PROPERTIES]
+    forward = next(r for r in rows if r["property"] == "forward")
+    assert set(forward["targets"]) == {"torchmetrics", "user torchmetrics"}  # the library's own metrics too
+    assert "forward" in conformance("list", "--properties").stdout
+
+
 def test_run_writes_json_and_html_and_exits_by_outcome(tmp_path: Path) -> None:
     process = conformance("run", "--metrics", "BinaryAccuracy,AUC", "--libraries", "sklearn",
                           "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html"), "--quiet")

@@ -68,3 +68,25 @@ def test_keras_compiled_modes_of_this_backend_catch_a_trace_time_branch(target: 
     else:
         assert finding.outcome == "fail", describe(finding)
         assert "mode, the value differs" in finding.message
+
+
+def test_a_sync_finding_s_snippet_runs_the_ranks_and_shows_the_abort(tmp_path, matrix_profile) -> None:
+    """distributed_sync's snippet is each rank's own updates in a real gloo group (not one metric fed everything,
+    which is right): run as a file, the known idle-rank defect of BinaryAUROC aborts it as the finding says."""
+    import subprocess
+    import sys
+
+    from conformance.catalogue import by_id
+    from conformance.engine import Case
+    from conformance.registry import by_name
+
+    if "torchmetrics" not in INSTALLED:
+        pytest.skip("torchmetrics is not installed")
+    finding = run_case(Case(by_id()["AUC"], "torchmetrics", by_name()["distributed_sync"]), matrix_profile)
+    assert finding.outcome == "known" and "saw no data" in finding.cause["what"], finding.message
+    assert "mp.spawn(run, nprocs=2)" in finding.snippet and "no data, compute() without an update" in finding.snippet
+    script = tmp_path / "snippet.py"
+    script.write_text(finding.snippet)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
+    assert done.returncode != 0, done.stdout
+    assert "doesn't match expected size" in done.stderr or "Connection reset" in done.stderr, done.stderr[-2000:]

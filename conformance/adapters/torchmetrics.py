@@ -105,6 +105,30 @@ class TorchMetric:
         self.metric.reset()
 
 
+def distributed_snippet(imports: list[str], constructor: str, updates: list[list[str]], output: str = "") -> str:
+    """A script that runs ``updates[r]`` (each ``update(...)``'s argument source) on rank r of a gloo process group of
+    ``len(updates)`` processes, then prints each rank's compute() (``output``: an index into it). torch.multiprocessing
+    spawns the ranks, so it runs as a file (``python snippet.py``), not pasted into a prompt."""
+    lines = ["import os", "", "import numpy as np", "import torch", "import torch.distributed as dist",
+             "import torch.multiprocessing as mp", *imports, "", "", "def run(rank):",
+             '    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29533")',
+             f"    dist.init_process_group('gloo', rank=rank, world_size={len(updates)})",
+             f"    metric = {constructor}"]
+    for rank, calls in enumerate(updates):
+        lines.append(f"    if rank == {rank}:" if calls else f"    # rank {rank}: no data, compute() without an update")
+        lines += [f"        metric.update({call})" for call in calls]
+    lines += ["    value = metric.compute()", f"    print(rank, value{output})", "    dist.destroy_process_group()",
+              "", "", 'if __name__ == "__main__":', f"    mp.spawn(run, nprocs={len(updates)})"]
+    return "\n".join(lines)
+
+
+def update_source(arrays: tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]) -> str:
+    """The source of ``update``'s arguments: ``(args, kwargs)`` arrays as tensors."""
+    args, kwargs = arrays
+    return ", ".join([*(f"torch.from_numpy({literal(a)})" for a in args),
+                      *(f"{k}=torch.from_numpy({literal(v)})" for k, v in kwargs.items())])
+
+
 class TorchmetricsAdapter(Adapter):
     name = "torchmetrics"
     result_dtype = "float32"
@@ -127,6 +151,16 @@ class TorchmetricsAdapter(Adapter):
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
              layout: tuple[str, str] | None = None) -> TorchMetric:
         return TorchMetric(metric, binding, params, layout)
+
+    def ranks_snippet(self, binding: Binding, params: Mapping[str, Any], parts: list[list[Batch]]) -> str:
+        """``parts[r]`` fed to rank r of a real process group, each rank's synced compute() printed."""
+        module, _, name = binding.target.rpartition(".")
+        batches = [b for part in parts for b in part]
+        init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
+        feeder = TorchMetric(None, binding, params, None)
+        return distributed_snippet([f"from {module} import {name}"], f"{name}({init})",
+                                   [[update_source(feeder.arrays(b)) for b in part] for part in parts],
+                                   "" if binding.output is None else f"[{binding.output}]")
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:

@@ -192,9 +192,10 @@ def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
     if idle is not None:
         ranges[idle], ranges[1 - idle] = (0, 0), (0, len(batches))
     parts = [batches[start:end] for start, end in ranges]
-    example = Example(batches, details={f"rank {r}": f"batches [{start}, {end})" if end > start
-                                        else "no data: compute() without an update"
-                                        for r, (start, end) in enumerate(ranges)})
+    example = Example(batches, details={**{f"rank {r}": f"batches [{start}, {end})" if end > start
+                                           else "no data: compute() without an update"
+                                           for r, (start, end) in enumerate(ranges)},
+                                        "ranks": [list(r) for r in ranges]})  # the snippet's processes
     try:
         values = synced(ctx, parts, example)
     except LibraryError as error:  # a declaration may document it (within its trigger)
