@@ -344,6 +344,11 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     presented = example.details.get("presented")  # shape_conventions: the layout that showed it
     if example.details.get("y_true_dtype"):  # label_dtypes: the targets' dtype that showed it
         binding = replace(binding, label_dtype=example.details["y_true_dtype"])
+    how, split = _api_of(example.details)
+    through = adapter.api_snippet(binding, spec.params, example.batches, how, split) if (
+        how and hasattr(adapter, "api_snippet")) else None
+    if through:
+        return through
     if example.details.get("ranks") and hasattr(adapter, "ranks_snippet"):  # each process's own batches
         return adapter.ranks_snippet(binding, spec.params, [example.batches[start:end]
                                                             for start, end in example.details["ranks"]])
@@ -352,6 +357,18 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
                                       example.details.get("result_read_after_samples", []))
     return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode),
                            layout=tuple(presented) if presented else None)
+
+
+def _api_of(details: dict) -> tuple[str | None, int]:
+    """Which API of a torchmetrics metric an example went through (forward, merge_state, a round trip), and where
+    its batches split; None where it was only updated."""
+    if str(details.get("api", "")).startswith("forward"):
+        return "forward", 0
+    if "split" in details and "merged" in details:
+        return "merge_state", int(details["split"])
+    if details.get("round_trip"):
+        return str(details["round_trip"]), int(details.get("after_batches", 0))
+    return None, 0
 
 
 def _values(array: np.ndarray) -> float | list:

@@ -228,11 +228,12 @@ class Context:
         return self.spec.known_for(self.adapter.name, (self.property_name, *self.judged_as), self.adapter.backend(),
                                    self.layout)
 
-    def library_error(self, message: str, example: Example) -> Exception:
-        """An ``Explained`` observation if a known difference documents this error, else a LibraryError."""
+    def library_error(self, message: str, example: Example, batches: list[Batch] | None = None) -> Exception:
+        """An ``Explained`` observation if a known difference documents this error (its trigger read on ``batches``,
+        the ones whose value was judged: default the example's), else a LibraryError."""
         closest = None
         for known in self.known_differences():
-            if known.explains_error(message, example.batches):
+            if known.explains_error(message, example.batches if batches is None else batches):
                 nan = np.asarray(np.nan)
                 return Explained(Observation(known, example, nan, nan, float("nan"), float("nan")))
             if known.raises and closest is None and re.search(known.raises, message):
@@ -407,7 +408,7 @@ class Context:
                     self.count_error(error, bound)
                     self.observations.append(Observation(known, example, expected, observed, error, bound))
                     return
-        self._reject_nan(observed, expected, example)
+        self._reject_nan(observed, expected, example, batches)
         self.count_error(error, bound)
         if not within:
             raise Violation(f"{what} differs from the reference", example, expected, observed, error, bound,
@@ -426,7 +427,7 @@ class Context:
                     self.count_error(error, bound)
                     self.observations.append(Observation(known, example, expected, observed, error, bound))
                     return
-        self._reject_nan(observed, expected, example)
+        self._reject_nan(observed, expected, example, observed_batches)
         self.count_error(error, bound)
         if not within:
             raise Violation(what, example, expected, observed, error, bound,
@@ -440,12 +441,13 @@ class Context:
             raise Undefined(why, f"e.g. the target gave {np.asarray(observed).round(6).tolist()}, the reference "
                                  f"{np.asarray(expected).tolist()}")
 
-    def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example) -> None:
+    def _reject_nan(self, observed: np.ndarray, expected: np.ndarray, example: Example,
+                    batches: list[Batch] | None = None) -> None:
         """A NaN (or an infinity) where the reference is a finite number, and no convention explains it, is an
         error (an ``Explained`` one if a known difference raises so)."""
         message = nonfinite_message(observed, expected)
         if message:
-            raise self.library_error(message, example)
+            raise self.library_error(message, example, batches)
 
 
 def nonfinite_message(observed: np.ndarray, expected: np.ndarray) -> str | None:

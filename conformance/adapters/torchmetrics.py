@@ -122,6 +122,35 @@ def distributed_snippet(imports: list[str], constructor: str, updates: list[list
     return "\n".join(lines)
 
 
+def api_snippet(imports: list[str], constructor: str, how: str, calls: list[str], split: int = 0,
+                output: str = "") -> str:
+    """Source that drives a metric through ``how``: ``forward`` (forward() per update, each batch's value printed),
+    ``merge_state`` (the first ``split`` updates in one metric, the rest in another, merged), ``pickle`` or
+    ``state_dict`` (the first ``split`` updates, a round trip, then the rest); each ``calls`` item is an update's
+    arguments' source. The value printed last is compute()'s (``output``: an index into it)."""
+    lines = [*(["import pickle", ""] if how == "pickle" else []), "import numpy as np", "import torch", *imports, ""]
+    if how == "forward":
+        lines.append(f"metric = {constructor}")
+        lines += [f"print({i}, metric({call}){output})  # forward(): the batch's value" for i, call in enumerate(calls)]
+    elif how == "merge_state":
+        lines += [f"metric = {constructor}", f"other = {constructor}"]
+        lines += [f"metric.update({call})" for call in calls[:split]]
+        lines += [f"other.update({call})" for call in calls[split:]]
+        lines.append("metric.merge_state(other)")
+    else:
+        lines.append(f"first = {constructor}")
+        lines += [f"first.update({call})" for call in calls[:split]]
+        if how == "pickle":
+            lines.append("metric = pickle.loads(pickle.dumps(first))")
+        else:
+            lines += ["first.persistent(True)  # states are left out of state_dict() unless persistent",
+                      f"metric = {constructor}", "metric.persistent(True)",
+                      "metric.load_state_dict(first.state_dict())"]
+        lines += [f"metric.update({call})" for call in calls[split:]]
+    lines.append(f"print(metric.compute(){output})")
+    return "\n".join(lines)
+
+
 def update_source(arrays: tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]) -> str:
     """The source of ``update``'s arguments: ``(args, kwargs)`` arrays as tensors."""
     args, kwargs = arrays
@@ -151,6 +180,16 @@ class TorchmetricsAdapter(Adapter):
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
              layout: tuple[str, str] | None = None) -> TorchMetric:
         return TorchMetric(metric, binding, params, layout)
+
+    def api_snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch], how: str,
+                    split: int = 0) -> str:
+        """The batches through forward(), merge_state or a round trip (see ``api_snippet``)."""
+        module, _, name = binding.target.rpartition(".")
+        init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
+        feeder = TorchMetric(None, binding, params, None)
+        return api_snippet([f"from {module} import {name}"], f"{name}({init})", how,
+                           [update_source(feeder.arrays(b)) for b in batches], split,
+                           "" if binding.output is None else f"[{binding.output}]")
 
     def ranks_snippet(self, binding: Binding, params: Mapping[str, Any], parts: list[list[Batch]]) -> str:
         """``parts[r]`` fed to rank r of a real process group, each rank's synced compute() printed."""

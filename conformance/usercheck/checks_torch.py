@@ -103,8 +103,8 @@ def forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | N
             continue
         fed.append(batch)
         if _judged_alone(ctx, batch):
-            alone = Example([batch], details={**example.details, "forward_on_batch": index,
-                                              "batches_before": [b.to_json() for b in batches[:index]]})
+            # The example is the stream so far (a running value needs it); the declarations read this batch alone.
+            alone = Example(batches[:index + 1], details={**example.details, "forward_on_batch": index})
             try:
                 ctx.expect_reference(value, [batch], alone, f"forward() on batch {index} ({path}): the batch's "
                                      "value")
@@ -171,7 +171,8 @@ def _end_if_declared(ctx: Context, message: str, example: Example) -> None:
 def check_merge_state(ctx: Context, data: st.DataObject) -> None:
     """merge_state of two metrics fed different parts equals one metric fed all."""
     batches, split = _two_parts(ctx, data)
-    example = Example(batches, details={"merged": f"batches [0, {split}) into a metric fed [{split}, end)"})
+    example = Example(batches, details={"merged": f"batches [0, {split}) into a metric fed [{split}, end)",
+                                        "split": split})
 
     def merged() -> np.ndarray:
         first = _feed(ctx.new_metric(batches), batches[:split])

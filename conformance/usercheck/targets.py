@@ -15,7 +15,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter, literal, present
 from conformance.adapters.keras import KerasMetric
-from conformance.adapters.torchmetrics import TorchMetric, distributed_snippet, update_source
+from conformance.adapters.torchmetrics import TorchMetric, api_snippet, distributed_snippet, update_source
 from conformance.catalogue import Binding
 from conformance.data import Batch
 from conformance.usercheck.inputs import Presentation
@@ -106,6 +106,16 @@ class UserAdapter(Adapter):
                                       None if weight is None else literal(np.asarray(weight))))
         lines.append(f"print({self._result()})")
         return "\n".join(lines)
+
+    def api_snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch], how: str,
+                    split: int = 0) -> str | None:
+        """A torchmetrics target driven through forward(), merge_state or a round trip (None for other kinds)."""
+        if self.target.kind != "torchmetrics":
+            return None
+        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
+        feeder = TorchMetric(None, binding, params, None, weight_keyword="sample_weight")
+        return api_snippet(self._import_lines(), f"{self.target.obj.__name__}({init})", how,
+                           [update_source(feeder.arrays(b)) for b in batches], split)
 
     def ranks_snippet(self, binding: Binding, params: Mapping[str, Any], parts: list[list[Batch]]) -> str:
         """``parts[r]`` fed to rank r of a real process group (a torchmetrics target), each rank's compute() printed."""
