@@ -139,6 +139,12 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
     )),
 )
 
+# Defects of torchmetrics' Metric base class itself (its sync and its forward()): a user's subclass inherits them, so
+# `conformance check` declares them for a user's torchmetrics metric too (the user's code is not to blame there).
+TORCHMETRICS_METRIC_BASE: tuple[KnownDifference, ...] = tuple(
+    k for prefix, k in LIBRARY_WIDE if k.library == "torchmetrics" and prefix == "torchmetrics."
+    and set(k.properties) <= {"distributed_sync", "forward"})
+
 # What a library computes on instead of its inputs, whatever the metric: each of its conventions is
 # also tried on the inputs so transformed (an example may need both, e.g. Keras' bucketed AUC of
 # subnormal weights, which TensorFlow counts as 0).

@@ -15,6 +15,7 @@ import numpy as np
 
 from conformance import tolerance as tol
 from conformance.catalogue import Binding, MetricSpec
+from conformance.catalogue.library_wide import TORCHMETRICS_METRIC_BASE
 from conformance.data import Batch
 from conformance.engine import HARNESS, Case, run_case
 from conformance.profiles import PROFILES, Profile
@@ -156,7 +157,8 @@ def build_spec(target: Target, ref: Reference, kind: str, num_classes: int,
     binding = replace(binding, label_dtype=_working_label_dtype(adapter, binding, ref, probe, deadline_s))
     spec = MetricSpec(name=target.name, reference=call, domain=domain_for(kind, num_classes, both_classes=both),
                       decomposition=decomposition, growth=growth, scale=scale, bindings={target.kind: binding},
-                      params=dict(ref.args), ratio=ratio, undefined=_undefined(traits, ratio))
+                      params=dict(ref.args), ratio=ratio, undefined=_undefined(traits, ratio),
+                      known=TORCHMETRICS_METRIC_BASE if target.kind == "torchmetrics" else ())
     return spec, adapter
 
 
