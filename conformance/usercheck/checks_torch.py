@@ -147,7 +147,8 @@ def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: 
             return candidate
     expected = ctx.spec.reference_value(concatenate(before))
     message = (f"{cause} and lost the state of batches 0..{index - 1}: torchmetrics resets the state before "
-               "update()/compute() on the batch and restores it only if they return")
+               "update()/compute() on the batch and restores it only if they return (a compute() that returns a value, "
+               "NaN if need be, on such a batch keeps the state)")
     _end_if_declared(ctx, message, example)
     raise Violation(message, example, expected, value, float(np.max(np.abs(value - expected))), 0.0)
 
