@@ -26,18 +26,11 @@ from hypothesis.internal.conjecture.shrinker import sort_key
 
 from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
+from conformance.context import Context
 from conformance.data import Example, concatenate, input_regime
+from conformance.failures import Explained, LibraryError, Limit, Undefined, Violation, failure_key
 from conformance.profiles import PROFILES, REPLAY, Profile
-from conformance.properties import (
-    Context,
-    Explained,
-    LibraryError,
-    Limit,
-    Property,
-    Undefined,
-    Violation,
-    failure_key,
-)
+from conformance.properties import Property
 from conformance.reduce import reduce_failure
 from conformance.registry import PROPERTIES
 from conformance.results import Finding, RunResult
@@ -183,7 +176,7 @@ _pools: dict[tuple[str, str], dict] = {}
 
 
 def _metric_pool(case: Case) -> dict:
-    """The metric objects of the case's metric x library, kept while its properties run (see Context.pool)."""
+    """The metric objects of the case's metric x library, kept while its properties run (see Runner.pool)."""
     key = (case.spec.id, case.library)
     if key not in _pools:
         _pools.clear()  # one metric x library at a time: cases come grouped, and objects hold graphs
@@ -196,7 +189,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     """Run one case and say what was found. Never raises for a library's misbehaviour.
 
     ``replay``: a finding's choice sequence; then exactly that one example runs (the replay profile).
-    ``reuse_metrics``: reset and reuse metric objects (see ``Context.pool``); False for a user's metric.
+    ``reuse_metrics``: reset and reuse metric objects (see ``Runner.pool``); False for a user's metric.
     ``adapter`` replaces the library's adapter (``conformance check`` runs a user's metric this way).
     """
     profile = case.prop.budget(profile)
@@ -228,7 +221,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     if replay and replay.startswith(FORCED):  # a reduced example: its batches and parameters, and other choices
         replay, _, recorded = replay.removeprefix(FORCED).partition(":")
         example = Example.from_json(json.loads(recorded))
-        ctx.forced, ctx.forced_parameters = example.batches, example.details.get("parameters") or {}
+        ctx.draw.forced, ctx.draw.forced_parameters = example.batches, example.details.get("parameters") or {}
     examples_run = 0
     first_failure: int | None = None  # the example number of the first failure, where shrinking starts
     # The smallest example of each distinct failure seen (Hypothesis' order, the failure with its choices).
@@ -239,29 +232,29 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         nonlocal examples_run, first_failure
         build = current_build_context()
         examples_run += 1
-        seen, gap = len(ctx.observations), ctx.largest_gap
+        seen, gap = len(ctx.tally.observations), ctx.tally.largest_gap
         failure: Exception | None = None
         try:
             ctx.draw_parameters(data)
             case.prop.check(ctx, data)
         except Explained as explained:
-            ctx.observations.append(explained.observation)
+            ctx.tally.observations.append(explained.observation)
         except Undefined as undefined:  # a user's metric where the reference is undefined: noted, not judged
-            undefined.note(ctx.notes)
+            undefined.note(ctx.tally.notes)
         except (Violation, LibraryError) as error:  # the library's failure; anything else is the harness's
             failure = error
         # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each), and the
         # parameters it drew, which its snippet is rendered with.
         choices = build.data.choices
-        examples = [o.example for o in ctx.observations[seen:]] + ([failure.example] if failure else [])
-        for observation in ctx.observations[seen:]:
+        examples = [o.example for o in ctx.tally.observations[seen:]] + ([failure.example] if failure else [])
+        for observation in ctx.tally.observations[seen:]:
             observation.replay = _encoded(choices)
-        if ctx.largest_gap is not gap:
-            ctx.gap_replay = _encoded(choices)
-            examples.append(ctx.largest_gap[1])
-        if ctx.parameters:
+        if ctx.tally.largest_gap is not gap:
+            ctx.tally.largest_gap.replay = _encoded(choices)
+            examples.append(ctx.tally.largest_gap.example)
+        if ctx.subject.parameters:
             for example in examples:
-                example.details.setdefault("parameters", dict(ctx.parameters))
+                example.details.setdefault("parameters", dict(ctx.subject.parameters))
         if failure is not None:
             first_failure = first_failure or examples_run
             distinct = _distinct(failure, choices)
@@ -318,16 +311,16 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             # A wrong value first: a precision limit is the lesser finding where a property shows both.
             failures.sort(key=lambda distinct: isinstance(distinct.failure, Limit))
             first, *others = failures
-            _fill_from_failure(finding, first, adapter, binding, case, ctx.mode)
+            _fill_from_failure(finding, first, adapter, binding, case, ctx.run.mode)
             finding.also = [_fill_from_failure(Finding(finding.metric, finding.library, finding.property, "error"),
-                                               other, adapter, binding, case, ctx.mode).distinct_json()
+                                               other, adapter, binding, case, ctx.run.mode).distinct_json()
                             for other in others] or None
         finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
-    finding.explained_by = sorted({o.known.what for o in ctx.observations}) or None  # see declared.py
-    finding.error_histogram = ctx.error_histogram if any(ctx.error_histogram) else None
-    if ctx.gaps:
-        finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.gaps]
+    finding.explained_by = sorted({o.known.what for o in ctx.tally.observations}) or None  # see declared.py
+    finding.error_histogram = ctx.tally.error_histogram if any(ctx.tally.error_histogram) else None
+    if ctx.tally.gaps:
+        finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.tally.gaps]
     finding.duration_s = round(time.perf_counter() - started, 4)
     return finding
 
@@ -406,10 +399,10 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure, adapter, bin
 
 
 def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, case: Case) -> None:
-    notes = sorted(ctx.notes)
-    if ctx.observations:
+    notes = sorted(ctx.tally.notes)
+    if ctx.tally.observations:
         # Show a difference in values before a documented exception, then the smallest example.
-        smallest = min(ctx.observations, key=lambda o: (o.known.raises is not None, o.example.size))
+        smallest = min(ctx.tally.observations, key=lambda o: (o.known.raises is not None, o.example.size))
         finding.outcome, finding.cause = "known", smallest.known.to_json()
         if smallest.known.raises:
             notes.insert(0, f"raised as documented: {smallest.known.raises}")
@@ -418,14 +411,15 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
         finding.regime = input_regime(smallest.example.batches)
-        finding.snippet = _snippet(adapter, binding, case, smallest.example, ctx.mode)
+        finding.snippet = _snippet(adapter, binding, case, smallest.example, ctx.run.mode)
         finding.replay = smallest.replay
-        kinds = {o.known.what for o in ctx.observations}
-        notes.insert(0, f"{len(ctx.observations)} examples differed as documented"
+        kinds = {o.known.what for o in ctx.tally.observations}
+        notes.insert(0, f"{len(ctx.tally.observations)} examples differed as documented"
                         + (f" ({len(kinds)} known differences)" if len(kinds) > 1 else ""))
-    elif ctx.largest_gap is not None:
-        gap, example, expected, averaged = ctx.largest_gap
-        bound = float(ctx.tolerance(example.batches).bound(expected).max())
+    elif ctx.tally.largest_gap is not None:
+        largest = ctx.tally.largest_gap
+        gap, example, expected, averaged = largest.value, largest.example, largest.expected, largest.averaged
+        bound = float(ctx.judge.tolerance(example.batches).bound(expected).max())
         finding.gap = gap
         if gap > bound:
             finding.outcome = "known"
@@ -440,7 +434,7 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(expected), _values(averaged)
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
-            finding.replay = ctx.gap_replay
+            finding.replay = largest.replay
             finding.snippet = _pitfall_snippet(adapter, binding, case, example)
         else:
             finding.outcome = "pass"

@@ -2,7 +2,7 @@
 
 Hypothesis shrinks a drawn data set by shortening it from the end (its samples are decoded from one byte string),
 so a failure that needs the last of 18 samples, the 17 before it weighing 0, stays 18 samples long. Here the
-failing batches are fed to the property again as they are (``Context.forced``), with samples, weights and batches
+failing batches are fed to the property again as they are (``Drawer.forced``), with samples, weights and batches
 taken away one step at a time (chunks first, then single samples), each step kept if the property still fails the
 same way (the same :func:`~conformance.properties.failure_key`). The property's other draws (a permutation, a
 weight factor) come from a short Hypothesis run of its own. The reduction stops at a fixpoint (fully reduced) or
@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 
+from conformance.context import Context
 from conformance.data import Batch
-from conformance.properties import Context, LibraryError, Violation, failure_key
+from conformance.failures import LibraryError, Violation, failure_key
 
 TRIES_PER_CANDIDATE = 6  # the property's other draws tried on each candidate (a permutation, a factor, ...)
 SAFETY_SECONDS = 60.0  # a reduction's wall-clock cap, for a library slow beyond what the candidate budget assumes
@@ -48,7 +49,7 @@ def _fails_like(ctx: Context, check: Callable, batches: list[Batch], key: tuple,
                 parameters: dict) -> _Reproduced | None:
     """The property's failure of kind ``key`` on exactly ``batches`` with the failure's drawn ``parameters``, if one
     of a few of its other draws gives it (with those draws' choices)."""
-    ctx.forced, ctx.forced_parameters = batches, parameters
+    ctx.draw.forced, ctx.draw.forced_parameters = batches, parameters
 
     @seed(0)
     @settings(max_examples=TRIES_PER_CANDIDATE, phases=(Phase.generate,), database=None, deadline=None,
@@ -73,7 +74,7 @@ def _fails_like(ctx: Context, check: Callable, batches: list[Batch], key: tuple,
     except Exception:  # the harness's own trouble on this candidate: not a reduction
         return None
     finally:
-        ctx.forced, ctx.forced_parameters = None, {}
+        ctx.draw.forced, ctx.draw.forced_parameters = None, {}
     return None
 
 
@@ -113,9 +114,8 @@ def reduce_failure(ctx: Context, check: Callable, failure: Exception, candidates
     parameters = failure.example.details.get("parameters") or {}
     deadline = time.perf_counter() + seconds
     best, fully, tried, choices = failure, False, 0, None
-    saved = (ctx.pool, len(ctx.observations), list(ctx.error_histogram), set(ctx.notes), list(ctx.gaps),
-             ctx.largest_gap, ctx.gap_replay)
-    ctx.pool = None  # fresh metric objects: a candidate's failure must not come from a reused one
+    pool, saved = ctx.run.pool, ctx.tally.snapshot()
+    ctx.run.pool = None  # fresh metric objects: a candidate's failure must not come from a reused one
     try:
         while not fully and tried < candidates and time.perf_counter() < deadline:
             for candidate in _candidates(best.example.batches, ctx.spec.domain.min_samples):
@@ -129,9 +129,9 @@ def reduce_failure(ctx: Context, check: Callable, failure: Exception, candidates
             else:
                 fully = True
     finally:
-        ctx.pool, seen, ctx.error_histogram, ctx.notes, ctx.gaps, ctx.largest_gap, ctx.gap_replay = saved
-        del ctx.observations[seen:]
-        ctx.use_parameters({})
+        ctx.run.pool = pool
+        ctx.tally.restore(saved)
+        ctx.subject.use_parameters({})
     return Reduced(best, fully, choices)
 
 

@@ -334,7 +334,7 @@ def test_a_library_metric_is_the_reference_fed_the_inputs_it_takes() -> None:
 def test_a_library_reference_that_raises_is_undefined_there_and_tasks_are_filled() -> None:
     import numpy as np
 
-    from conformance.properties import Undefined
+    from conformance.failures import Undefined
     from conformance.usercheck.library_reference import resolve_library_reference
 
     f1 = resolve_library_reference("sklearn.metrics:f1_score", {}, "binary")

@@ -154,7 +154,7 @@ def test_a_convention_undefined_explains_nan_and_only_the_declared_infinities(pr
     by a known difference that declares ±inf for an undefined value, and never where the reference is a number."""
     from conformance.adapters import get_adapter
     from conformance.data import Batch
-    from conformance.properties import Context
+    from conformance.context import Context
 
     spec = next(s for s in CATALOGUE if s.id == "PearsonCorrelation")
     ctx = Context(spec, get_adapter("keras"), spec.bindings["keras"], "agreement", profile)
@@ -162,13 +162,13 @@ def test_a_convention_undefined_explains_nan_and_only_the_declared_infinities(pr
     undeclared = KnownDifference("keras", what="-", cause="-", where="-")
     constant = [Batch(np.full(7, -3.0, np.float32), np.full(7, -3.0, np.float32))]
     varied = [Batch(np.array([1.0, 2.0, 4.0], np.float32), np.array([1.0, 3.0, 2.0], np.float32))]
-    tolerance = ctx.tolerance(constant)
-    assert ctx.follows(declared, np.asarray(np.inf), constant, tolerance)
-    assert ctx.follows(declared, np.asarray(np.nan), constant, tolerance)
-    assert ctx.follows(undeclared, np.asarray(np.nan), constant, tolerance)
-    assert not ctx.follows(undeclared, np.asarray(np.inf), constant, tolerance)
-    assert not ctx.follows(declared, np.asarray(np.inf), varied, tolerance)
-    assert not ctx.follows(declared, np.asarray(1.0), constant, tolerance)
+    tolerance = ctx.judge.tolerance(constant)
+    assert ctx.judge.follows(declared, np.asarray(np.inf), constant, tolerance)
+    assert ctx.judge.follows(declared, np.asarray(np.nan), constant, tolerance)
+    assert ctx.judge.follows(undeclared, np.asarray(np.nan), constant, tolerance)
+    assert not ctx.judge.follows(undeclared, np.asarray(np.inf), constant, tolerance)
+    assert not ctx.judge.follows(declared, np.asarray(np.inf), varied, tolerance)
+    assert not ctx.judge.follows(declared, np.asarray(1.0), constant, tolerance)
 
 
 def test_metric_ids_are_unique_and_readable() -> None:

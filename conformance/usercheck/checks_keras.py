@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from conformance.adapters import Adapter
 from conformance.adapters.base import present
 from conformance.catalogue import Binding, KnownDifference, MetricSpec
+from conformance.context import Context
 from conformance.data import Example
+from conformance.failures import Explained, Observation, Violation
 from conformance.profiles import Profile
-from conformance.properties import Context, Explained, Observation, Violation, broadcast_evidence
+from conformance.properties import broadcast_evidence
 from conformance.tolerance import compare
 
 
@@ -26,17 +28,17 @@ def _feed(ctx: Context, metric: Any, batches) -> Any:
 
 def check_config_round_trip(ctx: Context, data: st.DataObject) -> None:
     """``from_config(get_config())`` mid-stream gives a metric that behaves as a new one (state is not config)."""
-    batches = ctx.draw_batches(data)
+    batches = ctx.draw.batches(data)
     split = data.draw(st.integers(0, len(batches)), label="batches before get_config")
     example = Example(batches, details={"get_config_after_batches": split})
 
     def round_trip() -> np.ndarray:
-        original = _feed(ctx, ctx.new_object(batches), batches[:split]).metric
+        original = _feed(ctx, ctx.run.new_object(batches), batches[:split]).metric
         config = original.get_config()
         clone = type(original).from_config(config)
         return _feed(ctx, clone, batches).result()
 
-    ctx.expect_same(ctx.guarded(example, round_trip), ctx.stream(batches, example), example,
+    ctx.expect_same(ctx.run.guarded(example, round_trip), ctx.run.stream(batches, example), example,
                     "a metric rebuilt with from_config(get_config()) differs from a new one",
                     observed_batches=batches, expected_batches=batches)
 
@@ -59,11 +61,11 @@ def check_stateless_api(ctx: Context, data: st.DataObject) -> None:
     and leave the metric's own state untouched (state kept outside its variables would be changed)."""
     import keras
 
-    batches = ctx.draw_batches(data)
+    batches = ctx.draw.batches(data)
     example = Example(batches, details={"api": "stateless_update_state per batch, then stateless_result"})
 
     def stateless() -> np.ndarray:
-        metric = ctx.new_object(batches)
+        metric = ctx.run.new_object(batches)
         instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
         try:
             untouched = np.asarray(metric.result(), np.float64)
@@ -83,13 +85,13 @@ def check_stateless_api(ctx: Context, data: st.DataObject) -> None:
         return np.stack([value, untouched, np.asarray(metric.result(), np.float64), inside,
                          np.full(np.shape(value), returns_variable)])
 
-    value, untouched, after, inside, returns_variable = ctx.guarded(example, stateless)
+    value, untouched, after, inside, returns_variable = ctx.run.guarded(example, stateless)
     if not np.array_equal(untouched, after, equal_nan=True):
         raise Violation("stateless_update_state changed the metric's own result(): it keeps state outside its "
                         "variables", example, untouched, after, float(np.nanmax(np.abs(after - untouched))), 0.0)
-    stateful = ctx.stream(batches, example)
+    stateful = ctx.run.stream(batches, example)
     if returns_variable.all() and np.array_equal(value, untouched, equal_nan=True):
-        tolerance = ctx.tolerance(batches, both_library=True)
+        tolerance = ctx.judge.tolerance(batches, both_library=True)
         within, _, bound = compare(inside, stateful, tolerance)
         if within and not compare(value, stateful, tolerance)[0]:
             raise Explained(Observation(KERAS_STATELESS_RESULT_OF_A_VARIABLE, example, stateful, value,
@@ -112,11 +114,11 @@ def check_graph_mode(ctx: Context, data: st.DataObject) -> None:
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # a new metric per example retraces: expected here, not worth a warning
-    batches = ctx.draw_batches(data)
+    batches = ctx.draw.batches(data)
     example = Example(batches, details={"mode": "update_state and result in tf.function"})
 
     def graph() -> np.ndarray:
-        metric = ctx.new_object(batches)
+        metric = ctx.run.new_object(batches)
         instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
         update = tf.function(metric.update_state, reduce_retracing=True)
         for batch in batches:
@@ -124,7 +126,7 @@ def check_graph_mode(ctx: Context, data: st.DataObject) -> None:
             update(*args, **kwargs)
         return np.asarray(tf.function(metric.result)(), np.float64)
 
-    ctx.expect_same(ctx.guarded(example, graph), ctx.stream(batches, example), example,
+    ctx.expect_same(ctx.run.guarded(example, graph), ctx.run.stream(batches, example), example,
                     "in graph mode (tf.function) the value differs from eager", observed_batches=batches,
                     expected_batches=batches)
 
@@ -161,7 +163,7 @@ def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
     x is the predictions (``(n, 1)`` for one output, as a Dense(1) layer gives), y the targets as
     model.fit() takes them (``(n,)`` labels); sample weights go through evaluate() to ``weighted_metrics``.
     """
-    whole = ctx.draw_inputs(data)
+    whole = ctx.draw.inputs(data)
     batch_size = data.draw(st.integers(1, len(whole)), label="batch_size")
     y_true, y_pred, weight = present(ctx.binding, whole, ctx.spec.params)
     x = y_pred[:, None] if y_pred.ndim == 1 else y_pred
@@ -178,7 +180,7 @@ def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
         return np.asarray(values[0], np.float64)
 
     try:
-        ctx.expect_reference(ctx.guarded(example, evaluate), chunks, example,
+        ctx.expect_reference(ctx.run.guarded(example, evaluate), chunks, example,
                              f"model.evaluate(batch_size={batch_size}) reported a value that")
     except Violation as violation:
         if y_true.ndim != x.ndim:
@@ -205,15 +207,15 @@ def check_legacy_reset_name(ctx: Context, data: st.DataObject) -> None:
     target = ctx.adapter.target
     if not target.defines("reset_states") or target.defines("reset_state"):
         return
-    batches = [b for b in ctx.draw_batches(data) if len(b)]
+    batches = [b for b in ctx.draw.batches(data) if len(b)]
     if not batches:
         return
     example = Example(batches, details={"called": "reset_state(), as Keras 3 fit()/evaluate() do, and the Keras 2 "
                                                   "reset_states() override, each after these updates"})
 
     def states() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-        fresh = ctx.new_object(batches)
-        by_keras3, by_keras2 = (_feed(ctx, ctx.new_object(batches), batches).metric for _ in range(2))
+        fresh = ctx.run.new_object(batches)
+        by_keras3, by_keras2 = (_feed(ctx, ctx.run.new_object(batches), batches).metric for _ in range(2))
         for metric in (by_keras3, by_keras2):  # as fit()'s progress bar reads it at the end of an epoch
             _result_or_nan(metric)
         by_keras3.reset_state()
@@ -223,9 +225,9 @@ def check_legacy_reset_name(ctx: Context, data: st.DataObject) -> None:
     try:
         fresh, after_keras3, after_keras2 = states()
     except Exception as error:
-        raise ctx.library_error(f"{type(error).__name__}: {error}", example) from error
+        raise ctx.judge.library_error(f"{type(error).__name__}: {error}", example) from error
     if _same_state(after_keras3, fresh):
-        ctx.notes.add("reset_states() (the Keras 2 name) is never called by Keras 3, but Keras 3's reset_state() "
+        ctx.tally.notes.add("reset_states() (the Keras 2 name) is never called by Keras 3, but Keras 3's reset_state() "
                       "resets every variable of this metric, so nothing is lost; rename it reset_state()")
         return
     if _same_state(after_keras2, fresh):

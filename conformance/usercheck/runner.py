@@ -18,8 +18,9 @@ from conformance.catalogue import Binding, MetricSpec
 from conformance.catalogue.library_wide import TORCHMETRICS_METRIC_BASE
 from conformance.data import Batch
 from conformance.engine import HARNESS, Case, run_case
+from conformance.failures import Undefined
 from conformance.profiles import PROFILES, Profile
-from conformance.properties import Property, Undefined
+from conformance.properties import Property
 from conformance.registry import applicable
 from conformance.results import UNEXPECTED, Finding, RunResult
 from conformance.usercheck import checks_common as common
