@@ -192,7 +192,6 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     ``reuse_metrics``: reset and reuse metric objects (see ``Runner.pool``); False for a user's metric.
     ``adapter`` replaces the library's adapter (``conformance check`` runs a user's metric this way).
     """
-    profile = case.prop.budget(profile)
     binding = case.spec.bindings.get(case.library)
     finding = Finding(case.spec.id, case.library, case.prop.name, "skip",
                       binding=binding.describe() if binding else "")
@@ -208,6 +207,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     if adapter is None:
         finding.message = f"not installed: {unavailable}"
         return finding
+    profile = case.prop.budget(profile, library=not adapter.user_code)
     reason = case.prop.skip_reason(case.spec, adapter, binding, profile)
     if reason:
         finding.message = reason
@@ -316,6 +316,11 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                                                other, adapter, binding, case, ctx.run.mode).distinct_json()
                             for other in others] or None
         finding.curve = _curves(finding, adapter, binding, case)
+    if finding.outcome == "pass" and case.prop.must_judge and not any(ctx.tally.error_histogram):
+        # Every example was left out (see each note): nothing was checked, which is not a pass.
+        finding.outcome, finding.failure_kind = "error", HARNESS
+        finding.message = "; ".join([f"harness: none of the {examples_run} examples could be judged",
+                                     *sorted(ctx.tally.notes)])
     finding.examples_run = examples_run
     finding.explained_by = sorted({o.known.what for o in ctx.tally.observations}) or None  # see declared.py
     finding.error_histogram = ctx.tally.error_histogram if any(ctx.tally.error_histogram) else None
@@ -345,6 +350,10 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     if example.details.get("ranks") and hasattr(adapter, "ranks_snippet"):  # each process's own batches
         return adapter.ranks_snippet(binding, spec.params, [example.batches[start:end]
                                                             for start, end in example.details["ranks"]])
+    if example.details.get("training_loop"):  # model.evaluate / model.fit of a model that outputs its input
+        from conformance.usercheck.checks_model import training_snippet
+
+        return training_snippet(adapter, binding, spec.params, example)
     if example.details.get("updates") and hasattr(adapter, "stream_snippet"):  # a long stream: a loop, not literals
         return adapter.stream_snippet(binding, spec.params, example.batches, example.details["updates"],
                                       example.details.get("result_read_after_samples", []))

@@ -32,6 +32,9 @@ class Profile:
     reduce_budget: int = 0
     # conformance check: seconds one property may run on a user's metric before its outcome is ``timeout``.
     deadline_s: float = 120.0
+    # Deep properties (seconds per case: long streams, training loops; see Property.deep) run on one representative
+    # metric per trait only: the smoke profile's pass over the whole matrix (make test); make report runs them all.
+    deep_on_representatives: bool = False
 
 
 REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one recorded example per case
@@ -40,7 +43,7 @@ PROFILES = {
     "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False,
                   shrink_budget=200, reduce_budget=80),
     "smoke": Profile("smoke", max_examples=5, max_samples=12, max_batches=6, derandomize=True, use_database=False,
-                     shrink_budget=25, reduce_budget=20),
+                     shrink_budget=25, reduce_budget=20, deep_on_representatives=True),
     "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,
                         use_database=True, jit_compile=True, reduce_budget=400, deadline_s=900.0),
 }

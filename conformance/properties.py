@@ -10,8 +10,9 @@ observation instead, so Hypothesis keeps searching for unexplained ones. A libra
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -321,18 +322,30 @@ class Property:
     fresh_metrics: bool = False  # compares a reused (reset) metric with a new one, or keeps two alive: never pool
     # At most this many examples per case: (derandomized profiles such as ci, random ones such as thorough).
     examples: tuple[int, int] | None = None
+    # ... for the libraries' own metrics, where fewer than a user's suffice (None: ``examples``): a property that
+    # costs seconds per example runs on ~100 metrics of each library in make report, and shows what a library's
+    # kind of state does on any example that fills it.
+    library_examples: tuple[int, int] | None = None
     targets: tuple[str, ...] = ALL_TARGETS
     applies: Callable[[MetricSpec, Adapter, Binding, Profile | None], str | None] | None = None
     judged_as: tuple[str, ...] = ()
     shrink: bool = True  # off where each example feeds >= 131,072 samples: the drawn base batch is the example
+    # A pass needs some comparison judged: the check leaves out examples it cannot judge (with a note), and a case
+    # that judged none is the harness's error, never a silent pass.
+    must_judge: bool = False
+    # A deep property (seconds per case): the metric's trait that decides what it exercises. Profiles that ask
+    # (smoke: make test's pass over the whole matrix) run it on one representative metric per library and trait, the
+    # first in the catalogue; the others skip with its name. Every metric runs it in ci (make report) and thorough.
+    deep: Callable[[MetricSpec, Binding], Hashable] | None = None
 
-    def budget(self, profile: Profile) -> Profile:
-        """``profile`` with this property's example cap applied."""
+    def budget(self, profile: Profile, *, library: bool = False) -> Profile:
+        """``profile`` with this property's example cap applied (a library's metric's, where ``library``)."""
         if not self.shrink:  # each try would re-feed the whole stream: the drawn example is reported as it is
             profile = replace(profile, shrink=False, reduce_budget=0)
-        if self.examples is None:
+        examples = (self.library_examples or self.examples) if library else self.examples
+        if examples is None:
             return profile
-        cap = self.examples[0] if profile.derandomize else self.examples[1]
+        cap = examples[0] if profile.derandomize else examples[1]
         return replace(profile, max_examples=min(profile.max_examples, cap))
 
     def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding,
@@ -343,7 +356,37 @@ class Property:
             return f"{adapter.name} metrics are stateless functions: there is no state to accumulate or reset"
         if self.needs_weights and not binding.weights:
             return f"{binding.target} takes no sample weights"
-        return self.applies(spec, adapter, binding, profile) if self.applies else None
+        reason = self.applies(spec, adapter, binding, profile) if self.applies else None
+        if reason is None and self.deep is not None and profile is not None and profile.deep_on_representatives:
+            chosen = self.representative(spec, adapter, binding)
+            if chosen is not None and chosen != spec.id:
+                return (f"{self.name} is a deep property: the {profile.name} profile runs it on one {adapter.name} "
+                        f"metric of each kind ({chosen} for this one's); make report runs it on every metric")
+        return reason
+
+    def representative(self, spec: MetricSpec, adapter: Adapter, binding: Binding) -> str | None:
+        """The catalogue's first metric of ``adapter``'s library that this property applies to and that has
+        ``spec``'s trait (see ``deep``); None for a metric outside the catalogue (a user's, the gallery's)."""
+        from conformance.catalogue import CATALOGUE
+
+        ids = _catalogue_ids(CATALOGUE)
+        if spec.id not in ids:
+            return None
+        key = (self.name, adapter.name, self.deep(spec, binding))
+        if key not in _representatives:
+            _representatives[key] = next(
+                (other.id for other in CATALOGUE if (other_binding := other.bindings.get(adapter.name)) is not None
+                 and self.deep(other, other_binding) == key[2]
+                 and (self.applies is None or self.applies(other, adapter, other_binding, None) is None)), None)
+        return _representatives[key]
+
+
+_representatives: dict[tuple[str, str, Hashable], str | None] = {}
+
+
+@functools.cache
+def _catalogue_ids(catalogue: tuple[MetricSpec, ...]) -> frozenset[str]:
+    return frozenset(spec.id for spec in catalogue)
 
 
 def compiled_modes_to_compare(spec: MetricSpec, adapter: Adapter, binding: Binding,

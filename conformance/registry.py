@@ -27,12 +27,15 @@ from conformance.properties import (
 from conformance.usercheck import checks_common as common
 from conformance.usercheck import checks_function as function_checks
 from conformance.usercheck import checks_keras as keras_checks
+from conformance.usercheck import checks_model as model_checks
 from conformance.usercheck import checks_torch as torch_checks
 
 STATEFUL = ("keras", "torchmetrics", "user keras", "user torchmetrics", "user function")
 KERAS = ("keras", "user keras")
 TORCHMETRICS = ("torchmetrics", "user torchmetrics")
 COMPILED = ("user keras", "user function")  # what compile() and fit() run: a user's metric or function
+TRAINED = ("keras", *COMPILED)  # what a real model.evaluate() and model.fit() run: Keras' own metrics and users'
+LONG_STREAMS = ("keras", "torchmetrics", *USER_TARGETS)  # every stateful metric (a function: compile()'s wrapper)
 # Judged as batch_accumulation: each of these feeds the metric a stream of batches, as batch_accumulation does, so a
 # declaration of what the library does on such a stream (its convention, an error on an empty batch) holds there too.
 ACCUMULATES = ("batch_accumulation",)
@@ -68,14 +71,17 @@ PROPERTIES: tuple[Property, ...] = (
              "value.", common.check_label_dtypes, examples=(10, 50), targets=USER_TARGETS),
     Property("empty_batches", "Empty batches before, between and after the data change nothing.",
              common.check_empty_batches, targets=STATEFUL, judged_as=ACCUMULATES),
-    # The two long streams cost seconds per example and metric (131,072 and 2^24 samples): a user's metric runs
-    # them; the libraries' own, in the whole matrix, not yet.
+    # The two long streams feed 131,072 and 2^24 samples (seconds per example): one example per library metric in ci
+    # (a precision limit shows on any stream that fills the state), updates compiled (Keras' graph mode, the pooled
+    # metric); the smoke profile runs them on one metric per state trait (Property.deep).
     Property("long_stream", "131,072 samples in 4096-sample batches, then single samples, give the reference (a "
              "float16 counter stops at 2048 and overflows at 65,504).", common.check_long_stream,
-             examples=(3, 10), shrink=False, targets=USER_TARGETS),
+             examples=(3, 10), library_examples=(1, 10), shrink=False, targets=LONG_STREAMS, judged_as=ACCUMULATES,
+             must_judge=True, deep=common.state_trait, applies=common.streams_fit),
     Property("counts_past_2_24", "After 2^24 samples, single-sample updates still count (a float32 counter stops "
              "at 2^24).", common.check_counts_past_2_24, examples=(2, 5), shrink=False,
-             targets=("user keras", "user torchmetrics")),
+             targets=("keras", "torchmetrics", "user keras", "user torchmetrics"), judged_as=ACCUMULATES,
+             must_judge=True, deep=common.state_trait, applies=common.streams_fit),
     Property("reset_then_result", "result() right after reset() equals a new metric's (no stale cache).",
              common.check_reset_then_result, targets=(*KERAS, *TORCHMETRICS), fresh_metrics=True,
              judged_as=ACCUMULATES),
@@ -86,8 +92,25 @@ PROPERTIES: tuple[Property, ...] = (
     Property("graph_mode", "update_state and result under tf.function agree with eager.",
              keras_checks.check_graph_mode, examples=(8, 40), targets=COMPILED,
              applies=keras_checks.tensorflow_backend),
-    Property("model_evaluate", "Inside model.evaluate(x, y, batch_size=b) of a model that outputs its input, the "
-             "metric gives the reference.", keras_checks.check_model_evaluate, examples=(6, 30), targets=COMPILED),
+    # A real training loop costs a compiled model per metric and input shape (kept on the adapter, shared by the
+    # examples and by both properties) and ~0.1 s per call: a few examples each; the smoke profile runs them on one
+    # metric per way the loop presents the inputs.
+    Property("model_evaluate", "Inside model.evaluate(x, y, sample_weight=w, batch_size=b) of a model that outputs "
+             "its input (weighted examples through weighted_metrics, the last batch short), the metric gives the "
+             "reference.", model_checks.check_model_evaluate, examples=(6, 30), library_examples=(3, 30),
+             targets=TRAINED, applies=model_checks.compiles, judged_as=(*ACCUMULATES, "shape_conventions"),
+             must_judge=True, deep=model_checks.presentation_trait),
+    Property("model_fit", "One epoch of model.fit(x, y, batch_size=b, shuffle=False) of a model that outputs its "
+             "input: the last batch's logs, History and the progress bar's final value give the reference.",
+             model_checks.check_model_fit, examples=(4, 20), library_examples=(2, 20), targets=TRAINED,
+             applies=model_checks.compiles,
+             judged_as=(*ACCUMULATES, "shape_conventions"), must_judge=True, deep=model_checks.presentation_trait),
+    Property("compile_identifiers", "Each string identifier a user gives compile(metrics=[...]) for this metric's "
+             "output and loss ('accuracy', 'AUC', 'mse', ...) resolves to it: what it resolved to is noted, its "
+             "value in evaluate() judged.", model_checks.check_compile_identifiers, examples=(2, 10),
+             targets=("keras",), applies=model_checks.has_identifiers,
+             judged_as=("agreement", *ACCUMULATES, "shape_conventions"), must_judge=True,
+             deep=model_checks.identifier_trait),
     Property("legacy_reset_name", "A Keras 2 reset_states() override without reset_state() fails where Keras 3's "
              "reset_state() leaves what it would reset.", keras_checks.check_legacy_reset_name, examples=(10, 30),
              targets=("user keras",)),

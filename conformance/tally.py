@@ -33,6 +33,7 @@ class Tally:
     error_histogram: list[int] = field(default_factory=lambda: [0] * ERROR_BIN_COUNT)
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (mean batch size, gap) per example
     largest_gap: Gap | None = None
+    judged: int = 0  # examples a costly property judged in full (the long streams stop at one in ci: see there)
 
     def record(self, verdict: Verdict) -> None:
         """Count one comparison (where it is counted) and keep the observation of a declaration that explained it."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported
 from conformance.data import Batch
+
+T = TypeVar("T")
 
 
 class LibraryUnavailable(RuntimeError):
@@ -157,6 +159,29 @@ class Adapter(ABC):
         """What a property applies to (see Property.targets): the library's name ("user keras" etc. for users')."""
         return self.name
 
+    @property
+    def cache(self) -> dict[str, Any]:
+        """What properties keep across examples and cases (compiled models, measurements): a library's adapter is
+        one per process, so a model compiled for one example serves the next and the next case's; a user's lives as
+        long as its check (``close`` clears it)."""
+        return self.__dict__.setdefault("_cache", {})
+
+    def cached(self, kind: str, key: Hashable, build: Callable[[], T], *, scope: Hashable = None) -> T:
+        """``build()``'s value, kept under ``kind`` and ``key``. Entries of ``kind`` kept for another ``scope`` (a
+        metric spec) are dropped first: one metric's objects at a time, as the engine's metric pool is."""
+        store = self.cache.setdefault(kind, {})
+        if store.get("scope", scope) != scope:
+            store.clear()
+        store["scope"] = scope
+        entries = store.setdefault("entries", {})
+        if key not in entries:
+            entries[key] = build()
+        return entries[key]
+
+    def close(self) -> None:
+        """Drop what the properties kept (compiled models)."""
+        self.cache.clear()
+
     def training_layouts(self, binding: Binding) -> set[tuple[str, str]] | None:
         """The (y_true, y_pred) layouts a working training loop feeds this target, where only those are judged by
         shape_conventions (others are notes); None: every layout the library takes is judged."""
@@ -187,6 +212,10 @@ class Adapter(ABC):
     def new_object(self, binding: Binding, num_classes: int | None) -> Any:
         """A new metric object of the library's own API (not wrapped)."""
         return self.metric_class(binding)(**self.init_arguments(binding, num_classes))
+
+    def compile_argument(self, binding: Binding, num_classes: int | None) -> Any:
+        """What a user gives Keras' compile(metrics=[...]) for this metric: a new metric object."""
+        return self.new_object(binding, num_classes)
 
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
              layout: tuple[str, str] | None = None) -> MetricInstance:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from conformance.catalogue import (
     agreement,
     classification,
+    compile_identifiers,
     correlation,
     multilabel_ranking,
     probabilistic,
@@ -76,7 +77,7 @@ def _by_traits(spec: MetricSpec) -> tuple[KnownDifference, ...]:
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
     with_ignore_index(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
-        and spec.bindings[k.library].target.startswith(prefix))))
+        and spec.bindings[k.library].target.startswith(prefix)) + compile_identifiers.declared_for(spec.id)))
     for family in FAMILIES for spec in family.SPECS
 )
 

@@ -4,15 +4,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import replace
 
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance.adapters import Adapter
+from conformance.catalogue import Binding, MetricSpec
 from conformance.context import Context
 from conformance.data import Batch, Example, concatenate, with_other_targets
-from conformance.failures import LibraryError, Limit, Violation
-from conformance.tolerance import compare, tolerance_for
+from conformance.failures import Explained, LibraryError, Limit, Violation
+from conformance.profiles import Profile
+from conformance.tolerance import compare
 from conformance.usercheck.inputs import OPTIONAL_LABEL_DTYPES, label_dtypes
 from conformance.usercheck.loading import reason_of
 
@@ -80,14 +84,16 @@ def _stream_values(ctx: Context, batches: list[Batch], marks: list[int]) -> np.n
     return np.stack(values)
 
 
-def _first_wrong(ctx: Context, whole: Batch, sizes: list[int], marks: list[int],
-                 values: np.ndarray) -> int | None:
-    """The position in ``marks`` of the first value off the reference on the samples fed so far, or None."""
+def _first_wrong(ctx: Context, whole: Batch, sizes: list[int], marks: list[int], values: np.ndarray,
+                 example: Example) -> int | None:
+    """The position in ``marks`` of the first value off the reference on the samples fed so far (a declared
+    convention of the library explains a value, as everywhere), or None."""
     counts = np.cumsum(sizes)
     for position, index in enumerate(marks):
         fed = whole.take(slice(0, int(counts[index])))
-        tolerance = ctx.judge.tolerance(fed.split(sizes[:index + 1]))
-        if not compare(values[position], ctx.spec.reference_value(fed), tolerance)[0]:
+        verdict = ctx.judge.against_reference(values[position], fed.split(sizes[:index + 1]), example,
+                                              "the value", whole=fed)
+        if verdict.failure is not None:
             return position
     return None
 
@@ -103,11 +109,27 @@ def _expect_right_when_short(ctx: Context, base: Batch, total: int, first: int, 
     example = Example(batches, details={"stream": f"{what} at a small scale: {first} samples, then {singles} x 1, "
                                                   f"then batches of {size}; result() read after batches {marks}"})
     values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks))
-    wrong = _first_wrong(ctx, whole, sizes, marks, values)
+    wrong = _first_wrong(ctx, whole, sizes, marks, values, example)
     if wrong is not None:
         fed = whole.take(slice(0, int(np.cumsum(sizes)[marks[wrong]])))
         ctx.expect_reference(values[wrong], batches[:marks[wrong] + 1], example,
                              f"after {len(fed)} samples (long before any precision limit) the value", whole=fed)
+
+
+def state_trait(spec: MetricSpec, binding: Binding) -> Hashable:
+    """How the metric's state grows with the samples, by its decomposition: a mean keeps a total and a count, a sum a
+    total, other metrics several sums or counts combined at the end (the smoke profile runs the long streams on one
+    metric of each: see Property.deep)."""
+    return spec.decomposition
+
+
+def streams_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Profile | None) -> str | None:
+    """The long streams apply where a stream of 2^24 samples is a stream of samples: not to retrieval metrics, whose
+    samples are queries (their state keeps every document, and compute() loops over the queries in Python: hours)."""
+    if binding.queries:
+        return ("its samples are queries: the state keeps every document and compute() loops over the queries in "
+                "Python (2^24 of them would take hours); no count of queries is kept to stop growing")
+    return None
 
 
 def check_long_stream(ctx: Context, data: st.DataObject) -> None:
@@ -120,7 +142,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
     drawn = ctx.draw.inputs(data, weights=False)
     base = concatenate([drawn, with_other_targets(drawn)])
     _expect_right_when_short(ctx, base, 512, 16, LONG_SINGLES, 32, "the long stream's pattern")
-    total = ctx.adapter.cache.get("long_stream_samples", LONG_STREAM) if hasattr(ctx.adapter, "cache") else LONG_STREAM
+    total = ctx.adapter.cache.get("long_stream_samples", LONG_STREAM)
     whole = _tiled(base, total)
     sizes = _sizes(total, LONG_FIRST_BATCH, LONG_SINGLES, LONG_BIG_BATCH)
     batches = whole.split(sizes)
@@ -131,7 +153,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
                                        "updates": _plan(sizes),
                                        "result_read_after_samples": [int(counts[m]) for m in marks]})
     values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks))
-    wrong = _first_wrong(ctx, whole, sizes, marks, values)
+    wrong = _first_wrong(ctx, whole, sizes, marks, values, example)
     if wrong is None:
         ctx.expect_reference(values[-1], batches, example, f"after {total:,} samples the value", whole=whole)
         return
@@ -145,13 +167,36 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
                 example, expected, values[wrong], error, bound, starts)
 
 
-def _exactly_summable(batch: Batch) -> Batch:
-    """Values whose float32 sums are exact: scores on a 1/8 grid, real values as integers in [-3, 3]."""
-    y_pred = batch.y_pred
-    if np.issubdtype(batch.y_true.dtype, np.floating):  # regression
-        return Batch(np.clip(np.round(batch.y_true), -3, 3).astype(np.float32),
-                     np.clip(np.round(y_pred), -3, 3).astype(np.float32), None, batch.num_classes)
-    return Batch(batch.y_true, (np.round(np.clip(y_pred, 0, 1) * 8) / 8).astype(np.float32), None, batch.num_classes)
+def _exactly_summable(ctx: Context, batch: Batch) -> Batch:
+    """The batch with values whose float32 sums are exact where that keeps it in the metric's domain: one score per
+    sample on a 1/8 grid in [0, 1], real targets and predictions as integers in [-3, 3]. Elsewhere (rows of scores or
+    probabilities, label maps, and where the reference is not finite on the grid's values: logs, positive
+    predictions) the drawn values as they are: their sums are rounded, which only a float32 state shows."""
+    y_true, y_pred = batch.y_true, batch.y_pred
+    if y_pred.ndim != 1 or not np.issubdtype(y_pred.dtype, np.floating):
+        return batch
+    if np.issubdtype(y_true.dtype, np.floating):  # regression
+        candidate = Batch(np.clip(np.round(y_true), -3, 3).astype(np.float32),
+                          np.clip(np.round(y_pred), -3, 3).astype(np.float32), None, batch.num_classes)
+    else:
+        candidate = Batch(y_true, (np.round(np.clip(y_pred, 0, 1) * 8) / 8).astype(np.float32), None,
+                          batch.num_classes)
+    try:
+        if np.isfinite(ctx.spec.reference_value(candidate)).all():
+            return candidate
+    except Exception:  # outside the reference's domain: keep the drawn values
+        pass
+    return batch
+
+
+def _tails(base: Batch) -> list[Batch]:
+    """Tails to feed one sample per update past 2^24, the most likely to move the value first: the samples with
+    other targets, then each sample alone (with its own, then other targets)."""
+    other = with_other_targets(base)
+    tails = [other]
+    for index in range(len(base)):
+        tails += [other.take(slice(index, index + 1)), base.take(slice(index, index + 1))]
+    return tails
 
 
 def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
@@ -159,22 +204,50 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
 
     A float32 counter holds 2^24 exactly but 2^24 + 1 rounds back to 2^24, so it stops counting
     single samples there; so does a float32 running total. The values are chosen so that every sum is
-    exact in float32 and the tail's targets differ from the first 2^24 samples (so counting it moves
-    the value). The same updates at a small scale must give the reference first: a value wrong there is a
-    wrong value; one wrong only past 2^24 is the precision limit (outcome ``limit``), not a wrong value.
+    exact in float32 where the domain allows, and the tail (one sample per update) so that counting it moves the
+    value beyond the tolerance: where no tail can, the example is left out with a note (a case that judged none is
+    the harness's error, never a pass). The same updates at a small scale must give the reference first: a value
+    wrong there is a wrong value; one wrong only past 2^24 is the precision limit (outcome ``limit``).
     """
     sizes = [2, 4, 8] if ctx.spec.domain.both_classes else [1, 2, 4, 8]  # powers of 2: they tile 2^20 exactly
     size = data.draw(st.sampled_from(sizes), label="distinct samples")
-    base = _exactly_summable(ctx.draw.inputs(data, weights=False, n=size))
-    tail = with_other_targets(base)
-    _expect_short_counts(ctx, base, tail)
-    big = _tiled(base, PAST_2_24_BATCH)
+    base = _exactly_summable(ctx, ctx.draw.inputs(data, weights=False, n=size))
+    if ctx.tally.judged and ctx.profile.derandomize and not ctx.adapter.user_code:
+        # A library's metric: one example that fills its state past 2^24 shows its kind of state (ci draws two, the
+        # first often the simplest input, which no tail may move); a second costs seconds for nothing more.
+        return
+    # A library's metric whose sample_weights property holds (a weight k is k copies) reaches 2^24 through weights:
+    # 16 updates of the distinct samples, each weighing 2^20 / n, instead of 2^20 samples (a user's metric is fed
+    # the samples: its weights and its count may be kept apart).
+    by_weight = ctx.binding.weights and not ctx.adapter.user_code
+    copies = 2**24 // len(base)
+    counted = base.with_weights(np.full(len(base), copies, np.float32))  # the first 2^24 samples, as weights
+    expected_before = ctx.spec.reference_value(counted)
+    moving = None
+    for tail in _tails(base):
+        tail_copies = PAST_2_24_SINGLES // len(tail)
+        weighted = [counted, tail.with_weights(np.full(len(tail), tail_copies, np.float32))]
+        expected_after = ctx.spec.reference_value(concatenate(weighted))
+        bound = ctx.judge.tolerance(weighted).bound(expected_after)
+        if np.any(np.abs(expected_after - expected_before) > 2 * bound):  # a stuck count: twice the tolerance off
+            moving = tail, weighted
+            break
+    if moving is None:
+        ctx.tally.notes.add("some examples were left out: no tail of their samples moves the value beyond the "
+                            "tolerance, so a count stuck at 2^24 would not show")
+        return
+    tail, weighted = moving
+    _expect_short_counts(ctx, base, tail, by_weight)
+    big = (base.with_weights(np.full(len(base), PAST_2_24_BATCH // len(base), np.float32)) if by_weight
+           else _tiled(base, PAST_2_24_BATCH))
     singles = [tail.take(slice(i % len(tail), i % len(tail) + 1)) for i in range(PAST_2_24_SINGLES)]
-    copies, tail_copies = 2**24 // len(base), PAST_2_24_SINGLES // len(tail)
-    example = Example([base, tail], details={"fed": f"the first batch {copies:,} times in 16 updates of 2^20 "
-                                             f"samples, then the second one sample per update, {tail_copies} times",
-                                             "updates": [[0, PAST_2_24_BATCH, 16], [1, 1, PAST_2_24_SINGLES]],
-                                             "result_read_after_samples": [2**24, 2**24 + PAST_2_24_SINGLES]})
+    tail_copies = PAST_2_24_SINGLES // len(tail)
+    first = (f"the first batch in 16 updates, each sample weighing {PAST_2_24_BATCH // len(base):,} (2^24 samples' "
+             "weight in all)" if by_weight else f"the first batch {copies:,} times in 16 updates of 2^20 samples")
+    example = Example([big if by_weight else base, tail],
+                      details={"fed": f"{first}, then the second one sample per update, {tail_copies} times",
+                               "updates": [[0, len(big), 16], [1, 1, PAST_2_24_SINGLES]],
+                               "result_read_after_samples": [2**24, 2**24 + PAST_2_24_SINGLES]})
 
     def run() -> np.ndarray:
         metric = ctx.run.new_metric([base])
@@ -186,34 +259,31 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
         return np.stack([before, metric.result()])
 
     before, after = ctx.run.guarded(example, run)
-    weight = np.float32
-    expected_before = ctx.spec.reference_value(base.with_weights(np.full(len(base), copies, weight)))
-    expected_after = ctx.spec.reference_value(concatenate([base.with_weights(np.full(len(base), copies, weight)),
-                                                           tail.with_weights(np.full(len(tail), tail_copies, weight))]))
-    # Every sum is exact, so a correct metric's error is its formula's own rounding: the spec's bound for the few
-    # distinct terms (not for 2^24 of them). A count stuck at 2^24 is off by up to 512 / 2^24 = 3e-5 of the value.
-    tolerance = tolerance_for(ctx.adapter.result_dtype, len(base) + len(tail), 2, growth=ctx.spec.growth,
-                              scale=ctx.spec.scale)
+    # Every count is exact below 2^24 and the reference's weights stand for the copies: the tolerance is the spec's
+    # bound for the few distinct terms (not for 2^24 of them), as for any value computed from them.
+    at_2_24 = ctx.judge.against_reference(before, weighted[:1], example, "at 2^24", whole=weighted[0])
+    verdict = ctx.judge.against_reference(after, weighted, example, "past 2^24")
+    ctx.tally.judged += 1
+    if verdict.failure is None:
+        ctx.tally.record(verdict)
+        return
+    if isinstance(verdict.failure, Explained):
+        raise verdict.failure
+    expected_after = ctx.spec.reference_value(concatenate(weighted))
     moved, expected_move = after - before, expected_after - expected_before
-    if np.all(np.abs(expected_move) <= 4 * tolerance.bound(expected_after)):
-        return  # the tail happens not to move this value: nothing to see
-    within_before = compare(before, expected_before, tolerance)[0]
-    within, error, bound = compare(after, expected_after, tolerance)
-    if not within:
-        starts = 2**24 if within_before else PAST_2_24_BATCH
-        where = ("after 2^24 samples, 512 more (one per update) moved the value by "
-                 f"{_values(moved)} instead of {_values(expected_move)}" if within_before else
-                 f"after 2^24 samples in updates of 2^20 the value is already off ({_values(before)} instead of "
-                 f"{_values(expected_before)})")
-        raise Limit(f"{where}, though right at a small scale: a float32 (or narrower) count or total stops growing "
-                    "by 1 at 2^24, a precision limit; keep counts in float64 or int64 to go past it",
-                    example, expected_after, after, error, bound, starts)
+    where = ("after 2^24 samples, 512 more (one per update) moved the value by "
+             f"{_values(moved)} instead of {_values(expected_move)}" if at_2_24.failure is None else
+             f"after 2^24 samples in updates of 2^20 the value is already off ({_values(before)} instead of "
+             f"{_values(expected_before)})")
+    raise Limit(f"{where}, though right at a small scale: a float32 (or narrower) count or total stops growing "
+                "by 1 at 2^24, a precision limit; keep counts in float64 or int64 to go past it",
+                example, expected_after, after, verdict.abs_error, verdict.bound, 2**24)
 
 
-def _expect_short_counts(ctx: Context, base: Batch, tail: Batch) -> None:
-    """counts_past_2_24's updates at a small scale (16 updates of the base batch tiled 4 times, then the tail one
-    sample per update, 64 times) must give the reference: else the value is wrong long before 2^24."""
-    big = _tiled(base, 4 * len(base))
+def _expect_short_counts(ctx: Context, base: Batch, tail: Batch, by_weight: bool) -> None:
+    """counts_past_2_24's updates at a small scale (16 updates of the base batch tiled 4 times, or weighing 4, then
+    the tail one sample per update, 64 times) must give the reference: else the value is wrong long before 2^24."""
+    big = base.with_weights(np.full(len(base), 4, np.float32)) if by_weight else _tiled(base, 4 * len(base))
     batches = [big] * 16 + [tail.take(slice(i % len(tail), i % len(tail) + 1)) for i in range(64)]
     example = Example(batches, details={"stream": "counts_past_2_24's updates at a small scale"})
     ctx.expect_reference(ctx.run.stream(batches, example), batches, example,
@@ -225,14 +295,17 @@ def _values(array: np.ndarray) -> str:
 
 
 def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
-    """result() right after reset() equals a new metric's (a cached value must not survive reset)."""
+    """result() right after reset() equals a new metric's (a cached value must not survive reset). Where a new
+    metric's result() raises (it has no value before its first update), the metric after reset must raise the same
+    way: a value there is one left from before the reset."""
     batches = [b for b in ctx.draw.batches(data) if len(b)] or ctx.draw.batches(data)
     example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()"})
 
     try:
-        expected = np.asarray(ctx.run.new_metric(batches).result(), np.float64)
-    except Exception:
-        return  # a new metric has no value to compare with (it raises before any update)
+        expected: np.ndarray | None = np.asarray(ctx.run.new_metric(batches).result(), np.float64)
+        raised: Exception | None = None
+    except Exception as error:  # no value before an update: after reset, the same exception is expected
+        expected, raised = None, error
     metric = ctx.run.new_metric(batches)
 
     def fill() -> np.ndarray:
@@ -245,11 +318,22 @@ def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
     try:
         observed = np.asarray(metric.result(), np.float64)
     except Exception as error:
-        raise LibraryError(f"result() after reset() raised {type(error).__name__}: {error} where a new metric "
-                           "returns a value", example) from error
+        if raised is not None and type(error) is type(raised):
+            ctx.tally.notes.add(f"result() raises {type(raised).__name__} before any update, and again right after "
+                                "reset(), as a new metric does")
+            ctx.tally.count_error(0.0, 0.0)
+            return
+        new = f"a new metric raises {type(raised).__name__}" if raised is not None else "a new metric returns a value"
+        raise LibraryError(f"result() after reset() raised {type(error).__name__}: {error} where {new}",
+                           example) from error
+    if raised is not None:
+        raise Violation(f"result() right after reset() returned {_values(observed)} where a new metric's result() "
+                        f"raises {type(raised).__name__} ({raised}): a value left from before the reset",
+                        example, np.full(np.shape(observed), np.nan), observed, float("inf"), 0.0)
     if not np.array_equal(observed, expected, equal_nan=True):
         raise Violation("result() right after reset() returned a stale value, not a new metric's",
                         example, expected, observed, float(np.nanmax(np.abs(observed - expected), initial=0.0)), 0.0)
+    ctx.tally.count_error(0.0, 0.0)
 
 
 def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:

@@ -1,5 +1,5 @@
 """Checks only a Keras metric (or a function given to compile()) needs: config round trip, the stateless
-API, graph mode, a real model.evaluate, and Keras 2 method names that Keras 3 never calls."""
+API, graph mode and Keras 2 method names that Keras 3 never calls (the training loops: ``checks_model``)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.adapters import Adapter
-from conformance.adapters.base import present
 from conformance.catalogue import Binding, KnownDifference, MetricSpec
 from conformance.context import Context
 from conformance.data import Example
 from conformance.failures import Explained, Observation, Violation
 from conformance.profiles import Profile
-from conformance.properties import broadcast_evidence
 from conformance.tolerance import compare
 
 
@@ -129,63 +127,6 @@ def check_graph_mode(ctx: Context, data: st.DataObject) -> None:
     ctx.expect_same(ctx.run.guarded(example, graph), ctx.run.stream(batches, example), example,
                     "in graph mode (tf.function) the value differs from eager", observed_batches=batches,
                     expected_batches=batches)
-
-
-def _zero_loss(y_true, y_pred):
-    """A loss of 0: evaluate() needs one, the metric is what is checked."""
-    from keras import ops
-
-    return ops.sum(ops.zeros_like(y_pred))
-
-
-def _identity_model(ctx: Context, shape: tuple[int, ...], weighted: bool) -> tuple[Any, str]:
-    """A compiled model whose output is its input, cached per input shape; and the metric's name.
-
-    Keras passes sample_weight only to ``weighted_metrics``; ``metrics`` are updated without it
-    (keras/src/trainers/compile_utils.py::CompileMetrics.update_state), so weighted examples use the former.
-    """
-    import keras
-
-    cache = ctx.adapter.cache.setdefault("models", {})
-    if (shape, weighted) not in cache:
-        inputs = keras.Input(shape=shape)
-        model = keras.Model(inputs, keras.layers.Identity()(inputs))
-        metric = ctx.adapter.target.obj if ctx.adapter.target.kind == "function" else ctx.adapter.new_object()
-        model.compile(loss=_zero_loss, **{"weighted_metrics" if weighted else "metrics": [metric]})
-        name = getattr(metric, "name", None) or metric.__name__
-        cache[shape, weighted] = (model, name)
-    return cache[shape, weighted]
-
-
-def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
-    """The metric inside ``model.evaluate(x, y, batch_size=b)`` of a model that outputs its input gives the reference.
-
-    x is the predictions (``(n, 1)`` for one output, as a Dense(1) layer gives), y the targets as
-    model.fit() takes them (``(n,)`` labels); sample weights go through evaluate() to ``weighted_metrics``.
-    """
-    whole = ctx.draw.inputs(data)
-    batch_size = data.draw(st.integers(1, len(whole)), label="batch_size")
-    y_true, y_pred, weight = present(ctx.binding, whole, ctx.spec.params)
-    x = y_pred[:, None] if y_pred.ndim == 1 else y_pred
-    chunks = [whole.take(slice(i, i + batch_size)) for i in range(0, len(whole), batch_size)]
-    example = Example([whole], details={"model.evaluate": f"batch_size={batch_size}", "x_shape": list(x.shape),
-                                        "y_shape": list(y_true.shape)})
-
-    def evaluate() -> np.ndarray:
-        weighted = ctx.binding.weights and weight is not None
-        model, name = _identity_model(ctx, x.shape[1:], weighted)
-        logs = model.evaluate(x, y_true, sample_weight=weight if weighted else None,
-                              batch_size=batch_size, verbose=0, return_dict=True)
-        values = [v for k, v in logs.items() if k == name] or [v for k, v in logs.items() if k != "loss"]
-        return np.asarray(values[0], np.float64)
-
-    try:
-        ctx.expect_reference(ctx.run.guarded(example, evaluate), chunks, example,
-                             f"model.evaluate(batch_size={batch_size}) reported a value that")
-    except Violation as violation:
-        if y_true.ndim != x.ndim:
-            violation.message += broadcast_evidence(ctx, chunks, ("flat", "column"))
-        raise
 
 
 def _state(metric: Any) -> list[np.ndarray]:

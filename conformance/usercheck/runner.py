@@ -24,6 +24,7 @@ from conformance.properties import Property
 from conformance.registry import applicable
 from conformance.results import UNEXPECTED, Finding, RunResult
 from conformance.usercheck import checks_common as common
+from conformance.usercheck.checks_model import MODELS
 from conformance.usercheck.deadline import SPEED_SAMPLES, PropertyTimeout, Speed, deadline, measure
 from conformance.usercheck.inputs import DEFAULT_CLASSES, KINDS, Presentation, domain_for, label_dtypes
 from conformance.usercheck.loading import CheckUsageError, Target, make_target, reason_of
@@ -386,7 +387,7 @@ def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: R
             finding = run_case(Case(spec, adapter.name, prop), profile, seed,
                                reuse_metrics=False, adapter=adapter)
     except PropertyTimeout:
-        adapter.cache.pop("models", None)  # a model.evaluate cut short may hold half-updated metrics
+        adapter.cache.pop(MODELS, None)  # a model.evaluate cut short may hold half-updated metrics
         speed_note = f"; {speed.describe()}" if speed else ""
         return Finding(spec.id, adapter.name, prop.name, "timeout", binding=binding.describe(),
                        message=f"ran past the {profile.deadline_s:g} s deadline of the {profile.name} profile "

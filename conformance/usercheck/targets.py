@@ -33,7 +33,6 @@ class UserAdapter(Adapter):
     def __init__(self, target: Target, presentation: Presentation):
         self.target, self.presentation = target, presentation
         self.name = target.kind
-        self.cache: dict[str, Any] = {}  # what checks keep across examples: models, a worker pool, measurements
 
     def training_layouts(self, binding: Binding) -> set[tuple[str, str]]:
         """Keras' fit() gives ``(n,)`` or ``(n, 1)`` targets with the model's ``(n, 1)`` (or ``(n, C)``) output; a
@@ -47,10 +46,6 @@ class UserAdapter(Adapter):
             return {("flat", "flat"), ("column", "column")} if self.presentation.per_sample else {("flat", pred)}
         return {("flat", "column"), ("column", "column")} if self.presentation.per_sample else {
             ("flat", pred), ("column", pred)}
-
-    def close(self) -> None:
-        """Drop what the checks kept (compiled models); the shared torch.distributed workers stay for the next."""
-        self.cache.clear()
 
     def versions(self) -> dict[str, str]:
         library = "torchmetrics" if self.target.kind == "torchmetrics" else "keras"
@@ -81,6 +76,10 @@ class UserAdapter(Adapter):
         if self.target.kind == "function":
             return self.metric_class()(**self.init_arguments())
         return self.target.new()
+
+    def compile_argument(self, binding: Binding | None = None, num_classes: int | None = None) -> Any:
+        """The user's function itself (compile() wraps it in a MeanMetricWrapper), or a new metric object."""
+        return self.target.obj if self.target.kind == "function" else self.new_object()
 
     def importable(self, binding: Binding | None = None) -> str | None:
         return self.target.importable_spec()
