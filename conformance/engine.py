@@ -357,6 +357,13 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     if example.details.get("updates") and hasattr(adapter, "stream_snippet"):  # a long stream: a loop, not literals
         return adapter.stream_snippet(binding, spec.params, example.batches, example.details["updates"],
                                       example.details.get("result_read_after_samples", []))
+    if example.details.get("updates"):  # a library's metric: loops over the adapter's own update lines
+        from conformance.usercheck.checks_common import library_stream_snippet
+
+        looped = library_stream_snippet(adapter, binding, spec.params, example.batches, example.details["updates"],
+                                        example.details.get("result_read_after_samples", []))
+        if looped:
+            return looped
     return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode),
                            layout=tuple(presented) if presented else None)
 

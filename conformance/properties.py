@@ -369,8 +369,7 @@ class Property:
         ``spec``'s trait (see ``deep``); None for a metric outside the catalogue (a user's, the gallery's)."""
         from conformance.catalogue import CATALOGUE
 
-        ids = _catalogue_ids(CATALOGUE)
-        if spec.id not in ids:
+        if spec.id not in _catalogue_ids():
             return None
         key = (self.name, adapter.name, self.deep(spec, binding))
         if key not in _representatives:
@@ -385,8 +384,10 @@ _representatives: dict[tuple[str, str, Hashable], str | None] = {}
 
 
 @functools.cache
-def _catalogue_ids(catalogue: tuple[MetricSpec, ...]) -> frozenset[str]:
-    return frozenset(spec.id for spec in catalogue)
+def _catalogue_ids() -> frozenset[str]:
+    from conformance.catalogue import CATALOGUE
+
+    return frozenset(spec.id for spec in CATALOGUE)
 
 
 def compiled_modes_to_compare(spec: MetricSpec, adapter: Adapter, binding: Binding,

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import re
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -366,3 +368,43 @@ def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
                             f"{base.label_dtype} targets", observed_batches=batches, expected_batches=batches)
         finally:
             ctx.binding = base
+
+
+_ARRAY = re.compile(r"np\.array\(([^()]*)\)")
+
+
+def library_stream_snippet(adapter: Adapter, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
+                           plan: list[list[int]], reads: list[int]) -> str | None:
+    """A long stream as loops over the adapter's own update lines (a library's metric, fed as the adapter feeds it):
+    each ``plan`` step ``[batch, samples per update, updates]`` either feeds its whole batch tiled to that many
+    samples, or (one sample per update) cycles through its batch's samples; the value is printed after each step.
+    None where a step takes a part of its batch (the adapter's own snippet of the batches stands instead)."""
+    singles = {step[0] for step in plan if step[1] == 1 and len(batches[step[0]]) > 1}
+    if any(step[1] != 1 and step[1] % len(batches[step[0]]) for step in plan):
+        return None
+    pieces: list[list[Batch]] = [[b.take(slice(i, i + 1)) for i in range(len(b))] if index in singles else [b]
+                                 for index, b in enumerate(batches)]
+    lines = adapter.snippet(binding, params, [b for piece in pieces for b in piece]).splitlines()
+    updates = [i for i, line in enumerate(lines) if "np.array(" in line or "np.zeros(" in line]
+    if len(updates) != sum(len(piece) for piece in pieces):
+        return None
+    opening, trailer = lines[:updates[0]], lines[updates[-1] + 1:]
+    update_lines, position = [], 0
+    for piece in pieces:
+        update_lines.append([lines[i] for i in updates[position:position + len(piece)]])
+        position += len(piece)
+    body = [*opening, "fed = 0"]
+    for index, size, count in plan:
+        batch_lines = update_lines[index]
+        if size == 1:
+            rounds = count // len(batch_lines)
+            body += [f"for _ in range({rounds}):  # one sample per update, cycling through the batch",
+                     *(f"    {line}" for line in batch_lines), f"fed += {rounds * len(batch_lines)}"]
+        else:
+            copies = size // len(batches[index])
+            line = batch_lines[0] if copies == 1 else _ARRAY.sub(
+                rf"np.concatenate([np.array(\1)] * {copies})", batch_lines[0])
+            body += [f"for _ in range({count}):  # {size:,} samples per update", f"    {line}",
+                     f"fed += {size * count}"]
+        body += [f"print('after', fed, 'samples:')  # the value read after {sorted(set(reads))}", *trailer]
+    return "\n".join(body)

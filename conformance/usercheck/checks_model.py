@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import re
 from collections.abc import Hashable
 from typing import Any
@@ -67,6 +68,8 @@ def _identity_model(ctx: Context, batches: list[Batch], shape: tuple[int, ...], 
     key = (repr(ctx.binding), num_classes, shape, weighted, repr(metric), repr(loss))
 
     def build() -> Any:
+        # Each batch size the loop meets traces its step once more: expected here, not worth TensorFlow's warning.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
         inputs = keras.Input(shape=shape)
         model = keras.Model(inputs, keras.layers.Identity()(inputs))
         given = metric if metric is not None else ctx.adapter.compile_argument(ctx.binding, num_classes)

@@ -8,6 +8,7 @@ single samples past 2^24 (``conformance check`` reports that as ``counts_past_2_
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -326,3 +327,47 @@ class FlatArgmax(NeedsNumClasses):
         hits = ops.cast(ops.equal(labels, ops.cast(ops.argmax(y_pred), "int32")), "float64")
         self.hits.assign_add(ops.sum(hits))
         self.seen.assign_add(ops.cast(ops.shape(labels)[0], "float64"))
+
+
+class EagerOnlyUpdate(CorrectMSE):
+    """Bug: counts a batch only when run eagerly (a debugging guard left in the update): right when fed by hand,
+    while model.fit() and evaluate(), which compile their step, never count one: History, the last batch's logs and
+    the progress bar show 0."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        import tensorflow as tf
+
+        if tf.executing_eagerly():
+            super().update_state(y_true, y_pred, sample_weight)
+
+
+class NumpyOnlyWeights(CorrectMSE):
+    """Bug: reads sample_weight only when it is a NumPy array (a check left from a NumPy prototype): right when fed
+    by hand, while model.evaluate() and fit() pass tensors, so weighted_metrics ignore the weights."""
+
+    def weights(self, sample_weight, errors):
+        if not isinstance(sample_weight, np.ndarray):
+            return ops.ones_like(errors)
+        return super().weights(sample_weight, errors)
+
+
+class F1FromPrecisionRecall(keras.metrics.Metric):
+    """A correct binary F1: the harmonic mean of Keras' own Precision and Recall (float32 counts, each below 2^24
+    where a drawn tail moves the value, so counts_past_2_24 passes it)."""
+
+    def __init__(self, name: str = "f1", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.precision = keras.metrics.Precision()
+        self.recall = keras.metrics.Recall()
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.precision.update_state(y_true, y_pred, sample_weight)
+        self.recall.update_state(y_true, y_pred, sample_weight)
+
+    def result(self):
+        precision, recall = self.precision.result(), self.recall.result()
+        return ops.divide_no_nan(2 * precision * recall, precision + recall)
+
+    def reset_state(self):
+        self.precision.reset_state()
+        self.recall.reset_state()
