@@ -153,8 +153,8 @@ def test_a_convention_undefined_explains_nan_and_only_the_declared_infinities(pr
     """Keras-on-JAX's PearsonCorrelation of a constant input is inf where the coefficient is NaN: explained only
     by a known difference that declares ±inf for an undefined value, and never where the reference is a number."""
     from conformance.adapters import get_adapter
-    from conformance.data import Batch
     from conformance.context import Context
+    from conformance.data import Batch
 
     spec = next(s for s in CATALOGUE if s.id == "PearsonCorrelation")
     ctx = Context(spec, get_adapter("keras"), spec.bindings["keras"], "agreement", profile)
