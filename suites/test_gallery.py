@@ -298,3 +298,24 @@ def test_a_correct_f1_on_keras_precision_and_recall_passes_counts_past_2_24(prof
     (finding,) = result.findings
     assert finding.outcome == "pass", result.format()
     assert finding.error_histogram and sum(finding.error_histogram) > 0
+
+
+@pytest.mark.parametrize(("target", "prop"), [("EagerOnlyUpdate", "model_fit"), ("Float32Count", "counts_past_2_24")])
+def test_a_training_loop_or_long_stream_snippet_reproduces_the_value(outcomes, target: str, prop: str) -> None:
+    """A model_fit failure's snippet runs the real fit() of a model that outputs its input, and a library's long
+    stream its loops of the adapter's own updates (not literals of 2^24 samples): run as they are, each prints the
+    value the finding reports."""
+    import re
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    finding = outcomes[f"{KERAS}.{target}", prop]
+    assert finding.outcome in _caught(f"{KERAS}.{target}"), finding.message
+    assert ("model.fit(x, y" if prop == "model_fit" else "for _ in range(16):") in finding.snippet, finding.snippet
+    done = subprocess.run([sys.executable, "-c", finding.snippet], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = [float(value) for value in re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", done.stdout.splitlines()[-1])]
+    assert any(np.isclose(value, np.ravel(finding.library_value)[0], rtol=1e-6) for value in printed), (
+        done.stdout[-2000:], finding.library_value)

@@ -119,10 +119,11 @@ def _expect_right_when_short(ctx: Context, base: Batch, total: int, first: int, 
 
 
 def state_trait(spec: MetricSpec, binding: Binding) -> Hashable:
-    """How the metric's state grows with the samples, by its decomposition: a mean keeps a total and a count, a sum a
-    total, other metrics several sums or counts combined at the end (the smoke profile runs the long streams on one
-    metric of each: see Property.deep)."""
-    return spec.decomposition
+    """How the metric's state grows with the samples: by its decomposition (a mean keeps a total and a count, a sum a
+    total, other metrics several sums or counts combined at the end) and whether its value is unbounded (scale 0:
+    totals of real values, which a float32 state rounds) or a rate of counts (the smoke profile runs the long
+    streams on one metric of each: see Property.deep)."""
+    return spec.decomposition, spec.scale == 0
 
 
 def streams_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Profile | None) -> str | None:

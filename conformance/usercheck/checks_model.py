@@ -248,11 +248,6 @@ def has_identifiers(spec: MetricSpec, adapter: Adapter, binding: Binding, profil
     return None
 
 
-def identifier_trait(spec: MetricSpec, binding: Binding) -> Hashable:
-    """The loss of the metric's identifiers: one metric per kind of model output in the smoke profile."""
-    return tuple(sorted({row.loss for row in identifiers_for(spec.id)}))
-
-
 def resolved_metric(model: Any, identifier: str) -> str:
     """The class compile() made of ``identifier`` (a function's name where it wrapped one in MeanMetricWrapper)."""
     found = []
