@@ -32,7 +32,10 @@ from conformance.catalogue import Binding
 from conformance.data import Batch
 from conformance.quiet import tensorflow_start_up_quieted
 
-COMPILED_MODES = {"graph": {}, "jit": {"jit_compile": True}}  # tf.function options per mode
+# tf.function options per mode. "trainer" is how Keras' own TensorFlow trainer compiles its train and test steps,
+# without AutoGraph (keras/src/backend/tensorflow/trainer.py: @tf.autograph.experimental.do_not_convert): not one of
+# the execution modes compared, but what a declaration's witness of a fit()/evaluate() defect runs in.
+COMPILED_MODES = {"graph": {}, "jit": {"jit_compile": True}, "trainer": {"autograph": False}}
 
 
 class KerasMetric:

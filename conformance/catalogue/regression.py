@@ -276,8 +276,25 @@ KERAS_JAX_ADJUSTED_R2_TRACED_IF = KnownDifference(
           "Python bool.",
     where="keras/src/metrics/regression_metrics.py::R2Score.result",
     raises="TracerBoolConversionError", trigger=_always, kind="defect", backends=("jax",),
-    properties=("execution_modes",),
+    properties=("execution_modes", "model_evaluate", "model_fit"),
     witness=Witness(inside=(TWO_OUTPUTS,), outside=(TWO_OUTPUTS,), mode="jit"),
+)
+
+
+# Keras' TensorFlow trainer compiles its steps without AutoGraph, so the same Python branch raises inside fit() and
+# evaluate() on TensorFlow too (tf.function alone, with AutoGraph, turns it into a graph conditional).
+KERAS_TRAINER_ADJUSTED_R2_PYTHON_IF = KnownDifference(
+    "keras", what="Keras' adjusted R2Score (num_regressors > 0) cannot run inside model.fit() or evaluate() on "
+    "TensorFlow: result() raises OperatorNotAllowedInGraphError (a symbolic tensor used as a Python bool), so "
+    "compile(metrics=[R2Score(num_regressors=2)]) fails at the first step.",
+    cause="result() branches in Python on a metric variable (if self.num_regressors > self.num_samples - 1); the "
+          "TensorFlow trainer compiles its train and test steps with @tf.autograph.experimental.do_not_convert, so "
+          "no AutoGraph turns the branch into a graph conditional.",
+    where="keras/src/metrics/regression_metrics.py::R2Score.result; keras/src/backend/tensorflow/trainer.py "
+          "(make_train_function, make_test_function)",
+    raises=r"OperatorNotAllowedInGraphError: Using a symbolic `tf.Tensor` as a Python `bool`", trigger=_always,
+    kind="defect", backends=("tensorflow",), properties=("model_evaluate", "model_fit", "compile_identifiers"),
+    witness=Witness(inside=(TWO_OUTPUTS,), outside=(TWO_OUTPUTS,), mode="trainer"),
 )
 
 
@@ -311,7 +328,7 @@ def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int =
                                    "torch.sum(tss / tss_sum * raw_scores)"),
         ]
     if num_regressors:
-        known.append(KERAS_JAX_ADJUSTED_R2_TRACED_IF)
+        known += [KERAS_JAX_ADJUSTED_R2_TRACED_IF, KERAS_TRAINER_ADJUSTED_R2_PYTHON_IF]
     if num_regressors and not single_output:
         known.append(KnownDifference(
             "keras", what="Keras' adjusted R² counts every target value (n·d with d outputs) as an observation, "
@@ -493,6 +510,29 @@ TORCH_LOGCOSH_OVERFLOW = KnownDifference(
 )
 
 
+# Keras: log cosh x = x + softplus(-2x) - log 2 in float32. The subtraction of log 2 (ulp 2^-24) after a softplus
+# near it leaves an absolute error of up to ~1.5 ulp(log 2) = 9e-8 whatever x: an error below ~3e-4, whose log cosh
+# is below ~5e-8, gives 0 or a few ulp of log 2. Each sample's value within 2 ulp of it, so their mean too.
+LOG_2_ULPS = 2 * 2.0**-24
+
+
+def _log_cosh_within_rounding(y_true, y_pred, *, sample_weight=None, side: float = 0.0) -> float:
+    """The mean log cosh error moved by ``side`` times two ulps of log 2 (see LOG_2_ULPS)."""
+    return ref.log_cosh_error(y_true, y_pred, sample_weight=sample_weight) + side * LOG_2_ULPS
+
+
+KERAS_LOGCOSH_CANCELLATION = KnownDifference(
+    "keras", what="Keras' LogCoshError is off by up to ~1e-7 absolute whatever the error, so a small error loses "
+    "its value: log cosh 1e-4 = 5e-9 gives 0.0, log cosh 1e-3 = 5.0e-7 gives 4.77e-7.",
+    cause="log_cosh computes x + softplus(-2x) - log(2) in float32: softplus(-2x) is log 2 - x + x^2/2 - ..., so "
+          "subtracting log 2 (ulp 6e-8) cancels every digit of a log cosh below that; log cosh x ~ x^2 / 2 there.",
+    where="keras/src/losses/losses.py::log_cosh",
+    reference=_log_cosh_within_rounding, bounds=({"side": -1.0}, {"side": 1.0}), kind="defect",
+    properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([0.0], [1e-4]),), outside=(batch([0.0], [3.0]),)),
+)
+
+
 def _log_cosh() -> MetricSpec:
     return MetricSpec(
         name="LogCoshError", reference=ref.log_cosh_error, domain=REGRESSION, decomposition="mean",
@@ -501,7 +541,7 @@ def _log_cosh() -> MetricSpec:
             "keras": Binding("keras.metrics.LogCoshError", layout=FIT_LAYOUT),
             "torchmetrics": Binding("torchmetrics.regression.LogCoshError", weights=False),
         },
-        known=(TORCH_LOGCOSH_OVERFLOW, *keras_loss_layouts(REGRESSION_SAMPLES)),
+        known=(TORCH_LOGCOSH_OVERFLOW, KERAS_LOGCOSH_CANCELLATION, *keras_loss_layouts(REGRESSION_SAMPLES)),
         absent={"sklearn": "scikit-learn has no log-cosh error"},
     )
 

@@ -135,6 +135,40 @@ def streams_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: P
     return None
 
 
+_REFUSES_WEIGHTS: dict[str, str | None] = {}
+
+
+def counts_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Profile | None) -> str | None:
+    """counts_past_2_24 applies where the long streams do and the reference takes sample weights: the 2^24 samples
+    the metric is fed are 2^24 copies of a few, and the reference sees them as those few weighing 2^24 in all."""
+    reason = streams_fit(spec, adapter, binding, profile)
+    if reason is not None or adapter.user_code:  # a user's reference: see usercheck.runner.skip_reason
+        return reason
+    if spec.id not in _REFUSES_WEIGHTS:
+        _REFUSES_WEIGHTS[spec.id] = _refuses_weights(spec)
+    refused = _REFUSES_WEIGHTS[spec.id]
+    return None if refused is None else (f"the reference {spec.reference.__name__} takes no sample weights to stand "
+                                         f"for 2^24 copies of a sample ({refused})")
+
+
+def _refuses_weights(spec: MetricSpec) -> str | None:
+    """Why the reference refuses weights (it computes without them on the same inputs), or None."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Hypothesis' note that example() is for interactive use
+        probe = spec.domain.inputs(max(4, spec.domain.min_samples)).example()
+    try:
+        spec.reference_value(probe)
+    except Exception:  # this probe is outside what the reference computes at all: nothing to learn from it
+        return None
+    try:
+        spec.reference_value(probe.with_weights(np.full(len(probe), 3, np.float32)))
+    except Exception as error:
+        return f"{type(error).__name__}: {str(error)[:120]}"
+    return None
+
+
 def check_long_stream(ctx: Context, data: st.DataObject) -> None:
     """A drawn sample set tiled to 131,072 samples: 2048 in one batch, 64 single samples, then 4096-sample batches.
 
@@ -193,13 +227,45 @@ def _exactly_summable(ctx: Context, batch: Batch) -> Batch:
 
 
 def _tails(base: Batch) -> list[Batch]:
-    """Tails to feed one sample per update past 2^24, the most likely to move the value first: the samples with
-    other targets, then each sample alone (with its own, then other targets)."""
-    other = with_other_targets(base)
-    tails = [other]
-    for index in range(len(base)):
-        tails += [other.take(slice(index, index + 1)), base.take(slice(index, index + 1))]
+    """Tails to feed one sample per update past 2^24: the samples with other targets, then every single sample that
+    pairs one sample's target with another's prediction (the same and other targets): a ranking metric moves most
+    for a positive scored below every negative, a rate for a sample of the category it counts least."""
+    tails = [with_other_targets(base)]
+    for i in range(len(base)):
+        for j in range(len(base)):
+            pair = replace(base.take(slice(i, i + 1)), y_pred=base.y_pred[j:j + 1])
+            tails += [pair, with_other_targets(pair)]
     return tails
+
+
+def _weights_are_copies(ctx: Context, base: Batch) -> bool:
+    """Whether the metric gives ``base`` weighing 2 each what it gives the samples twice (it may raise on weights)."""
+    try:
+        weighted = ctx.run.compute(base.with_weights(np.full(len(base), 2, np.float32)))
+        copied = ctx.run.compute(_tiled(base, 2 * len(base)))
+    except Exception:
+        return False
+    return compare(weighted, copied, ctx.judge.tolerance([base], both_library=True))[0]
+
+
+def _moving_tail(ctx: Context, base: Batch, counted: Batch,
+                 expected_before: np.ndarray) -> tuple[Batch, list[Batch]] | None:
+    """The tail whose 512 samples move the value furthest beyond the tolerance (a count stuck at 2^24 is then off by
+    more than the tolerance), with the weighted batches that stand for the whole stream; None where none does."""
+    best, best_ratio = None, 1.0
+    for tail in _tails(base):
+        weighted = [counted, tail.with_weights(np.full(len(tail), PAST_2_24_SINGLES // len(tail), np.float32))]
+        try:
+            expected_after = ctx.spec.reference_value(concatenate(weighted))
+        except Exception:  # a pairing outside the reference's domain
+            continue
+        bound = ctx.judge.tolerance(weighted).bound(expected_after)
+        with np.errstate(all="ignore"):
+            ratio = float(np.nanmax(np.abs(expected_after - expected_before) / np.maximum(bound, 1e-300),
+                                    initial=0.0))
+        if np.isfinite(ratio) and ratio > best_ratio:
+            best, best_ratio = (tail, weighted), ratio
+    return best
 
 
 def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
@@ -219,22 +285,14 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
         # A library's metric: one example that fills its state past 2^24 shows its kind of state (ci draws two, the
         # first often the simplest input, which no tail may move); a second costs seconds for nothing more.
         return
-    # A library's metric whose sample_weights property holds (a weight k is k copies) reaches 2^24 through weights:
-    # 16 updates of the distinct samples, each weighing 2^20 / n, instead of 2^20 samples (a user's metric is fed
-    # the samples: its weights and its count may be kept apart).
-    by_weight = ctx.binding.weights and not ctx.adapter.user_code
+    # A library's metric whose weight k is k copies (as sample_weights checks; here on these very samples) reaches
+    # 2^24 through weights: 16 updates of the distinct samples, each weighing 2^20 / n, instead of 2^20 samples (a
+    # user's metric is fed the samples: its weights and its count may be kept apart).
+    by_weight = ctx.binding.weights and not ctx.adapter.user_code and _weights_are_copies(ctx, base)
     copies = 2**24 // len(base)
     counted = base.with_weights(np.full(len(base), copies, np.float32))  # the first 2^24 samples, as weights
     expected_before = ctx.spec.reference_value(counted)
-    moving = None
-    for tail in _tails(base):
-        tail_copies = PAST_2_24_SINGLES // len(tail)
-        weighted = [counted, tail.with_weights(np.full(len(tail), tail_copies, np.float32))]
-        expected_after = ctx.spec.reference_value(concatenate(weighted))
-        bound = ctx.judge.tolerance(weighted).bound(expected_after)
-        if np.any(np.abs(expected_after - expected_before) > 2 * bound):  # a stuck count: twice the tolerance off
-            moving = tail, weighted
-            break
+    moving = _moving_tail(ctx, base, counted, expected_before)
     if moving is None:
         ctx.tally.notes.add("some examples were left out: no tail of their samples moves the value beyond the "
                             "tolerance, so a count stuck at 2^24 would not show")
@@ -330,13 +388,35 @@ def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
         raise LibraryError(f"result() after reset() raised {type(error).__name__}: {error} where {new}",
                            example) from error
     if raised is not None:
+        # A metric built on its first update (Keras' F1Score, R2Score) raises before it; reset() keeps what was built
+        # and empties it, so the value of no data is what it should give: anything else was left from before.
+        no_data = _value_of_no_data(ctx, batches)
+        undefined = np.isnan(observed).all() and (no_data is None or not np.isfinite(no_data).any())
+        if undefined or (no_data is not None and np.shape(observed) == np.shape(no_data)
+                         and np.array_equal(observed, no_data, equal_nan=True)):
+            ctx.tally.notes.add(f"result() raises {type(raised).__name__} before any update (the metric is built "
+                                "on its first); right after reset() it gives the value of no data, "
+                                f"{_values(observed)}")
+            ctx.tally.count_error(0.0, 0.0)
+            return
         raise Violation(f"result() right after reset() returned {_values(observed)} where a new metric's result() "
-                        f"raises {type(raised).__name__} ({raised}): a value left from before the reset",
-                        example, np.full(np.shape(observed), np.nan), observed, float("inf"), 0.0)
+                        f"raises {type(raised).__name__} ({raised}) and no data's value is "
+                        f"{'undefined' if no_data is None else _values(no_data)}: a value left from before the reset",
+                        example, np.full(np.shape(observed), np.nan) if no_data is None else no_data, observed,
+                        float("inf"), 0.0)
     if not np.array_equal(observed, expected, equal_nan=True):
         raise Violation("result() right after reset() returned a stale value, not a new metric's",
                         example, expected, observed, float(np.nanmax(np.abs(observed - expected), initial=0.0)), 0.0)
     ctx.tally.count_error(0.0, 0.0)
+
+
+def _value_of_no_data(ctx: Context, batches: list[Batch]) -> np.ndarray | None:
+    """The reference's value on no samples (its convention for an empty state: 0 for a ratio of empty sums, NaN where
+    it is undefined), shaped as the metric's; None where the reference raises on them."""
+    try:
+        return ctx.spec.reference_value(batches[0].take(slice(0, 0)))
+    except Exception:
+        return None
 
 
 def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:

@@ -21,10 +21,11 @@ from conformance.adapters.base import literal, present, select_output
 from conformance.catalogue import Binding, MetricSpec
 from conformance.catalogue.compile_identifiers import CompileIdentifier, identifiers_for
 from conformance.context import Context
-from conformance.data import Batch, Example
+from conformance.data import Batch, Example, concatenate
 from conformance.failures import Explained, Violation
 from conformance.profiles import Profile
 from conformance.properties import broadcast_evidence
+from conformance.tolerance import compare
 
 MODELS = "identity models"  # Adapter.cached kind: compiled models whose output is their input
 
@@ -141,18 +142,35 @@ def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
 
 def _judge(ctx: Context, fed: _Inputs, example: Example, value: Any, what: str) -> np.ndarray:
     """``value()`` (a training loop's report) judged against the reference, with the declarations of the layout the
-    loop presents; a wrong value where y and the output have different ranks says whether the shapes explain it."""
+    loop presents; a wrong value says whether the loop's doing or the shapes explain it (see ``_diagnosis``)."""
     ctx.layout = fed.layout
     try:
         observed = value()
         ctx.expect_reference(observed, fed.chunks, example, what)
         return observed
     except Violation as violation:
-        if fed.y.ndim != fed.x.ndim:
-            violation.message += broadcast_evidence(ctx, fed.chunks, ("flat", "column"))
+        violation.message += _diagnosis(ctx, fed, violation.observed)
         raise
     finally:
         ctx.layout = None
+
+
+def _diagnosis(ctx: Context, fed: _Inputs, observed: np.ndarray) -> str:
+    """Where the loop's value is wrong: whether the metric fed the same batches by hand (update_state per batch, the
+    arrays shaped as the loop shapes them) is wrong the same way (then, with y and the output of different ranks,
+    whether shaping them alike is right: a broadcast), or right (the loop's own doing: its compiled step, the
+    tensors it passes)."""
+    try:
+        by_hand = ctx.run.stream(fed.chunks, Example(fed.chunks), layout=fed.layout, mode="eager")
+    except Exception:  # the metric raises when fed by hand: nothing to tell apart
+        return ""
+    tolerance = ctx.judge.tolerance(fed.chunks, both_library=True)
+    if compare(by_hand, observed, tolerance)[0]:
+        return broadcast_evidence(ctx, fed.chunks, ("flat", "column")) if fed.y.ndim != fed.x.ndim else ""
+    if compare(by_hand, ctx.spec.reference_value(concatenate(fed.chunks)), tolerance)[0]:
+        return ("; fed the same batches by hand (update_state per batch, eagerly) the metric gives the reference: "
+                "only inside the training loop is it wrong (its compiled step, or the tensors it passes)")
+    return ""
 
 
 # -- model.fit ----------------------------------------------------------------------------------------------------
