@@ -293,8 +293,9 @@ def test_a_correct_f1_on_keras_precision_and_recall_passes_counts_past_2_24(prof
     the category of what it counts): a correct F1 built on them passes, judged on some example."""
     from conformance.usercheck import check
 
+    # No deadline: the property is judged, not timed (on a loaded machine its timed update may predict a timeout).
     result = check(f"{KERAS}:F1FromPrecisionRecall", "f1_score", input="binary", properties=["counts_past_2_24"],
-                   profile=profile)
+                   profile=profile, deadline_s=3600)
     (finding,) = result.findings
     assert finding.outcome == "pass", result.format()
     assert finding.error_histogram and sum(finding.error_histogram) > 0
