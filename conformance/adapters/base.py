@@ -213,6 +213,11 @@ class Adapter(ABC):
         """A new metric object of the library's own API (not wrapped)."""
         return self.metric_class(binding)(**self.init_arguments(binding, num_classes))
 
+    def state_dtypes(self, binding: Binding, num_classes: int | None) -> tuple[str, ...] | None:
+        """The dtypes of a new metric object's state ("list" for a state that keeps every sample); None where they
+        are not known before the first update."""
+        return None
+
     def compile_argument(self, binding: Binding, num_classes: int | None) -> Any:
         """What a user gives Keras' compile(metrics=[...]) for this metric: a new metric object."""
         return self.new_object(binding, num_classes)

@@ -181,6 +181,14 @@ class TorchmetricsAdapter(Adapter):
                layout: tuple[str, str] | None = None, mode: str | None = None) -> TorchMetric:
         return self.wrap(self.new_object(binding, num_classes), binding, params, layout)
 
+    def state_dtypes(self, binding: Binding, num_classes: int | None) -> tuple[str, ...] | None:
+        """Each ``add_state`` default's dtype ("list" for a list state, which keeps every sample)."""
+        states = getattr(self.new_object(binding, num_classes), "_defaults", None)
+        if not states:
+            return None
+        return tuple("list" if isinstance(value, list) else str(value.dtype).removeprefix("torch.")
+                     for value in states.values())
+
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
              layout: tuple[str, str] | None = None) -> TorchMetric:
         return TorchMetric(metric, binding, params, layout)

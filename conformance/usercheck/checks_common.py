@@ -144,6 +144,10 @@ def counts_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Pr
     reason = streams_fit(spec, adapter, binding, profile)
     if reason is not None or adapter.user_code:  # a user's reference: see usercheck.runner.skip_reason
         return reason
+    dtypes = adapter.state_dtypes(binding, 3)
+    if dtypes and all(dtype.startswith(("int", "uint")) for dtype in dtypes):
+        return (f"every state is an integer count ({', '.join(sorted(set(dtypes)))}): exact far past 2^24, so no "
+                "count stops growing there (long_stream still feeds it a long stream)")
     if spec.id not in _REFUSES_WEIGHTS:
         _REFUSES_WEIGHTS[spec.id] = _refuses_weights(spec)
     refused = _REFUSES_WEIGHTS[spec.id]
