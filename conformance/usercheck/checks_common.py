@@ -311,7 +311,7 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
              "weight in all)" if by_weight else f"the first batch {copies:,} times in 16 updates of 2^20 samples")
     example = Example([big if by_weight else base, tail],
                       details={"fed": f"{first}, then the second one sample per update, {tail_copies} times",
-                               "updates": [[0, len(big), 16], [1, 1, PAST_2_24_SINGLES]],
+                               "updates": [[0, PAST_2_24_BATCH, 16], [1, 1, PAST_2_24_SINGLES]],
                                "result_read_after_samples": [2**24, 2**24 + PAST_2_24_SINGLES]})
 
     def run() -> np.ndarray:
@@ -461,12 +461,18 @@ _ARRAY = re.compile(r"np\.array\(([^()]*)\)")
 def library_stream_snippet(adapter: Adapter, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                            plan: list[list[int]], reads: list[int]) -> str | None:
     """A long stream as loops over the adapter's own update lines (a library's metric, fed as the adapter feeds it):
-    each ``plan`` step ``[batch, samples per update, updates]`` either feeds its whole batch tiled to that many
-    samples, or (one sample per update) cycles through its batch's samples; the value is printed after each step.
-    None where a step takes a part of its batch (the adapter's own snippet of the batches stands instead)."""
-    singles = {step[0] for step in plan if step[1] == 1 and len(batches[step[0]]) > 1}
-    if any(step[1] != 1 and step[1] % len(batches[step[0]]) for step in plan):
+    each ``plan`` step ``[batch, samples per update, updates]`` feeds its whole batch (weighing that many samples in
+    all, or tiled to that many), or (one sample per update) cycles through its batch's samples; the value is printed
+    after each step. None where a step takes a part of its batch (the adapter's own snippet stands instead)."""
+    def counted(batch: Batch) -> int:
+        return len(batch) if batch.sample_weight is None else round(float(batch.sample_weight.sum()))
+
+    whole = [step[1] != 1 for step in plan]
+    if any(w and step[1] != counted(batches[step[0]]) and (batches[step[0]].sample_weight is not None
+                                                          or step[1] % len(batches[step[0]]))
+           for w, step in zip(whole, plan, strict=True)):
         return None
+    singles = {step[0] for w, step in zip(whole, plan, strict=True) if not w and len(batches[step[0]]) > 1}
     pieces: list[list[Batch]] = [[b.take(slice(i, i + 1)) for i in range(len(b))] if index in singles else [b]
                                  for index, b in enumerate(batches)]
     lines = adapter.snippet(binding, params, [b for piece in pieces for b in piece]).splitlines()
@@ -479,17 +485,18 @@ def library_stream_snippet(adapter: Adapter, binding: Binding, params: Mapping[s
         update_lines.append([lines[i] for i in updates[position:position + len(piece)]])
         position += len(piece)
     body = [*opening, "fed = 0"]
-    for index, size, count in plan:
+    for (index, size, count), is_whole in zip(plan, whole, strict=True):
         batch_lines = update_lines[index]
-        if size == 1:
+        if not is_whole:
             rounds = count // len(batch_lines)
             body += [f"for _ in range({rounds}):  # one sample per update, cycling through the batch",
                      *(f"    {line}" for line in batch_lines), f"fed += {rounds * len(batch_lines)}"]
         else:
-            copies = size // len(batches[index])
+            copies = size // counted(batches[index])
             line = batch_lines[0] if copies == 1 else _ARRAY.sub(
                 rf"np.concatenate([np.array(\1)] * {copies})", batch_lines[0])
-            body += [f"for _ in range({count}):  # {size:,} samples per update", f"    {line}",
+            how = "weighing" if batches[index].sample_weight is not None else "of"
+            body += [f"for _ in range({count}):  # updates {how} {size:,} samples", f"    {line}",
                      f"fed += {size * count}"]
         body += [f"print('after', fed, 'samples:')  # the value read after {sorted(set(reads))}", *trailer]
     return "\n".join(body)
