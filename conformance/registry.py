@@ -72,7 +72,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property("empty_batches", "Empty batches before, between and after the data change nothing.",
              common.check_empty_batches, targets=STATEFUL, judged_as=ACCUMULATES),
     # The two long streams feed 131,072 and 2^24 samples (seconds per example): one judged example per library metric
-    # in ci (a precision limit shows on any stream that fills the state; counts_past_2_24 draws up to 4 and stops at
+    # in ci (a precision limit shows on any stream that fills the state; counts_past_2_24 draws up to 6 and stops at
     # the first it can judge), updates compiled (Keras' graph mode, the pooled metric); the smoke profile runs them on
     # one metric per state trait (Property.deep).
     Property("long_stream", "131,072 samples in 4096-sample batches, then single samples, give the reference (a "
@@ -81,7 +81,7 @@ PROPERTIES: tuple[Property, ...] = (
              must_judge=True, deep=common.state_trait, applies=common.streams_fit),
     Property("counts_past_2_24", "After 2^24 samples, single-sample updates still count (a float32 counter stops "
              "at 2^24).", common.check_counts_past_2_24, examples=(2, 5), shrink=False,
-             library_examples=(4, 5), targets=("keras", "torchmetrics", "user keras", "user torchmetrics"),
+             library_examples=(6, 8), targets=("keras", "torchmetrics", "user keras", "user torchmetrics"),
              judged_as=ACCUMULATES, must_judge=True, deep=common.state_trait, applies=common.counts_fit),
     Property("reset_then_result", "result() right after reset() equals a new metric's (no stale cache).",
              common.check_reset_then_result, targets=(*KERAS, *TORCHMETRICS), fresh_metrics=True,

@@ -216,6 +216,8 @@ def _exactly_summable(ctx: Context, batch: Batch) -> Batch:
     y_true, y_pred = batch.y_true, batch.y_pred
     if y_pred.ndim != 1 or not np.issubdtype(y_pred.dtype, np.floating):
         return batch
+    if not np.issubdtype(y_true.dtype, np.floating) and ctx.spec.decomposition != "mean":
+        return batch  # counts of samples by their scores (rates, curves): no sum of values; a grid would tie them
     if np.issubdtype(y_true.dtype, np.floating):  # regression
         candidate = Batch(np.clip(np.round(y_true), -3, 3).astype(np.float32),
                           np.clip(np.round(y_pred), -3, 3).astype(np.float32), None, batch.num_classes)
@@ -235,11 +237,20 @@ def _tails(base: Batch) -> list[Batch]:
     pairs one sample's target with another's prediction (the same and other targets): a ranking metric moves most
     for a positive scored below every negative, a rate for a sample of the category it counts least."""
     tails = [with_other_targets(base)]
-    for i in range(len(base)):
-        for j in range(len(base)):
+    for i in range(min(len(base), 8)):  # at most 8 x 8 pairs: each costs a reference
+        for j in range(min(len(base), 8)):
             pair = replace(base.take(slice(i, i + 1)), y_pred=base.y_pred[j:j + 1])
             tails += [pair, with_other_targets(pair)]
     return tails
+
+
+def _defined(ctx: Context, base: Batch) -> Batch:
+    """``base``, or where the reference is undefined on it (a class or label with no positive: a multiclass AUC),
+    ``base`` with its samples under other targets added, doubled until it is (at most 32 samples, a power of 2 still):
+    labels rotated through every class, multilabel targets both ways."""
+    while np.isnan(ctx.spec.reference_value(base)).any() and len(base) < 32:
+        base = concatenate([base, with_other_targets(base)])
+    return base
 
 
 def _weights_are_copies(ctx: Context, base: Batch) -> bool:
@@ -293,6 +304,7 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
     # 2^24 through weights: 16 updates of the distinct samples, each weighing 2^20 / n, instead of 2^20 samples (a
     # user's metric is fed the samples: its weights and its count may be kept apart).
     by_weight = ctx.binding.weights and not ctx.adapter.user_code and _weights_are_copies(ctx, base)
+    base = _defined(ctx, base)
     copies = 2**24 // len(base)
     counted = base.with_weights(np.full(len(base), copies, np.float32))  # the first 2^24 samples, as weights
     expected_before = ctx.spec.reference_value(counted)
