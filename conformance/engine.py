@@ -317,10 +317,15 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                             for other in others] or None
         finding.curve = _curves(finding, adapter, binding, case)
     if finding.outcome == "pass" and case.prop.must_judge and not any(ctx.tally.error_histogram):
-        # Every example was left out (see each note): nothing was checked, which is not a pass.
-        finding.outcome, finding.failure_kind = "error", HARNESS
-        finding.message = "; ".join([f"harness: none of the {examples_run} examples could be judged",
-                                     *sorted(ctx.tally.notes)])
+        # Every example was left out (see each note): nothing was checked, which is not a pass. Where the metric's
+        # nature left them out, it is a skip that says so; else the harness's error.
+        if ctx.tally.unjudgeable:
+            finding.outcome = "skip"
+            finding.message = f"nothing was checked on the {examples_run} examples drawn: {ctx.tally.unjudgeable}"
+        else:
+            finding.outcome, finding.failure_kind = "error", HARNESS
+            finding.message = "; ".join([f"harness: none of the {examples_run} examples could be judged",
+                                         *sorted(ctx.tally.notes)])
     finding.examples_run = examples_run
     finding.explained_by = sorted({o.known.what for o in ctx.tally.observations}) or None  # see declared.py
     finding.error_histogram = ctx.tally.error_histogram if any(ctx.tally.error_histogram) else None

@@ -34,6 +34,9 @@ class Tally:
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (mean batch size, gap) per example
     largest_gap: Gap | None = None
     judged: int = 0  # examples a costly property judged in full (the long streams stop at one in ci: see there)
+    # Why an example could not be judged, where the metric's nature says so (no tail moves its value): a must-judge
+    # property (Property.must_judge) that judged none is then a skip saying this, not the harness's error.
+    unjudgeable: str | None = None
 
     def record(self, verdict: Verdict) -> None:
         """Count one comparison (where it is counted) and keep the observation of a declaration that explained it."""

@@ -30,6 +30,18 @@ def test_a_case_that_judged_no_example_is_the_harness_s_error_not_a_pass() -> No
     assert "left out" in finding.message
 
 
+def test_a_case_its_metric_leaves_unjudgeable_is_a_skip_that_says_why() -> None:
+    """Where the metric's nature left every example out (no tail moves its value), the case skips with that reason:
+    nothing was checked, and the report says so."""
+    def insensitive(ctx, data) -> None:
+        ctx.tally.unjudgeable = "no tail moves this value"
+
+    prop = Property("insensitive", "Cannot judge this metric.", insensitive, targets=("sklearn",), must_judge=True)
+    finding = run_case(Case(by_id()["MeanSquaredError"], "sklearn", prop), PROFILES["smoke"])
+    assert finding.outcome == "skip" and finding.message.startswith("nothing was checked"), finding
+    assert "no tail moves this value" in finding.message
+
+
 @pytest.mark.parametrize("name", [p.name for p in PROPERTIES if p.deep is not None])
 def test_the_smoke_profile_runs_a_deep_property_on_one_metric_per_trait(name: str) -> None:
     """Every metric runs a deep property in ci; in smoke exactly one metric of each trait (per library) does, and the

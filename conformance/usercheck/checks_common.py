@@ -312,6 +312,10 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
     if moving is None:
         ctx.tally.notes.add("some examples were left out: no tail of their samples moves the value beyond the "
                             "tolerance, so a count stuck at 2^24 would not show")
+        ctx.tally.unjudgeable = ("no tail of 512 single samples (the samples with other targets, or any one pairing "
+                                 "a sample's target with another's prediction) moves the value beyond its tolerance "
+                                 "after 2^24, so a count stuck there would not show (a value set by a threshold, "
+                                 "as a recall at a precision, rarely moves by 512 / 2^24)")
         return
     tail, weighted = moving
     _expect_short_counts(ctx, base, tail, by_weight)
