@@ -44,6 +44,18 @@ def check_empty_batches(ctx: Context, data: st.DataObject) -> None:
                     "empty batches changed the value", observed_batches=with_empties, expected_batches=batches)
 
 
+def _other_targets(batch: Batch) -> Batch:
+    """The same predictions with other targets that stay in the domain: ``with_other_targets``, except for rows of
+    real targets (distributions, several outputs), which one sample's row shifted would take out of it (a
+    distribution no longer sums to 1): each sample takes the next one's row, or a lone sample its prediction."""
+    if not (batch.y_true.ndim == 2 and np.issubdtype(batch.y_true.dtype, np.floating)):
+        return with_other_targets(batch)
+    if len(batch) > 1:
+        return replace(batch, y_true=np.roll(batch.y_true, 1, axis=0))
+    return replace(batch, y_true=batch.y_pred.astype(batch.y_true.dtype),
+                   y_pred=batch.y_true.astype(batch.y_pred.dtype))
+
+
 def _tiled(batch: Batch, total: int) -> Batch:
     return batch.take(np.resize(np.arange(len(batch)), total))
 
@@ -176,12 +188,12 @@ def _refuses_weights(spec: MetricSpec) -> str | None:
 def check_long_stream(ctx: Context, data: st.DataObject) -> None:
     """A drawn sample set tiled to 131,072 samples: 2048 in one batch, 64 single samples, then 4096-sample batches.
 
-    The set is the drawn samples and the same with other targets (``with_other_targets``), so that its value
+    The set is the drawn samples and the same with other targets (``_other_targets``), so that its value
     is not one that a miscount leaves unchanged (a mean error of 0 is 0 whatever the count). The same pattern on
     512 samples must be right first: a value wrong there is wrong, one wrong only on the long stream is a precision
     limit (outcome ``limit``), which starts at the first count where the value read is off."""
     drawn = ctx.draw.inputs(data, weights=False)
-    base = concatenate([drawn, with_other_targets(drawn)])
+    base = concatenate([drawn, _other_targets(drawn)])
     _expect_right_when_short(ctx, base, 512, 16, LONG_SINGLES, 32, "the long stream's pattern")
     total = ctx.adapter.cache.get("long_stream_samples", LONG_STREAM)
     whole = _tiled(base, total)
@@ -236,11 +248,11 @@ def _tails(base: Batch) -> list[Batch]:
     """Tails to feed one sample per update past 2^24: the samples with other targets, then every single sample that
     pairs one sample's target with another's prediction (the same and other targets): a ranking metric moves most
     for a positive scored below every negative, a rate for a sample of the category it counts least."""
-    tails = [with_other_targets(base)]
+    tails = [_other_targets(base)]
     for i in range(min(len(base), 8)):  # at most 8 x 8 pairs: each costs a reference
         for j in range(min(len(base), 8)):
             pair = replace(base.take(slice(i, i + 1)), y_pred=base.y_pred[j:j + 1])
-            tails += [pair, with_other_targets(pair)]
+            tails += [pair, _other_targets(pair)]
     return tails
 
 
@@ -249,7 +261,7 @@ def _defined(ctx: Context, base: Batch) -> Batch:
     ``base`` with its samples under other targets added, doubled until it is (at most 32 samples, a power of 2 still):
     labels rotated through every class, multilabel targets both ways."""
     while np.isnan(ctx.spec.reference_value(base)).any() and len(base) < 32:
-        base = concatenate([base, with_other_targets(base)])
+        base = concatenate([base, _other_targets(base)])
     return base
 
 
