@@ -4,7 +4,7 @@ Hypothesis shrinks a drawn data set by shortening it from the end (its samples a
 so a failure that needs the last of 18 samples, the 17 before it weighing 0, stays 18 samples long. Here the
 failing batches are fed to the property again as they are (``Drawer.forced``), with samples, weights and batches
 taken away one step at a time (chunks first, then single samples), each step kept if the property still fails the
-same way (the same :func:`~conformance.properties.failure_key`). The property's other draws (a permutation, a
+same way (the same :func:`~conformance.failures.failure_key`). The property's other draws (a permutation, a
 weight factor) come from a short Hypothesis run of its own. The reduction stops at a fixpoint (fully reduced) or
 when its time budget is spent.
 """

@@ -25,8 +25,9 @@ NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the n
 CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
 Decomposition = Literal["mean", "sum", "none"]
-EVERY_PROPERTY = ("agreement", "batch_accumulation", "batch_average_pitfall", "reset", "result_idempotence",
-                  "order_invariance", "sample_weights", "shape_conventions", "execution_modes")
+# A declaration's ``properties`` that holds whatever property feeds the library the values it explains (a convention
+# of the library's arithmetic, an error its trigger alone pins): every property of the registry, present and future.
+EVERY_PROPERTY = ("*",)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,10 @@ class KnownDifference:
     batches_averaged: bool = False
     witness: Witness | None = None  # required of a defect (see Witness)
 
+    def concerns(self, names: tuple[str, ...]) -> bool:
+        """Whether the declaration is about one of the properties ``names`` (every one, for EVERY_PROPERTY)."""
+        return self.properties == EVERY_PROPERTY or any(name in self.properties for name in names)
+
     def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
         """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
         return (not self.backends or backend in self.backends) and (not self.layouts or layout in self.layouts)
@@ -268,5 +273,5 @@ class MetricSpec:
         binding = self.bindings.get(library)
         layout = layout or (binding.layout if binding else None)
         names = (prop,) if isinstance(prop, str) else prop
-        return [k for k in self.known if k.library == library and any(n in k.properties for n in names)
+        return [k for k in self.known if k.library == library and k.concerns(names)
                 and k.in_scope(backend, layout)]
