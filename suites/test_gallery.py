@@ -73,6 +73,14 @@ def test_gallery_metric(outcomes, library: str, target: str, catching: set[str])
     flagged = {prop for (t, prop), finding in outcomes.items() if t == target and finding.outcome in ("fail", "error")}
     if not catching:
         assert not flagged, {p: outcomes[target, p].message for p in flagged}
+        # Passing is judging: every property that applies to it ran examples and passed (a skip only where the
+        # property says why it does not apply).
+        mine = {prop: finding for (t, prop), finding in outcomes.items() if t == target}
+        assert {f.outcome for f in mine.values()} <= {"pass", "skip"}, {p: f.message for p, f in mine.items()}
+        assert all(f.examples_run > 0 for f in mine.values() if f.outcome == "pass")
+        assert all(f.message for f in mine.values() if f.outcome == "skip")
+        passed = sum(f.outcome == "pass" for f in mine.values())
+        assert passed >= len(mine) // 2, {p: f.outcome for p, f in mine.items()}
         return
     missed = catching - flagged
     assert not missed, f"{target} slipped past {sorted(missed)}"
@@ -208,6 +216,9 @@ def test_check_gallery(light_profile, unshrunk_profile, target: str, reference: 
         result = check(target, reference, profile=light_profile, **options)
         assert result.passed, result.format(failures_only=True)
         assert {f.outcome for f in result.findings} <= {"pass", "skip", "known"}
+        judged = [f for f in result.findings if f.outcome in ("pass", "known")]
+        assert len(judged) >= len(result.findings) // 2, result.format()  # judged, not skipped past
+        assert all(f.examples_run > 0 for f in judged)
         return
     result = check(target, reference, properties=sorted(catching), profile=unshrunk_profile, **options)
     caught = ("limit",) if target.rpartition(":")[2] in AT_A_LIMIT else ("fail", "error")
