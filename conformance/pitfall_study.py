@@ -1,0 +1,373 @@
+"""The per-batch-average pitfall as users meet it: the gap on realistic data sets, against the batch size.
+
+Keras' ``compile(metrics=[fn])`` with a plain function, and Lightning's ``self.log(name, value, on_epoch=True)``
+with a batch's value, report the mean of per-batch values; for a metric that is not a mean of per-sample values
+(precision, F1, AUC, R², ...) that is not the data set's value. The ``batch_average_pitfall`` property measures
+the gap on the small inputs Hypothesis draws (its worst case is a number of its own); this study measures it where
+users meet it: for each metric that is not a mean or a sum of per-sample values and whose domain has a realistic
+population (``Domain.population``, see ``conformance/populations.py``), data sets of ``samples`` (10,240: every
+batch size splits it evenly, so a short last batch plays no part) at each class balance and model quality, split
+into batches of 8 to 1024; each batch is scored alone, their mean compared with the value on the whole data set,
+repeated on fresh seeded data sets; per metric x source x balance x quality x batch size, the median and the 95th
+percentile of |gap| over the repetitions.
+
+A *source* is the NumPy reference or a library: the gap a user meets is their library's own per-batch value
+averaged (each batch scored by a metric with fresh state, or one function call), against its own value on the
+whole data set. Which sources run, and how many batches of an epoch are scored, is the size's (``SIZES``): the
+libraries' adapters cost 0.3 to 5 ms a batch (Keras most), so the default size runs the reference only and the
+``full`` size runs the installed libraries too.
+
+A batch that cannot be scored alone (it raises, or its value is NaN: a recall with no positive in the batch, an
+AUC with one class) is left out of the mean, and the share left out is recorded: that is what ``torch.nanmean``
+or a ``try`` around the metric gives. Keras' MeanMetricWrapper and Lightning's epoch mean average whatever the
+function returns: with one NaN batch the epoch's value is NaN, and an exception ends ``fit()``. Where a library
+returns 0 instead (its zero-division convention), that 0 is averaged in, as it is for its users.
+
+At batch sizes where an epoch has more batches than the size scores (enough to hold ``scored_samples``, at least
+``MIN_BATCHES``), that many batches drawn at random stand for the epoch: their mean against the value on the samples
+they hold (the gap's bias at a fraction of the cost; exactly
+0 for a mean of per-sample values; the spread of a shorter epoch, so a p95 there is an overestimate). Every source
+of a metric sees the same data sets and the same batches, so their gaps compare.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.catalogue import CATALOGUE, MetricSpec
+from conformance.data import Batch
+
+REFERENCE = "reference"
+SAMPLES = 10_240  # 10 x 1024: every batch size splits it evenly
+BATCH_SIZES = tuple(2**k for k in range(3, 11))  # 8 .. 1024
+BALANCES = (0.5, 0.1, 0.01)  # the share outside the majority class: 50/50, 10/90, 1/99
+QUALITIES = (0.6, 0.8, 0.95)  # the model's ROC AUC (classification) or correlation with the target (regression)
+
+
+MIN_BATCHES = 32  # a sampled epoch scores at least this many batches
+
+
+@dataclass(frozen=True)
+class StudySize:
+    """How much of the study runs: repetitions, and per source how many samples the batches scored at each batch
+    size hold at least (None: every batch of the epoch; a library not named does not run)."""
+
+    name: str
+    repetitions: int
+    scored_samples: Mapping[str, int | None]
+    samples: int = SAMPLES
+    batch_sizes: tuple[int, ...] = BATCH_SIZES
+    balances: tuple[float, ...] = BALANCES
+    qualities: tuple[float, ...] = QUALITIES
+
+    def runs(self, source: str) -> bool:
+        return source in self.scored_samples
+
+    def batches_scored(self, source: str, batch_size: int) -> int | None:
+        """How many batches of an epoch in batches of ``batch_size`` ``source`` scores (None: every one): enough to
+        hold ``scored_samples``, at least MIN_BATCHES."""
+        samples = self.scored_samples[source]
+        return None if samples is None else max(MIN_BATCHES, -(-samples // batch_size))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": self.name, "samples": self.samples, "repetitions": self.repetitions,
+                "batch_sizes": list(self.batch_sizes), "balances": list(self.balances),
+                "qualities": list(self.qualities), "scored_samples": dict(self.scored_samples),
+                "min_batches": MIN_BATCHES}
+
+
+SIZES = {
+    # The suites: a few metrics, in seconds.
+    "quick": StudySize("quick", repetitions=3, scored_samples={REFERENCE: 512}),
+    # The default run (make report): every metric, the reference, within about 30 s on 2 cores.
+    "standard": StudySize("standard", repetitions=3, scored_samples={REFERENCE: 1024}),
+    # Every batch for the reference, and every installed library's own per-batch values (their adapters cost 10 to
+    # 50 times the reference a batch: Keras' eager updates most).
+    "full": StudySize("full", repetitions=10, scored_samples={REFERENCE: None, "sklearn": 2048, "torchmetrics": 2048,
+                                                              "keras": 1024}),
+}
+DEFAULT_SIZE = "standard"
+
+
+def left_out_reason(spec: MetricSpec) -> str | None:
+    """Why the study leaves ``spec`` out, or None where it measures it."""
+    if spec.decomposition == "mean":
+        return "a mean of per-sample values: the per-batch mean, weighted by batch size, is exact"
+    if spec.decomposition == "sum":
+        return ("a sum of per-sample values: the per-batch mean is the total divided by the number of batches, "
+                "whatever the data")
+    if spec.domain.population is None:
+        return f"no realistic population for {spec.domain.name} data"
+    return None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One metric measured through one source."""
+
+    metric: str
+    source: str
+
+
+def plan(cases: Iterable[tuple[str, str]], size: StudySize) -> tuple[list[Unit], dict[str, str]]:
+    """The units for ``cases`` (metric id, library: the run's batch_average_pitfall cases), and the metrics left out
+    with why. Each metric measured runs through the reference and through each library of ``cases`` the size runs."""
+    specs = {spec.id: spec for spec in CATALOGUE}
+    units, left_out = [], {}
+    for metric, library in cases:
+        reason = left_out_reason(specs[metric])
+        if reason:
+            left_out[metric] = reason
+            continue
+        for source in (REFERENCE, library):
+            if size.runs(source) and Unit(metric, source) not in units:
+                units.append(Unit(metric, source))
+    return units, left_out
+
+
+def balance_label(balance: float | None) -> str:
+    """0.1 as ``10/90``; None (regression) as ``—``."""
+    if balance is None:
+        return "—"
+    minority = f"{100 * balance:.3g}"
+    return f"{minority}/{100 - float(minority):.3g}"
+
+
+# -- scoring one batch ------------------------------------------------------------------------
+
+def scorer(spec: MetricSpec, source: str) -> Callable[[Batch], np.ndarray]:
+    """The source's value on one batch alone (may raise): the reference, a library's function, or a library's
+    metric object with fresh state (one object per number of classes, reset before each batch, run eagerly)."""
+    if source == REFERENCE:
+        return spec.reference_value
+    from conformance.adapters import get_adapter
+
+    adapter, binding = get_adapter(source), spec.bindings[source]
+    if not adapter.stateful:
+        return lambda batch: np.asarray(adapter.compute(binding, spec.params, batch), np.float64)
+    objects: dict[int | None, Any] = {}
+
+    def value(batch: Batch) -> np.ndarray:
+        metric = objects.pop(batch.num_classes, None) or adapter.create(binding, spec.params, batch.num_classes,
+                                                                      mode="eager")
+        metric.reset()
+        metric.update(batch)
+        result = np.asarray(metric.result(), np.float64)
+        objects[batch.num_classes] = metric  # kept only when it did not raise: an update that raised may leave state
+        return result
+    return value
+
+
+def _value(score: Callable[[Batch], np.ndarray], batch: Batch) -> np.ndarray | None:
+    """The batch's value, or None where it cannot be scored alone (raises, or NaN)."""
+    try:
+        value = np.asarray(score(batch), np.float64)
+    except Exception:  # e.g. one class only: left out, as a try around the metric would
+        return None
+    return None if np.isnan(value).any() else value
+
+
+# -- measuring one unit -----------------------------------------------------------------------
+
+def _seed(*parts: Any) -> list[int]:
+    """A seed sequence from stable parts (names hashed with crc32, so every process and run draws the same)."""
+    return [zlib.crc32(str(part).encode()) for part in parts]
+
+
+@dataclass
+class Cell:
+    """The repetitions of one balance x quality x batch size."""
+
+    gaps: list[float] = field(default_factory=list)
+    unscored: list[float] = field(default_factory=list)  # share of the scored batches left out, per repetition
+    scored: int = 0  # batches scored per repetition
+    batches: int = 0  # batches an epoch has
+
+
+def measure(unit: Unit, size: StudySize, seed: int = 0) -> dict[str, Any]:
+    """The rows of one unit (a dict per balance x quality x batch size), and the repetitions that could not be
+    measured (the whole data set's value raised or was not finite) with why."""
+    spec = next(spec for spec in CATALOGUE if spec.id == unit.metric)
+    population = spec.domain.population
+    score = scorer(spec, unit.source)
+    weighted = spec if spec.decomposition == "mean" else None  # MeanMetricWrapper weighs per-sample values by count
+    rows, skipped = [], []
+    balances = size.balances if population.balanced else (None,)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # zero-division and constant-input warnings: the batches are meant to hit them
+        for balance in balances:
+            for quality in size.qualities:
+                cells = {batch_size: Cell() for batch_size in size.batch_sizes}
+                for repetition in range(size.repetitions):
+                    key = (seed, population.name, balance, quality, repetition)
+                    data = population.draw(np.random.default_rng(_seed(*key)), size.samples,
+                                           0.5 if balance is None else balance, quality)
+                    whole = _value(score, data)
+                    if whole is None or not np.isfinite(whole).all():
+                        skipped.append(f"{balance_label(balance)}, quality {quality}, repetition {repetition}: the "
+                                       "whole data set's value is undefined")
+                        continue
+                    for batch_size, cell in cells.items():
+                        _epoch(cell, data, whole, batch_size, size.batches_scored(unit.source, batch_size), score,
+                               weighted, np.random.default_rng(_seed(*key, batch_size)))
+                rows += [_row(unit, balance, quality, batch_size, cell) for batch_size, cell in cells.items()
+                         if cell.gaps]
+    return {"rows": rows, "skipped": skipped}
+
+
+def _epoch(cell: Cell, data: Batch, whole: np.ndarray, batch_size: int, limit: int | None,
+           score: Callable[[Batch], np.ndarray], weighted: MetricSpec | None, rng: np.random.Generator) -> None:
+    """One epoch of ``data`` (in random order) in batches of ``batch_size``: the gap between the mean of per-batch
+    values and the value on the data.
+
+    Where the epoch has more than ``limit`` batches, ``limit`` of them drawn at random stand for it: their mean
+    against the value on the samples they hold. That keeps the gap's bias (the mean of per-batch values against
+    the value on all their samples) at a fraction of the cost, exactly 0 for a mean of per-sample values, with the
+    spread of a ``limit``-batch epoch (wider than a whole epoch's)."""
+    count = len(data) // batch_size
+    sampled = limit is not None and count > limit
+    chosen = np.sort(rng.choice(count, limit, replace=False)) if sampled else np.arange(count)
+    batches = [_slice(data, index * batch_size, (index + 1) * batch_size) for index in chosen]
+    if sampled:
+        whole = _value(score, _slice(data, rows=np.concatenate([np.arange(i * batch_size, (i + 1) * batch_size)
+                                                                 for i in chosen])))
+        if whole is None or not np.isfinite(whole).all():
+            return  # the sampled batches' samples have no value to compare with (rare on 256+ samples)
+    values, weights = [], []
+    for batch in batches:
+        value = _value(score, batch)
+        if value is not None:
+            values.append(value)
+            weights.append(weighted.samples_counted(batch) if weighted else 1)
+    cell.scored, cell.batches = len(chosen), count
+    cell.unscored.append(1 - len(values) / len(chosen))
+    if not values or not sum(weights):
+        return  # no batch could be scored alone: there is no mean to compare
+    mean = np.average(np.stack(values), axis=0, weights=np.asarray(weights, np.float64))
+    cell.gaps.append(float(np.max(np.abs(mean - whole))))
+
+
+def _slice(data: Batch, start: int = 0, stop: int = 0, rows: np.ndarray | None = None) -> Batch:
+    """Samples ``start:stop`` (or ``rows``) of ``data``: a view, without the weights the study does not use."""
+    index = slice(start, stop) if rows is None else rows
+    return Batch(data.y_true[index], data.y_pred[index], None, data.num_classes)
+
+
+def _row(unit: Unit, balance: float | None, quality: float, batch_size: int, cell: Cell) -> dict[str, Any]:
+    gaps = np.asarray(cell.gaps)
+    return {"metric": unit.metric, "source": unit.source, "balance": balance, "quality": quality,
+            "batch_size": batch_size, "median": float(np.median(gaps)), "p95": float(np.percentile(gaps, 95)),
+            "repetitions": len(gaps), "batches": cell.batches, "scored_batches": cell.scored,
+            "unscored": float(np.mean(cell.unscored))}
+
+
+# -- the whole study --------------------------------------------------------------------------
+
+def run_study(cases: Iterable[tuple[str, str]], size_name: str = DEFAULT_SIZE, seed: int | None = None,
+              jobs: int = 1) -> dict[str, Any]:
+    """The study for ``cases`` (metric id, library pairs), as the results JSON's ``pitfall_study``.
+
+    Deterministic for a seed (None: 0). ``jobs`` processes measure the units (a metric through one source) in
+    parallel; the rows come back in the units' order whatever the number of processes. Ctrl-C keeps the units
+    done (``interrupted``)."""
+    size = SIZES[size_name]
+    seed = 0 if seed is None else seed
+    units, left_out = plan(cases, size)
+    started = time.perf_counter()
+    study = {**size.to_json(), "seed": seed, "duration_s": 0.0, "interrupted": False, "rows": [],
+             "left_out": left_out, "errors": {}, "skipped": {}}
+    done: dict[int, dict[str, Any]] = {}
+    try:
+        for index, measured in _measured(units, size, seed, jobs):
+            done[index] = measured
+    except KeyboardInterrupt:
+        study["interrupted"] = True
+    for index in sorted(done):
+        label, measured = f"{units[index].metric} · {units[index].source}", done[index]
+        if "error" in measured:
+            study["errors"][label] = measured["error"]
+            continue
+        study["rows"] += measured["rows"]
+        if measured["skipped"]:
+            study["skipped"][label] = measured["skipped"]
+    study["duration_s"] = round(time.perf_counter() - started, 3)
+    return study
+
+
+def _measure_safely(unit: Unit, size_name: str, seed: int) -> dict[str, Any]:
+    """``measure``, a failure of the unit (a library that cannot be built for it) kept as its error."""
+    try:
+        return measure(unit, SIZES[size_name], seed)
+    except Exception as error:
+        return {"error": f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]}
+
+
+def _measured(units: list[Unit], size: StudySize, seed: int, jobs: int):
+    """``(index, measured)`` for each unit, as they finish."""
+    if jobs <= 1 or len(units) <= 1:
+        for index, unit in enumerate(units):
+            yield index, _measure_safely(unit, size.name, seed)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # spawn, as the engine's workers: TensorFlow and PyTorch keep threads that a fork would copy half-alive.
+    executor = ProcessPoolExecutor(min(jobs, len(units)), mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_start)
+    try:
+        # The slow sources first (libraries' adapters), so that they do not start last and leave workers idle.
+        order = sorted(range(len(units)), key=lambda i: units[i].source == REFERENCE)
+        pending = {executor.submit(_measure_safely, units[i], size.name, seed): i for i in order}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index, error = pending.pop(future), future.exception()
+                # A worker that died (killed, out of memory) loses its unit only.
+                yield index, ({"error": f"the worker failed: {type(error).__name__}: {error}"[:300]} if error
+                              else future.result())
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_start() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it keeps what is done
+
+
+# -- reading the study back -------------------------------------------------------------------
+
+def rows_by_metric(study: Mapping[str, Any] | None) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """The study's rows per metric and source, metrics in the study's order."""
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for row in (study or {}).get("rows", []):
+        grouped.setdefault(row["metric"], {}).setdefault(row["source"], []).append(row)
+    return grouped
+
+
+def merge_studies(studies: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """One study from several results' (CI shards): rows by metric x source x balance x quality x batch size, the
+    first kept; settings from the first."""
+    studies = [s for s in studies if s]
+    if not studies:
+        return None
+    merged = {**studies[0], "rows": [], "left_out": {}, "errors": {}, "skipped": {},
+              "duration_s": round(sum(s.get("duration_s", 0.0) for s in studies), 3),
+              "interrupted": any(s.get("interrupted") for s in studies)}
+    seen = set()
+    for study in studies:
+        for row in study.get("rows", []):
+            key = (row["metric"], row["source"], row["balance"], row["quality"], row["batch_size"])
+            if key not in seen:
+                seen.add(key)
+                merged["rows"].append(row)
+        for name in ("left_out", "errors", "skipped"):
+            merged[name].update(study.get(name) or {})
+    return merged
