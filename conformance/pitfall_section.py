@@ -66,21 +66,24 @@ class PitfallSection:
         study = self.study
         if not study:
             return []
-        batches = {source: "every batch" if samples is None else
-                   f"batches holding {samples:,}+ samples (at least {study.get('min_batches', 32)}) per batch size"
-                   for source, samples in study["scored_samples"].items()}
+        measured = {row["source"] for row in study["rows"]}
+        scored = [f"{source}: {how['repetitions']} repetitions, "
+                  + ("every batch" if how["scored_samples"] is None else
+                     f"at each batch size batches holding {how['scored_samples']:,}+ samples (at least "
+                     f"{study['min_batches']})")
+                  for source, how in study["sources"].items() if source in measured]
         sizes = study["batch_sizes"]
-        return [f"Data sets of {study['samples']:,} samples, drawn anew (seed {study['seed']}) for each of "
-                f"{study['repetitions']} repetitions; batch sizes {sizes[0]} to {sizes[-1]} (powers of 2).",
+        return [f"Data sets of {study['samples']:,} samples, drawn anew (seed {study['seed']}) for each repetition, "
+                f"split into batches of {sizes[0]} to {sizes[-1]} samples (powers of 2).",
                 "Class balance (the share outside the majority class): "
                 + ", ".join(balance_label(b) for b in study["balances"]) + " (regression: none). Model quality: "
                 + ", ".join(f"{q:g}" for q in study["qualities"]) + " (the classifier's ROC AUC; for regression the "
                 "correlation between prediction and target).",
-                "Scored: " + "; ".join(f"{source}: {how}" for source, how in batches.items()) + ". Where an epoch "
+                "Scored: " + "; ".join(scored) + ". Where an epoch "
                 "has more batches, those drawn stand for it: their mean against the value on their samples "
                 "(the gap's bias; the spread of a shorter epoch, so p95 there is an overestimate).",
-                f"Size {study['size']}, {study['duration_s']:.1f} s" + (" (interrupted: some metrics are missing)"
-                                                                         if study.get("interrupted") else "") + "."]
+                f"Size {study['size']}: {study['duration_s']:.1f} s ({study.get('cpu_s', 0.0):.1f} s of CPU)"
+                + (" (interrupted: some metrics are missing)." if study.get("interrupted") else ".")]
 
 
 def _line(metric: str, source: str, rows: list[dict[str, Any]]) -> StudyLine:

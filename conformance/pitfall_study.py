@@ -12,22 +12,23 @@ repeated on fresh seeded data sets; per metric x source x balance x quality x ba
 percentile of |gap| over the repetitions.
 
 A *source* is the NumPy reference or a library: the gap a user meets is their library's own per-batch value
-averaged (each batch scored by a metric with fresh state, or one function call), against its own value on the
-whole data set. Which sources run, and how many batches of an epoch are scored, is the size's (``SIZES``): the
-libraries' adapters cost 0.3 to 5 ms a batch (Keras most), so the default size runs the reference only and the
-``full`` size runs the installed libraries too.
+averaged (each batch scored by a metric with fresh state, run eagerly, or one function call), against its own value
+on the whole data set. Which sources run, on how many repetitions and batches, is the size's (``SIZES``): the
+libraries' adapters cost 10 to 150 times the reference a batch (scikit-learn's input checks ~1.5 ms, Keras' eager
+updates ~10 ms), so the default size runs the reference only and ``full`` the installed libraries too.
 
-A batch that cannot be scored alone (it raises, or its value is NaN: a recall with no positive in the batch, an
-AUC with one class) is left out of the mean, and the share left out is recorded: that is what ``torch.nanmean``
-or a ``try`` around the metric gives. Keras' MeanMetricWrapper and Lightning's epoch mean average whatever the
-function returns: with one NaN batch the epoch's value is NaN, and an exception ends ``fit()``. Where a library
-returns 0 instead (its zero-division convention), that 0 is averaged in, as it is for its users.
+A batch that cannot be scored alone (it raises, or its value is NaN: an AUC with one class in the batch) is left
+out of the mean, and the share left out is recorded: that is what ``torch.nanmean`` or a ``try`` around the metric
+gives. Keras' MeanMetricWrapper and Lightning's epoch mean average whatever the function returns: with one NaN
+batch the epoch's value is NaN, and an exception ends ``fit()``. Where a source returns 0 instead (a zero-division
+convention: the reference's default for a recall with no positive, torchmetrics' AUROC with one class), that 0 is
+averaged in, as it is for its users.
 
-At batch sizes where an epoch has more batches than the size scores (enough to hold ``scored_samples``, at least
-``MIN_BATCHES``), that many batches drawn at random stand for the epoch: their mean against the value on the samples
-they hold (the gap's bias at a fraction of the cost; exactly
-0 for a mean of per-sample values; the spread of a shorter epoch, so a p95 there is an overestimate). Every source
-of a metric sees the same data sets and the same batches, so their gaps compare.
+At batch sizes where an epoch has more batches than a source scores (enough to hold ``Scoring.samples``, at least
+``MIN_BATCHES``), that many batches drawn at random stand for the epoch: their mean against the value on the
+samples they hold. That keeps the gap's bias at a fraction of the cost, exactly 0 for a mean of per-sample values,
+with the spread of a shorter epoch (so a p95 there overestimates a whole epoch's). Every source of a metric sees
+the same data sets and the same batches, so their gaps compare.
 """
 
 from __future__ import annotations
@@ -55,43 +56,48 @@ MIN_BATCHES = 32  # a sampled epoch scores at least this many batches
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """How one source is measured: on how many repetitions (data sets), and how many samples the batches scored at
+    each batch size hold at least (None: every batch of the epoch)."""
+
+    repetitions: int
+    samples: int | None
+
+    def batches(self, batch_size: int) -> int | None:
+        """How many batches of an epoch in batches of ``batch_size`` are scored (None: every one): enough to hold
+        ``samples``, at least MIN_BATCHES."""
+        return None if self.samples is None else max(MIN_BATCHES, -(-self.samples // batch_size))
+
+
+@dataclass(frozen=True)
 class StudySize:
-    """How much of the study runs: repetitions, and per source how many samples the batches scored at each batch
-    size hold at least (None: every batch of the epoch; a library not named does not run)."""
+    """How much of the study runs: the sources measured (a library not named does not run) and how."""
 
     name: str
-    repetitions: int
-    scored_samples: Mapping[str, int | None]
+    sources: Mapping[str, Scoring]
     samples: int = SAMPLES
     batch_sizes: tuple[int, ...] = BATCH_SIZES
     balances: tuple[float, ...] = BALANCES
     qualities: tuple[float, ...] = QUALITIES
 
-    def runs(self, source: str) -> bool:
-        return source in self.scored_samples
-
-    def batches_scored(self, source: str, batch_size: int) -> int | None:
-        """How many batches of an epoch in batches of ``batch_size`` ``source`` scores (None: every one): enough to
-        hold ``scored_samples``, at least MIN_BATCHES."""
-        samples = self.scored_samples[source]
-        return None if samples is None else max(MIN_BATCHES, -(-samples // batch_size))
-
     def to_json(self) -> dict[str, Any]:
-        return {"size": self.name, "samples": self.samples, "repetitions": self.repetitions,
-                "batch_sizes": list(self.batch_sizes), "balances": list(self.balances),
-                "qualities": list(self.qualities), "scored_samples": dict(self.scored_samples),
-                "min_batches": MIN_BATCHES}
+        return {"size": self.name, "samples": self.samples, "batch_sizes": list(self.batch_sizes),
+                "balances": list(self.balances), "qualities": list(self.qualities), "min_batches": MIN_BATCHES,
+                "sources": {source: {"repetitions": how.repetitions, "scored_samples": how.samples}
+                            for source, how in self.sources.items()}}
 
 
 SIZES = {
     # The suites: a few metrics, in seconds.
-    "quick": StudySize("quick", repetitions=3, scored_samples={REFERENCE: 512}),
-    # The default run (make report): every metric, the reference, within about 30 s on 2 cores.
-    "standard": StudySize("standard", repetitions=3, scored_samples={REFERENCE: 1024}),
-    # Every batch for the reference, and every installed library's own per-batch values (their adapters cost 10 to
-    # 50 times the reference a batch: Keras' eager updates most).
-    "full": StudySize("full", repetitions=10, scored_samples={REFERENCE: None, "sklearn": 2048, "torchmetrics": 2048,
-                                                              "keras": 1024}),
+    "quick": StudySize("quick", {REFERENCE: Scoring(repetitions=3, samples=512)}),
+    # The default run (make report): every metric, through the reference, in about a minute of CPU.
+    "standard": StudySize("standard", {REFERENCE: Scoring(repetitions=3, samples=1024)}),
+    # Every batch for the reference, and each installed library's own per-batch values: their adapters cost 10 to
+    # 150 times the reference a batch (Keras' eager updates ~10 ms), so fewer batches and repetitions for them.
+    "full": StudySize("full", {REFERENCE: Scoring(repetitions=5, samples=None),
+                               "sklearn": Scoring(repetitions=3, samples=1024),
+                               "torchmetrics": Scoring(repetitions=3, samples=1024),
+                               "keras": Scoring(repetitions=1, samples=256)}),
 }
 DEFAULT_SIZE = "standard"
 
@@ -127,7 +133,7 @@ def plan(cases: Iterable[tuple[str, str]], size: StudySize) -> tuple[list[Unit],
             left_out[metric] = reason
             continue
         for source in (REFERENCE, library):
-            if size.runs(source) and Unit(metric, source) not in units:
+            if source in size.sources and Unit(metric, source) not in units:
                 units.append(Unit(metric, source))
     return units, left_out
 
@@ -191,12 +197,11 @@ class Cell:
     batches: int = 0  # batches an epoch has
 
 
-def measure(unit: Unit, size: StudySize, seed: int = 0) -> dict[str, Any]:
-    """The rows of one unit (a dict per balance x quality x batch size), and the repetitions that could not be
-    measured (the whole data set's value raised or was not finite) with why."""
-    spec = next(spec for spec in CATALOGUE if spec.id == unit.metric)
-    population = spec.domain.population
-    score = scorer(spec, unit.source)
+def measure(spec: MetricSpec, source: str, size: StudySize, seed: int = 0) -> dict[str, Any]:
+    """The rows of ``spec`` through ``source`` (a dict per balance x quality x batch size), and the repetitions that
+    could not be measured (the whole data set's value raised or was not finite) with why."""
+    population, unit = spec.domain.population, Unit(spec.id, source)
+    score, scoring = scorer(spec, source), size.sources[source]
     weighted = spec if spec.decomposition == "mean" else None  # MeanMetricWrapper weighs per-sample values by count
     rows, skipped = [], []
     balances = size.balances if population.balanced else (None,)
@@ -205,7 +210,7 @@ def measure(unit: Unit, size: StudySize, seed: int = 0) -> dict[str, Any]:
         for balance in balances:
             for quality in size.qualities:
                 cells = {batch_size: Cell() for batch_size in size.batch_sizes}
-                for repetition in range(size.repetitions):
+                for repetition in range(scoring.repetitions):
                     key = (seed, population.name, balance, quality, repetition)
                     data = population.draw(np.random.default_rng(_seed(*key)), size.samples,
                                            0.5 if balance is None else balance, quality)
@@ -215,8 +220,8 @@ def measure(unit: Unit, size: StudySize, seed: int = 0) -> dict[str, Any]:
                                        "whole data set's value is undefined")
                         continue
                     for batch_size, cell in cells.items():
-                        _epoch(cell, data, whole, batch_size, size.batches_scored(unit.source, batch_size), score,
-                               weighted, np.random.default_rng(_seed(*key, batch_size)))
+                        _epoch(cell, data, whole, batch_size, scoring.batches(batch_size), score, weighted,
+                               np.random.default_rng(_seed(*key, batch_size)))
                 rows += [_row(unit, balance, quality, batch_size, cell) for batch_size, cell in cells.items()
                          if cell.gaps]
     return {"rows": rows, "skipped": skipped}
@@ -270,18 +275,19 @@ def _row(unit: Unit, balance: float | None, quality: float, batch_size: int, cel
 
 # -- the whole study --------------------------------------------------------------------------
 
-def run_study(cases: Iterable[tuple[str, str]], size_name: str = DEFAULT_SIZE, seed: int | None = None,
+def run_study(cases: Iterable[tuple[str, str]], size: str | StudySize = DEFAULT_SIZE, seed: int | None = None,
               jobs: int = 1) -> dict[str, Any]:
-    """The study for ``cases`` (metric id, library pairs), as the results JSON's ``pitfall_study``.
+    """The study for ``cases`` (metric id, library pairs) at ``size`` (a name of SIZES, or a StudySize), as the
+    results JSON's ``pitfall_study``.
 
     Deterministic for a seed (None: 0). ``jobs`` processes measure the units (a metric through one source) in
     parallel; the rows come back in the units' order whatever the number of processes. Ctrl-C keeps the units
     done (``interrupted``)."""
-    size = SIZES[size_name]
+    size = SIZES[size] if isinstance(size, str) else size
     seed = 0 if seed is None else seed
     units, left_out = plan(cases, size)
     started = time.perf_counter()
-    study = {**size.to_json(), "seed": seed, "duration_s": 0.0, "interrupted": False, "rows": [],
+    study = {**size.to_json(), "seed": seed, "duration_s": 0.0, "cpu_s": 0.0, "interrupted": False, "rows": [],
              "left_out": left_out, "errors": {}, "skipped": {}}
     done: dict[int, dict[str, Any]] = {}
     try:
@@ -295,16 +301,19 @@ def run_study(cases: Iterable[tuple[str, str]], size_name: str = DEFAULT_SIZE, s
             study["errors"][label] = measured["error"]
             continue
         study["rows"] += measured["rows"]
+        study["cpu_s"] += measured["cpu_s"]
         if measured["skipped"]:
             study["skipped"][label] = measured["skipped"]
-    study["duration_s"] = round(time.perf_counter() - started, 3)
+    study["duration_s"], study["cpu_s"] = round(time.perf_counter() - started, 3), round(study["cpu_s"], 3)
     return study
 
 
-def _measure_safely(unit: Unit, size_name: str, seed: int) -> dict[str, Any]:
+def _measure_safely(unit: Unit, size: StudySize, seed: int) -> dict[str, Any]:
     """``measure``, a failure of the unit (a library that cannot be built for it) kept as its error."""
+    started = time.process_time()
+    spec = next(spec for spec in CATALOGUE if spec.id == unit.metric)
     try:
-        return measure(unit, SIZES[size_name], seed)
+        return {**measure(spec, unit.source, size, seed), "cpu_s": time.process_time() - started}
     except Exception as error:
         return {"error": f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]}
 
@@ -313,7 +322,7 @@ def _measured(units: list[Unit], size: StudySize, seed: int, jobs: int):
     """``(index, measured)`` for each unit, as they finish."""
     if jobs <= 1 or len(units) <= 1:
         for index, unit in enumerate(units):
-            yield index, _measure_safely(unit, size.name, seed)
+            yield index, _measure_safely(unit, size, seed)
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -324,7 +333,7 @@ def _measured(units: list[Unit], size: StudySize, seed: int, jobs: int):
     try:
         # The slow sources first (libraries' adapters), so that they do not start last and leave workers idle.
         order = sorted(range(len(units)), key=lambda i: units[i].source == REFERENCE)
-        pending = {executor.submit(_measure_safely, units[i], size.name, seed): i for i in order}
+        pending = {executor.submit(_measure_safely, units[i], size, seed): i for i in order}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -360,6 +369,7 @@ def merge_studies(studies: list[Mapping[str, Any]]) -> dict[str, Any] | None:
         return None
     merged = {**studies[0], "rows": [], "left_out": {}, "errors": {}, "skipped": {},
               "duration_s": round(sum(s.get("duration_s", 0.0) for s in studies), 3),
+              "cpu_s": round(sum(s.get("cpu_s", 0.0) for s in studies), 3),
               "interrupted": any(s.get("interrupted") for s in studies)}
     seen = set()
     for study in studies:
