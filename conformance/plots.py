@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import re
 from collections import defaultdict
 
@@ -178,8 +179,9 @@ def _number(value) -> str:
 
 # -- the pitfall study: small multiples drawn as SVG by hand ----------------------------------------
 # One figure per metric, possibly dozens in a report: matplotlib takes ~0.1 s a figure, these take ~1 ms and ~1 KB a
-# panel. Log-log axes: batch size (8 .. 1024) across, |gap| up; a line per class balance, the median solid and the
-# 95th percentile dashed; a panel per model quality (columns) and per source (rows).
+# panel (their style is the page's: svg.study in the report's CSS). Log-log axes: batch size (8 .. 1024) across,
+# |gap| up; a line per class balance, the median solid and the 95th percentile dashed; a panel per model quality
+# (columns) and per source (rows).
 
 STUDY_PANEL = (176, 118)  # width, height of one panel's plotting area, in px
 STUDY_MARGIN = (44, 10, 22, 30)  # left, right, top (panel title), bottom (x tick labels)
@@ -201,20 +203,18 @@ def study_figure(metric: str, by_source: dict[str, list[dict]], qualities: list[
 
     rows = [row for source_rows in by_source.values() for row in source_rows]
     gaps = [max(value, STUDY_FLOOR) for row in rows for value in (row["median"], row["p95"])]
-    low = int(np.floor(np.log10(min(gaps)))) if gaps else -6
-    high = max(int(np.ceil(np.log10(max(gaps)))) if gaps else 0, low + 1)
+    low = math.floor(math.log10(min(gaps))) if gaps else -6
+    high = max(math.ceil(math.log10(max(gaps))) if gaps else 0, low + 1)
     sizes = sorted({row["batch_size"] for row in rows}) or [8, 1024]
     left, right, top, bottom = STUDY_MARGIN
     panel_w, panel_h = STUDY_PANEL
     cell_w, cell_h = left + panel_w + right, top + panel_h + bottom
     legend_h = 20
     width, height = cell_w * len(qualities), legend_h + cell_h * len(by_source)
-    x_of = _log_scale(np.log2(sizes[0]), np.log2(sizes[-1]), 0, panel_w)
+    x_of = _log_scale(math.log2(sizes[0]), math.log2(sizes[-1]), 0, panel_w)
     y_of = _log_scale(low, high, panel_h, 0)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="study" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(metric)}: gap against batch size">',
-             '<style>text{font:10px sans-serif;fill:#333}.t{font-weight:600}.g{stroke:#e4e7ec}'
-             '.f{fill:none;stroke:#9aa1ad}polyline{fill:none;stroke-width:1.5}.d{stroke-dasharray:4 3}</style>']
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(metric)}: gap against batch size">']
     x = 4
     for index, (balance, name) in enumerate(balance_names.items()):  # the legend: balances, then the line styles
         colour = _study_colour(balance, index)
@@ -230,13 +230,14 @@ def study_figure(metric: str, by_source: dict[str, list[dict]], qualities: list[
             ox, oy = c * cell_w + left, legend_h + r * cell_h + top
             parts.append(f'<g transform="translate({ox},{oy})">')
             parts.append(f'<text class="t" x="0" y="-5">{escape(source)} · quality {quality:g}</text>')
-            for exponent in range(low, high + 1):
+            for exponent in range(low, high + 1):  # grid lines in every panel, their labels in the first column
                 y = y_of(exponent)
                 parts.append(f'<line class="g" x1="0" x2="{panel_w}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                             f'<text x="-4" y="{y + 3:.1f}" text-anchor="end">1e{exponent}</text>')
-            for size in sizes:
-                xs = x_of(np.log2(size))
-                parts.append(f'<text x="{xs:.1f}" y="{panel_h + 12}" text-anchor="middle">{size}</text>')
+                             + (f'<text x="-4" y="{y + 3:.1f}" text-anchor="end">1e{exponent}</text>' if c == 0
+                                else ""))
+            if r == len(by_source) - 1:  # batch sizes under the last row
+                parts += [f'<text x="{x_of(math.log2(size)):.1f}" y="{panel_h + 12}" text-anchor="middle">{size}</text>'
+                          for size in sizes]
             parts.append(f'<rect class="f" x="0" y="0" width="{panel_w}" height="{panel_h}"/>')
             for index, balance in enumerate(balance_names):
                 line = sorted((row for row in source_rows if row["quality"] == quality and row["balance"] == balance),
@@ -245,8 +246,8 @@ def study_figure(metric: str, by_source: dict[str, list[dict]], qualities: list[
                     continue
                 colour = _study_colour(balance, index)
                 for field, dashed in (("median", ""), ("p95", ' class="d"')):
-                    points = " ".join(f'{x_of(np.log2(row["batch_size"])):.1f},'
-                                      f'{y_of(np.log10(max(row[field], STUDY_FLOOR))):.1f}' for row in line)
+                    points = " ".join(f'{x_of(math.log2(row["batch_size"])):.1f},'
+                                      f'{y_of(math.log10(max(row[field], STUDY_FLOOR))):.1f}' for row in line)
                     parts.append(f'<polyline{dashed} stroke="{colour}" points="{points}"/>')
             parts.append("</g>")
         parts.append(f'<text x="{width / 2:.0f}" y="{legend_h + (r + 1) * cell_h - 3}" text-anchor="middle">'
