@@ -52,7 +52,7 @@ BALANCES = (0.5, 0.1, 0.01)  # the share outside the majority class: 50/50, 10/9
 QUALITIES = (0.6, 0.8, 0.95)  # the model's ROC AUC (classification) or correlation with the target (regression)
 
 
-MIN_BATCHES = 32  # a sampled epoch scores at least this many batches
+MIN_BATCHES = 24  # a sampled epoch scores at least this many batches
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ SIZES = {
     # The suites: a few metrics, in seconds.
     "quick": StudySize("quick", {REFERENCE: Scoring(repetitions=3, samples=512)}),
     # The default run (make report): every metric, through the reference, in about a minute of CPU.
-    "standard": StudySize("standard", {REFERENCE: Scoring(repetitions=3, samples=1024)}),
+    "standard": StudySize("standard", {REFERENCE: Scoring(repetitions=3, samples=768)}),
     # Every batch for the reference, and each installed library's own per-batch values: their adapters cost 10 to
     # 150 times the reference a batch (Keras' eager updates ~10 ms), so fewer batches and repetitions for them.
     "full": StudySize("full", {REFERENCE: Scoring(repetitions=5, samples=None),
