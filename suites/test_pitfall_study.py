@@ -198,3 +198,32 @@ def test_the_command_line_runs_the_study_or_not(tmp_path: Path, capsys: pytest.C
     assert '<h2 id="pitfall">' in html and 'class="study"' in html
     results, html = run("off")
     assert "pitfall_study" not in results and 'class="study"' not in html
+
+
+def test_measurements_are_counted_and_listed_apart_wherever_outcomes_are() -> None:
+    """The console summary, `conformance check`'s labels, the counts and the per-metric decisions keep a pitfall
+    measurement apart from known differences; a batch_average_pitfall finding that is a real difference (a mean
+    metric off, explained by a convention) stays a difference."""
+    import io
+
+    from conformance.cli import print_summary
+    from conformance.decisions import decisions
+    from conformance.results import shown_counts
+    from conformance.usercheck.output import label
+
+    measured = Finding("F1", "sklearn", "batch_average_pitfall", "known", gap=0.2,
+                       cause={"what": "off", "cause": "not a mean", "where": "x", "kind": "pitfall"})
+    convention = Finding("F1", "sklearn", "batch_average_pitfall", "known", regime="ordinary", backend="jax",
+                         cause={"what": "Weights are ignored", "cause": "c", "where": "y", "kind": "convention"})
+    findings = [measured, convention, Finding("F1", "sklearn", "agreement", "pass")]
+    assert shown_counts(findings)["known"] == 1 and shown_counts(findings)["measured"] == 1
+    assert label(measured) == "MEASURED" and label(convention) == "NOTE"
+    printed = io.StringIO()
+    print_summary(RunResult(findings=findings), "r.json", "r.html", printed)
+    header, _, total = printed.getvalue().splitlines()[1:4]
+    columns = header.split()[1:]
+    assert dict(zip(columns, map(int, total.split()[1:]), strict=True)) == {
+        "fail": 0, "error": 0, "timeout": 0, "limit": 0, "known": 1, "measured": 1, "pass": 1, "skip": 0}
+    by_column = {v.column: v for v in decisions(findings)[0].verdicts}
+    assert by_column["sklearn"].agrees and decisions(findings)[0].pitfall_gap == 0.2
+    assert by_column["sklearn (jax)"].lines == ["convention: Weights are ignored [batch_average_pitfall]"]
