@@ -79,10 +79,9 @@ class PitfallSection:
                 + ", ".join(balance_label(b) for b in study["balances"]) + " (regression: none). Model quality: "
                 + ", ".join(f"{q:g}" for q in study["qualities"]) + " (the classifier's ROC AUC; for regression the "
                 "correlation between prediction and target).",
-                "Scored: " + "; ".join(scored) + ". Where an epoch has more batches, those drawn stand for it: "
-                "their mean against the value on their samples. That keeps a large gap (within about 1.5x of "
-                "every batch's) and a mean's 0, but has a shorter epoch's noise: a small gap (below ~0.02) and "
-                "the p95 there are overstated.",
+                "Scored: " + "; ".join(scored) + ". Where an epoch has more batches, the mean of those drawn at "
+                "random estimates the epoch's (unbiased; its standard error is shown as ±): a gap within a few "
+                "standard errors of 0 is the estimate's noise.",
                 f"Size {study['size']}: {study['duration_s']:.1f} s ({study.get('cpu_s', 0.0):.1f} s of CPU)"
                 + (" (interrupted: some metrics are missing)." if study.get("interrupted") else ".")]
 
