@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from conformance import populations as pop
 from conformance import strategies as cs
 from conformance.data import Batch
 
@@ -25,6 +26,8 @@ class Domain:
     per_sample_pred: bool  # y_pred holds one value per sample (else a row of class scores)
     per_sample_true: bool = True  # y_true is one value per sample (else a row, e.g. several outputs)
     both_classes: bool = False  # binary data must keep some weight on each class
+    # How a realistic data set of thousands of samples is drawn (the pitfall study); None where none makes sense.
+    population: pop.Population | None = None
 
     @property
     def min_samples(self) -> int:
@@ -38,44 +41,54 @@ class Domain:
 BINARY = Domain(
     "binary", "y_true in {0, 1}; y_pred a score per sample, in [0, 1] or (in one example of four) a logit",
     lambda n: cs.binary_inputs(n, logits=True), per_sample_pred=True,
+    population=pop.BINARY_SCORES,
 )
 BINARY_BOTH_CLASSES = Domain(
     "binary-ranked", "binary, with both classes present (a ranking metric is undefined otherwise)",
     lambda n: cs.binary_inputs(n, both_classes=True), per_sample_pred=True, both_classes=True,
+    population=pop.BINARY_SCORES,
 )
 MULTICLASS = Domain(
     "multiclass", "integer y_true in [0, C); y_pred a row of C scores per sample; C in 2..5",
     lambda n: cs.multiclass_inputs(n), per_sample_pred=False,
+    population=pop.MULTICLASS_SCORES,
 )
 MULTICLASS_WIDE = Domain(
     "multiclass-wide", "multiclass with 3..6 classes (for top-k with k = 2)",
     lambda n: cs.multiclass_inputs(n, min_classes=3, max_classes=6), per_sample_pred=False,
+    population=pop.MULTICLASS_SCORES,
 )
 MULTILABEL = Domain(
     "multilabel", "y_true an (n, L) 0/1 matrix over L in 2..4 labels; y_pred a score per label in [0, 1] "
     "or (in one example of four) logits",
     lambda n: cs.multilabel_inputs(n, logits=True), per_sample_pred=False,
+    population=pop.MULTILABEL_SCORES,
 )
 MULTILABEL_SCORES = Domain(
     "multilabel-scores", "multilabel with scores in [0, 1] (for ranking metrics)",
     lambda n: cs.multilabel_inputs(n), per_sample_pred=False,
+    population=pop.MULTILABEL_SCORES,
 )
 LABEL_PAIRS = Domain(
     "labels", "integer y_true and y_pred in [0, C)",
     lambda n: cs.label_pair_inputs(n), per_sample_pred=True,
+    population=pop.PREDICTED_LABELS,
 )
 REGRESSION = Domain(
     "regression", "real y_true and y_pred, one output",
     lambda n: cs.regression_inputs(n), per_sample_pred=True,
+    population=pop.REGRESSION,
 )
 MULTICLASS_PROBABILITIES = Domain(
     "multiclass-probabilities", "multiclass with 3..5 classes whose score rows sum to 1 (float32), as "
     "scikit-learn's multiclass ROC AUC requires",
     lambda n: cs.probability_rows(n), per_sample_pred=False,
+    population=pop.MULTICLASS_SCORES,
 )
 BINARY_LOGITS = Domain(
     "binary-logits", "binary, both classes present, y_pred a raw score (logit) per sample in [-8, 8]",
     lambda n: cs.binary_logit_inputs(n), per_sample_pred=True, both_classes=True,
+    population=pop.BINARY_LOGITS,
 )
 RELEVANCE = Domain(
     "relevance", "queries: y_true an (n, L) matrix of graded relevances in 0..3 over L in 2..5 documents "
@@ -86,6 +99,7 @@ BINARY_THRESHOLDS = Domain(
     "binary-thresholds", "binary, with scores at and one float32 step either side of 0.25, 0.5 and 0.75 "
     "(the thresholds of the threshold variants), or (in one example of four) logits",
     lambda n: cs.binary_threshold_inputs(n), per_sample_pred=True,
+    population=pop.BINARY_SCORES,
 )
 SEGMENTATION = Domain(
     "segmentation", "(n, H, W) integer label maps, true and predicted, H and W in 1..3, C in 2..4 classes "
@@ -97,6 +111,7 @@ SEGMENTATION = Domain(
 REGRESSION_MULTI_OUTPUT = Domain(
     "regression-multi-output", "real y_true and y_pred of shape (n, d), d in 2..4 outputs (one may be constant)",
     lambda n: cs.multi_output_regression_inputs(n), per_sample_pred=False, per_sample_true=False,
+    population=pop.MULTI_OUTPUT_REGRESSION,
 )
 NON_NEGATIVE = Domain(
     "non-negative", "y_true and y_pred >= 0 (counts and rates; zeros common), up to 1e15",
@@ -119,21 +134,25 @@ POSITIVE = Domain(
 BINARY_PROBABILITIES = Domain(
     "binary-probabilities", "y_true in {0, 1}; y_pred the probability of class 1, in [0, 1] (0 and 1 included)",
     lambda n: cs.binary_inputs(n), per_sample_pred=True,
+    population=pop.BINARY_SCORES,
 )
 BINARY_MARGINS = Domain(
     "binary-margins", "y_true in {0, 1}; y_pred a real decision value or logit (the hinge corners -1, 0, 1 "
     "included)",
     lambda n: cs.binary_margin_inputs(n), per_sample_pred=True,
+    population=pop.BINARY_LOGITS,
 )
 PROBABILITIES = Domain(
     "probabilities", "integer y_true in [0, C); y_pred a row of C class probabilities summing to 1 (zeros, "
     "one-hot rows and tiny probabilities common); C in 2..5",
     lambda n: cs.probability_inputs(n), per_sample_pred=False,
+    population=pop.MULTICLASS_SCORES,
 )
 MULTICLASS_LOGITS = Domain(
     "multiclass-logits", "integer y_true in [0, C); y_pred a row of C real scores (logits or margins, negative "
     "ones common); C in 2..5",
     lambda n: cs.multiclass_logit_inputs(n), per_sample_pred=False,
+    population=pop.MULTICLASS_LOGITS,
 )
 DISTRIBUTIONS = Domain(
     "distributions", "y_true and y_pred both (n, C) rows of probabilities summing to 1 (zeros common)",
@@ -146,4 +165,5 @@ VALUES = Domain(
 MULTICLASS_LOGITS_WIDE = Domain(
     "multiclass-logits-wide", "multiclass-logits with 3..5 classes (scikit-learn's hinge_loss reads 2 as binary)",
     lambda n: cs.multiclass_logit_inputs(n, min_classes=3), per_sample_pred=False,
+    population=pop.MULTICLASS_LOGITS,
 )

@@ -16,6 +16,10 @@ Outcome = Literal["pass", "fail", "known", "error", "timeout", "limit", "skip"]
 # sample count where it starts; ``timeout``: the target was too slow for the property's deadline (conformance check).
 OUTCOMES: tuple[Outcome, ...] = ("fail", "error", "timeout", "limit", "known", "pass", "skip")
 UNEXPECTED: tuple[Outcome, ...] = ("fail", "error")
+# How the report, the console and the pytest summary show outcomes: a pitfall measurement (``known`` with a
+# ``pitfall`` cause, see Finding.measurement) apart from the known differences, as ``measured``.
+MEASURED = "measured"
+SHOWN_OUTCOMES: tuple[str, ...] = ("fail", "error", "timeout", "limit", "known", MEASURED, "pass", "skip")
 SCHEMA_VERSION = 1
 
 # The error histogram counts every comparison a case made by its |difference| / tolerance ratio, in
@@ -85,6 +89,12 @@ class Finding:
         return f"{self.library} ({self.backend})" if self.backend else self.library
 
     @property
+    def measurement(self) -> bool:
+        """A per-batch-average gap measured (``known`` with a ``pitfall`` cause): averaging per-batch values is off
+        the whole-data value for a metric that is not a mean, whatever the library: not a disagreement."""
+        return self.outcome == "known" and (self.cause or {}).get("kind") == "pitfall"
+
+    @property
     def key(self) -> tuple[str, str, str | None, str]:
         """What a finding is about: runs of several backends of one library merge side by side."""
         return self.metric, self.library, self.backend, self.property
@@ -100,6 +110,17 @@ class Finding:
     def from_json(cls, payload: dict[str, Any]) -> Finding:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in payload.items() if k in known})
+
+
+def shown_outcome(finding: Finding) -> str:
+    """``measured`` for a pitfall measurement, else the finding's outcome."""
+    return MEASURED if finding.measurement else finding.outcome
+
+
+def shown_counts(findings: list[Finding]) -> dict[str, int]:
+    """Findings per shown outcome (SHOWN_OUTCOMES), measurements apart from known differences."""
+    counter = Counter(shown_outcome(f) for f in findings)
+    return {outcome: counter.get(outcome, 0) for outcome in SHOWN_OUTCOMES}
 
 
 DISTINCT_FIELDS = ("outcome", "failure_kind", "closest", "message", "reference_value", "library_value", "abs_error",
@@ -120,6 +141,8 @@ class RunResult:
     interrupted: bool = False
     # With --baseline: {"path": the baseline's JSON, "changes": [baseline.Change JSON, ...]}
     baseline: dict[str, Any] | None = None
+    # The per-batch-average pitfall on realistic data sets (pitfall_study.run_study); None where it did not run.
+    pitfall_study: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.outcome for f in self.findings)
@@ -142,6 +165,7 @@ class RunResult:
             "summary": self.counts(),
             "findings": [f.to_json() for f in self.findings],
             **({"baseline": self.baseline} if self.baseline else {}),
+            **({"pitfall_study": self.pitfall_study} if self.pitfall_study else {}),
         }
 
     @classmethod
@@ -154,7 +178,7 @@ class RunResult:
             versions=payload.get("versions", {}), profile=payload.get("profile", ""), seed=payload.get("seed"),
             command=payload.get("command", ""), started=payload.get("started", ""),
             duration_s=payload.get("duration_s", 0.0), interrupted=payload.get("interrupted", False),
-            baseline=payload.get("baseline"),
+            baseline=payload.get("baseline"), pitfall_study=payload.get("pitfall_study"),
         )
 
     def save(self, path: str | Path) -> None:

@@ -17,15 +17,19 @@ if TYPE_CHECKING:
 
 LABELS = {"pass": "PASS", "known": "NOTE", "skip": "SKIP", "fail": "FAIL", "error": "FAIL", "limit": "LIMIT",
           "timeout": "TIMEOUT"}
-SUMMARY = (("PASS", "passed"), ("NOTE", "noted"), ("FAIL", "failed"), ("LIMIT", "at a precision limit"),
-           ("TIMEOUT", "timed out"), ("HARNESS", "harness errors"), ("SKIP", "skipped"))
+SUMMARY = (("PASS", "passed"), ("NOTE", "noted"), ("MEASURED", "measured"), ("FAIL", "failed"),
+           ("LIMIT", "at a precision limit"), ("TIMEOUT", "timed out"), ("HARNESS", "harness errors"),
+           ("SKIP", "skipped"))
 SHOWN = ("fail", "error", "limit")  # outcomes shown with their example and values
 MAX_EXAMPLE_CHARS = 4000  # an example longer than this (as JSON) goes to a file instead
 INDENT = "      "
 
 
 def label(finding: Finding) -> str:
-    return "HARNESS" if finding.failure_kind == HARNESS else LABELS[finding.outcome]
+    """The line's label; a per-batch-average gap measured is MEASURED, apart from a declared difference (NOTE)."""
+    if finding.failure_kind == HARNESS:
+        return "HARNESS"
+    return "MEASURED" if finding.measurement else LABELS[finding.outcome]
 
 
 def _number(value: Any) -> str:
