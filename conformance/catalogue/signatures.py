@@ -101,7 +101,8 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
               "BinarySpecificityAtSensitivity", "MulticlassAUROC", "MulticlassAveragePrecision",
               "MulticlassHingeLoss",
               "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelConfusionMatrix", "MultilabelCoverageError",
-              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelMatthewsCorrCoef", "MultilabelPrecision",
+              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelHammingDistance", "MultilabelJaccardIndex",
+              "MultilabelMatthewsCorrCoef", "MultilabelPrecision",
               "MultilabelRankingAveragePrecision", "MultilabelRankingLoss", "MultilabelRecall",
               "MultilabelRecallAtFixedPrecision", "RetrievalNormalizedDCG")),
     NotDrawn("torchmetrics", "log_prob", "log_prob=True takes log-probabilities: another input format",
@@ -113,7 +114,8 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              ("BinaryAccuracy", "BinaryHammingDistance", "BinaryPrecision", "BinaryRecall", "BinarySpecificity",
               "BinaryStatScores", "MulticlassAccuracy", "MulticlassF1Score", "MulticlassFBetaScore",
               "MulticlassHammingDistance", "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",
-              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall")),
+              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelHammingDistance", "MultilabelPrecision",
+              "MultilabelRecall")),
     NotDrawn("torchmetrics", "nan_strategy", NOT_YET + "NaN values are bad inputs, whose policies are checked apart "
              "(the issue titled 'Every property for every metric')", ("MeanMetric", "SumMetric")),
     NotDrawn("torchmetrics", "normalization", NOT_YET + "how an update's scores outside [0, 1] are mapped (sigmoid, "
@@ -132,7 +134,7 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              "(every disagreement weighs 1)", ("BinaryCohenKappa",)),
     NotDrawn("torchmetrics", "zero_division", NOT_YET + "the Jaccard index's value for 0 / 0 (the reference's IoU "
              "leaves such a class out of the mean or counts it as 0: absent_classes)",
-             ("BinaryJaccardIndex", "MulticlassJaccardIndex")),
+             ("BinaryJaccardIndex", "MulticlassJaccardIndex", "MultilabelJaccardIndex")),
 )
 
 

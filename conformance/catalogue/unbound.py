@@ -43,8 +43,8 @@ TORCHMETRICS: dict[str, str] = {
     _TM + "BinaryGroupStatRates": "group fairness rates need a group per sample, an input the catalogue's domains lack",
     **{_TM + name: ("the catalogue's spec of this metric binds another torchmetrics class (one binding per library "
                     "and spec); a binary or multilabel spec of its own is to be written")
-       for name in ("BinaryF1Score", "BinaryFBetaScore", "MultilabelAccuracy", "MultilabelHammingDistance",
-                    "MultilabelJaccardIndex", "MultilabelSpecificity", "MultilabelStatScores", "MulticlassStatScores")},
+       for name in ("BinaryF1Score", "BinaryFBetaScore", "MultilabelAccuracy",
+                    "MultilabelSpecificity", "MultilabelStatScores", "MulticlassStatScores")},
     "torchmetrics.regression.ContinuousRankedProbabilityScore": "takes an ensemble of predictions per sample, an "
     "input the catalogue's domains lack",
     "torchmetrics.regression.CriticalSuccessIndex": NO_REFERENCE_YET,
@@ -104,8 +104,6 @@ SKLEARN: dict[str, str] = {
     _SK + "max_error": NO_REFERENCE_YET,
     _SK + "median_absolute_error": NO_REFERENCE_YET,
     _SK + "mean_pinball_loss": NO_REFERENCE_YET,
-    _SK + "mean_gamma_deviance": "mean_tweedie_deviance(power=2) is bound: the same function",
-    _SK + "mean_poisson_deviance": "mean_tweedie_deviance(power=1) is bound: the same function",
     _SK + "root_mean_squared_log_error": NO_REFERENCE_YET,
     **{_SK + name: NO_REFERENCE_YET for name in ("d2_absolute_error_score", "d2_brier_score", "d2_log_loss_score",
                                                  "d2_pinball_score", "d2_tweedie_score")},
