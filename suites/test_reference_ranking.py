@@ -37,6 +37,36 @@ def test_no_feasible_point_gives_zero() -> None:
     assert ref.recall_at_precision([1, 0], [0.2, 0.9], precision=1.0) == 0.0
 
 
+def test_one_class_only_the_rates_of_the_missing_class_are_zero_or_the_specificity_convention() -> None:
+    # All positive: recall reaches 1 at ">= 0.2"; there is no negative, so specificity is 0/0: 0 (divide_no_nan) by
+    # default, where no point meets specificity >= 0.5; 1 under torchmetrics' rule (FPR 0), where every point does.
+    positives, scores = [1, 1], [0.2, 0.7]
+    assert ref.sensitivity_at_specificity(positives, scores, specificity=0.5) == 0.0
+    assert ref.sensitivity_at_specificity(positives, scores, specificity=0.5, specificity_without_negatives=1.0) == 1
+    assert ref.specificity_at_sensitivity(positives, scores, sensitivity=0.5) == 0.0
+    assert ref.specificity_at_sensitivity(positives, scores, sensitivity=0.5, specificity_without_negatives=1.0) == 1
+    # All negative: recall is 0/0 = 0 at every point, so no point reaches recall 0.5 and precision is 0 throughout.
+    assert ref.precision_at_recall([0, 0], scores, recall=0.5) == 0.0
+    assert ref.recall_at_precision([0, 0], scores, precision=0.5) == 0.0
+
+
+@pytest.mark.parametrize("labels", [[0, 0, 0], [1, 1, 1], [1]])
+def test_auc_of_one_class_is_undefined_or_zero_by_convention(labels) -> None:
+    scores = [0.2, 0.7, 0.5][:len(labels)]
+    assert np.isnan(ref.roc_auc(labels, scores))
+    assert ref.roc_auc(labels, scores, undefined="zero") == 0.0
+
+
+def test_average_precision_needs_a_positive_only() -> None:
+    assert np.isnan(ref.average_precision([0, 0], [0.2, 0.7]))
+    assert ref.average_precision([0, 0], [0.2, 0.7], undefined="zero") == 0.0
+    assert ref.average_precision([0, 0], [0.2, 0.7], thresholds=3, undefined="zero") == 0.0
+    # No negative: every point has precision 1, so the area is 1 whatever the convention.
+    assert ref.average_precision([1, 1], [0.2, 0.7]) == ref.average_precision([1, 1], [0.2, 0.7], undefined="zero") == 1
+    # Positive weight 0 is no positive.
+    assert np.isnan(ref.average_precision([0, 1], [0.2, 0.7], sample_weight=[1.0, 0.0]))
+
+
 def test_keras_grid_never_predicts_a_score_of_zero_positive() -> None:
     # Exact: ">= 0.0" predicts all three (tp 2, fp 1): precision 2/3, recall 1.
     assert ref.recall_at_precision([1, 1, 0], [0.0, 0.6, 0.3], precision=0.5) == 1.0
