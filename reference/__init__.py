@@ -74,6 +74,7 @@ from .regression import (
     weighted_sum,
 )
 from .retrieval import ndcg
+from .segmentation import dice_score, exact_match, generalized_dice_score, samplewise_iou
 
 __all__ = [
     "accuracy",
@@ -92,11 +93,14 @@ __all__ = [
     "confusion_matrix",
     "cosine_similarity",
     "coverage_error",
+    "dice_score",
+    "exact_match",
     "explained_variance_score",
     "f1_score",
     "false_negatives",
     "false_positives",
     "fbeta_score",
+    "generalized_dice_score",
     "hamming_distance",
     "hinge",
     "iou",
@@ -127,6 +131,7 @@ __all__ = [
     "recall_at_precision",
     "roc_auc",
     "root_mean_squared_error",
+    "samplewise_iou",
     "sensitivity_at_specificity",
     "spearman_corrcoef",
     "specificity",

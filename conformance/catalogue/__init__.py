@@ -22,6 +22,7 @@ from conformance.catalogue import (
     classification,
     correlation,
     multilabel_ranking,
+    per_image,
     probabilistic,
     ranking,
     reduction,
@@ -51,7 +52,7 @@ __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_I
            "Counterpart", "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Parameter", "Witness", "batch",
            "by_id", "declarations", "empty"]
 
-FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
+FAMILIES = (classification, segmentation, per_image, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)
 
 # Keras classes built on Mean whose value is not the mean itself (RMSE: the root of a Mean of squared errors).

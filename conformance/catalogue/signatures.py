@@ -105,6 +105,10 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
               "MultilabelMatthewsCorrCoef", "MultilabelPrecision",
               "MultilabelRankingAveragePrecision", "MultilabelRankingLoss", "MultilabelRecall",
               "MultilabelRecallAtFixedPrecision", "RetrievalNormalizedDCG")),
+    NotDrawn("torchmetrics", "ignore_index", NOT_YET + "an exact match ignores single elements (pixels, labels) "
+             "whose target is the ignored value, not whole samples", ("MulticlassExactMatch",)),
+    NotDrawn("torchmetrics", "multidim_average", "multidim_average='samplewise' returns one value per sample (image): "
+             "another output; 'global', the default, is the share of samples matched", ("MulticlassExactMatch",)),
     NotDrawn("torchmetrics", "log_prob", "log_prob=True takes log-probabilities: another input format",
              ("KLDivergence",)),
     NotDrawn("torchmetrics", "max_fpr", NOT_YET + "the McClish-standardised partial AUC has no reference",

@@ -37,8 +37,7 @@ TORCHMETRICS: dict[str, str] = {
     **{_TM + name: NO_REFERENCE_YET for name in (
         "BinaryCalibrationError", "MulticlassCalibrationError", "BinaryEER", "MulticlassEER", "MultilabelEER",
         "BinaryLogAUC", "MulticlassLogAUC", "MultilabelLogAUC", "BinaryNegativePredictiveValue",
-        "MulticlassNegativePredictiveValue", "MultilabelNegativePredictiveValue", "MulticlassExactMatch",
-        "MultilabelExactMatch")},
+        "MulticlassNegativePredictiveValue", "MultilabelNegativePredictiveValue", "MultilabelExactMatch")},
     _TM + "BinaryFairness": "group fairness rates need a group per sample, an input the catalogue's domains lack",
     _TM + "BinaryGroupStatRates": "group fairness rates need a group per sample, an input the catalogue's domains lack",
     **{_TM + name: ("the catalogue's spec of this metric binds another torchmetrics class (one binding per library "
@@ -61,11 +60,6 @@ TORCHMETRICS: dict[str, str] = {
                     "RetrievalPrecision", "RetrievalRPrecision", "RetrievalRecall")},
     "torchmetrics.retrieval.RetrievalPrecisionRecallCurve": CURVE,
     "torchmetrics.retrieval.RetrievalRecallAtFixedPrecision": AT_OPERATING_POINT,
-    "torchmetrics.segmentation.MeanIoU": "the mean over images of each image's IoU (aggregated per sample), not the "
-    "data set's IoU that the catalogue's MeanIoU defines; a sample-wise reference is to be written (the "
-    "classification counterpart, MulticlassJaccardIndex, is bound)",
-    "torchmetrics.segmentation.DiceScore": "sample-wise Dice over one-hot or index maps: no reference yet",
-    "torchmetrics.segmentation.GeneralizedDiceScore": "sample-wise generalized Dice: no reference yet",
     "torchmetrics.segmentation.HausdorffDistance": "a distance between mask boundaries: outside the catalogue's "
     "domains (label maps compared pixel by pixel)",
     "torchmetrics.aggregation.BaseAggregator": NOT_A_METRIC,
