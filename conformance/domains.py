@@ -91,6 +91,11 @@ RELEVANCE = Domain(
     "(some queries with none relevant); y_pred a score per document in [0, 1]",
     lambda n: cs.relevance_inputs(n), per_sample_pred=False,
 )
+BINARY_RELEVANCE = Domain(
+    "relevance-binary", "queries: y_true an (n, L) 0/1 relevance over L in 2..5 documents (some queries with none "
+    "relevant, some with all); y_pred a score per document in [0, 1] (0 and ties common)",
+    lambda n: cs.relevance_inputs(n, max_grade=1), per_sample_pred=False,
+)
 BINARY_THRESHOLDS = Domain(
     "binary-thresholds", "binary, with scores at and one float32 step either side of 0.25, 0.5 and 0.75 "
     "(the thresholds of the threshold variants), or (in one example of four) logits",

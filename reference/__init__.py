@@ -59,6 +59,14 @@ from .ranking import (
     sensitivity_at_specificity,
     specificity_at_sensitivity,
 )
+from .rates import (
+    balanced_accuracy,
+    label_accuracy,
+    label_specificity,
+    negative_predictive_value,
+    stat_scores,
+    zero_one_loss,
+)
 from .regression import (
     cosine_similarity,
     explained_variance_score,
@@ -73,12 +81,24 @@ from .regression import (
     weighted_mean,
     weighted_sum,
 )
-from .retrieval import ndcg
+from .retrieval import (
+    dcg,
+    ndcg,
+    retrieval_auroc,
+    retrieval_average_precision,
+    retrieval_fall_out,
+    retrieval_hit_rate,
+    retrieval_precision,
+    retrieval_r_precision,
+    retrieval_recall,
+    retrieval_reciprocal_rank,
+)
 from .segmentation import dice_score, exact_match, generalized_dice_score, samplewise_iou
 
 __all__ = [
     "accuracy",
     "average_precision",
+    "balanced_accuracy",
     "binary_accuracy",
     "binary_confusion_counts",
     "binary_crossentropy",
@@ -93,6 +113,7 @@ __all__ = [
     "confusion_matrix",
     "cosine_similarity",
     "coverage_error",
+    "dcg",
     "dice_score",
     "exact_match",
     "explained_variance_score",
@@ -105,8 +126,10 @@ __all__ = [
     "hinge",
     "iou",
     "kl_divergence",
+    "label_accuracy",
     "label_ranking_average_precision",
     "label_ranking_loss",
+    "label_specificity",
     "log_cosh_error",
     "matthews_corrcoef",
     "mean_absolute_error",
@@ -121,6 +144,7 @@ __all__ = [
     "multilabel_iou",
     "multilabel_roc_auc",
     "ndcg",
+    "negative_predictive_value",
     "pearson_corrcoef",
     "pearson_corrcoef_rows",
     "poisson",
@@ -129,6 +153,14 @@ __all__ = [
     "r2_score",
     "recall",
     "recall_at_precision",
+    "retrieval_auroc",
+    "retrieval_average_precision",
+    "retrieval_fall_out",
+    "retrieval_hit_rate",
+    "retrieval_precision",
+    "retrieval_r_precision",
+    "retrieval_recall",
+    "retrieval_reciprocal_rank",
     "roc_auc",
     "root_mean_squared_error",
     "samplewise_iou",
@@ -136,9 +168,11 @@ __all__ = [
     "spearman_corrcoef",
     "specificity",
     "specificity_at_sensitivity",
+    "stat_scores",
     "top_k_accuracy",
     "true_negatives",
     "true_positives",
     "weighted_mean",
     "weighted_sum",
+    "zero_one_loss",
 ]

@@ -192,14 +192,18 @@ def generalized_dice_score(
     return value if np.ndim(value) else float(value)
 
 
-def exact_match(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+def exact_match(y_true: ArrayLike, y_pred: ArrayLike, *, threshold: float | None = None,
+                sample_weight: ArrayLike | None = None) -> float:
     """The weighted share of samples whose every element (pixel, label) is predicted right: subset accuracy.
 
     scikit-learn's ``accuracy_score`` on multilabel rows ("the set of labels predicted for a sample must exactly
-    match the corresponding set of labels in y_true"), torchmetrics' ``ExactMatch``. No weight at all gives 0.0,
-    as :func:`accuracy`.
+    match the corresponding set of labels in y_true"), torchmetrics' ``ExactMatch``. ``threshold``: ``y_pred``
+    holds scores, a label predicted where its score is ``> threshold``. No weight at all gives 0.0, as
+    :func:`accuracy`.
     """
     truth, predicted = np.asarray(y_true), np.asarray(y_pred)
+    if threshold is not None:
+        predicted = (predicted > threshold).astype(np.int64)
     if truth.shape != predicted.shape or truth.ndim < 1:
         raise ValueError(f"y_true and y_pred must have one shape (n, ...); got {truth.shape} and {predicted.shape}.")
     n = len(truth)

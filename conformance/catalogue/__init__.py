@@ -29,6 +29,7 @@ from conformance.catalogue import (
     regression,
     retrieval,
     segmentation,
+    tasks,
 )
 from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE, keras_scalar_weight, with_ignore_index
 from conformance.catalogue.model import (
@@ -52,8 +53,8 @@ __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_I
            "Counterpart", "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Parameter", "Witness", "batch",
            "by_id", "declarations", "empty"]
 
-FAMILIES = (classification, segmentation, per_image, agreement, ranking, multilabel_ranking, retrieval, regression,
-            probabilistic, correlation, reduction)
+FAMILIES = (classification, tasks, segmentation, per_image, agreement, ranking, multilabel_ranking, retrieval,
+            regression, probabilistic, correlation, reduction)
 
 # Keras classes built on Mean whose value is not the mean itself (RMSE: the root of a Mean of squared errors).
 # suites/test_coverage.py checks against Keras' class hierarchy that these and the means are exactly its Means.
