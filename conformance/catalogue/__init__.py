@@ -21,6 +21,7 @@ from conformance.catalogue import (
     agreement,
     classification,
     correlation,
+    errors,
     multilabel_ranking,
     per_image,
     probabilistic,
@@ -54,7 +55,7 @@ __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_I
            "by_id", "declarations", "empty"]
 
 FAMILIES = (classification, tasks, segmentation, per_image, agreement, ranking, multilabel_ranking, retrieval,
-            regression, probabilistic, correlation, reduction)
+            regression, errors, probabilistic, correlation, reduction)
 
 # Keras classes built on Mean whose value is not the mean itself (RMSE: the root of a Mean of squared errors).
 # suites/test_coverage.py checks against Keras' class hierarchy that these and the means are exactly its Means.

@@ -239,3 +239,20 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | 
     magnitude = weights @ (np.abs(predictions) + np.abs(logs))[:, 0] / max(float(weights.sum()), 1e-300)
     value = exact(y_true, y_pred, sample_weight=sample_weight, epsilon=epsilon)
     return value + side * (8 * UNIT + _slack(len(targets))) * float(magnitude)
+
+
+def relative_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
+                           squared: bool = True, floor: float = 0.0, side: int) -> float:
+    """An end of RSE = SS_res / SS_tot (its root without ``squared``) with both sums of squares accumulated in
+    float32, SS_tot in one pass as for :func:`r2_score` and then raised to at least ``floor``; unbounded where SS_tot's
+    interval reaches 0 (constant targets, where the exact value is undefined) and no floor holds it."""
+    targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
+    residual = weights @ (targets - predictions) ** 2
+    mean = weights @ targets / weights.sum() if weights.sum() > 0 else np.zeros(targets.shape[1])
+    res = _around(residual, _error(len(targets), residual))
+    tot = _around(weights @ (targets - mean) ** 2, _error(len(targets), weights @ targets**2))
+    tot = (np.maximum(tot[0], floor), np.maximum(tot[1], floor))
+    low, high = _ratio((np.maximum(res[0], 0), res[1]), tot)
+    if not squared:
+        low, high = np.sqrt(np.maximum(low, 0.0)), np.sqrt(high)
+    return float(_pick((low, high), side)[0])

@@ -77,7 +77,8 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("sklearn", "multioutput", "the specs' inputs are one output, where every multioutput mode gives the same "
              "value; R2Score[outputs=...] draws several outputs",
              ("mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
-              "mean_squared_log_error", "root_mean_squared_error")),
+              "mean_squared_log_error", "median_absolute_error", "root_mean_squared_error",
+              "root_mean_squared_log_error")),
     NotDrawn("sklearn", "normalize", "normalize=False returns the weighted count of correct samples (or the summed "
              "loss), a sum the reference does not define; " + NOT_YET.rstrip(": "),
              ("accuracy_score", "log_loss", "top_k_accuracy_score", "zero_one_loss")),
@@ -85,6 +86,10 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              "averages other than 'binary'; precision_score's is the negative predictive value, "
              "NegativePredictiveValue[task=binary])", ("average_precision_score", "f1_score", "fbeta_score",
                                                        "jaccard_score")),
+    NotDrawn("sklearn", "labels", "the class labels of (n, C) probability rows; the binding passes the probability of "
+             "class 1 of 0/1 targets, where labels are not read", ("brier_score_loss",)),
+    NotDrawn("sklearn", "pos_label", "the binding's targets are 0/1, where pos_label defaults to 1, the class whose "
+             "probability y_proba holds; pos_label=0 is the score of 1 - y_proba", ("brier_score_loss",)),
     NotDrawn("sklearn", "replace_undefined_by", NOT_YET + "the value of an undefined kappa (both raters constant)",
              ("cohen_kappa_score",)),
     NotDrawn("sklearn", "samplewise", "samplewise=True returns one matrix per sample: another output",
@@ -114,6 +119,10 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              "whose target is the ignored value, not whole samples", ("MulticlassExactMatch",)),
     NotDrawn("torchmetrics", "multidim_average", "multidim_average='samplewise' returns one value per sample (image): "
              "another output; 'global', the default, is the share of samples matched", ("MulticlassExactMatch",)),
+    NotDrawn("torchmetrics", "t_test", "t_test=True returns the p-value of a t-test beside tau: another output",
+             ("KendallRankCorrCoef",)),
+    NotDrawn("torchmetrics", "alternative", "the alternative hypothesis of the t-test, read only with t_test=True",
+             ("KendallRankCorrCoef",)),
     NotDrawn("torchmetrics", "log_prob", "log_prob=True takes log-probabilities: another input format",
              ("KLDivergence",)),
     NotDrawn("torchmetrics", "max_fpr", NOT_YET + "the McClish-standardised partial AUC has no reference",
@@ -138,8 +147,8 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("torchmetrics", "normalize", NOT_YET + "normalize='true', 'pred' or 'all' divides the cells",
              ("BinaryConfusionMatrix", "MultilabelConfusionMatrix")),
     NotDrawn("torchmetrics", "num_outputs", NOT_YET + "several outputs need (n, k) inputs (R2Score[outputs=...] has "
-             "them)", ("ConcordanceCorrCoef", "LogCoshError", "MeanAbsoluteError", "MeanSquaredError",
-                       "PearsonCorrCoef", "SpearmanCorrCoef")),
+             "them)", ("ConcordanceCorrCoef", "KendallRankCorrCoef", "LogCoshError", "MeanAbsoluteError",
+                       "MeanSquaredError", "PearsonCorrCoef", "RelativeSquaredError", "SpearmanCorrCoef")),
     NotDrawn("torchmetrics", "squared", NOT_YET + "the squared multiclass hinge", ("MulticlassHingeLoss",)),
     NotDrawn("torchmetrics", "top_k", NOT_YET + "top_k > 1 counts a sample as predicted for every class among its "
              "k best (drawn for top-k accuracy)", ("MulticlassF1Score", "MulticlassFBetaScore",
