@@ -116,10 +116,17 @@ def _multilabel_specificity() -> MetricSpec:
     )
 
 
-# The class-0 count: both samples predicted positive, so no sample is predicted negative (tn + fn = 0), and
-# zero_division=1 should give 1. Outside, one sample is predicted negative.
-NOTHING_PREDICTED_NEGATIVE = batch([0, 0], [1.0, 0.75])
-ONE_PREDICTED_NEGATIVE = batch([0, 0], [1.0, 0.25])
+# Inside, some label or class is never predicted negative (tn + fn = 0), where zero_division=1 should give 1;
+# outside, each one is predicted negative somewhere.
+NPV_WITNESSES = {
+    "Binary": (batch([0, 0], [1.0, 0.75]), batch([0, 0], [1.0, 0.25])),
+    # class 0 predicted for both samples; outside, each class predicted once
+    "Multiclass": (batch([0, 1], [[0.9, 0.1], [0.8, 0.2]], num_classes=2),
+                   batch([0, 1], [[0.9, 0.1], [0.2, 0.8]], num_classes=2)),
+    # both labels predicted for the one row; outside, each label predicted negative in some row
+    "Multilabel": (batch([[0, 1]], [[0.9, 0.8]], num_classes=2),
+                   batch([[0, 1], [1, 0]], [[0.9, 0.2], [0.1, 0.8]], num_classes=2)),
+}
 
 
 def _torchmetrics_npv_ignores_zero_division(task: str) -> KnownDifference:
@@ -131,8 +138,8 @@ def _torchmetrics_npv_ignores_zero_division(task: str) -> KnownDifference:
               "its default 0; Precision.compute passes it.",
         where=f"torchmetrics/classification/negative_predictive_value.py::{task}NegativePredictiveValue.compute",
         overrides={"zero_division": 0.0}, kind="defect",
-        witness=Witness(inside=(NOTHING_PREDICTED_NEGATIVE,), outside=(ONE_PREDICTED_NEGATIVE,),
-                        parameters={"zero_division": 1.0}) if task == "Binary" else None,
+        witness=Witness(inside=(NPV_WITNESSES[task][0],), outside=(NPV_WITNESSES[task][1],),
+                        parameters={"zero_division": 1.0}, metric=f"NegativePredictiveValue[task={task.lower()}]"),
     )
 
 
@@ -174,7 +181,12 @@ def _npv(task: str) -> MetricSpec:
             "the macro mean.", cause="See the two declarations above.",
             where="torchmetrics/classification/negative_predictive_value.py::MulticlassNegativePredictiveValue."
                   "compute; torchmetrics/utilities/compute.py::_adjust_weights_safe_divide",
-            overrides={"zero_division": 0.0, "absent_classes": "exclude"}, kind="defect"))
+            overrides={"zero_division": 0.0, "absent_classes": "exclude"}, kind="defect",
+            # class 0 predicted for both samples and class 2 absent: 0.25 where the reference gives 0.83 (either
+            # rule alone 0.5 or 0.75); outside, each of two classes predicted once
+            witness=Witness(inside=(batch([0, 1], [[0.9, 0.1, 0.0], [0.8, 0.2, 0.0]], num_classes=3),),
+                            outside=(NPV_WITNESSES["Multiclass"][1],), parameters={"zero_division": 1.0},
+                            metric="NegativePredictiveValue[task=multiclass]")))
     return MetricSpec(
         name="NegativePredictiveValue", reference=ref.negative_predictive_value, params=params,
         variant={"task": task}, domain=domain, decomposition="none", growth=tol.F_SCORE, scale=1.0, bindings=bindings,
