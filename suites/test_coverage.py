@@ -149,10 +149,11 @@ NEWLY_BOUND = {
         "MAP", "MRR", "Precision", "Recall", "HitRate", "FallOut", "RPrecision", "AUROC")]
     + [f"torchmetrics.regression.{name}" for name in (
         "SymmetricMeanAbsolutePercentageError", "WeightedMeanAbsolutePercentageError", "RelativeSquaredError",
-        "KendallRankCorrCoef")],
+        "KendallRankCorrCoef", "MinkowskiDistance", "NormalizedRootMeanSquaredError", "CriticalSuccessIndex",
+        "JensenShannonDivergence")],
     "sklearn": [f"sklearn.metrics.{name}" for name in (
         "zero_one_loss", "balanced_accuracy_score", "brier_score_loss", "max_error", "median_absolute_error",
-        "dcg_score", "root_mean_squared_log_error")],
+        "dcg_score", "root_mean_squared_log_error", "mean_pinball_loss")],
 }
 
 

@@ -61,3 +61,36 @@ def test_kendall_tau_by_hand() -> None:
     assert ref.kendall_rank_corrcoef(x, y) == pytest.approx(2 / np.sqrt(2 * 3))
     assert ref.kendall_rank_corrcoef(x, y, variant="c") == pytest.approx(8 / 9)  # m = 2: 2 * 2 / (9 / 2)
     assert np.isnan(ref.kendall_rank_corrcoef([1, 1, 1], [1, 2, 3]))  # a constant variable
+
+
+def test_minkowski_distance_and_normalised_rmse() -> None:
+    assert ref.minkowski_distance([0, 0], [3, 4]) == pytest.approx(5.0)  # p = 2: the Euclidean norm
+    assert ref.minkowski_distance([0, 0], [3, 4], p=1) == 7.0
+    assert ref.minkowski_distance([0, 0], [3, 4], p=3) == pytest.approx(91 ** (1 / 3))
+    y, p = [1.0, 2.0, 4.0], [1.0, 2.0, 1.0]  # RMSE sqrt(9/3) = sqrt(3)
+    assert ref.normalized_root_mean_squared_error(y, p) == pytest.approx(np.sqrt(3) / (7 / 3))
+    assert ref.normalized_root_mean_squared_error(y, p, normalization="range") == pytest.approx(np.sqrt(3) / 3)
+    std = np.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2) / 3)  # population std
+    assert ref.normalized_root_mean_squared_error(y, p, normalization="std") == pytest.approx(np.sqrt(3) / std)
+    assert ref.normalized_root_mean_squared_error(y, p, normalization="l2") == pytest.approx(np.sqrt(3) / np.sqrt(21))
+    assert np.isnan(ref.normalized_root_mean_squared_error([2, 2], [1, 2], normalization="range"))
+
+
+def test_pinball_loss_and_critical_success_index() -> None:
+    # Errors y - ŷ: 2 (under-predicted: alpha * 2) and -1 (over: (1 - alpha) * 1).
+    assert ref.mean_pinball_loss([3, 0], [1, 1], alpha=0.1) == pytest.approx((0.1 * 2 + 0.9 * 1) / 2)
+    assert ref.mean_pinball_loss([3, 0], [1, 1]) == pytest.approx(0.75)  # half the absolute error
+    # Events at >= 1: observed [1, 1, 0, 0], forecast [1, 0, 1, 0]: 1 hit, 1 miss, 1 false alarm.
+    assert ref.critical_success_index([2, 1, 0, 0], [1, 0, 3, 0.5], threshold=1.0) == pytest.approx(1 / 3)
+    assert np.isnan(ref.critical_success_index([0, 0], [0, 0], threshold=1.0))
+    assert ref.critical_success_index([0, 0], [0, 0], threshold=1.0, no_events=0.0) == 0.0
+
+
+def test_jensen_shannon_divergence() -> None:
+    # Disjoint supports: each KL against the midpoint is log 2, so JSD = log 2; equal rows give 0.
+    assert ref.jensen_shannon_divergence([[1, 0]], [[0, 1]]) == pytest.approx(np.log(2))
+    np.testing.assert_allclose(ref.jensen_shannon_divergence([[1, 0], [0.5, 0.5]], [[0, 1], [1, 1]],
+                                                             reduction="none"), [np.log(2), 0.0], atol=1e-15)
+    assert ref.jensen_shannon_divergence([[1, 0], [0.5, 0.5]], [[0, 1], [1, 1]], reduction="sum") == pytest.approx(
+        np.log(2))
+    assert np.isnan(ref.jensen_shannon_divergence([[0, 0]], [[0, 1]]))  # a row of zeros cannot be normalised

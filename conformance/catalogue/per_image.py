@@ -112,7 +112,7 @@ TORCHMETRICS_GDS_ABSENT_WEIGHT = KnownDifference(
 )
 
 
-def _one_element_as_a_scalar(function: Callable[..., Any]) -> Callable[..., Any]:
+def one_element_as_a_scalar(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` whose result of one element is returned as a scalar, as torchmetrics' compute() returns it."""
     def squeezed(*args: Any, **kwargs: Any) -> Any:
         value = np.asarray(function(*args, **kwargs), np.float64)
@@ -130,7 +130,7 @@ def _torchmetrics_scalar_of_one_class(function: Callable[..., Any], **overrides:
         cause="Metric.compute() is wrapped to return _squeeze_if_scalar(compute()), which squeezes every tensor of "
               "one element (_squeeze_scalar_element_tensor: x.squeeze() if x.numel() == 1).",
         where="torchmetrics/metric.py::Metric._wrap_compute; torchmetrics/utilities/data.py::_squeeze_if_scalar",
-        reference=_one_element_as_a_scalar(function), overrides=overrides,
+        reference=one_element_as_a_scalar(function), overrides=overrides,
     )
 
 

@@ -77,7 +77,7 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("sklearn", "multioutput", "the specs' inputs are one output, where every multioutput mode gives the same "
              "value; R2Score[outputs=...] draws several outputs",
              ("mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
-              "mean_squared_log_error", "median_absolute_error", "root_mean_squared_error",
+              "mean_pinball_loss", "mean_squared_log_error", "median_absolute_error", "root_mean_squared_error",
               "root_mean_squared_log_error")),
     NotDrawn("sklearn", "normalize", "normalize=False returns the weighted count of correct samples (or the summed "
              "loss), a sum the reference does not define; " + NOT_YET.rstrip(": "),
@@ -124,7 +124,9 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("torchmetrics", "alternative", "the alternative hypothesis of the t-test, read only with t_test=True",
              ("KendallRankCorrCoef",)),
     NotDrawn("torchmetrics", "log_prob", "log_prob=True takes log-probabilities: another input format",
-             ("KLDivergence",)),
+             ("JensenShannonDivergence", "KLDivergence")),
+    NotDrawn("torchmetrics", "keep_sequence_dim", "one index per sequence of images: another output, over (N, T, ...) "
+             "inputs the domains do not draw", ("CriticalSuccessIndex",)),
     NotDrawn("torchmetrics", "max_fpr", NOT_YET + "the McClish-standardised partial AUC has no reference",
              ("BinaryAUROC", "RetrievalAUROC")),
     NotDrawn("torchmetrics", "top_k", NOT_YET + "a query's ROC AUC over its top k documents: which documents tied at "
@@ -148,7 +150,8 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              ("BinaryConfusionMatrix", "MultilabelConfusionMatrix")),
     NotDrawn("torchmetrics", "num_outputs", NOT_YET + "several outputs need (n, k) inputs (R2Score[outputs=...] has "
              "them)", ("ConcordanceCorrCoef", "KendallRankCorrCoef", "LogCoshError", "MeanAbsoluteError",
-                       "MeanSquaredError", "PearsonCorrCoef", "RelativeSquaredError", "SpearmanCorrCoef")),
+                       "MeanSquaredError", "NormalizedRootMeanSquaredError", "PearsonCorrCoef",
+                       "RelativeSquaredError", "SpearmanCorrCoef")),
     NotDrawn("torchmetrics", "squared", NOT_YET + "the squared multiclass hinge", ("MulticlassHingeLoss",)),
     NotDrawn("torchmetrics", "top_k", NOT_YET + "top_k > 1 counts a sample as predicted for every class among its "
              "k best (drawn for top-k accuracy)", ("MulticlassF1Score", "MulticlassFBetaScore",

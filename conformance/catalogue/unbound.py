@@ -41,10 +41,6 @@ TORCHMETRICS: dict[str, str] = {
     _TM + "BinaryGroupStatRates": "group fairness rates need a group per sample, an input the catalogue's domains lack",
     "torchmetrics.regression.ContinuousRankedProbabilityScore": "takes an ensemble of predictions per sample, an "
     "input the catalogue's domains lack",
-    "torchmetrics.regression.CriticalSuccessIndex": NO_REFERENCE_YET,
-    "torchmetrics.regression.JensenShannonDivergence": NO_REFERENCE_YET,
-    "torchmetrics.regression.MinkowskiDistance": NO_REFERENCE_YET,
-    "torchmetrics.regression.NormalizedRootMeanSquaredError": NO_REFERENCE_YET,
     "torchmetrics.retrieval.RetrievalPrecisionRecallCurve": CURVE,
     "torchmetrics.retrieval.RetrievalRecallAtFixedPrecision": AT_OPERATING_POINT,
     "torchmetrics.segmentation.HausdorffDistance": "a distance between mask boundaries: outside the catalogue's "
@@ -78,7 +74,6 @@ SKLEARN: dict[str, str] = {
     _SK + "precision_recall_fscore_support": "returns precision, recall, F-beta and support together; each is bound "
     "through its own function (precision_score, recall_score, fbeta_score)",
     _SK + "class_likelihood_ratios": NO_REFERENCE_YET,
-    _SK + "mean_pinball_loss": NO_REFERENCE_YET,
     **{_SK + name: NO_REFERENCE_YET for name in ("d2_absolute_error_score", "d2_brier_score", "d2_log_loss_score",
                                                  "d2_pinball_score", "d2_tweedie_score")},
 }
