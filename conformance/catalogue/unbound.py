@@ -10,9 +10,9 @@ from __future__ import annotations
 TASK_WRAPPER = ("a task wrapper: it builds the Binary/Multiclass/Multilabel class of its task=..., which is bound "
                 "(or listed here) itself")
 CURVE = "returns a curve (thresholds with rates), not one value: the catalogue's values are numbers or per-class arrays"
-AT_OPERATING_POINT = ("not bound yet: an operating point per class or label (a rate at a fixed other rate, one-vs-rest); "
-                      "the reference computes one label's (class_id: MultilabelRecallAtFixedPrecision and the binary "
-                      "classes are bound), a spec per class or a per-class reference to be written")
+AT_OPERATING_POINT = ("not bound yet: an operating point per class or label (a rate at a fixed other rate, "
+                      "one-vs-rest); the reference computes one label's (class_id: MultilabelRecallAtFixedPrecision "
+                      "and the binary classes are bound), a spec per class or a per-class reference to be written")
 NOT_A_METRIC = "a base class or a utility, not a metric"
 CLUSTERING = "clustering (labels of two partitions, or data with cluster labels): outside the catalogue's domains"
 PAIRWISE = "a pairwise distance or kernel between samples, not a metric of predictions"
