@@ -28,7 +28,9 @@ def metrics_page() -> str:
     lines = [GENERATED_NOTE.format(source="conformance/catalogue/"), "", "# Metrics", "",
              f"{len(CATALOGUE)} metric specs (a metric with one parameter variant each). A cell names the class or "
              "function bound, `—` where the library has no counterpart (the reason is in `conformance list`). "
-             "Drawn parameters are listed with their values.", "",
+             "A row whose id ends in `/Name` checks another class or function of one library that computes the "
+             "metric of the row above it (a `Counterpart`: e.g. torchmetrics' task wrapper and the class it builds), "
+             "as cases of its own. Drawn parameters are listed with their values.", "",
              "| metric | reference | domain | " + " | ".join(LIBRARIES) + " | drawn |",
              "| --- | --- | --- | " + " | ".join("---" for _ in LIBRARIES) + " | --- |"]
     for spec in CATALOGUE:

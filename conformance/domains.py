@@ -25,13 +25,14 @@ class Domain:
     draw: Callable[[int], st.SearchStrategy[Batch]]  # n -> strategy for exactly n samples
     per_sample_pred: bool  # y_pred holds one value per sample (else a row of class scores)
     per_sample_true: bool = True  # y_true is one value per sample (else a row, e.g. several outputs)
-    both_classes: bool = False  # binary data must keep some weight on each class
+    both_classes: bool = False  # binary data must keep some weight on each class it holds, and hold both ...
+    one_class: bool = False  # ... but in some examples, which hold one class only (a single sample included)
     # How a realistic data set of thousands of samples is drawn (the pitfall study); None where none makes sense.
     population: pop.Population | None = None
 
     @property
     def min_samples(self) -> int:
-        return 2 if self.both_classes else 1
+        return 2 if self.both_classes and not self.one_class else 1
 
     def inputs(self, n: int) -> st.SearchStrategy[Batch]:
         """Exactly ``n`` samples of this domain."""
@@ -47,6 +48,13 @@ BINARY_BOTH_CLASSES = Domain(
     "binary-ranked", "binary, with both classes present (a ranking metric is undefined otherwise)",
     lambda n: cs.binary_inputs(n, both_classes=True), per_sample_pred=True, both_classes=True,
     population=pop.BINARY_SCORES,
+)
+BINARY_RANKING = Domain(
+    "binary-ranking", "binary for a ranking or curve metric: both classes present (each keeps some weight) but in "
+    "one example of eight, which holds one class only (a single sample included), where ROC AUC and average "
+    "precision are undefined and the rates of an operating point take their conventions",
+    lambda n: cs.binary_inputs(n, both_classes=True, one_class=True), per_sample_pred=True, both_classes=True,
+    one_class=True, population=pop.BINARY_SCORES,
 )
 MULTICLASS = Domain(
     "multiclass", "integer y_true in [0, C); y_pred a row of C scores per sample; C in 2..5",
@@ -86,14 +94,20 @@ MULTICLASS_PROBABILITIES = Domain(
     population=pop.MULTICLASS_SCORES,
 )
 BINARY_LOGITS = Domain(
-    "binary-logits", "binary, both classes present, y_pred a raw score (logit) per sample in [-8, 8]",
-    lambda n: cs.binary_logit_inputs(n), per_sample_pred=True, both_classes=True,
+    "binary-logits", "binary, both classes present but in one example of eight (one class only there, a single "
+    "sample included), y_pred a raw score (logit) per sample in [-8, 8]",
+    lambda n: cs.binary_logit_inputs(n, one_class=True), per_sample_pred=True, both_classes=True, one_class=True,
     population=pop.BINARY_LOGITS,
 )
 RELEVANCE = Domain(
     "relevance", "queries: y_true an (n, L) matrix of graded relevances in 0..3 over L in 2..5 documents "
     "(some queries with none relevant); y_pred a score per document in [0, 1]",
     lambda n: cs.relevance_inputs(n), per_sample_pred=False,
+)
+BINARY_RELEVANCE = Domain(
+    "relevance-binary", "queries: y_true an (n, L) 0/1 relevance over L in 2..5 documents (some queries with none "
+    "relevant, some with all); y_pred a score per document in [0, 1] (0 and ties common)",
+    lambda n: cs.relevance_inputs(n, max_grade=1), per_sample_pred=False,
 )
 BINARY_THRESHOLDS = Domain(
     "binary-thresholds", "binary, with scores at and one float32 step either side of 0.25, 0.5 and 0.75 "

@@ -147,6 +147,24 @@ def test_both_classes_are_kept_when_asked() -> None:
         find(both, lambda b: len(np.unique(b.y_true)) < 2)
 
 
+def test_a_ranking_domain_meets_one_class_data_in_one_example_of_eight() -> None:
+    """The ranking domain keeps both classes in most examples (where its search for wrong values is) and holds one
+    class only in the others: all 0, all 1, a single sample; each shrinks to its smallest."""
+    from hypothesis import find
+
+    from conformance.domains import BINARY_RANKING
+
+    assert BINARY_RANKING.min_samples == 1 and BINARY_RANKING.both_classes
+    drawn = st.integers(1, 10).flatmap(BINARY_RANKING.inputs)
+    assert find(drawn, lambda b: len(b) >= 2 and not b.y_true.any()).y_true.tolist() == [0, 0]
+    assert find(drawn, lambda b: len(b) >= 2 and b.y_true.all()).y_true.tolist() == [1, 1]
+    assert len(find(drawn, lambda b: True)) == 1
+    headers = np.arange(256)
+    labels = np.array([0, 0, 1])
+    one_class = [len(np.unique(cs.decode_binary_targets(h, labels.copy(), True, True))) == 1 for h in headers]
+    assert sum(one_class) == 2 * 256 // 8  # headers 6 and 7 of every 8
+
+
 # -- catalogue --------------------------------------------------------------------------------
 
 def test_every_known_difference_says_what_why_and_where() -> None:

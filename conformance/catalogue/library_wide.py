@@ -275,6 +275,8 @@ TAKES_IGNORE_INDEX = frozenset({
     "BinaryPrecision", "BinaryRecall", "BinarySpecificity", "BinaryStatScores", "MulticlassAccuracy",
     "MulticlassCohenKappa", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassMatthewsCorrCoef",
     "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",
+    "BinaryF1Score", "BinaryFBetaScore", "BinaryNegativePredictiveValue", "MulticlassNegativePredictiveValue",
+    "MulticlassStatScores",
 })
 LABEL_DOMAINS = ("binary", "multiclass", "labels")  # one integer target per sample
 
