@@ -11,7 +11,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import hypothesis
@@ -24,6 +24,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import DidNotReproduce
 from hypothesis.internal.conjecture.shrinker import sort_key
 
+from conformance import recording
 from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.context import Context
@@ -234,6 +235,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         examples_run += 1
         seen, gap = len(ctx.tally.observations), ctx.tally.largest_gap
         failure: Exception | None = None
+        recording.start()  # this example's calls, which a failure's snippet replays
         try:
             ctx.draw_parameters(data)
             case.prop.check(ctx, data)
@@ -243,6 +245,8 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             undefined.note(ctx.tally.notes)
         except (Violation, LibraryError) as error:  # the library's failure; anything else is the harness's
             failure = error
+            if error.record is None:  # raised by the property itself, not through the judge
+                error.record = recording.snapshot(getattr(error, "against", None))
         # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each), and the
         # parameters it drew, which its snippet is rendered with.
         choices = build.data.choices
@@ -301,6 +305,8 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             finding.failure_kind = HARNESS
         else:
             _fill_from_observations(finding, ctx, adapter, binding, case)
+        finally:
+            recording.stop()
         if failures and profile.reduce_budget and not replay:  # past Hypothesis' shrink: see reduce.py
             for distinct in failures:
                 reduced = reduce_failure(ctx, case.prop.check, distinct.failure, profile.reduce_budget)
@@ -311,9 +317,9 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             # A wrong value first: a precision limit is the lesser finding where a property shows both.
             failures.sort(key=lambda distinct: isinstance(distinct.failure, Limit))
             first, *others = failures
-            _fill_from_failure(finding, first, adapter, binding, case, ctx.run.mode)
+            _fill_from_failure(finding, first)
             finding.also = [_fill_from_failure(Finding(finding.metric, finding.library, finding.property, "error"),
-                                               other, adapter, binding, case, ctx.run.mode).distinct_json()
+                                               other).distinct_json()
                             for other in others] or None
         finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
@@ -330,40 +336,6 @@ def _encoded(choices: tuple) -> str:
     return encode_failure(choices).decode()
 
 
-def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> str:
-    """Source that reproduces ``example`` with the library alone, with the parameters it drew, in the execution
-    mode that showed it."""
-    spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
-    presented = example.details.get("presented")  # shape_conventions: the layout that showed it
-    if example.details.get("y_true_dtype"):  # label_dtypes: the targets' dtype that showed it
-        binding = replace(binding, label_dtype=example.details["y_true_dtype"])
-    how, split = _api_of(example.details)
-    through = adapter.api_snippet(binding, spec.params, example.batches, how, split) if (
-        how and hasattr(adapter, "api_snippet")) else None
-    if through:
-        return through
-    if example.details.get("ranks") and hasattr(adapter, "ranks_snippet"):  # each process's own batches
-        return adapter.ranks_snippet(binding, spec.params, [example.batches[start:end]
-                                                            for start, end in example.details["ranks"]])
-    if example.details.get("updates") and hasattr(adapter, "stream_snippet"):  # a long stream: a loop, not literals
-        return adapter.stream_snippet(binding, spec.params, example.batches, example.details["updates"],
-                                      example.details.get("result_read_after_samples", []))
-    return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode),
-                           layout=tuple(presented) if presented else None)
-
-
-def _api_of(details: dict) -> tuple[str | None, int]:
-    """Which API of a torchmetrics metric an example went through (forward, merge_state, a round trip), and where
-    its batches split; None where it was only updated."""
-    if str(details.get("api", "")).startswith("forward"):
-        return "forward", 0
-    if "split" in details and "merged" in details:
-        return "merge_state", int(details["split"])
-    if details.get("round_trip"):
-        return str(details["round_trip"]), int(details.get("after_batches", 0))
-    return None, 0
-
-
 def _values(array: np.ndarray) -> float | list:
     return np.asarray(array, dtype=np.float64).tolist()
 
@@ -372,15 +344,16 @@ def _flattened(group: BaseExceptionGroup) -> list[BaseException]:
     return [leaf for e in group.exceptions for leaf in (_flattened(e) if isinstance(e, BaseExceptionGroup) else [e])]
 
 
-def _fill_from_failure(finding: Finding, distinct: DistinctFailure, adapter, binding, case: Case,
-                       mode: str | None) -> Finding:
+def _fill_from_failure(finding: Finding, distinct: DistinctFailure) -> Finding:
     """``finding`` filled from one distinct failure (a Violation: ``fail``; a LibraryError: ``error``)."""
     failure = distinct.failure
     finding.example = failure.example.to_json()
     if distinct.fully_reduced is not None:
         finding.shrunk = "fully" if distinct.fully_reduced else "budget"
     finding.regime = input_regime(failure.example.batches)
-    finding.snippet = _snippet(adapter, binding, case, failure.example, mode)
+    finding.snippet = recording.render(failure.record, getattr(failure, "observed", None),
+                                       getattr(failure, "expected", None), title=failure.message,
+                                       raises=isinstance(failure, LibraryError) and failure.observed is None)
     finding.replay = _encoded(distinct.choices)
     if distinct.forced:  # the batches go with the choices: they were not drawn (see reduce.py)
         finding.replay = f"{FORCED}{finding.replay}:{json.dumps(finding.example, separators=(',', ':'))}"
@@ -411,7 +384,10 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
         finding.regime = input_regime(smallest.example.batches)
-        finding.snippet = _snippet(adapter, binding, case, smallest.example, ctx.run.mode)
+        raised = smallest.known.raises is not None  # an error as documented: the snippet shows it, no value
+        finding.snippet = recording.render(smallest.record, None if raised else smallest.observed,
+                                           None if raised else smallest.expected, title=smallest.known.what,
+                                           raises=raised)
         finding.replay = smallest.replay
         kinds = {o.known.what for o in ctx.tally.observations}
         notes.insert(0, f"{len(ctx.tally.observations)} examples differed as documented"
@@ -435,24 +411,13 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
             finding.replay = largest.replay
-            finding.snippet = _pitfall_snippet(adapter, binding, case, example)
+            finding.snippet = recording.render(largest.record, averaged, expected,
+                                               title="The mean of per-batch values against the whole-data value")
         else:
             finding.outcome = "pass"
     else:
         finding.outcome = "pass"
     finding.message = "; ".join(notes)
-
-
-def _pitfall_snippet(adapter, binding, case: Case, example: Example) -> str:
-    """The library's value on each batch alone (what compile(metrics=[fn]) averages) and on all the data."""
-    spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
-    parts = ["# The library's value on each batch alone; compile(metrics=[fn]) reports their mean.",
-             "# Compare it with the value on all the data (the last one). A batch the library cannot score alone",
-             "# (it raises, or gives NaN) is left out of the mean."]
-    for number, batch in enumerate((b for b in example.batches if len(b)), start=1):
-        parts += ["", f"# batch {number} alone", adapter.snippet(binding, spec.params, [batch])]
-    parts += ["", "# all the data", adapter.snippet(binding, spec.params, [concatenate(example.batches)])]
-    return "\n".join(parts)
 
 
 def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 
+from conformance import recording
 from conformance.context import Context
 from conformance.data import Batch
 from conformance.failures import LibraryError, Violation, failure_key
@@ -56,11 +57,14 @@ def _fails_like(ctx: Context, check: Callable, batches: list[Batch], key: tuple,
               suppress_health_check=list(HealthCheck))
     @given(st.data())
     def attempt(data: st.DataObject) -> None:
+        recording.start()  # the candidate's calls: its failure's snippet replays them
         try:
             ctx.draw_parameters(data)  # the forced ones: nothing is drawn
             check(ctx, data)
         except (Violation, LibraryError) as failure:
             if failure_key(failure) == key:
+                if failure.record is None:
+                    failure.record = recording.snapshot(getattr(failure, "against", None))
                 if parameters:
                     failure.example.details.setdefault("parameters", dict(parameters))
                 raise _Reproduced(failure, current_build_context().data.choices) from None
@@ -75,6 +79,7 @@ def _fails_like(ctx: Context, check: Callable, batches: list[Batch], key: tuple,
         return None
     finally:
         ctx.draw.forced, ctx.draw.forced_parameters = None, {}
+        recording.stop()
     return None
 
 
