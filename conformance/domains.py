@@ -25,6 +25,10 @@ class Domain:
     per_sample_pred: bool  # y_pred holds one value per sample (else a row of class scores)
     per_sample_true: bool = True  # y_true is one value per sample (else a row, e.g. several outputs)
     both_classes: bool = False  # binary data must keep some weight on each class
+    # What a simpler value must keep (reduce.py simplifies a failing example's values): rows of probabilities that
+    # sum to 1 (left as they are), and a bound every float stays above (0 for strictly positive data, -1 for log1p).
+    rows_sum_to_one: bool = False
+    above: float | None = None
 
     @property
     def min_samples(self) -> int:
@@ -71,7 +75,7 @@ REGRESSION = Domain(
 MULTICLASS_PROBABILITIES = Domain(
     "multiclass-probabilities", "multiclass with 3..5 classes whose score rows sum to 1 (float32), as "
     "scikit-learn's multiclass ROC AUC requires",
-    lambda n: cs.probability_rows(n), per_sample_pred=False,
+    lambda n: cs.probability_rows(n), per_sample_pred=False, rows_sum_to_one=True,
 )
 BINARY_LOGITS = Domain(
     "binary-logits", "binary, both classes present, y_pred a raw score (logit) per sample in [-8, 8]",
@@ -106,15 +110,15 @@ LOG1P = Domain(
     "log1p", "y_true and y_pred in (-1, 1e3], where log(1 + y) is defined: {0} ∪ [1e-15, 1e3] and (-1, 0) down to "
     "the float32 just above -1 (not up to 1e15: float32 logs of values near 1e15 carry an absolute rounding of ~35 "
     "ulp(1), which a difference of two logs turns into a relative error no bound relative to the result covers)",
-    lambda n: cs.non_negative_inputs(n, large=False, above_minus_one=True), per_sample_pred=True,
+    lambda n: cs.non_negative_inputs(n, large=False, above_minus_one=True), per_sample_pred=True, above=-1.0,
 )
 POSITIVE_PREDICTIONS = Domain(
     "positive-predictions", "y_true >= 0 and y_pred > 0 (Poisson and compound Tweedie deviances)",
-    lambda n: cs.non_negative_inputs(n, zero_predictions=False), per_sample_pred=True,
+    lambda n: cs.non_negative_inputs(n, zero_predictions=False), per_sample_pred=True, above=0.0,
 )
 POSITIVE = Domain(
     "positive", "y_true > 0 and y_pred > 0 (Gamma deviance)",
-    lambda n: cs.non_negative_inputs(n, zero_targets=False, zero_predictions=False), per_sample_pred=True,
+    lambda n: cs.non_negative_inputs(n, zero_targets=False, zero_predictions=False), per_sample_pred=True, above=0.0,
 )
 BINARY_PROBABILITIES = Domain(
     "binary-probabilities", "y_true in {0, 1}; y_pred the probability of class 1, in [0, 1] (0 and 1 included)",
@@ -128,7 +132,7 @@ BINARY_MARGINS = Domain(
 PROBABILITIES = Domain(
     "probabilities", "integer y_true in [0, C); y_pred a row of C class probabilities summing to 1 (zeros, "
     "one-hot rows and tiny probabilities common); C in 2..5",
-    lambda n: cs.probability_inputs(n), per_sample_pred=False,
+    lambda n: cs.probability_inputs(n), per_sample_pred=False, rows_sum_to_one=True,
 )
 MULTICLASS_LOGITS = Domain(
     "multiclass-logits", "integer y_true in [0, C); y_pred a row of C real scores (logits or margins, negative "
@@ -137,7 +141,7 @@ MULTICLASS_LOGITS = Domain(
 )
 DISTRIBUTIONS = Domain(
     "distributions", "y_true and y_pred both (n, C) rows of probabilities summing to 1 (zeros common)",
-    lambda n: cs.distribution_pair_inputs(n), per_sample_pred=False, per_sample_true=False,
+    lambda n: cs.distribution_pair_inputs(n), per_sample_pred=False, per_sample_true=False, rows_sum_to_one=True,
 )
 VALUES = Domain(
     "values", "non-negative values to aggregate (Mean, Sum), one per sample (0, tiny and 1e15 included)",

@@ -54,6 +54,7 @@ class DistinctFailure(Exception):
     choices: tuple = ()
     fully_reduced: bool | None = None  # see reduce.py: None where no reduction ran
     forced: bool = False  # ``choices`` are the property's other draws with the example's batches forced
+    cut: tuple[str, ...] = ()  # the shrinking stages cut short (see Finding.shrink_cut)
 
 
 _distinct_classes: dict[tuple[str, str | None], type[DistinctFailure]] = {}
@@ -225,12 +226,14 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         ctx.draw.forced, ctx.draw.forced_parameters = example.batches, example.details.get("parameters") or {}
     examples_run = 0
     first_failure: int | None = None  # the example number of the first failure, where shrinking starts
+    first_failure_at = 0.0  # and when it came
+    shrink_cut: list[str] = []  # why Hypothesis' shrink was stopped, if it was
     # The smallest example of each distinct failure seen (Hypothesis' order, the failure with its choices).
     smallest: dict[type, tuple[tuple, DistinctFailure]] = {}
 
     @given(st.data())
     def test(data: st.DataObject) -> None:
-        nonlocal examples_run, first_failure
+        nonlocal examples_run, first_failure, first_failure_at
         build = current_build_context()
         examples_run += 1
         seen, gap = len(ctx.tally.observations), ctx.tally.largest_gap
@@ -260,16 +263,21 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             for example in examples:
                 example.details.setdefault("parameters", dict(ctx.subject.parameters))
         if failure is not None:
-            first_failure = first_failure or examples_run
+            if first_failure is None:
+                first_failure, first_failure_at = examples_run, time.perf_counter()
             distinct = _distinct(failure, choices)
             order = sort_key(build.data.nodes)
             if type(distinct) not in smallest or order < smallest[type(distinct)][0]:
                 smallest[type(distinct)] = (order, distinct)
         # Raised once the example's draws are done: Hypothesis checks that a choice sequence draws the same each
         # time, and an example ended before its draws would not.
-        if (first_failure is not None and profile.shrink_budget is not None and not build.is_final
-                and examples_run - first_failure >= profile.shrink_budget):
-            raise ShrinkBudgetSpent
+        if first_failure is not None and not build.is_final:
+            if profile.shrink_budget is not None and examples_run - first_failure >= profile.shrink_budget:
+                shrink_cut.append("hypothesis")
+                raise ShrinkBudgetSpent
+            if time.perf_counter() - first_failure_at >= profile.shrink_seconds:  # a safety cap (see Profile)
+                shrink_cut.append("seconds")
+                raise ShrinkBudgetSpent
         if failure is not None:
             raise distinct  # outside the except block: no __context__, so one place and type per distinct failure
 
@@ -307,10 +315,14 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
             _fill_from_observations(finding, ctx, adapter, binding, case)
         finally:
             recording.stop()
+        for distinct in failures:
+            distinct.cut = tuple(shrink_cut)
         if failures and profile.reduce_budget and not replay:  # past Hypothesis' shrink: see reduce.py
             for distinct in failures:
-                reduced = reduce_failure(ctx, case.prop.check, distinct.failure, profile.reduce_budget)
+                reduced = reduce_failure(ctx, case.prop.check, distinct.failure, profile.reduce_budget,
+                                         profile.shrink_seconds)
                 distinct.failure, distinct.fully_reduced = reduced.failure, reduced.fully
+                distinct.cut += {"candidates": ("reduction",), "seconds": ("seconds",), None: ()}[reduced.cut]
                 if reduced.choices is not None:
                     distinct.choices, distinct.forced = reduced.choices, True
         if failures:
@@ -348,8 +360,10 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure) -> Finding:
     """``finding`` filled from one distinct failure (a Violation: ``fail``; a LibraryError: ``error``)."""
     failure = distinct.failure
     finding.example = failure.example.to_json()
-    if distinct.fully_reduced is not None:
-        finding.shrunk = "fully" if distinct.fully_reduced else "budget"
+    if distinct.fully_reduced is not None or distinct.cut:
+        # "fully" only where neither Hypothesis' shrink nor the reduction was cut short.
+        finding.shrunk = "fully" if distinct.fully_reduced and not distinct.cut else "budget"
+        finding.shrink_cut = sorted(set(distinct.cut)) or None
     finding.regime = input_regime(failure.example.batches)
     finding.snippet = recording.render(failure.record, getattr(failure, "observed", None),
                                        getattr(failure, "expected", None), title=failure.message,

@@ -72,10 +72,13 @@ class Finding:
     # dicts of DISTINCT_FIELDS. A second bug does not hide behind the first.
     also: list[dict[str, Any]] | None = None
     explained_by: list[str] | None = None  # the ``what`` of each declaration that explained some example
-    # An unexpected finding's example past Hypothesis' shrink (reduce.py): "fully" (no sample, batch or weight can
-    # go and the failure stay), "budget" (the profile's reduction budget ran out first); None: not reduced.
-    # ``replay`` replays the example as Hypothesis shrank it, before this reduction; the snippet is the reduced one.
+    # An unexpected finding's example: "fully" (Hypothesis' shrink ran to its end, and the reduction past it
+    # (reduce.py) reached a fixpoint: no sample, batch or weight can go nor a value be simpler and the failure stay),
+    # "budget" (a stage was cut: ``shrink_cut`` says which); None: not shrunk (a known finding, a replay).
     shrunk: str | None = None
+    # The stages cut short: "hypothesis" (its shrink stopped at the profile's shrink_budget examples), "reduction"
+    # (the profile's reduce_budget candidates tried), "seconds" (the profile's shrink_seconds spent); None: none.
+    shrink_cut: list[str] | None = None
     regime: str | None = None  # the minimal example's input regime (see data.input_regime)
     limit_starts: int | None = None  # limit: the sample count from which the value is wrong
 
@@ -103,7 +106,7 @@ class Finding:
 
 
 DISTINCT_FIELDS = ("outcome", "failure_kind", "closest", "message", "reference_value", "library_value", "abs_error",
-                   "tolerance", "example", "snippet", "replay", "shrunk", "regime")
+                   "tolerance", "example", "snippet", "replay", "shrunk", "shrink_cut", "regime")
 
 
 @dataclass
