@@ -360,11 +360,13 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure) -> Finding:
     """``finding`` filled from one distinct failure (a Violation: ``fail``; a LibraryError: ``error``)."""
     failure = distinct.failure
     finding.example = failure.example.to_json()
+    finding.parameters = failure.example.details.get("parameters") or None
     if distinct.fully_reduced is not None or distinct.cut:
         # "fully" only where neither Hypothesis' shrink nor the reduction was cut short.
         finding.shrunk = "fully" if distinct.fully_reduced and not distinct.cut else "budget"
         finding.shrink_cut = sorted(set(distinct.cut)) or None
     finding.regime = input_regime(failure.example.batches)
+    finding.against = getattr(failure.record, "against", None)
     finding.snippet = recording.render(failure.record, getattr(failure, "observed", None),
                                        getattr(failure, "expected", None), title=failure.message,
                                        raises=isinstance(failure, LibraryError) and failure.observed is None)
@@ -397,7 +399,9 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
             finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
+        finding.parameters = smallest.example.details.get("parameters") or None
         finding.regime = input_regime(smallest.example.batches)
+        finding.against = getattr(smallest.record, "against", None)
         raised = smallest.known.raises is not None  # an error as documented: the snippet shows it, no value
         finding.snippet = recording.render(smallest.record, None if raised else smallest.observed,
                                            None if raised else smallest.expected, title=smallest.known.what,
@@ -424,6 +428,7 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(expected), _values(averaged)
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
+            finding.parameters = example.details.get("parameters") or None
             finding.replay = largest.replay
             finding.snippet = recording.render(largest.record, averaged, expected,
                                                title="The mean of per-batch values against the whole-data value")

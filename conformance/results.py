@@ -81,6 +81,12 @@ class Finding:
     shrink_cut: list[str] | None = None
     regime: str | None = None  # the minimal example's input regime (see data.input_regime)
     limit_starts: int | None = None  # limit: the sample count from which the value is wrong
+    # The parameters the finding is about: its example's drawn ones (details.parameters), a user check's --init
+    # ({"init": {...}}). Part of what a baseline matches findings by (see ``match_key``).
+    parameters: dict[str, Any] | None = None
+    # What ``reference_value`` is: "reference" (the NumPy reference's value) or "library" (the library's own value
+    # the other way: shuffled against in order, eager against compiled...); None where not known.
+    against: str | None = None
 
     @property
     def column(self) -> str:
@@ -91,6 +97,11 @@ class Finding:
     def key(self) -> tuple[str, str, str | None, str]:
         """What a finding is about: runs of several backends of one library merge side by side."""
         return self.metric, self.library, self.backend, self.property
+
+    @property
+    def match_key(self) -> tuple[str, str, str | None, str, str]:
+        """``key`` and the parameters: what two runs' findings are matched by (conformance.baseline)."""
+        return (*self.key, json.dumps(self.parameters or {}, sort_keys=True, default=str))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

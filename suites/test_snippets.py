@@ -117,7 +117,7 @@ NUMBER = re.compile(r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)")
 def _printed(stdout: str, role: str) -> list[float] | None:
     for line in stdout.splitlines():
         if line.startswith(f"{role} ("):
-            return [float(x) for x in NUMBER.findall(line.split("):", 1)[1])]
+            return [float(x) for x in NUMBER.findall(line.rsplit("): ", 1)[1])]
     return None
 
 

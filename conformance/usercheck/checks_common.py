@@ -51,8 +51,8 @@ def _sizes(total: int, first: int, singles: int, size: int) -> list[int]:
 
 
 def _plan(sizes: list[int]) -> list[list[int]]:
-    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (what a snippet loops over:
-    see UserAdapter.stream_snippet)."""
+    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (the example's details say
+    how the stream was fed)."""
     runs: list[list[int]] = []
     for size in sizes:
         if runs and runs[-1][1] == size:

@@ -199,7 +199,7 @@ def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={**{f"rank {r}": f"batches [{start}, {end})" if end > start
                                            else "no data: compute() without an update"
                                            for r, (start, end) in enumerate(ranges)},
-                                        "ranks": [list(r) for r in ranges]})  # the snippet's processes
+                                        "ranks": [list(r) for r in ranges]})  # which batches each rank had
     try:
         values = synced(ctx, parts, example)
     except LibraryError as error:  # a declaration may document it (within its trigger)
