@@ -95,6 +95,18 @@ def _fails_like(ctx: Context, check: Callable, batches: list[Batch], key: tuple,
 def _candidates(batches: list[Batch], domain: Domain) -> Iterator[list[Batch]]:
     """Smaller variants of ``batches``, the boldest first: no weights; a batch removed; halves, quarters, ... and
     then single samples removed from each batch; weights set to 1; then simpler values (see the module)."""
+    yield from _deletions(batches, domain)
+    yield from _simplifications(batches, domain)
+
+
+def _simplifications(batches: list[Batch], domain: Domain) -> Iterator[list[Batch]]:
+    for candidate in _simpler_values(batches, domain):
+        if _in_domain(candidate, domain):
+            yield candidate
+
+
+def _deletions(batches: list[Batch], domain: Domain) -> Iterator[list[Batch]]:
+    """No weights; a batch removed; halves, quarters, ... and then single samples removed; weights set to 1."""
     total = sum(len(b) for b in batches)
     if any(b.sample_weight is not None for b in batches):
         yield [b.with_weights(None) for b in batches]
@@ -117,9 +129,6 @@ def _candidates(batches: list[Batch], domain: Domain) -> Iterator[list[Batch]]:
         if batch.sample_weight is not None and (batch.sample_weight != 1).any():
             ones = np.ones(len(batch), np.float32)
             yield [*batches[:index], batch.with_weights(ones), *batches[index + 1:]]
-    for candidate in _simpler_values(batches, domain):
-        if _in_domain(candidate, domain):
-            yield candidate
 
 
 ARRAYS = ("y_true", "y_pred", "sample_weight")
@@ -232,21 +241,27 @@ def reduce_failure(ctx: Context, check: Callable, failure: Exception, candidates
     pool, saved = ctx.run.pool, ctx.tally.snapshot()
     ctx.run.pool = None  # fresh metric objects: a candidate's failure must not come from a reused one
     try:
-        while not fully and cut is None:
-            for candidate in _candidates(best.example.batches, ctx.spec.domain):
-                if tried >= candidates:
-                    cut = "candidates"
-                    break
-                if time.perf_counter() >= deadline:
-                    cut = "seconds"
-                    break
-                tried += 1
-                found = _fails_like(ctx, check, candidate, key, parameters)
-                if found is not None and _smaller(found.failure.example.batches, best.example.batches):
-                    best, choices = found.failure, found.choices
-                    break
-            else:
-                fully = True
+        # Each kind of step to its fixpoint in turn (deletions, then simpler values), until a round changes nothing:
+        # after a value is simplified, the deletions already refused are not all tried again at once.
+        while cut is None and not fully:
+            changed = False
+            for phase in (_deletions, _simplifications):
+                while cut is None:
+                    for candidate in phase(best.example.batches, ctx.spec.domain):
+                        if tried >= candidates:
+                            cut = "candidates"
+                            break
+                        if time.perf_counter() >= deadline:
+                            cut = "seconds"
+                            break
+                        tried += 1
+                        found = _fails_like(ctx, check, candidate, key, parameters)
+                        if found is not None and _smaller(found.failure.example.batches, best.example.batches):
+                            best, choices, changed = found.failure, found.choices, True
+                            break
+                    else:
+                        break  # this phase's fixpoint
+            fully = cut is None and not changed
     finally:
         ctx.run.pool = pool
         ctx.tally.restore(saved)

@@ -197,3 +197,46 @@ def test_the_run_has_findings_of_every_property_and_library(findings: list[Findi
                                                                             "user function"}}
     assert not applicable - properties, sorted(applicable - properties)
     assert {f.library for f in findings} >= set(installed_libraries(LIBRARIES))
+
+
+class Accumulator:
+    """A mean over a stream: a plain object the recorder's own test drives (no library needed)."""
+
+    def __init__(self) -> None:
+        self.total, self.count = 0.0, 0
+
+    def update(self, values: np.ndarray) -> None:
+        self.total += float(np.sum(values, dtype=np.float64))
+        self.count += len(values)
+
+    def result(self) -> float:
+        return self.total / self.count
+
+
+def test_a_long_stream_is_written_as_loops_over_one_tiled_array(tmp_path: Path) -> None:
+    """30 updates over consecutive slices of 3,000 tiled samples, then the same single sample 5 times: one np.resize,
+    a loop over the slices and a loop over the repeats, not 35 literals; the script prints the value read."""
+    from conformance import recording
+
+    whole = np.resize(np.array([1.0, 2.0, 4.0], np.float32), 3000)
+    recording.start()
+    try:
+        with recording.side("a long stream"):
+            metric = recording.make(Accumulator, "Accumulator()", imports=("from suites.test_snippets import "
+                                                                           "Accumulator",))
+            for start in range(0, 3000, 100):
+                recording.invoke(metric, "update", whole[start:start + 100])
+            for _ in range(5):
+                recording.invoke(metric, "update", np.array([8.0], np.float32))
+            value = recording.invoke(metric, "result", read=recording.Read())
+        record = recording.snapshot("reference")
+    finally:
+        recording.stop()
+    script = recording.render(record, value, np.asarray(7 / 3), title="a mean over a stream")
+    assert "np.resize(np.array([1.0, 2.0, 4.0], dtype=np.float32), (3000,))" in script, script
+    assert "for start in range(0, 3000, 100):" in script and "for _ in range(5):" in script, script
+    assert "# expected (the reference, float64): 2.3333333333333335" in script and len(script) < 900, script
+    (tmp_path / "stream.py").write_text(script)
+    done = subprocess.run([sys.executable, "stream.py"], cwd=tmp_path, capture_output=True, text=True,
+                          env=_environment(), timeout=120)
+    assert _printed(done.stdout, "observed") == [pytest.approx(float(value))], done.stdout + done.stderr
