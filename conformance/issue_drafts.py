@@ -18,13 +18,13 @@ from conformance.results import UNEXPECTED, Finding, RunResult
 # in a fresh interpreter and finds reproducing its finding: only their drafts say the snippet reproduces it.
 VERIFIED_SNIPPETS: frozenset[tuple[str, str]] = frozenset({
     ("keras", name) for name in (
-        "agreement", "batch_average_pitfall", "config_round_trip", "counts_past_2_24", "empty_batches",
-        "execution_modes", "graph_mode", "legacy_reset_name", "long_stream", "model_evaluate", "order_invariance",
-        "reset", "reset_then_result", "result_idempotence", "sample_weights", "shape_conventions", "stateless_api")
+        "agreement", "batch_average_pitfall", "config_round_trip", "empty_batches", "execution_modes", "graph_mode",
+        "legacy_reset_name", "model_evaluate", "order_invariance", "reset", "reset_then_result", "result_idempotence",
+        "sample_weights", "shape_conventions", "stateless_api")
 } | {
     ("torchmetrics", name) for name in (
-        "add_state", "batch_accumulation", "batch_average_pitfall", "distributed_sync", "empty_batches", "forward",
-        "merge_state", "reset", "shape_conventions", "state_round_trip")
+        "add_state", "batch_accumulation", "batch_average_pitfall", "counts_past_2_24", "distributed_sync",
+        "empty_batches", "forward", "long_stream", "merge_state", "reset", "shape_conventions", "state_round_trip")
 } | {("sklearn", name) for name in ("agreement", "batch_average_pitfall", "order_invariance", "shape_conventions")}
   | {("function", name) for name in ("compile_average", "label_dtypes")})
 

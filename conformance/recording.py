@@ -712,8 +712,8 @@ class _Arrays:
             return self.array(value)
         if isinstance(value, Var):
             return value.name
-        if isinstance(value, Opaque):
-            return f"None  # {value.kind}: made outside the record"
+        if isinstance(value, Opaque):  # a name the script lacks: running it says what the record could not write
+            return f"unrecorded_{re.sub(r'[^A-Za-z0-9_]', '_', value.kind)}"
         if isinstance(value, np.generic):
             return f"np.{value.dtype}({_scalar(np.asarray(value))})"
         if isinstance(value, float):
