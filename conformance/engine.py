@@ -307,12 +307,12 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                 finding.outcome, finding.message = "error", f"harness: {group!r}"
                 finding.failure_kind = HARNESS
         except DidNotReproduce:  # a replayed example that no longer fails: say what it gives now
-            _fill_from_observations(finding, ctx, adapter, binding, case)
+            _fill_from_observations(finding, ctx, case)
         except Exception as error:
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
             finding.failure_kind = HARNESS
         else:
-            _fill_from_observations(finding, ctx, adapter, binding, case)
+            _fill_from_observations(finding, ctx, case)
         finally:
             recording.stop()
         for distinct in failures:
@@ -387,7 +387,7 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure) -> Finding:
     return finding
 
 
-def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, case: Case) -> None:
+def _fill_from_observations(finding: Finding, ctx: Context, case: Case) -> None:
     notes = sorted(ctx.tally.notes)
     if ctx.tally.observations:
         # Show a difference in values before a documented exception, then the smallest example.
@@ -430,13 +430,16 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.example = example.to_json()
             finding.parameters = example.details.get("parameters") or None
             finding.replay = largest.replay
-            finding.snippet = recording.render(largest.record, averaged, expected,
-                                               title="The mean of per-batch values against the whole-data value")
+            finding.snippet = recording.render(largest.record, averaged, expected, title=PITFALL_TITLE)
         else:
             finding.outcome = "pass"
     else:
         finding.outcome = "pass"
     finding.message = "; ".join(notes)
+
+
+PITFALL_TITLE = ("The mean of per-batch values against the whole-data value (a batch the library cannot score alone "
+                 "is left out of the mean)")
 
 
 def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
