@@ -26,7 +26,7 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -457,6 +457,7 @@ class _Script:
         else:
             self.identify(observed, expected)
         self.prune()
+        self.steps = _renamed(self.steps)
 
     # -- which reads are the values compared ------------------------------------------------------
     def find(self, value: Any, taken: set[int], kind: str | None = None) -> int | None:
@@ -476,7 +477,7 @@ class _Script:
 
     def label(self, index: int) -> str:
         step = self.steps[index]
-        label = step.label or step.side or f"{step.method or step.receiver}()"
+        label = step.label or step.side or f"{step.method or re.sub(r'_[0-9]+$', '', step.receiver or '')}()"
         return f"{label} (rank {step.rank})" if step.rank is not None and step.label is None else label
 
     def mark(self, value: Any, role: str, taken: set[int], kind: str | None = None) -> str | None:
@@ -651,6 +652,38 @@ def _live_steps(steps: Sequence[Step]) -> list[Step]:
         if len(live) == len(kept):
             return live
         kept = live
+
+
+def _renamed(steps: list[Step]) -> list[Step]:
+    """``steps`` (copies) with their variables numbered anew in the order the script meets them (``metric``,
+    ``metric_2``...: the objects of other examples and of the sides left out no longer count)."""
+    names: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+
+    def name(old: str | None) -> str | None:
+        if old is None or old == "unrecorded":
+            return old
+        if old not in names:
+            base = re.sub(r"_\d+$", "", old)
+            counts[base] += 1
+            names[old] = base if counts[base] == 1 else f"{base}_{counts[base]}"
+        return names[old]
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, Var):
+            return Var(name(value.name))
+        if isinstance(value, (list, tuple)):
+            return type(value)(renamed(v) for v in value)
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        return value
+
+    out = []
+    for step in steps:
+        refs = tuple(name(ref) for ref in step.refs)
+        out.append(replace(step, refs=refs, receiver=name(step.receiver), args=renamed(step.args),
+                           kwargs=renamed(step.kwargs), var=name(step.var)))
+    return out
 
 
 def _vars(step: Step) -> set[str]:
