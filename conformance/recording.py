@@ -420,7 +420,6 @@ def _returned_name(method: str | None) -> str:
 
 INLINE = 64  # arrays of more elements are named once (a tiled one as np.resize of its period), not written inline
 MAX_PERIOD = 64
-WORLD_PORT = 29533
 
 
 def render(record: Record | None, observed: Any = None, expected: Any = None, *, title: str = "",
@@ -574,16 +573,20 @@ class _Script:
     def distributed(self, head: list[str], imports: list[str]) -> str:
         ranks = sorted({step.rank for step in self.steps if step.rank is not None})
         lines = [*head, "# torch.multiprocessing spawns the ranks: run it as a file (python snippet.py)",
-                 "import os", *imports, "import torch.distributed as dist", "import torch.multiprocessing as mp",
-                 *(["import torch"] if "import torch" not in imports else []), "", "",
-                 "def run(rank):", f'    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="{WORLD_PORT}")',
+                 "import os", "import socket", *imports, "import torch.distributed as dist",
+                 "import torch.multiprocessing as mp", *(["import torch"] if "import torch" not in imports else []),
+                 "", "", "def run(rank, port):",
+                 '    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))',
                  f"    dist.init_process_group('gloo', rank=rank, world_size={len(ranks)})"]
         for number in ranks:
             lines.append(f"    if rank == {number}:")
             units = _compressed(self.units([i for i, s in enumerate(self.steps) if s.rank == number], inline=True))
             lines += ["        " + line if line else "" for unit in units for line in unit.splitlines()]
         lines += ["    dist.destroy_process_group()", "", "", 'if __name__ == "__main__":',
-                  f"    mp.spawn(run, nprocs={len(ranks)})"]
+                  "    with socket.socket() as probe:  # a free port for the group",
+                  '        probe.bind(("127.0.0.1", 0))',
+                  "        port = probe.getsockname()[1]",
+                  f"    mp.spawn(run, args=(port,), nprocs={len(ranks)})"]
         return "\n".join(lines) + "\n"
 
     def units(self, indices: Sequence[int], inline: bool = False) -> list[_Unit]:
