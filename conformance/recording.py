@@ -186,7 +186,7 @@ class Recorder:
         if var:
             return Var(var)
         if isinstance(value, (list, tuple)):
-            return type(value)(self.shown(v) for v in value)
+            return (list if isinstance(value, list) else tuple)(self.shown(v) for v in value)
         if isinstance(value, dict):
             return {k: self.shown(v) for k, v in value.items()}
         if type(value).__module__.startswith("torch") and hasattr(value, "numpy"):

@@ -14,10 +14,10 @@ import pytest
 
 from conformance.adapters import LibraryUnavailable, get_adapter
 from conformance.catalogue import KnownDifference, MetricSpec, batch, by_id, declarations
-from conformance.data import Example, concatenate
-from conformance.profiles import PROFILES
 from conformance.context import Context
+from conformance.data import Example, concatenate
 from conformance.failures import LibraryError, Violation, nonfinite_message
+from conformance.profiles import PROFILES
 from conformance.tolerance import compare
 from conformance.usercheck.checks_torch import forward_stream, synced
 
