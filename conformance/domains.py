@@ -29,6 +29,10 @@ class Domain:
     one_class: bool = False  # ... but in some examples, which hold one class only (a single sample included)
     # How a realistic data set of thousands of samples is drawn (the pitfall study); None where none makes sense.
     population: pop.Population | None = None
+    # What a simpler value must keep (reduce.py simplifies a failing example's values): rows of probabilities that
+    # sum to 1 (left as they are), and a bound every float stays above (0 for strictly positive data, -1 for log1p).
+    rows_sum_to_one: bool = False
+    above: float | None = None
 
     @property
     def min_samples(self) -> int:
@@ -90,7 +94,7 @@ REGRESSION = Domain(
 MULTICLASS_PROBABILITIES = Domain(
     "multiclass-probabilities", "multiclass with 3..5 classes whose score rows sum to 1 (float32), as "
     "scikit-learn's multiclass ROC AUC requires",
-    lambda n: cs.probability_rows(n), per_sample_pred=False,
+    lambda n: cs.probability_rows(n), per_sample_pred=False, rows_sum_to_one=True,
     population=pop.MULTICLASS_SCORES,
 )
 BINARY_LOGITS = Domain(
@@ -135,15 +139,15 @@ LOG1P = Domain(
     "log1p", "y_true and y_pred in (-1, 1e3], where log(1 + y) is defined: {0} ∪ [1e-15, 1e3] and (-1, 0) down to "
     "the float32 just above -1 (not up to 1e15: float32 logs of values near 1e15 carry an absolute rounding of ~35 "
     "ulp(1), which a difference of two logs turns into a relative error no bound relative to the result covers)",
-    lambda n: cs.non_negative_inputs(n, large=False, above_minus_one=True), per_sample_pred=True,
+    lambda n: cs.non_negative_inputs(n, large=False, above_minus_one=True), per_sample_pred=True, above=-1.0,
 )
 POSITIVE_PREDICTIONS = Domain(
     "positive-predictions", "y_true >= 0 and y_pred > 0 (Poisson and compound Tweedie deviances)",
-    lambda n: cs.non_negative_inputs(n, zero_predictions=False), per_sample_pred=True,
+    lambda n: cs.non_negative_inputs(n, zero_predictions=False), per_sample_pred=True, above=0.0,
 )
 POSITIVE = Domain(
     "positive", "y_true > 0 and y_pred > 0 (Gamma deviance)",
-    lambda n: cs.non_negative_inputs(n, zero_targets=False, zero_predictions=False), per_sample_pred=True,
+    lambda n: cs.non_negative_inputs(n, zero_targets=False, zero_predictions=False), per_sample_pred=True, above=0.0,
 )
 BINARY_PROBABILITIES = Domain(
     "binary-probabilities", "y_true in {0, 1}; y_pred the probability of class 1, in [0, 1] (0 and 1 included)",
@@ -159,7 +163,7 @@ BINARY_MARGINS = Domain(
 PROBABILITIES = Domain(
     "probabilities", "integer y_true in [0, C); y_pred a row of C class probabilities summing to 1 (zeros, "
     "one-hot rows and tiny probabilities common); C in 2..5",
-    lambda n: cs.probability_inputs(n), per_sample_pred=False,
+    lambda n: cs.probability_inputs(n), per_sample_pred=False, rows_sum_to_one=True,
     population=pop.MULTICLASS_SCORES,
 )
 MULTICLASS_LOGITS = Domain(
@@ -170,7 +174,7 @@ MULTICLASS_LOGITS = Domain(
 )
 DISTRIBUTIONS = Domain(
     "distributions", "y_true and y_pred both (n, C) rows of probabilities summing to 1 (zeros common)",
-    lambda n: cs.distribution_pair_inputs(n), per_sample_pred=False, per_sample_true=False,
+    lambda n: cs.distribution_pair_inputs(n), per_sample_pred=False, per_sample_true=False, rows_sum_to_one=True,
 )
 VALUES = Domain(
     "values", "non-negative values to aggregate (Mean, Sum), one per sample (0, tiny and 1e15 included)",

@@ -76,12 +76,21 @@ class Finding:
     # dicts of DISTINCT_FIELDS. A second bug does not hide behind the first.
     also: list[dict[str, Any]] | None = None
     explained_by: list[str] | None = None  # the ``what`` of each declaration that explained some example
-    # An unexpected finding's example past Hypothesis' shrink (reduce.py): "fully" (no sample, batch or weight can
-    # go and the failure stay), "budget" (the profile's reduction budget ran out first); None: not reduced.
-    # ``replay`` replays the example as Hypothesis shrank it, before this reduction; the snippet is the reduced one.
+    # An unexpected finding's example: "fully" (Hypothesis' shrink ran to its end, and the reduction past it
+    # (reduce.py) reached a fixpoint: no sample, batch or weight can go nor a value be simpler and the failure stay),
+    # "budget" (a stage was cut: ``shrink_cut`` says which); None: not shrunk (a known finding, a replay).
     shrunk: str | None = None
+    # The stages cut short: "hypothesis" (its shrink stopped at the profile's shrink_budget examples), "reduction"
+    # (the profile's reduce_budget candidates tried), "seconds" (the profile's shrink_seconds spent); None: none.
+    shrink_cut: list[str] | None = None
     regime: str | None = None  # the minimal example's input regime (see data.input_regime)
     limit_starts: int | None = None  # limit: the sample count from which the value is wrong
+    # The parameters the finding is about: its example's drawn ones (details.parameters), a user check's --init
+    # ({"init": {...}}). Part of what a baseline matches findings by (see ``match_key``).
+    parameters: dict[str, Any] | None = None
+    # What ``reference_value`` is: "reference" (the NumPy reference's value) or "library" (the library's own value
+    # the other way: shuffled against in order, eager against compiled...); None where not known.
+    against: str | None = None
 
     @property
     def column(self) -> str:
@@ -98,6 +107,11 @@ class Finding:
     def key(self) -> tuple[str, str, str | None, str]:
         """What a finding is about: runs of several backends of one library merge side by side."""
         return self.metric, self.library, self.backend, self.property
+
+    @property
+    def match_key(self) -> tuple[str, str, str | None, str, str]:
+        """``key`` and the parameters: what two runs' findings are matched by (conformance.baseline)."""
+        return (*self.key, json.dumps(self.parameters or {}, sort_keys=True, default=str))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,7 +138,7 @@ def shown_counts(findings: list[Finding]) -> dict[str, int]:
 
 
 DISTINCT_FIELDS = ("outcome", "failure_kind", "closest", "message", "reference_value", "library_value", "abs_error",
-                   "tolerance", "example", "snippet", "replay", "shrunk", "regime")
+                   "tolerance", "example", "snippet", "replay", "shrunk", "shrink_cut", "regime")
 
 
 @dataclass

@@ -4,9 +4,11 @@ per-batch-average gaps measured, and notes. A :class:`Tally` only records; the j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from conformance import recording
 from conformance.data import Example
 from conformance.failures import Observation
 from conformance.judging import Verdict
@@ -22,6 +24,7 @@ class Gap:
     expected: np.ndarray
     averaged: np.ndarray
     replay: str | None = None  # the choice sequence that drew ``example`` (see Finding.replay)
+    record: Any = None  # the calls that read each batch's value and the whole's (conformance.recording)
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Tally:
         """One example's per-batch-average gap (batches of ``mean_size`` samples on average)."""
         self.gaps.append((mean_size, gap))
         if self.largest_gap is None or gap > self.largest_gap.value:
-            self.largest_gap = Gap(gap, example, expected, averaged)
+            self.largest_gap = Gap(gap, example, expected, averaged, record=recording.snapshot("library"))
 
     def snapshot(self) -> tuple:
         """What :meth:`restore` puts back (runs that must leave no trace, such as a failure's reduction)."""

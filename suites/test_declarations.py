@@ -59,9 +59,8 @@ def _observe(ctx: Context, batches: list, mode: str | None, ranks: tuple[int, ..
     the harness's words for a NaN or infinity where the reference is a number."""
     def run():
         if through == "forward":  # the forward property's own stream: its words for a lost state
-            cls = ctx.adapter.metric_class(ctx.binding)
             try:
-                return forward_stream(ctx, batches, cls, cls.full_state_update)
+                return forward_stream(ctx, batches, ctx.adapter.metric_class(ctx.binding).full_state_update)
             except (LibraryError, Violation) as error:
                 raise RuntimeError(error.message) from error
         if ranks is not None:

@@ -95,26 +95,6 @@ def test_every_property_catches_a_gallery_bug(outcomes) -> None:
     assert caught == applied, f"never fails: {sorted(applied - caught)}"
 
 
-@pytest.mark.parametrize("prop", ["merge_state", "forward"])
-def test_a_torch_api_failure_s_snippet_goes_through_that_api_and_reproduces_it(outcomes, prop: str) -> None:
-    """A merge_state (forward) failure's snippet merges (calls forward()) as the property did, and prints the
-    library value the finding reports."""
-    import subprocess
-    import sys
-
-    import numpy as np
-
-    target = f"{TORCH}.{'MeanStateSummedAcrossProcesses' if prop == 'merge_state' else 'ForwardReturnsRunningValue'}"
-    finding = outcomes[target, prop]
-    assert finding.outcome == "fail", finding.message
-    assert ("merge_state(other)" if prop == "merge_state" else "metric(torch.from_numpy(") in finding.snippet
-    done = subprocess.run([sys.executable, "-c", finding.snippet], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    printed = [float(line.split("tensor(")[1].split(",")[0].rstrip(")")) for line in done.stdout.splitlines()]
-    assert any(np.isclose(value, np.ravel(finding.library_value)[0], rtol=1e-6) for value in printed), (
-        done.stdout, finding.library_value)
-
-
 def test_failure_is_shrunk_to_a_small_example(outcomes) -> None:
     finding = outcomes[f"{KERAS}.AssignInsteadOfAccumulate", "batch_accumulation"]
     assert finding.outcome == "fail"

@@ -217,21 +217,24 @@ def test_keras_findings_carry_the_backend_and_the_auc_curve_where_it_differs(pro
     html = render(RunResult(findings=[finding]))
     assert "AUC: the library&#39;s curve against the exact one" in html and html.count("<svg") == 2
 
-    printed = io.StringIO()  # the snippet reproduces the library's value with Keras alone
+    printed, namespace = io.StringIO(), {}  # the snippet reproduces the library's value with Keras alone
     with contextlib.redirect_stdout(printed):
-        exec(compile(finding.snippet, "snippet", "exec"), {})
-    assert float(printed.getvalue().strip()) == pytest.approx(finding.library_value, abs=1e-7)
+        exec(compile(finding.snippet, "snippet", "exec"), namespace)
+    assert float(namespace["observed"]) == pytest.approx(finding.library_value, abs=1e-7)
+    assert "observed (" in printed.getvalue()
 
 
 def test_the_pitfall_snippet_shows_the_per_batch_values_and_the_whole(small_run: RunResult) -> None:
     finding = next(f for f in small_run.findings if f.property == "batch_average_pitfall" and f.outcome == "known"
                    and f.metric == "Precision")
-    printed = io.StringIO()
+    printed, namespace = io.StringIO(), {}
     with contextlib.redirect_stdout(printed):
-        exec(compile(finding.snippet, "snippet", "exec"), {})
-    *per_batch, whole = (float(value) for value in printed.getvalue().split())
+        exec(compile(finding.snippet, "snippet", "exec"), namespace)
+    per_batch = [namespace[name] for name in sorted(namespace) if name.startswith("value_")]
+    assert len(per_batch) >= 2 and printed.getvalue().count(" alone: ") == len(per_batch)
     assert np.mean(per_batch) == pytest.approx(finding.library_value, abs=1e-6)
-    assert abs(np.mean(per_batch) - whole) == pytest.approx(finding.gap, abs=1e-6)
+    assert float(namespace["observed"]) == pytest.approx(finding.library_value, abs=1e-6)
+    assert abs(namespace["observed"] - namespace["expected"]) == pytest.approx(finding.gap, abs=1e-6)
 
 
 # -- writing: atomic, and interrupted runs ----------------------------------------------------
