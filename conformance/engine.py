@@ -390,8 +390,10 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure) -> Finding:
 def _fill_from_observations(finding: Finding, ctx: Context, case: Case) -> None:
     notes = sorted(ctx.tally.notes)
     if ctx.tally.observations:
-        # Show a difference in values before a documented exception, then the smallest example.
-        smallest = min(ctx.tally.observations, key=lambda o: (o.known.raises is not None, o.example.size))
+        # Show a difference in values before a documented exception, one where the reference is defined before one
+        # where a convention stands in for it (one class only: NaN), then the smallest example.
+        smallest = min(ctx.tally.observations, key=lambda o: (o.known.raises is not None,
+                                                              bool(np.isnan(o.expected).any()), o.example.size))
         finding.outcome, finding.cause = "known", smallest.known.to_json()
         if smallest.known.raises:
             notes.insert(0, f"raised as documented: {smallest.known.raises}")
