@@ -4,6 +4,7 @@ Readable as a specification: each function states its conventions (threshold com
 division, tie-breaking, averaging) in its docstring. Depends on NumPy alone.
 """
 
+from ._validation import RaisesByPolicy, weights_as_given
 from .classification import (
     accuracy,
     binary_accuracy,
@@ -76,6 +77,7 @@ from .regression import (
 from .retrieval import ndcg
 
 __all__ = [
+    "RaisesByPolicy",
     "accuracy",
     "average_precision",
     "binary_accuracy",
@@ -136,4 +138,5 @@ __all__ = [
     "true_positives",
     "weighted_mean",
     "weighted_sum",
+    "weights_as_given",
 ]

@@ -148,6 +148,9 @@ class Adapter(ABC):
     # Whether a value where the reference is undefined is judged: a library's is (its convention there is declared,
     # or it is a finding); a user's metric is not (no convention to hold it to: see properties.Undefined).
     judges_undefined: bool = True
+    # The library takes the classes from the labels it sees (scikit-learn's unique_labels) unless it is given them
+    # (labels=): a label outside [0, C) is then one more class to it, not a bad label (see conformance/bad_inputs.py).
+    infers_classes: bool = False
     # Users' code: checks also try the code paths a class does not choose (forward() with full_state_update both
     # ways); a library's metric is checked as it ships.
     user_code: bool = False
