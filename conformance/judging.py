@@ -181,6 +181,8 @@ class Judge:
         if not known.explains_values or not known.applies(batches):
             return False
         for low, high in self.intervals(known, batches):
+            if low.ndim == 0 and np.isneginf(low) and np.isposinf(high):  # a value no reference defines: any
+                return True
             if np.shape(observed) != low.shape:  # a value of another shape is explained by no convention
                 return False
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
@@ -198,6 +200,8 @@ class Judge:
             return None
 
         def distance(low: np.ndarray, high: np.ndarray) -> float:
+            if np.isneginf(low).all() and np.isposinf(high).all():  # any value: it comes no closer to one
+                return np.inf
             gap = np.maximum(np.maximum(low - observed, observed - high), 0.0)
             return float(np.max(gap)) if np.isfinite(gap).all() else np.inf
 

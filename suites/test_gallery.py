@@ -272,7 +272,7 @@ def test_bad_inputs_names_what_each_broken_metric_hides(outcomes) -> None:
     assert keras["length mismatch"].startswith("raises") and keras["+inf in y_pred"] == "returns inf", keras
     torch_ = outcomes[f"{TORCH}.NegativeLabelAsLastClass", "bad_inputs"]
     hidden = {k: v for k, v in torch_.behaviours.items() if v.startswith("hides")}
-    assert list(hidden) == ["label -1"] and "counted as class" in hidden["label -1"], torch_.behaviours
+    assert list(hidden) == ["label -1"] and "the last class" in hidden["label -1"], torch_.behaviours
     assert torch_.example["details"]["bad_input"] == "label -1"
     assert all(v.startswith("raises ValueError") for k, v in torch_.behaviours.items() if k != "label -1")
 

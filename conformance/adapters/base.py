@@ -165,6 +165,12 @@ class Adapter(ABC):
         shape_conventions (others are notes); None: every layout the library takes is judged."""
         return None
 
+    def given_classes(self, binding: Binding) -> bool:
+        """Whether the metric is given the number of classes (or the labels) as an argument: a label outside them,
+        or a row of scores wider than them, is then a bad input (see conformance/bad_input_kinds.py)."""
+        return (any(isinstance(value, str) and value in (NUM_CLASSES, CLASS_RANGE) for value in binding.init.values())
+                or any(key in binding.init for key in ("num_classes", "num_labels", "labels")))
+
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""
         return ("eager",)

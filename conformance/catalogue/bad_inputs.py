@@ -1,0 +1,211 @@
+"""What the libraries do with bad inputs (the ``bad_inputs`` property, conformance/bad_inputs.py), declared once per
+mechanism and added to each metric whose binding's target starts with one of its prefixes.
+
+A number where the definition gives none hides the bad input; where a library gives one anyway, the mechanism is
+declared here, scoped to the kinds of bad input it acts on (its trigger: the kind's presence in the batches) and to
+the ``bad_inputs`` property, with its cause in the library's code or docs and a witness (the bad input, then the
+same data without it). Its convention is the *reading* the library makes of the bad value (a NaN score read as the
+lowest one, a label outside [0, C) counted as a miss, a single target broadcast against two predictions), so a value
+is explained only where that reading gives it; where the library evaluates its formula on the invalid value itself
+(a loss of a target 2, a count weighted by a label), no reference defines that number and the declaration says so:
+``ANY_VALUE``, any value, still only where the kind is present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from conformance.bad_input_kinds import label_count, present
+from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES
+from conformance.catalogue.model import KnownDifference, Witness, batch
+from conformance.data import Batch
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+SIDES = ({"side": -1.0}, {"side": 1.0})
+
+
+def any_value(y_true: Any, y_pred: Any, *, sample_weight: Any = None, side: float = 0.0, **params: Any) -> float:
+    """The bounds of a value no reference defines (the library's formula on an invalid value): -inf and +inf."""
+    return side * np.inf
+
+
+def _present(kinds: tuple[str, ...]) -> Callable[[list[Batch]], bool]:
+    """The trigger: one of these kinds of bad input is in the batches."""
+    tests = [present(kind) for kind in kinds]
+
+    def holds(batches: list[Batch]) -> bool:
+        return any(test(batches) for test in tests)
+    holds.__name__ = f"holds {' or '.join(kinds)}"
+    return holds
+
+
+def bad_input(library: str, kinds: str | tuple[str, ...], *, what: str, cause: str, where: str, witness: Witness,
+              reading: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], ...] | None = None,
+              kind: str = "defect") -> KnownDifference:
+    """A declaration of what ``library`` makes of the bad inputs ``kinds``: the value ``reading`` gives (the batches
+    as the library reads them), or any value (``reading`` None: its formula on the invalid value)."""
+    kinds = (kinds,) if isinstance(kinds, str) else kinds
+    return KnownDifference(library, what=what, cause=cause, where=where, properties=("bad_inputs",),
+                           trigger=_present(kinds), per_batch=reading,
+                           reference=None if reading is not None else any_value,
+                           bounds=None if reading is not None else SIDES, kind=kind, witness=witness)
+
+
+# -- readings: a bad value as a library reads it ------------------------------------------------------------------
+
+def nan_scores_as(value: float) -> Callable[[Batch], Batch]:
+    """Each NaN score read as ``value``."""
+    def read(b: Batch) -> Batch:
+        if b.y_pred.dtype.kind != "f" or not np.isnan(b.y_pred).any():
+            return b
+        return replace(b, y_pred=np.where(np.isnan(b.y_pred), b.y_pred.dtype.type(value), b.y_pred))
+    return read
+
+
+def then(first: Callable[[Batch], Batch], second: Callable[[Batch], Batch]) -> Callable[[Batch], Batch]:
+    return lambda b: second(first(b))
+
+
+def labels_as_miss(b: Batch) -> Batch:
+    """A label outside [0, C) equals no prediction: counted as a miss (a class other than the one predicted)."""
+    classes = label_count(b)
+    bad = (b.y_true < 0) | (b.y_true >= classes)
+    if not bad.any():
+        return b
+    predicted = b.y_pred.argmax(axis=1) if b.y_pred.ndim == 2 and b.y_true.ndim == 1 else b.y_pred
+    missed = (np.asarray(predicted).astype(np.int64) + 1) % classes
+    return replace(b, y_true=np.where(bad, missed, b.y_true).astype(b.y_true.dtype))
+
+
+def single_target_broadcast(b: Batch) -> Batch:
+    """One target against two predictions broadcast: the target (and its weight) paired with each prediction."""
+    if len(b.y_true) != 1 or len(b.y_pred) == 1:
+        return b
+    n = len(b.y_pred)
+    weights = None if b.sample_weight is None else np.repeat(b.sample_weight, n)
+    return replace(b, y_true=np.repeat(b.y_true, n, axis=0), sample_weight=weights)
+
+
+NAN = float("nan")
+
+# -- torchmetrics ------------------------------------------------------------------------------------------------
+TM = "torchmetrics.classification."
+TM_THRESHOLDED = (f"{TM}BinaryAccuracy", f"{TM}BinaryStatScores", f"{TM}BinaryPrecision", f"{TM}BinaryRecall",
+                  f"{TM}BinarySpecificity", f"{TM}BinaryJaccardIndex", f"{TM}BinaryConfusionMatrix",
+                  f"{TM}BinaryHammingDistance", f"{TM}BinaryMatthewsCorrCoef", f"{TM}BinaryCohenKappa",
+                  f"{TM}MultilabelPrecision", f"{TM}MultilabelRecall", f"{TM}MultilabelF1Score",
+                  f"{TM}MultilabelFBetaScore", f"{TM}MultilabelConfusionMatrix", f"{TM}MultilabelMatthewsCorrCoef",
+                  "torchmetrics.JaccardIndex", "torchmetrics.HammingDistance")
+TM_ARGMAX = (f"{TM}MulticlassAccuracy", f"{TM}MulticlassPrecision", f"{TM}MulticlassRecall",
+             f"{TM}MulticlassF1Score", f"{TM}MulticlassFBetaScore", f"{TM}MulticlassSpecificity",
+             f"{TM}MulticlassJaccardIndex", f"{TM}MulticlassConfusionMatrix", f"{TM}MulticlassHammingDistance",
+             f"{TM}MulticlassMatthewsCorrCoef", f"{TM}MulticlassCohenKappa")
+TM_STAT_SCORES = "torchmetrics/functional/classification/stat_scores.py"
+
+BINARY_NAN = batch([0, 1, 1, 0], [NAN, 0.3, 0.7, 0.2])
+BINARY_CLEAN = batch([0, 1, 1, 0], [0.1, 0.3, 0.7, 0.2])
+ROWS_NAN = batch([0, 2, 1], [[0.2, NAN, 0.3], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2]], num_classes=3)
+ROWS_CLEAN = batch([0, 2, 1], [[0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2]], num_classes=3)
+LABEL_3 = batch([3, 2, 1], [[0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2]], num_classes=3)
+
+TORCHMETRICS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    (TM_THRESHOLDED, bad_input(
+        "torchmetrics", "NaN in y_pred",
+        what="torchmetrics counts a NaN score as a negative, and the update's other scores go through a sigmoid: "
+             "the NaN fails the check that the scores lie in [0, 1], so the batch is read as logits, and NaN > "
+             "threshold is False.",
+        cause="_binary_stat_scores_format (and the multilabel one) applies preds.sigmoid() when not torch.all((preds "
+              ">= 0) * (preds <= 1)), which a NaN fails, then thresholds with preds > threshold; the tensor "
+              "validation checks shapes and target values, never NaN scores.",
+        where=f"{TM_STAT_SCORES}::_binary_stat_scores_format, _multilabel_stat_scores_format",
+        reading=tuple(then(nan_scores_as(-FLOAT32_MAX), side) for side in TORCHMETRICS_SIGMOID_SIDES),
+        witness=Witness(inside=(BINARY_NAN,), outside=(BINARY_CLEAN,), metric="BinaryAccuracy"))),
+    (TM_ARGMAX, bad_input(
+        "torchmetrics", "NaN in y_pred",
+        what="torchmetrics predicts the class of a NaN score: argmax (and top-k) take NaN as the largest score.",
+        cause="_multiclass_stat_scores_format applies preds.argmax(dim=1) (select_topk for top_k > 1) to the float "
+              "scores with no NaN check; torch.argmax and torch.topk order NaN above every number.",
+        where=f"{TM_STAT_SCORES}::_multiclass_stat_scores_format",
+        reading=nan_scores_as(FLOAT32_MAX),
+        witness=Witness(inside=(ROWS_NAN,), outside=(ROWS_CLEAN,), metric="CategoricalAccuracy"))),
+    (TM_ARGMAX, bad_input(
+        "torchmetrics", ("label C", "label -1"),
+        what="torchmetrics counts a label outside [0, C) as a miss where its statistics are micro-averaged "
+             "(Accuracy, micro F1, Hamming distance): its check counts the distinct target values, not their range.",
+        cause="_multiclass_stat_scores_tensor_validation documents 'all values in target tensor that are not ignored "
+              "have to be {0, ..., num_classes - 1}' but raises only when len(torch.unique(target)) > num_classes; "
+              "the micro branch of _multiclass_stat_scores_update then counts preds == target, which no prediction "
+              "of a label C or -1 meets. (The macro branch's bincount raises on it.)",
+        where=f"{TM_STAT_SCORES}::_multiclass_stat_scores_tensor_validation, _multiclass_stat_scores_update",
+        reading=labels_as_miss,
+        witness=Witness(inside=(LABEL_3,), outside=(ROWS_CLEAN,), metric="CategoricalAccuracy"))),
+    (TM_ARGMAX, bad_input(
+        "torchmetrics", "length mismatch",
+        what="torchmetrics broadcasts a single target against two rows of scores: its check compares every "
+             "dimension but the first, and the sample is counted once per prediction.",
+        cause="_multiclass_stat_scores_tensor_validation compares preds.shape[2:] with target.shape[1:] (never the "
+              "number of samples); the update's elementwise target * num_classes + preds (or preds == target) "
+              "broadcasts a (1,) target against (2,) predictions (n > 1 targets raise there).",
+        where=f"{TM_STAT_SCORES}::_multiclass_stat_scores_tensor_validation, _multiclass_stat_scores_update",
+        reading=single_target_broadcast,
+        witness=Witness(inside=(batch([2], [[0.1, 0.2, 0.7], [0.1, 0.2, 0.7]], num_classes=3),),
+                        outside=(batch([2, 2], [[0.1, 0.2, 0.7], [0.1, 0.2, 0.7]], num_classes=3),),
+                        metric="CategoricalAccuracy"))),
+)
+
+
+
+def labels_dropped(b: Batch) -> Batch:
+    """The samples whose label is outside [0, C) left out."""
+    classes = label_count(b)
+    keep = (b.y_true >= 0) & (b.y_true < classes)
+    return b if keep.all() else b.take(keep)
+
+
+# -- scikit-learn ------------------------------------------------------------------------------------------------
+SK = "sklearn.metrics."
+SK_CLASSIFICATION = "sklearn/metrics/_classification.py"
+LABELS_3 = batch([3, 0, 1, 2], [0, 0, 2, 2], num_classes=3)
+LABELS_CLEAN = batch([1, 0, 1, 2], [0, 0, 2, 2], num_classes=3)
+
+SKLEARN: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    ((f"{SK}confusion_matrix", f"{SK}cohen_kappa_score"), bad_input(
+        "sklearn", ("label C", "label -1"), kind="convention",
+        what="scikit-learn's confusion matrix given labels= leaves out the samples whose label is not among them "
+             "(a label C or -1 when labels=[0, ..., C - 1]); Cohen's kappa, built on it, too.",
+        cause="Documented: labels 'may be used to reorder or select a subset of labels'; the code maps labels to "
+              "indices and keeps np.logical_and(y_pred < n_labels, y_true < n_labels) ('eliminate items not in "
+              "labels', their weights too).",
+        where=f"{SK_CLASSIFICATION}::confusion_matrix; "
+              "https://scikit-learn.org/stable/modules/generated/sklearn.metrics.confusion_matrix.html",
+        reading=labels_dropped,
+        witness=Witness(inside=(LABELS_3,), outside=(LABELS_CLEAN,), metric="ConfusionMatrix[task=multiclass]"))),
+    ((f"{SK}f1_score", f"{SK}fbeta_score", f"{SK}jaccard_score", f"{SK}precision_score", f"{SK}recall_score"),
+     bad_input(
+        "sklearn", ("label C", "label -1"), kind="convention",
+        what="scikit-learn's F-scores and Jaccard index given labels= leave a label outside them out of the average "
+             "(documented): a sample of label C or -1 is a false negative of a class nobody averages, and a false "
+             "positive of the class predicted.",
+        cause="Documented: labels is 'the set of labels to include when average != \'binary\' ... Labels present "
+              "in the data can be excluded, for example in multiclass classification to exclude a \'negative "
+              "class\''; the statistics are computed per label over multilabel_confusion_matrix(labels=...).",
+        where=f"{SK_CLASSIFICATION}::precision_recall_fscore_support, multilabel_confusion_matrix; "
+              "https://scikit-learn.org/stable/modules/generated/sklearn.metrics.f1_score.html",
+        witness=Witness(inside=(batch([3, 0, 1, 2], [[0.2, 0.5, 0.3], [0.8, 0.1, 0.1], [0.1, 0.8, 0.1],
+                                                     [0.1, 0.1, 0.8]], num_classes=3),),
+                        outside=(batch([1, 0, 1, 2], [[0.2, 0.5, 0.3], [0.8, 0.1, 0.1], [0.1, 0.8, 0.1],
+                                                      [0.1, 0.1, 0.8]], num_classes=3),),
+                        metric="F1Score[average=macro]"))),
+)
+
+BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = TORCHMETRICS + SKLEARN
+
+
+def for_binding(library: str, target: str) -> tuple[KnownDifference, ...]:
+    """The bad-input declarations of ``library`` that apply to ``target`` (by the prefixes they are declared for)."""
+    return tuple(known for prefixes, known in BAD_INPUTS if known.library == library
+                 and any(target == p or target.startswith(p) for p in prefixes))
