@@ -161,8 +161,10 @@ class Judge:
     def compositions(self, known: KnownDifference) -> list[KnownDifference]:
         """``known``, and where it is a presentation's (it holds in some layouts only: how the library reads inputs
         so shaped), ``known`` computed under each of the library's conventions that hold in every layout (a clip,
-        an epsilon: the value conventions apply whatever the shapes), as one convention."""
-        if not known.layouts or not known.explains_values:
+        an epsilon: the value conventions apply whatever the shapes), as one convention. So is a reading of bad
+        inputs (a ``bad_inputs`` declaration: what the library makes of a NaN or a label -1), which the library's
+        conventions on ordinary values then follow."""
+        if not (known.layouts or "bad_inputs" in known.properties) or not known.explains_values:
             return [known]
         composed = [known]
         for other in self.known_differences():

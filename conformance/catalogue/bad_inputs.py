@@ -21,7 +21,7 @@ import numpy as np
 
 from conformance.bad_input_kinds import label_count, present
 from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES
-from conformance.catalogue.model import KnownDifference, Witness, batch
+from conformance.catalogue.model import EVERY_PROPERTY, KnownDifference, Witness, batch
 from conformance.data import Batch
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -90,7 +90,35 @@ def single_target_broadcast(b: Batch) -> Batch:
     return replace(b, y_true=np.repeat(b.y_true, n, axis=0), sample_weight=weights)
 
 
+def softmax_if_logits(b: Batch) -> Batch:
+    """torchmetrics' multiclass rule: a batch with a score outside [0, 1] is logits; each row through a softmax."""
+    scores = b.y_pred.astype(np.float64)
+    if not scores.size or not ((scores < 0) | (scores > 1)).any():
+        return b
+    exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return replace(b, y_pred=(exp / exp.sum(axis=1, keepdims=True)).astype(np.float32))
+
+
+def infinities_clipped(b: Batch) -> Batch:
+    """±inf read as the largest float32 of that sign (ranks: an infinite value is the largest)."""
+    def clipped(a: np.ndarray) -> np.ndarray:
+        return np.clip(a, -FLOAT32_MAX, FLOAT32_MAX).astype(a.dtype) if a.dtype.kind == "f" else a
+    return replace(b, y_true=clipped(b.y_true), y_pred=clipped(b.y_pred))
+
+
+def constant_targets(batches: list[Batch]) -> bool:
+    """The finite targets of the batches are all equal (no variance to explain)."""
+    targets = np.concatenate([np.asarray(b.y_true, np.float64).reshape(len(b), -1) for b in batches if len(b)])
+    finite = targets[np.isfinite(targets).all(axis=1)]
+    return len(finite) == 0 or bool(np.all(np.ptp(finite, axis=0) == 0))
+
+
+def both(first: Callable[[list[Batch]], bool], second: Callable[[list[Batch]], bool]) -> Callable[..., bool]:
+    return lambda batches: first(batches) and second(batches)
+
+
 NAN = float("nan")
+INF = float("inf")
 
 # -- torchmetrics ------------------------------------------------------------------------------------------------
 TM = "torchmetrics.classification."
@@ -159,6 +187,29 @@ TORCHMETRICS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
 
 
 
+def mean_values_unweighted(values: Any, sample_weight: Any, nan_strategy: Any) -> float:
+    """The aggregation's mean with every weight 1 where nan_strategy is 'disable' (torchmetrics#3434), else the
+    reference's weighted one."""
+    from conformance.catalogue.reduction import mean_of_values
+
+    weights = None if nan_strategy == "disable" else sample_weight
+    return mean_of_values(values, values, sample_weight=weights, nan_strategy=nan_strategy)
+
+
+def mean_imputed_with_weight_one(y_true: Any, y_pred: Any, *, sample_weight: Any = None,
+                                 nan_strategy: Any = None) -> float:
+    """torchmetrics' float nan_strategy as it computes it: a sample whose value or weight is NaN becomes the float,
+    with weight 1; any other strategy as the reference computes it (so the convention differs only for a float)."""
+    from conformance.catalogue.reduction import mean_of_values
+
+    if not isinstance(nan_strategy, float):
+        return mean_of_values(y_true, y_pred, sample_weight=sample_weight, nan_strategy=nan_strategy)
+    values = np.asarray(y_true, np.float64)
+    weights = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    bad = np.isnan(values) | np.isnan(weights)
+    return mean_of_values(np.where(bad, nan_strategy, values), y_pred, sample_weight=np.where(bad, 1.0, weights))
+
+
 def labels_dropped(b: Batch) -> Batch:
     """The samples whose label is outside [0, C) left out."""
     classes = label_count(b)
@@ -202,7 +253,140 @@ SKLEARN: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         metric="F1Score[average=macro]"))),
 )
 
-BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = TORCHMETRICS + SKLEARN
+TM_CURVES = (f"{TM}BinaryAUROC", f"{TM}BinaryAveragePrecision", f"{TM}BinaryPrecisionAtFixedRecall",
+             f"{TM}BinaryRecallAtFixedPrecision", f"{TM}BinarySensitivityAtSpecificity",
+             f"{TM}BinarySpecificityAtSensitivity", f"{TM}MultilabelAUROC", f"{TM}MultilabelAveragePrecision",
+             f"{TM}MultilabelRecallAtFixedPrecision", f"{TM}MulticlassAUROC", f"{TM}MulticlassAveragePrecision",
+             f"{TM}MultilabelCoverageError", f"{TM}MultilabelRankingLoss", f"{TM}MultilabelRankingAveragePrecision",
+             "torchmetrics.retrieval.RetrievalNormalizedDCG")
+TM_CURVE_SOURCE = "torchmetrics/functional/classification/precision_recall_curve.py"
+RANKED_NAN = batch([0, 1, 1, 0], [0.4, NAN, 0.7, 0.2])
+RANKED_CLEAN = batch([0, 1, 1, 0], [0.4, 0.9, 0.7, 0.2])
+MEAN_VALUES = batch([1.0, 2.0, 4.0], [0.0, 0.0, 0.0], [1.0, 3.0, 1.0])
+
+TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    (TM_CURVES, bad_input(
+        "torchmetrics", "NaN in y_pred",
+        what="torchmetrics ranks a NaN score: curves, ranking and retrieval metrics sort the scores with no NaN "
+             "check (torch.sort and torch.argsort order NaN above every number; a NaN also fails the [0, 1] check, "
+             "so the update's scores go through a sigmoid or softmax).",
+        cause="The tensor validation of the curve metrics checks shapes, dtypes and target values, not NaN scores; "
+              "_binary_clf_curve sorts with torch.sort(preds, descending=True), the multilabel ranking metrics and "
+              "RetrievalNormalizedDCG sort or argsort the scores the same way.",
+        where=f"{TM_CURVE_SOURCE}::_binary_clf_curve, _binary_precision_recall_curve_format; "
+              "torchmetrics/functional/classification/ranking.py; torchmetrics/functional/retrieval/ndcg.py",
+        witness=Witness(inside=(RANKED_NAN,), outside=(RANKED_CLEAN,), metric="AUC"))),
+    ((f"{TM}BinaryAUROC",), bad_input(
+        "torchmetrics", ("label C", "label -1"),
+        what="torchmetrics' BinaryAUROC never checks its inputs: a target 2 or -1 weighs the curve (the counts sum "
+             "the targets), where BinaryAveragePrecision, sharing its base class, raises.",
+        cause="BinaryAUROC.__init__ calls super().__init__(..., validate_args=False) and validates its arguments "
+              "itself, but never sets self.validate_args, so BinaryPrecisionRecallCurve.update skips "
+              "_binary_precision_recall_curve_tensor_validation (the check 'all values in target tensor that are not "
+              "ignored have to be in {0, 1}'); _binary_clf_curve then sums target * weight as true positives.",
+        where="torchmetrics/classification/auroc.py::BinaryAUROC.__init__; "
+              f"{TM_CURVE_SOURCE}::BinaryPrecisionRecallCurve.update, _binary_clf_curve",
+        witness=Witness(inside=(batch([0, 2, 1, 0], [0.4, 0.9, 0.7, 0.2]),), outside=(RANKED_CLEAN,),
+                        metric="AUC"))),
+    ((f"{TM}MulticlassAUROC", f"{TM}MulticlassAveragePrecision", f"{TM}MulticlassAccuracy",
+      f"{TM}MulticlassPrecision", f"{TM}MulticlassRecall"), bad_input(
+        "torchmetrics", ("label C", "label -1"),
+        what="torchmetrics' multiclass curves and top-k statistics take a label outside [0, C) as a negative of "
+             "every class (no class equals it): its check counts the distinct target values, not their range.",
+        cause="_multiclass_precision_recall_curve_tensor_validation and _multiclass_stat_scores_tensor_validation "
+              "raise only when there are more distinct target values than classes; the curves are then computed "
+              "per class over target == i, and the top-k path compares the top-k indices with the target.",
+        where=f"{TM_CURVE_SOURCE}::_multiclass_precision_recall_curve_tensor_validation; "
+              f"{TM_STAT_SCORES}::_multiclass_stat_scores_tensor_validation, _refine_preds_oh",
+        witness=Witness(inside=(batch([3, 2, 1], [[0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2]],
+                                      num_classes=3),),
+                        outside=(batch([0, 2, 1], [[0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2]],
+                                       num_classes=3),),
+                        metric="AUROC[task=multiclass]"))),
+    ((f"{TM}MulticlassAUROC", f"{TM}MulticlassAveragePrecision"), bad_input(
+        "torchmetrics", ("probability > 1", "probability < 0"), kind="convention",
+        what="torchmetrics reads an update's scores as logits when one lies outside [0, 1] and applies a softmax "
+             "to each row (documented), so a probability of 1.5 or -0.5 is a logit.",
+        cause="Documented: 'If preds has values outside [0,1] range we consider the input to be logits and will "
+              "auto apply softmax per sample' (normalize_logits_if_needed(preds, 'softmax')).",
+        where=f"{TM_CURVE_SOURCE}::_multiclass_precision_recall_curve_format; "
+              "https://lightning.ai/docs/torchmetrics/stable/classification/auroc.html#multiclassauroc",
+        reading=softmax_if_logits,
+        witness=Witness(inside=(batch([0, 2, 1, 0], [[1.5, 0.0, 0.0], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2],
+                                                     [0.5, 0.2, 0.3]], num_classes=3),),
+                        outside=(batch([0, 2, 1, 0], [[1.0, 0.0, 0.0], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2],
+                                                      [0.5, 0.2, 0.3]], num_classes=3),),
+                        metric="AUROC[task=multiclass]"))),
+    (("torchmetrics.regression.KLDivergence",), bad_input(
+        "torchmetrics", ("probability > 1", "probability < 0"),
+        what="torchmetrics' KLDivergence does not check that its inputs are probabilities: it divides each row by "
+             "its sum and evaluates p log(p / q) on whatever it gets.",
+        cause="_kld_update normalises p and q (p / p.sum(axis=-1)) 'to make sure the distributes sum to 1' and "
+              "computes _safe_xlogy(p, p / q) with no check of the values' range.",
+        where="torchmetrics/functional/regression/kl_divergence.py::_kld_update",
+        witness=Witness(inside=(batch([[0.5, 0.5], [0.2, 0.8]], [[1.5, 0.5], [0.3, 0.7]]),),
+                        outside=(batch([[0.5, 0.5], [0.2, 0.8]], [[0.5, 0.5], [0.3, 0.7]]),),
+                        metric="KLDivergence"))),
+    (("torchmetrics.regression.SpearmanCorrCoef",), bad_input(
+        "torchmetrics", ("+inf in y_pred", "-inf in y_pred", "+inf in y_true", "-inf in y_true"), kind="convention",
+        what="torchmetrics' SpearmanCorrCoef ranks an infinite value as the largest (or smallest): a rank "
+             "correlation is defined on the order, which an infinity keeps.",
+        cause="_spearman_corrcoef_compute ranks preds and target (_rank_data: torch.sort) before the Pearson "
+              "correlation of the ranks; an infinity sorts last (or first).",
+        where="torchmetrics/functional/regression/spearman.py::_rank_data, _spearman_corrcoef_compute",
+        reading=infinities_clipped,
+        witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, INF, 2.0, 0.1]),),
+                        outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
+                        metric="SpearmanCorrCoef"))),
+    (("torchmetrics.regression.SpearmanCorrCoef",), bad_input(
+        "torchmetrics", ("NaN in y_pred", "NaN in y_true"),
+        what="torchmetrics' SpearmanCorrCoef ranks a NaN as the largest value (torch.sort orders NaN last).",
+        cause="_rank_data ranks with torch.sort, which orders NaN after every number; no NaN check.",
+        where="torchmetrics/functional/regression/spearman.py::_rank_data",
+        witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, NAN, 2.0, 0.1]),),
+                        outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
+                        metric="SpearmanCorrCoef"))),
+    (("torchmetrics.regression.ExplainedVariance", "torchmetrics.regression.R2Score"), replace(bad_input(
+        "torchmetrics", ("NaN in y_pred", "+inf in y_pred", "-inf in y_pred"),
+        what="torchmetrics' ExplainedVariance and R2Score give a NaN or infinite prediction the constant-target "
+             "score (0.0) when the targets are constant: their guard against 0 / 0 tests 'numerator != 0' (or "
+             "'not isclose(rss, 0)'), which NaN and inf pass.",
+        cause="_explained_variance_compute sets output_scores[nonzero_numerator & ~nonzero_denominator] = 0.0 and "
+              "_r2_score_compute raw_scores[cond_rss & ~cond_tss] = 0.0; a NaN or infinite numerator counts as "
+              "nonzero there.",
+        where="torchmetrics/functional/regression/explained_variance.py::_explained_variance_compute; "
+              "torchmetrics/functional/regression/r2.py::_r2_score_compute",
+        witness=Witness(inside=(batch([2.0, 2.0, 2.0], [1.0, NAN, 3.0]),), outside=(batch([2.0, 1.0, 2.0],
+                                                                                          [1.0, 2.5, 3.0]),),
+                        metric="ExplainedVariance")),
+        trigger=both(_present(("NaN in y_pred", "+inf in y_pred", "-inf in y_pred")), constant_targets))),
+    (("torchmetrics.aggregation.MeanMetric",), KnownDifference(
+        "torchmetrics", what="torchmetrics' MeanMetric(nan_strategy='disable') ignores the sample weights: the "
+        "values are averaged as if every weight were 1.",
+        cause="BaseAggregator._cast_and_nan_check_input replaces the weights with torch.ones_like(x) in its "
+              "nan_strategy == 'disable' branch (the branch meant only to skip the NaN checks); open upstream as "
+              "Lightning-AI/torchmetrics#3434 (fix: #3433).",
+        where="torchmetrics/aggregation.py::BaseAggregator._cast_and_nan_check_input; "
+              "https://github.com/Lightning-AI/torchmetrics/issues/3434",
+        reference=lambda y_true, y_pred, *, sample_weight=None, nan_strategy=None: (
+            mean_values_unweighted(y_true, sample_weight, nan_strategy)),
+        properties=(*EVERY_PROPERTY, "bad_inputs"), kind="defect",
+        witness=Witness(inside=(MEAN_VALUES,), outside=(MEAN_VALUES.with_weights(None),), metric="Mean",
+                        parameters={"nan_strategy": "disable"}))),
+    (("torchmetrics.aggregation.MeanMetric",), KnownDifference(
+        "torchmetrics", what="torchmetrics' MeanMetric(nan_strategy=<a float>) imputes the float for a NaN value "
+        "and also sets that sample's weight to 1; a NaN weight makes it impute the float for the sample's value, "
+        "weight 1 (the docs say only 'impute any nan values with this value').",
+        cause="BaseAggregator._cast_and_nan_check_input: x[nans | nans_weight] = self.nan_strategy; weight[nans | "
+              "nans_weight] = 1.",
+        where="torchmetrics/aggregation.py::BaseAggregator._cast_and_nan_check_input",
+        reference=mean_imputed_with_weight_one, properties=("bad_inputs",), kind="defect",
+        trigger=_present(("NaN in y_true", "NaN weight")),
+        witness=Witness(inside=(batch([1.0, NAN, 4.0], [0.0, 0.0, 0.0], [1.0, 3.0, 1.0]),),
+                        outside=(MEAN_VALUES,), metric="Mean", parameters={"nan_strategy": 0.5}))),
+)
+
+BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = TORCHMETRICS + TORCHMETRICS_MORE + SKLEARN
 
 
 def for_binding(library: str, target: str) -> tuple[KnownDifference, ...]:

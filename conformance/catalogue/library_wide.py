@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -279,6 +280,7 @@ TAKES_IGNORE_INDEX = frozenset({
 LABEL_DOMAINS = ("binary", "multiclass", "labels")  # one integer target per sample
 
 
+@functools.cache  # one wrapper per function: a declaration wrapped for several specs stays one declaration
 def ignoring_target(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` taking torchmetrics' ``ignore_index``: the samples whose target is that label do not count, as
     torchmetrics documents it ("a target value that is ignored and does not contribute to the metric

@@ -71,8 +71,14 @@ NAN_STRATEGY = Parameter(
 
 
 def _no_weight(batches: list[Batch]) -> bool:
-    """Every sample weight seen is 0 (no sample counts)."""
-    return all(b.sample_weight is not None and not b.sample_weight.any() for b in batches)
+    """No weight counts: every sample weight seen is 0, or every weighted sample has a NaN value or weight (which
+    nan_strategy 'warn' or 'ignore' removes)."""
+    counted = []
+    for b in (b for b in batches if len(b)):
+        values = np.asarray(b.y_true, np.float64).reshape(len(b), -1)
+        weights = np.ones(len(b)) if b.sample_weight is None else np.asarray(b.sample_weight, np.float64)
+        counted.append(weights[~(np.isnan(values).any(axis=1) | np.isnan(weights))])
+    return bool(counted) and not np.concatenate(counted).any()
 
 
 def _values_binding(target: str, **fields: Any) -> Binding:
@@ -85,11 +91,12 @@ SPECS: tuple[MetricSpec, ...] = (
         bindings={"keras": _values_binding("keras.metrics.Mean"),
                   "torchmetrics": _values_binding("torchmetrics.aggregation.MeanMetric")},
         known=(KnownDifference(
-            "torchmetrics", what="torchmetrics' MeanMetric returns NaN when every weight seen is 0 (0/0), where "
+            "torchmetrics", what="torchmetrics' MeanMetric returns NaN when no weight counts (every weight seen is 0, "
+            "or every weighted value was a NaN its nan_strategy removed: 0/0), where "
             "Keras' Mean and the reference return 0.0 (divide_no_nan).",
             cause="MeanMetric.compute returns self.mean_value / self.weight with no guard for a zero weight.",
             where="torchmetrics/aggregation.py::MeanMetric.compute",
-            raises="returned NaN", trigger=_no_weight, properties=EVERY_PROPERTY),),
+            raises="returned NaN", trigger=_no_weight, properties=(*EVERY_PROPERTY, "bad_inputs")),),
         absent={"sklearn": NO_SKLEARN}, space=(NAN_STRATEGY,),
     ),
     MetricSpec(
