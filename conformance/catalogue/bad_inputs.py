@@ -71,14 +71,15 @@ def then(first: Callable[[Batch], Batch], second: Callable[[Batch], Batch]) -> C
 
 
 def labels_as_miss(b: Batch) -> Batch:
-    """A label outside [0, C) equals no prediction: counted as a miss (a class other than the one predicted)."""
+    """A label outside [0, C) equals no prediction: a miss, read as one more class C that nothing predicts (a row
+    of scores gains a column below every score), so that it is neither an ignored label nor a class averaged."""
     classes = label_count(b)
     bad = (b.y_true < 0) | (b.y_true >= classes)
-    if not bad.any():
-        return b
-    predicted = b.y_pred.argmax(axis=1) if b.y_pred.ndim == 2 and b.y_true.ndim == 1 else b.y_pred
-    missed = (np.asarray(predicted).astype(np.int64) + 1) % classes
-    return replace(b, y_true=np.where(bad, missed, b.y_true).astype(b.y_true.dtype))
+    y_pred = b.y_pred
+    if y_pred.ndim == 2 and b.y_true.ndim == 1:  # every batch: the stream's rows stay one width
+        y_pred = np.concatenate([y_pred, np.full((len(b), 1), -FLOAT32_MAX, y_pred.dtype)], axis=1)
+    return replace(b, y_true=np.where(bad, classes, b.y_true).astype(b.y_true.dtype), y_pred=y_pred,
+                   num_classes=classes + 1 if b.num_classes else b.num_classes)
 
 
 def single_target_broadcast(b: Batch) -> Batch:
@@ -107,10 +108,12 @@ def infinities_clipped(b: Batch) -> Batch:
 
 
 def constant_targets(batches: list[Batch]) -> bool:
-    """The finite targets of the batches are all equal (no variance to explain)."""
-    targets = np.concatenate([np.asarray(b.y_true, np.float64).reshape(len(b), -1) for b in batches if len(b)])
-    finite = targets[np.isfinite(targets).all(axis=1)]
-    return len(finite) == 0 or bool(np.all(np.ptp(finite, axis=0) == 0))
+    """The targets of an output holding a NaN or infinite prediction are all equal (no variance to explain)."""
+    kept = [b for b in batches if len(b)]
+    targets = np.concatenate([np.asarray(b.y_true, np.float64).reshape(len(b), -1) for b in kept])
+    predictions = np.concatenate([np.asarray(b.y_pred, np.float64).reshape(len(b), -1) for b in kept])
+    bad = ~np.isfinite(predictions).all(axis=0)
+    return bool(bad.any()) and bool(np.all(np.ptp(targets[:, bad], axis=0) == 0))
 
 
 def both(first: Callable[[list[Batch]], bool], second: Callable[[list[Batch]], bool]) -> Callable[..., bool]:
@@ -348,9 +351,9 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         metric="SpearmanCorrCoef"))),
     (("torchmetrics.regression.ExplainedVariance", "torchmetrics.regression.R2Score"), replace(bad_input(
         "torchmetrics", ("NaN in y_pred", "+inf in y_pred", "-inf in y_pred"),
-        what="torchmetrics' ExplainedVariance and R2Score give a NaN or infinite prediction the constant-target "
-             "score (0.0) when the targets are constant: their guard against 0 / 0 tests 'numerator != 0' (or "
-             "'not isclose(rss, 0)'), which NaN and inf pass.",
+        what="torchmetrics' ExplainedVariance and R2Score give an output with a NaN or infinite prediction the "
+             "constant-target score (0.0) when its targets are constant: their guard against 0 / 0 tests "
+             "'numerator != 0' (or 'not isclose(rss, 0)'), which NaN and inf pass.",
         cause="_explained_variance_compute sets output_scores[nonzero_numerator & ~nonzero_denominator] = 0.0 and "
               "_r2_score_compute raw_scores[cond_rss & ~cond_tss] = 0.0; a NaN or infinite numerator counts as "
               "nonzero there.",
