@@ -389,7 +389,26 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         outside=(MEAN_VALUES,), metric="Mean", parameters={"nan_strategy": 0.5}))),
 )
 
-BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = TORCHMETRICS + TORCHMETRICS_MORE + SKLEARN
+SKLEARN_CURVES = (f"{SK}roc_auc_score", f"{SK}average_precision_score", f"{SK}jaccard_score", f"{SK}coverage_error",
+                  f"{SK}label_ranking_loss", f"{SK}label_ranking_average_precision_score", f"{SK}ndcg_score")
+SKLEARN_WEIGHTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    (SKLEARN_CURVES, bad_input(
+        "sklearn", "weight < 0", kind="convention",
+        what="scikit-learn does not check the sign of a sample weight: its curves, rankings and Jaccard index "
+             "use a negative weight in their cumulative counts as given, where the counts then decrease (a curve "
+             "that goes back, a union of negative weight), which the weighted definition does not cover.",
+        cause="_check_sample_weight(sample_weight, X) leaves ensure_non_negative False (its default), so a negative "
+              "weight passes; _binary_clf_curve sums the weights with stable_cumsum and the Jaccard index divides "
+              "the weighted counts of multilabel_confusion_matrix as they come.",
+        where="sklearn/utils/validation.py::_check_sample_weight; sklearn/metrics/_ranking.py::_binary_clf_curve; "
+              f"{SK_CLASSIFICATION}::jaccard_score",
+        witness=Witness(inside=(batch([1, 1, 0, 0], [0.2, 0.6, 0.4, 0.1], [1.0, -1.0, 1.0, 1.0]),),
+                        outside=(batch([1, 1, 0, 0], [0.2, 0.6, 0.4, 0.1], [1.0, 1.0, 1.0, 1.0]),),
+                        metric="AUC[curve=PR]"))),
+)
+
+BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (TORCHMETRICS + TORCHMETRICS_MORE + SKLEARN
+                                                                   + SKLEARN_WEIGHTS)
 
 
 def for_binding(library: str, target: str) -> tuple[KnownDifference, ...]:
