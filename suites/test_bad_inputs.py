@@ -364,7 +364,7 @@ def test_the_report_has_one_table_of_bad_inputs_escaped() -> None:
                       behaviours={"NaN in y_pred": "raises ValueError: Input contains NaN."})
     html = render(RunResult(findings=[failing, passing, Finding("AUC", "keras", "agreement", "pass")]), plots=False)
     table = html.split('<table id="bad-inputs">', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr data-m=\"([^\"]+)\" data-c=\"([^\"]+)\">", table)
+    rows = re.findall(r"<tr data-bad-m=\"([^\"]+)\" data-bad-c=\"([^\"]+)\">", table)
     assert rows == [("Accuracy", "torchmetrics"), ("MeanSquaredError", "sklearn")]  # agreement has no row
     headers = re.findall(r"<th>([^<]+)</th>", table)
     assert headers[:2] == ["metric", "library"] and headers[2] == "NaN in y_pred" and "label -1" in headers
@@ -391,7 +391,7 @@ def test_the_catalogue_s_declarations_explain_nothing_without_their_kind() -> No
     explains no value (the witness tests feed each to the library)."""
     from conformance.catalogue import declarations
 
-    bad = [known for known, _ in declarations() if "bad_inputs" in known.properties]
+    bad = [known for known, _ in declarations() if known.properties == ("bad_inputs",)]
     assert bad and all(known.trigger is not None and known.witness is not None for known in bad)
     for known in bad:
         assert known.trigger(list(known.witness.inside)) and not known.trigger(list(known.witness.outside)), known.what
