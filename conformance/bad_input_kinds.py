@@ -42,10 +42,14 @@ class Injection:
 
 @dataclass(frozen=True)
 class Reading:
-    """A way to turn the bad value into a number: what the batches become read so (None where it does not apply)."""
+    """A way to turn the bad value into a number: what the batches become read so (None where it does not apply).
+    ``substitutes``: the reading puts a value in the bad one's place (NaN read as 0), rather than dropping the
+    sample or an extra prediction (where several substitutes give one number, the value does not depend on the bad
+    one)."""
 
     words: str
     read: Callable[[list[Batch], Injection], list[Batch] | None]
+    substitutes: bool = True
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,11 @@ def _element_injector(side: str, value: float | str) -> Callable[[list[Batch], i
         batch = batches[index]
         bad = classes if value == "C" else value
         array, _ = _with_element(getattr(batch, side), position, element, bad)
-        return _replaced(batches, index, replace(batch, **{side: array}))
+        weights = batch.sample_weight
+        if weights is not None and weights[position] == 0:  # a sample of weight 0 counts for nothing: give it 1
+            weights = weights.copy()
+            weights[position] = 1
+        return _replaced(batches, index, replace(batch, sample_weight=weights, **{side: array}))
     return inject
 
 
@@ -318,7 +326,7 @@ def _as_class(c: int) -> Callable[[list[Batch], Injection], list[Batch] | None]:
     return read
 
 
-DROPPED = Reading("the sample dropped", _drop_sample)
+DROPPED = Reading("the sample dropped", _drop_sample, substitutes=False)
 NAN_READINGS = (DROPPED, Reading("NaN read as 0", _set("y_pred", 0.0)), Reading("NaN read as 1", _set("y_pred", 1.0)),
                 Reading("NaN read as the lowest score", _set("y_pred", -FLOAT32_MAX)),
                 Reading("NaN read as the highest score", _set("y_pred", FLOAT32_MAX)))
@@ -353,10 +361,10 @@ LABEL_READINGS = {
 }
 PROBABILITY_READINGS = {
     "above": (DROPPED, Reading("the probability clipped to 1", _set("y_pred", 1.0)),
-              Reading("its row renormalised", _renormalised)),
+              Reading("its row renormalised", _renormalised, substitutes=False)),
     "below": (DROPPED, Reading("the probability clipped to 0", _set("y_pred", 0.0)),
               Reading("the probability read as |p|", _set("y_pred", 0.5)),
-              Reading("its row renormalised", _renormalised)),
+              Reading("its row renormalised", _renormalised, substitutes=False)),
 }
 WEIGHT_READINGS = (Reading("the weight read as 0 (the sample dropped)", _set("sample_weight", 0.0)),
                    Reading("the weight read as |w|", _set("sample_weight", 1.0)))
@@ -414,12 +422,13 @@ LENGTH = BadInput(
     "length mismatch", "lengths", "one prediction more than targets pairs no sample with it: no number is defined, "
     "so the library must raise (or give NaN); a number hides it (the extra prediction ignored, or broadcast: (1,) "
     "against (2,))", _length, _longer_predictions, _locate_length,
-    (Reading("the extra prediction ignored", _drop_extra_prediction),
-     Reading("the single target broadcast against both predictions", _broadcast_target)))
+    (Reading("the extra prediction ignored", _drop_extra_prediction, substitutes=False),
+     Reading("the single target broadcast against both predictions", _broadcast_target, substitutes=False)))
 SHAPE = BadInput(
     "shape mismatch", "shapes", "rows of C + 1 scores for C classes (or C columns of targets) pair no class with the "
     "last score: no number is defined, so raising or NaN is right; a number hides it (the extra column ignored)",
-    _shape, _wider_predictions, _locate_shape, (Reading("the extra column ignored", _drop_extra_column),))
+    _shape, _wider_predictions, _locate_shape,
+    (Reading("the extra column ignored", _drop_extra_column, substitutes=False),))
 NEGATIVE_WEIGHT = BadInput(
     "weight < 0", "w < 0", "a negative weight counts a sample less than never: the weighted formula with the weight "
     "as given is a number that shows it (recorded, with the value a count or mean takes); raising or NaN is right "

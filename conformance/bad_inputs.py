@@ -182,6 +182,31 @@ def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injecti
     return "none", None
 
 
+def _read_values(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection,
+                 substitutes: bool) -> list[np.ndarray]:
+    """The reference's values on the batches under each substituting reading of the bad value (that applies)."""
+    values = []
+    for reading in kind.readings:
+        read = reading.read(batches, at) if reading.substitutes == substitutes else None
+        if read is None:
+            continue
+        try:
+            values.append(_reference(ctx, read))
+        except (ValueError, ZeroDivisionError, IndexError, TypeError):
+            continue
+    return values
+
+
+def _independent(ctx: Context, kind: BadInput, value: np.ndarray, batches: list[Batch], at: Injection) -> bool:
+    """Whether ``value`` is what every substitute for the bad value gives (two at least): the value does not depend
+    on it (a NaN score of a negative in TruePositives, a NaN weight of a true negative in Precision), so it hides
+    nothing."""
+    values = _read_values(ctx, kind, batches, at, substitutes=True)
+    tolerance = ctx.judge.tolerance(batches)
+    return len(values) >= 2 and all(np.shape(v) == np.shape(value) and compare(value, v, tolerance)[0]
+                                    for v in values)
+
+
 def _hiding_reading(ctx: Context, kind: BadInput, value: np.ndarray, batches: list[Batch],
                     at: Injection) -> str | None:
     """The readings of the bad value whose reference value equals ``value`` (what the library may have made of it),
@@ -263,6 +288,8 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
             ctx.tally.record(verdict)
             return Judged(f"returns {words} (the weight used as given)")
         expected = expected if np.isfinite(expected).all() else None
+    if _independent(ctx, kind, value, batches, at):
+        return Judged(f"returns {words} (the value does not depend on the bad one)")
     documented = _documented(ctx, kind, value, batches, example)
     if documented is not None:
         ctx.tally.observations.append(documented)

@@ -407,8 +407,208 @@ SKLEARN_WEIGHTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         metric="AUC[curve=PR]"))),
 )
 
+def labels_as_positive(b: Batch) -> Batch:
+    """A binary (or multilabel) target other than 0 read as a positive: y_true cast to bool."""
+    bad = (b.y_true != 0) & (b.y_true != 1)
+    return replace(b, y_true=np.where(bad, 1, b.y_true).astype(b.y_true.dtype)) if bad.any() else b
+
+
+def probabilities_clipped(b: Batch) -> Batch:
+    """Scores read in [0, 1]: above every threshold for a probability over 1, below every one under 0."""
+    return replace(b, y_pred=np.clip(b.y_pred, 0, 1).astype(b.y_pred.dtype))
+
+
+def extra_column_dropped(b: Batch) -> Batch:
+    """Rows of scores one column wider than the classes (or target columns), the last column left out."""
+    width = b.y_true.shape[1] if b.y_true.ndim == 2 else b.num_classes
+    return replace(b, y_pred=b.y_pred[:, :width]) if b.y_pred.ndim == 2 and width and b.y_pred.shape[1] > width else b
+
+
+def negative_infinity_clamped(b: Batch) -> Batch:
+    """-inf read as 0 in targets and predictions (a clamp at a small positive value, as log1p's inputs)."""
+    def clamped(a: np.ndarray) -> np.ndarray:
+        return np.where(np.isneginf(a), 0, a).astype(a.dtype) if a.dtype.kind == "f" else a
+    return replace(b, y_true=clamped(b.y_true), y_pred=clamped(b.y_pred))
+
+
+# -- Keras --------------------------------------------------------------------------------------------------------
+K = "keras.metrics."
+KERAS_SCORES = tuple(K + name for name in (
+    "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy", "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
+    "Precision", "Recall", "F1Score", "FBetaScore", "IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU",
+    "AUC", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity"))
+KERAS_CONFUSION = tuple(K + name for name in (
+    "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision", "Recall", "AUC",
+    "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity"))
+KERAS_IOU = tuple(K + name for name in ("IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU"))
+KERAS_LOSSES = tuple(K + name for name in (
+    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence", "Hinge",
+    "SquaredHinge", "CategoricalHinge", "Poisson", "MeanSquaredLogarithmicError", "LogCoshError"))
+KERAS_METRICS_UTILS = "keras/src/metrics/metrics_utils.py"
+BINARY_TARGET_2 = batch([2, 0, 1, 0], [0.7, 0.2, 0.9, 0.6])
+BINARY_TARGETS = batch([1, 0, 1, 0], [0.7, 0.2, 0.9, 0.6])
+
+KERAS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    (KERAS_SCORES, bad_input(
+        "keras", "NaN in y_pred",
+        what="Keras reads a NaN score as below every number: NaN > threshold is False (a negative at every "
+             "threshold), and TensorFlow's argmax and in_top_k pass it over; no metric raises or gives NaN.",
+        cause="The confusion metrics threshold with y_pred > thresholds (update_confusion_matrix_variables), the "
+              "accuracies with ops.argmax / in_top_k, with no NaN check; IEEE comparisons with NaN are False.",
+        where=f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables; "
+              "keras/src/metrics/accuracy_metrics.py (binary_accuracy, sparse_categorical_accuracy)",
+        reading=nan_scores_as(-FLOAT32_MAX),
+        witness=Witness(inside=(BINARY_NAN,), outside=(BINARY_CLEAN,), metric="Precision"))),
+    (KERAS_CONFUSION, bad_input(
+        "keras", ("label C", "label -1"),
+        what="Keras' confusion metrics (and AUC) read any target other than 0 as a positive: a target 2 or -1 is "
+             "counted as class 1.",
+        cause="update_confusion_matrix_variables casts y_true to bool (ops.cast(y_true, 'bool')) with no check of "
+              "its values.",
+        where=f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables",
+        reading=labels_as_positive,
+        witness=Witness(inside=(BINARY_TARGET_2,), outside=(BINARY_TARGETS,), metric="Precision"))),
+    ((K + "SparseCategoricalAccuracy", K + "SparseTopKCategoricalAccuracy"), bad_input(
+        "keras", ("label C", "label -1"),
+        what="Keras' sparse accuracies count a label outside [0, C) as a miss: it equals no predicted class.",
+        cause="sparse_categorical_accuracy compares ops.equal(y_true, ops.argmax(y_pred)) and the top-k one "
+              "in_top_k(y_true, y_pred, k), with no check of the labels' range.",
+        where="keras/src/metrics/accuracy_metrics.py::sparse_categorical_accuracy, sparse_top_k_categorical_accuracy",
+        reading=labels_as_miss,
+        witness=Witness(inside=(LABEL_3,), outside=(ROWS_CLEAN,), metric="SparseCategoricalAccuracy"))),
+    ((K + "BinaryAccuracy",), bad_input(
+        "keras", ("label C", "label -1"),
+        what="Keras' BinaryAccuracy counts a target other than 0 and 1 as a miss: it equals neither prediction.",
+        cause="binary_accuracy compares ops.equal(y_true, ops.cast(y_pred > threshold, y_true.dtype)).",
+        where="keras/src/metrics/accuracy_metrics.py::binary_accuracy",
+        witness=Witness(inside=(BINARY_TARGET_2,), outside=(BINARY_TARGETS,), metric="BinaryAccuracy"))),
+    (KERAS_IOU, bad_input(
+        "keras", ("label C", "label -1"),
+        what="Keras' IoU metrics leave out a label outside [0, num_classes): its confusion matrix has no cell "
+             "for it.",
+        cause="_IoUBase.update_state builds the update's confusion matrix with metrics_utils.confusion_matrix("
+              "y_true, y_pred, num_classes), which scatters each pair into a (num_classes, num_classes) matrix with "
+              "no range check; pairs outside it are not counted.",
+        where=f"keras/src/metrics/iou_metrics.py::_IoUBase.update_state; {KERAS_METRICS_UTILS}::confusion_matrix",
+        reading=labels_dropped,
+        witness=Witness(inside=(batch([2, 0, 1, 1], [1, 0, 1, 0], num_classes=2),),
+                        outside=(batch([1, 0, 1, 1], [1, 0, 1, 0], num_classes=2),),
+                        metric="IoU[target_class_ids=[0,1]]"))),
+    (KERAS_IOU, bad_input(
+        "keras", "NaN weight",
+        what="Keras' IoU metrics cast a NaN weight to the confusion matrix's integer dtype (the most negative "
+             "int64), with a warning: the cell becomes a huge negative count.",
+        cause="_IoUBase casts sample_weight to self.dtype ('int64' by default: 'You are passing weight as float, "
+              "but dtype is int'); NaN cast to int64 is -9223372036854775808.",
+        where="keras/src/metrics/iou_metrics.py::_IoUBase.update_state",
+        witness=Witness(inside=(batch([1, 0, 1], [1, 0, 1], [1.0, NAN, 1.0], num_classes=2),),
+                        outside=(batch([1, 0, 1], [1, 0, 1], [1.0, 1.0, 1.0], num_classes=2),), metric="MeanIoU"))),
+    ((K,), bad_input(
+        "keras", "length mismatch",
+        what="Keras broadcasts a single target against two predictions: nothing compares the numbers of samples, "
+             "and the elementwise operations broadcast (1,) against (2,) (two targets against three raise).",
+        cause="The metrics compute elementwise on y_true and y_pred (ops.equal, ops.square(y_true - y_pred), "
+              "y_pred > thresholds with y_true) after squeeze_or_expand_to_same_rank, which reconciles ranks, not "
+              "lengths.",
+        where="keras/src/losses/loss.py::squeeze_or_expand_to_same_rank; keras/src/metrics/reduction_metrics.py",
+        reading=single_target_broadcast,
+        witness=Witness(inside=(batch([1.0], [2.0, 2.0]),), outside=(batch([1.0, 1.0], [2.0, 2.0]),),
+                        metric="MeanSquaredError"))),
+    ((K + "F1Score", K + "FBetaScore", *KERAS_LOSSES, K + "PearsonCorrelation", K + "ConcordanceCorrelation"),
+     bad_input(
+        "keras", "length mismatch",
+        what="Keras' F-scores, losses and correlations broadcast a single target against two predictions inside "
+             "their formula (some sums see the target once, others twice).",
+        cause="No check of the numbers of samples; the formulas' elementwise products broadcast (1, C) against "
+              "(2, C) while sums over y_true alone count the target once.",
+        where="keras/src/metrics/f_score_metrics.py::FBetaScore.update_state; keras/src/losses/losses.py; "
+              "keras/src/metrics/correlation_metrics.py",
+        witness=Witness(inside=(batch([[0, 1]], [[0.2, 0.8], [0.2, 0.8]]),),
+                        outside=(batch([[0, 1], [0, 1]], [[0.2, 0.8], [0.2, 0.8]]),),
+                        metric="F1Score[average=micro,threshold=0.5]"))),
+    ((K + "CategoricalAccuracy", K + "TopKCategoricalAccuracy", K + "Precision", K + "Recall", K + "IoU",
+      K + "OneHotIoU", K + "OneHotMeanIoU", K + "RecallAtPrecision", K + "AUC"), bad_input(
+        "keras", "shape mismatch",
+        what="Keras takes rows of C + 1 scores against C classes (one-hot targets, or class_id columns) without a "
+             "check: the extra column is never the largest (it is 0 here), or not the column read.",
+        cause="categorical_accuracy compares the argmax of y_true and of y_pred; the one-hot IoU metrics argmax "
+              "both; a class_id picks one column of each; no shape check pairs the columns.",
+        where="keras/src/metrics/accuracy_metrics.py::categorical_accuracy; keras/src/metrics/iou_metrics.py; "
+              f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables (class_id)",
+        reading=extra_column_dropped,
+        witness=Witness(inside=(batch([0, 2, 1], [[0.2, 0.1, 0.3, 0.0], [0.1, 0.2, 0.7, 0.0],
+                                                  [0.3, 0.5, 0.2, 0.0]], num_classes=3),),
+                        outside=(ROWS_CLEAN,), metric="CategoricalAccuracy"))),
+    ((K + "AUC",), bad_input(
+        "keras", ("probability > 1", "probability < 0"),
+        what="Keras' AUC compares scores with thresholds in [0, 1]: a probability above 1 is above every one, a "
+             "negative one below every one (as if clipped).",
+        cause="update_confusion_matrix_variables counts y_pred > thresholds for thresholds from -epsilon to "
+              "1 + epsilon, with no range check.",
+        where=f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables; keras/src/metrics/confusion_metrics.py::AUC",
+        reading=probabilities_clipped,
+        witness=Witness(inside=(batch([0, 1, 2, 1], [[1.5, 0.0, 0.0], [1.2, 0.1, 0.0], [0.1, 0.2, 0.7],
+                                                     [0.2, 0.5, 0.3]], num_classes=3),),
+                        outside=(batch([0, 1, 2, 1], [[0.9, 0.0, 0.0], [0.8, 0.1, 0.0], [0.1, 0.2, 0.7],
+                                                      [0.2, 0.5, 0.3]], num_classes=3),),
+                        metric="AUROC[task=multiclass]"))),
+    (KERAS_LOSSES, bad_input(
+        "keras", ("probability > 1", "probability < 0"), kind="convention",
+        what="Keras' crossentropies and KL divergence clip probabilities into [epsilon, 1 - epsilon] (the "
+             "categorical ones divide each row by its sum first): a probability of 1.5 or -0.5 gives a number.",
+        cause="keras.backend's binary_crossentropy and categorical_crossentropy (from_logits=False) compute "
+              "output / sum(output) (categorical) and clip(output, epsilon, 1 - epsilon) before the log; "
+              "kl_divergence clips y_true and y_pred into [epsilon, 1]. Documented as the loss's convention for "
+              "probabilities.",
+        where="keras/src/backend/tensorflow/nn.py::binary_crossentropy, categorical_crossentropy; "
+              "keras/src/losses/losses.py::kl_divergence",
+        witness=Witness(inside=(batch([1, 0, 1], [1.5, 0.2, 0.9]),), outside=(batch([1, 0, 1], [1.0, 0.2, 0.9]),),
+                        metric="BinaryCrossentropy"))),
+    (KERAS_LOSSES, bad_input(
+        "keras", ("label C", "label -1"),
+        what="Keras' losses evaluate their formula on a target other than the labels: a target 2 or -1 in a "
+             "binary crossentropy or hinge is a number (targets are read as probabilities, or mapped 2y - 1).",
+        cause="binary_crossentropy takes y_true as probabilities (soft labels) with no range check; hinge maps "
+              "y_true to 2 * y_true - 1 when it holds 0/1 labels, and neither checks the values.",
+        where="keras/src/losses/losses.py::binary_crossentropy, hinge, squared_hinge",
+        witness=Witness(inside=(batch([2, 0, 1], [0.7, 0.2, 0.9]),), outside=(batch([1, 0, 1], [0.7, 0.2, 0.9]),),
+                        metric="BinaryCrossentropy"))),
+    ((K + "R2Score",), bad_input(
+        "keras", ("+inf in y_pred", "-inf in y_pred", "+inf in y_true", "-inf in y_true"),
+        what="Keras' R2Score replaces an infinite score by 0: an infinite prediction or target gives R² = 0.",
+        cause="R2Score.result: raw_scores = ops.where(ops.isinf(raw_scores), 0.0, raw_scores) (meant for constant "
+              "targets, whose total is 0), which an infinite residual meets too.",
+        where="keras/src/metrics/regression_metrics.py::R2Score.result",
+        witness=Witness(inside=(batch([1.0, 2.0, 3.0], [1.0, INF, 2.0]),), outside=(batch([1.0, 2.0, 3.0],
+                                                                                          [1.0, 2.5, 2.0]),),
+                        metric="R2Score[outputs=1]"))),
+    ((K + "MeanSquaredLogarithmicError",), bad_input(
+        "keras", ("-inf in y_pred", "-inf in y_true"), kind="convention",
+        what="Keras' MeanSquaredLogarithmicError clamps its inputs at epsilon before log1p (declared for negatives): "
+             "-inf is clamped too.",
+        cause="mean_squared_logarithmic_error computes log(maximum(y, epsilon) + 1).",
+        where="keras/src/losses/losses.py::mean_squared_logarithmic_error",
+        reading=negative_infinity_clamped,
+        witness=Witness(inside=(batch([1.0, 2.0, 0.5], [1.5, -INF, 0.5]),), outside=(batch([1.0, 2.0, 0.5],
+                                                                                           [1.5, 0.0, 0.5]),),
+                        metric="MeanSquaredLogarithmicError"))),
+    ((K + "PearsonCorrelation", K + "ConcordanceCorrelation"), bad_input(
+        "keras", "weight < 0",
+        what="Keras' correlations weigh their moments with a negative weight as given and clip the result into "
+             "[-1, 1]: a value no weighted definition gives.",
+        cause="pearson_correlation and concordance_correlation accumulate weighted sums with no check of the weights' "
+              "sign, and return ops.clip(correlation, -1.0, 1.0).",
+        where="keras/src/metrics/correlation_metrics.py::PearsonCorrelation, ConcordanceCorrelation",
+        witness=Witness(inside=(batch([[1.0, 2.0, 3.0], [2.0, 1.0, 0.0]], [[1.0, 3.0, 2.0], [2.0, 0.5, 0.0]],
+                                      [1.0, -1.0]),),
+                        outside=(batch([[1.0, 2.0, 3.0], [2.0, 1.0, 0.0]], [[1.0, 3.0, 2.0], [2.0, 0.5, 0.0]],
+                                       [1.0, 1.0]),),
+                        metric="PearsonCorrelation[inputs=multi-output]"))),
+)
+
 BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (TORCHMETRICS + TORCHMETRICS_MORE + SKLEARN
-                                                                   + SKLEARN_WEIGHTS)
+                                                                   + SKLEARN_WEIGHTS + KERAS)
 
 
 def for_binding(library: str, target: str) -> tuple[KnownDifference, ...]:
