@@ -66,6 +66,14 @@ def nan_scores_as(value: float) -> Callable[[Batch], Batch]:
     return read
 
 
+def nan_samples_dropped(b: Batch) -> Batch:
+    """The samples with a NaN score left out."""
+    if b.y_pred.dtype.kind != "f":
+        return b
+    keep = ~np.isnan(b.y_pred.reshape(len(b), -1)).any(axis=1)
+    return b if keep.all() else b.take(keep)
+
+
 def then(first: Callable[[Batch], Batch], second: Callable[[Batch], Batch]) -> Callable[[Batch], Batch]:
     return lambda b: second(first(b))
 
@@ -452,13 +460,18 @@ BINARY_TARGETS = batch([1, 0, 1, 0], [0.7, 0.2, 0.9, 0.6])
 KERAS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
     (KERAS_SCORES, bad_input(
         "keras", "NaN in y_pred",
-        what="Keras reads a NaN score as below every number: NaN > threshold is False (a negative at every "
-             "threshold), and TensorFlow's argmax and in_top_k pass it over; no metric raises or gives NaN.",
-        cause="The confusion metrics threshold with y_pred > thresholds (update_confusion_matrix_variables), the "
-              "accuracies with ops.argmax / in_top_k, with no NaN check; IEEE comparisons with NaN are False.",
-        where=f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables; "
+        what="Keras reads a NaN score as a number: below every threshold where it compares (NaN > threshold is "
+             "False; TensorFlow's argmax and in_top_k pass it over), and where its thresholds are evenly spaced "
+             "(AUC's, a single one) in a bucket its integer cast makes of NaN (counted at the top, or lost); no "
+             "metric raises or gives NaN. The value lies between the NaN read as the lowest score, as the highest, "
+             "and the sample dropped.",
+        cause="The confusion metrics threshold with y_pred > thresholds (update_confusion_matrix_variables), or for "
+              "evenly distributed thresholds bucket each score as floor(y_pred * (num_thresholds - 1)) and "
+              "segment_sum the buckets; the accuracies use ops.argmax / in_top_k; no NaN check anywhere.",
+        where=f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables, "
+              "_update_confusion_matrix_variables_optimized; "
               "keras/src/metrics/accuracy_metrics.py (binary_accuracy, sparse_categorical_accuracy)",
-        reading=nan_scores_as(-FLOAT32_MAX),
+        reading=(nan_scores_as(-FLOAT32_MAX), nan_scores_as(FLOAT32_MAX), nan_samples_dropped),
         witness=Witness(inside=(BINARY_NAN,), outside=(BINARY_CLEAN,), metric="Precision"))),
     (KERAS_CONFUSION, bad_input(
         "keras", ("label C", "label -1"),
@@ -485,13 +498,13 @@ KERAS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         witness=Witness(inside=(BINARY_TARGET_2,), outside=(BINARY_TARGETS,), metric="BinaryAccuracy"))),
     (KERAS_IOU, bad_input(
         "keras", ("label C", "label -1"),
-        what="Keras' IoU metrics leave out a label outside [0, num_classes): its confusion matrix has no cell "
-             "for it.",
+        what="Keras' IoU metrics take a label outside [0, num_classes) without a check: its pair is scattered "
+             "outside the confusion matrix (not counted), or, binarised or ignored (ignore_class, BinaryIoU's "
+             "threshold), counted as another class.",
         cause="_IoUBase.update_state builds the update's confusion matrix with metrics_utils.confusion_matrix("
-              "y_true, y_pred, num_classes), which scatters each pair into a (num_classes, num_classes) matrix with "
-              "no range check; pairs outside it are not counted.",
+              "y_true, y_pred, num_classes), ops.scatter of each (label, prediction) pair into a (num_classes, "
+              "num_classes) matrix with no range check.",
         where=f"keras/src/metrics/iou_metrics.py::_IoUBase.update_state; {KERAS_METRICS_UTILS}::confusion_matrix",
-        reading=labels_dropped,
         witness=Witness(inside=(batch([2, 0, 1, 1], [1, 0, 1, 0], num_classes=2),),
                         outside=(batch([1, 0, 1, 1], [1, 0, 1, 0], num_classes=2),),
                         metric="IoU[target_class_ids=[0,1]]"))),
@@ -607,8 +620,58 @@ KERAS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         metric="PearsonCorrelation[inputs=multi-output]"))),
 )
 
+KERAS_ROW_SELECTION = tuple(K + name for name in ("F1Score", "FBetaScore", "TopKCategoricalAccuracy",
+                                                  "SparseTopKCategoricalAccuracy", "Precision", "Recall", "IoU",
+                                                  "OneHotIoU", "OneHotMeanIoU", "BinaryIoU"))
+KERAS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    (KERAS_ROW_SELECTION, bad_input(
+        "keras", "NaN in y_pred",
+        what="Keras' F-scores, top-k and one-hot metrics select the predicted classes of a row holding a NaN "
+             "without a check: its maximum (or top k) over a NaN, so the row predicts no class or other ones.",
+        cause="FBetaScore.update_state with threshold None predicts y_pred >= ops.max(y_pred, axis=-1) (a NaN "
+              "maximum matches nothing); top_k filters with ops.top_k; the one-hot IoU metrics take ops.argmax.",
+        where="keras/src/metrics/f_score_metrics.py::FBetaScore.update_state; "
+              f"{KERAS_METRICS_UTILS}::_filter_top_k; keras/src/metrics/iou_metrics.py",
+        witness=Witness(inside=(batch([[0, 1], [1, 0]], [[0.2, NAN], [0.7, 0.3]]),),
+                        outside=(batch([[0, 1], [1, 0]], [[0.2, 0.8], [0.7, 0.3]]),),
+                        metric="F1Score[average=micro,threshold=0.5]"))),
+    ((K + "F1Score", K + "FBetaScore"), bad_input(
+        "keras", ("label C", "label -1", "weight < 0"),
+        what="Keras' F-scores count true positives as sums of y_true * y_pred (weighted as given): a target 2 "
+             "counts twice, -1 negatively, a negative weight subtracts, and the epsilon in the division keeps "
+             "the result a number.",
+        cause="FBetaScore.update_state accumulates ops.sum(y_pred * y_true * weight) and the like with no check of "
+              "the targets' values or the weights' sign; result() divides with + epsilon.",
+        where="keras/src/metrics/f_score_metrics.py::FBetaScore.update_state, result",
+        witness=Witness(inside=(batch([[0, 2], [1, 0]], [[0.2, 0.8], [0.7, 0.3]]),),
+                        outside=(batch([[0, 1], [1, 0]], [[0.2, 0.8], [0.7, 0.3]]),),
+                        metric="F1Score[average=micro,threshold=0.5]"))),
+    (KERAS_CONFUSION, bad_input(
+        "keras", "NaN weight",
+        what="Keras' thresholded metrics search their curve of counts for a constraint: a NaN weight makes some "
+             "counts NaN, which the search's comparisons pass over, so a threshold is chosen among the others.",
+        cause="update_confusion_matrix_variables adds the weights as given (NaN included); PrecisionAtRecall, "
+              "RecallAtPrecision, SensitivityAtSpecificity and SpecificityAtSensitivity pick the best threshold "
+              "with comparisons and argmax, where NaN compares False.",
+        where=f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables; keras/src/metrics/confusion_metrics.py",
+        witness=Witness(inside=(batch([1, 0, 1, 0], [0.7, 0.2, 0.9, 0.6], [1.0, NAN, 1.0, 1.0]),),
+                        outside=(BINARY_TARGETS,), metric="SensitivityAtSpecificity[specificity=0.5]"))),
+    (KERAS_LOSSES, bad_input(
+        "keras", "weight < 0",
+        what="Keras' losses average their clipped loss with a negative weight as given, where the weighted "
+             "definition has an infinite loss (a probability of 0 for the true class) or no number.",
+        cause="MeanMetricWrapper sums loss * sample_weight and sample_weight as given; the crossentropies clip "
+              "the probabilities into [epsilon, 1 - epsilon], so their losses are finite.",
+        where="keras/src/metrics/reduction_metrics.py::MeanMetricWrapper; keras/src/backend/tensorflow/nn.py",
+        witness=Witness(inside=(batch([0, 1, 2], [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
+                                      [1.0, -1.0, 1.0], num_classes=3),),
+                        outside=(batch([0, 1, 2], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                                       [1.0, 1.0, 1.0], num_classes=3),),
+                        metric="SparseCategoricalCrossentropy"))),
+)
+
 BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (TORCHMETRICS + TORCHMETRICS_MORE + SKLEARN
-                                                                   + SKLEARN_WEIGHTS + KERAS)
+                                                                   + SKLEARN_WEIGHTS + KERAS + KERAS_MORE)
 
 
 def for_binding(library: str, target: str) -> tuple[KnownDifference, ...]:
