@@ -320,9 +320,11 @@ def _classes_for(batches: list[Batch], at: Injection) -> int:
     return label_count(batches[at.batch])
 
 
-def _as_class(c: int) -> Callable[[list[Batch], Injection], list[Batch] | None]:
+def _as_class(c: int, but_last: bool = False) -> Callable[[list[Batch], Injection], list[Batch] | None]:
+    """The bad label read as class ``c`` (None beyond the classes, or for the last one where it is named apart)."""
     def read(batches: list[Batch], at: Injection) -> list[Batch] | None:
-        return _set("y_true", c)(batches, at) if c < _classes_for(batches, at) else None
+        classes = _classes_for(batches, at)
+        return _set("y_true", c)(batches, at) if c < classes - (1 if but_last else 0) else None
     return read
 
 
@@ -357,7 +359,7 @@ LABEL_READINGS = {
           *(Reading(f"the label counted as class {c}", _as_class(c)) for c in range(1, 8))),
     "-1": (DROPPED, Reading("the label counted as the last class, C - 1 (negative indexing)",
                             _as_class_counted(0, True)),
-           *(Reading(f"the label counted as class {c}", _as_class(c)) for c in range(8))),
+           *(Reading(f"the label counted as class {c}", _as_class(c, but_last=True)) for c in range(8))),
 }
 PROBABILITY_READINGS = {
     "above": (DROPPED, Reading("the probability clipped to 1", _set("y_pred", 1.0)),

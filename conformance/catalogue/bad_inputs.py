@@ -421,11 +421,6 @@ def labels_as_positive(b: Batch) -> Batch:
     return replace(b, y_true=np.where(bad, 1, b.y_true).astype(b.y_true.dtype)) if bad.any() else b
 
 
-def probabilities_clipped(b: Batch) -> Batch:
-    """Scores read in [0, 1]: above every threshold for a probability over 1, below every one under 0."""
-    return replace(b, y_pred=np.clip(b.y_pred, 0, 1).astype(b.y_pred.dtype))
-
-
 def extra_column_dropped(b: Batch) -> Batch:
     """Rows of scores one column wider than the classes (or target columns), the last column left out."""
     width = b.y_true.shape[1] if b.y_true.ndim == 2 else b.num_classes
@@ -555,12 +550,12 @@ KERAS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         outside=(ROWS_CLEAN,), metric="CategoricalAccuracy"))),
     ((K + "AUC",), bad_input(
         "keras", ("probability > 1", "probability < 0"),
-        what="Keras' AUC compares scores with thresholds in [0, 1]: a probability above 1 is above every one, a "
-             "negative one below every one (as if clipped).",
+        what="Keras' AUC compares (or buckets) scores with thresholds in [0, 1] without a range check: a "
+             "probability above 1 lands above every threshold, a negative one below every one (its bucket index "
+             "out of the range), and the one-vs-rest curves integrate that.",
         cause="update_confusion_matrix_variables counts y_pred > thresholds for thresholds from -epsilon to "
               "1 + epsilon, with no range check.",
         where=f"{KERAS_METRICS_UTILS}::update_confusion_matrix_variables; keras/src/metrics/confusion_metrics.py::AUC",
-        reading=probabilities_clipped,
         witness=Witness(inside=(batch([0, 1, 2, 1], [[1.5, 0.0, 0.0], [1.2, 0.1, 0.0], [0.1, 0.2, 0.7],
                                                      [0.2, 0.5, 0.3]], num_classes=3),),
                         outside=(batch([0, 1, 2, 1], [[0.9, 0.0, 0.0], [0.8, 0.1, 0.0], [0.1, 0.2, 0.7],
@@ -670,8 +665,34 @@ KERAS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         metric="SparseCategoricalCrossentropy"))),
 )
 
+KERAS_AUC: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    ((K + "AUC",), bad_input(
+        "keras", ("NaN in y_pred", "label C", "label -1"),
+        what="Keras' AUC buckets its scores and casts its targets without a check: a NaN score (also through "
+             "from_logits' sigmoid) falls in a bucket its integer cast makes of NaN, and a target 2 or -1 is a "
+             "positive; the interpolated, minoring or majoring sums and the one-vs-rest averages then integrate "
+             "counts that are no curve of the data.",
+        cause="update_confusion_matrix_variables buckets with floor(y_pred * (num_thresholds - 1)) and "
+              "segment_sum for its evenly spaced thresholds, casts y_true to bool, and checks neither.",
+        where=f"{KERAS_METRICS_UTILS}::_update_confusion_matrix_variables_optimized; "
+              "keras/src/metrics/confusion_metrics.py::AUC.result",
+        witness=Witness(inside=(batch([0, 1, 1, 0], [0.4, NAN, 0.7, 0.2]),), outside=(RANKED_CLEAN,),
+                        metric="AUC[summation_method=majoring]"))),
+    ((K + "OneHotIoU", K + "OneHotMeanIoU"), bad_input(
+        "keras", "shape mismatch",
+        what="Keras' one-hot IoU metrics take rows of C + 1 scores against one-hot targets of C classes without a "
+             "check: the argmax of the wider row is scattered into the (C, C) confusion matrix (or outside it).",
+        cause="OneHotIoU.update_state takes ops.argmax of y_true and y_pred and builds the confusion matrix with "
+              "ops.scatter, with no check that the rows are as wide as num_classes.",
+        where="keras/src/metrics/iou_metrics.py::OneHotIoU.update_state, OneHotMeanIoU",
+        witness=Witness(inside=(batch([0, 2, 1], [[0.2, 0.1, 0.3, 0.0], [0.1, 0.2, 0.7, 0.0],
+                                                  [0.3, 0.5, 0.2, 0.0]], num_classes=3),),
+                        outside=(ROWS_CLEAN,), metric="OneHotMeanIoU"))),
+)
+
 BAD_INPUTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (TORCHMETRICS + TORCHMETRICS_MORE + SKLEARN
-                                                                   + SKLEARN_WEIGHTS + KERAS + KERAS_MORE)
+                                                                   + SKLEARN_WEIGHTS + KERAS + KERAS_MORE
+                                                                   + KERAS_AUC)
 
 
 def for_binding(library: str, target: str) -> tuple[KnownDifference, ...]:
