@@ -72,6 +72,7 @@ class BadInput:
     readings: tuple[Reading, ...]
     policy: str | None = None
     as_given: bool = False
+    reshapes: bool = False  # the arrays' shapes change (a compiled update would be traced anew: fed eagerly)
 
 
 # -- where a kind applies (by the domain's and the binding's traits) --------------------------------------------
@@ -425,12 +426,13 @@ LENGTH = BadInput(
     "so the library must raise (or give NaN); a number hides it (the extra prediction ignored, or broadcast: (1,) "
     "against (2,))", _length, _longer_predictions, _locate_length,
     (Reading("the extra prediction ignored", _drop_extra_prediction, substitutes=False),
-     Reading("the single target broadcast against both predictions", _broadcast_target, substitutes=False)))
+     Reading("the single target broadcast against both predictions", _broadcast_target, substitutes=False)),
+    reshapes=True)
 SHAPE = BadInput(
     "shape mismatch", "shapes", "rows of C + 1 scores for C classes (or C columns of targets) pair no class with the "
     "last score: no number is defined, so raising or NaN is right; a number hides it (the extra column ignored)",
     _shape, _wider_predictions, _locate_shape,
-    (Reading("the extra column ignored", _drop_extra_column, substitutes=False),))
+    (Reading("the extra column ignored", _drop_extra_column, substitutes=False),), reshapes=True)
 NEGATIVE_WEIGHT = BadInput(
     "weight < 0", "w < 0", "a negative weight counts a sample less than never: the weighted formula with the weight "
     "as given is a number that shows it (recorded, with the value a count or mean takes); raising or NaN is right "

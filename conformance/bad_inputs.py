@@ -119,12 +119,12 @@ def first_line(error: BaseException) -> str:
     return line if len(line) <= 140 else line[:137] + "..."
 
 
-def feed(ctx: Context, batches: list[Batch]) -> np.ndarray:
-    """The library's value on ``batches``: a stream of one update each (stateful), or one call; raises what the
-    library raises (a pooled metric whose update raised is not reused)."""
+def feed(ctx: Context, batches: list[Batch], mode: str | None = None) -> np.ndarray:
+    """The library's value on ``batches``: a stream of one update each (stateful, in ``mode``: default the
+    runner's), or one call; raises what the library raises (a pooled metric whose update raised is not reused)."""
     if not ctx.adapter.stateful:
         return np.asarray(ctx.run.compute(concatenate(batches)), np.float64)
-    metric = ctx.run.new_metric(batches)
+    metric = ctx.run.new_metric(batches, mode=mode)
     try:
         for batch in batches:
             metric.update(batch)
@@ -248,8 +248,11 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
                clean: Callable[[], str]) -> Judged:
     """Feed ``batches`` (holding the bad value at ``at``) and classify what the library does (see the module)."""
     expectation, expected = _expectation(ctx, kind, batches, at)
+    # Arrays of new shapes would make a compiled update trace anew (Keras: ~0.3 s, and again after it raises): such
+    # a kind is fed eagerly, which runs the same operations.
+    mode = "eager" if kind.reshapes and len(ctx.adapter.execution_modes()) > 1 else None
     try:
-        value = feed(ctx, batches)
+        value = feed(ctx, batches, mode)
     except Exception as error:  # any library exception is a behaviour to record
         raised = f"raises {type(error).__name__}: {first_line(error)}"
         if expectation == "policy":
@@ -347,7 +350,9 @@ def check_bad_inputs(ctx: Context, data: st.DataObject) -> None:
                 and kind.policy == "ignore_index"):
             ctx.subject.use_parameters({**base, "ignore_index": at.value})
         try:
+            eager = kind.reshapes and len(ctx.adapter.execution_modes()) > 1  # see judge_kind
             example = Example(batches, details={"bad_input": kind.name, "injected": at.describe(),
+                                                **({"execution_mode": "eager"} if eager else {}),
                                                 **({"parameters": dict(ctx.subject.parameters)}
                                                    if ctx.subject.parameters else {})})
             without = kind.readings[0].read(batches, at) if forced else None

@@ -667,13 +667,14 @@ KERAS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
 
 KERAS_AUC: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
     ((K + "AUC",), bad_input(
-        "keras", ("NaN in y_pred", "label C", "label -1"),
+        "keras", ("NaN in y_pred", "label C", "label -1", "length mismatch"),
         what="Keras' AUC buckets its scores and casts its targets without a check: a NaN score (also through "
-             "from_logits' sigmoid) falls in a bucket its integer cast makes of NaN, and a target 2 or -1 is a "
-             "positive; the interpolated, minoring or majoring sums and the one-vs-rest averages then integrate "
-             "counts that are no curve of the data.",
+             "from_logits' sigmoid) falls in a bucket its integer cast makes of NaN, a target 2 or -1 is a "
+             "positive, one target broadcasts against two rows; the interpolated, minoring or majoring sums and the "
+             "one-vs-rest averages then integrate counts that are no curve of the data.",
         cause="update_confusion_matrix_variables buckets with floor(y_pred * (num_thresholds - 1)) and "
-              "segment_sum for its evenly spaced thresholds, casts y_true to bool, and checks neither.",
+              "segment_sum for its evenly spaced thresholds, casts y_true to bool, compares y_true with y_pred "
+              "elementwise (broadcasting), and checks none of it.",
         where=f"{KERAS_METRICS_UTILS}::_update_confusion_matrix_variables_optimized; "
               "keras/src/metrics/confusion_metrics.py::AUC.result",
         witness=Witness(inside=(batch([0, 1, 1, 0], [0.4, NAN, 0.7, 0.2]),), outside=(RANKED_CLEAN,),
