@@ -231,8 +231,9 @@ def labels_dropped(b: Batch) -> Batch:
 # -- scikit-learn ------------------------------------------------------------------------------------------------
 SK = "sklearn.metrics."
 SK_CLASSIFICATION = "sklearn/metrics/_classification.py"
-LABELS_3 = batch([3, 0, 1, 2], [0, 0, 2, 2], num_classes=3)
-LABELS_CLEAN = batch([1, 0, 1, 2], [0, 0, 2, 2], num_classes=3)
+SCORE_ROWS = [[0.2, 0.5, 0.3], [0.8, 0.1, 0.1], [0.1, 0.2, 0.7], [0.1, 0.1, 0.8]]
+LABELS_3 = batch([3, 0, 1, 2], SCORE_ROWS, num_classes=3)
+LABELS_CLEAN = batch([1, 0, 1, 2], SCORE_ROWS, num_classes=3)
 
 SKLEARN: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
     ((f"{SK}confusion_matrix", f"{SK}cohen_kappa_score"), bad_input(
