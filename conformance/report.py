@@ -269,19 +269,27 @@ class BadInputRow:
     cells: list[tuple[str, str, str] | None]  # (class, short words, the whole behaviour) per kind
 
 
-def bad_input_table(findings: list[Finding], links: dict[int, str]) -> tuple[list[str], list[BadInputRow]]:
-    """The kinds of bad input tried (columns, in the property's order) and a row per metric x library."""
+# What a number in the table is, by the words behind it (conformance/bad_inputs.py writes them).
+NUMBER_CELLS = (("(as documented", "documented"), ("documents)", "policy"), ("(the weight used as given)", "as given"),
+                ("(the value does not depend", "unaffected"))
+
+
+def bad_input_table(findings: list[Finding],
+                    links: dict[int, str]) -> tuple[list[tuple[str, str]], list[BadInputRow]]:
+    """The kinds of bad input tried (columns, in the property's order: name and short label) and a row per metric x
+    library."""
     tried = [f for f in findings if f.behaviours]
     if not tried:
         return [], []
-    from conformance.bad_inputs import KINDS  # the property's own order of the kinds
+    from conformance.bad_input_kinds import KINDS  # the property's own order of the kinds, and their labels
 
     seen = {kind for f in tried for kind in f.behaviours}
-    kinds = [k.name for k in KINDS if k.name in seen] + sorted(seen - {k.name for k in KINDS})
+    labels = {k.name: k.label for k in KINDS}
+    names = [k.name for k in KINDS if k.name in seen] + sorted(seen - set(labels))
     rows = []
     for finding in tried:
         cells = []
-        for kind in kinds:
+        for kind in names:
             text = finding.behaviours.get(kind)
             if text is None:
                 cells.append(None)
@@ -292,11 +300,11 @@ def bad_input_table(findings: list[Finding], links: dict[int, str]) -> tuple[lis
                 short = "raises " + text.split(":", 1)[0].removeprefix("raises ").strip()
             elif category == "nonfinite":
                 short = text.split(" (")[0].removeprefix("returns ")
-            elif category == "number" and "documented" in text:
-                short = "documented"
+            elif category == "number":
+                short = next((words for marker, words in NUMBER_CELLS if marker in text), short)
             cells.append((category, short, text))
         rows.append(BadInputRow(finding.metric, finding.column, finding.outcome, links.get(id(finding), ""), cells))
-    return kinds, rows
+    return [(name, labels.get(name, name)) for name in names], rows
 
 
 def conflicts(findings: list[Finding]) -> list[list[Finding]]:

@@ -366,12 +366,14 @@ def test_the_report_has_one_table_of_bad_inputs_escaped() -> None:
     table = html.split('<table id="bad-inputs">', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr data-bad-m=\"([^\"]+)\" data-bad-c=\"([^\"]+)\">", table)
     assert rows == [("Accuracy", "torchmetrics"), ("MeanSquaredError", "sklearn")]  # agreement has no row
-    headers = re.findall(r"<th>([^<]+)</th>", table)
-    assert headers[:2] == ["metric", "library"] and headers[2] == "NaN in y_pred" and "label -1" in headers
+    headers = re.findall(r"<th(?: title=\"([^\"]+)\")?>([^<]+)</th>", table)
+    assert headers[:2] == [("", "metric"), ("", "library")] and headers[2] == ("NaN in y_pred", "NaN pred")
+    assert ("label -1", "label -1") in headers and ("weight &lt; 0", "w &lt; 0") in headers
     assert '<td class="b hides" title="hides: returns 0.5 (NaN read as 0)">hides</td>' in table
     assert '<td class="b raises" title="raises ValueError: bad &lt;label&gt;">raises ValueError</td>' in table
     assert '<td class="b nonfinite" title="returns inf">inf</td>' in table
-    assert ">documented</td>" in table and '<td class="b none">·</td>' in table  # sklearn tried one kind
+    assert ">documented</td>" in table and ">as given</td>" in table
+    assert '<td class="b none">·</td>' in table  # scikit-learn tried one kind
     assert 'href="#f' in table  # the failing row links to its details
 
 
