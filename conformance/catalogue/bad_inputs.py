@@ -524,15 +524,18 @@ KERAS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         reading=single_target_broadcast,
         witness=Witness(inside=(batch([1.0], [2.0, 2.0]),), outside=(batch([1.0, 1.0], [2.0, 2.0]),),
                         metric="MeanSquaredError"))),
-    ((K + "F1Score", K + "FBetaScore", *KERAS_LOSSES, K + "PearsonCorrelation", K + "ConcordanceCorrelation"),
+    ((K + "F1Score", K + "FBetaScore", *KERAS_LOSSES, K + "PearsonCorrelation", K + "ConcordanceCorrelation",
+      *KERAS_IOU),
      bad_input(
         "keras", "length mismatch",
-        what="Keras' F-scores, losses and correlations broadcast a single target against two predictions inside "
-             "their formula (some sums see the target once, others twice).",
+        what="Keras' F-scores, losses, correlations and IoU metrics take a single target against two predictions "
+             "into their formula (some sums see the target once, others twice; the IoU metrics flatten labels, "
+             "predictions and weights and build their confusion matrix without comparing the lengths).",
         cause="No check of the numbers of samples; the formulas' elementwise products broadcast (1, C) against "
-              "(2, C) while sums over y_true alone count the target once.",
+              "(2, C) while sums over y_true alone count the target once; _IoUBase.update_state reshapes y_true, "
+              "y_pred and sample_weight to (-1,) before metrics_utils.confusion_matrix.",
         where="keras/src/metrics/f_score_metrics.py::FBetaScore.update_state; keras/src/losses/losses.py; "
-              "keras/src/metrics/correlation_metrics.py",
+              "keras/src/metrics/correlation_metrics.py; keras/src/metrics/iou_metrics.py::_IoUBase.update_state",
         witness=Witness(inside=(batch([[0, 1]], [[0.2, 0.8], [0.2, 0.8]]),),
                         outside=(batch([[0, 1], [0, 1]], [[0.2, 0.8], [0.2, 0.8]]),),
                         metric="F1Score[average=micro,threshold=0.5]"))),
