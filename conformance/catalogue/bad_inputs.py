@@ -33,6 +33,9 @@ def any_value(y_true: Any, y_pred: Any, *, sample_weight: Any = None, side: floa
     return side * np.inf
 
 
+any_value.unbounded = True  # no samples to drop first (with_ignore_index leaves it as it is)
+
+
 def _present(kinds: tuple[str, ...]) -> Callable[[list[Batch]], bool]:
     """The trigger: one of these kinds of bad input is in the batches."""
     tests = [present(kind) for kind in kinds]

@@ -316,5 +316,5 @@ def with_ignore_index(spec: MetricSpec) -> MetricSpec:
             binding.init or spec.domain.name.split("-")[0] not in LABEL_DOMAINS or not spec.domain.per_sample_true):
         return spec
     known = tuple(replace(k, reference=ignoring_target(k.reference)) if k.library == "torchmetrics" and k.reference
-                  else k for k in spec.known)
+                  and not getattr(k.reference, "unbounded", False) else k for k in spec.known)
     return replace(spec, reference=ignoring_target(spec.reference), space=(*spec.space, IGNORE_INDEX), known=known)
