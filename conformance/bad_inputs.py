@@ -1,9 +1,9 @@
 """Bad inputs: what a metric does with values its definition has no number for, and the property that records it.
 
-Each kind of bad input is data (:class:`BadInput`): where it is bad (by the spec's domain and the binding's traits,
-never by a metric's name), how it is injected into an ordinary drawn example, how it is found again in a stream
-(a reduced or replayed example holds it already), the *readings* by which a library may turn it into a number, and
-the rule it is judged by. The property feeds the example to the library (a stream of batches, or one call) and
+Each kind of bad input is data (:class:`~conformance.bad_input_kinds.BadInput`): where it is bad (by the spec's
+domain and the binding's and library's traits, never by a metric's name), how it is injected into an ordinary drawn
+example, how it is found again in a stream (a reduced or replayed example holds it already), the *readings* by which
+a library may turn it into a number, and the rule it is judged by. The property feeds the example to the library (a stream of batches, or one call) and
 classifies what it does: it **raises** (the exception's type and first line), **returns NaN or an infinity**, or
 **returns a number**. Raising and NaN are acceptable, and recorded. A finite number is judged:
 
@@ -18,6 +18,12 @@ classifies what it does: it **raises** (the exception's type and first line), **
 - a negative weight has the weighted formula with the weight *as given* (the reference's, its check of the sign
   lifted: ``reference.weights_as_given``): that number shows the bad weight in the value and is recorded; the
   weight read as 0 (the sample dropped) or as ``|w|`` hides it.
+- a number that every substitute for the bad value gives (a NaN score of a negative in TruePositives, a NaN weight of
+  a true negative in Precision) does not depend on it, and hides nothing.
+
+An error or a NaN that the same stream without the bad value gives too is not the bad value's doing, and is not
+recorded. Kinds that change the arrays' shapes (a length or shape mismatch) are fed eagerly where the library also
+compiles updates: a new shape would trace a compiled update anew.
 
 Each example tries every kind that applies (one library stream each), so even a smoke run of one example covers
 all; the failure raised is the first failing kind from a drawn position, so that each kind's failure is found and
