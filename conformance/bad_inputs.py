@@ -3,9 +3,10 @@
 Each kind of bad input is data (:class:`~conformance.bad_input_kinds.BadInput`): where it is bad (by the spec's
 domain and the binding's and library's traits, never by a metric's name), how it is injected into an ordinary drawn
 example, how it is found again in a stream (a reduced or replayed example holds it already), the *readings* by which
-a library may turn it into a number, and the rule it is judged by. The property feeds the example to the library (a stream of batches, or one call) and
-classifies what it does: it **raises** (the exception's type and first line), **returns NaN or an infinity**, or
-**returns a number**. Raising and NaN are acceptable, and recorded. A finite number is judged:
+a library may turn it into a number, and the rule it is judged by. The property feeds the example to the library
+(a stream of batches, or one call) and classifies what it does: it **raises** (the exception's type and first line),
+**returns NaN or an infinity**, or **returns a number**. Raising and NaN are acceptable, and recorded. A finite
+number is judged:
 
 - where the definition gives no number (NaN, a label outside ``[0, C)``, a probability outside ``[0, 1]``, lengths or
   shapes that do not pair, a NaN weight), a number **hides** the bad input: ``fail``, unless a declaration of the
