@@ -336,6 +336,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
     finding.explained_by = sorted({o.known.what for o in ctx.tally.observations}) or None  # see declared.py
+    finding.behaviours = dict(ctx.tally.behaviours) or None
     finding.error_histogram = ctx.tally.error_histogram if any(ctx.tally.error_histogram) else None
     if ctx.tally.gaps:
         finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.tally.gaps]
@@ -463,7 +464,10 @@ def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
     if library is None:
         return None
     whole = concatenate(batches)
-    _, tps, fps = cumulative_counts(whole.y_true, whole.y_pred, whole.sample_weight)
+    try:
+        _, tps, fps = cumulative_counts(whole.y_true, whole.y_pred, whole.sample_weight)
+    except ValueError:  # an example the exact curve is not defined on (a bad input: NaN, a label -1)
+        return None
     with np.errstate(all="ignore"):
         tpr = np.nan_to_num(np.r_[0.0, tps / tps[-1]])
         if curve_kind == "ROC":

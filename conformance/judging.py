@@ -181,8 +181,10 @@ class Judge:
     def compositions(self, known: KnownDifference) -> list[KnownDifference]:
         """``known``, and where it is a presentation's (it holds in some layouts only: how the library reads inputs
         so shaped), ``known`` computed under each of the library's conventions that hold in every layout (a clip,
-        an epsilon: the value conventions apply whatever the shapes), as one convention."""
-        if not known.layouts or not known.explains_values:
+        an epsilon: the value conventions apply whatever the shapes), as one convention. So is a reading of bad
+        inputs (a ``bad_inputs`` declaration: what the library makes of a NaN or a label -1), which the library's
+        conventions on ordinary values then follow."""
+        if not (known.layouts or "bad_inputs" in known.properties) or not known.explains_values:
             return [known]
         composed = [known]
         for other in self.known_differences():
@@ -201,6 +203,8 @@ class Judge:
         if not known.explains_values or not known.applies(batches):
             return False
         for low, high in self.intervals(known, batches):
+            if low.ndim == 0 and np.isneginf(low) and np.isposinf(high):  # a value no reference defines: any
+                return True
             if np.shape(observed) != low.shape:  # a value of another shape is explained by no convention
                 return False
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
@@ -218,6 +222,8 @@ class Judge:
             return None
 
         def distance(low: np.ndarray, high: np.ndarray) -> float:
+            if np.isneginf(low).all() and np.isposinf(high).all():  # any value: it comes no closer to one
+                return np.inf
             gap = np.maximum(np.maximum(low - observed, observed - high), 0.0)
             return float(np.max(gap)) if np.isfinite(gap).all() else np.inf
 

@@ -330,8 +330,10 @@ class Property:
     needs_state: bool = False
     needs_weights: bool = False
     fresh_metrics: bool = False  # compares a reused (reset) metric with a new one, or keeps two alive: never pool
-    # At most this many examples per case: (derandomized profiles such as ci, random ones such as thorough).
-    examples: tuple[int, int] | None = None
+    # At most this many examples per case: (derandomized profiles such as ci, random ones such as thorough), and
+    # optionally a third for the smoke profile (make test's pass over the matrix), where a property whose every
+    # example covers all it varies (bad_inputs tries each kind of bad input in each) needs but one.
+    examples: tuple[int, ...] | None = None
     targets: tuple[str, ...] = ALL_TARGETS
     applies: Callable[[MetricSpec, Adapter, Binding, Profile | None], str | None] | None = None
     judged_as: tuple[str, ...] = ()
@@ -344,6 +346,8 @@ class Property:
         if self.examples is None:
             return profile
         cap = self.examples[0] if profile.derandomize else self.examples[1]
+        if len(self.examples) > 2 and profile.name == "smoke":
+            cap = self.examples[2]
         return replace(profile, max_examples=min(profile.max_examples, cap))
 
     def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding,

@@ -23,13 +23,21 @@ from conformance.declared import stale_declarations
 from conformance.issue_drafts import draft
 from conformance.pitfall_section import pitfall_section
 from conformance.pitfall_study import merge_studies
-from conformance.results import SHOWN_OUTCOMES, UNEXPECTED, Finding, RunResult, shown_counts, shown_outcome
+from conformance.results import (
+    SHOWN_OUTCOMES,
+    UNEXPECTED,
+    Finding,
+    RunResult,
+    behaviour_class,
+    shown_counts,
+    shown_outcome,
+)
 
 # Short badge labels for the matrix; the legend under it spells each out.
 BADGES = {
     "agreement": "agree", "batch_accumulation": "accum", "batch_average_pitfall": "avg", "reset": "reset",
     "result_idempotence": "idem", "order_invariance": "order", "sample_weights": "weights",
-    "shape_conventions": "shape",
+    "shape_conventions": "shape", "bad_inputs": "bad",
 }
 
 
@@ -261,6 +269,59 @@ def _matrix(findings: list[Finding], links: dict[int, str]) -> tuple[list[str], 
     return columns, rows
 
 
+# The bad-inputs table's cell per behaviour class: the short words shown (the whole behaviour is the cell's title).
+BEHAVIOUR_CELLS = {"hides": "hides", "wrong": "wrong", "number": "number", "nonfinite": "NaN", "raises": "raises"}
+
+
+@dataclass
+class BadInputRow:
+    """One metric x library of the bad_inputs property: the behaviour per kind of bad input (None: not tried)."""
+
+    metric: str
+    column: str
+    outcome: str
+    link: str
+    cells: list[tuple[str, str, str] | None]  # (class, short words, the whole behaviour) per kind
+
+
+# What a number in the table is, by the words behind it (conformance/bad_inputs.py writes them).
+NUMBER_CELLS = (("(as documented", "documented"), ("documents)", "policy"), ("(the weight used as given)", "as given"),
+                ("(the value does not depend", "unaffected"))
+
+
+def bad_input_table(findings: list[Finding],
+                    links: dict[int, str]) -> tuple[list[tuple[str, str]], list[BadInputRow]]:
+    """The kinds of bad input tried (columns, in the property's order: name and short label) and a row per metric x
+    library."""
+    tried = [f for f in findings if f.behaviours]
+    if not tried:
+        return [], []
+    from conformance.bad_input_kinds import KINDS  # the property's own order of the kinds, and their labels
+
+    seen = {kind for f in tried for kind in f.behaviours}
+    labels = {k.name: k.label for k in KINDS}
+    names = [k.name for k in KINDS if k.name in seen] + sorted(seen - set(labels))
+    rows = []
+    for finding in tried:
+        cells = []
+        for kind in names:
+            text = finding.behaviours.get(kind)
+            if text is None:
+                cells.append(None)
+                continue
+            category = behaviour_class(text)
+            short = BEHAVIOUR_CELLS[category]
+            if category == "raises":
+                short = "raises " + text.split(":", 1)[0].removeprefix("raises ").strip()
+            elif category == "nonfinite":
+                short = text.split(" (")[0].removeprefix("returns ")
+            elif category == "number":
+                short = next((words for marker, words in NUMBER_CELLS if marker in text), short)
+            cells.append((category, short, text))
+        rows.append(BadInputRow(finding.metric, finding.column, finding.outcome, links.get(id(finding), ""), cells))
+    return [(name, labels.get(name, name)) for name in names], rows
+
+
 def conflicts(findings: list[Finding]) -> list[list[Finding]]:
     """Groups of findings about the same case that disagree (from merged runs)."""
     groups: dict[tuple, list[Finding]] = defaultdict(list)
@@ -367,7 +428,9 @@ def render(result: RunResult, *, title: str = "Metric conformance report", plots
     backend_rows = backend_comparison(findings)
     figures = _figures(findings) if plots and findings else []
     pitfall = pitfall_section(findings, result.pitfall_study, figures=plots)
+    bad_kinds, bad_rows = bad_input_table(findings, links)
     return _environment().get_template("report.html.j2").render(
+        bad_kinds=bad_kinds, bad_rows=bad_rows,
         title=title, result=result, counts=shown_counts(findings), outcomes=SHOWN_OUTCOMES, columns=columns, rows=rows,
         unexpected=[view for view in details if view.finding.outcome in UNEXPECTED], details=details,
         causes=_causes(details), link_of=lambda f: links.get(id(f), ""), badges=BADGES,

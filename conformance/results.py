@@ -31,6 +31,27 @@ ERROR_BIN_LABELS: tuple[str, ...] = ("0", "<1e-7", *(f"{e:.0e}".replace("e+0", "
                                                        for e in ERROR_EDGES))
 
 
+# What a metric did with a kind of bad input (Finding.behaviours; conformance/bad_inputs.py writes them), worst first:
+# "hides: returns 0.5 (NaN read as 0)" (a number where none is defined: fail), "wrong: ..." (not what its documented
+# policy gives: fail), "returns 0.5 (...)" (a number the definition, a documented policy or convention gives),
+# "returns NaN" / "returns inf" / "returns -inf", "raises ValueError: ...".
+BEHAVIOURS = ("hides", "wrong", "number", "nonfinite", "raises")
+
+
+def behaviour_class(text: str) -> str:
+    """The class of a behaviour's words (one of BEHAVIOURS)."""
+    if text.startswith(("hides", "wrong", "raises")):
+        return text.split(":", 1)[0].split()[0]
+    if text.startswith(("returns NaN", "returns inf", "returns -inf")):
+        return "nonfinite"
+    return "number"
+
+
+def worse_behaviour(a: str, b: str) -> bool:
+    """Whether behaviour ``a`` is worse than ``b`` (in BEHAVIOURS' order)."""
+    return BEHAVIOURS.index(behaviour_class(a)) < BEHAVIOURS.index(behaviour_class(b))
+
+
 def error_bin(ratio: float) -> int:
     """The histogram bin of a |difference| / tolerance ratio."""
     if ratio == 0:
@@ -91,6 +112,8 @@ class Finding:
     # What ``reference_value`` is: "reference" (the NumPy reference's value) or "library" (the library's own value
     # the other way: shuffled against in order, eager against compiled...); None where not known.
     against: str | None = None
+    # bad_inputs: what the metric did with each kind of bad input tried, the worst over the examples (BEHAVIOURS)
+    behaviours: dict[str, str] | None = None
 
     @property
     def column(self) -> str:

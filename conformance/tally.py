@@ -12,7 +12,7 @@ from conformance import recording
 from conformance.data import Example
 from conformance.failures import Observation
 from conformance.judging import Verdict
-from conformance.results import ERROR_BIN_COUNT, error_bin
+from conformance.results import ERROR_BIN_COUNT, error_bin, worse_behaviour
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Tally:
     error_histogram: list[int] = field(default_factory=lambda: [0] * ERROR_BIN_COUNT)
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (mean batch size, gap) per example
     largest_gap: Gap | None = None
+    behaviours: dict[str, str] = field(default_factory=dict)  # bad_inputs: the worst seen per kind of bad input
 
     def record(self, verdict: Verdict) -> None:
         """Count one comparison (where it is counted) and keep the observation of a declaration that explained it."""
@@ -56,11 +57,16 @@ class Tally:
         if self.largest_gap is None or gap > self.largest_gap.value:
             self.largest_gap = Gap(gap, example, expected, averaged, record=recording.snapshot("library"))
 
+    def behave(self, kind: str, behaviour: str) -> None:
+        """What the target did with a kind of bad input on one example: kept if worse than what it did before."""
+        if kind not in self.behaviours or worse_behaviour(behaviour, self.behaviours[kind]):
+            self.behaviours[kind] = behaviour
+
     def snapshot(self) -> tuple:
         """What :meth:`restore` puts back (runs that must leave no trace, such as a failure's reduction)."""
         return (len(self.observations), list(self.error_histogram), set(self.notes), list(self.gaps),
-                self.largest_gap)
+                self.largest_gap, dict(self.behaviours))
 
     def restore(self, saved: tuple) -> None:
-        seen, self.error_histogram, self.notes, self.gaps, self.largest_gap = saved
+        seen, self.error_histogram, self.notes, self.gaps, self.largest_gap, self.behaviours = saved
         del self.observations[seen:]

@@ -4,6 +4,7 @@ Readable as a specification: each function states its conventions (threshold com
 division, tie-breaking, averaging) in its docstring. Depends on NumPy alone.
 """
 
+from ._validation import RaisesByPolicy, weights_as_given
 from .classification import (
     accuracy,
     binary_accuracy,
@@ -111,6 +112,7 @@ from .retrieval import (
 from .segmentation import dice_score, exact_match, generalized_dice_score, samplewise_iou
 
 __all__ = [
+    "RaisesByPolicy",
     "accuracy",
     "average_precision",
     "balanced_accuracy",
@@ -202,5 +204,6 @@ __all__ = [
     "weighted_mean",
     "weighted_mean_absolute_percentage_error",
     "weighted_sum",
+    "weights_as_given",
     "zero_one_loss",
 ]

@@ -173,6 +173,9 @@ class Adapter(ABC):
     # Whether a value where the reference is undefined is judged: a library's is (its convention there is declared,
     # or it is a finding); a user's metric is not (no convention to hold it to: see properties.Undefined).
     judges_undefined: bool = True
+    # The library takes the classes from the labels it sees (scikit-learn's unique_labels) unless it is given them
+    # (labels=): a label outside [0, C) is then one more class to it, not a bad label (see conformance/bad_inputs.py).
+    infers_classes: bool = False
     # Users' code: checks also try the code paths a class does not choose (forward() with full_state_update both
     # ways); a library's metric is checked as it ships.
     user_code: bool = False
@@ -186,6 +189,12 @@ class Adapter(ABC):
         """The (y_true, y_pred) layouts a working training loop feeds this target, where only those are judged by
         shape_conventions (others are notes); None: every layout the library takes is judged."""
         return None
+
+    def given_classes(self, binding: Binding) -> bool:
+        """Whether the metric is given the number of classes (or the labels) as an argument: a label outside them,
+        or a row of scores wider than them, is then a bad input (see conformance/bad_input_kinds.py)."""
+        return (any(isinstance(value, str) and value in (NUM_CLASSES, CLASS_RANGE) for value in binding.init.values())
+                or any(key in binding.init for key in ("num_classes", "num_labels", "labels")))
 
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""

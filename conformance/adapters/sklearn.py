@@ -19,6 +19,7 @@ class SklearnAdapter(Adapter):
     # the inputs here are float32, so its results carry float32 rounding.
     result_dtype = "float32"
     stateful = False
+    infers_classes = True  # sklearn.utils.multiclass.unique_labels, unless labels= is given
 
     def versions(self) -> dict[str, str]:
         try:

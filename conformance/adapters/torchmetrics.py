@@ -16,7 +16,9 @@ from conformance.data import Batch
 def _tensor(array: np.ndarray) -> Any:
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(array))
+    # A copy: a metric may write into its inputs (MeanMetric's nan_strategy imputes in place), which must not change
+    # the harness's batches (a tensor from_numpy shares the array's memory).
+    return torch.from_numpy(np.array(array, copy=True, order="C"))
 
 
 def query_documents(y_true: np.ndarray, y_pred: np.ndarray, first_query: int):

@@ -141,8 +141,6 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
               "MultilabelExactMatch", "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelHammingDistance",
               "MultilabelNegativePredictiveValue", "MultilabelPrecision", "MultilabelRecall", "MultilabelSpecificity",
               "MultilabelStatScores")),
-    NotDrawn("torchmetrics", "nan_strategy", NOT_YET + "NaN values are bad inputs, whose policies are checked apart "
-             "(the issue titled 'Every property for every metric')", ("MeanMetric", "SumMetric")),
     NotDrawn("torchmetrics", "normalization", NOT_YET + "how an update's scores outside [0, 1] are mapped (sigmoid, "
              "the default, or softmax); the per-update decision is the auto-sigmoid declaration's",
              ("BinaryAveragePrecision",)),

@@ -82,6 +82,7 @@ def finding_lines(finding: Finding, files: ExampleFiles | None = None) -> list[s
     first, *rest = message_lines or [""]
     lines = [f"{label(finding)} {finding.property}" + (f": {first}" if first else "")]
     lines += [f"{INDENT}{line}" for line in rest]  # never cut: the reason often starts on the second line
+    lines += behaviour_lines(finding)
     if finding.outcome in SHOWN and finding.failure_kind != HARNESS:
         lines += example_lines(finding.example, finding, files)
         if finding.reference_value is not None or finding.library_value is not None:
@@ -91,6 +92,14 @@ def finding_lines(finding: Finding, files: ExampleFiles | None = None) -> list[s
         if finding.snippet and files is not None:
             lines.append(f"{INDENT}reproduce: python {files.write(finding, '.py', finding.snippet + chr(10))}")
     return lines
+
+
+def behaviour_lines(finding: Finding) -> list[str]:
+    """bad_inputs: what the target did with each kind of bad input, one line each (the worst over the examples)."""
+    if not finding.behaviours:
+        return []
+    width = max(len(kind) for kind in finding.behaviours)
+    return [f"{INDENT}{kind.ljust(width)}  {text}" for kind, text in finding.behaviours.items()]
 
 
 def summary_line(result: CheckResult) -> str:

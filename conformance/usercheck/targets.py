@@ -74,6 +74,10 @@ class UserAdapter(Adapter):
             return {"fn": self.target.obj, "name": self.target.name}
         return dict(self.target.init)
 
+    def given_classes(self, binding: Binding) -> bool:
+        """The user's metric is given the classes where its constructor takes them (``--num-classes``, ``--init``)."""
+        return self.target.kind != "function" and any(key in self.target.init for key in ("num_classes", "num_labels"))
+
     def new_object(self, binding: Binding | None = None, num_classes: int | None = None,
                    attributes: Mapping[str, Any] | None = None) -> Any:
         """A new metric object (recorded as it is made): the user's class (a subclass of it with ``attributes``), or
