@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
 from conformance.adapters import Adapter
 from conformance.catalogue import Binding, MetricSpec
 from conformance.context import Context
@@ -40,7 +39,8 @@ def check_empty_batches(ctx: Context, data: st.DataObject) -> None:
     for batch in batches:
         with_empties += [batch, empty]
     example = Example(with_empties, details={"compared_with": "the same batches without the empty ones"})
-    ctx.expect_same(ctx.run.stream(with_empties, example), ctx.run.stream(batches, example), example,
+    ctx.expect_same(ctx.run.stream(with_empties, example, side="with the empty batches"),
+                    ctx.run.stream(batches, example, side="without them"), example,
                     "empty batches changed the value", observed_batches=with_empties, expected_batches=batches)
 
 
@@ -67,8 +67,8 @@ def _sizes(total: int, first: int, singles: int, size: int) -> list[int]:
 
 
 def _plan(sizes: list[int]) -> list[list[int]]:
-    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (what a snippet loops over:
-    see UserAdapter.stream_snippet)."""
+    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (the example's details say
+    how the stream was fed)."""
     runs: list[list[int]] = []
     for size in sizes:
         if runs and runs[-1][1] == size:
@@ -90,11 +90,13 @@ def _checkpoints(sizes: list[int]) -> list[int]:
 
 def _stream_values(ctx: Context, batches: list[Batch], marks: list[int]) -> np.ndarray:
     """The target's value after each batch in ``marks`` (stacked), one update per batch."""
-    metric, values = ctx.run.new_metric(batches), []
+    metric, values, fed = ctx.run.new_metric(batches), [], 0
     for index, batch in enumerate(batches):
         metric.update(batch)
+        fed += len(batch)
         if index in marks:
-            values.append(metric.result())
+            with recording.labelled(f"after {fed:,} samples"):
+                values.append(metric.result())
     return np.stack(values)
 
 
@@ -122,7 +124,8 @@ def _expect_right_when_short(ctx: Context, base: Batch, total: int, first: int, 
     marks = _checkpoints(sizes)
     example = Example(batches, details={"stream": f"{what} at a small scale: {first} samples, then {singles} x 1, "
                                                   f"then batches of {size}; result() read after batches {marks}"})
-    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks))
+    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks),
+                             side=f"{what} at a small scale ({total} samples)")
     wrong = _first_wrong(ctx, whole, sizes, marks, values, example)
     if wrong is not None:
         fed = whole.take(slice(0, int(np.cumsum(sizes)[marks[wrong]])))
@@ -205,7 +208,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
                                        f"{LONG_SINGLES} x 1, then batches of {LONG_BIG_BATCH}",
                                        "updates": _plan(sizes),
                                        "result_read_after_samples": [int(counts[m]) for m in marks]})
-    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks))
+    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks), side=f"{total:,} samples")
     wrong = _first_wrong(ctx, whole, sizes, marks, values, example)
     if wrong is None:
         ctx.expect_reference(values[-1], batches, example, f"after {total:,} samples the value", whole=whole)
@@ -267,9 +270,9 @@ def _defined(ctx: Context, base: Batch) -> Batch:
 
 def _weights_are_copies(ctx: Context, base: Batch) -> bool:
     """Whether the metric gives ``base`` weighing 2 each what it gives the samples twice (it may raise on weights)."""
-    try:
-        weighted = ctx.run.compute(base.with_weights(np.full(len(base), 2, np.float32)))
-        copied = ctx.run.compute(_tiled(base, 2 * len(base)))
+    try:  # a side of its own: a snippet of the long stream leaves it out
+        weighted = ctx.run.compute(base.with_weights(np.full(len(base), 2, np.float32)), side="weighing 2")
+        copied = ctx.run.compute(_tiled(base, 2 * len(base)), side="twice")
     except Exception:
         return False
     return compare(weighted, copied, ctx.judge.tolerance([base], both_library=True))[0]
@@ -343,13 +346,15 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
                                "result_read_after_samples": [2**24, 2**24 + PAST_2_24_SINGLES]})
 
     def run() -> np.ndarray:
-        metric = ctx.run.new_metric([base])
-        for _ in range(16):
-            metric.update(big)
-        before = metric.result()
-        for single in singles:
-            metric.update(single)
-        return np.stack([before, metric.result()])
+        with recording.side("2^24 samples in 16 updates of 2^20"):
+            metric = ctx.run.new_metric([base])
+            for _ in range(16):
+                metric.update(big)
+            before = metric.result()
+        with recording.side(f"then {PAST_2_24_SINGLES} single-sample updates"):
+            for single in singles:
+                metric.update(single)
+            return np.stack([before, metric.result()])
 
     before, after = ctx.run.guarded(example, run)
     # Every count is exact below 2^24 and the reference's weights stand for the copies: the tolerance is the spec's
@@ -387,8 +392,8 @@ def _expect_short_counts(ctx: Context, base: Batch, tail: Batch, by_weight: bool
     big = base.with_weights(np.full(len(base), 4, np.float32)) if by_weight else _tiled(base, 4 * len(base))
     batches = [big] * 16 + [tail.take(slice(i % len(tail), i % len(tail) + 1)) for i in range(64)]
     example = Example(batches, details={"stream": "counts_past_2_24's updates at a small scale"})
-    ctx.expect_reference(ctx.run.stream(batches, example), batches, example,
-                         f"after {sum(len(b) for b in batches)} samples (long before 2^24) the value")
+    ctx.expect_reference(ctx.run.stream(batches, example, side="the same updates at a small scale"), batches,
+                         example, f"after {sum(len(b) for b in batches)} samples (long before 2^24) the value")
 
 
 def _values(array: np.ndarray) -> str:
@@ -400,24 +405,30 @@ def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
     metric's result() raises (it has no value before its first update), the metric after reset must raise the same
     way: a value there is one left from before the reset."""
     batches = [b for b in ctx.draw.batches(data) if len(b)] or ctx.draw.batches(data)
-    example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()"})
+    example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()",
+                                        "execution_mode": "eager"})
 
+    # Eager: two new metric objects per example, and a compiled update would be traced anew for each (a stale
+    # cache after reset() is the object's state, whatever the mode its update runs in).
     try:
-        expected: np.ndarray | None = np.asarray(ctx.run.new_metric(batches).result(), np.float64)
+        with recording.side("a new metric"):
+            expected: np.ndarray | None = np.asarray(ctx.run.new_metric(batches, mode="eager").result(), np.float64)
         raised: Exception | None = None
     except Exception as error:  # no value before an update: after reset, the same exception is expected
         expected, raised = None, error
-    metric = ctx.run.new_metric(batches)
+    with recording.side("updated, result(), reset(), result()"):
+        metric = ctx.run.new_metric(batches, mode="eager")
 
     def fill() -> np.ndarray:
         for batch in batches:
             metric.update(batch)
         return metric.result()
 
-    ctx.run.guarded(example, fill)  # an update that raises is the library's error, judged as any other
-    metric.reset()
+    ctx.run.guarded(example, fill, side="updated, result(), reset(), result()")  # an update that raises is judged
     try:
-        observed = np.asarray(metric.result(), np.float64)
+        with recording.side("updated, result(), reset(), result()"):
+            metric.reset()
+            observed = np.asarray(metric.result(), np.float64)
     except Exception as error:
         if raised is not None and type(error) is type(raised):
             ctx.tally.notes.add(f"result() raises {type(raised).__name__} before any update, and again right after "
@@ -469,7 +480,8 @@ def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
         return
     base = ctx.binding
     try:
-        expected = ctx.run.stream(batches, Example(batches, details={"y_true_dtype": base.label_dtype}))
+        expected = ctx.run.stream(batches, Example(batches, details={"y_true_dtype": base.label_dtype}),
+                                  side=f"{base.label_dtype} targets")
     except LibraryError:
         return  # it fails with its working dtype too: the other properties report that, not a dtype's doing
     for dtype in label_dtypes(ctx.adapter.presentation.kind, ctx.adapter.target.kind):
@@ -479,7 +491,7 @@ def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
         ctx.binding = replace(base, label_dtype=dtype)
         try:
             try:
-                value = ctx.run.stream(batches, example)
+                value = ctx.run.stream(batches, example, side=f"{dtype} targets")
             except LibraryError as error:
                 if dtype in OPTIONAL_LABEL_DTYPES:
                     ctx.tally.notes.add(f"rejects {dtype} targets ({reason_of(error)})")
@@ -490,50 +502,3 @@ def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
                             f"{base.label_dtype} targets", observed_batches=batches, expected_batches=batches)
         finally:
             ctx.binding = base
-
-
-_ARRAY = re.compile(r"np\.array\(([^()]*)\)")
-
-
-def library_stream_snippet(adapter: Adapter, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                           plan: list[list[int]], reads: list[int]) -> str | None:
-    """A long stream as loops over the adapter's own update lines (a library's metric, fed as the adapter feeds it):
-    each ``plan`` step ``[batch, samples per update, updates]`` feeds its whole batch (weighing that many samples in
-    all, or tiled to that many), or (one sample per update) cycles through its batch's samples; the value is printed
-    after each step. None where a step takes a part of its batch (the adapter's own snippet stands instead)."""
-    def counted(batch: Batch) -> int:
-        return len(batch) if batch.sample_weight is None else round(float(batch.sample_weight.sum()))
-
-    whole = [step[1] != 1 for step in plan]
-    if any(w and step[1] != counted(batches[step[0]]) and (batches[step[0]].sample_weight is not None
-                                                          or step[1] % len(batches[step[0]]))
-           for w, step in zip(whole, plan, strict=True)):
-        return None
-    singles = {step[0] for w, step in zip(whole, plan, strict=True) if not w and len(batches[step[0]]) > 1}
-    pieces: list[list[Batch]] = [[b.take(slice(i, i + 1)) for i in range(len(b))] if index in singles else [b]
-                                 for index, b in enumerate(batches)]
-    lines = adapter.snippet(binding, params, [b for piece in pieces for b in piece]).splitlines()
-    updates = [i for i, line in enumerate(lines) if "np.array(" in line or "np.zeros(" in line]
-    if len(updates) != sum(len(piece) for piece in pieces):
-        return None
-    opening, trailer = lines[:updates[0]], lines[updates[-1] + 1:]
-    update_lines, position = [], 0
-    for piece in pieces:
-        update_lines.append([lines[i] for i in updates[position:position + len(piece)]])
-        position += len(piece)
-    body = [*opening, "fed = 0"]
-    for (index, size, count), is_whole in zip(plan, whole, strict=True):
-        batch_lines = update_lines[index]
-        if not is_whole:
-            rounds = count // len(batch_lines)
-            body += [f"for _ in range({rounds}):  # one sample per update, cycling through the batch",
-                     *(f"    {line}" for line in batch_lines), f"fed += {rounds * len(batch_lines)}"]
-        else:
-            copies = size // counted(batches[index])
-            line = batch_lines[0] if copies == 1 else _ARRAY.sub(
-                rf"np.concatenate([np.array(\1)] * {copies})", batch_lines[0])
-            how = "weighing" if batches[index].sample_weight is not None else "of"
-            body += [f"for _ in range({count}):  # updates {how} {size:,} samples", f"    {line}",
-                     f"fed += {size * count}"]
-        body += [f"print('after', fed, 'samples:')  # the value read after {sorted(set(reads))}", *trailer]
-    return "\n".join(body)

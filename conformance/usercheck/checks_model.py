@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
 from conformance.adapters import Adapter
-from conformance.adapters.base import literal, present, select_output
+from conformance.adapters.base import present, select_output
 from conformance.catalogue import Binding, MetricSpec
 from conformance.catalogue.compile_identifiers import CompileIdentifier, identifiers_for
 from conformance.context import Context
@@ -54,30 +55,57 @@ def _zero_loss(y_true, y_pred):
     return ops.sum(ops.zeros_like(y_pred))
 
 
+ZERO_LOSS = "lambda y_true, y_pred: keras.ops.sum(keras.ops.zeros_like(y_pred))"  # _zero_loss, in a script
+
+
 def _identity_model(ctx: Context, batches: list[Batch], shape: tuple[int, ...], weighted: bool,
-                    metric: Any = None, loss: Any = _zero_loss) -> Any:
+                    identifier: str | None = None, loss: str | None = None) -> Any:
     """A compiled model whose output is its input (no trainable weights: fit() changes nothing and the predictions
-    stay the drawn ones), kept per metric (binding and drawn parameters), classes, input shape and weighting.
+    stay the drawn ones), kept per metric (binding and drawn parameters), classes, input shape and weighting, and
+    recorded as made (a script makes it again, with the metric object it was given).
 
     Keras passes sample_weight only to ``weighted_metrics``; ``metrics`` are updated without it
     (keras/src/trainers/compile_utils.py::CompileMetrics.update_state), so weighted examples use the former.
-    ``metric``: what compile() is given (default the adapter's: the library's object, a user's class or function).
+    ``identifier``: a string compile() resolves (default the adapter's metric: the library's object, a user's class
+    or function), and ``loss`` the loss's identifier (default a loss of 0).
     """
     import keras
 
     num_classes = batches[0].num_classes if batches else None
-    key = (repr(ctx.binding), num_classes, shape, weighted, repr(metric), repr(loss))
+    key = (repr(ctx.binding), num_classes, shape, weighted, identifier, loss)
+    keyword = "weighted_metrics" if weighted else "metrics"
 
     def build() -> Any:
         # Each batch size the loop meets traces its step once more: expected here, not worth TensorFlow's warning.
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        given = identifier if identifier is not None else metric
         inputs = keras.Input(shape=shape)
         model = keras.Model(inputs, keras.layers.Identity()(inputs))
-        given = metric if metric is not None else ctx.adapter.compile_argument(ctx.binding, num_classes)
-        model.compile(optimizer="sgd", loss=loss, **{"weighted_metrics" if weighted else "metrics": [given]})
+        model.compile(optimizer="sgd", loss=loss or _zero_loss, **{keyword: [given]})
         return model
 
-    return ctx.adapter.cached(MODELS, key, build, scope=ctx.subject.base_spec.id)
+    def made() -> Any:
+        nonlocal metric
+        metric = None if identifier is not None else ctx.adapter.compile_argument(ctx.binding, num_classes)
+        refs = [] if metric is None else [_named(ctx, metric)]
+        given = repr(identifier) if identifier is not None else "{0}"
+        return recording.make(build, f"inputs = keras.Input(shape={tuple(shape)!r})\n"
+                              "{var} = keras.Model(inputs, keras.layers.Identity()(inputs))  # outputs its input\n"
+                              f"{{var}}.compile(optimizer='sgd', {keyword}=[{given}], "
+                              f"loss={ZERO_LOSS if loss is None else repr(loss)})", *refs,
+                              imports=("import keras",), name="model")
+
+    metric: Any = None
+    return ctx.adapter.cached(MODELS, key, made, scope=ctx.subject.base_spec.id)
+
+
+def _named(ctx: Context, metric: Any) -> Any:
+    """``metric`` as a script names it: a user's function compile() wraps is imported, an object was made."""
+    if callable(metric) and not hasattr(metric, "update_state"):
+        name = getattr(metric, "__name__", "metric_function")
+        imports = ctx.adapter.import_lines() if hasattr(ctx.adapter, "import_lines") else []
+        return recording.imported(metric, name, *imports)
+    return metric
 
 
 def _logged(logs: dict[str, Any], binding: Binding) -> np.ndarray:
@@ -88,6 +116,17 @@ def _logged(logs: dict[str, Any], binding: Binding) -> np.ndarray:
 
 def _metric_name(logs: dict[str, Any]) -> str:
     return next(name for name in logs if name != "loss")
+
+
+def _evaluate(ctx: Context, fed: _Inputs, model: Any) -> np.ndarray:
+    """``model.evaluate()`` of the example, recorded; the compiled metric's value among its logs."""
+    with recording.call(model, "evaluate", fed.x, fed.y, sample_weight=fed.weight, batch_size=fed.batch_size,
+                        verbose=0, return_dict=True) as step:
+        logs = model.evaluate(fed.x, fed.y, sample_weight=fed.weight, batch_size=fed.batch_size, verbose=0,
+                              return_dict=True)
+        step.read = recording.Read(ctx.binding.output, key=_metric_name(logs))
+        step.value = value = _logged(logs, ctx.binding)
+    return value
 
 
 def _batch_size(data: st.DataObject, n: int) -> int:
@@ -131,25 +170,24 @@ def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
     example = Example([fed.whole], details=fed.details("evaluate"))
 
     def evaluate() -> np.ndarray:
-        model = _identity_model(ctx, fed.chunks, fed.x.shape[1:], fed.weighted)
-        logs = model.evaluate(fed.x, fed.y, sample_weight=fed.weight, batch_size=fed.batch_size, verbose=0,
-                              return_dict=True)
-        return _logged(logs, ctx.binding)
+        return _evaluate(ctx, fed, _identity_model(ctx, fed.chunks, fed.x.shape[1:], fed.weighted))
 
     _judge(ctx, fed, example, lambda: ctx.run.guarded(example, evaluate),
            f"model.evaluate(batch_size={fed.batch_size}) reported a value that")
 
 
-def _judge(ctx: Context, fed: _Inputs, example: Example, value: Any, what: str) -> np.ndarray:
+def _judge(ctx: Context, fed: _Inputs, example: Example, value: Any, what: str, diagnose: bool = True) -> np.ndarray:
     """``value()`` (a training loop's report) judged against the reference, with the declarations of the layout the
-    loop presents; a wrong value says whether the loop's doing or the shapes explain it (see ``_diagnosis``)."""
+    loop presents; a wrong value says whether the loop's doing or the shapes explain it (see ``_diagnosis``; not
+    where the loop was given another metric than the spec's: ``diagnose`` False)."""
     ctx.layout = fed.layout
     try:
         observed = value()
         ctx.expect_reference(observed, fed.chunks, example, what)
         return observed
     except Violation as violation:
-        violation.message += _diagnosis(ctx, fed, violation.observed)
+        if diagnose:
+            violation.message += _diagnosis(ctx, fed, violation.observed)
         raise
     finally:
         ctx.layout = None
@@ -161,7 +199,8 @@ def _diagnosis(ctx: Context, fed: _Inputs, observed: np.ndarray) -> str:
     whether shaping them alike is right: a broadcast), or right (the loop's own doing: its compiled step, the
     tensors it passes)."""
     try:
-        by_hand = ctx.run.stream(fed.chunks, Example(fed.chunks), layout=fed.layout, mode="eager")
+        with recording.paused():  # evidence for the message, after the verdict: not part of the reproduction
+            by_hand = ctx.run.stream(fed.chunks, Example(fed.chunks), layout=fed.layout, mode="eager")
     except Exception:  # the metric raises when fed by hand: nothing to tell apart
         return ""
     tolerance = ctx.judge.tolerance(fed.chunks, both_library=True)
@@ -196,6 +235,14 @@ def displayed(value: np.ndarray) -> tuple[float, float]:
     return mean, (5e-5 if abs(mean) > 1e-3 else 5e-5 * abs(mean))
 
 
+LAST_BATCH_LOGS = """class LastBatchLogs(keras.callbacks.Callback):  # keeps the logs of the last training batch
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs = dict(logs or {{}})
+
+
+{var} = LastBatchLogs()"""
+
+
 def _last_batch_logs() -> Any:
     """A callback that keeps the logs of the last on_train_batch_end: the values fit() computed inside its step."""
     import keras
@@ -222,15 +269,21 @@ def check_model_fit(ctx: Context, data: st.DataObject) -> None:
         import warnings
 
         model = _identity_model(ctx, fed.chunks, fed.x.shape[1:], fed.weighted)
-        last = _last_batch_logs()
+        last = recording.make(_last_batch_logs, LAST_BATCH_LOGS, imports=("import keras",), name="last_batch")
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "the model does not have any trainable weights": by design here
-            history = model.fit(fed.x, fed.y, sample_weight=fed.weight, batch_size=fed.batch_size, epochs=1,
-                                shuffle=False, verbose=1, callbacks=[last])
+            history = recording.invoke(model, "fit", fed.x, fed.y, sample_weight=fed.weight,
+                                       batch_size=fed.batch_size, epochs=1, shuffle=False, verbose=1,
+                                       callbacks=[last])
         name = _metric_name(history.history)
-        return (_logged({name: history.history[name][-1]}, ctx.binding), _logged(last.logs, ctx.binding),
-                progress_bar_value(printed.getvalue(), name), name)
+        kept = _logged({name: history.history[name][-1]}, ctx.binding)
+        recording.show(history, f"history[{name!r}][-1]", kept, label=f"History.history[{name!r}][-1]",
+                       output=ctx.binding.output)
+        logged = _logged(last.logs, ctx.binding)
+        recording.show(last, f"logs[{name!r}]", logged, label="the last on_train_batch_end logs",
+                       output=ctx.binding.output)
+        return kept, logged, progress_bar_value(printed.getvalue(), name), name
 
     try:
         history, last_logs, bar, name = fit()
@@ -302,57 +355,21 @@ def _check_identifier(ctx: Context, fed: _Inputs, row: CompileIdentifier) -> Non
     resolved: list[str] = []
 
     def evaluate() -> np.ndarray:
-        model = _identity_model(ctx, fed.chunks, fed.x.shape[1:], fed.weighted, metric=row.identifier, loss=row.loss)
-        logs = model.evaluate(fed.x, fed.y, sample_weight=fed.weight, batch_size=fed.batch_size, verbose=0,
-                              return_dict=True)
+        model = _identity_model(ctx, fed.chunks, fed.x.shape[1:], fed.weighted, identifier=row.identifier,
+                                loss=row.loss)
+        value = _evaluate(ctx, fed, model)
         resolved.append(resolved_metric(model, row.identifier))
-        return _logged(logs, ctx.binding)
+        recording.code("print('compile() resolved it to', [type(m).__name__ for m in {0}.metrics[-1].metrics])",
+                       model)
+        return value
 
-    value = ctx.run.guarded(example, evaluate)
+    value = ctx.run.guarded(example, evaluate, side=f"compile({argument}=[{row.identifier!r}])")
     words = f"{row.identifier!r} with {shapes} and loss {row.loss!r} resolved to {resolved[0]}"
     ctx.tally.notes.add(words)
     example.details["resolved_to"] = resolved[0]
     _judge(ctx, fed, example, lambda: value, f"{words}: its value (a user expects {ctx.subject.base_spec.id}: "
-                                             f"{row.why})")
+                                             f"{row.why})", diagnose=False)
 
 
 def _shape(array: np.ndarray) -> str:
     return "(" + ", ".join(["n", *map(str, array.shape[1:])]) + ("," if array.ndim == 1 else "") + ")"
-
-
-# -- the snippet ----------------------------------------------------------------------------------------------------
-
-def training_snippet(adapter: Adapter, binding: Binding, params: dict[str, Any], example: Example) -> str:
-    """Source that runs the example's training loop (evaluate, or one epoch of fit) of a model whose output is its
-    input, with the metric built as the adapter builds it (or compile()'s string identifier), and prints the
-    value."""
-    details = example.details
-    whole = example.batches[0]
-    opening = adapter.snippet(binding, params, [whole], mode="eager").splitlines()
-    made = next((i for i, line in enumerate(opening) if line.startswith("metric = ")), len(opening) - 1)
-    y_true, y_pred, weight = present(binding, whole, params)
-    x = y_pred[:, None] if y_pred.ndim == 1 else y_pred
-    weighted = bool(details.get("weighted")) and weight is not None
-    compiled = details.get("compile") or {}
-    lines = opening[:made + (0 if compiled else 1)]
-    if compiled:
-        given = ", ".join(f"{k}={v!r}" for k, v in compiled.items())
-    else:
-        lines += ["", "", "def zero_loss(y_true, y_pred):  # the loop needs a loss; the metric is what is checked",
-                  "    return keras.ops.sum(keras.ops.zeros_like(y_pred))", ""]
-        given = f"loss=zero_loss, {'weighted_metrics' if weighted else 'metrics'}=[metric]"
-    lines += ["", f"inputs = keras.Input(shape={tuple(x.shape[1:])!r})",
-              "model = keras.Model(inputs, keras.layers.Identity()(inputs))  # outputs its input: the predictions",
-              f"model.compile(optimizer='sgd', {given})",
-              f"x = {literal(x)}", f"y = {literal(y_true)}",
-              f"sample_weight = {literal(np.asarray(weight)) if weighted else 'None'}"]
-    size = details.get("batch_size", len(whole))
-    if details.get("training_loop") == "fit":
-        lines += [f"history = model.fit(x, y, sample_weight=sample_weight, batch_size={size}, epochs=1, "
-                  "shuffle=False, verbose=1)", "print(history.history)"]
-    else:
-        lines += [f"print(model.evaluate(x, y, sample_weight=sample_weight, batch_size={size}, verbose=0, "
-                  "return_dict=True))"]
-    if compiled:
-        lines.append("print([type(m).__name__ for m in model.metrics[-1].metrics])  # what compile() resolved")
-    return "\n".join(lines)
