@@ -95,21 +95,21 @@ PROPERTIES: tuple[Property, ...] = (
              keras_checks.check_graph_mode, examples=(8, 40), targets=COMPILED,
              applies=keras_checks.tensorflow_backend),
     # A real training loop costs a compiled model per metric and input shape (kept on the adapter, shared by the
-    # examples and by both properties) and ~0.1 s per call: a few examples each; the smoke profile runs them on one
-    # metric per way the loop presents the inputs.
+    # examples and by both properties) and ~0.1 s per call: a few examples each; the smoke profile runs one example
+    # on one metric per way the loop presents the inputs.
     Property("model_evaluate", "Inside model.evaluate(x, y, sample_weight=w, batch_size=b) of a model that outputs "
              "its input (weighted examples through weighted_metrics, the last batch short), the metric gives the "
-             "reference.", model_checks.check_model_evaluate, examples=(6, 30), library_examples=(3, 30),
+             "reference.", model_checks.check_model_evaluate, examples=(6, 30), library_examples=(3, 30, 1),
              targets=TRAINED, applies=model_checks.compiles, judged_as=(*ACCUMULATES, "shape_conventions"),
              must_judge=True, deep=model_checks.presentation_trait),
     Property("model_fit", "One epoch of model.fit(x, y, batch_size=b, shuffle=False) of a model that outputs its "
              "input: the last batch's logs, History and the progress bar's final value give the reference.",
-             model_checks.check_model_fit, examples=(4, 20), library_examples=(2, 20), targets=TRAINED,
+             model_checks.check_model_fit, examples=(4, 20), library_examples=(2, 20, 1), targets=TRAINED,
              applies=model_checks.compiles,
              judged_as=(*ACCUMULATES, "shape_conventions"), must_judge=True, deep=model_checks.presentation_trait),
     Property("compile_identifiers", "Each string identifier a user gives compile(metrics=[...]) for this metric's "
              "output and loss ('accuracy', 'AUC', 'mse', ...) resolves to it: what it resolved to is noted, its "
-             "value in evaluate() judged.", model_checks.check_compile_identifiers, examples=(2, 10),
+             "value in evaluate() judged.", model_checks.check_compile_identifiers, examples=(2, 10, 1),
              targets=("keras",), applies=model_checks.has_identifiers,
              judged_as=("agreement", *ACCUMULATES, "shape_conventions"), must_judge=True,
              deep=model_checks.presentation_trait),

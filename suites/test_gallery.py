@@ -99,7 +99,11 @@ def test_gallery_metric(outcomes, library: str, target: str, catching: set[str])
         # Passing is judging: every property that applies to it ran examples and passed (a skip only where the
         # property says why it does not apply).
         mine = {prop: finding for (t, prop), finding in outcomes.items() if t == target}
-        assert {f.outcome for f in mine.values()} <= {"pass", "skip"}, {p: f.message for p, f in mine.items()}
+        # A precision limit is no failure: Keras keeps every metric's state in float32, so a correct Keras metric
+        # counting its samples stops at 2^24 (counts_past_2_24 says so as a limit, as for Keras' own metrics).
+        assert {f.outcome for p, f in mine.items() if p != "counts_past_2_24"} <= {"pass", "skip"}, {
+            p: f.message for p, f in mine.items()}
+        assert mine.get("counts_past_2_24") is None or mine["counts_past_2_24"].outcome in ("pass", "skip", "limit")
         assert all(f.examples_run > 0 for f in mine.values() if f.outcome == "pass")
         assert all(f.message for f in mine.values() if f.outcome == "skip")
         passed = sum(f.outcome == "pass" for f in mine.values())
