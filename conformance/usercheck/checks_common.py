@@ -163,11 +163,44 @@ def counts_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Pr
     if dtypes and all(dtype.startswith(("int", "uint")) for dtype in dtypes):
         return (f"every state is an integer count ({', '.join(sorted(set(dtypes)))}): exact far past 2^24, so no "
                 "count stops growing there (long_stream still feeds it a long stream)")
+    if spec.id not in _TOO_SLOW:
+        _TOO_SLOW[spec.id] = _too_slow(spec, adapter, binding)
+    if _TOO_SLOW[spec.id]:
+        return _TOO_SLOW[spec.id]
     if spec.id not in _REFUSES_WEIGHTS:
         _REFUSES_WEIGHTS[spec.id] = _refuses_weights(spec)
     refused = _REFUSES_WEIGHTS[spec.id]
     return None if refused is None else (f"the reference {spec.reference.__name__} takes no sample weights to stand "
                                          f"for 2^24 copies of a sample ({refused})")
+
+
+_TOO_SLOW: dict[str, str | None] = {}
+COUNTS_SECONDS = 120.0  # what 2^24 samples' updates may cost a library's metric, measured on one update
+
+
+def _too_slow(spec: MetricSpec, adapter: Adapter, binding: Binding) -> str | None:
+    """Why 2^24 samples are beyond reach: an update whose cost per sample (measured on 4096 samples; torchmetrics'
+    label ranking loops over the samples in Python) makes them cost more than COUNTS_SECONDS; None where it does not
+    (or the update raises: the property says so itself)."""
+    import time
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        probe = spec.domain.inputs(max(4, spec.domain.min_samples)).example()
+    big = _tiled(probe, 4096)
+    try:
+        metric = adapter.create(binding, spec.params, probe.num_classes)
+        metric.update(big)  # the first update builds and traces: not the cost of the next
+        started = time.perf_counter()
+        metric.update(big)
+        per_sample = (time.perf_counter() - started) / len(big)
+    except Exception:
+        return None
+    if per_sample * 2**24 <= COUNTS_SECONDS:
+        return None
+    return (f"its update costs {per_sample * 1e6:.0f} µs a sample (measured on 4096): 2^24 samples would take "
+            f"~{per_sample * 2**24 / 60:.0f} minutes (long_stream still feeds it 131,072)")
 
 
 def _refuses_weights(spec: MetricSpec) -> str | None:
