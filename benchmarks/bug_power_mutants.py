@@ -195,6 +195,8 @@ class _Finder(ast.NodeVisitor):
         self._add("off by one", node, repr(node.value + 1 if node.value == 0 else node.value - 1))
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if _is_int(node.value):  # a count: n += 1
+            self._off_by_one(node.value)
         if isinstance(node.op, ast.Add):
             self._add("dropped accumulation", node, f"{ast.unparse(node.target)} = {ast.unparse(node.value)}",
                       expression=False)
