@@ -102,36 +102,42 @@ TARGET_FILES = (
 BATTERY_TIMEOUT_S = 1800
 HARNESS_TIMEOUT_S = 3600
 
-# Run by each harness (its checkout first on the path after the mutated library): its own catalogue's specs whose
-# binding targets one of the given classes or functions, every property, the ci profile, one case at a time; with a
-# baseline, stops at the first case whose unexpected outcome differs from it. Writes its progress as it goes.
+# Run by each harness (its checkout first on the path after the mutated library), one case at a time in the ci
+# profile: its own catalogue's specs whose binding targets one of the given classes or functions (or the named specs),
+# every property. ``known``: the unmutated library's unexpected outcome per case where already measured; the run stops
+# at the first case whose outcome differs from a known one, or that is unexpected where none is known yet (the caller
+# then measures that case's baseline). Writes its progress as it goes.
 HARNESS_RUNNER = r'''
 import json, sys, warnings
 warnings.simplefilter("ignore")
-request = json.loads(sys.argv[1])
+request = json.loads(open(sys.argv[1]).read())
 from conformance import engine
 from conformance.catalogue import CATALOGUE
 from conformance.profiles import PROFILES
-library, baseline = request["library"], request["baseline"]
-specs = [s.id for s in CATALOGUE if library in s.bindings and s.bindings[library].target in request["targets"]]
+library, known, skip = request["library"], request["known"], set(request["skip"])
+specs = [s.id for s in CATALOGUE if library in s.bindings and (s.bindings[library].target in request["targets"]
+                                                                or s.id in request["specs"])]
 first = [s for s in request["first"] if s in specs]
 ordered = first + [s for s in specs if s not in first]
 cases = sorted(engine.plan(ordered, [library]), key=lambda c: (ordered.index(c.spec.id),
                                                                 c.prop.name == "distributed_sync"))
-found = {"specs": ordered, "cases": {}, "differs": None, "complete": False}
+found = {"specs": ordered, "cases": {}, "stopped": None, "complete": False}
 def save():
     with open(request["out"], "w") as out:
         json.dump(found, out)
 for case in cases:
+    if case.id in skip:
+        continue
     finding = engine.run_case(case, PROFILES["ci"])
     key = finding.outcome if finding.outcome in ("fail", "error") else None
     message = (finding.message or "").splitlines()[0][:160] if finding.message else ""
     found["cases"][case.id] = [key, message]
-    if baseline is not None and baseline.get(case.id) != key:
-        found["differs"] = case.id
+    if known is not None and (known.get(case.id, key if key is None else "?") != key):
+        found["stopped"] = case.id
         break
     save()
-found["complete"] = True
+else:
+    found["complete"] = True
 save()
 '''
 
@@ -304,35 +310,103 @@ class Harness:
             commit = ""
         return f"{self.path} ({commit})" if commit else str(self.path)
 
-    def run(self, library: str, targets: set[str], out: Path, *, overlay: Path | None, baseline: dict | None,
-            first: list[str] = ()) -> tuple[dict | None, float]:
-        """The runner's JSON (None if it did not end in time: then what it wrote so far, with ``hung``)."""
-        request = {"library": library, "targets": sorted(targets), "baseline": baseline, "first": list(first),
-                   "out": str(out)}
+    def run(self, library: str, out: Path, *, overlay: Path | None, known: dict | None, targets: set[str] = (),
+            specs: set[str] = (), first: list[str] = (), skip: set[str] = ()) -> tuple[dict | None, float]:
+        """The runner's JSON (None if it wrote none; with ``hung`` if it did not end in time)."""
+        request = {"library": library, "targets": sorted(targets), "specs": sorted(specs), "known": known,
+                   "first": list(first), "skip": sorted(skip), "out": str(out)}
         started = time.perf_counter()
-        command = [*_nice(), sys.executable, "-c", HARNESS_RUNNER, json.dumps(request)]
+        request_path = out.with_name(out.stem + "-request.json")
+        request_path.write_text(json.dumps(request))
+        command = [*_nice(), sys.executable, "-c", HARNESS_RUNNER, str(request_path)]
         try:
             subprocess.run(command, capture_output=True, text=True, env=_environment(overlay, self.path),
                            cwd=self.path, timeout=HARNESS_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            partial = json.loads(out.read_text()) if out.exists() else {"cases": {}, "differs": None}
+            partial = json.loads(out.read_text()) if out.exists() else {"cases": {}, "stopped": None}
             return {**partial, "hung": True}, time.perf_counter() - started
         return (json.loads(out.read_text()) if out.exists() else None), time.perf_counter() - started
 
 
-def baseline_of(harness: Harness, library: str, targets: set[str], scratch: Path) -> tuple[dict, list[str]]:
-    """Each case's unexpected outcome (None where it is expected) under ``harness`` on the unmutated library, and
-    the unexpected ones with their messages."""
-    print(f"baseline: {harness.label} on the unmutated {library} ...", flush=True)
-    result, seconds = harness.run(library, targets, scratch / f"baseline-{library}.json", overlay=None, baseline=None)
-    if result is None or not result.get("complete"):
-        raise SystemExit(f"bug_power: the baseline run of {harness.path} on {library} did not complete")
-    cases = {case: key for case, (key, _) in result["cases"].items()}
-    unexpected = [f"{case}: {key}: {message}" for case, (key, message) in result["cases"].items() if key]
-    print(f"  {len(cases)} cases in {seconds:.0f} s; unexpected: {len(unexpected)}", flush=True)
-    for line in unexpected:
-        print(f"    {line}", flush=True)
-    return cases, unexpected
+class Baselines:
+    """Each case's unexpected outcome (None: it is expected) under a harness on the unmutated library, measured a
+    spec at a time when a mutant's run first needs it, and kept for the run."""
+
+    def __init__(self, harness: Harness, scratch: Path) -> None:
+        self.harness, self.scratch = harness, scratch
+        self.cases: dict[str, str | None] = {}
+        self.messages: dict[str, str] = {}
+        self.specs: set[tuple[str, str]] = set()
+        self.lock = threading.Lock()
+        self.seconds = 0.0
+
+    def measure(self, library: str, specs: set[str] = frozenset(), targets: set[str] = frozenset()) -> None:
+        """Measure the baseline of every case of ``specs`` (ids in the harness's catalogue), or of the specs binding
+        one of ``targets``, not measured yet."""
+        with self.lock:
+            missing = {s for s in specs if (library, s) not in self.specs}
+            if not missing and not targets:
+                return
+            out = Path(tempfile.mkdtemp(dir=self.scratch)) / "baseline.json"
+            result, seconds = self.harness.run(library, out, overlay=None, known=None, specs=missing, targets=targets,
+                                               skip=set(self.cases))
+            if result is None or not result.get("complete"):
+                raise SystemExit(f"bug_power: the baseline run of {self.harness.path} on {library} "
+                                 f"({', '.join(sorted(missing or targets))}) did not complete")
+            self.seconds += seconds
+            for case, (key, message) in result["cases"].items():
+                self.cases[case] = key
+                if key:
+                    self.messages[case] = f"{key}: {message}"
+                    print(f"  baseline of {self.harness.path.name}: {case} is unexpected on the unmutated library: "
+                          f"{key}: {message}", flush=True)
+            self.specs |= {(library, s) for s in result["specs"]}
+
+    def unexpected(self) -> list[str]:
+        return [f"{case}: {message}" for case, message in self.messages.items()]
+
+
+def _spec_of(case: str, specs: list[str]) -> str:
+    """The spec id of a case id ``spec-library-property`` (spec ids contain dashes too)."""
+    return max((s for s in specs if case.startswith(s + "-")), key=len)
+
+
+def detect(harness: Harness, baselines: Baselines, mutant: Mutant, overlay: Path, targets: set[str],
+           first: list[str], work: Path) -> dict:
+    """Run ``harness`` on the mutated library until its unexpected findings differ from the baseline's: detected,
+    survived (every case ran and none differs), hung or stillborn."""
+    library, skip, seconds, attempt = mutant.library, set(), 0.0, 0
+    ran: dict[str, str | None] = {}
+    while True:
+        attempt += 1
+        known = {c: k for c, k in baselines.cases.items() if f"-{library}-" in c}
+        run, took = harness.run(library, work / f"{harness.path.name}-{attempt}.json", overlay=overlay, known=known,
+                                targets=targets, first=first, skip=skip)
+        seconds += took
+        if run is None:
+            return {"verdict": "stillborn", "seconds": round(seconds, 1)}
+        ran.update({case: key for case, (key, _) in run["cases"].items()})
+        stopped = run.get("stopped")
+        if stopped is not None:
+            key = run["cases"][stopped][0]
+            if stopped not in baselines.cases:  # unexpected where the baseline is not measured yet
+                baselines.measure(library, {_spec_of(stopped, run["specs"])})
+            if baselines.cases.get(stopped) != key:
+                return {"verdict": "detected", "seconds": round(seconds, 1), "case": stopped,
+                        "finding": run["cases"][stopped], "cases_run": len(ran), "attempts": attempt}
+            skip |= set(ran)  # the same as the baseline so far: go on after it
+            continue
+        if run.get("hung"):
+            return {"verdict": "hung", "seconds": round(seconds, 1), "cases_run": len(ran)}
+        # Every case ran; those whose baseline was not measured yet were expected here: were they there too?
+        unmeasured = {c for c in ran if c not in baselines.cases}
+        baselines.measure(library, {_spec_of(c, run["specs"]) for c in unmeasured})
+        vanished = [c for c in ran if baselines.cases.get(c) != ran[c]]
+        if vanished:
+            return {"verdict": "detected", "seconds": round(seconds, 1), "case": vanished[0],
+                    "finding": [ran[vanished[0]], f"was {baselines.cases.get(vanished[0])} on the unmutated library"],
+                    "cases_run": len(ran), "attempts": attempt}
+        return {"verdict": "survived", "seconds": round(seconds, 1), "cases_run": len(ran), "attempts": attempt}
 
 
 # -- one mutant ------------------------------------------------------------------------------------------
@@ -360,15 +434,15 @@ class Overlays:
                 shutil.copytree(vendored, overlay / vendored.name)
 
 
-def judge(mutant: Mutant, site: Path, overlay: Path, harnesses: list[Harness], targets: set[str], originals: Path,
-          baselines: dict[Path, dict], scratch: Path) -> dict:
+def judge(mutant: Mutant, site: Path, overlay: Path, baselines: list[Baselines], targets: set[str],
+          originals: Path, scratch: Path) -> dict:
     """The mutant's outcome: its battery verdict, and per harness detected / survived (or stillborn / hung)."""
     target = overlay / mutant.file
     target.write_text(mutant.point.apply(mutant.source))
     outcome: dict[str, Any] = {"harnesses": {}}
+    work = Path(tempfile.mkdtemp(dir=scratch))
     try:
         started = time.perf_counter()
-        work = Path(tempfile.mkdtemp(dir=scratch))
         result, error = run_battery(mutant.library, mutant.specs, work / "battery.json", overlay=overlay,
                                     against=originals)
         outcome["battery_s"] = round(time.perf_counter() - started, 1)
@@ -383,20 +457,13 @@ def judge(mutant: Mutant, site: Path, overlay: Path, harnesses: list[Harness], t
             return outcome
         outcome["verdict"] = "non-equivalent"
         first = [spec for spec in mutant.specs if spec in differs]
-        for harness in harnesses:
-            run, seconds = harness.run(mutant.library, targets, work / f"harness-{len(outcome['harnesses'])}.json",
-                                       overlay=overlay, baseline=baselines[harness.path], first=first)
-            verdict = ("stillborn" if run is None else "detected" if run.get("differs") else
-                       "hung" if run.get("hung") else "survived" if run.get("complete") else "stillborn")
-            entry = {"verdict": verdict, "seconds": round(seconds, 1), "cases_run": len((run or {}).get("cases", {}))}
-            if run and run.get("differs"):
-                case = run["differs"]
-                entry["case"], entry["finding"] = case, run["cases"][case]
-            outcome["harnesses"][str(harness.path)] = entry
-        shutil.rmtree(work, ignore_errors=True)
+        for measured in baselines:
+            outcome["harnesses"][str(measured.harness.path)] = detect(measured.harness, measured, mutant, overlay,
+                                                                       targets, first, work)
         return outcome
     finally:
         shutil.copy2(site / mutant.file, target)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # -- the run ---------------------------------------------------------------------------------------------
@@ -426,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="list the files, specs and mutants, and the time "
                         "estimate; run nothing")
     parser.add_argument("--retrace", action="store_true", help="rebuild the map of files to specs")
+    parser.add_argument("--baseline-all", action="store_true", help="first run each harness on the unmutated "
+                        "libraries over every spec of the selected files (else a spec's baseline is measured when a "
+                        "mutant's run first needs it)")
     args = parser.parse_args(argv)
 
     harnesses = [Harness(Path(h).resolve()) for h in args.harness] or [Harness(ROOT)]
@@ -455,8 +525,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {mutant.file}:{mutant.point.line} {mutant.point.describe()}   | {mutant.context()}")
             return 0
         done = _resumed(args.json) if args.resume and args.json else {}
-        results = run_all(plan, harnesses, mapping, site, scratch, args.jobs, done, args.json)
-        summary(results, harnesses, time.perf_counter() - started)
+        results, baselines = run_all(plan, harnesses, mapping, site, scratch, args.jobs, done, args.json,
+                                     args.baseline_all)
+        summary(results, baselines, time.perf_counter() - started)
         return 0
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -477,13 +548,38 @@ def _resumed(path: str) -> dict[str, dict]:
     return {row["key"]: row["outcome"] for row in json.loads(Path(path).read_text()).get("mutants", [])}
 
 
+class Originals:
+    """The battery's outcomes on the unmutated library, spec by spec, measured when a mutant first needs them."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.values: dict[tuple[str, str], list] = {}
+        self.lock = threading.Lock()
+
+    def file_for(self, library: str, specs: list[str], path: Path) -> Path:
+        """A file of the outcomes of ``specs`` (for the battery's ``--against``), measuring those missing."""
+        with self.lock:
+            missing = [s for s in specs if (library, s) not in self.values]
+            if missing:
+                tick = time.perf_counter()
+                out = Path(tempfile.mkdtemp(dir=self.scratch)) / "original.json"
+                result, error = run_battery(library, missing, out)
+                if result is None:
+                    raise SystemExit(f"bug_power: the battery failed on the unmutated {library}: "
+                                     f"{error.strip()[-300:]}")
+                self.values.update({(library, s): v for s, v in result["values"].items()})
+                print(f"  battery of the unmutated {library}: {len(missing)} specs, "
+                      f"{sum(result['cells'].values())} cells in {time.perf_counter() - tick:.0f} s", flush=True)
+        path.write_text(json.dumps({"values": {s: self.values[(library, s)] for s in specs}}))
+        return path
+
+
 def run_all(plan: list[Mutant], harnesses: list[Harness], mapping: dict, site: Path, scratch: Path, jobs: int,
-            done: dict[str, dict], json_path: str | None) -> list[Mutant]:
+            done: dict[str, dict], json_path: str | None, baseline_all: bool) -> tuple[list[Mutant], list[Baselines]]:
     """Judge every mutant of ``plan`` (``jobs`` at once), printing each outcome as it comes."""
     overlays = Overlays(site, scratch, max(1, jobs))
-    originals: dict[str, Path] = {}
-    baselines: dict[tuple[Path, str], dict] = {}
-    unexpected: dict[str, list[str]] = {}
+    originals = Originals(scratch)
+    baselines = [Baselines(harness, scratch) for harness in harnesses]
     lock = threading.Lock()
     finished: list[Mutant] = []
     todo = []
@@ -495,31 +591,24 @@ def run_all(plan: list[Mutant], harnesses: list[Harness], mapping: dict, site: P
             finished.append(mutant)
         else:
             todo.append(mutant)
-    for library in sorted({m.library for m in todo}):
-        specs = sorted({s for m in todo if m.library == library for s in m.specs})
-        print(f"battery: the unmutated {library}, {len(specs)} specs ...", flush=True)
-        tick = time.perf_counter()
-        path = scratch / f"original-{library}.json"
-        result, error = run_battery(library, specs, path)
-        if result is None:
-            raise SystemExit(f"bug_power: the battery failed on the unmutated {library}: {error.strip()[-300:]}")
-        print(f"  {sum(result['cells'].values())} cells in {time.perf_counter() - tick:.0f} s", flush=True)
-        originals[library] = path
-        targets = {mapping["targets"][library][s] for m in todo if m.library == library for s in m.file_specs}
-        for harness in harnesses:
-            baselines[(harness.path, library)], found = baseline_of(harness, library, targets, scratch)
-            unexpected.setdefault(str(harness.path), []).extend(found)
+    if baseline_all:
+        for library in sorted({m.library for m in plan}):
+            targets = {mapping["targets"][library][s] for m in plan if m.library == library for s in m.file_specs}
+            for measured in baselines:
+                measured.measure(library, targets=targets)
 
     def one(mutant: Mutant) -> None:
         overlay = overlays.free.get()
+        work = Path(tempfile.mkdtemp(dir=scratch))
         try:
             with lock:
                 overlays.prepare(overlay, mutant.library)
             targets = {mapping["targets"][mutant.library][s] for s in mutant.file_specs}
-            mutant.outcome = judge(mutant, site, overlay, harnesses, targets, originals[mutant.library],
-                                   {h.path: baselines[(h.path, mutant.library)] for h in harnesses}, scratch)
+            against = originals.file_for(mutant.library, mutant.specs, work / "original.json")
+            mutant.outcome = judge(mutant, site, overlay, baselines, targets, against, scratch)
         finally:
             overlays.free.put(overlay)
+            shutil.rmtree(work, ignore_errors=True)
         with lock:
             finished.append(mutant)
             verdicts = [mutant.outcome.get("verdict", "?")] + [
@@ -529,22 +618,24 @@ def run_all(plan: list[Mutant], harnesses: list[Harness], mapping: dict, site: P
                   f"{'; '.join(verdicts)} (battery {mutant.outcome.get('battery_s', 0):.0f} s)   | {mutant.context()}",
                   flush=True)
             if json_path:
-                write_json(json_path, finished, harnesses, unexpected)
+                write_json(json_path, finished, baselines)
 
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         list(pool.map(one, todo))
     order = {m.key: i for i, m in enumerate(plan)}
     finished.sort(key=lambda m: order[m.key])
     if json_path:
-        write_json(json_path, finished, harnesses, unexpected)
-    return finished
+        write_json(json_path, finished, baselines)
+    return finished, baselines
 
 
-def write_json(path: str, mutants: list[Mutant], harnesses: list[Harness], unexpected: dict[str, list[str]]) -> None:
+def write_json(path: str, mutants: list[Mutant], baselines: list[Baselines]) -> None:
     rows = [{"key": m.key, "file": m.file, "library": m.library, "line": m.point.line, "kind": m.point.kind,
              "edit": m.point.describe(), "source_line": m.context(), "outcome": m.outcome} for m in mutants]
-    Path(path).write_text(json.dumps({"harnesses": [h.label for h in harnesses], "versions": library_versions(),
-                                      "baseline_unexpected": unexpected, "mutants": rows}, indent=1, default=str))
+    harnesses = [{"path": str(b.harness.path), "label": b.harness.label, "baseline_cases": len(b.cases),
+                  "baseline_unexpected": b.unexpected(), "baseline_s": round(b.seconds)} for b in baselines]
+    Path(path).write_text(json.dumps({"harnesses": harnesses, "versions": library_versions(), "mutants": rows},
+                                     indent=1, default=str))
 
 
 # -- the summary -----------------------------------------------------------------------------------------
@@ -564,10 +655,13 @@ def _share(verdicts: list[str]) -> str:
     return f"{detected}/{len(live)} ({100 * detected / len(live):.0f} %)"
 
 
-def summary(mutants: list[Mutant], harnesses: list[Harness], seconds: float) -> None:
+def summary(mutants: list[Mutant], baselines: list[Baselines], seconds: float) -> None:
     print(f"\n{len(mutants)} mutants in {seconds / 60:.0f} min")
-    for harness in harnesses:
-        print(f"\nharness {harness.label}:")
+    for measured in baselines:
+        harness = measured.harness
+        unexpected = measured.unexpected()
+        print(f"\nharness {harness.label}: its baseline (the unmutated libraries) measured on {len(measured.cases)} "
+              f"cases, {len(unexpected)} unexpected" + "".join(f"\n    {line}" for line in unexpected))
         print(f"  {'file':62} {'detected':>14} {'equivalent':>10} {'stillborn/hung':>14}")
         for library in LIBRARIES:
             mine = [m for m in mutants if m.library == library]
