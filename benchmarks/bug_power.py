@@ -28,12 +28,14 @@ presents inputs through the harness's adapters (a bug in how an adapter presents
 
 Detection. For each non-equivalent mutant and each harness (``--harness DIR``, repeatable: this checkout by default;
 another, e.g. an older commit in a git worktree, to compare), the harness runs in a fresh process on the mutated
-library: every spec of its own catalogue whose binding targets a class or function the trace maps to the file,
-every property that applies, the ci profile with its drawn parameters. The mutant is *detected* when the unexpected
-findings (fail or error, by metric x property) differ from those of the unmutated library under that same harness
-(the baseline; a known finding whose declaration no longer explains it becomes a fail, so it counts). The run stops
-at the first such difference; specs whose battery outcomes the mutant changed run first. A mutant that no harness
-run can import is *stillborn*; one whose battery or harness run does not end is *hung*: both are listed apart.
+library: every spec of its own catalogue whose binding targets a class or function the trace maps to the mutant's
+lines (a spec whose computation never executes the edited line computes what it did before; the file's other specs
+are not run), every property that applies, the ci profile with its drawn parameters, one case (spec x property) at a
+time. The mutant is *detected* when the unexpected findings (fail or error, by metric x property) differ from those
+of the unmutated library under that same harness (its baseline, measured a spec at a time when first needed; a known
+finding whose declaration no longer explains it becomes a fail, so it counts). The run stops at the first such
+difference; specs whose battery outcomes the mutant changed run first. A mutant that a run cannot import is
+*stillborn*; one whose battery or harness run does not end (30 min, 1 h) is *hung*: both are listed apart.
 
     python benchmarks/bug_power.py [--files PATTERN] [--per-file N] [--seed S] [--harness DIR]... [--json OUT]
                                    [-j N] [--dry-run] [--retrace] [--resume]
@@ -268,8 +270,7 @@ class Mutant:
     library: str
     point: Point
     source: str
-    specs: list[str]  # the specs that execute the point's lines (the battery's)
-    file_specs: list[str]  # the specs that execute the file (the harness's)
+    specs: list[str]  # the specs that execute the point's lines: the battery's and (by their targets) the harness's
     outcome: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -290,9 +291,10 @@ def mutants_for(site: Path, file: str, mapping: dict, per_file: int, seed: int) 
     live = [p for p in candidates if reached(p, executed)]
     chosen = sample(live, per_file, random.Random(f"{seed}/{file}"))
     library = file.split("/", 1)[0]
-    # Only the specs that execute the point's lines can meet the edit: the battery compares those.
-    return [Mutant(file, library, p, source, sorted(s for s, lines in reaching.items() if reached(p, lines)),
-                   sorted(reaching)) for p in chosen], len(candidates), len(live)
+    # Only the specs that execute the point's lines can meet the edit: the battery compares those, and the harness
+    # runs the specs of its catalogue that bind their classes or functions.
+    return [Mutant(file, library, p, source, sorted(s for s, lines in reaching.items() if reached(p, lines)))
+            for p in chosen], len(candidates), len(live)
 
 
 # -- harnesses -------------------------------------------------------------------------------------------
@@ -593,7 +595,7 @@ def run_all(plan: list[Mutant], harnesses: list[Harness], mapping: dict, site: P
             todo.append(mutant)
     if baseline_all:
         for library in sorted({m.library for m in plan}):
-            targets = {mapping["targets"][library][s] for m in plan if m.library == library for s in m.file_specs}
+            targets = {mapping["targets"][library][s] for m in plan if m.library == library for s in m.specs}
             for measured in baselines:
                 measured.measure(library, targets=targets)
 
@@ -603,7 +605,7 @@ def run_all(plan: list[Mutant], harnesses: list[Harness], mapping: dict, site: P
         try:
             with lock:
                 overlays.prepare(overlay, mutant.library)
-            targets = {mapping["targets"][mutant.library][s] for s in mutant.file_specs}
+            targets = {mapping["targets"][mutant.library][s] for s in mutant.specs}
             against = originals.file_for(mutant.library, mutant.specs, work / "original.json")
             mutant.outcome = judge(mutant, site, overlay, baselines, targets, against, scratch)
         finally:
