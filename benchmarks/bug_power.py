@@ -503,7 +503,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-all", action="store_true", help="first run each harness on the unmutated "
                         "libraries over every spec of the selected files (else a spec's baseline is measured when a "
                         "mutant's run first needs it)")
+    parser.add_argument("--summary", metavar="JSON", help="print the results a run wrote with --json; run nothing")
     args = parser.parse_args(argv)
+    if args.summary:
+        summary(json.loads(Path(args.summary).read_text()))
+        return 0
 
     harnesses = [Harness(Path(h).resolve()) for h in args.harness] or [Harness(ROOT)]
     for harness in harnesses:
@@ -534,7 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         done = _resumed(args.json) if args.resume and args.json else {}
         results, baselines = run_all(plan, harnesses, mapping, site, scratch, args.jobs, done, args.json,
                                      args.baseline_all)
-        summary(results, baselines, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if args.json:
+            write_json(args.json, results, baselines, seconds)
+        summary(report_of(results, baselines, seconds))
         return 0
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -636,22 +643,27 @@ def run_all(plan: list[Mutant], harnesses: list[Harness], mapping: dict, site: P
     return finished, baselines
 
 
-def write_json(path: str, mutants: list[Mutant], baselines: list[Baselines]) -> None:
+def report_of(mutants: list[Mutant], baselines: list[Baselines], seconds: float | None = None) -> dict:
+    """The run's results as JSON: each harness with its baseline, each mutant with its outcome."""
     rows = [{"key": m.key, "file": m.file, "library": m.library, "line": m.point.line, "kind": m.point.kind,
              "edit": m.point.describe(), "source_line": m.context(), "outcome": m.outcome} for m in mutants]
     harnesses = [{"path": str(b.harness.path), "label": b.harness.label, "baseline_cases": len(b.cases),
                   "baseline_unexpected": b.unexpected(), "baseline_s": round(b.seconds)} for b in baselines]
-    Path(path).write_text(json.dumps({"harnesses": harnesses, "versions": library_versions(), "mutants": rows},
-                                     indent=1, default=str))
+    return {"harnesses": harnesses, "versions": library_versions(), "mutants": rows,
+            **({"duration_s": round(seconds)} if seconds is not None else {})}
+
+
+def write_json(path: str, mutants: list[Mutant], baselines: list[Baselines], seconds: float | None = None) -> None:
+    Path(path).write_text(json.dumps(report_of(mutants, baselines, seconds), indent=1, default=str))
 
 
 # -- the summary -----------------------------------------------------------------------------------------
 
-def verdict_of(mutant: Mutant, harness: Harness) -> str:
-    outcome = mutant.outcome
+def verdict_of(row: dict, harness: str) -> str:
+    outcome = row["outcome"]
     if outcome.get("verdict") != "non-equivalent":
         return outcome.get("verdict", "?")
-    return outcome["harnesses"].get(str(harness.path), {}).get("verdict", "not run")
+    return outcome["harnesses"].get(harness, {}).get("verdict", "not run")
 
 
 def _share(verdicts: list[str]) -> str:
@@ -662,43 +674,45 @@ def _share(verdicts: list[str]) -> str:
     return f"{detected}/{len(live)} ({100 * detected / len(live):.0f} %)"
 
 
-def summary(mutants: list[Mutant], baselines: list[Baselines], seconds: float) -> None:
-    print(f"\n{len(mutants)} mutants in {seconds / 60:.0f} min")
-    for measured in baselines:
-        harness = measured.harness
-        unexpected = measured.unexpected()
-        print(f"\nharness {harness.label}: its baseline (the unmutated libraries) measured on {len(measured.cases)} "
-              f"cases, {len(unexpected)} unexpected" + "".join(f"\n    {line}" for line in unexpected))
+def summary(report: dict) -> None:
+    """Print a run's results (``write_json``'s form): per harness the share detected per library and file, the
+    survivors with where the battery tells them apart, then the mutants left out of the shares."""
+    rows = report["mutants"]
+    print(f"\n{len(rows)} mutants" + (f" in {report['duration_s'] / 60:.0f} min" if "duration_s" in report else ""))
+    for harness in report["harnesses"]:
+        path, unexpected = harness["path"], harness["baseline_unexpected"]
+        print(f"\nharness {harness['label']}: its baseline (the unmutated libraries) measured on "
+              f"{harness['baseline_cases']} cases, {len(unexpected)} unexpected"
+              + "".join(f"\n    {line}" for line in unexpected))
         print(f"  {'file':62} {'detected':>14} {'equivalent':>10} {'stillborn/hung':>14}")
         for library in LIBRARIES:
-            mine = [m for m in mutants if m.library == library]
+            mine = [r for r in rows if r["library"] == library]
             if not mine:
                 continue
-            for file in dict.fromkeys(m.file for m in mine):
-                verdicts = [verdict_of(m, harness) for m in mine if m.file == file]
+            for file in dict.fromkeys(r["file"] for r in mine):
+                verdicts = [verdict_of(r, path) for r in mine if r["file"] == file]
                 print(f"  {file:62} {_share(verdicts):>14} {verdicts.count('equivalent'):10d} "
                       f"{verdicts.count('stillborn') + verdicts.count('hung'):14d}")
-            print(f"  {library + ' (all files)':62} {_share([verdict_of(m, harness) for m in mine]):>14}")
-        print(f"  {'all':62} {_share([verdict_of(m, harness) for m in mutants]):>14}")
-        survivors = [m for m in mutants if verdict_of(m, harness) == "survived"]
+            print(f"  {library + ' (all files)':62} {_share([verdict_of(r, path) for r in mine]):>14}")
+        print(f"  {'all':62} {_share([verdict_of(r, path) for r in rows]):>14}")
+        survivors = [r for r in rows if verdict_of(r, path) == "survived"]
         if survivors:
             print("  survivors (non-equivalent on the battery, not detected):")
-        for m in survivors:
-            first = next(iter(m.outcome["differs"].items()))
-            print(f"    {m.file}:{m.point.line} {m.point.describe()}\n      line: {m.context()}\n"
-                  f"      battery: {first[0]}: {first[1]['cell']}: original {_brief(first[1]['original'])}, "
-                  f"mutant {_brief(first[1]['mutant'])}")
-    others = [m for m in mutants if m.outcome.get("verdict") in ("stillborn", "hung")]
+        for r in survivors:
+            spec, difference = next(iter(r["outcome"]["differs"].items()))
+            print(f"    {r['file']}:{r['line']} {r['edit']}\n      line: {r['source_line']}\n"
+                  f"      battery: {spec}: {difference['cell']}: original {_brief(difference['original'])}, "
+                  f"mutant {_brief(difference['mutant'])}")
+    others = [r for r in rows if r["outcome"].get("verdict") in ("stillborn", "hung")]
     if others:
         print("\nstillborn or hung (left out of the shares):")
-        for m in others:
-            print(f"  {m.file}:{m.point.line} {m.point.describe()}: {m.outcome['verdict']} "
-                  f"{m.outcome.get('error', '')}")
-    equivalent = [m for m in mutants if m.outcome.get("verdict") == "equivalent"]
+        for r in others:
+            print(f"  {r['file']}:{r['line']} {r['edit']}: {r['outcome']['verdict']} {r['outcome'].get('error', '')}")
+    equivalent = [r for r in rows if r["outcome"].get("verdict") == "equivalent"]
     if equivalent:
         print(f"\nequivalent (battery): {len(equivalent)} mutants agreed with the original on every battery cell:")
-        for m in equivalent:
-            print(f"  {m.file}:{m.point.line} {m.point.describe()}")
+        for r in equivalent:
+            print(f"  {r['file']}:{r['line']} {r['edit']}   | {r['source_line']}")
 
 
 def _brief(value: Any) -> str:
