@@ -695,6 +695,8 @@ def summary(report: dict) -> None:
                       f"{verdicts.count('stillborn') + verdicts.count('hung'):14d}")
             print(f"  {library + ' (all files)':62} {_share([verdict_of(r, path) for r in mine]):>14}")
         print(f"  {'all':62} {_share([verdict_of(r, path) for r in rows]):>14}")
+        print("  by kind: " + "; ".join(f"{kind} {_share([verdict_of(r, path) for r in rows if r['kind'] == kind])}"
+                                        for kind in dict.fromkeys(sorted(r["kind"] for r in rows))))
         survivors = [r for r in rows if verdict_of(r, path) == "survived"]
         if survivors:
             print("  survivors (non-equivalent on the battery, not detected):")
