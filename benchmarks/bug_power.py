@@ -38,11 +38,14 @@ difference; specs whose battery outcomes the mutant changed run first. A mutant 
 *stillborn*; one whose battery or harness run does not end (30 min, 1 h) is *hung*: both are listed apart.
 
     python benchmarks/bug_power.py [--files PATTERN] [--per-file N] [--seed S] [--harness DIR]... [--json OUT]
-                                   [-j N] [--dry-run] [--retrace] [--resume]
+                                   [--resume] [-j N] [--dry-run] [--retrace] [--baseline-all]
+    python benchmarks/bug_power.py --summary OUT
 
-Prints per harness the share of non-equivalent mutants detected per library and file, then the survivors (file:line,
-the edit, the source line, and where the battery tells the mutant apart from the original). ``--json OUT`` keeps
-every mutant's outcome (written as it goes; ``--resume`` reuses the outcomes already there).
+Prints per harness its baseline's unexpected findings, the share of non-equivalent mutants detected per library and
+file and by kind, then the survivors (file:line, the edit, the source line, and where the battery tells the mutant
+apart from the original), and the equivalent mutants. ``--json OUT`` keeps every mutant's outcome (written as it
+goes; ``--resume`` reuses the outcomes already there; ``--summary OUT`` prints them again). The sample of a seed is
+the same whatever ``--per-file`` (a larger N extends a smaller one), so a run can be extended with ``--resume``.
 """
 
 from __future__ import annotations
