@@ -258,11 +258,11 @@ def _distributions(domain: str) -> list[tuple[str, Any]]:
     return inputs
 
 
-def _relevance(domain: str) -> list[tuple[str, Any]]:
+def _relevance(domain: str, max_grade: int = 3) -> list[tuple[str, Any]]:
     from conformance.data import Batch
 
     def add(name: str, y: Any, s: Any) -> None:
-        y = np.asarray(y, np.int64)
+        y = np.minimum(np.asarray(y, np.int64), max_grade)  # binary relevance: every grade above 0 is relevant
         inputs.append((name, Batch(y, np.asarray(s, F32), None, y.shape[1])))
 
     inputs: list[tuple[str, Any]] = []
@@ -302,6 +302,7 @@ def _segmentation(domain: str) -> list[tuple[str, Any]]:
 DOMAIN_INPUTS: dict[str, Callable[[str], list[tuple[str, Any]]]] = {
     "binary": lambda d: _binary(d, "unit") + _binary(d + " logits", "logit")[-1:],
     "binary-ranked": lambda d: _binary(d, "unit"),
+    "binary-ranking": lambda d: _binary(d, "unit"),
     "binary-thresholds": lambda d: _binary(d, "unit"),
     "binary-probabilities": lambda d: _binary(d, "unit"),
     "binary-logits": lambda d: _binary(d, "logit"),
@@ -324,6 +325,7 @@ DOMAIN_INPUTS: dict[str, Callable[[str], list[tuple[str, Any]]]] = {
     "values": lambda d: _non_negative(d, zero_targets=True, zero_predictions=True, same=True),
     "distributions": _distributions,
     "relevance": _relevance,
+    "relevance-binary": lambda d: _relevance(d, max_grade=1),
     "segmentation": _segmentation,
 }
 
