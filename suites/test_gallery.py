@@ -14,6 +14,9 @@ from conformance.domains import MULTICLASS, REGRESSION
 from conformance.engine import Case, run_case
 from conformance.registry import PROPERTIES
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("gallery")
+
 KERAS = "suites.gallery.keras_metrics"
 TORCH = "suites.gallery.torch_metrics"
 

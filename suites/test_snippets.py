@@ -29,6 +29,9 @@ from conformance.registry import by_name
 from conformance.results import Finding
 from suites.test_gallery import CHECK_GALLERY, GALLERY, TORCH, gallery_spec
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("snippets")
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE_METRICS = ["MeanSquaredError", "Precision"]
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
@@ -40,6 +43,7 @@ USER_ONLY = ("label_dtypes", "long_stream", "counts_past_2_24", "graph_mode", "m
 BATCH_RUNNER = r"""
 import contextlib, io, json, sys, traceback
 import numpy as np
+
 results = []
 for source in json.load(open(sys.argv[1])):
     printed, namespace, error = io.StringIO(), {"__name__": "__snippet__"}, None
