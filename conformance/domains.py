@@ -25,6 +25,7 @@ class Domain:
     per_sample_pred: bool  # y_pred holds one value per sample (else a row of class scores)
     per_sample_true: bool = True  # y_true is one value per sample (else a row, e.g. several outputs)
     both_classes: bool = False  # binary data must keep some weight on each class
+    binary_labels: bool = False  # the targets are 0/1 labels (binary, multilabel): they may come as booleans
 
     @property
     def min_samples(self) -> int:
@@ -37,11 +38,11 @@ class Domain:
 
 BINARY = Domain(
     "binary", "y_true in {0, 1}; y_pred a score per sample, in [0, 1] or (in one example of four) a logit",
-    lambda n: cs.binary_inputs(n, logits=True), per_sample_pred=True,
+    lambda n: cs.binary_inputs(n, logits=True), per_sample_pred=True, binary_labels=True,
 )
 BINARY_BOTH_CLASSES = Domain(
     "binary-ranked", "binary, with both classes present (a ranking metric is undefined otherwise)",
-    lambda n: cs.binary_inputs(n, both_classes=True), per_sample_pred=True, both_classes=True,
+    lambda n: cs.binary_inputs(n, both_classes=True), per_sample_pred=True, both_classes=True, binary_labels=True,
 )
 MULTICLASS = Domain(
     "multiclass", "integer y_true in [0, C); y_pred a row of C scores per sample; C in 2..5",
@@ -54,11 +55,11 @@ MULTICLASS_WIDE = Domain(
 MULTILABEL = Domain(
     "multilabel", "y_true an (n, L) 0/1 matrix over L in 2..4 labels; y_pred a score per label in [0, 1] "
     "or (in one example of four) logits",
-    lambda n: cs.multilabel_inputs(n, logits=True), per_sample_pred=False,
+    lambda n: cs.multilabel_inputs(n, logits=True), per_sample_pred=False, binary_labels=True,
 )
 MULTILABEL_SCORES = Domain(
     "multilabel-scores", "multilabel with scores in [0, 1] (for ranking metrics)",
-    lambda n: cs.multilabel_inputs(n), per_sample_pred=False,
+    lambda n: cs.multilabel_inputs(n), per_sample_pred=False, binary_labels=True,
 )
 LABEL_PAIRS = Domain(
     "labels", "integer y_true and y_pred in [0, C)",
@@ -75,7 +76,7 @@ MULTICLASS_PROBABILITIES = Domain(
 )
 BINARY_LOGITS = Domain(
     "binary-logits", "binary, both classes present, y_pred a raw score (logit) per sample in [-8, 8]",
-    lambda n: cs.binary_logit_inputs(n), per_sample_pred=True, both_classes=True,
+    lambda n: cs.binary_logit_inputs(n), per_sample_pred=True, both_classes=True, binary_labels=True,
 )
 RELEVANCE = Domain(
     "relevance", "queries: y_true an (n, L) matrix of graded relevances in 0..3 over L in 2..5 documents "
@@ -85,7 +86,7 @@ RELEVANCE = Domain(
 BINARY_THRESHOLDS = Domain(
     "binary-thresholds", "binary, with scores at and one float32 step either side of 0.25, 0.5 and 0.75 "
     "(the thresholds of the threshold variants), or (in one example of four) logits",
-    lambda n: cs.binary_threshold_inputs(n), per_sample_pred=True,
+    lambda n: cs.binary_threshold_inputs(n), per_sample_pred=True, binary_labels=True,
 )
 SEGMENTATION = Domain(
     "segmentation", "(n, H, W) integer label maps, true and predicted, H and W in 1..3, C in 2..4 classes "
@@ -118,12 +119,12 @@ POSITIVE = Domain(
 )
 BINARY_PROBABILITIES = Domain(
     "binary-probabilities", "y_true in {0, 1}; y_pred the probability of class 1, in [0, 1] (0 and 1 included)",
-    lambda n: cs.binary_inputs(n), per_sample_pred=True,
+    lambda n: cs.binary_inputs(n), per_sample_pred=True, binary_labels=True,
 )
 BINARY_MARGINS = Domain(
     "binary-margins", "y_true in {0, 1}; y_pred a real decision value or logit (the hinge corners -1, 0, 1 "
     "included)",
-    lambda n: cs.binary_margin_inputs(n), per_sample_pred=True,
+    lambda n: cs.binary_margin_inputs(n), per_sample_pred=True, binary_labels=True,
 )
 PROBABILITIES = Domain(
     "probabilities", "integer y_true in [0, C); y_pred a row of C class probabilities summing to 1 (zeros, "

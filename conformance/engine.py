@@ -28,6 +28,7 @@ from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
 from conformance.context import Context
 from conformance.data import Example, concatenate, input_regime
+from conformance.dtypes import Presented
 from conformance.failures import Explained, LibraryError, Limit, Undefined, Violation, failure_key
 from conformance.profiles import PROFILES, REPLAY, Profile
 from conformance.properties import Property
@@ -217,7 +218,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                   pool=_metric_pool(case) if reuse_metrics and not case.prop.fresh_metrics else None,
                   # A user's metric, built anew each time, runs eagerly: a compiled update would be traced
                   # for every new object. The execution_modes property still compares it compiled.
-                  mode=None if reuse_metrics else "eager")
+                  mode=case.prop.mode if reuse_metrics else "eager")
     if replay and replay.startswith(FORCED):  # a reduced example: its batches and parameters, and other choices
         replay, _, recorded = replay.removeprefix(FORCED).partition(":")
         example = Example.from_json(json.loads(recorded))
@@ -335,8 +336,8 @@ def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> 
     mode that showed it."""
     spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
     presented = example.details.get("presented")  # shape_conventions: the layout that showed it
-    if example.details.get("y_true_dtype"):  # label_dtypes: the targets' dtype that showed it
-        binding = replace(binding, label_dtype=example.details["y_true_dtype"])
+    if example.details.get("presented_dtypes"):  # input_dtypes: the dtypes (and the metric's set-up) that showed it
+        binding = replace(binding, dtypes=Presented.from_json(example.details["presented_dtypes"]))
     how, split = _api_of(example.details)
     through = adapter.api_snippet(binding, spec.params, example.batches, how, split) if (
         how and hasattr(adapter, "api_snippet")) else None

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance.catalogue import LIBRARY_INPUTS, KnownDifference
+from conformance.catalogue import LIBRARY_INPUTS, KnownDifference, float32
 from conformance.data import Batch, Example, concatenate
 from conformance.failures import Explained, LibraryError, Observation, Undefined, Violation, nonfinite_message
 from conformance.subject import Subject
@@ -45,14 +45,17 @@ class Judge:
     def known_differences(self) -> list[KnownDifference]:
         """The metric's known differences for this library, its backend, this property and the inputs' layout."""
         subject = self.subject
+        presented = subject.binding.dtypes
         return subject.spec.known_for(subject.adapter.name, self.property_names, subject.adapter.backend(),
-                                      subject.layout)
+                                      subject.layout, presented.name if presented is not None else None)
 
-    def tolerance(self, batches: list[Batch], *, both_library: bool = False) -> Tolerance:
-        """The bound for a value computed on ``batches`` (doubled where both sides carry the library's rounding)."""
+    def tolerance(self, batches: list[Batch], *, both_library: bool = False, dtype: str | None = None) -> Tolerance:
+        """The bound for a value computed on ``batches`` in ``dtype`` (default: the one the library documents
+        computing in for the inputs as presented), doubled where both sides carry the library's rounding."""
         spec = self.subject.spec
-        bound = tolerance_for(self.subject.adapter.result_dtype, sum(len(b) for b in batches), len(batches),
-                              growth=spec.growth, scale=spec.scale)
+        dtype = dtype or self.subject.adapter.computes_in(self.subject.binding)
+        bound = tolerance_for(dtype, sum(len(b) for b in batches), len(batches), growth=spec.growth,
+                              scale=spec.scale)
         return bound.doubled() if both_library else bound
 
     def library_error(self, message: str, example: Example, batches: list[Batch] | None = None) -> Exception:
@@ -130,17 +133,28 @@ class Judge:
         return Verdict(failure=self.library_error(message, example, batches), counted=False) if message else None
 
     # -- what the declarations give ------------------------------------------------------------
+    def computing_dtype(self, known: KnownDifference | None = None) -> str:
+        """The dtype the library computes in here: where a declaration says it computes in a narrower one
+        (``known.computes_in``), that; else the one it documents for the inputs as presented."""
+        if known is not None and known.computes_in is not None:
+            return known.computes_in
+        return self.subject.adapter.computes_in(self.subject.binding)
+
     def convention(self, known: KnownDifference, batches: list[Batch], extra: Mapping[str, Any] | None = None,
                    transform: Callable[[Batch], Batch] | None = None) -> np.ndarray:
-        """What the library's documented convention gives on ``batches``, fed as they were."""
+        """What the library's documented convention gives on ``batches``, fed as they were (a rounding convention,
+        see ``catalogue.float32``, with the rounding of the dtype the library computes in)."""
         spec = self.subject.spec
         fed = [transform(b) if transform else b for b in batches]
         overrides = {**known.overrides, **(extra or {})}
+        function = known.reference
+        if float32.rounds(function):
+            function = float32.in_dtype(function, self.computing_dtype(known))
         if known.batches_averaged:
-            values = [spec.reference_value(b, function=known.reference, overrides=overrides) if len(b)
+            values = [spec.reference_value(b, function=function, overrides=overrides) if len(b)
                       else np.asarray(np.nan) for b in fed]
             return np.mean(np.stack(values), axis=0)
-        return spec.reference_value(concatenate(fed), function=known.reference, overrides=overrides)
+        return spec.reference_value(concatenate(fed), function=function, overrides=overrides)
 
     def intervals(self, known: KnownDifference, batches: list[Batch]) -> list[tuple[np.ndarray, np.ndarray]]:
         """``[low, high]`` of what ``known``'s convention gives on ``batches``, as fed and (where the library
@@ -177,9 +191,12 @@ class Judge:
 
     def follows(self, known: KnownDifference, observed: np.ndarray, batches: list[Batch],
                 tolerance: Tolerance) -> bool:
-        """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds)."""
+        """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds); where the library
+        computes in a narrower dtype there (``known.computes_in``), within that dtype's tolerance."""
         if not known.explains_values or not known.applies(batches):
             return False
+        if known.computes_in is not None:  # its value carries that dtype's rounding
+            tolerance = self.tolerance(batches, dtype=known.computes_in)
         for low, high in self.intervals(known, batches):
             if np.shape(observed) != low.shape:  # a value of another shape is explained by no convention
                 return False

@@ -34,12 +34,16 @@ GALLERY = [
     ("keras", f"{KERAS}.CachedResult", {"reset_then_result"}),
     ("keras", f"{KERAS}.PythonListState", {"stateless_api"}),
     ("keras", f"{KERAS}.ConfigWithoutArguments", {"config_round_trip"}),
+    ("keras", f"{KERAS}.Float32CastMSE", {"input_dtypes"}),
+    ("keras", f"{KERAS}.PolicyDtypeState", {"input_dtypes"}),
     ("torchmetrics", f"{TORCH}.CorrectTorchMSE", set()),
     ("torchmetrics", f"{TORCH}.PlainAttributeCount", {"reset", "add_state", "state_round_trip"}),
     ("torchmetrics", f"{TORCH}.TorchNaNOnEmptyBatch", {"empty_batches"}),
     ("torchmetrics", f"{TORCH}.CachedComputeAfterReset", {"reset_then_result"}),
     ("torchmetrics", f"{TORCH}.ForwardReturnsRunningValue", {"forward"}),
     ("torchmetrics", f"{TORCH}.MeanStateSummedAcrossProcesses", {"distributed_sync", "merge_state"}),
+    ("torchmetrics", f"{TORCH}.Float32CastTorchMSE", {"input_dtypes"}),
+    ("torchmetrics", f"{TORCH}.InputDtypeSquares", {"input_dtypes"}),
 ]
 GALLERY_INIT = {"ConfigWithoutArguments": {"offset": 0.0}}  # a constructor argument the class requires
 
@@ -169,7 +173,12 @@ CHECK_GALLERY = [
                                                                              "batch_accumulation"}),
     (f"{USER_FUNCTIONS}:broadcasting_squared_error", "mean_squared_error", {}, {"model_evaluate", "agreement"}),
     (f"{USER_FUNCTIONS}:batch_macro_f1", "f1_score", F1, {"compile_average"}),
-    (f"{USER_FUNCTIONS}:batch_recall", "recall", {"input": "binary"}, {"label_dtypes", "compile_average"}),
+    (f"{USER_FUNCTIONS}:batch_recall", "recall", {"input": "binary"}, {"input_dtypes", "compile_average"}),
+    (f"{KERAS}:Float32CastMSE", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{KERAS}:PolicyDtypeState", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{TORCH}:Float32CastTorchMSE", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{TORCH}:InputDtypeSquares", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{TORCH}:BoolSumRecall", "recall", {"input": "binary"}, {"input_dtypes"}),
 ]
 # Right on ordinary data, wrong past a count a narrow float cannot hold: caught as ``limit``, not ``fail``.
 AT_A_LIMIT = {"Float16Count", "Float32Count", "TorchFloat16Count", "TorchFloat32Count"}

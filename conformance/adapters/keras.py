@@ -10,11 +10,12 @@ to False there). The ``execution_modes`` property checks that eager and compiled
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatter, before it is imported
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -27,12 +28,35 @@ from conformance.adapters.base import (
     present,
     resolve_init,
     select_output,
+    with_ml_dtypes,
 )
 from conformance.catalogue import Binding
 from conformance.data import Batch
 from conformance.quiet import tensorflow_start_up_quieted
 
 COMPILED_MODES = {"graph": {}, "jit": {"jit_compile": True}}  # tf.function options per mode
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str | None) -> Iterator[None]:
+    """Keras' global dtype policy set to ``name`` (e.g. ``mixed_float16``) while the block runs, the previous one
+    restored after (it is global state); nothing where ``name`` is None."""
+    if name is None:
+        yield
+        return
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def policy_of(binding: Binding) -> str | None:
+    """The global dtype policy ``binding``'s presentation runs its metric under (None: the default)."""
+    return binding.dtypes.policy if binding.dtypes is not None else None
 
 
 class KerasMetric:
@@ -61,10 +85,13 @@ class KerasMetric:
 
     def update(self, batch: Batch) -> None:
         args, kwargs = self.arrays(batch)
-        self.update_state(*args, **kwargs)
+        with dtype_policy(policy_of(self.binding)):
+            self.update_state(*args, **kwargs)
 
     def result(self) -> np.ndarray:
-        return select_output(np.asarray(self.compute_result(), np.float64), self.binding)
+        with dtype_policy(policy_of(self.binding)):
+            value = self.compute_result()
+        return select_output(np.asarray(value, np.float64), self.binding)
 
     def reset(self) -> None:
         self.metric.reset_state()
@@ -102,6 +129,32 @@ class KerasAdapter(Adapter):
     stateful = True
     # update_state takes (n, 1) weights and one number per batch too (shape_conventions presents both)
     weight_layouts: tuple[str, ...] = ("column", "scalar")
+    # Metric's docs: inputs are cast to the metric's dtype ("the dtype of the metric's computations", floatx by
+    # default, float32), so any float and any label dtype is taken; mixed precision (Keras' mixed precision guide)
+    # leaves metrics in floatx.
+    float_dtypes = ("float16", "bfloat16", "float32", "float64")
+    label_dtypes = ("int64", "int32", "bool", "float32")
+    dtype_policies = ("mixed_float16",)
+
+    def computes_in(self, binding: Binding) -> str:
+        """The metric's dtype: the one it was set to compute in (``dtype=``), else floatx (float32), whatever its
+        inputs' (Metric: "dtype: The dtype of the metric's computations")."""
+        return binding.dtypes.compute if binding.dtypes is not None and binding.dtypes.compute else self.result_dtype
+
+    def sets_compute_dtype(self, binding: Binding) -> bool:
+        return True  # every keras.metrics.Metric takes dtype=
+
+    def init_arguments(self, binding: Binding, num_classes: int | None) -> dict[str, Any]:
+        """The binding's arguments, with ``dtype=`` where its presentation sets the metric's computation dtype."""
+        arguments = resolve_init(binding, num_classes)
+        if binding.dtypes is not None and binding.dtypes.compute:
+            arguments["dtype"] = binding.dtypes.compute
+        return arguments
+
+    def new_object(self, binding: Binding, num_classes: int | None) -> Any:
+        """A new metric, built under its presentation's dtype policy (as a model built under it builds it)."""
+        with dtype_policy(policy_of(binding)):
+            return super().new_object(binding, num_classes)
 
     def versions(self) -> dict[str, str]:
         try:
@@ -162,11 +215,13 @@ class KerasAdapter(Adapter):
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
         mode = mode or self.execution_modes()[-1]
-        init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
+        init = ", ".join(f"{k}={v!r}" for k, v in self.init_arguments(binding, batches[0].num_classes).items())
         constructor = f"{binding.target}({init})"  # placeholders (the number of classes) filled in
         if mode == "jit" and self.backend() == "jax":
             return _jax_jit_snippet(binding, params, batches, constructor, layout)
         lines = ["import numpy as np", "import keras", *_target_import(binding)]
+        if policy_of(binding):
+            lines.append(f"keras.config.set_dtype_policy({policy_of(binding)!r})  # as a mixed-precision model runs")
         update, result = "metric.update_state", "metric.result"
         if mode in COMPILED_MODES:
             options = "".join(f", {k}={v!r}" for k, v in COMPILED_MODES[mode].items())
@@ -183,7 +238,7 @@ class KerasAdapter(Adapter):
             lines.append(f"{update}({arrays}{weight_arg})")
         output = "" if binding.output is None else f"[{binding.output}]"
         lines.append(f"print(np.asarray({result}()){output})")
-        return "\n".join(lines)
+        return with_ml_dtypes("\n".join(lines))
 
 
 def _target_import(binding: Binding) -> list[str]:

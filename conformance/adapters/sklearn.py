@@ -15,6 +15,7 @@ from conformance.adapters.base import (
     resolve,
     resolve_init,
     select_output,
+    with_ml_dtypes,
 )
 from conformance.catalogue import Binding
 from conformance.data import Batch, concatenate
@@ -23,9 +24,14 @@ from conformance.data import Batch, concatenate
 class SklearnAdapter(Adapter):
     name = "sklearn"
     # scikit-learn >= 1.6 computes many metrics in the input's floating dtype (array API support);
-    # the inputs here are float32, so its results carry float32 rounding.
+    # the inputs here are float32, so its results carry float32 rounding (in another dtype: see computes_in).
     result_dtype = "float32"
     stateful = False
+    # NumPy's float32 and float64 (array API: "the output follows the input's floating dtype"); labels of any type
+    # type_of_target reads (integers, booleans, floats). float16 is not documented (it is computed in float16 where
+    # it is taken); bfloat16 (ml_dtypes) is not a NumPy dtype it knows.
+    float_dtypes = ("float32", "float64")
+    label_dtypes = ("int64", "int32", "bool", "float32")
 
     def versions(self) -> dict[str, str]:
         try:
@@ -54,8 +60,8 @@ class SklearnAdapter(Adapter):
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
         output = "" if binding.output is None else f"[{binding.output}]"
-        return "\n".join([
+        return with_ml_dtypes("\n".join([
             "import numpy as np", f"from {module} import {function}", "",
             f"value = {function}({literal(y_true)}, {literal(y_pred)}{args}{weight_arg})",
             f"print(np.asarray(value){output})",
-        ])
+        ]))

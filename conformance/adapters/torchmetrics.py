@@ -23,7 +23,33 @@ from conformance.data import Batch
 def _tensor(array: np.ndarray) -> Any:
     import torch
 
+    if array.dtype.name == "bfloat16":  # ml_dtypes' bfloat16, which torch.from_numpy does not take: its bits
+        return torch.from_numpy(np.ascontiguousarray(array).view(np.int16)).view(torch.bfloat16)
     return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def tensor_source(array: np.ndarray) -> str:
+    """Python source of ``array`` as a torch tensor (a bfloat16 one from its float32 values, which are exact)."""
+    if array.dtype.name == "bfloat16":
+        return f"torch.from_numpy({literal(array.astype(np.float32))}).to(torch.bfloat16)"
+    return f"torch.from_numpy({literal(array)})"
+
+
+def set_up(metric: Any, binding: Binding) -> Any:
+    """``metric`` set to compute in its presentation's dtype where it asks for one (Metric.set_dtype, the documented
+    way to keep a metric's states in float64: they are torch's default float32 otherwise)."""
+    if binding.dtypes is not None and binding.dtypes.compute:
+        import torch
+
+        metric.set_dtype(getattr(torch, binding.dtypes.compute))
+    return metric
+
+
+def set_up_source(binding: Binding, name: str = "metric") -> list[str]:
+    """The line that sets the metric up as ``set_up`` does (none where nothing is asked)."""
+    if binding.dtypes is not None and binding.dtypes.compute:
+        return [f"{name} = {name}.set_dtype(torch.{binding.dtypes.compute})  # states in {binding.dtypes.compute}"]
+    return []
 
 
 def query_documents(y_true: np.ndarray, y_pred: np.ndarray, first_query: int):
@@ -66,8 +92,8 @@ class TorchMetric:
         """``update``'s positional and keyword arguments for ``batch``, as NumPy arrays (a worker process rebuilds
         the tensors from them)."""
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
-        if self.binding.y_true == "onehot":
-            y_true = y_true.astype(np.int64)
+        if self.binding.y_true == "onehot" and not (self.binding.dtypes and self.binding.dtypes.y_true):
+            y_true = y_true.astype(np.int64)  # one-hot rows as torchmetrics takes targets (unless a dtype is presented)
         if self.binding.queries:
             target, preds, indexes = query_documents(y_true, y_pred, next_queries(len(y_pred)))
             return (preds, target), {"indexes": indexes}
@@ -154,8 +180,7 @@ def api_snippet(imports: list[str], constructor: str, how: str, calls: list[str]
 def update_source(arrays: tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]) -> str:
     """The source of ``update``'s arguments: ``(args, kwargs)`` arrays as tensors."""
     args, kwargs = arrays
-    return ", ".join([*(f"torch.from_numpy({literal(a)})" for a in args),
-                      *(f"{k}=torch.from_numpy({literal(v)})" for k, v in kwargs.items())])
+    return ", ".join([*(tensor_source(a) for a in args), *(f"{k}={tensor_source(v)}" for k, v in kwargs.items())])
 
 
 class TorchmetricsAdapter(Adapter):
@@ -164,6 +189,23 @@ class TorchmetricsAdapter(Adapter):
     stateful = True
     # (N, C, X...) scores with (N, X...) targets: multidim_average="global" reduces X as more samples
     extra_axes = True
+    # "Most metrics in our collection can be used with 16-bit precision (torch.half) tensors" (docs, "Metrics and
+    # 16-bit precision"; those that cannot are HALF_UNSUPPORTED), float64 with Metric.set_dtype; classification
+    # targets are "an int tensor" (int32 or int64). bfloat16, bool and float targets are not documented.
+    float_dtypes = ("float16", "float32", "float64")
+    label_dtypes = ("int64", "int32")
+    # Listed in the same docs section as not working in half precision on CPU.
+    HALF_UNSUPPORTED = ("KLDivergence", "PeakSignalNoiseRatio", "StructuralSimilarityIndexMeasure")
+
+    def documents(self, binding: Binding) -> bool:
+        half = binding.dtypes is not None and binding.dtypes.real_dtype == "float16"
+        return super().documents(binding) and not (half and binding.target.rsplit(".", 1)[-1] in self.HALF_UNSUPPORTED)
+
+    def sets_compute_dtype(self, binding: Binding) -> bool:
+        return True  # Metric.set_dtype
+
+    def new_object(self, binding: Binding, num_classes: int | None) -> Any:
+        return set_up(super().new_object(binding, num_classes), binding)
 
     def versions(self) -> dict[str, str]:
         try:
@@ -206,20 +248,20 @@ class TorchmetricsAdapter(Adapter):
         module, _, name = binding.target.rpartition(".")
         init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
         lines = ["import numpy as np", "import torch", f"from {module} import {name}", "",
-                 f"metric = {name}({init})"]
+                 f"metric = {name}({init})", *set_up_source(binding)]
         first_query = 0
         for batch in batches:
             y_true, y_pred, weight = present(binding, batch, params, layout)
             if binding.queries:
                 target, preds, indexes = query_documents(y_true, y_pred, first_query)
                 first_query += len(y_pred)
-                lines.append(f"metric.update(torch.from_numpy({literal(preds)}), torch.from_numpy({literal(target)}), "
-                             f"indexes=torch.from_numpy({literal(indexes)}))")
+                lines.append(f"metric.update({tensor_source(preds)}, {tensor_source(target)}, "
+                             f"indexes={tensor_source(indexes)})")
                 continue
             arrays = in_library_order(binding, y_true, y_pred, predictions_first=True)
             if weight is not None and binding.arguments == "values":
                 arrays = (*arrays, weight)
-            lines.append(f"metric.update({', '.join(f'torch.from_numpy({literal(a)})' for a in arrays)})")
+            lines.append(f"metric.update({', '.join(tensor_source(a) for a in arrays)})")
         output = "" if binding.output is None else f"[{binding.output}]"
         lines.append("value = metric.compute()")
         lines.append("value = np.stack([v.numpy() for v in value]) if isinstance(value, tuple) else value.numpy()")

@@ -28,6 +28,7 @@ from conformance.catalogue import (
     retrieval,
     segmentation,
 )
+from conformance.catalogue.dtypes import with_dtypes
 from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE, keras_scalar_weight, with_ignore_index
 from conformance.catalogue.model import (
     CLASS_RANGE,
@@ -74,9 +75,9 @@ def _by_traits(spec: MetricSpec) -> tuple[KnownDifference, ...]:
 
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    with_ignore_index(replace(spec, known=spec.known + _by_traits(spec) + tuple(
+    with_dtypes(with_ignore_index(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
-        and spec.bindings[k.library].target.startswith(prefix))))
+        and spec.bindings[k.library].target.startswith(prefix)))))
     for family in FAMILIES for spec in family.SPECS
 )
 

@@ -16,9 +16,17 @@ value; on well-conditioned data the interval is a few ulps wide and a wrong valu
 Each function takes the reference's arguments plus ``side``: -1 for the low end, +1 for the high end (a
 :class:`~conformance.catalogue.model.KnownDifference` takes them as its two ``bounds``). An unbounded value is
 ``-inf`` at the low end and ``+inf`` at the high end.
+
+The same cancellation happens in whatever dtype the library computes in: ``in_dtype`` gives a convention with that
+dtype's unit roundoff and resolution (a library that computes float16 inputs in float16 cancels with ``u = 2^-11``).
+The judge evaluates these conventions in the dtype the library computes in (see ``rounds``).
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -31,16 +39,52 @@ SIDES = ({"side": -1}, {"side": 1})  # a KnownDifference's bounds
 
 TINY = float(np.finfo(np.float32).tiny)  # below it float32 keeps fewer digits (or none, flushed to zero)
 
+# (unit roundoff, the absolute resolution each term may lose) of each dtype a library computes in. float16 keeps
+# subnormals down to 2^-24 (a smaller square is 0); bfloat16 has float32's exponents.
+PRECISIONS = {"float16": (2.0**-11, 2.0**-24), "bfloat16": (2.0**-8, TINY), "float32": (UNIT, TINY),
+              "float64": (2.0**-53, float(np.finfo(np.float64).tiny))}
+_precision: ContextVar[tuple[float, float]] = ContextVar("precision", default=PRECISIONS["float32"])
+
+
+def in_dtype(function: Callable[..., object], dtype: str) -> Callable[..., object]:
+    """``function`` (a convention of this module) for a computation in ``dtype``: its unit roundoff and resolution."""
+    if dtype == "float32":
+        return function
+
+    @functools.wraps(function)
+    def convention(*args, **kwargs):
+        token = _precision.set(PRECISIONS[dtype])
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _precision.reset(token)
+    return convention
+
+
+def rounds(function: Callable[..., object] | None) -> bool:
+    """Whether ``function`` (a declaration's reference, possibly wrapped) is one of this module's conventions, whose
+    bounds follow the dtype the library computes in."""
+    while function is not None:
+        if getattr(function, "__module__", None) == __name__:
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
+
+
+def _unit() -> float:
+    return _precision.get()[0]
+
 
 def _slack(count: int) -> float:
-    """The relative bound of a float32 quantity accumulated from ``count`` samples (see the module)."""
-    return (2 * count + 6) * UNIT
+    """The relative bound of a quantity accumulated from ``count`` samples (see the module), in the dtype computed in
+    (float32 unless ``in_dtype`` says otherwise)."""
+    return (2 * count + 6) * _unit()
 
 
 def _error(count: int, magnitude: NDArray) -> NDArray:
-    """The bound of a float32 sum of ``count`` terms whose magnitudes add up to ``magnitude``: relative, plus the
-    subnormal range for each term (a square of 1e-20 underflows; TensorFlow flushes subnormals to 0)."""
-    return _slack(count) * magnitude + count * TINY
+    """The bound of a sum of ``count`` terms whose magnitudes add up to ``magnitude``: relative, plus the subnormal
+    range for each term (a float32 square of 1e-20 underflows; TensorFlow flushes subnormals to 0)."""
+    return _slack(count) * magnitude + count * _precision.get()[1]
 
 
 def _ratio(numerator: tuple[NDArray, NDArray], denominator: tuple[NDArray, NDArray]) -> tuple[NDArray, NDArray]:
@@ -222,7 +266,7 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight
                      mu ** (2 - p) / abs(2 - p)]
     magnitude = 2 * np.sum(np.abs(terms), axis=0)
     total = max(float(weights.sum()), np.finfo(np.float64).tiny)
-    slack = (8 * UNIT + _slack(len(y))) * float(weights @ magnitude) / total
+    slack = (8 * _unit() + _slack(len(y))) * float(weights @ magnitude) / total
     return exact(y_true, y_pred, sample_weight=sample_weight, power=power) + side * slack
 
 
@@ -238,4 +282,4 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | 
         logs = np.where(targets > 0, targets * np.log(predictions + epsilon), 0.0)
     magnitude = weights @ (np.abs(predictions) + np.abs(logs))[:, 0] / max(float(weights.sum()), 1e-300)
     value = exact(y_true, y_pred, sample_weight=sample_weight, epsilon=epsilon)
-    return value + side * (8 * UNIT + _slack(len(targets))) * float(magnitude)
+    return value + side * (8 * _unit() + _slack(len(targets))) * float(magnitude)

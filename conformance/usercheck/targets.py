@@ -7,18 +7,28 @@ makes of it, a ``keras.metrics.MeanMetricWrapper``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from conformance.adapters.base import Adapter, literal, present
-from conformance.adapters.keras import KerasMetric
-from conformance.adapters.torchmetrics import TorchMetric, api_snippet, distributed_snippet, update_source
+from conformance.adapters.base import Adapter, literal, present, with_ml_dtypes
+from conformance.adapters.keras import KerasAdapter, KerasMetric, dtype_policy, policy_of
+from conformance.adapters.torchmetrics import (
+    TorchMetric,
+    TorchmetricsAdapter,
+    api_snippet,
+    distributed_snippet,
+    set_up,
+    set_up_source,
+    tensor_source,
+    update_source,
+)
 from conformance.catalogue import Binding
 from conformance.data import Batch
-from conformance.usercheck.inputs import Presentation
+from conformance.usercheck.inputs import OPTIONAL_LABEL_DTYPES, Presentation, label_dtypes
 from conformance.usercheck.loading import Target
 
 
@@ -34,6 +44,34 @@ class UserAdapter(Adapter):
         self.target, self.presentation = target, presentation
         self.name = target.kind
         self.cache: dict[str, Any] = {}  # what checks keep across examples: models, a worker pool, measurements
+        # What the library documents a metric of its kind takes (a Keras metric casts to its dtype; a torchmetrics one
+        # computes in its inputs'), and for labels the dtypes users' data has for this input kind (booleans are
+        # optional: a metric that refuses them is noted, see inputs.OPTIONAL_LABEL_DTYPES).
+        library = TorchmetricsAdapter if target.kind == "torchmetrics" else KerasAdapter
+        self.float_dtypes, self.dtype_policies = library.float_dtypes, library.dtype_policies
+        self.label_dtypes = tuple(d for d in label_dtypes(presentation.kind, target.kind)
+                                  if d not in OPTIONAL_LABEL_DTYPES)
+
+    def computes_in(self, binding: Binding) -> str:
+        """For input_dtypes' presentations, a Keras target: its metric's dtype (the dtype it was set to compute in,
+        the one given in ``--init``, else floatx: a function's MeanMetricWrapper is built with none); a torchmetrics
+        one: its inputs' (see Adapter). Elsewhere ``result_dtype``, as before."""
+        if self.target.kind == "torchmetrics" or binding.dtypes is None:
+            return super().computes_in(binding)
+        return binding.dtypes.compute or self.target.init.get("dtype") or "float32"
+
+    def sets_compute_dtype(self, binding: Binding) -> bool:
+        """torchmetrics: Metric.set_dtype; a Keras class whose constructor passes ``dtype`` on to Metric; not a
+        function (compile() builds its MeanMetricWrapper in floatx)."""
+        if self.target.kind == "torchmetrics":
+            return True
+        if self.target.kind == "function":
+            return False
+        try:
+            parameters = inspect.signature(self.target.obj.__init__).parameters.values()
+        except (TypeError, ValueError):
+            return False
+        return any(p.name == "dtype" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
     def training_layouts(self, binding: Binding) -> set[tuple[str, str]]:
         """Keras' fit() gives ``(n,)`` or ``(n, 1)`` targets with the model's ``(n, 1)`` (or ``(n, C)``) output; a
@@ -77,10 +115,15 @@ class UserAdapter(Adapter):
         return dict(self.target.init)
 
     def new_object(self, binding: Binding | None = None, num_classes: int | None = None) -> Any:
-        """A new metric object: the user's class, or the MeanMetricWrapper compile() would make."""
-        if self.target.kind == "function":
-            return self.metric_class()(**self.init_arguments())
-        return self.target.new()
+        """A new metric object: the user's class, or the MeanMetricWrapper compile() would make; set up for the
+        binding's presentation (a dtype to compute in, a Keras dtype policy to be built under)."""
+        compute = binding.dtypes.compute if binding is not None and binding.dtypes is not None else None
+        if self.target.kind == "torchmetrics":
+            return set_up(self.target.new(), binding) if binding is not None else self.target.new()
+        with dtype_policy(policy_of(binding) if binding is not None else None):
+            if self.target.kind == "function":
+                return self.metric_class()(**self.init_arguments())
+            return self.target.obj(**{**self.target.init, "dtype": compute}) if compute else self.target.new()
 
     def importable(self, binding: Binding | None = None) -> str | None:
         return self.target.importable_spec()
@@ -88,7 +131,7 @@ class UserAdapter(Adapter):
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
                layout: tuple[str, str] | None = None, mode: str | None = None) -> KerasMetric | TorchMetric:
         """A new wrapped metric; it updates eagerly (``mode`` is ignored: graph_mode checks compiled updates)."""
-        return self.wrap(self.new_object(), binding, params, layout)
+        return self.wrap(self.new_object(binding), binding, params, layout)
 
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any] | None = None,
              layout: tuple[str, str] | None = None) -> KerasMetric | TorchMetric:
@@ -99,13 +142,12 @@ class UserAdapter(Adapter):
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        lines = self._opening()
+        lines = self._opening(binding)
         for batch in batches:
             y_true, y_pred, weight = self._presented(binding, batch, params, layout)
-            lines.append(self._update(literal(y_true), literal(y_pred),
-                                      None if weight is None else literal(np.asarray(weight))))
+            lines.append(self._update(y_true, y_pred, weight))
         lines.append(f"print({self._result()})")
-        return "\n".join(lines)
+        return with_ml_dtypes("\n".join(lines))
 
     def api_snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch], how: str,
                     split: int = 0) -> str | None:
@@ -138,18 +180,24 @@ class UserAdapter(Adapter):
                   "    rows = (cursors[index] + np.arange(size)) % len(y_true)", "    cursors[index] += size",
                   "    return y_true[rows], y_pred[rows]", "", "", self._opening()[-1], "fed = 0",
                   f"for index, size, updates in {plan!r}:", "    for _ in range(updates):",
-                  "        y_true, y_pred = take(index, size)", f"        {self._update('y_true', 'y_pred', None)}",
+                  "        y_true, y_pred = take(index, size)",
+                  f"        {self._update_call('y_true', 'y_pred', None)}",
                   "        fed += size", f"        if fed in {sorted(set(reads))!r}:",
                   f"            print(fed, {self._result()})"]
         return "\n".join(lines)
 
-    def _opening(self) -> list[str]:
-        """Imports, then (last) the line that makes the metric."""
-        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
+    def _opening(self, binding: Binding | None = None) -> list[str]:
+        """Imports, then the line that makes the metric (and the one that sets it up for ``binding``'s dtypes)."""
+        compute = binding.dtypes.compute if binding is not None and binding.dtypes is not None else None
+        arguments = {**self.target.init, **({"dtype": compute} if compute and self.target.kind == "keras" else {})}
+        init = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
         name = self.target.obj.__name__
         if self.target.kind == "torchmetrics":
-            return ["import numpy as np", *self._import_lines(), "import torch", "", f"metric = {name}({init})"]
+            return ["import numpy as np", *self._import_lines(), "import torch", "", f"metric = {name}({init})",
+                    *(set_up_source(binding) if binding is not None else [])]
+        policy = policy_of(binding) if binding is not None else None
         return ["import numpy as np", *self._import_lines(), "import keras", "",
+                *([f"keras.config.set_dtype_policy({policy!r})  # as a mixed-precision model runs"] if policy else []),
                 f"metric = {name}({init})" if self.target.kind == "keras"
                 else f"metric = keras.metrics.MeanMetricWrapper(fn={name})  # what compile(metrics=[fn]) makes"]
 
@@ -161,7 +209,15 @@ class UserAdapter(Adapter):
             y_pred = y_pred[:, None]
         return y_true, y_pred, weight if binding.weights else None
 
-    def _update(self, y_true: str, y_pred: str, weight: str | None) -> str:
+    def _update(self, y_true: np.ndarray, y_pred: np.ndarray, weight: np.ndarray | None) -> str:
+        """The update of these arrays, written out."""
+        if self.target.kind == "torchmetrics":
+            return f"metric.update({tensor_source(y_pred)}, {tensor_source(y_true)})"
+        return self._update_call(literal(y_true), literal(y_pred),
+                                 None if weight is None else literal(np.asarray(weight)))
+
+    def _update_call(self, y_true: str, y_pred: str, weight: str | None) -> str:
+        """The update of the arrays these expressions give."""
         if self.target.kind == "torchmetrics":
             return f"metric.update(torch.from_numpy({y_pred}), torch.from_numpy({y_true}))"
         weight_arg = "" if weight is None else f", sample_weight={weight}"

@@ -1,0 +1,343 @@
+"""What the libraries do with inputs in other dtypes (input_dtypes' findings), declared once and added by
+``with_dtypes`` to each spec whose binding meets it.
+
+Three kinds. A library that computes float16 inputs in float16 (scikit-learn follows its inputs' floating dtype,
+torchmetrics computes a batch in its inputs' dtype, Keras' loss-based metrics in y_pred's) overflows where a square,
+a ratio or a sum reaches float16's largest number, 65,504: there its value is whatever inf and NaN make of it, so the
+declaration explains any value, and only there (its trigger reads the inputs' magnitudes: ``reaches_half_range``).
+A library that computes float64 inputs in float32 although it was set to compute in float64 (torchmetrics' set_dtype)
+is declared per cause, its value judged within float32's bound (``KnownDifference.computes_in``). And a library that
+misreads a label dtype it does not document (booleans) is declared with what it computes instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from conformance.catalogue import probabilistic
+from conformance.catalogue.model import KnownDifference, MetricSpec, Witness, batch
+from conformance.data import Batch, concatenate
+from conformance.dtypes import Presented
+from conformance.reference import correlation as correlation_reference
+from conformance.reference import probabilistic as probabilistic_reference
+from conformance.reference import regression as regression_reference
+
+HALF_MAX = 65504.0  # float16's largest number: a result past it (rounding up from 65,520) is inf
+SIDES = ({"side": -1}, {"side": 1})
+INPUT_DTYPES = ("input_dtypes",)
+FLOAT16 = ("float16",)
+FLOAT64 = Presented("float64", y_pred="float64", compute="float64")
+FLOAT64_REGRESSION = Presented("float64", y_true="float64", y_pred="float64", compute="float64")
+
+
+# -- float16's range -----------------------------------------------------------------------------------------------
+
+def _real(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(|y_true|, |y_pred|, weights)`` as float64 arrays of one shape (real targets and predictions)."""
+    y_true = np.abs(np.asarray(batch.y_true, np.float64))
+    y_pred = np.abs(np.asarray(batch.y_pred, np.float64))
+    weights = np.ones(len(batch)) if batch.sample_weight is None else np.asarray(batch.sample_weight, np.float64)
+    return y_true, y_pred, np.broadcast_to(weights.reshape((-1,) + (1,) * (y_true.ndim - 1)), y_true.shape)
+
+
+def _squares(batch: Batch) -> np.ndarray:
+    """The largest square a formula of squared errors, products or variances forms from each element."""
+    y_true, y_pred, _ = _real(batch)
+    return (y_true + y_pred) ** 2
+
+
+def _absolutes(batch: Batch) -> np.ndarray:
+    """The largest absolute error of each element."""
+    y_true, y_pred, _ = _real(batch)
+    return y_true + y_pred
+
+
+def _relatives(batch: Batch) -> np.ndarray:
+    """The largest relative error of each element, |y - ŷ| / max(|y|, float64's epsilon)."""
+    y_true, y_pred, _ = _real(batch)
+    return (y_true + y_pred) / np.maximum(y_true, np.finfo(np.float64).eps)
+
+
+def _exponentials(batch: Batch) -> np.ndarray:
+    """The largest exponential a log-cosh forms from each element, exp(|y - ŷ|)."""
+    y_true, y_pred, _ = _real(batch)
+    with np.errstate(over="ignore"):
+        return np.exp(np.minimum(y_true + y_pred, 1e3))
+
+
+@functools.cache
+def _deviance_terms(power: float) -> Callable[[Batch], np.ndarray]:
+    """The magnitudes of a Tweedie deviance's terms (y^(2-p), y·ŷ^(1-p), ŷ^(2-p), their logs and ratios)."""
+    def terms(batch: Batch) -> np.ndarray:
+        y, mu, _ = _real(batch)
+        with np.errstate(all="ignore"):
+            if power == 0:
+                found = [(y + mu) ** 2]
+            elif power == 1:
+                found = [y * np.abs(np.log(np.where((y > 0) & (mu > 0), y / np.where(mu > 0, mu, 1), 1.0))), y, mu]
+            elif power == 2:
+                found = [np.abs(np.log(np.where(y > 0, mu / np.where(y > 0, y, 1), 1.0))), y / np.where(mu > 0, mu, 1)]
+            else:
+                found = [y ** (2 - power), y * np.where(mu > 0, mu, 1) ** (1 - power), mu ** (2 - power)]
+        return np.nan_to_num(np.sum(found, axis=0), nan=np.inf, posinf=np.inf)
+    terms.__name__ = f"tweedie_terms_{power:g}"
+    return terms
+
+
+@functools.cache
+def reaches_half_range(terms: Callable[[Batch], np.ndarray]) -> Callable[[list[Batch]], bool]:
+    """A trigger: whether some term of the formula (``terms``, per element), or the weighted sum of the terms over the
+    samples, reaches float16's largest number: in float16 it is then inf, and an inf minus an inf NaN."""
+    def trigger(batches: list[Batch]) -> bool:
+        whole = concatenate(batches)
+        if not len(whole):
+            return False
+        found = terms(whole)
+        _, _, weights = _real(whole)
+        return bool(np.max(found) >= HALF_MAX or np.sum(weights * found) >= HALF_MAX)
+    trigger.__name__ = f"reaches_half_range({terms.__name__})"
+    return trigger
+
+
+def _terms_of(spec: MetricSpec) -> Callable[[Batch], np.ndarray] | None:
+    """What ``spec``'s formula forms from its inputs, where it is a formula over real values (None: labels and scores
+    in [0, 1], whose sums stay far below float16's range at these sizes)."""
+    reference = spec.reference
+    if reference in (regression_reference.mean_absolute_error,):
+        return _absolutes
+    if reference is regression_reference.mean_absolute_percentage_error:
+        return _relatives
+    if reference is regression_reference.mean_tweedie_deviance:
+        return _deviance_terms(float(spec.params.get("power", 0.0)))
+    if reference is regression_reference.log_cosh_error:
+        return _exponentials
+    if reference in (regression_reference.mean_squared_error, regression_reference.root_mean_squared_error,
+                     regression_reference.r2_score, regression_reference.explained_variance_score,
+                     correlation_reference.pearson_corrcoef, correlation_reference.concordance_corrcoef,
+                     correlation_reference.pearson_corrcoef_rows, correlation_reference.concordance_corrcoef_rows,
+                     probabilistic_reference.poisson):
+        return _squares
+    return None
+
+
+@functools.cache
+def _unbounded(reference: Callable[..., Any]) -> Callable[..., Any]:
+    """A convention that explains any value (NaN included) of ``reference``'s shape: an overflow's."""
+    def convention(y_true, y_pred, *, side: int, **params):
+        shape = np.shape(reference(y_true, y_pred, **params))
+        return np.full(shape, side * np.inf)
+    convention.__name__ = f"float16_overflow_of_{reference.__name__}"
+    return convention
+
+
+# The float16 overflow of each library that computes float16 inputs in float16, and the metrics it happens in.
+# Witness per formula: inputs whose term (or whose mean) passes 65,504, in float16; outside, a few units.
+HALF_PRESENTED = Presented("float16", y_true="float16", y_pred="float16")
+SMALL = batch([3.0, 0.5], [0.5, 1.0])
+HALF_INSIDE: dict[str, Batch] = {
+    "_squares": batch([300.0, -300.0], [0.0, 1.0]),  # 300² = 90,000, and a variance of 90,000
+    "_absolutes": batch([65280.0], [-8192.0]),  # |error| 73,472
+    "_relatives": batch([2.0**-14, 1.0], [8.0, 1.0]),  # 8 / 2^-14 = 131,072
+    "_exponentials": batch([20.0, 1.0], [0.0, 1.0]),  # exp(20) = 4.9e8
+    "tweedie_terms_0": batch([300.0, -300.0], [0.0, 1.0]),
+    "tweedie_terms_1": batch([60000.0, 1.0], [0.5, 1.0]),  # 60,000 · log(120,000)
+    "tweedie_terms_1.5": batch([60000.0, 1.0], [2.0**-10, 1.0]),  # 60,000 · (2^-10)^-0.5 = 1.9e6
+    "tweedie_terms_2": batch([60000.0, 1.0], [0.5, 1.0]),  # 60,000 / 0.5
+}
+
+
+def _half_witness(terms: Callable[[Batch], np.ndarray]) -> Witness:
+    return Witness(inside=(HALF_INSIDE[terms.__name__],), outside=(SMALL,), dtypes=HALF_PRESENTED,
+                   outside_dtypes=HALF_PRESENTED)
+
+
+HALF_OVERFLOW = {
+    "sklearn": dict(
+        what="scikit-learn computes float16 inputs in float16, so a squared error, a sum or a ratio past 65,504 "
+             "(an error of 256 squared) is inf, and the score inf, NaN, or what its zero-denominator rules make of "
+             "them (R² of inf / inf).",
+        cause="_check_reg_targets_with_floating_dtype takes the inputs' own floating dtype (_find_matching_floating_"
+              "dtype: 'the dtype with the highest precision' of the inputs, float16 for float16 inputs) and computes "
+              "in it: float16 holds nothing past 65,504.",
+        where="sklearn/metrics/_regression.py::_check_reg_targets_with_floating_dtype; sklearn/utils/_array_api.py::"
+              "_find_matching_floating_dtype"),
+    "torchmetrics": dict(
+        what="torchmetrics computes a float16 batch in float16 before adding it to its float32 state, so a squared "
+             "error, a sum, a ratio or an exponential past 65,504 (an error of 256 squared) is inf, and the value inf "
+             "or NaN, although the state could hold it.",
+        cause="The update functions compute in the inputs' dtype (e.g. _mean_squared_error_update: diff = preds - "
+              "target; sum_squared_error = torch.sum(diff * diff), a float16 tensor) and only the result is added to "
+              "the float32 state; its docs say most metrics 'can be used with 16-bit precision (torch.half)'.",
+        where="torchmetrics/functional/regression/mse.py::_mean_squared_error_update (and the other regression "
+              "updates); docs: 'Metrics and 16-bit precision'"),
+}
+
+
+@functools.cache
+def _half_overflow(library: str, reference: Callable[..., Any],
+                   terms: Callable[[Batch], np.ndarray]) -> KnownDifference:
+    """One declaration per library, metric reference and formula, shared by the specs that have them."""
+    return KnownDifference(
+        library, **HALF_OVERFLOW[library], reference=_unbounded(reference), bounds=SIDES,
+        trigger=reaches_half_range(terms), dtypes=FLOAT16, properties=INPUT_DTYPES, witness=_half_witness(terms))
+
+
+# -- torchmetrics: float32 computations under set_dtype(torch.float64) --------------------------------------------
+
+# Values of 1/3: a float32 ratio (0.33333334) is off float64's bound; outside, the same inputs in float32 (the
+# canonical presentation), where float32's bound holds. THIRDS: one negative scored below one of three positives.
+THIRDS = batch([1, 1, 1, 0], [0.75, 0.25, 0.125, 0.5])
+IOU_THIRDS = batch([1, 1, 1, 0], [0.75, 0.25, 0.25, 0.5])  # class 1: 1 of 3; class 0: 1 of 3
+FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("BinaryAUROC", "MulticlassAUROC", "MultilabelAUROC", "BinaryAveragePrecision", "MulticlassAveragePrecision",
+      "MultilabelAveragePrecision", "BinaryPrecisionAtFixedRecall", "BinaryRecallAtFixedPrecision",
+      "MultilabelRecallAtFixedPrecision", "MultilabelPrecisionAtFixedRecall", "BinarySensitivityAtSpecificity",
+      "BinarySpecificityAtSensitivity", "MulticlassRecallAtFixedPrecision", "MulticlassPrecisionAtFixedRecall"), dict(
+        what="torchmetrics' curve metrics (AUROC, average precision, a rate at a fixed rate) compute their curve in "
+             "float32 even when set to float64 (set_dtype(torch.float64)) with float64 scores: the value carries "
+             "float32 rounding (1/3 as 0.33333334).",
+        cause="_binary_clf_curve counts true positives as _cumsum(target * weight) with weight the Python float 1.0: "
+              "an int64 tensor times a Python float is torch's default dtype, float32; the rates, the curve and its "
+              "area follow in float32 (and the multiclass and multilabel ones weight classes with "
+              "_bincount(...).float()).",
+        where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_clf_curve (tps = "
+              "_cumsum(target * weight)); functional/classification/auroc.py::_reduce_auroc (weights=...float())",
+        witness=Witness(inside=(THIRDS,), outside=(THIRDS,), metric="AUC", dtypes=FLOAT64))),
+    (("BinaryJaccardIndex", "MulticlassJaccardIndex", "MultilabelJaccardIndex", "JaccardIndex"), dict(
+        what="torchmetrics' Jaccard index (IoU) divides in float32 even when set to float64 "
+             "(set_dtype(torch.float64)): the value carries float32 rounding (1/3 as 0.33333334).",
+        cause="_jaccard_index_reduce converts the confusion matrix with confmat.float() (float32) before dividing.",
+        where="torchmetrics/functional/classification/jaccard.py::_jaccard_index_reduce (confmat = confmat.float())",
+        witness=Witness(inside=(IOU_THIRDS,), outside=(IOU_THIRDS,), metric="BinaryIoU", dtypes=FLOAT64))),
+    (("BinaryMatthewsCorrCoef", "MulticlassMatthewsCorrCoef", "MultilabelMatthewsCorrCoef"), dict(
+        what="torchmetrics' Matthews correlation is computed in float32 even when set to float64 "
+             "(set_dtype(torch.float64)): the value carries float32 rounding.",
+        cause="_matthews_corrcoef_reduce converts the confusion matrix with confmat.float() (float32) before its sums "
+              "and the square root.",
+        where="torchmetrics/functional/classification/matthews_corrcoef.py::_matthews_corrcoef_reduce "
+              "(confmat = confmat.float())",
+        witness=Witness(inside=(batch([1, 1, 0, 0, 1], [0.75, 0.25, 0.5, 0.75, 0.75]),),
+                        outside=(batch([1, 1, 0, 0, 1], [0.75, 0.25, 0.5, 0.75, 0.75]),),
+                        metric="MatthewsCorrCoef[task=binary]", dtypes=FLOAT64))),
+    (("torchmetrics.regression.CosineSimilarity",), dict(
+        what="torchmetrics' CosineSimilarity casts its inputs to float32 (preds.float(), target.float()) even when set "
+             "to float64 (set_dtype(torch.float64)): float64 inputs are rounded to float32 and the value carries "
+             "float32 rounding.",
+        cause="_cosine_similarity_update starts with preds = preds.float(); target = target.float().",
+        where="torchmetrics/functional/regression/cosine_similarity.py::_cosine_similarity_update",
+        witness=Witness(inside=(batch([[1.0, 2.0], [3.0, 1.0]], [[2.0, 1.0], [1.0, 3.0]], num_classes=2),),
+                        outside=(batch([[1.0, 2.0], [3.0, 1.0]], [[2.0, 1.0], [1.0, 3.0]], num_classes=2),),
+                        metric="CosineSimilarity", dtypes=FLOAT64_REGRESSION))),
+    (("SpearmanCorrCoef",), dict(
+        what="torchmetrics' SpearmanCorrCoef ranks in float32 even when set to float64 (set_dtype(torch.float64)): the "
+             "coefficient carries float32 rounding.",
+        cause="_rank_data divides integer rank sums by integer counts (sum_ranks / counts), which torch computes in "
+              "its default dtype, float32; the correlation of those ranks follows in float32.",
+        where="torchmetrics/functional/regression/spearman.py::_rank_data (mean_ranks = sum_ranks / counts)",
+        witness=Witness(inside=(batch([1.0, 2.0, 3.5], [1.0, 3.0, 2.0]),), outside=(batch([1.0, 2.0, 3.5],
+                        [1.0, 3.0, 2.0]),), metric="SpearmanCorrCoef", dtypes=FLOAT64_REGRESSION))),
+    (("RetrievalNormalizedDCG",), dict(
+        what="torchmetrics' RetrievalNormalizedDCG sums its discounted gains in float32 even when set to float64 "
+             "(set_dtype(torch.float64)): the value carries float32 rounding.",
+        cause="_tie_average_dcg builds its buffers with torch.zeros_like(counts, dtype=torch.float32).",
+        where="torchmetrics/functional/retrieval/ndcg.py::_tie_average_dcg (ranked, discount_sums: "
+              "dtype=torch.float32)",
+        witness=Witness(inside=(batch([[1, 0, 1], [0, 0, 1]], [[0.75, 0.25, 0.5], [0.125, 0.75, 0.25]],
+                                      num_classes=3),),
+                        outside=(batch([[1, 0, 1], [0, 0, 1]], [[0.75, 0.25, 0.5], [0.125, 0.75, 0.25]],
+                                       num_classes=3),), metric="NDCG", dtypes=FLOAT64))),
+    (("MultilabelRankingAveragePrecision", "MultilabelCoverageError", "MultilabelRankingLoss"), dict(
+        what="torchmetrics' label ranking metrics rank and count in float32 even when set to float64 "
+             "(set_dtype(torch.float64)): the value carries float32 rounding.",
+        cause="_multilabel_ranking_average_precision_update ranks with _rank_data(...).float(); the coverage and the "
+              "ranking loss convert with .to(torch.float32).",
+        where="torchmetrics/functional/classification/ranking.py::_multilabel_ranking_average_precision_update, "
+              "_multilabel_coverage_error_update, _multilabel_ranking_loss_update",
+        witness=Witness(inside=(batch([[1, 0, 1], [0, 1, 0], [1, 1, 0]], [[0.75, 0.5, 0.25], [0.125, 0.25, 0.5],
+                                                                            [0.5, 0.25, 0.75]], num_classes=3),),
+                        outside=(batch([[1, 0, 1], [0, 1, 0], [1, 1, 0]], [[0.75, 0.5, 0.25], [0.125, 0.25, 0.5],
+                                                                             [0.5, 0.25, 0.75]], num_classes=3),),
+                        metric="LabelRankingAveragePrecision", dtypes=FLOAT64))),
+)
+
+
+def _class_name(target: str) -> str:
+    return target.rsplit(".", 1)[-1]
+
+
+def _narrowing(entry: dict[str, Any]) -> KnownDifference:
+    return KnownDifference("torchmetrics", **entry, computes_in="float32", dtypes=("float64",),
+                           properties=INPUT_DTYPES, kind="defect")
+
+
+_NARROWING = tuple((names, _narrowing(entry)) for names, entry in FLOAT64_NARROWING)
+
+
+# -- torchmetrics: boolean targets with ignore_index ---------------------------------------------------------------
+
+def _positive_where(label: int) -> Callable[[Batch], Batch]:
+    """The batch with the targets equal to ``label`` set to 1 (what torchmetrics' -1 is in a boolean tensor)."""
+    def transform(batch: Batch) -> Batch:
+        return replace(batch, y_true=np.where(np.asarray(batch.y_true) == label, 1, batch.y_true))
+    transform.__name__ = f"targets_{label}_as_positive"
+    return transform
+
+
+BOOL_LABELS = Presented("bool labels", labels=True, y_true="bool")
+
+
+def _bool_ignore_index(label: int, inside: Batch) -> KnownDifference:
+    """torchmetrics' drawn ignore_index equal to ``label``, with boolean targets: the ignored samples are positives
+    (the convention: the targets ``label`` set to 1, nothing ignored)."""
+    return KnownDifference(
+        "torchmetrics", what="Given boolean targets and ignore_index, torchmetrics' binary classification metrics "
+        "count the ignored samples as positive targets instead of leaving them out: BinaryAccuracy(ignore_index=0) of "
+        "scores [0.125, 0.75] and targets [False, True] is 0.5, where the first sample should not count (1.0).",
+        cause="_binary_stat_scores_format marks ignored targets with target[target == ignore_index] = -1; in a boolean "
+              "tensor -1 is stored as True, so they become positive targets, not the -1 the update then drops "
+              "(torchmetrics documents targets as 'an int tensor', and takes booleans without a word).",
+        where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format (target[idx] = -1)",
+        per_batch=_positive_where(label), overrides={"ignore_index": None}, dtypes=("bool labels",),
+        properties=INPUT_DTYPES, kind="defect",
+        witness=Witness(inside=(inside,), outside=(inside,), metric="BinaryAccuracy",
+                        parameters={"ignore_index": label}, dtypes=BOOL_LABELS))
+
+
+# ignore_index=0: the negatives become positives; ignore_index=1: the positives stay, not dropped.
+BOOL_IGNORE_INDEX = (_bool_ignore_index(0, batch([0, 1], [0.125, 0.75])),
+                     _bool_ignore_index(1, batch([1, 0], [0.125, 0.125])))
+
+
+# -- scikit-learn's log loss: the clip of the inputs' dtype ---------------------------------------------------------
+
+def _sklearn_clip(dtype: str) -> KnownDifference:
+    eps = float(np.finfo(dtype).eps)
+    return replace(probabilistic.SKLEARN_CLIP_KNOWN, what=probabilistic.SKLEARN_CLIP_KNOWN.what + f" For {dtype} "
+                   f"probabilities eps is {dtype}'s ({eps:.3g}).", overrides={"clip": (eps, 1 - eps)},
+                   dtypes=(dtype,), properties=INPUT_DTYPES)
+
+
+SKLEARN_CLIPS = tuple(_sklearn_clip(dtype) for dtype in ("float16", "float64"))
+
+
+def with_dtypes(spec: MetricSpec) -> MetricSpec:
+    """``spec`` with the dtype declarations its bindings meet (see the module)."""
+    added: list[KnownDifference] = []
+    terms = _terms_of(spec)
+    for library in HALF_OVERFLOW:
+        if terms is not None and library in spec.bindings:
+            added.append(_half_overflow(library, spec.reference, terms))
+    torch = spec.bindings.get("torchmetrics")
+    if torch is not None:
+        added += [known for names, known in _NARROWING
+                  if _class_name(torch.target) in names or torch.target in names]
+        if spec.domain.binary_labels and any(p.name == "ignore_index" for p in spec.space):
+            added += BOOL_IGNORE_INDEX
+    if probabilistic.SKLEARN_CLIP_KNOWN in spec.known:
+        added += SKLEARN_CLIPS
+    return replace(spec, known=spec.known + tuple(added)) if added else spec
