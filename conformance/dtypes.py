@@ -111,7 +111,8 @@ def to_half(values: np.ndarray) -> np.ndarray:
     ±2^-24), so that a positive domain stays positive."""
     values = np.asarray(values, np.float32)
     small = np.abs(values) < FLOAT16_NORMAL
-    grid = np.where(small, np.trunc(values / np.float32(HALF_TINY)) * np.float32(HALF_TINY), values)
+    grid = values.copy()
+    grid[small] = np.trunc(values[small] / np.float32(HALF_TINY)) * np.float32(HALF_TINY)
     grid = np.where((grid == 0) & (values != 0), np.sign(values) * np.float32(HALF_TINY), grid).astype(np.float32)
     truncated = (grid.view(np.uint32) & np.uint32(0xFFFF0000)).view(np.float32)  # bfloat16: float32's top 16 bits
     return np.clip(truncated, np.float32(-HALF_MAX), np.float32(HALF_MAX)).astype(np.float32)

@@ -61,18 +61,29 @@ def in_dtype(function: Callable[..., object], dtype: str) -> Callable[..., objec
     return convention
 
 
+def rounding(function: Callable[..., object]) -> Callable[..., object]:
+    """Marks a convention defined elsewhere whose bounds take ``unit()``: the judge evaluates it, as this module's,
+    with the rounding of the dtype the library computes in."""
+    function.rounding = True
+    return function
+
+
 def rounds(function: Callable[..., object] | None) -> bool:
-    """Whether ``function`` (a declaration's reference, possibly wrapped) is one of this module's conventions, whose
-    bounds follow the dtype the library computes in."""
+    """Whether ``function`` (a declaration's reference, possibly wrapped) is one of this module's conventions (or one
+    marked with ``rounding``), whose bounds follow the dtype the library computes in."""
     while function is not None:
-        if getattr(function, "__module__", None) == __name__:
+        if getattr(function, "__module__", None) == __name__ or getattr(function, "rounding", False):
             return True
         function = getattr(function, "__wrapped__", None)
     return False
 
 
-def _unit() -> float:
+def unit() -> float:
+    """The unit roundoff of the dtype computed in (float32's, unless ``in_dtype`` says otherwise)."""
     return _precision.get()[0]
+
+
+_unit = unit
 
 
 def _slack(count: int) -> float:
