@@ -174,19 +174,28 @@ class Judge:
 
     def compositions(self, known: KnownDifference) -> list[KnownDifference]:
         """``known``, and where it is a presentation's (it holds in some layouts only: how the library reads inputs
-        so shaped), ``known`` computed under each of the library's conventions that hold in every layout (a clip,
-        an epsilon: the value conventions apply whatever the shapes), as one convention."""
-        if not known.layouts or not known.explains_values:
+        so shaped; or in some dtypes only: how it reads inputs of those dtypes, or the dtype it computes in),
+        ``known`` computed under each of the library's conventions that hold in every layout and dtype (a clip, an
+        epsilon, a rule for an absent class, a sigmoid of logits: the value conventions apply whatever the shapes
+        and dtypes), as one convention."""
+        if not (known.layouts or known.dtypes) or not known.explains_values:
             return [known]
         composed = [known]
         for other in self.known_differences():
-            if (other is known or other.layouts or other.per_batch is not None or other.trigger is not None
-                    or other.batches_averaged or not other.explains_values
-                    or (other.reference is None and not other.overrides and other.bounds is None)):
+            if (other is known or other.layouts or other.dtypes or other.batches_averaged
+                    or not other.explains_values or (other.trigger is not None and known.trigger is not None)
+                    or (other.reference is None and not other.overrides and other.bounds is None
+                        and other.per_batch is None)):
                 continue
+            if not known.dtypes and (other.per_batch is not None or other.trigger is not None):
+                continue  # a layout's convention composes with value conventions only (as it always has)
+            per_batch = _chained(known.per_batch, other.per_batch)
+            if per_batch is None and (known.per_batch is not None or other.per_batch is not None):
+                continue  # two conventions' sides: no one composition
             composed.append(replace(known, reference=known.reference or other.reference,
                                     overrides={**other.overrides, **known.overrides},
-                                    bounds=known.bounds or other.bounds))
+                                    bounds=known.bounds or other.bounds, per_batch=per_batch,
+                                    trigger=known.trigger or other.trigger))
         return composed
 
     def follows(self, known: KnownDifference, observed: np.ndarray, batches: list[Batch],
@@ -230,3 +239,22 @@ class Judge:
             if nearest < best_distance:
                 best, best_distance = known, nearest
         return best
+
+
+def _chained(first: Callable[[Batch], Batch] | tuple | None,
+             then: Callable[[Batch], Batch] | tuple | None) -> Callable[[Batch], Batch] | tuple | None:
+    """A transform that applies ``first`` then ``then`` (either may be None: the other alone); where one of them is
+    a convention's sides (a tuple of transforms), the same sides, each after (or before) the other transform; None
+    where both are (no one composition) or neither is given."""
+    if isinstance(first, tuple) and isinstance(then, tuple):
+        return None
+    if first is None or then is None:
+        return first or then
+    if isinstance(then, tuple):
+        return tuple(_chained(first, side) for side in then)
+    if isinstance(first, tuple):
+        return tuple(_chained(side, then) for side in first)
+
+    def transform(batch: Batch) -> Batch:
+        return then(first(batch))
+    return transform

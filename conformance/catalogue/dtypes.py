@@ -58,9 +58,18 @@ def _absolutes(batch: Batch) -> np.ndarray:
 
 
 def _relatives(batch: Batch) -> np.ndarray:
-    """The largest relative error of each element, |y - ŷ| / max(|y|, float64's epsilon)."""
+    """The largest relative error of each element, |y - ŷ| / max(|y|, epsilon), with torchmetrics' epsilon 1.17e-6
+    (a float16 subnormal)."""
     y_true, y_pred, _ = _real(batch)
-    return (y_true + y_pred) / np.maximum(y_true, np.finfo(np.float64).eps)
+    return (y_true + y_pred) / np.maximum(y_true, 1.17e-6)
+
+
+def _relatives_without_epsilon(batch: Batch) -> np.ndarray:
+    """The largest relative error of each element where the epsilon is float64's (2.2e-16), which float16 holds as 0:
+    a zero target divides by 0 (inf, or NaN for 0 / 0)."""
+    y_true, y_pred, _ = _real(batch)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y_true == 0, np.inf, (y_true + y_pred) / np.where(y_true == 0, 1.0, y_true))
 
 
 def _exponentials(batch: Batch) -> np.ndarray:
@@ -78,10 +87,13 @@ def _deviance_terms(power: float) -> Callable[[Batch], np.ndarray]:
         with np.errstate(all="ignore"):
             if power == 0:
                 found = [(y + mu) ** 2]
-            elif power == 1:
-                found = [y * np.abs(np.log(np.where((y > 0) & (mu > 0), y / np.where(mu > 0, mu, 1), 1.0))), y, mu]
-            elif power == 2:
-                found = [np.abs(np.log(np.where(y > 0, mu / np.where(y > 0, y, 1), 1.0))), y / np.where(mu > 0, mu, 1)]
+            elif power == 1:  # y log(y / ŷ) - y + ŷ: the ratio overflows first, or underflows to 0 (its log -inf)
+                ratio = y / np.where(mu > 0, mu, 1)
+                found = [y * np.abs(np.log(np.where((y > 0) & (mu > 0), ratio, 1.0))), y, mu, ratio,
+                         np.where(y > 0, mu / np.where(y > 0, y, 1), 0.0)]
+            elif power == 2:  # log(ŷ / y) + y / ŷ
+                found = [np.abs(np.log(np.where(y > 0, mu / np.where(y > 0, y, 1), 1.0))), y / np.where(mu > 0, mu, 1),
+                         mu / np.where(y > 0, y, 1)]
             else:
                 found = [y ** (2 - power), y * np.where(mu > 0, mu, 1) ** (1 - power), mu ** (2 - power)]
         return np.nan_to_num(np.sum(found, axis=0), nan=np.inf, posinf=np.inf)
@@ -104,14 +116,14 @@ def reaches_half_range(terms: Callable[[Batch], np.ndarray]) -> Callable[[list[B
     return trigger
 
 
-def _terms_of(spec: MetricSpec) -> Callable[[Batch], np.ndarray] | None:
-    """What ``spec``'s formula forms from its inputs, where it is a formula over real values (None: labels and scores
-    in [0, 1], whose sums stay far below float16's range at these sizes)."""
+def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] | None:
+    """What ``spec``'s formula forms from its inputs in ``library``, where it is a formula over real values (None:
+    labels and scores in [0, 1], whose sums stay far below float16's range at these sizes)."""
     reference = spec.reference
     if reference in (regression_reference.mean_absolute_error,):
         return _absolutes
-    if reference is regression_reference.mean_absolute_percentage_error:
-        return _relatives
+    if reference is regression_reference.mean_absolute_percentage_error:  # scikit-learn's epsilon is float64's
+        return _relatives_without_epsilon if library == "sklearn" else _relatives
     if reference is regression_reference.mean_tweedie_deviance:
         return _deviance_terms(float(spec.params.get("power", 0.0)))
     if reference is regression_reference.log_cosh_error:
@@ -143,6 +155,7 @@ HALF_INSIDE: dict[str, Batch] = {
     "_squares": batch([300.0, -300.0], [0.0, 1.0]),  # 300² = 90,000, and a variance of 90,000
     "_absolutes": batch([65280.0], [-8192.0]),  # |error| 73,472
     "_relatives": batch([2.0**-14, 1.0], [8.0, 1.0]),  # 8 / 2^-14 = 131,072
+    "_relatives_without_epsilon": batch([0.0, 1.0], [0.0, 1.0]),  # 0 / max(0, 2.2e-16 as float16: 0) is NaN
     "_exponentials": batch([20.0, 1.0], [0.0, 1.0]),  # exp(20) = 4.9e8
     "tweedie_terms_0": batch([300.0, -300.0], [0.0, 1.0]),
     "tweedie_terms_1": batch([60000.0, 1.0], [0.5, 1.0]),  # 60,000 · log(120,000)
@@ -315,21 +328,25 @@ BOOL_IGNORE_INDEX = (_bool_ignore_index(0, batch([0, 1], [0.125, 0.75])),
 
 # -- scikit-learn's log loss: the clip of the inputs' dtype ---------------------------------------------------------
 
-def _sklearn_clip(dtype: str) -> KnownDifference:
-    eps = float(np.finfo(dtype).eps)
+def _sklearn_clip(dtype: str, computed: str) -> KnownDifference:
+    """scikit-learn's clip of ``dtype`` probabilities, which it computes in ``computed``."""
+    eps = float(np.finfo(computed).eps)
+    how = (f"eps is {dtype}'s" if dtype == computed else
+           f"check_array converts them to {computed} (a dtype NumPy does not know, ml_dtypes'), so eps is {computed}'s")
     return replace(probabilistic.SKLEARN_CLIP_KNOWN, what=probabilistic.SKLEARN_CLIP_KNOWN.what + f" For {dtype} "
-                   f"probabilities eps is {dtype}'s ({eps:.3g}).", overrides={"clip": (eps, 1 - eps)},
+                   f"probabilities {how} ({eps:.3g}).", overrides={"clip": (eps, 1 - eps)},
                    dtypes=(dtype,), properties=INPUT_DTYPES)
 
 
-SKLEARN_CLIPS = tuple(_sklearn_clip(dtype) for dtype in ("float16", "float64"))
+SKLEARN_CLIPS = tuple(_sklearn_clip(dtype, computed) for dtype, computed in (
+    ("float16", "float16"), ("bfloat16", "float64"), ("float64", "float64")))
 
 
 def with_dtypes(spec: MetricSpec) -> MetricSpec:
     """``spec`` with the dtype declarations its bindings meet (see the module)."""
     added: list[KnownDifference] = []
-    terms = _terms_of(spec)
     for library in HALF_OVERFLOW:
+        terms = _terms_of(spec, library)
         if terms is not None and library in spec.bindings:
             added.append(_half_overflow(library, spec.reference, terms))
     torch = spec.bindings.get("torchmetrics")
