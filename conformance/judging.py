@@ -143,18 +143,16 @@ class Judge:
     def convention(self, known: KnownDifference, batches: list[Batch], extra: Mapping[str, Any] | None = None,
                    transform: Callable[[Batch], Batch] | None = None) -> np.ndarray:
         """What the library's documented convention gives on ``batches``, fed as they were (a rounding convention,
-        see ``catalogue.float32``, with the rounding of the dtype the library computes in)."""
+        see ``catalogue.float32``, with the rounding of the dtype the library computes in: ``computing_dtype``)."""
         spec = self.subject.spec
-        fed = [transform(b) if transform else b for b in batches]
         overrides = {**known.overrides, **(extra or {})}
-        function = known.reference
-        if float32.rounds(function):
-            function = float32.in_dtype(function, self.computing_dtype(known))
-        if known.batches_averaged:
-            values = [spec.reference_value(b, function=function, overrides=overrides) if len(b)
-                      else np.asarray(np.nan) for b in fed]
-            return np.mean(np.stack(values), axis=0)
-        return spec.reference_value(concatenate(fed), function=function, overrides=overrides)
+        with float32.computing(self.computing_dtype(known)):  # a rounding convention rounds as the library does
+            fed = [transform(b) if transform else b for b in batches]
+            if known.batches_averaged:
+                values = [spec.reference_value(b, function=known.reference, overrides=overrides) if len(b)
+                          else np.asarray(np.nan) for b in fed]
+                return np.mean(np.stack(values), axis=0)
+            return spec.reference_value(concatenate(fed), function=known.reference, overrides=overrides)
 
     def intervals(self, known: KnownDifference, batches: list[Batch]) -> list[tuple[np.ndarray, np.ndarray]]:
         """``[low, high]`` of what ``known``'s convention gives on ``batches``, as fed and (where the library
@@ -207,7 +205,10 @@ class Judge:
         if known.computes_in is not None:  # its value carries that dtype's rounding
             tolerance = self.tolerance(batches, dtype=known.computes_in)
         for low, high in self.intervals(known, batches):
-            if np.shape(observed) != low.shape:  # a value of another shape is explained by no convention
+            # A value of another shape is explained by no convention, but where any value is (noise over noise, an
+            # overflow's inf and NaN: a convention of one unbounded number).
+            anything = np.ndim(low) == 0 and np.isneginf(low) and np.isposinf(high)
+            if np.shape(observed) != low.shape and not anything:
                 return False
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
             undefined = np.isnan(low) & (np.isnan(observed) | np.isin(observed, known.undefined_as))

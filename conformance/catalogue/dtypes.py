@@ -137,14 +137,9 @@ def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] |
     return None
 
 
-@functools.cache
-def _unbounded(reference: Callable[..., Any]) -> Callable[..., Any]:
-    """A convention that explains any value (NaN included) of ``reference``'s shape: an overflow's."""
-    def convention(y_true, y_pred, *, side: int, **params):
-        shape = np.shape(reference(y_true, y_pred, **params))
-        return np.full(shape, side * np.inf)
-    convention.__name__ = f"float16_overflow_of_{reference.__name__}"
-    return convention
+def float16_overflow(y_true, y_pred, *, side: int, **params) -> float:
+    """A convention that explains any value, NaN included, of any shape: an overflow's (see Judge.follows)."""
+    return side * np.inf
 
 
 # The float16 overflow of each library that computes float16 inputs in float16, and the metrics it happens in.
@@ -192,11 +187,10 @@ HALF_OVERFLOW = {
 
 
 @functools.cache
-def _half_overflow(library: str, reference: Callable[..., Any],
-                   terms: Callable[[Batch], np.ndarray]) -> KnownDifference:
-    """One declaration per library, metric reference and formula, shared by the specs that have them."""
+def _half_overflow(library: str, terms: Callable[[Batch], np.ndarray]) -> KnownDifference:
+    """One declaration per library and formula, shared by the specs that have them."""
     return KnownDifference(
-        library, **HALF_OVERFLOW[library], reference=_unbounded(reference), bounds=SIDES,
+        library, **HALF_OVERFLOW[library], reference=float16_overflow, bounds=SIDES,
         trigger=reaches_half_range(terms), dtypes=FLOAT16, properties=INPUT_DTYPES, witness=_half_witness(terms))
 
 
@@ -348,7 +342,7 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
     for library in HALF_OVERFLOW:
         terms = _terms_of(spec, library)
         if terms is not None and library in spec.bindings:
-            added.append(_half_overflow(library, spec.reference, terms))
+            added.append(_half_overflow(library, terms))
     torch = spec.bindings.get("torchmetrics")
     if torch is not None:
         added += [known for names, known in _NARROWING

@@ -17,15 +17,15 @@ Each function takes the reference's arguments plus ``side``: -1 for the low end,
 :class:`~conformance.catalogue.model.KnownDifference` takes them as its two ``bounds``). An unbounded value is
 ``-inf`` at the low end and ``+inf`` at the high end.
 
-The same cancellation happens in whatever dtype the library computes in: ``in_dtype`` gives a convention with that
-dtype's unit roundoff and resolution (a library that computes float16 inputs in float16 cancels with ``u = 2^-11``).
-The judge evaluates these conventions in the dtype the library computes in (see ``rounds``).
+The same cancellation happens in whatever dtype the library computes in: the judge evaluates every convention inside
+``computing(dtype)``, and these bounds take that dtype's unit roundoff and resolution (a library that computes float16
+inputs in float16 cancels with ``u = 2^-11``).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+import contextlib
+from collections.abc import Iterator
 from contextvars import ContextVar
 
 import numpy as np
@@ -43,44 +43,28 @@ TINY = float(np.finfo(np.float32).tiny)  # below it float32 keeps fewer digits (
 # subnormals down to 2^-24 (a smaller square is 0); bfloat16 has float32's exponents.
 PRECISIONS = {"float16": (2.0**-11, 2.0**-24), "bfloat16": (2.0**-8, TINY), "float32": (UNIT, TINY),
               "float64": (2.0**-53, float(np.finfo(np.float64).tiny))}
-_precision: ContextVar[tuple[float, float]] = ContextVar("precision", default=PRECISIONS["float32"])
+_computing: ContextVar[str] = ContextVar("computing", default="float32")
 
 
-def in_dtype(function: Callable[..., object], dtype: str) -> Callable[..., object]:
-    """``function`` (a convention of this module) for a computation in ``dtype``: its unit roundoff and resolution."""
-    if dtype == "float32":
-        return function
-
-    @functools.wraps(function)
-    def convention(*args, **kwargs):
-        token = _precision.set(PRECISIONS[dtype])
-        try:
-            return function(*args, **kwargs)
-        finally:
-            _precision.reset(token)
-    return convention
+@contextlib.contextmanager
+def computing(dtype: str) -> Iterator[None]:
+    """The conventions (this module's bounds, and any that asks ``computing_dtype()``: a sigmoid's rounding) evaluated
+    for a computation in ``dtype`` while the block runs (the judge sets the dtype the library computes in)."""
+    token = _computing.set(dtype)
+    try:
+        yield
+    finally:
+        _computing.reset(token)
 
 
-def rounding(function: Callable[..., object]) -> Callable[..., object]:
-    """Marks a convention defined elsewhere whose bounds take ``unit()``: the judge evaluates it, as this module's,
-    with the rounding of the dtype the library computes in."""
-    function.rounding = True
-    return function
-
-
-def rounds(function: Callable[..., object] | None) -> bool:
-    """Whether ``function`` (a declaration's reference, possibly wrapped) is one of this module's conventions (or one
-    marked with ``rounding``), whose bounds follow the dtype the library computes in."""
-    while function is not None:
-        if getattr(function, "__module__", None) == __name__ or getattr(function, "rounding", False):
-            return True
-        function = getattr(function, "__wrapped__", None)
-    return False
+def computing_dtype() -> str:
+    """The dtype the library computes in, for a convention that rounds as it does (float32 unless ``computing``)."""
+    return _computing.get()
 
 
 def unit() -> float:
-    """The unit roundoff of the dtype computed in (float32's, unless ``in_dtype`` says otherwise)."""
-    return _precision.get()[0]
+    """The unit roundoff of the dtype computed in."""
+    return PRECISIONS[_computing.get()][0]
 
 
 _unit = unit
@@ -88,14 +72,14 @@ _unit = unit
 
 def _slack(count: int) -> float:
     """The relative bound of a quantity accumulated from ``count`` samples (see the module), in the dtype computed in
-    (float32 unless ``in_dtype`` says otherwise)."""
+    (float32 unless ``computing`` says otherwise)."""
     return (2 * count + 6) * _unit()
 
 
 def _error(count: int, magnitude: NDArray) -> NDArray:
     """The bound of a sum of ``count`` terms whose magnitudes add up to ``magnitude``: relative, plus the subnormal
     range for each term (a float32 square of 1e-20 underflows; TensorFlow flushes subnormals to 0)."""
-    return _slack(count) * magnitude + count * _precision.get()[1]
+    return _slack(count) * magnitude + count * PRECISIONS[_computing.get()][1]
 
 
 def _ratio(numerator: tuple[NDArray, NDArray], denominator: tuple[NDArray, NDArray]) -> tuple[NDArray, NDArray]:
