@@ -22,7 +22,7 @@ import numpy as np
 from conformance.catalogue import probabilistic
 from conformance.catalogue.model import KnownDifference, MetricSpec, Witness, batch
 from conformance.data import Batch, concatenate
-from conformance.dtypes import Presented
+from conformance.dtypes import Presented, numpy_dtype
 from conformance.reference import correlation as correlation_reference
 from conformance.reference import probabilistic as probabilistic_reference
 from conformance.reference import regression as regression_reference
@@ -79,6 +79,29 @@ def _exponentials(batch: Batch) -> np.ndarray:
         return np.exp(np.minimum(y_true + y_pred, 1e3))
 
 
+def _percentages(batch: Batch) -> np.ndarray:
+    """Keras' 100 |y - ŷ| / max(|y|, 1e-7) of each element."""
+    y_true, y_pred, _ = _real(batch)
+    return 100 * (y_true + y_pred) / np.maximum(y_true, 1e-7)
+
+
+def _doubled(batch: Batch) -> np.ndarray:
+    """2 |y - ŷ| of each element (Keras' log-cosh, x + softplus(-2x) - log 2)."""
+    return 2 * _absolutes(batch)
+
+
+def _clipped_ratios(batch: Batch) -> np.ndarray:
+    """p / max(q, 1e-7) of each element (Keras' KL divergence clips both to [1e-7, 1])."""
+    y_true, y_pred, _ = _real(batch)
+    return np.minimum(y_true, 1.0) / np.clip(y_pred, 1e-7, 1.0)
+
+
+def _poisson_terms(batch: Batch) -> np.ndarray:
+    """ŷ and |y log(ŷ + 1e-7)| of each element (Keras' Poisson)."""
+    y_true, y_pred, _ = _real(batch)
+    return y_pred + y_true * np.abs(np.log(y_pred + 1e-7))
+
+
 @functools.cache
 def _deviance_terms(power: float) -> Callable[[Batch], np.ndarray]:
     """The magnitudes of a Tweedie deviance's terms (y^(2-p), y·ŷ^(1-p), ŷ^(2-p), their logs and ratios)."""
@@ -120,6 +143,14 @@ def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] |
     """What ``spec``'s formula forms from its inputs in ``library``, where it is a formula over real values (None:
     labels and scores in [0, 1], whose sums stay far below float16's range at these sizes)."""
     reference = spec.reference
+    if library == "keras":  # Keras' own formulas
+        keras_terms = {regression_reference.mean_absolute_percentage_error: _percentages,
+                       regression_reference.log_cosh_error: _doubled,
+                       regression_reference.cosine_similarity: _squares,
+                       probabilistic_reference.kl_divergence: _clipped_ratios,
+                       probabilistic_reference.poisson: _poisson_terms}
+        if reference in keras_terms:
+            return keras_terms[reference]
     if reference in (regression_reference.mean_absolute_error,):
         return _absolutes
     if reference is regression_reference.mean_absolute_percentage_error:  # scikit-learn's epsilon is float64's
@@ -131,8 +162,7 @@ def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] |
     if reference in (regression_reference.mean_squared_error, regression_reference.root_mean_squared_error,
                      regression_reference.r2_score, regression_reference.explained_variance_score,
                      correlation_reference.pearson_corrcoef, correlation_reference.concordance_corrcoef,
-                     correlation_reference.pearson_corrcoef_rows, correlation_reference.concordance_corrcoef_rows,
-                     probabilistic_reference.poisson):
+                     correlation_reference.pearson_corrcoef_rows, correlation_reference.concordance_corrcoef_rows):
         return _squares
     return None
 
@@ -156,11 +186,19 @@ HALF_INSIDE: dict[str, Batch] = {
     "tweedie_terms_1": batch([60000.0, 1.0], [0.5, 1.0]),  # 60,000 · log(120,000)
     "tweedie_terms_1.5": batch([60000.0, 1.0], [2.0**-10, 1.0]),  # 60,000 · (2^-10)^-0.5 = 1.9e6
     "tweedie_terms_2": batch([60000.0, 1.0], [0.5, 1.0]),  # 60,000 / 0.5
+    "_percentages": batch([1.0, 1.0], [700.0, 1.0]),  # 100 · 699 / 1
+    "_doubled": batch([40000.0, 1.0], [0.0, 1.0]),  # softplus(-2 · -40,000)
+    "_clipped_ratios": batch([[1.0, 0.0], [0.5, 0.5]], [[2.0**-20, 1.0], [0.5, 0.5]], num_classes=2),  # 1 / 2^-20
+    "_poisson_terms": batch([60000.0, 1.0], [60000.0, 1.0]),  # 60,000 · log(60,000)
 }
 
 
+SMALL_DISTRIBUTIONS = batch([[0.75, 0.25], [0.5, 0.5]], [[0.5, 0.5], [0.25, 0.75]], num_classes=2)
+
+
 def _half_witness(terms: Callable[[Batch], np.ndarray]) -> Witness:
-    return Witness(inside=(HALF_INSIDE[terms.__name__],), outside=(SMALL,), dtypes=HALF_PRESENTED,
+    outside = SMALL_DISTRIBUTIONS if terms is _clipped_ratios else SMALL
+    return Witness(inside=(HALF_INSIDE[terms.__name__],), outside=(outside,), dtypes=HALF_PRESENTED,
                    outside_dtypes=HALF_PRESENTED)
 
 
@@ -183,7 +221,18 @@ HALF_OVERFLOW = {
               "the float32 state; its docs say most metrics 'can be used with 16-bit precision (torch.half)'.",
         where="torchmetrics/functional/regression/mse.py::_mean_squared_error_update (and the other regression "
               "updates); docs: 'Metrics and 16-bit precision'"),
+    "keras": dict(
+        what="Keras' metrics built on a loss function compute it in the predictions' float16 (a mixed-precision "
+             "model's output), so a squared error, a sum, a ratio or an exponential past 65,504 (an error of 256 "
+             "squared) is inf, and the value inf or NaN, although the metric's own dtype is float32.",
+        cause="MeanMetricWrapper.update_state calls the loss on the inputs as given and the losses convert y_true "
+              "to y_pred's dtype (mean_squared_error: y_true = ops.convert_to_tensor(y_true, dtype=y_pred.dtype)); "
+              "only the per-sample result is cast to the metric's float32.",
+        where="keras/src/metrics/reduction_metrics.py::MeanMetricWrapper.update_state; keras/src/losses/losses.py "
+              "(mean_squared_error, mean_absolute_percentage_error, kl_divergence, poisson, ...)"),
 }
+# The presentations each library computes in float16 (Keras: a mixed-precision model's float16 outputs too).
+HALF_DTYPES = {"sklearn": FLOAT16, "torchmetrics": FLOAT16, "keras": ("float16", "mixed_float16")}
 
 
 @functools.cache
@@ -191,7 +240,8 @@ def _half_overflow(library: str, terms: Callable[[Batch], np.ndarray]) -> KnownD
     """One declaration per library and formula, shared by the specs that have them."""
     return KnownDifference(
         library, **HALF_OVERFLOW[library], reference=float16_overflow, bounds=SIDES,
-        trigger=reaches_half_range(terms), dtypes=FLOAT16, properties=INPUT_DTYPES, witness=_half_witness(terms))
+        trigger=reaches_half_range(terms), dtypes=HALF_DTYPES[library], properties=INPUT_DTYPES,
+        kind="defect" if library == "keras" else "convention", witness=_half_witness(terms))
 
 
 # -- torchmetrics: float32 computations under set_dtype(torch.float64) --------------------------------------------
@@ -320,6 +370,146 @@ BOOL_IGNORE_INDEX = (_bool_ignore_index(0, batch([0, 1], [0.125, 0.75])),
                      _bool_ignore_index(1, batch([1, 0], [0.125, 0.125])))
 
 
+# -- Keras ----------------------------------------------------------------------------------------------------------
+
+# The keras.metrics classes that wrap a function (MeanMetricWrapper subclasses: suites/test_dtypes.py checks the list
+# against Keras' own class hierarchy).
+KERAS_WRAPPERS = frozenset({
+    "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy", "CategoricalCrossentropy",
+    "CategoricalHinge", "ConcordanceCorrelation", "CosineSimilarity", "Hinge", "KLDivergence", "LogCoshError",
+    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanMetricWrapper", "MeanSquaredError",
+    "MeanSquaredLogarithmicError", "PearsonCorrelation", "Poisson", "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy", "SquaredHinge", "TopKCategoricalAccuracy",
+})
+ONE_AND_A_BIT = {"float16": 1 + 2.0**-10, "bfloat16": 1 + 2.0**-7}  # its square rounds in that dtype
+
+
+def _keras_in_prediction_dtype(dtype: str, presentations: tuple[str, ...]) -> KnownDifference:
+    presented = Presented(dtype, y_true=dtype, y_pred=dtype)
+    one = ONE_AND_A_BIT[dtype]
+    return KnownDifference(
+        "keras", what=f"Keras' metrics built on a function (MeanMetricWrapper: the losses, the accuracies, the "
+        f"correlations) compute it in the predictions' dtype, not in the metric's: {dtype} predictions (a "
+        f"mixed-precision model's) are squared, divided and summed in {dtype}, and only each sample's result is cast "
+        f"to the metric's float32, so the value carries {dtype} rounding ((1 + 2^-10)² as 1 + 2^-9 in float16).",
+        cause="MeanMetricWrapper.update_state calls fn(y_true, y_pred) on the inputs as given, and the functions "
+              "convert y_true to y_pred's dtype (mean_squared_error: y_true = ops.convert_to_tensor(y_true, "
+              "dtype=y_pred.dtype)); reduce_to_samplewise_values casts the values to the metric's dtype only after. "
+              "The Metric docs call dtype 'the dtype of the metric's computations'.",
+        where="keras/src/metrics/reduction_metrics.py::MeanMetricWrapper.update_state; keras/src/losses/losses.py "
+              "(mean_squared_error and the other losses)",
+        computes_in=dtype, dtypes=presentations, properties=INPUT_DTYPES, kind="defect",
+        witness=Witness(inside=(batch([one], [0.0]),), outside=(batch([one], [0.0]),), metric="MeanSquaredError",
+                        dtypes=presented))
+
+
+KERAS_IN_PREDICTION_DTYPE = (_keras_in_prediction_dtype("float16", ("float16", "mixed_float16")),
+                             _keras_in_prediction_dtype("bfloat16", ("bfloat16",)))
+
+PRECISION_2_3 = batch([1, 1, 0], [0.75, 0.75, 0.75])  # precision 2/3: float32 0.6666667
+R2_INSIDE = batch([1.0, 2.0, 4.0], [1.5, 2.0, 3.0])  # R² 0.7321..., not a float32
+KERAS_NARROWING: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    (("TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision", "Recall", "AUC",
+      "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity"),
+     KnownDifference(
+        "keras", what="Keras' confusion-matrix metrics (the counts, Precision, Recall, AUC, the rates at a fixed "
+        "rate) keep their state in float32 even when built with dtype='float64': float64 scores and weights are cast "
+        "to float32 before thresholding and counting, and the value carries float32 rounding (2/3 as 0.6666667).",
+        cause="Their add_variable calls give no dtype, so the accumulators are floatx (float32) whatever the metric's "
+              "dtype; update_confusion_matrix_variables casts y_pred, the thresholds and the weights to the "
+              "variables' dtype (variable_dtype = ...dtype).",
+        where="keras/src/metrics/confusion_metrics.py (each add_variable(shape=..., initializer=..., name=...)); "
+              "keras/src/metrics/metrics_utils.py::update_confusion_matrix_variables",
+        computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
+        witness=Witness(inside=(PRECISION_2_3,), outside=(PRECISION_2_3,), metric="Precision", dtypes=FLOAT64))),
+    (("R2Score",), KnownDifference(
+        "keras", what="Keras' R2Score keeps its sums in float32 even when built with dtype='float64': the float64 "
+        "sums of each update are rounded to float32 as they are added, and R² carries float32 rounding.",
+        cause="R2Score._build creates squared_sum, sum, residual and count with add_variable(...) and no dtype "
+              "(floatx, float32), though update_state converts the inputs to the metric's dtype.",
+        where="keras/src/metrics/regression_metrics.py::R2Score._build",
+        computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
+        witness=Witness(inside=(R2_INSIDE,), outside=(R2_INSIDE,), metric="R2Score[outputs=1]",
+                        dtypes=FLOAT64_REGRESSION))),
+    (("IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU"), KnownDifference(
+        "keras", what="Keras' IoU metrics divide in float32 even when built with dtype='float64': the value carries "
+        "float32 rounding (1/3 as 0.33333334).",
+        cause="_IoUBase.result casts the true positives and the denominators with ops.cast(..., dtype='float32') "
+              "before dividing, whatever the metric's dtype.",
+        where="keras/src/metrics/iou_metrics.py::IoU.result (denominator = ops.cast(denominator, dtype='float32'))",
+        computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
+        witness=Witness(inside=(IOU_THIRDS,), outside=(IOU_THIRDS,), metric="BinaryIoU", dtypes=FLOAT64))),
+)
+
+LN2 = float(np.log(2.0))
+FLOAT32_LN2 = float(np.float32(np.log(np.float32(2.0))))
+
+
+def _log_cosh_with_float32_log2(y_true, y_pred, **params):
+    """The mean log-cosh error with log 2 rounded to float32, as Keras subtracts it (each sample off by the same
+    LN2 - float32(LN2) = -1.9e-9)."""
+    return regression_reference.log_cosh_error(y_true, y_pred, **params) + (LN2 - FLOAT32_LN2)
+
+
+KERAS_LOG_COSH = KnownDifference(
+    "keras", what="Keras' LogCoshError subtracts log 2 computed in float32 even when built with dtype='float64': each "
+    "sample's loss is off by log 2 - float32(log 2) = -1.9e-9 (0 for a perfect prediction comes out as -1.9e-9).",
+    cause="log_cosh takes log2 = ops.convert_to_tensor(ops.log(2.0), dtype=y_pred.dtype): ops.log(2.0) is computed in "
+          "floatx (float32) and only then converted.",
+    where="keras/src/losses/losses.py::log_cosh", reference=_log_cosh_with_float32_log2, dtypes=("float64",),
+    properties=INPUT_DTYPES, kind="defect",
+    witness=Witness(inside=(batch([1.0], [1.0]),), outside=(batch([1.0], [1.0]),), metric="LogCoshError",
+                    dtypes=FLOAT64_REGRESSION))
+
+KERAS_TOP_K = KnownDifference(
+    "keras", what="Keras' top-k accuracies raise for predictions in any dtype but float32 (float16 from a "
+    "mixed-precision model, bfloat16, float64), though Metric casts other metrics' inputs to its dtype: "
+    "'cannot compute InTopKV2 as input #0 was expected to be a float tensor but is a half tensor'.",
+    cause="top_k_categorical_accuracy passes y_pred to ops.in_top_k as it is (no cast to the metric's dtype), and "
+          "TensorFlow's InTopKV2 kernel takes float32 predictions only.",
+    where="keras/src/metrics/accuracy_metrics.py::top_k_categorical_accuracy (ops.in_top_k(..., y_pred, k=k)); "
+          "tensorflow InTopKV2",
+    raises=r"InTopKV2", dtypes=("float16", "bfloat16", "float64", "mixed_float16"), properties=INPUT_DTYPES,
+    kind="defect", backends=("tensorflow",),
+    witness=Witness(inside=(batch([0, 1], [[0.5, 0.25, 0.125], [0.25, 0.5, 0.125]], num_classes=3),),
+                    outside=(batch([0, 1], [[0.5, 0.25, 0.125], [0.25, 0.5, 0.125]], num_classes=3),),
+                    metric="TopKCategoricalAccuracy[k=2]", dtypes=Presented("float16", y_pred="float16")))
+
+
+def _keras_clip(dtype: str) -> tuple[float, float]:
+    """Keras' clip [1e-7, 1 - 1e-7] as computed in ``dtype`` (in float16 and bfloat16, 1 - 1e-7 is 1)."""
+    low, high = np.asarray([probabilistic.KERAS_EPSILON, 1 - probabilistic.KERAS_EPSILON]).astype(numpy_dtype(dtype))
+    return float(low), float(high)
+
+
+def _keras_clip_twins(known: KnownDifference) -> tuple[KnownDifference, ...]:
+    """Keras' clip convention in the dtypes it is computed in: float64 with dtype='float64' (1 - 1e-7 exactly), and
+    the predictions' float16 or bfloat16 (where the losses compute: 1 - 1e-7 rounds to 1, so a probability of 1 for a
+    wrong class costs log(0), inf)."""
+    twins = []
+    for dtype, presentations, computed in (("float64", ("float64",), None),
+                                           ("float16", ("float16", "mixed_float16"), "float16"),
+                                           ("bfloat16", ("bfloat16",), "bfloat16")):
+        clip = _keras_clip(dtype)
+        twins.append(replace(known, what=known.what + f" In {dtype} the clip is [{clip[0]:.3g}, {clip[1]!r}].",
+                             overrides={**known.overrides, "clip": clip}, dtypes=presentations,
+                             computes_in=computed, properties=INPUT_DTYPES))
+    return tuple(twins)
+
+
+_KERAS_CLIPS: dict[int, tuple[KnownDifference, ...]] = {}
+
+
+def _keras_clips(spec: MetricSpec) -> tuple[KnownDifference, ...]:
+    """The twins of ``spec``'s Keras clip conventions (those that hold in every layout), one set per declaration."""
+    found: list[KnownDifference] = []
+    for known in spec.known:
+        if (known.library == "keras" and known.overrides.get("clip") == probabilistic.KERAS_CLIP
+                and not known.layouts and not known.dtypes and known.kind == "convention"):
+            found += _KERAS_CLIPS.setdefault(id(known), _keras_clip_twins(known))
+    return tuple(found)
+
+
 # -- scikit-learn's log loss: the clip of the inputs' dtype ---------------------------------------------------------
 
 def _sklearn_clip(dtype: str, computed: str) -> KnownDifference:
@@ -340,8 +530,10 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
     """``spec`` with the dtype declarations its bindings meet (see the module)."""
     added: list[KnownDifference] = []
     for library in HALF_OVERFLOW:
-        terms = _terms_of(spec, library)
-        if terms is not None and library in spec.bindings:
+        binding, terms = spec.bindings.get(library), _terms_of(spec, library)
+        if binding is None or terms is None:
+            continue
+        if library != "keras" or _class_name(binding.target) in KERAS_WRAPPERS:  # Keras: its losses, in y_pred's
             added.append(_half_overflow(library, terms))
     torch = spec.bindings.get("torchmetrics")
     if torch is not None:
@@ -351,4 +543,15 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
             added += BOOL_IGNORE_INDEX
     if probabilistic.SKLEARN_CLIP_KNOWN in spec.known:
         added += SKLEARN_CLIPS
+    keras = spec.bindings.get("keras")
+    if keras is not None:
+        name = _class_name(keras.target)
+        if name in KERAS_WRAPPERS:
+            added += KERAS_IN_PREDICTION_DTYPE
+        added += [known for names, known in KERAS_NARROWING if name in names]
+        if name == "LogCoshError":
+            added.append(KERAS_LOG_COSH)
+        if name in ("TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy"):
+            added.append(KERAS_TOP_K)
+        added += _keras_clips(spec)
     return replace(spec, known=spec.known + tuple(added)) if added else spec
