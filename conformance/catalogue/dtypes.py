@@ -441,6 +441,26 @@ KERAS_NARROWING: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         witness=Witness(inside=(IOU_THIRDS,), outside=(IOU_THIRDS,), metric="BinaryIoU", dtypes=FLOAT64))),
 )
 
+def _scores_in_float32(batch: Batch) -> Batch:
+    """The batch with its scores rounded to float32 (as Keras' BinaryIoU converts them before thresholding)."""
+    return replace(batch, y_pred=np.asarray(batch.y_pred, np.float64).astype(np.float32))
+
+
+# A float64 score a third of a float32 step below the threshold 0.5: float32 rounds it to 0.5, which >= counts.
+BELOW_HALF = Batch(np.array([0, 1]), np.array([0.5 - 2.0**-26, 0.75]))
+KERAS_BINARY_IOU_FLOAT32 = KnownDifference(
+    "keras", what="Keras' BinaryIoU thresholds float64 scores after rounding them to float32, even when built with "
+    "dtype='float64': a score just below the threshold (0.5 - 2^-26) rounds to it and counts as class 1 "
+    "(its score >= threshold rule), and the ratio is float32.",
+    cause="BinaryIoU.update_state converts y_pred with ops.convert_to_tensor(y_pred, dtype='float32') ('convert "
+          "y_pred on float 32 and cast just after to dtype') before y_pred >= self.threshold; the IoU then divides "
+          "in float32 (IoU.result).",
+    where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state",
+    per_batch=_scores_in_float32, overrides={"at_threshold": "positive", "epsilon": 1e-7}, computes_in="float32",
+    dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
+    witness=Witness(inside=(BELOW_HALF,), outside=(batch([0, 1], [0.25, 0.75]),), metric="BinaryIoU",
+                    dtypes=FLOAT64))
+
 LN2 = float(np.log(2.0))
 FLOAT32_LN2 = float(np.float32(np.log(np.float32(2.0))))
 
@@ -551,6 +571,8 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         added += [known for names, known in KERAS_NARROWING if name in names]
         if name == "LogCoshError":
             added.append(KERAS_LOG_COSH)
+        if name == "BinaryIoU":
+            added.append(KERAS_BINARY_IOU_FLOAT32)
         if name in ("TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy"):
             added.append(KERAS_TOP_K)
         added += _keras_clips(spec)
