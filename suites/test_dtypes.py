@@ -181,3 +181,19 @@ def test_a_metric_built_in_the_policys_compute_dtype_is_caught_with_its_float16_
     assert finding.outcome in ("fail", "error"), finding.message
     assert finding.example["details"]["presented_dtypes"]["name"] == "mixed_float16"
     assert "are float16" in finding.message and "set_dtype_policy('mixed_float16')" in finding.snippet
+
+
+def test_the_keras_function_wrappers_declared_are_keras_own_meanmetricwrappers() -> None:
+    """The float16 declarations of Keras' losses go by this list: it must be exactly the bound classes that wrap a
+    function (a new one, or one that stops wrapping, changes what computes in y_pred's dtype)."""
+    _library("keras")
+    import keras
+
+    from conformance.adapters.base import resolve
+    from conformance.catalogue import CATALOGUE
+    from conformance.catalogue.dtypes import KERAS_WRAPPERS
+
+    bound = {spec.bindings["keras"].target for spec in CATALOGUE if "keras" in spec.bindings}
+    wrappers = {target.rsplit(".", 1)[-1] for target in bound
+                if issubclass(resolve(target), keras.metrics.MeanMetricWrapper)}
+    assert wrappers == KERAS_WRAPPERS
