@@ -99,6 +99,11 @@ def _judge(ctx: Context, presented: Presented, values: Batch) -> None:
     try:
         value = ctx.run.whole(values, example)
         ctx.expect_reference(value, [values], example, f"with {what} the value")
+        narrow = _narrow_state(ctx, values) if presented.policy is not None else []
+        if narrow:  # right on these examples, but past 2048 samples a float16 count cannot count
+            ctx.tally.notes.add(f"under {presented.policy} its state variables {', '.join(narrow)} are float16 (its "
+                                "values on these examples are right, but a float16 count stops at 2048): Keras "
+                                "metrics keep their state in floatx")
     except Explained as explained:  # a declared error: counted, and the other presentations still judged
         ctx.tally.observations.append(explained.observation)
     except LibraryError as error:
@@ -128,20 +133,26 @@ def _canonical_wrong(ctx: Context, batch: Batch) -> bool:
     return ctx.judge.against_reference(value, [batch], example, "the value").failure is not None
 
 
+def _narrow_state(ctx: Context, values: Batch) -> list[str]:
+    """The names of the metric's state variables held in float16 or bfloat16 under its presentation's dtype policy
+    (Keras metrics keep theirs in floatx, float32, under mixed_float16): the pooled object's, or a new one's."""
+    metric = next((pooled.metric for key, pooled in (ctx.run.pool or {}).items() if ctx.binding.dtypes in key), None)
+    if metric is None:
+        try:
+            metric = ctx.run.new_object([values])
+        except Exception:  # nothing to inspect: the value's verdict stands alone
+            return []
+    return [getattr(v, "path", None) or getattr(v, "name", "?") for v in getattr(metric, "variables", [])
+            if str(getattr(v, "dtype", "")) in ("float16", "bfloat16")]
+
+
 def _state_evidence(ctx: Context, values: Batch) -> str:
-    """Under a dtype policy, the metric's state variables held in float16 (Keras metrics keep theirs in floatx,
-    float32, under mixed_float16), in words; else nothing."""
+    """Under a dtype policy, the metric's float16 state variables in words (the likely cause); else nothing."""
     if ctx.binding.dtypes is None or ctx.binding.dtypes.policy is None:
         return ""
-    try:
-        metric = ctx.run.new_object([values])
-    except Exception:  # the value's failure stands without this evidence
-        return ""
-    narrow = [getattr(v, "path", None) or getattr(v, "name", "?") for v in getattr(metric, "variables", [])
-              if str(getattr(v, "dtype", "")) in ("float16", "bfloat16")]
+    narrow = _narrow_state(ctx, values)
     if not narrow:
         return ""
     return (f"; under {ctx.binding.dtypes.policy} its state variables {', '.join(narrow)} are float16 (a count stops "
             "at 2048, a sum keeps 11 bits): Keras metrics keep their state in floatx (float32) under mixed precision; "
             "build variables with the metric's own dtype, not the policy's compute dtype")
-
