@@ -406,6 +406,23 @@ def _keras_in_prediction_dtype(dtype: str, presentations: tuple[str, ...]) -> Kn
 KERAS_IN_PREDICTION_DTYPE = (_keras_in_prediction_dtype("float16", ("float16", "mixed_float16")),
                              _keras_in_prediction_dtype("bfloat16", ("bfloat16",)))
 
+IOU_CLASSES = ("IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU")
+# With dtype='float64' the confusion matrix is float64, so weights are not truncated to integers as by default (the
+# canonical declaration's); Keras' epsilon 1e-7 is still added to each denominator.
+KERAS_IOU_FLOAT32 = KnownDifference(
+    "keras", what="Keras' IoU metrics divide in float32 even when built with dtype='float64': the value carries "
+    "float32 rounding (1/3 as 0.33333334), its denominators Keras' epsilon 1e-7.",
+    cause="_IoUBase.result casts the true positives and the denominators with ops.cast(..., dtype='float32') before "
+          "dividing (by denominator + backend.epsilon()), whatever the metric's dtype.",
+    where="keras/src/metrics/iou_metrics.py::IoU.result (denominator = ops.cast(denominator, dtype='float32'))",
+    overrides={"epsilon": 1e-7}, computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
+    witness=Witness(inside=(IOU_THIRDS,), outside=(IOU_THIRDS,), metric="BinaryIoU", dtypes=FLOAT64))
+# MeanIoU(ignore_class=c) keeps class c in the mean (the canonical declaration's ``ignored_class_in_mean``).
+LABEL_MAP_THIRDS = batch([[[1]], [[1]], [[1]], [[2]]], [[[1]], [[2]], [[2]], [[2]]], num_classes=3)  # 1/3 each
+KERAS_IOU_IGNORE_CLASS_FLOAT32 = replace(
+    KERAS_IOU_FLOAT32, overrides={"epsilon": 1e-7, "ignored_class_in_mean": True},
+    witness=Witness(inside=(LABEL_MAP_THIRDS,), outside=(LABEL_MAP_THIRDS,), metric="MeanIoU[ignore_class=0]",
+                    dtypes=Presented("float64", compute="float64")))
 PRECISION_2_3 = batch([1, 1, 0], [0.75, 0.75, 0.75])  # precision 2/3: float32 0.6666667
 R2_INSIDE = batch([1.0, 2.0, 4.0], [1.5, 2.0, 3.0])  # R² 0.7321..., not a float32
 KERAS_NARROWING: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
@@ -431,14 +448,7 @@ KERAS_NARROWING: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
         witness=Witness(inside=(R2_INSIDE,), outside=(R2_INSIDE,), metric="R2Score[outputs=1]",
                         dtypes=FLOAT64_REGRESSION))),
-    (("IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU"), KnownDifference(
-        "keras", what="Keras' IoU metrics divide in float32 even when built with dtype='float64': the value carries "
-        "float32 rounding (1/3 as 0.33333334).",
-        cause="_IoUBase.result casts the true positives and the denominators with ops.cast(..., dtype='float32') "
-              "before dividing, whatever the metric's dtype.",
-        where="keras/src/metrics/iou_metrics.py::IoU.result (denominator = ops.cast(denominator, dtype='float32'))",
-        computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
-        witness=Witness(inside=(IOU_THIRDS,), outside=(IOU_THIRDS,), metric="BinaryIoU", dtypes=FLOAT64))),
+    (IOU_CLASSES, KERAS_IOU_FLOAT32),
 )
 
 def _scores_in_float32(batch: Batch) -> Batch:
@@ -502,7 +512,20 @@ def _keras_clip(dtype: str) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _keras_clip_twins(known: KnownDifference) -> tuple[KnownDifference, ...]:
+def _keras_binary_crossentropy_products(y_true, y_pred, *, sample_weight=None, clip: tuple[float, float],
+                                        label_smoothing: float = 0.0, **params) -> float:
+    """Keras' binary cross-entropy as its TensorFlow backend computes it, -(t log p + (1 - t) log(1 - p)) with p
+    clipped to ``clip``, the products taken as they are: where the clip's high end is 1 (in float16, bfloat16), a
+    probability of 1 gives 0 · log 0 = NaN, and a weight of 0 does not remove a NaN (Mean adds w · value)."""
+    targets = np.asarray(y_true, np.float64).reshape(-1) * (1 - label_smoothing) + 0.5 * label_smoothing
+    probabilities = np.clip(np.asarray(y_pred, np.float64).reshape(-1), *clip)
+    with np.errstate(all="ignore"):
+        losses = -(targets * np.log(probabilities) + (1 - targets) * np.log(1 - probabilities))
+        weights = np.ones_like(losses) if sample_weight is None else np.asarray(sample_weight, np.float64).reshape(-1)
+        return float(np.sum(weights * losses) / np.sum(weights)) if np.sum(weights) else 0.0
+
+
+def _keras_clip_twins(known: KnownDifference, products: bool) -> tuple[KnownDifference, ...]:
     """Keras' clip convention in the dtypes it is computed in: float64 with dtype='float64' (1 - 1e-7 exactly), and
     the predictions' float16 or bfloat16 (where the losses compute: 1 - 1e-7 rounds to 1, so a probability of 1 for a
     wrong class costs log(0), inf)."""
@@ -511,8 +534,11 @@ def _keras_clip_twins(known: KnownDifference) -> tuple[KnownDifference, ...]:
                                            ("float16", ("float16", "mixed_float16"), "float16"),
                                            ("bfloat16", ("bfloat16",), "bfloat16")):
         clip = _keras_clip(dtype)
-        twins.append(replace(known, what=known.what + f" In {dtype} the clip is [{clip[0]:.3g}, {clip[1]!r}].",
+        naive = products and clip[1] == 1.0  # the backend's products meet log 0
+        twins.append(replace(known, what=known.what + f" In {dtype} the clip is [{clip[0]:.3g}, {clip[1]!r}]"
+                             + (", so a probability of 1 gives 0 · log 0 = NaN." if naive else "."),
                              overrides={**known.overrides, "clip": clip}, dtypes=presentations,
+                             reference=_keras_binary_crossentropy_products if naive else known.reference,
                              computes_in=computed, properties=INPUT_DTYPES))
     return tuple(twins)
 
@@ -523,10 +549,11 @@ _KERAS_CLIPS: dict[int, tuple[KnownDifference, ...]] = {}
 def _keras_clips(spec: MetricSpec) -> tuple[KnownDifference, ...]:
     """The twins of ``spec``'s Keras clip conventions (those that hold in every layout), one set per declaration."""
     found: list[KnownDifference] = []
+    products = spec.reference is probabilistic_reference.binary_crossentropy
     for known in spec.known:
         if (known.library == "keras" and known.overrides.get("clip") == probabilistic.KERAS_CLIP
                 and not known.layouts and not known.dtypes and known.kind == "convention"):
-            found += _KERAS_CLIPS.setdefault(id(known), _keras_clip_twins(known))
+            found += _KERAS_CLIPS.setdefault(id(known), _keras_clip_twins(known, products))
     return tuple(found)
 
 
@@ -568,7 +595,8 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         name = _class_name(keras.target)
         if name in KERAS_WRAPPERS:
             added += KERAS_IN_PREDICTION_DTYPE
-        added += [known for names, known in KERAS_NARROWING if name in names]
+        added += [KERAS_IOU_IGNORE_CLASS_FLOAT32 if known is KERAS_IOU_FLOAT32 and "ignore_class" in spec.params
+                  else known for names, known in KERAS_NARROWING if name in names]
         if name == "LogCoshError":
             added.append(KERAS_LOG_COSH)
         if name == "BinaryIoU":
