@@ -56,8 +56,9 @@ def presentations(ctx: Context, batch: Batch) -> list[Presented]:
             presented = Presented(dtype, y_true=None if true_labels else dtype, y_pred=None if pred_labels else dtype,
                                   weights=dtype if weighted else None, compute=compute)
             if ctx.adapter.computes_in(replace(ctx.binding, dtypes=presented)) != dtype and dtype == "float64":
-                ctx.tally.notes.add("float64 not presented: the metric computes in float32 whatever its inputs, and "
-                                    "cannot be set to compute in float64 (compile(metrics=[fn]) builds it in floatx)")
+                ctx.tally.notes.add("float64 not presented: the metric computes in float32 whatever its inputs and "
+                                    "cannot be set to compute in float64 (compile(metrics=[fn]) builds a function's "
+                                    "wrapper in floatx; a class whose constructor takes no dtype)")
                 continue
             found.append(presented)
     for policy in ctx.adapter.dtype_policies:
