@@ -118,6 +118,14 @@ def to_half(values: np.ndarray) -> np.ndarray:
     return np.clip(truncated, np.float32(-HALF_MAX), np.float32(HALF_MAX)).astype(np.float32)
 
 
+def to_bfloat16(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to the nearest bfloat16 (ties to even), as float32: float32's top 16 bits, without
+    ml_dtypes (the catalogue computes Keras' bfloat16 clip on import)."""
+    bits = np.asarray(values, np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return rounded.astype(np.uint32).view(np.float32)
+
+
 def rounded_to_half(batch: Batch) -> Batch:
     """The batch with its real values exact in float16 and bfloat16 (see ``to_half``); still float32 arrays."""
     return _floats(batch, to_half)

@@ -23,6 +23,7 @@ from conformance.dtypes import (
     Presented,
     numpy_dtype,
     rounded_to_half,
+    to_bfloat16,
     to_float64,
     to_half,
     values_for,
@@ -69,6 +70,13 @@ def test_float64_presentation_holds_digits_float32_cannot(values: np.ndarray) ->
     nonzero = values != 0
     assert np.all(wide[nonzero].astype(np.float32).astype(np.float64) != wide[nonzero])  # ...which it is not
     assert np.all(np.abs(wide) <= np.abs(values))  # towards zero: within the domain's bounds
+
+
+@settings(max_examples=200, deadline=None)
+@given(FLOAT32S)
+def test_bfloat16_rounding_without_ml_dtypes_is_ml_dtypes_own(values: np.ndarray) -> None:
+    assert np.array_equal(to_bfloat16(values), values.astype(numpy_dtype("bfloat16")).astype(np.float32),
+                          equal_nan=True)
 
 
 def test_probability_rows_stay_distributions_in_float64() -> None:

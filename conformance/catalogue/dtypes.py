@@ -22,7 +22,7 @@ import numpy as np
 from conformance.catalogue import probabilistic
 from conformance.catalogue.model import KnownDifference, MetricSpec, Witness, batch
 from conformance.data import Batch, concatenate
-from conformance.dtypes import Presented, numpy_dtype
+from conformance.dtypes import Presented, to_bfloat16
 from conformance.reference import correlation as correlation_reference
 from conformance.reference import probabilistic as probabilistic_reference
 from conformance.reference import regression as regression_reference
@@ -508,7 +508,8 @@ KERAS_TOP_K = KnownDifference(
 
 def _keras_clip(dtype: str) -> tuple[float, float]:
     """Keras' clip [1e-7, 1 - 1e-7] as computed in ``dtype`` (in float16 and bfloat16, 1 - 1e-7 is 1)."""
-    low, high = np.asarray([probabilistic.KERAS_EPSILON, 1 - probabilistic.KERAS_EPSILON]).astype(numpy_dtype(dtype))
+    bounds = np.asarray([probabilistic.KERAS_EPSILON, 1 - probabilistic.KERAS_EPSILON])
+    low, high = to_bfloat16(bounds) if dtype == "bfloat16" else bounds.astype(dtype)
     return float(low), float(high)
 
 
