@@ -6,6 +6,7 @@ behind (:class:`Observation`). Each failure carries the :class:`~conformance.dat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,11 @@ class Violation(Exception):
     """The library's value differs from the expected one beyond the tolerance.
 
     ``closest``: the declaration whose convention lies nearer the library's value than the reference does (one
-    whose trigger does not hold, say), if any: a failure it comes closest to is distinct from one it does not."""
+    whose trigger does not hold, say), if any: a failure it comes closest to is distinct from one it does not.
+    ``record``: the calls the example made up to the verdict (conformance.recording), which its snippet replays."""
+
+    record: Any = None
+    against: str | None = None  # "reference" where the expected value is the reference's (its snippet says so)
 
     def __init__(self, message: str, example: Example, expected: np.ndarray, observed: np.ndarray,
                  abs_error: float, tolerance: float, closest: KnownDifference | None = None):
@@ -34,6 +39,8 @@ class Violation(Exception):
 class Limit(Violation):
     """Right on ordinary data, wrong past a precision limit: a float32 count that stops growing at 2^24, a float16
     one at 2048. ``starts``: the sample count from which the value is wrong (its own outcome, ``limit``)."""
+
+    against = "reference"
 
     def __init__(self, message: str, example: Example, expected: np.ndarray, observed: np.ndarray,
                  abs_error: float, tolerance: float, starts: int):
@@ -73,7 +80,11 @@ class Explained(Exception):
 class LibraryError(Exception):
     """The library raised, or returned NaN where the reference is a number.
 
-    ``closest``: a declaration that documents this error but whose trigger does not hold here, if any."""
+    ``closest``: a declaration that documents this error but whose trigger does not hold here, if any. ``observed``:
+    the value rejected (NaN, an infinity), where one was returned; ``record`` as Violation's."""
+
+    record: Any = None
+    observed: Any = None
 
     def __init__(self, message: str, example: Example, closest: KnownDifference | None = None):
         super().__init__(message)
@@ -104,6 +115,7 @@ class Observation:
     abs_error: float
     tolerance: float
     replay: str | None = None  # the choice sequence that drew ``example`` (see Finding.replay)
+    record: Any = None  # the calls the example made up to the verdict (conformance.recording)
 
 
 def nonfinite_message(observed: np.ndarray, expected: np.ndarray) -> str | None:

@@ -13,6 +13,10 @@ What a difference is: a value off the reference beyond the bound of the dtype th
 (``Adapter.computes_in``), an overflow (inf or NaN where the reference is finite), or an error on a dtype the library
 documents taking (``Adapter.documents``). An error on a dtype it does not document is a note. A difference the
 canonical presentation shows too is not a dtype's doing: the other properties report it.
+
+Each presentation is a side of the record (see conformance.recording): a finding's snippet makes and feeds the metric
+as the failing presentation did, its arrays in their dtypes, the metric set up for them (``dtype=``, ``set_dtype``,
+the global dtype policy), and nothing of the presentations that agreed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
 from conformance.context import Context
 from conformance.data import Batch, Example
 from conformance.dtypes import MIXED_FLOAT16, Presented, bfloat16_available, values_for
@@ -82,10 +87,13 @@ def check_input_dtypes(ctx: Context, data: st.DataObject) -> None:
     for presented in presentations(ctx, batch):
         ctx.binding = replace(base, dtypes=presented)
         try:
-            _judge(ctx, presented, values_for(batch, presented))
+            with recording.side(f"with {presented.describe()}"):
+                _judge(ctx, presented, values_for(batch, presented))
         except (Violation, LibraryError):
             ctx.binding = base
-            if _canonical_wrong(ctx, batch):
+            with recording.paused():  # evidence for the verdict, not part of the finding's calls
+                wrong = _canonical_wrong(ctx, batch)
+            if wrong:
                 return  # not the dtype's doing: agreement reports it
             raise
         finally:
@@ -100,7 +108,8 @@ def _judge(ctx: Context, presented: Presented, values: Batch) -> None:
     try:
         value = ctx.run.whole(values, example)
         ctx.expect_reference(value, [values], example, f"with {what} the value")
-        narrow = _narrow_state(ctx, values) if presented.policy is not None else []
+        with recording.paused():
+            narrow = _narrow_state(ctx, values) if presented.policy is not None else []
         if narrow:  # right on these examples, but past 2048 samples a float16 count cannot count
             ctx.tally.notes.add(f"under {presented.policy} its state variables {', '.join(narrow)} are float16 (its "
                                 "values on these examples are right, but a float16 count stops at 2048): Keras "
@@ -112,8 +121,10 @@ def _judge(ctx: Context, presented: Presented, values: Batch) -> None:
             ctx.tally.notes.add(f"rejects {presented.name} inputs ({error.message.splitlines()[0][:120]}): not a dtype "
                                 "it documents")
             return
-        raise LibraryError(f"with {what}: {error.message}{_state_evidence(ctx, values)}", example,
-                           error.closest) from error
+        # The dtypes after the library's own words: the error's kind (``returns inf``, ``raises ValueError``) stays.
+        wrapped = LibraryError(f"{error.message} (with {what}){_state_evidence(ctx, values)}", example, error.closest)
+        wrapped.record, wrapped.observed = error.record, error.observed
+        raise wrapped from error
     except Violation as violation:
         violation.message += _state_evidence(ctx, values)
         raise
@@ -151,7 +162,8 @@ def _state_evidence(ctx: Context, values: Batch) -> str:
     """Under a dtype policy, the metric's float16 state variables in words (the likely cause); else nothing."""
     if ctx.binding.dtypes is None or ctx.binding.dtypes.policy is None:
         return ""
-    narrow = _narrow_state(ctx, values)
+    with recording.paused():
+        narrow = _narrow_state(ctx, values)
     if not narrow:
         return ""
     return (f"; under {ctx.binding.dtypes.policy} its state variables {', '.join(narrow)} are float16 (a count stops "

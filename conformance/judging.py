@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance import recording
 from conformance.catalogue import LIBRARY_INPUTS, KnownDifference, float32
 from conformance.data import Batch, Example, concatenate
 from conformance.failures import Explained, LibraryError, Observation, Undefined, Violation, nonfinite_message
@@ -36,6 +37,12 @@ class Verdict:
             raise self.failure
 
 
+def _recorded(violation: Violation, against: str) -> Violation:
+    """``violation`` with the calls its example made (its snippet's), its expected value ``against``'s."""
+    violation.record = recording.snapshot(against)
+    return violation
+
+
 class Judge:
     """Judges the values of the subject under check, for a property (and those it is judged as)."""
 
@@ -58,17 +65,22 @@ class Judge:
                               scale=spec.scale)
         return bound.doubled() if both_library else bound
 
-    def library_error(self, message: str, example: Example, batches: list[Batch] | None = None) -> Exception:
+    def library_error(self, message: str, example: Example, batches: list[Batch] | None = None, *,
+                      record: recording.Record | None = None) -> Exception:
         """An ``Explained`` observation if a known difference documents this error (its trigger read on ``batches``,
-        the ones whose value was judged: default the example's), else a LibraryError."""
+        the ones whose value was judged: default the example's), else a LibraryError; either with the calls made so
+        far (``record``, if the caller took them earlier)."""
+        record = record or recording.snapshot()
         closest = None
         for known in self.known_differences():
             if known.explains_error(message, example.batches if batches is None else batches):
                 nan = np.asarray(np.nan)
-                return Explained(Observation(known, example, nan, nan, float("nan"), float("nan")))
+                return Explained(Observation(known, example, nan, nan, float("nan"), float("nan"), record=record))
             if known.raises and closest is None and re.search(known.raises, message):
                 closest = known  # the declared error, outside its trigger
-        return LibraryError(message, example, closest)
+        error = LibraryError(message, example, closest)
+        error.record = record
+        return error
 
     # -- the verdicts ------------------------------------------------------------------------
     def against_reference(self, observed: np.ndarray, batches: list[Batch], example: Example, what: str, *,
@@ -86,14 +98,15 @@ class Judge:
         if not within:
             for known in self.known_differences():
                 if self.follows(known, observed, batches, tolerance):
-                    return Verdict(error, bound, Observation(known, example, expected, observed, error, bound))
+                    return Verdict(error, bound, Observation(known, example, expected, observed, error, bound,
+                                                             record=recording.snapshot("reference")))
         rejected = self._rejected_nonfinite(observed, expected, example, batches)
         if rejected is not None:
             return rejected
         if not within:
-            return Verdict(error, bound, failure=Violation(f"{what} differs from the reference", example, expected,
-                                                           observed, error, bound,
-                                                           self.closest(observed, expected, batches)))
+            return Verdict(error, bound, failure=_recorded(
+                Violation(f"{what} differs from the reference", example, expected, observed, error, bound,
+                          self.closest(observed, expected, batches)), "reference"))
         return Verdict(error, bound)
 
     def against(self, observed: np.ndarray, expected: np.ndarray, example: Example, what: str, *,
@@ -106,13 +119,15 @@ class Judge:
             for known in self.known_differences():
                 if (self.follows(known, observed, observed_batches, single)
                         and self.follows(known, expected, expected_batches, single)):
-                    return Verdict(error, bound, Observation(known, example, expected, observed, error, bound))
+                    return Verdict(error, bound, Observation(known, example, expected, observed, error, bound,
+                                                             record=recording.snapshot("library")))
         rejected = self._rejected_nonfinite(observed, expected, example, observed_batches)
         if rejected is not None:
             return rejected
         if not within:
-            return Verdict(error, bound, failure=Violation(what, example, expected, observed, error, bound,
-                                                           self.closest(observed, expected, observed_batches)))
+            return Verdict(error, bound, failure=_recorded(
+                Violation(what, example, expected, observed, error, bound,
+                          self.closest(observed, expected, observed_batches)), "library"))
         return Verdict(error, bound)
 
     def _undefined(self, whole: Batch, expected: np.ndarray, observed: np.ndarray) -> Undefined | None:
@@ -130,7 +145,12 @@ class Judge:
         """A NaN (or an infinity) where the reference is a finite number, and no convention explains it, is an error
         (an ``Explained`` one if a known difference raises so); None where ``observed`` is not such a value."""
         message = nonfinite_message(observed, expected)
-        return Verdict(failure=self.library_error(message, example, batches), counted=False) if message else None
+        if not message:
+            return None
+        failure = self.library_error(message, example, batches)
+        if isinstance(failure, LibraryError):
+            failure.observed = observed
+        return Verdict(failure=failure, counted=False)
 
     # -- what the declarations give ------------------------------------------------------------
     def computing_dtype(self, known: KnownDifference | None = None) -> str:
@@ -175,8 +195,9 @@ class Judge:
         so shaped; or in some dtypes only: how it reads inputs of those dtypes, or the dtype it computes in),
         ``known`` computed under each of the library's conventions that hold in every layout and dtype (a clip, an
         epsilon, a rule for an absent class, a sigmoid of logits: the value conventions apply whatever the shapes
-        and dtypes), as one convention."""
-        if not (known.layouts or known.dtypes) or not known.explains_values:
+        and dtypes), as one convention. So is a reading of bad inputs (a ``bad_inputs`` declaration: what the
+        library makes of a NaN or a label -1), which the library's conventions on ordinary values then follow."""
+        if not (known.layouts or known.dtypes or "bad_inputs" in known.properties) or not known.explains_values:
             return [known]
         composed = [known]
         for other in self.known_differences():
@@ -205,10 +226,9 @@ class Judge:
         if known.computes_in is not None:  # its value carries that dtype's rounding
             tolerance = self.tolerance(batches, dtype=known.computes_in)
         for low, high in self.intervals(known, batches):
-            # A value of another shape is explained by no convention, but where any value is (noise over noise, an
-            # overflow's inf and NaN: a convention of one unbounded number).
-            anything = np.ndim(low) == 0 and np.isneginf(low) and np.isposinf(high)
-            if np.shape(observed) != low.shape and not anything:
+            if low.ndim == 0 and np.isneginf(low) and np.isposinf(high):  # a value no reference defines: any
+                return True
+            if np.shape(observed) != low.shape:  # a value of another shape is explained by no convention
                 return False
             slack = tolerance.bound(np.where(np.isfinite(high), high, 0.0))
             undefined = np.isnan(low) & (np.isnan(observed) | np.isin(observed, known.undefined_as))
@@ -225,6 +245,8 @@ class Judge:
             return None
 
         def distance(low: np.ndarray, high: np.ndarray) -> float:
+            if np.isneginf(low).all() and np.isposinf(high).all():  # any value: it comes no closer to one
+                return np.inf
             gap = np.maximum(np.maximum(low - observed, observed - high), 0.0)
             return float(np.max(gap)) if np.isfinite(gap).all() else np.inf
 

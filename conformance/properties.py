@@ -18,6 +18,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis import target
 
+from conformance import recording
 from conformance import strategies as cs
 from conformance.adapters import Adapter
 from conformance.adapters.base import EXTRA_AXIS
@@ -59,9 +60,9 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
     batches = ctx.draw.batches(data, weights=False)
     example = Example(batches)
     values, sizes, scored = [], [], []
-    for batch in (b for b in batches if len(b)):
+    for number, batch in enumerate((b for b in batches if len(b)), start=1):
         try:
-            value = ctx.run.compute(batch)
+            value = ctx.run.compute(batch, side=f"batch {number} alone")
         except Exception as error:  # a batch this function cannot score (e.g. one class only)
             ctx.tally.notes.add(f"some batches could not be scored alone ({type(error).__name__}); left out")
             continue
@@ -76,11 +77,12 @@ def check_batch_average_pitfall(ctx: Context, data: st.DataObject) -> None:
     if ctx.spec.decomposition == "mean":
         # A mean of per-sample values: MeanMetricWrapper weights each batch by its samples: exact
         # (over the batches that could be scored: the ones left out are not in the mean either).
-        averaged = np.average(np.stack(values), axis=0, weights=np.asarray(sizes, np.float64))
+        averaged = recording.mean(values, sizes, label="the size-weighted mean of the per-batch values")
         ctx.expect_reference(averaged, scored, Example(scored), "the size-weighted mean of per-batch values")
         return
-    averaged = np.mean(np.stack(values), axis=0)
-    expected = whole_data_value(ctx, concatenate(batches))
+    averaged = recording.mean(values, label="the mean of the per-batch values, as compile(metrics=[fn]) reports")
+    with recording.side("all the data"):
+        expected = whole_data_value(ctx, concatenate(batches))
     if np.isnan(expected).any():  # e.g. a macro AUC with a label that has no positive: nothing to measure
         ctx.tally.notes.add("the whole-data value is undefined (NaN) on some examples; left out")
         return
@@ -107,7 +109,8 @@ def check_reset(ctx: Context, data: st.DataObject) -> None:
             metric.update(batch)
         return metric.result()
 
-    ctx.expect_same(ctx.run.guarded(example, after_reset), ctx.run.stream(batches, example, mode="eager"), example,
+    ctx.expect_same(ctx.run.guarded(example, after_reset, side="other data, reset(), then the batches"),
+                    ctx.run.stream(batches, example, mode="eager", side="a new metric fed the batches"), example,
                     "after reset, the value differs from a new metric's",
                     observed_batches=batches, expected_batches=batches)
 
@@ -125,11 +128,11 @@ def check_result_idempotence(ctx: Context, data: st.DataObject) -> None:
                 metric.result()
         return np.stack([metric.result(), metric.result()])
 
-    first, second = ctx.run.guarded(example, twice)
+    first, second = ctx.run.guarded(example, twice, side="result() after each update, then twice")
     if not np.array_equal(first, second, equal_nan=True):
         raise Violation("two result() calls in a row gave different values", example, first, second,
                         float(np.max(np.abs(first - second))), 0.0)
-    ctx.expect_same(first, ctx.run.stream(batches, example), example,
+    ctx.expect_same(first, ctx.run.stream(batches, example, side="result() at the end only"), example,
                     "calling result() between updates changed the final value",
                     observed_batches=batches, expected_batches=batches)
 
@@ -139,7 +142,8 @@ def check_order_invariance(ctx: Context, data: st.DataObject) -> None:
     order = data.draw(cs.permutations(len(batch)), label="permutation")
     shuffled = batch.take(np.asarray(order))
     example = Example([batch], details={"permutation": order})
-    ctx.expect_same(ctx.run.whole(shuffled, example), ctx.run.whole(batch, example), example,
+    ctx.expect_same(ctx.run.whole(shuffled, example, side="shuffled"),
+                    ctx.run.whole(batch, example, side="original order"), example,
                     "shuffling the samples changed the value", observed_batches=[shuffled], expected_batches=[batch])
 
 
@@ -147,28 +151,34 @@ def check_sample_weights(ctx: Context, data: st.DataObject) -> None:
     batch = ctx.draw.inputs(data, weights=False)
     n = len(batch)
 
-    def same(observed: Batch, expected: Batch, check: str, factor: float = 1.0) -> None:
+    def same(observed: Batch, expected: Batch, check: str, sides: tuple[str, str], factor: float = 1.0) -> None:
         example = Example([observed], details={"check": check, "compared_with": expected.to_json()})
         # An exception is reported with the batch that raised it (a known difference's trigger reads it).
         expected_fed = Example([expected], details={"check": check, "compared_with": observed.to_json()})
         # A scaled value is the convention's on the scaled weights, not on ``expected``'s (a sum scales with them).
-        ctx.expect_same(ctx.run.whole(observed, example), factor * ctx.run.whole(expected, expected_fed), example,
-                        check, observed_batches=[observed], expected_batches=[expected if factor == 1 else observed])
+        value = ctx.run.whole(observed, example, side=sides[0])
+        other = recording.scaled(ctx.run.whole(expected, expected_fed, side=sides[1]), factor,
+                                 f"{factor:g} x the value with {sides[1]}")
+        ctx.expect_same(value, other, example, check, observed_batches=[observed],
+                        expected_batches=[expected if factor == 1 else observed])
 
     ones = np.ones(n, np.float32)
-    same(batch.with_weights(ones), batch, "weights of one must equal no weights")
+    same(batch.with_weights(ones), batch, "weights of one must equal no weights", ("weights of one", "no weights"))
     weights = ctx.draw.keep_classes(batch, data.draw(cs.positive_integer_weights(n, allow_zero=True), label="weights"))
     weighted = batch.with_weights(weights)
     repeated = batch.take(np.repeat(np.arange(n), weights.astype(np.int64))).with_weights(None)
-    same(weighted, repeated, "an integer weight k must equal repeating the sample k times")
+    same(weighted, repeated, "an integer weight k must equal repeating the sample k times",
+         ("integer weights k", "each sample repeated k times"))
     kept = weights > 0
-    same(weighted, weighted.take(kept), "a weight of 0 must equal dropping the sample")
+    same(weighted, weighted.take(kept), "a weight of 0 must equal dropping the sample",
+         ("weights with zeros", "the zero-weight samples dropped"))
     factor = float(np.float32(data.draw(st.sampled_from([0.25, 4.0, 1e-3, 1e3]), label="weight scale")))
     scaled = batch.with_weights((weights * np.float32(factor)).astype(np.float32))
+    sides = (f"every weight scaled by {factor:g}", "the weights as drawn")
     if ctx.spec.ratio:
-        same(scaled, weighted, f"scaling every weight by {factor} must leave the value unchanged")
+        same(scaled, weighted, f"scaling every weight by {factor} must leave the value unchanged", sides)
     else:
-        same(scaled, weighted, f"scaling every weight by {factor} must scale the value by it", factor)
+        same(scaled, weighted, f"scaling every weight by {factor} must scale the value by it", sides, factor)
 
 
 def layout_variants(spec: MetricSpec, binding: Binding) -> list[tuple[str, str]]:
@@ -232,8 +242,8 @@ def check_shape_conventions(ctx: Context, data: st.DataObject) -> None:
         ctx.layout = layout  # the declarations of this layout explain what it gives
         try:
             try:
-                value = (ctx.run.stream(batches, example, layout=layout) if ctx.adapter.stateful
-                         else ctx.run.whole(concatenate(batches), example, layout))
+                value = (ctx.run.stream(batches, example, layout=layout, side=shapes) if ctx.adapter.stateful
+                         else ctx.run.whole(concatenate(batches), example, layout, side=shapes))
             except LibraryError as error:
                 ctx.tally.notes.add(f"rejects {shapes} ({error.message.splitlines()[0][:120]})")
                 continue
@@ -258,8 +268,9 @@ def broadcast_evidence(ctx: Context, batches: list[Batch], layout: tuple[str, ..
     for alike in (("flat", "flat"), ("column", "column")):
         example = Example(batches, details={"presented": list(alike)})
         try:
-            value = (ctx.run.stream(batches, example, layout=alike) if ctx.adapter.stateful
-                     else ctx.run.whole(concatenate(batches), example, alike))
+            with recording.paused():  # evidence for the message, after the verdict: not part of the reproduction
+                value = (ctx.run.stream(batches, example, layout=alike) if ctx.adapter.stateful
+                         else ctx.run.whole(concatenate(batches), example, alike))
         except (LibraryError, Explained):
             continue
         expected = ctx.spec.reference_value(concatenate(batches))
@@ -286,13 +297,13 @@ def check_execution_modes(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches)
     modes = ctx.adapter.execution_modes()
     base = ctx.run.mode or modes[-1]
-    expected = ctx.run.stream(batches, example)
+    expected = ctx.run.stream(batches, example, side=f"{base} mode")
     for mode in (m for m in modes if m != base):
         if mode not in checked_modes(ctx.adapter, ctx.profile):
             ctx.tally.notes.add(JIT_IN_THOROUGH)
             continue
         mode_example = Example(batches, details={"execution_mode": mode, "compared_with": base})
-        ctx.expect_same(ctx.run.stream(batches, mode_example, mode=mode), expected, mode_example,
+        ctx.expect_same(ctx.run.stream(batches, mode_example, mode=mode, side=f"{mode} mode"), expected, mode_example,
                         f"updated in {mode} mode, the value differs from {base} mode",
                         observed_batches=batches, expected_batches=batches)
 
@@ -319,8 +330,10 @@ class Property:
     needs_state: bool = False
     needs_weights: bool = False
     fresh_metrics: bool = False  # compares a reused (reset) metric with a new one, or keeps two alive: never pool
-    # At most this many examples per case: (derandomized profiles such as ci, random ones such as thorough).
-    examples: tuple[int, int] | None = None
+    # At most this many examples per case: (derandomized profiles such as ci, random ones such as thorough), and
+    # optionally a third for the smoke profile (make test's pass over the matrix), where a property whose every
+    # example covers all it varies (bad_inputs tries each kind of bad input in each) needs but one.
+    examples: tuple[int, ...] | None = None
     targets: tuple[str, ...] = ALL_TARGETS
     applies: Callable[[MetricSpec, Adapter, Binding, Profile | None], str | None] | None = None
     judged_as: tuple[str, ...] = ()
@@ -336,6 +349,8 @@ class Property:
         if self.examples is None:
             return profile
         cap = self.examples[0] if profile.derandomize else self.examples[1]
+        if len(self.examples) > 2 and profile.name == "smoke":
+            cap = self.examples[2]
         return replace(profile, max_examples=min(profile.max_examples, cap))
 
     def skip_reason(self, spec: MetricSpec, adapter: Adapter, binding: Binding,

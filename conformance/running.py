@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance import recording
 from conformance.data import Batch, Example
 from conformance.subject import Subject
 
@@ -29,32 +30,36 @@ class Runner:
                  pool: dict[PoolKey, Any] | None = None, mode: str | None = None):
         self.subject, self.on_error, self.pool, self.mode = subject, on_error, pool, mode
 
-    def guarded(self, example: Example, call: Callable[[], np.ndarray]) -> np.ndarray:
-        """``call()``'s value as float64; a library exception raises what ``on_error`` makes of it."""
+    def guarded(self, example: Example, call: Callable[[], np.ndarray], *, side: str | None = None) -> np.ndarray:
+        """``call()``'s value as float64; a library exception raises what ``on_error`` makes of it. ``side``: the
+        label of the calls it makes (one side of a comparison, see conformance.recording)."""
         try:
-            return np.asarray(call(), dtype=np.float64)
+            with recording.side(side):
+                return np.asarray(call(), dtype=np.float64)
         except Exception as error:  # any library exception is an outcome, never a crash
             raise self.on_error(f"{type(error).__name__}: {error}", example, None) from error
 
-    def compute(self, batch: Batch, layout: tuple[str, ...] | None = None) -> np.ndarray:
+    def compute(self, batch: Batch, layout: tuple[str, ...] | None = None, *, side: str | None = None) -> np.ndarray:
         """The library's value on ``batch`` in one call (one update of a metric object); may raise."""
         subject = self.subject
-        if not subject.adapter.stateful:
-            return subject.adapter.compute(subject.binding, subject.spec.params, batch, layout)
-        metric = self.new_metric([batch], layout)
-        try:
-            metric.update(batch)
-            return metric.result()
-        except Exception:
-            self.discard(metric)
-            raise
+        with recording.side(side):
+            if not subject.adapter.stateful:
+                return subject.adapter.compute(subject.binding, subject.spec.params, batch, layout)
+            metric = self.new_metric([batch], layout)
+            try:
+                metric.update(batch)
+                return metric.result()
+            except Exception:
+                self.discard(metric)
+                raise
 
-    def whole(self, batch: Batch, example: Example, layout: tuple[str, ...] | None = None) -> np.ndarray:
+    def whole(self, batch: Batch, example: Example, layout: tuple[str, ...] | None = None, *,
+              side: str | None = None) -> np.ndarray:
         """The library's value on ``batch`` in one call; an exception becomes a finding."""
-        return self.guarded(example, lambda: self.compute(batch, layout))
+        return self.guarded(example, lambda: self.compute(batch, layout), side=side)
 
     def stream(self, batches: list[Batch], example: Example, *, layout: tuple[str, ...] | None = None,
-               result_between: bool = False, mode: str | None = None) -> np.ndarray:
+               result_between: bool = False, mode: str | None = None, side: str | None = None) -> np.ndarray:
         """The library's accumulated value after one update per batch (in ``mode``: default the runner's)."""
         def run() -> np.ndarray:
             metric = self.new_metric(batches, layout, mode)
@@ -67,7 +72,7 @@ class Runner:
             except Exception:
                 self.discard(metric)  # an object whose update raised midway is not reused: reset may not undo it
                 raise
-        return self.guarded(example, run)
+        return self.guarded(example, run, side=side)
 
     def new_metric(self, batches: list[Batch], layout: tuple[str, ...] | None = None, mode: str | None = None):
         """A metric with empty state: a new object, or the pooled one after ``reset()``."""
@@ -78,7 +83,9 @@ class Runner:
         key = (batches[0].num_classes, layout, tuple(subject.parameters.items()), subject.binding.dtypes, mode)
         metric = self.pool.pop(key, None)
         if metric is not None:
-            metric.reset()
+            with recording.paused():  # a pooled object is a new metric to the script: made there, not reset
+                metric.reset()
+            recording.renew(metric.metric)
         else:
             metric = subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout,
                                             mode)

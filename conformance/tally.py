@@ -4,13 +4,15 @@ per-batch-average gaps measured, and notes. A :class:`Tally` only records; the j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from conformance import recording
 from conformance.data import Example
 from conformance.failures import Observation
 from conformance.judging import Verdict
-from conformance.results import ERROR_BIN_COUNT, error_bin
+from conformance.results import ERROR_BIN_COUNT, error_bin, worse_behaviour
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Gap:
     expected: np.ndarray
     averaged: np.ndarray
     replay: str | None = None  # the choice sequence that drew ``example`` (see Finding.replay)
+    record: Any = None  # the calls that read each batch's value and the whole's (conformance.recording)
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Tally:
     error_histogram: list[int] = field(default_factory=lambda: [0] * ERROR_BIN_COUNT)
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (mean batch size, gap) per example
     largest_gap: Gap | None = None
+    behaviours: dict[str, str] = field(default_factory=dict)  # bad_inputs: the worst seen per kind of bad input
 
     def record(self, verdict: Verdict) -> None:
         """Count one comparison (where it is counted) and keep the observation of a declaration that explained it."""
@@ -51,13 +55,18 @@ class Tally:
         """One example's per-batch-average gap (batches of ``mean_size`` samples on average)."""
         self.gaps.append((mean_size, gap))
         if self.largest_gap is None or gap > self.largest_gap.value:
-            self.largest_gap = Gap(gap, example, expected, averaged)
+            self.largest_gap = Gap(gap, example, expected, averaged, record=recording.snapshot("library"))
+
+    def behave(self, kind: str, behaviour: str) -> None:
+        """What the target did with a kind of bad input on one example: kept if worse than what it did before."""
+        if kind not in self.behaviours or worse_behaviour(behaviour, self.behaviours[kind]):
+            self.behaviours[kind] = behaviour
 
     def snapshot(self) -> tuple:
         """What :meth:`restore` puts back (runs that must leave no trace, such as a failure's reduction)."""
         return (len(self.observations), list(self.error_histogram), set(self.notes), list(self.gaps),
-                self.largest_gap)
+                self.largest_gap, dict(self.behaviours))
 
     def restore(self, saved: tuple) -> None:
-        seen, self.error_histogram, self.notes, self.gaps, self.largest_gap = saved
+        seen, self.error_histogram, self.notes, self.gaps, self.largest_gap, self.behaviours = saved
         del self.observations[seen:]

@@ -7,7 +7,9 @@ Conventions:
 * **Exact curves**: every distinct score is a threshold; samples with tied scores enter the curve
   together (one diagonal segment), so the result does not depend on the order of tied samples.
 * **Undefined**: with zero total positive or zero total negative weight the ROC AUC, and with zero
-  positive weight the average precision, are undefined and returned as NaN.
+  positive weight the average precision, are undefined and returned as NaN (``undefined="nan"``), or as 0
+  (``undefined="zero"``: scikit-learn's average precision and torchmetrics' curves, whose rates of the
+  missing class are taken as 0).
 * **Sample weights** multiply each sample's contribution to every cumulative count.
 * **Several labels** (multilabel, or multiclass one-vs-rest): ``macro`` averages the per-label
   values; ``micro`` pools every (sample, label) pair into one binary problem, each pair carrying
@@ -15,8 +17,11 @@ Conventions:
   (the default: the macro mean is NaN too), ``zero``, or ``exclude`` (left out of the mean);
   an undefined micro value is NaN, or 0 with ``zero``.
 * **Operating points** (the ``*_at_*`` metrics): predicting positive for ``score >= t`` at every
-  distinct score ``t``, plus predicting nothing positive; rates with a zero denominator are 0.
-  The result is the largest rate among the points that meet the constraint (``>=``), 0 if none.
+  distinct score ``t``, plus predicting nothing positive; rates with a zero denominator are 0 (Keras'
+  ``divide_no_nan``), but for the specificity of data without negative weight, which is
+  ``specificity_without_negatives`` (0 by that rule; 1 where a library takes the false positive rate of no
+  negatives as 0, as torchmetrics' ROC curve does). The result is the largest rate among the points that meet
+  the constraint (``>=``), 0 if none.
 * The work is one sort (O(n log n)) and cumulative sums (O(n) memory), no loop over samples.
 """
 
@@ -67,15 +72,21 @@ def cumulative_counts(
     return scores[last_of_each_score], tps, fps
 
 
-def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+BinaryUndefined = Literal["nan", "zero"]
+
+
+def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, undefined: BinaryUndefined = "nan",
+            sample_weight: ArrayLike | None = None) -> float:
     """Exact area under the ROC curve (trapezoidal rule over every distinct score).
 
     Equals the weighted probability that a random positive scores higher than a random negative,
-    ties counting one half. NaN when either class has zero total weight.
+    ties counting one half. Undefined when either class has zero total weight: NaN, or 0 with
+    ``undefined="zero"``.
     """
+    check_option(undefined, "undefined", ("nan", "zero"))
     _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
     if tps.size == 0 or tps[-1] == 0 or fps[-1] == 0:
-        return float("nan")
+        return 0.0 if undefined == "zero" else float("nan")
     tpr, fpr = np.r_[0.0, tps / tps[-1]], np.r_[0.0, fps / fps[-1]]
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
@@ -100,6 +111,7 @@ def average_precision(
     y_score: ArrayLike,
     *,
     thresholds: int | Sequence[float] | None = None,
+    undefined: BinaryUndefined = "nan",
     sample_weight: ArrayLike | None = None,
 ) -> float:
     """Average precision: ``sum_k (R_k - R_{k-1}) P_k`` over operating points, highest threshold first.
@@ -108,9 +120,10 @@ def average_precision(
     ``average_precision_score`` defines it, with ``R_0 = 0``. The operating points are every
     distinct score (``thresholds=None``), or predicting ``score >= t`` for each ``t`` of
     ``thresholds`` (an int ``T`` means ``T`` evenly spaced values in [0, 1], torchmetrics' binned
-    curve); a point that predicts nothing positive has precision 0. NaN when the positives have
-    zero total weight.
+    curve); a point that predicts nothing positive has precision 0. Undefined when the positives have
+    zero total weight: NaN, or 0 with ``undefined="zero"``.
     """
+    check_option(undefined, "undefined", ("nan", "zero"))
     if thresholds is None:
         _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
         total_positive = tps[-1] if tps.size else 0.0
@@ -120,7 +133,7 @@ def average_precision(
         tps, fps = _threshold_counts(targets, scores, weights, grid, inclusive=True)
         total_positive = float(np.dot(weights, targets))
     if total_positive == 0:
-        return float("nan")
+        return 0.0 if undefined == "zero" else float("nan")
     precision = divide(tps, tps + fps)
     recall = np.r_[0.0, tps / total_positive]
     return float(np.sum(np.diff(recall) * precision))
@@ -388,7 +401,7 @@ Rate = Literal["precision", "recall", "specificity"]
 
 def _operating_point_rates(
     y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None, num_thresholds: int | None,
-    class_id: int | None,
+    class_id: int | None, specificity_without_negatives: float = 0.0,
 ) -> dict[str, NDArray[np.float64]]:
     """Precision, recall and specificity at each operating point (see the module's conventions).
 
@@ -411,7 +424,7 @@ def _operating_point_rates(
                                                    endpoints="exact", sample_weight=sample_weight)
         positives, negatives = tp + fn, fp + tn
     return {"precision": divide(tp, tp + fp), "recall": divide(tp, positives),
-            "specificity": divide(negatives - fp, negatives)}
+            "specificity": divide(negatives - fp, negatives, zero_division=specificity_without_negatives)}
 
 
 def _best_under_constraint(rates: dict[str, NDArray], maximised: Rate, constrained: Rate, value: float) -> float:
@@ -447,19 +460,23 @@ def recall_at_precision(
 
 def sensitivity_at_specificity(
     y_true: ArrayLike, y_score: ArrayLike, *, specificity: float, num_thresholds: int | None = None,
-    class_id: int | None = None, sample_weight: ArrayLike | None = None,
+    class_id: int | None = None, specificity_without_negatives: float = 0.0,
+    sample_weight: ArrayLike | None = None,
 ) -> float:
     """The best sensitivity (recall) among operating points whose specificity is at least ``specificity``."""
     _check_rate(specificity, "specificity")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id,
+                                   specificity_without_negatives)
     return _best_under_constraint(rates, "recall", "specificity", specificity)
 
 
 def specificity_at_sensitivity(
     y_true: ArrayLike, y_score: ArrayLike, *, sensitivity: float, num_thresholds: int | None = None,
-    class_id: int | None = None, sample_weight: ArrayLike | None = None,
+    class_id: int | None = None, specificity_without_negatives: float = 0.0,
+    sample_weight: ArrayLike | None = None,
 ) -> float:
     """The best specificity among operating points whose sensitivity (recall) is at least ``sensitivity``."""
     _check_rate(sensitivity, "sensitivity")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id,
+                                   specificity_without_negatives)
     return _best_under_constraint(rates, "specificity", "recall", sensitivity)

@@ -3,8 +3,6 @@ tolerance of the dtype the library computes in, a narrowing metric caught, and K
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 
 import numpy as np
@@ -13,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from conformance import recording
 from conformance.adapters import LibraryUnavailable, get_adapter
 from conformance.adapters.base import present
 from conformance.catalogue import Binding, batch, by_id
@@ -33,8 +32,10 @@ from conformance.engine import Case, run_case
 from conformance.input_dtypes import presentations
 from conformance.profiles import PROFILES
 from conformance.registry import by_name
+from conformance.results import Finding
 from conformance.tolerance import UNIT_ROUNDOFF
 from suites.test_gallery import KERAS, TORCH, gallery_spec
+from suites.test_snippets import _run_batch
 
 FLOAT32S = hnp.arrays(np.float32, st.integers(1, 20), elements=st.floats(width=32, allow_nan=False,
                                                                          allow_infinity=False))
@@ -136,27 +137,82 @@ def test_the_bound_is_the_one_of_the_dtype_the_library_computes_in(library, pres
     assert tolerance.rtol == pytest.approx(spec.growth * 6 * UNIT_ROUNDOFF[dtype] / (1 - 6 * UNIT_ROUNDOFF[dtype]))
 
 
-@pytest.mark.parametrize(("library", "target", "presentation"), [
+# Gallery metrics input_dtypes must catch, and the presentation that shows each: (library, target, presentation).
+NARROWING = [
     ("torchmetrics", f"{TORCH}.Float32CastTorchMSE", "float64"),
     ("keras", f"{KERAS}.Float32CastMSE", "float64"),
     ("torchmetrics", f"{TORCH}.InputDtypeSquares", "float16"),
-])
-def test_a_metric_that_narrows_its_inputs_is_caught_in_that_dtype(library, target, presentation, profile) -> None:
+    ("keras", f"{KERAS}.PolicyDtypeState", "mixed_float16"),
+]
+
+
+@pytest.fixture(scope="module")
+def narrowing_findings(profile) -> dict[str, Finding]:
+    """Each NARROWING metric's input_dtypes finding, by target (run once: the tests below read them)."""
+    found = {}
+    for library, target, _ in NARROWING:
+        try:
+            get_adapter(library).versions()
+        except LibraryUnavailable:
+            continue
+        found[target] = run_case(Case(gallery_spec(library, target), library, by_name()["input_dtypes"]), profile,
+                                 reuse_metrics=False)
+    return found
+
+
+@pytest.mark.parametrize(("library", "target", "presentation"), NARROWING[:3])
+def test_a_metric_that_narrows_its_inputs_is_caught_in_that_dtype(library, target, presentation,
+                                                                   narrowing_findings) -> None:
     _library(library)
-    finding = run_case(Case(gallery_spec(library, target), library, by_name()["input_dtypes"]), profile,
-                       reuse_metrics=False)
+    finding = narrowing_findings[target]
     assert finding.outcome in ("fail", "error"), finding.message
     assert finding.example["details"]["presented_dtypes"]["name"] == presentation
     assert presentation in finding.message
     assert presentation != "float64" or "compute in float64" in finding.message
-    # The snippet sets the metric up as the property did (and, run once here, reproduces the value).
+    # The snippet sets the metric up as the property did, and feeds the failing presentation alone.
     assert ("set_dtype(torch.float64)" if library == "torchmetrics" else "dtype='float64'") in finding.snippet or (
         presentation == "float16")
-    if library == "torchmetrics" and presentation == "float64":
-        done = subprocess.run([sys.executable, "-c", finding.snippet], capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-2000:]
-        printed = float(done.stdout.split()[-1].removeprefix("tensor(").split(",")[0].rstrip(")"))
-        assert np.isclose(printed, np.ravel(finding.library_value)[0], rtol=1e-12), (done.stdout, finding.library_value)
+    assert f"dtype=np.{presentation}" in finding.snippet or presentation == "float64"
+    assert "bfloat16" not in finding.snippet, finding.snippet  # the presentations that agreed are left out
+
+
+def test_each_dtype_findings_snippet_reproduces_its_value(narrowing_findings, tmp_path) -> None:
+    """Run in a fresh interpreter, each snippet prints the value its finding reports (an overflow's inf included):
+    the arrays in the dtypes fed, the metric set up as the property set it up (dtype=, set_dtype, mixed_float16)."""
+    findings = list(narrowing_findings.values())
+    if not findings:
+        pytest.skip("neither Keras nor torchmetrics is installed")
+    results = _run_batch([f.snippet for f in findings], tmp_path, "dtypes")
+    for finding, result in zip(findings, results, strict=True):
+        assert result["error"] is None, (finding.snippet, result["error"])
+        reported = finding.library_value if finding.library_value is not None else float(
+            finding.message.split()[1])  # "returned inf where ..."
+        assert result["observed"] is not None and np.allclose(result["observed"], np.ravel(reported), rtol=1e-12,
+                                                              equal_nan=True), (finding.snippet, result["stdout"])
+
+
+@pytest.mark.parametrize("library", ["torchmetrics", "keras"])
+def test_a_bfloat16_presentation_is_recorded_as_bfloat16(library, tmp_path) -> None:
+    """A bfloat16 update is written as the float32 values cast to bfloat16 (ml_dtypes for NumPy, ``.to(torch.
+    bfloat16)`` for a tensor), and the script prints the value the harness read."""
+    adapter = _library(library)
+    target = f"{TORCH}.CorrectTorchMSE" if library == "torchmetrics" else f"{KERAS}.CorrectMSE"
+    spec = gallery_spec(library, target)
+    binding = replace(spec.bindings[library], dtypes=Presented("bfloat16", y_true="bfloat16", y_pred="bfloat16"))
+    values = values_for(batch([0.1, 2.0, -3.7], [1.3, 2.0, 250.0]), binding.dtypes)
+    recording.start()
+    try:
+        metric = adapter.create(binding, spec.params, None, mode="eager")
+        metric.update(values)
+        value = metric.result()
+        record = recording.snapshot("reference")
+    finally:
+        recording.stop()
+    script = recording.render(record, value, np.asarray(0.0), title="bfloat16")
+    assert "import ml_dtypes" in script or library == "torchmetrics", script
+    assert ("to(torch.bfloat16)" if library == "torchmetrics" else "astype(ml_dtypes.bfloat16)") in script, script
+    result = _run_batch([script], tmp_path, library)[0]
+    assert result["error"] is None and np.allclose(result["observed"], value, rtol=1e-12), (script, result)
 
 
 def test_a_correct_metric_passes_every_dtype(profile) -> None:
@@ -185,10 +241,9 @@ def test_keras_global_dtype_policy_is_restored_after_a_mixed_precision_presentat
     assert keras.config.dtype_policy().name == before
 
 
-def test_a_metric_built_in_the_policys_compute_dtype_is_caught_with_its_float16_state(profile) -> None:
+def test_a_metric_built_in_the_policys_compute_dtype_is_caught_with_its_float16_state(narrowing_findings) -> None:
     _library("keras")
-    finding = run_case(Case(gallery_spec("keras", f"{KERAS}.PolicyDtypeState"), "keras", by_name()["input_dtypes"]),
-                       profile, reuse_metrics=False)
+    finding = narrowing_findings[f"{KERAS}.PolicyDtypeState"]
     assert finding.outcome in ("fail", "error"), finding.message
     assert finding.example["details"]["presented_dtypes"]["name"] == "mixed_float16"
     assert "are float16" in finding.message and "set_dtype_policy('mixed_float16')" in finding.snippet

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from conformance import recording
 from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported
 from conformance.data import Batch
 from conformance.dtypes import cast
@@ -43,6 +44,30 @@ def resolve_init(binding: Binding, num_classes: int | None) -> dict[str, Any]:
     return {k: fill(v) for k, v in binding.init.items()}
 
 
+def init_source(binding: Binding, num_classes: int | None) -> str:
+    """The binding's keyword arguments as source (placeholders filled in, an imported object by its path)."""
+    filled = {NUM_CLASSES: num_classes, CLASS_RANGE: list(range(num_classes or 0))}
+
+    def fill(value: Any) -> str:
+        if isinstance(value, Imported):
+            return value.path
+        return repr(filled.get(value, value) if isinstance(value, str) else value)
+    return ", ".join(f"{k}={fill(v)}" for k, v in binding.init.items())
+
+
+def imported_modules(binding: Binding) -> tuple[str, ...]:
+    """The imports the binding's imported arguments need (``import keras`` for keras.losses.mean_absolute_error)."""
+    return tuple(dict.fromkeys(f"import {v.path.split('.')[0]}" for v in binding.init.values()
+                               if isinstance(v, Imported)))
+
+
+def with_attributes(cls: type, attributes: Mapping[str, Any] | None) -> type:
+    """``cls``, or a subclass of it with these class attributes (a torchmetrics class's full_state_update)."""
+    if not attributes:
+        return cls
+    return type(cls.__name__, (cls,), {**attributes, "__module__": cls.__module__})
+
+
 def in_library_order(binding: Binding, y_true: Any, y_pred: Any, *, predictions_first: bool = False) -> tuple:
     """The arrays in the order the library takes them (``(preds, target)`` for torchmetrics)."""
     if binding.arguments == "values":
@@ -59,7 +84,7 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     if binding.y_true == "onehot":
         y_true = np.eye(batch.num_classes, dtype=np.float32)[y_true]
     if binding.label_dtype is not None and not (binding.dtypes is not None and binding.dtypes.y_true):
-        y_true = y_true.astype(binding.label_dtype)
+        y_true = y_true.astype(binding.label_dtype, copy=False)  # a view where the dtype is the same
     y_pred = batch.y_pred
     if binding.y_pred == "above-threshold":
         y_pred = (y_pred > params["threshold"]).astype(np.int64)
@@ -130,14 +155,6 @@ def literal(array: np.ndarray | None) -> str:
     return f"np.array({_source(np.asarray(array))}, dtype=np.{array.dtype})"
 
 
-def with_ml_dtypes(source: str) -> str:
-    """``source`` with ``import ml_dtypes`` after its first line where a literal needs it (a bfloat16 array)."""
-    if "ml_dtypes." not in source:
-        return source
-    first, _, rest = source.partition("\n")
-    return f"{first}\nimport ml_dtypes\n{rest}"
-
-
 def _source(array: np.ndarray) -> str:
     if array.ndim > 0:
         return "[" + ", ".join(_source(row) for row in array) + "]"
@@ -163,6 +180,9 @@ class Adapter(ABC):
     # Whether a value where the reference is undefined is judged: a library's is (its convention there is declared,
     # or it is a finding); a user's metric is not (no convention to hold it to: see properties.Undefined).
     judges_undefined: bool = True
+    # The library takes the classes from the labels it sees (scikit-learn's unique_labels) unless it is given them
+    # (labels=): a label outside [0, C) is then one more class to it, not a bad label (see conformance/bad_inputs.py).
+    infers_classes: bool = False
     # Users' code: checks also try the code paths a class does not choose (forward() with full_state_update both
     # ways); a library's metric is checked as it ships.
     user_code: bool = False
@@ -208,6 +228,12 @@ class Adapter(ABC):
         shape_conventions (others are notes); None: every layout the library takes is judged."""
         return None
 
+    def given_classes(self, binding: Binding) -> bool:
+        """Whether the metric is given the number of classes (or the labels) as an argument: a label outside them,
+        or a row of scores wider than them, is then a bad input (see conformance/bad_input_kinds.py)."""
+        return (any(isinstance(value, str) and value in (NUM_CLASSES, CLASS_RANGE) for value in binding.init.values())
+                or any(key in binding.init for key in ("num_classes", "num_labels", "labels")))
+
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""
         return ("eager",)
@@ -230,9 +256,22 @@ class Adapter(ABC):
         """The constructor's keyword arguments for data with ``num_classes`` classes."""
         return resolve_init(binding, num_classes)
 
-    def new_object(self, binding: Binding, num_classes: int | None) -> Any:
-        """A new metric object of the library's own API (not wrapped)."""
-        return self.metric_class(binding)(**self.init_arguments(binding, num_classes))
+    def new_object(self, binding: Binding, num_classes: int | None,
+                   attributes: Mapping[str, Any] | None = None) -> Any:
+        """A new metric object of the library's own API (not wrapped), recorded as it is made; ``attributes``: class
+        attributes to override (a subclass with them)."""
+        cls = with_attributes(self.metric_class(binding), attributes)
+        arguments = self.init_arguments(binding, num_classes)
+        template, imports = self.source(binding, num_classes, attributes)
+        return recording.make(lambda: cls(**arguments), template, imports=imports)
+
+    def source(self, binding: Binding, num_classes: int | None,
+               attributes: Mapping[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+        """How a script makes the metric object: its constructor's source and the imports it needs."""
+        module, _, name = binding.target.rpartition(".")
+        cls = f"type({name!r}, ({name},), {dict(attributes)!r})" if attributes else name
+        return f"{cls}({init_source(binding, num_classes)})", (f"from {module} import {name}",
+                                                                *imported_modules(binding))
 
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
              layout: tuple[str, str] | None = None) -> MetricInstance:
@@ -259,9 +298,3 @@ class Adapter(ABC):
         """The curve (``{"x": [...], "y": [...]}``) an AUC metric integrated after ``batches``, where the
         library exposes it; None otherwise."""
         return None
-
-    @abstractmethod
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        """Python source that feeds ``batches`` to the library (in ``mode``, presented in ``layout``: default the
-        binding's) and prints its value."""

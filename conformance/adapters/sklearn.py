@@ -7,18 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from conformance.adapters.base import (
-    Adapter,
-    LibraryUnavailable,
-    literal,
-    present,
-    resolve,
-    resolve_init,
-    select_output,
-    with_ml_dtypes,
-)
+from conformance import recording
+from conformance.adapters.base import Adapter, LibraryUnavailable, present, resolve, resolve_init, select_output
 from conformance.catalogue import Binding
-from conformance.data import Batch, concatenate
+from conformance.data import Batch
 
 
 class SklearnAdapter(Adapter):
@@ -32,6 +24,7 @@ class SklearnAdapter(Adapter):
     # it is taken); bfloat16 (ml_dtypes) is not a NumPy dtype it knows.
     float_dtypes = ("float32", "float64")
     label_dtypes = ("int64", "int32", "bool", "float32")
+    infers_classes = True  # sklearn.utils.multiclass.unique_labels, unless labels= is given
 
     def versions(self) -> dict[str, str]:
         try:
@@ -49,19 +42,8 @@ class SklearnAdapter(Adapter):
         kwargs = resolve_init(binding, batch.num_classes)
         if weight is not None:
             kwargs["sample_weight"] = weight
-        return select_output(resolve(binding.target)(y_true, y_pred, **kwargs), binding)
-
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        batch = concatenate(batches)
-        y_true, y_pred, weight = present(binding, batch, params, layout)
-        kwargs = resolve_init(binding, batch.num_classes)
-        module, _, function = binding.target.rpartition(".")
-        args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-        weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
-        output = "" if binding.output is None else f"[{binding.output}]"
-        return with_ml_dtypes("\n".join([
-            "import numpy as np", f"from {module} import {function}", "",
-            f"value = {function}({literal(y_true)}, {literal(y_pred)}{args}{weight_arg})",
-            f"print(np.asarray(value){output})",
-        ]))
+        module, _, name = binding.target.rpartition(".")
+        function = recording.imported(resolve(binding.target), name, f"from {module} import {name}")
+        with recording.call(function, None, y_true, y_pred, read=recording.Read(binding.output), **kwargs) as step:
+            step.value = value = select_output(function(y_true, y_pred, **kwargs), binding)
+        return value

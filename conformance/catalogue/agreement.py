@@ -17,6 +17,7 @@ from conformance.catalogue.model import (
     EVERY_PROPERTY,
     NUM_CLASSES,
     Binding,
+    Counterpart,
     KnownDifference,
     MetricSpec,
     Witness,
@@ -86,14 +87,14 @@ SKLEARN_MULTILABEL_FLOAT32 = KnownDifference(
 
 
 def _spec(name: str, task: str, reference, *, domain, decomposition, growth, scale, bindings, params=None,
-          variant=None, ratio=True, known=(), absent=None) -> MetricSpec:
+          variant=None, ratio=True, known=(), absent=None, counterparts=()) -> MetricSpec:
     torchmetrics = "torchmetrics" in bindings
     sigmoid = (KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),) if torchmetrics and domain in (
         BINARY, MULTILABEL) else ()
     return MetricSpec(
         name=name, reference=reference, params=params or {}, variant={"task": task, **(variant or {})},
         domain=domain, decomposition=decomposition, growth=growth, scale=scale, ratio=ratio, bindings=bindings,
-        known=tuple(known) + sigmoid, absent={"keras": NO_KERAS[name], **(absent or {})},
+        known=tuple(known) + sigmoid, absent={"keras": NO_KERAS[name], **(absent or {})}, counterparts=counterparts,
     )
 
 
@@ -226,7 +227,10 @@ def _hamming() -> tuple[MetricSpec, ...]:
                   "torchmetrics": Binding("torchmetrics.HammingDistance",  # the task wrapper class
                                           {"task": "multilabel", "num_labels": NUM_CLASSES, "threshold": 0.5,
                                            "average": "micro"}, weights=False),
-              }, **mean),
+              },  # ... and the class it builds, given the same arguments directly
+              counterparts=(Counterpart("torchmetrics", Binding(
+                  f"{TM}.MultilabelHammingDistance", {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": "micro"},
+                  weights=False)),), **mean),
     )
 
 

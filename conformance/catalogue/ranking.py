@@ -25,8 +25,8 @@ from conformance.catalogue.model import (
 )
 from conformance.data import Batch
 from conformance.domains import (
-    BINARY_BOTH_CLASSES,
     BINARY_LOGITS,
+    BINARY_RANKING,
     MULTICLASS_PROBABILITIES,
     MULTICLASS_WIDE,
     MULTILABEL_SCORES,
@@ -60,7 +60,7 @@ def _auc(curve: str) -> MetricSpec:
     }[curve]
     return MetricSpec(
         name="AUC", reference=exact, variant={} if curve == "ROC" else {"curve": curve},
-        domain=BINARY_BOTH_CLASSES, decomposition="none", growth=tol.CURVE, scale=1.0,
+        domain=BINARY_RANKING, decomposition="none", growth=tol.CURVE, scale=1.0,
         bindings={
             "keras": Binding("keras.metrics.AUC", {} if curve == "ROC" else {"curve": curve}),
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
@@ -70,16 +70,18 @@ def _auc(curve: str) -> MetricSpec:
         known=(KnownDifference(
             "keras",
             what=f"Keras approximates the {curve} curve at 200 evenly spaced thresholds (scores in one bucket "
-                 "count as tied)" + ("; for PR it interpolates precision between buckets (Davis & Goadrich) "
-                                     "where the reference sums exact steps (average precision)." if curve == "PR"
-                                     else " where the reference uses every distinct score."),
+                 "count as tied; with one class only, where the reference is undefined, the rates of the missing "
+                 "class are 0)" + ("; for PR it interpolates precision between buckets (Davis & Goadrich) "
+                                   "where the reference sums exact steps (average precision)." if curve == "PR"
+                                   else " where the reference uses every distinct score."),
             cause="AUC(num_thresholds=200) buckets scores with ceil(p * (T - 1)) - 1 and sums over the "
                   "buckets; the docs: 'the quality of the approximation may vary dramatically depending "
-                  "on num_thresholds'.",
+                  "on num_thresholds'; divide_no_nan gives 0 rates for a class without weight.",
             where="keras/src/metrics/confusion_metrics.py::AUC; "
                   "keras/src/metrics/metrics_utils.py::_update_confusion_matrix_variables_optimized",
             reference=ref.bucketed_auc, overrides={"curve": curve, "num_thresholds": 200},
-        ), *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else [])),
+        ), *([KERAS_PR_AUC_OVERFLOW, SKLEARN_BINARY_AP_UNDEFINED, TORCHMETRICS_BINARY_AP_UNDEFINED] if curve == "PR"
+             else [TORCHMETRICS_BINARY_AUROC_UNDEFINED])),
     )
 
 
@@ -129,6 +131,36 @@ TORCHMETRICS_AUROC_UNDEFINED = _undefined(
 )
 
 
+# One class only (or a single sample): the binary ROC AUC and average precision are undefined (NaN); each library's
+# value there is its convention.
+TORCHMETRICS_BINARY_AUROC_UNDEFINED = _undefined(
+    "torchmetrics", "zero", "With one class only (no positive or no negative), torchmetrics' binary ROC AUC is 0 "
+    "(with a warning); the reference calls it undefined (NaN), as scikit-learn does.",
+    cause="_binary_roc_compute replaces the undefined true (false) positive rate by a zero tensor ('No positive "
+          "samples in targets, true positive value should be meaningless. Returning zero tensor in true positive "
+          "score'), whose area is 0.",
+    where="torchmetrics/functional/classification/roc.py::_binary_roc_compute",
+)
+SKLEARN_BINARY_AP_UNDEFINED = _undefined(
+    "sklearn", "zero", "With no positive weight, scikit-learn's average precision is 0 (with a warning); the "
+    "reference calls it undefined (NaN).",
+    cause="precision_recall_curve sets recall to 1 for every threshold when y_true has no positive ('No positive "
+          "class found in y_true, recall is set to one for all thresholds'), and the step sum over a flat recall is "
+          "0.",
+    where="sklearn/metrics/_ranking.py::precision_recall_curve, average_precision_score "
+          "(_binary_uninterpolated_average_precision)",
+)
+TORCHMETRICS_BINARY_AP_UNDEFINED = _undefined(
+    "torchmetrics", "zero", "With no positive, torchmetrics' binary average precision is 0 (-0.0, with a warning); "
+    "the reference calls it undefined (NaN).",
+    cause="_binary_precision_recall_curve_compute sets recall to one for every threshold when the target has no "
+          "positive ('No positive samples found in target, recall is undefined. Setting recall to one for all "
+          "thresholds'), and the step sum -sum(diff(recall) * precision) over a flat recall is -0.0.",
+    where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_precision_recall_curve_compute; "
+          "torchmetrics/functional/classification/average_precision.py::_binary_average_precision_compute",
+)
+
+
 def _multilabel_auc(average: str) -> MetricSpec:
     """Keras AUC on (n, L) data: multi_label=True averages per-label areas (macro), False pools them (micro)."""
     macro = average == "macro"
@@ -147,7 +179,7 @@ def _multilabel_auc(average: str) -> MetricSpec:
     )
 
 
-def _keras_only_auc(variant: Mapping[str, Any], domain=BINARY_BOTH_CLASSES) -> MetricSpec:
+def _keras_only_auc(variant: Mapping[str, Any], domain=BINARY_RANKING) -> MetricSpec:
     """A Keras AUC parameter checked against Keras' own bucketed definition (the other libraries have no
     such parameter: they compute the exact curve, checked under AUC and AUC[curve=PR])."""
     return MetricSpec(
@@ -190,6 +222,7 @@ def _from_logits_auc() -> MetricSpec:
                 witness=Witness(inside=(batch([0, 1], [0.2, 0.9]), batch([0, 1], [1.5, 3.0])),
                                 outside=(batch([0, 1, 0, 1], [0.2, 0.9, 1.5, 3.0]),)),
             ),
+            TORCHMETRICS_BINARY_AUROC_UNDEFINED,
         ),
     )
 
@@ -293,7 +326,7 @@ def _average_precision(task: str, average: str = "macro") -> MetricSpec:
 def _binned_average_precision(thresholds: int) -> MetricSpec:
     return MetricSpec(
         name="AveragePrecision", reference=ref.average_precision, params={"thresholds": thresholds},
-        variant={"thresholds": thresholds}, domain=BINARY_BOTH_CLASSES, decomposition="none", growth=tol.CURVE,
+        variant={"thresholds": thresholds}, domain=BINARY_RANKING, decomposition="none", growth=tol.CURVE,
         scale=1.0,
         bindings={"torchmetrics": Binding("torchmetrics.classification.BinaryAveragePrecision",
                                           {"thresholds": thresholds}, weights=False)},
@@ -301,6 +334,7 @@ def _binned_average_precision(thresholds: int) -> MetricSpec:
                          "interpolates between buckets)",
                 "sklearn": "scikit-learn's average_precision_score uses every distinct score; it has no thresholds "
                            "(checked under AUC[curve=PR])"},
+        known=(TORCHMETRICS_BINARY_AP_UNDEFINED,),
     )
 
 
@@ -344,6 +378,29 @@ def _keras_grid(num_thresholds: int) -> KnownDifference:
     )
 
 
+TORCHMETRICS_NO_NEGATIVES = KnownDifference(
+    "torchmetrics", what="With no negative, torchmetrics takes the false positive rate as 0, so the specificity of "
+    "every operating point is 1 (e.g. SensitivityAtSpecificity of all-positive labels is 1); the reference, like "
+    "Keras (divide_no_nan), takes the undefined specificity as 0.",
+    cause="_binary_roc_compute replaces the false positive rate by a zero tensor when fps[-1] <= 0 ('No negative "
+          "samples in targets, false positive value should be meaningless. Returning zero tensor in false positive "
+          "score'); the *_at_* metrics search that curve with specificity = 1 - fpr.",
+    where="torchmetrics/functional/classification/roc.py::_binary_roc_compute; torchmetrics/functional/"
+          "classification/sensitivity_specificity.py::_binary_sensitivity_at_specificity_compute and "
+          "specificity_sensitivity.py::_binary_specificity_at_sensitivity_compute",
+    overrides={"specificity_without_negatives": 1.0},
+)
+
+
+def _a_class_without_weight(batch: Batch) -> str | None:
+    """Why an operating point's rates are conventions on ``batch``: a class with no weight (0/0 rates)."""
+    labels = np.asarray(batch.y_true).reshape(-1)
+    weights = np.ones(len(labels)) if batch.sample_weight is None else np.asarray(batch.sample_weight, np.float64)
+    if not np.dot(weights, labels) or not np.dot(weights, 1 - labels):
+        return "one class only: the rates of the missing class are 0 / 0, taken as 0 by convention"
+    return None
+
+
 def _at_metric(name: str, function: Callable[..., float], keras_argument: str, value: float, torch_class: str,
                torch_argument: str, *, class_id: int | None = None, num_thresholds: int | None = None) -> MetricSpec:
     keras_init: dict[str, Any] = {keras_argument: value}
@@ -367,10 +424,13 @@ def _at_metric(name: str, function: Callable[..., float], keras_argument: str, v
                                   f"grid (nearest: Binary{torch_class}(thresholds=T))")
     return MetricSpec(
         name=name, reference=function, params=params, variant=variant,
-        domain=MULTILABEL_SCORES if class_id is not None else BINARY_BOTH_CLASSES, decomposition="none",
+        domain=MULTILABEL_SCORES if class_id is not None else BINARY_RANKING, decomposition="none",
         growth=tol.RATIO, scale=1.0, bindings=bindings,
         known=((_keras_grid(200),) if num_thresholds is None else ())
-        + (_keras_constraint_rounding(keras_argument, value, num_thresholds or 200),), absent=absent,
+        + (_keras_constraint_rounding(keras_argument, value, num_thresholds or 200),)
+        + ((TORCHMETRICS_NO_NEGATIVES,) if function in (ref.sensitivity_at_specificity, ref.specificity_at_sensitivity)
+           and "torchmetrics" in bindings else ()),
+        absent=absent, undefined=None if class_id is not None else _a_class_without_weight,
     )
 
 

@@ -16,6 +16,7 @@ from conformance.catalogue.library_wide import keras_loss_layouts
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     Binding,
+    Counterpart,
     Decomposition,
     KnownDifference,
     MetricSpec,
@@ -411,6 +412,10 @@ def _tweedie(power: float) -> MetricSpec:
         absent={"keras": "Keras has no Tweedie deviance (nearest: keras.metrics.Poisson, the Poisson negative "
                          "log-likelihood, which differs from the power-1 deviance by terms in y_true alone)"},
         known=tuple(known),
+        # scikit-learn's named deviances of powers 1 and 2 (documented as mean_tweedie_deviance of that power)
+        counterparts=tuple(Counterpart("sklearn", Binding(f"sklearn.metrics.{name}"))
+                           for name, named_power in (("mean_poisson_deviance", 1.0), ("mean_gamma_deviance", 2.0))
+                           if power == named_power),
     )
 
 

@@ -15,6 +15,7 @@ from conformance.catalogue.model import (
     EVERY_PROPERTY,
     NUM_CLASSES,
     Binding,
+    Counterpart,
     KnownDifference,
     MetricSpec,
     Witness,
@@ -226,5 +227,9 @@ SPECS: tuple[MetricSpec, ...] = (
         known=(KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),),
         absent={"keras": "Keras' IoU metrics take one class label per element, not a set of labels (nearest: "
                          "BinaryIoU(target_class_ids=[1]) on one label's column)"},
+        # the class the task wrapper builds, given the same arguments directly
+        counterparts=(Counterpart("torchmetrics", Binding(
+            "torchmetrics.classification.MultilabelJaccardIndex",
+            {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": "macro"}, weights=False)),),
     ),
 )

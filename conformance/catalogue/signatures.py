@@ -68,7 +68,7 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
              "the reference's convention is force_finite=True's (1.0 or 0.0)",
              ("explained_variance_score", "r2_score")),
     NotDrawn("sklearn", "ignore_ties", "ignore_ties=True is documented to assume no ties in y_score ('for "
-             "efficiency'); " + NOT_YET + "on tie-free scores", ("ndcg_score",)),
+             "efficiency'); " + NOT_YET + "on tie-free scores", ("dcg_score", "ndcg_score")),
     NotDrawn("sklearn", "labels", "ignored for average='binary' (the binding's), and for the multilabel confusion "
              "cells the binding picks one label's cells", ("multilabel_confusion_matrix", "precision_score",
                                                             "recall_score")),
@@ -77,13 +77,19 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("sklearn", "multioutput", "the specs' inputs are one output, where every multioutput mode gives the same "
              "value; R2Score[outputs=...] draws several outputs",
              ("mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
-              "mean_squared_log_error", "root_mean_squared_error")),
+              "mean_pinball_loss", "mean_squared_log_error", "median_absolute_error", "root_mean_squared_error",
+              "root_mean_squared_log_error")),
     NotDrawn("sklearn", "normalize", "normalize=False returns the weighted count of correct samples (or the summed "
              "loss), a sum the reference does not define; " + NOT_YET.rstrip(": "),
-             ("accuracy_score", "log_loss", "top_k_accuracy_score")),
+             ("accuracy_score", "log_loss", "top_k_accuracy_score", "zero_one_loss")),
     NotDrawn("sklearn", "pos_label", NOT_YET + "pos_label=0 is the metric of the flipped labels (ignored by "
-             "averages other than 'binary')", ("average_precision_score", "f1_score", "fbeta_score",
-                                               "jaccard_score", "precision_score")),
+             "averages other than 'binary'; precision_score's is the negative predictive value, "
+             "NegativePredictiveValue[task=binary])", ("average_precision_score", "f1_score", "fbeta_score",
+                                                       "jaccard_score")),
+    NotDrawn("sklearn", "labels", "the class labels of (n, C) probability rows; the binding passes the probability of "
+             "class 1 of 0/1 targets, where labels are not read", ("brier_score_loss",)),
+    NotDrawn("sklearn", "pos_label", "the binding's targets are 0/1, where pos_label defaults to 1, the class whose "
+             "probability y_proba holds; pos_label=0 is the score of 1 - y_proba", ("brier_score_loss",)),
     NotDrawn("sklearn", "replace_undefined_by", NOT_YET + "the value of an undefined kappa (both raters constant)",
              ("cohen_kappa_score",)),
     NotDrawn("sklearn", "samplewise", "samplewise=True returns one matrix per sample: another output",
@@ -100,39 +106,60 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
               "BinaryPrecisionAtFixedRecall", "BinaryRecallAtFixedPrecision", "BinarySensitivityAtSpecificity",
               "BinarySpecificityAtSensitivity", "MulticlassAUROC", "MulticlassAveragePrecision",
               "MulticlassHingeLoss",
-              "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelConfusionMatrix", "MultilabelCoverageError",
-              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelMatthewsCorrCoef", "MultilabelPrecision",
+              "MultilabelAUROC", "MultilabelAccuracy", "MultilabelAveragePrecision", "MultilabelConfusionMatrix",
+              "MultilabelCoverageError", "MultilabelExactMatch", "MultilabelNegativePredictiveValue",
+              "MultilabelSpecificity", "MultilabelStatScores",
+              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelHammingDistance", "MultilabelJaccardIndex",
+              "MultilabelMatthewsCorrCoef", "MultilabelPrecision",
               "MultilabelRankingAveragePrecision", "MultilabelRankingLoss", "MultilabelRecall",
-              "MultilabelRecallAtFixedPrecision", "RetrievalNormalizedDCG")),
+              "MultilabelRecallAtFixedPrecision", "RetrievalNormalizedDCG", "RetrievalAUROC", "RetrievalFallOut",
+              "RetrievalHitRate", "RetrievalMAP", "RetrievalMRR", "RetrievalPrecision", "RetrievalRPrecision",
+              "RetrievalRecall")),
+    NotDrawn("torchmetrics", "ignore_index", NOT_YET + "an exact match ignores single elements (pixels, labels) "
+             "whose target is the ignored value, not whole samples", ("MulticlassExactMatch",)),
+    NotDrawn("torchmetrics", "multidim_average", "multidim_average='samplewise' returns one value per sample (image): "
+             "another output; 'global', the default, is the share of samples matched", ("MulticlassExactMatch",)),
+    NotDrawn("torchmetrics", "t_test", "t_test=True returns the p-value of a t-test beside tau: another output",
+             ("KendallRankCorrCoef",)),
+    NotDrawn("torchmetrics", "alternative", "the alternative hypothesis of the t-test, read only with t_test=True",
+             ("KendallRankCorrCoef",)),
     NotDrawn("torchmetrics", "log_prob", "log_prob=True takes log-probabilities: another input format",
-             ("KLDivergence",)),
+             ("JensenShannonDivergence", "KLDivergence")),
+    NotDrawn("torchmetrics", "keep_sequence_dim", "one index per sequence of images: another output, over (N, T, ...) "
+             "inputs the domains do not draw", ("CriticalSuccessIndex",)),
     NotDrawn("torchmetrics", "max_fpr", NOT_YET + "the McClish-standardised partial AUC has no reference",
-             ("BinaryAUROC",)),
+             ("BinaryAUROC", "RetrievalAUROC")),
+    NotDrawn("torchmetrics", "top_k", NOT_YET + "a query's ROC AUC over its top k documents: which documents tied at "
+             "the cut enter is undocumented, and their AUC is not monotone in the choice", ("RetrievalAUROC",)),
     NotDrawn("torchmetrics", "multidim_average", NOT_YET + "it acts on (N, ..., X) inputs only, and the domains draw "
              "(N,) and (N, C)",
-             ("BinaryAccuracy", "BinaryHammingDistance", "BinaryPrecision", "BinaryRecall", "BinarySpecificity",
+             ("BinaryAccuracy", "BinaryF1Score", "BinaryFBetaScore", "BinaryHammingDistance",
+              "BinaryNegativePredictiveValue", "BinaryPrecision", "BinaryRecall", "BinarySpecificity",
               "BinaryStatScores", "MulticlassAccuracy", "MulticlassF1Score", "MulticlassFBetaScore",
-              "MulticlassHammingDistance", "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",
-              "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall")),
-    NotDrawn("torchmetrics", "nan_strategy", NOT_YET + "NaN values are bad inputs, whose policies are checked apart "
-             "(the issue titled 'Every property for every metric')", ("MeanMetric", "SumMetric")),
+              "MulticlassHammingDistance", "MulticlassNegativePredictiveValue", "MulticlassPrecision",
+              "MulticlassRecall", "MulticlassSpecificity", "MulticlassStatScores", "MultilabelAccuracy",
+              "MultilabelExactMatch", "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelHammingDistance",
+              "MultilabelNegativePredictiveValue", "MultilabelPrecision", "MultilabelRecall", "MultilabelSpecificity",
+              "MultilabelStatScores")),
     NotDrawn("torchmetrics", "normalization", NOT_YET + "how an update's scores outside [0, 1] are mapped (sigmoid, "
              "the default, or softmax); the per-update decision is the auto-sigmoid declaration's",
              ("BinaryAveragePrecision",)),
     NotDrawn("torchmetrics", "normalize", NOT_YET + "normalize='true', 'pred' or 'all' divides the cells",
              ("BinaryConfusionMatrix", "MultilabelConfusionMatrix")),
     NotDrawn("torchmetrics", "num_outputs", NOT_YET + "several outputs need (n, k) inputs (R2Score[outputs=...] has "
-             "them)", ("ConcordanceCorrCoef", "LogCoshError", "MeanAbsoluteError", "MeanSquaredError",
-                       "PearsonCorrCoef", "SpearmanCorrCoef")),
+             "them)", ("ConcordanceCorrCoef", "KendallRankCorrCoef", "LogCoshError", "MeanAbsoluteError",
+                       "MeanSquaredError", "NormalizedRootMeanSquaredError", "PearsonCorrCoef",
+                       "RelativeSquaredError", "SpearmanCorrCoef")),
     NotDrawn("torchmetrics", "squared", NOT_YET + "the squared multiclass hinge", ("MulticlassHingeLoss",)),
     NotDrawn("torchmetrics", "top_k", NOT_YET + "top_k > 1 counts a sample as predicted for every class among its "
              "k best (drawn for top-k accuracy)", ("MulticlassF1Score", "MulticlassFBetaScore",
-                                                   "MulticlassHammingDistance", "MulticlassSpecificity")),
+                                                   "MulticlassHammingDistance", "MulticlassNegativePredictiveValue",
+                                                   "MulticlassSpecificity", "MulticlassStatScores")),
     NotDrawn("torchmetrics", "weights", "with two classes, linear and quadratic weights equal the unweighted kappa "
              "(every disagreement weighs 1)", ("BinaryCohenKappa",)),
     NotDrawn("torchmetrics", "zero_division", NOT_YET + "the Jaccard index's value for 0 / 0 (the reference's IoU "
              "leaves such a class out of the mean or counts it as 0: absent_classes)",
-             ("BinaryJaccardIndex", "MulticlassJaccardIndex")),
+             ("BinaryJaccardIndex", "MulticlassJaccardIndex", "MultilabelJaccardIndex")),
 )
 
 

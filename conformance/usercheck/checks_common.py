@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
 from conformance.context import Context
 from conformance.data import Batch, Example, concatenate, with_other_targets
 from conformance.failures import LibraryError, Limit, Violation
@@ -30,7 +31,8 @@ def check_empty_batches(ctx: Context, data: st.DataObject) -> None:
     for batch in batches:
         with_empties += [batch, empty]
     example = Example(with_empties, details={"compared_with": "the same batches without the empty ones"})
-    ctx.expect_same(ctx.run.stream(with_empties, example), ctx.run.stream(batches, example), example,
+    ctx.expect_same(ctx.run.stream(with_empties, example, side="with the empty batches"),
+                    ctx.run.stream(batches, example, side="without them"), example,
                     "empty batches changed the value", observed_batches=with_empties, expected_batches=batches)
 
 
@@ -45,8 +47,8 @@ def _sizes(total: int, first: int, singles: int, size: int) -> list[int]:
 
 
 def _plan(sizes: list[int]) -> list[list[int]]:
-    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (what a snippet loops over:
-    see UserAdapter.stream_snippet)."""
+    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (the example's details say
+    how the stream was fed)."""
     runs: list[list[int]] = []
     for size in sizes:
         if runs and runs[-1][1] == size:
@@ -68,11 +70,13 @@ def _checkpoints(sizes: list[int]) -> list[int]:
 
 def _stream_values(ctx: Context, batches: list[Batch], marks: list[int]) -> np.ndarray:
     """The target's value after each batch in ``marks`` (stacked), one update per batch."""
-    metric, values = ctx.run.new_metric(batches), []
+    metric, values, fed = ctx.run.new_metric(batches), [], 0
     for index, batch in enumerate(batches):
         metric.update(batch)
+        fed += len(batch)
         if index in marks:
-            values.append(metric.result())
+            with recording.labelled(f"after {fed:,} samples"):
+                values.append(metric.result())
     return np.stack(values)
 
 
@@ -98,7 +102,8 @@ def _expect_right_when_short(ctx: Context, base: Batch, total: int, first: int, 
     marks = _checkpoints(sizes)
     example = Example(batches, details={"stream": f"{what} at a small scale: {first} samples, then {singles} x 1, "
                                                   f"then batches of {size}; result() read after batches {marks}"})
-    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks))
+    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks),
+                             side=f"{what} at a small scale ({total} samples)")
     wrong = _first_wrong(ctx, whole, sizes, marks, values)
     if wrong is not None:
         fed = whole.take(slice(0, int(np.cumsum(sizes)[marks[wrong]])))
@@ -126,7 +131,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
                                        f"{LONG_SINGLES} x 1, then batches of {LONG_BIG_BATCH}",
                                        "updates": _plan(sizes),
                                        "result_read_after_samples": [int(counts[m]) for m in marks]})
-    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks))
+    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks), side=f"{total:,} samples")
     wrong = _first_wrong(ctx, whole, sizes, marks, values)
     if wrong is None:
         ctx.expect_reference(values[-1], batches, example, f"after {total:,} samples the value", whole=whole)
@@ -173,13 +178,15 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
                                              "result_read_after_samples": [2**24, 2**24 + PAST_2_24_SINGLES]})
 
     def run() -> np.ndarray:
-        metric = ctx.run.new_metric([base])
-        for _ in range(16):
-            metric.update(big)
-        before = metric.result()
-        for single in singles:
-            metric.update(single)
-        return np.stack([before, metric.result()])
+        with recording.side("2^24 samples in 16 updates of 2^20"):
+            metric = ctx.run.new_metric([base])
+            for _ in range(16):
+                metric.update(big)
+            before = metric.result()
+        with recording.side(f"then {PAST_2_24_SINGLES} single-sample updates"):
+            for single in singles:
+                metric.update(single)
+            return np.stack([before, metric.result()])
 
     before, after = ctx.run.guarded(example, run)
     weight = np.float32
@@ -212,8 +219,8 @@ def _expect_short_counts(ctx: Context, base: Batch, tail: Batch) -> None:
     big = _tiled(base, 4 * len(base))
     batches = [big] * 16 + [tail.take(slice(i % len(tail), i % len(tail) + 1)) for i in range(64)]
     example = Example(batches, details={"stream": "counts_past_2_24's updates at a small scale"})
-    ctx.expect_reference(ctx.run.stream(batches, example), batches, example,
-                         f"after {sum(len(b) for b in batches)} samples (long before 2^24) the value")
+    ctx.expect_reference(ctx.run.stream(batches, example, side="the same updates at a small scale"), batches,
+                         example, f"after {sum(len(b) for b in batches)} samples (long before 2^24) the value")
 
 
 def _values(array: np.ndarray) -> str:
@@ -223,23 +230,29 @@ def _values(array: np.ndarray) -> str:
 def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
     """result() right after reset() equals a new metric's (a cached value must not survive reset)."""
     batches = [b for b in ctx.draw.batches(data) if len(b)] or ctx.draw.batches(data)
-    example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()"})
+    example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()",
+                                        "execution_mode": "eager"})
 
+    # Eager: two new metric objects per example, and a compiled update would be traced anew for each (a stale
+    # cache after reset() is the object's state, whatever the mode its update runs in).
     try:
-        expected = np.asarray(ctx.run.new_metric(batches).result(), np.float64)
+        with recording.side("a new metric"):
+            expected = np.asarray(ctx.run.new_metric(batches, mode="eager").result(), np.float64)
     except Exception:
         return  # a new metric has no value to compare with (it raises before any update)
-    metric = ctx.run.new_metric(batches)
+    with recording.side("updated, result(), reset(), result()"):
+        metric = ctx.run.new_metric(batches, mode="eager")
 
     def fill() -> np.ndarray:
         for batch in batches:
             metric.update(batch)
         return metric.result()
 
-    ctx.run.guarded(example, fill)  # an update that raises is the library's error, judged as any other
-    metric.reset()
+    ctx.run.guarded(example, fill, side="updated, result(), reset(), result()")  # an update that raises is judged
     try:
-        observed = np.asarray(metric.result(), np.float64)
+        with recording.side("updated, result(), reset(), result()"):
+            metric.reset()
+            observed = np.asarray(metric.result(), np.float64)
     except Exception as error:
         raise LibraryError(f"result() after reset() raised {type(error).__name__}: {error} where a new metric "
                            "returns a value", example) from error

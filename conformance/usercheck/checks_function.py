@@ -54,5 +54,7 @@ def check_compile_average(ctx: Context, data: st.DataObject) -> None:
     largest = ctx.adapter.cache.get("largest_error", 0.0)
     ctx.adapter.cache["largest_error"] = max(largest, gap)
     if not within:
-        raise Violation(f"compile() reports a value off the whole-data reference ({mode})", example, expected,
-                        observed, error, bound)
+        violation = Violation(f"compile() reports a value off the whole-data reference ({mode})", example, expected,
+                              observed, error, bound)
+        violation.against = "reference"
+        raise violation

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
 from conformance.adapters import Adapter
 from conformance.catalogue import Binding, MetricSpec
 from conformance.context import Context
@@ -59,10 +60,6 @@ def _two_parts(ctx: Context, data: st.DataObject) -> tuple[list[Batch], int]:
     return batches, data.draw(st.integers(1, len(batches) - 1), label="split")
 
 
-def _variant(cls: type, full_state_update: bool) -> type:
-    return type(cls.__name__, (cls,), {"full_state_update": full_state_update, "__module__": cls.__module__})
-
-
 def check_forward(ctx: Context, data: st.DataObject) -> None:
     """forward() returns the batch's value and accumulates it exactly once; a forward() that raises must not lose
     the state accumulated before it.
@@ -71,30 +68,30 @@ def check_forward(ctx: Context, data: st.DataObject) -> None:
     full path). A user's class is checked with full_state_update True and False: where it declares True, a failure
     of the other path is a note (its states are not reducible batch by batch), not a failure."""
     batches = ctx.draw.batches(data)
-    cls = ctx.adapter.metric_class(ctx.binding)
-    declared = cls.full_state_update
+    declared = ctx.adapter.metric_class(ctx.binding).full_state_update
     if not ctx.adapter.user_code:
-        forward_stream(ctx, batches, cls, declared)
+        forward_stream(ctx, batches, declared)
         return
     for flag in (True, False):
         if flag is False and declared is True:
             try:
-                forward_stream(ctx, batches, _variant(cls, flag), flag)
+                forward_stream(ctx, batches, flag, variant=True)
             except (Violation, LibraryError) as error:
                 ctx.tally.notes.add("with full_state_update=False forward() would be wrong (" + error.message +
                               "); the class declares True, which it needs")
             continue
-        forward_stream(ctx, batches, cls if flag is declared else _variant(cls, flag), flag)
+        forward_stream(ctx, batches, flag, variant=flag is not declared)
 
 
-def forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | None) -> np.ndarray | None:
-    """Feed every batch through forward() of a new ``cls`` (``full_state_update`` = ``flag``); compare each batch's
-    value with the reference on that batch, and compute() at the end with the reference on all of them (returned;
-    None where no batch was fed)."""
+def forward_stream(ctx: Context, batches: list[Batch], flag: bool | None, variant: bool = False) -> np.ndarray | None:
+    """Feed every batch through forward() of a new metric (``variant``: of a subclass with ``full_state_update`` =
+    ``flag``); compare each batch's value with the reference on that batch, and compute() at the end with the
+    reference on all of them (returned; None where no batch was fed)."""
     path = f"full_state_update={flag}"
     example = Example(batches, details={"full_state_update": flag, "api": "forward(preds, target) per batch"})
-    metric = ctx.adapter.wrap(cls(**ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes)), ctx.binding,
-                              ctx.spec.params)
+    metric = ctx.adapter.wrap(ctx.adapter.new_object(ctx.binding, batches[0].num_classes,
+                                                     {"full_state_update": flag} if variant else None),
+                              ctx.binding, ctx.spec.params)
     fed: list[Batch] = []
     for index, batch in enumerate(batches):
         try:
@@ -151,13 +148,16 @@ def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: 
                "update()/compute() on the batch and restores it only if they return (a compute() that returns a value, "
                "NaN if need be, on such a batch keeps the state)")
     _end_if_declared(ctx, message, example)
-    raise Violation(message, example, expected, value, float(np.max(np.abs(value - expected))), 0.0)
+    violation = Violation(message, example, expected, value, float(np.max(np.abs(value - expected))), 0.0)
+    violation.against = "reference"
+    raise violation
 
 
 def _alone(ctx: Context, batch: Batch) -> str:
     """Words saying that ``batch`` alone raises in update() then compute() on a new metric, or nothing."""
     try:
-        ctx.run.compute(batch)
+        with recording.paused():  # evidence for the message, not part of the reproduction
+            ctx.run.compute(batch)
     except Exception as alone:
         return f"; the batch alone raises {type(alone).__name__} too (update() then compute() on a new metric)"
     return ""
@@ -179,10 +179,11 @@ def check_merge_state(ctx: Context, data: st.DataObject) -> None:
     def merged() -> np.ndarray:
         first = _feed(ctx.run.new_metric(batches), batches[:split])
         second = _feed(ctx.run.new_metric(batches), batches[split:])
-        first.metric.merge_state(second.metric)
+        recording.invoke(first.metric, "merge_state", second.metric)
         return first.result()
 
-    ctx.expect_reference(ctx.run.guarded(example, merged), batches, example, "after merge_state the value")
+    ctx.expect_reference(ctx.run.guarded(example, merged, side=f"batches [0, {split}) merged with [{split}, end)"),
+                         batches, example, "after merge_state the value")
 
 
 def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
@@ -198,11 +199,11 @@ def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={**{f"rank {r}": f"batches [{start}, {end})" if end > start
                                            else "no data: compute() without an update"
                                            for r, (start, end) in enumerate(ranges)},
-                                        "ranks": [list(r) for r in ranges]})  # the snippet's processes
+                                        "ranks": [list(r) for r in ranges]})  # which batches each rank had
     try:
         values = synced(ctx, parts, example)
     except LibraryError as error:  # a declaration may document it (within its trigger)
-        raise ctx.judge.library_error(error.message, example) from error
+        raise ctx.judge.library_error(error.message, example, record=error.record) from error
     for rank, value in enumerate(values):
         ctx.expect_reference(value, batches, example, f"rank {rank}'s synced compute()")
 
@@ -212,16 +213,39 @@ def synced(ctx: Context, parts: list[list[Batch]], example: Example) -> list[np.
     error is the library's (a LibraryError), with what a rank with data holds in list states where a rank had none."""
     batches = [b for part in parts for b in part]
     instance = ctx.adapter.wrap(ctx.run.new_object(batches), ctx.binding, ctx.spec.params)
+    given = [[instance.arrays(b) for b in part] for part in parts]
+    reads = [_recorded_rank(ctx, rank, batches[0].num_classes, calls) for rank, calls in enumerate(given)]
     try:
         values = shared_pool().compute(ctx.adapter.importable(ctx.binding),
-                                       ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes),
-                                       [[instance.arrays(b) for b in part] for part in parts])
+                                       ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes), given)
     except WorkerError as error:
+        record = recording.snapshot()
         idle = [rank for rank, part in enumerate(parts) if not part]
-        where = (f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle
-                 else _uneven_calls(ctx, batches, parts))
-        raise LibraryError(f"in a torch.distributed worker{where}: {error}", example) from error
-    return [instance.output(value) for value in values]
+        with recording.paused():
+            where = (f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle
+                     else _uneven_calls(ctx, batches, parts))
+        failure = LibraryError(f"in a torch.distributed worker{where}: {error}", example)
+        failure.record = record
+        raise failure from error
+    outputs = [instance.output(value) for value in values]
+    for step, value, output in zip(reads, values, outputs, strict=True):
+        step.read, step.value = instance.read_of(value), output
+    return outputs
+
+
+def _recorded_rank(ctx: Context, rank: int, num_classes: int | None,
+                   calls: list[tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]]) -> recording.Step:
+    """What rank ``rank``'s worker is asked to do, recorded: make the metric, update it with ``calls``, compute();
+    the step of compute(), whose value is set once the worker answers."""
+    with recording.rank(rank):
+        template, imports = ctx.adapter.source(ctx.binding, num_classes)
+        worker = recording.make(object, template, imports=imports)  # the worker's metric, made there
+        for args, kwargs in calls:
+            with recording.call(worker, "update", *map(recording.Tensor, args),
+                                **{k: recording.Tensor(v) for k, v in kwargs.items()}):
+                pass
+        with recording.call(worker, "compute", read=recording.Read(), label=f"rank {rank}'s synced compute()") as step:
+            return step
 
 
 def _idle_rank_states(ctx: Context, batches: list[Batch]) -> str:
@@ -292,15 +316,19 @@ def check_state_round_trip(ctx: Context, data: st.DataObject) -> None:
         def resumed(how: str = how) -> np.ndarray:
             first = _feed(ctx.run.new_metric(batches), batches[:split])
             if how == "pickle":
-                metric = pickle.loads(pickle.dumps(first.metric))
+                metric = recording.make(lambda: pickle.loads(pickle.dumps(first.metric)),
+                                        "pickle.loads(pickle.dumps({0}))", first.metric, imports=("import pickle",),
+                                        name="resumed")
             else:
-                first.metric.persistent(True)  # metric states are left out of state_dict() unless persistent
+                # metric states are left out of state_dict() unless persistent
+                recording.invoke(first.metric, "persistent", True)
                 metric = ctx.run.new_object(batches)
-                metric.persistent(True)
-                metric.load_state_dict(first.metric.state_dict())
+                recording.invoke(metric, "persistent", True)
+                recording.invoke(metric, "load_state_dict", recording.invoke(first.metric, "state_dict"))
             return _feed(ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params), batches[split:]).result()
 
-        ctx.expect_reference(ctx.run.guarded(example, resumed), batches, example,
+        ctx.expect_reference(ctx.run.guarded(example, resumed, side=f"{how} round trip after {split} batches"),
+                             batches, example,
                              f"resumed after a {how} round trip, the value")
 
 
@@ -331,10 +359,25 @@ def check_add_state(ctx: Context, data: st.DataObject) -> None:
     import copy
 
     before = copy.deepcopy(_public_attributes(instance.metric))
+    for name, value in before.items():
+        if np.isfinite(_number(value)).all() and np.ndim(_number(value)) <= 1:
+            recording.show(instance.metric, name, value, label=f"{name} before update()", optional=True)
     ctx.run.guarded(example, lambda: _feed(instance, batches).result())
     after = _public_attributes(instance.metric)
     changed = sorted(k for k in after if k not in before or not _same(before[k], after[k]))
     if changed:
+        recording.show(instance.metric, changed[0], after[changed[0]], label=f"{changed[0]} after update()")
+        # The first changed attribute's values, where they are numbers (else NaN: the message says what changed).
+        old, new = (_number(values.get(changed[0])) for values in (before, after))
+        difference = np.abs(new - old) if np.shape(old) == np.shape(new) else np.asarray(np.nan)
         raise Violation(f"update() changes plain attribute(s) {', '.join(changed)}: register state with "
                         "self.add_state(name, default, dist_reduce_fx) so reset(), sync, merge_state and state_dict "
-                        "see it", example, np.asarray(np.nan), np.asarray(np.nan), float("nan"), 0.0)
+                        "see it", example, old, new, float(np.max(difference, initial=0.0)), 0.0)
+
+
+def _number(value: Any) -> np.ndarray:
+    """``value`` as float64 numbers (a count, a tensor), or NaN where it is not numbers."""
+    try:
+        return np.asarray(value, np.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return np.asarray(np.nan)
