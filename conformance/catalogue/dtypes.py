@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from conformance.catalogue import probabilistic
+from conformance.catalogue import errors, probabilistic
 from conformance.catalogue.model import KnownDifference, MetricSpec, Witness, batch
 from conformance.data import Batch, concatenate
 from conformance.dtypes import Presented, to_bfloat16
 from conformance.reference import correlation as correlation_reference
+from conformance.reference import errors as errors_reference
 from conformance.reference import probabilistic as probabilistic_reference
 from conformance.reference import regression as regression_reference
 
@@ -151,7 +152,8 @@ def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] |
                        probabilistic_reference.poisson: _poisson_terms}
         if reference in keras_terms:
             return keras_terms[reference]
-    if reference in (regression_reference.mean_absolute_error,):
+    if reference in (regression_reference.mean_absolute_error,
+                     errors_reference.weighted_mean_absolute_percentage_error):
         return _absolutes
     if reference is regression_reference.mean_absolute_percentage_error:  # scikit-learn's epsilon is float64's
         return _relatives_without_epsilon if library == "sklearn" else _relatives
@@ -162,7 +164,8 @@ def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] |
     if reference in (regression_reference.mean_squared_error, regression_reference.root_mean_squared_error,
                      regression_reference.r2_score, regression_reference.explained_variance_score,
                      correlation_reference.pearson_corrcoef, correlation_reference.concordance_corrcoef,
-                     correlation_reference.pearson_corrcoef_rows, correlation_reference.concordance_corrcoef_rows):
+                     correlation_reference.pearson_corrcoef_rows, correlation_reference.concordance_corrcoef_rows,
+                     errors_reference.relative_squared_error, errors_reference.normalized_root_mean_squared_error):
         return _squares
     return None
 
@@ -231,6 +234,39 @@ HALF_OVERFLOW = {
         where="keras/src/metrics/reduction_metrics.py::MeanMetricWrapper.update_state; keras/src/losses/losses.py "
               "(mean_squared_error, mean_absolute_percentage_error, kl_divergence, poisson, ...)"),
 }
+MINKOWSKI_POWERS = (1.0, 1.5, 2.0, 3.0)  # the p drawn (catalogue.errors)
+
+
+def _largest_powers(batch: Batch) -> np.ndarray:
+    """|y - ŷ|^p of each element (its bound |y| + |ŷ|) for the largest p drawn: the trigger of the Minkowski
+    distance's overflow, whose convention (``_minkowski_half``) then takes the example's own p."""
+    return _absolutes(batch) ** max(MINKOWSKI_POWERS)
+
+
+def _minkowski_half(y_true, y_pred, *, side: int, p: float = 2.0, sample_weight=None) -> float:
+    """Any value (±inf: an overflow's) where |y - ŷ|^p, or its sum over the elements, reaches 65,504 for the
+    example's own p; elsewhere the exact distance: float16 computes the powers there, and only there overflows."""
+    bound = np.abs(np.asarray(y_true, np.float64)) + np.abs(np.asarray(y_pred, np.float64))
+    powers = bound**p
+    if powers.size and (np.max(powers) >= HALF_MAX or np.sum(powers) >= HALF_MAX):
+        return side * np.inf
+    return errors_reference.minkowski_distance(y_true, y_pred, p=p, sample_weight=sample_weight)
+
+
+TORCHMETRICS_MINKOWSKI_HALF = KnownDifference(
+    "torchmetrics", what="torchmetrics' MinkowskiDistance sums |y - ŷ|^p of a float16 batch in float16, so a power "
+    "or a sum past 65,504 (an error of 256 for p = 2, 41 for p = 3) is inf, and the distance inf, although it is a "
+    "float16 number (and the float32 state could hold the sum).",
+    cause="_minkowski_distance_update returns torch.sum(torch.pow(torch.abs(preds - targets), p)) in the inputs' "
+          "dtype; only that sum is added to the float32 state.",
+    where="torchmetrics/functional/regression/minkowski.py::_minkowski_distance_update",
+    reference=_minkowski_half, bounds=SIDES, trigger=reaches_half_range(_largest_powers), dtypes=FLOAT16,
+    properties=INPUT_DTYPES, kind="convention",
+    witness=Witness(inside=(batch([300.0, 1.0], [0.0, 1.0]),), outside=(batch([200.0, 1.0], [0.0, 1.0]),),
+                    metric="MinkowskiDistance", parameters={"p": 2.0}, dtypes=HALF_PRESENTED,
+                    outside_dtypes=HALF_PRESENTED))
+
+
 # The presentations each library computes in float16 (Keras: a mixed-precision model's float16 outputs too).
 HALF_DTYPES = {"sklearn": FLOAT16, "torchmetrics": FLOAT16, "keras": ("float16", "mixed_float16")}
 
@@ -250,6 +286,12 @@ def _half_overflow(library: str, terms: Callable[[Batch], np.ndarray]) -> KnownD
 # canonical presentation), where float32's bound holds. THIRDS: one negative scored below one of three positives.
 THIRDS = batch([1, 1, 1, 0], [0.75, 0.25, 0.125, 0.5])
 IOU_THIRDS = batch([1, 1, 1, 0], [0.75, 0.25, 0.25, 0.5])  # class 1: 1 of 3; class 0: 1 of 3
+# A macro mean count of 2/3 (class 0: 1 true positive, class 1: 1, class 2: 0).
+MULTICLASS_TWO_THIRDS = batch([0, 0, 1], [[0.75, 0.125, 0.125], [0.125, 0.75, 0.125], [0.125, 0.75, 0.125]],
+                              num_classes=3)
+QUERY_THIRDS = batch([[1, 1, 1, 0]], [[0.75, 0.25, 0.125, 0.5]], num_classes=4)  # R-precision 2/3, AUROC 1/3
+THIRD_RANK = batch([[0, 0, 1]], [[0.75, 0.5, 0.25]], num_classes=3)  # the first relevant document third: 1/3
+KENDALL_ROOT = batch([0.0, 0.0, -1.0], [0.0, 1.0, -1.0])  # tau-b 2 / sqrt(6) = 0.8164965809...
 FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("BinaryAUROC", "MulticlassAUROC", "MultilabelAUROC", "BinaryAveragePrecision", "MulticlassAveragePrecision",
       "MultilabelAveragePrecision", "BinaryPrecisionAtFixedRecall", "BinaryRecallAtFixedPrecision",
@@ -308,6 +350,56 @@ FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
                                       num_classes=3),),
                         outside=(batch([[1, 0, 1], [0, 0, 1]], [[0.75, 0.25, 0.5], [0.125, 0.75, 0.25]],
                                        num_classes=3),), metric="NDCG", dtypes=FLOAT64))),
+    (("MulticlassStatScores", "MultilabelStatScores"), dict(
+        what="torchmetrics' StatScores averages its counts over classes in float32 even when set to float64 "
+             "(set_dtype(torch.float64)): with average='macro' or 'weighted' the value carries float32 rounding "
+             "(a mean count of 2/3 as 0.6666667); with 'micro' or 'none' the counts are integers, which float32 holds "
+             "exactly at these sizes, so its bound explains nothing more there.",
+        cause="_multiclass_stat_scores_compute (and _multilabel_stat_scores_compute) takes res.float().mean(sum_dim) "
+              "for 'macro' (float32), and for 'weighted' multiplies by weight / weight.sum() with int64 counts, a "
+              "division torch computes in its default dtype, float32.",
+        where="torchmetrics/functional/classification/stat_scores.py::_multiclass_stat_scores_compute, "
+              "_multilabel_stat_scores_compute (return res.float().mean(sum_dim))",
+        witness=Witness(inside=(MULTICLASS_TWO_THIRDS,), outside=(MULTICLASS_TWO_THIRDS,),
+                        metric="StatScores[task=multiclass]", parameters={"average": "macro"}, dtypes=FLOAT64))),
+    (("RetrievalPrecision", "RetrievalRecall", "RetrievalFallOut", "RetrievalRPrecision"), dict(
+        what="torchmetrics' retrieval precision, recall, fall-out and R-precision divide in float32 even when set "
+             "to float64 (set_dtype(torch.float64)) with float64 scores: each query's value carries float32 rounding "
+             "(2/3 as 0.6666667) before the float64 aggregation.",
+        cause="retrieval_recall (and retrieval_precision, retrieval_fall_out, retrieval_r_precision) counts the "
+              "relevant documents retrieved with target[...].sum().float() (float32) and divides that by an int64 "
+              "count; RetrievalMetric.compute only then converts each query's value with x.to(preds).",
+        where="torchmetrics/functional/retrieval/recall.py::retrieval_recall (relevant = ...sum().float()); "
+              "precision.py::retrieval_precision; fall_out.py::retrieval_fall_out; r_precision.py::"
+              "retrieval_r_precision; retrieval/base.py::RetrievalMetric.compute",
+        witness=Witness(inside=(QUERY_THIRDS,), outside=(QUERY_THIRDS,), metric="RetrievalRPrecision",
+                        dtypes=FLOAT64))),
+    (("RetrievalMRR",), dict(
+        what="torchmetrics' RetrievalMRR takes each query's reciprocal rank in float32 even when set to float64 "
+             "(set_dtype(torch.float64)) with float64 scores: 1/3 as 0.33333334.",
+        cause="retrieval_reciprocal_rank returns 1.0 / (position[0] + 1.0) with position an int64 index from "
+              "torch.nonzero: an int64 tensor plus a Python float is torch's default dtype, float32.",
+        where="torchmetrics/functional/retrieval/reciprocal_rank.py::retrieval_reciprocal_rank",
+        witness=Witness(inside=(THIRD_RANK,), outside=(THIRD_RANK,), metric="RetrievalMRR", dtypes=FLOAT64))),
+    (("RetrievalAUROC",), dict(
+        what="torchmetrics' RetrievalAUROC computes each query's AUROC in float32 even when set to float64 "
+             "(set_dtype(torch.float64)) with float64 scores: the value carries float32 rounding (1/3 as "
+             "0.33333334).",
+        cause="retrieval_auroc calls binary_auroc(preds, target.int()), whose _binary_clf_curve counts true "
+              "positives as _cumsum(target * weight) with weight the Python float 1.0: an integer tensor times a "
+              "Python float is torch's default dtype, float32, and the curve and its area follow in float32.",
+        where="torchmetrics/functional/retrieval/auroc.py::retrieval_auroc; functional/classification/"
+              "precision_recall_curve.py::_binary_clf_curve (tps = _cumsum(target * weight))",
+        witness=Witness(inside=(QUERY_THIRDS,), outside=(QUERY_THIRDS,), metric="RetrievalAUROC", dtypes=FLOAT64))),
+    (("KendallRankCorrCoef",), dict(
+        what="torchmetrics' KendallRankCorrCoef divides its pair counts in float32 even when set to float64 "
+             "(set_dtype(torch.float64)) with float64 inputs: tau carries float32 rounding (sqrt(2/3) as 0.81649655).",
+        cause="_calculate_tau divides int64 pair counts (con_min_dis_pairs / torch.sqrt(denominator), "
+              "con_min_dis_pairs / (concordant_pairs + discordant_pairs)): a division or a square root of int64 "
+              "tensors is computed in torch's default dtype, float32.",
+        where="torchmetrics/functional/regression/kendall.py::_calculate_tau",
+        witness=Witness(inside=(KENDALL_ROOT,), outside=(KENDALL_ROOT,), metric="KendallRankCorrCoef",
+                        parameters={"variant": "b"}, dtypes=FLOAT64_REGRESSION))),
     (("MultilabelRankingAveragePrecision", "MultilabelCoverageError", "MultilabelRankingLoss"), dict(
         what="torchmetrics' label ranking metrics rank and count in float32 even when set to float64 "
              "(set_dtype(torch.float64)): the value carries float32 rounding.",
@@ -368,6 +460,44 @@ def _bool_ignore_index(label: int, inside: Batch) -> KnownDifference:
 # ignore_index=0: the negatives become positives; ignore_index=1: the positives stay, not dropped.
 BOOL_IGNORE_INDEX = (_bool_ignore_index(0, batch([0, 1], [0.125, 0.75])),
                      _bool_ignore_index(1, batch([1, 0], [0.125, 0.125])))
+
+
+# -- torchmetrics: int32 label maps in the segmentation metrics ----------------------------------------------------
+
+INT32_LABELS = Presented("int32 labels", labels=True, y_true="int32", y_pred="int32")
+LABEL_MAP = batch([[[0, 1], [1, 0]]], [[[0, 1], [0, 0]]], num_classes=2)
+SEGMENTATION_INDEX = ("MeanIoU", "DiceScore", "GeneralizedDiceScore")
+TORCHMETRICS_ONE_HOT_INT32 = KnownDifference(
+    "torchmetrics", what="torchmetrics' segmentation metrics (MeanIoU, DiceScore, GeneralizedDiceScore) with "
+    "input_format='index' raise for int32 label maps ('one_hot is only applicable to index tensor of type "
+    "LongTensor'), though their docs take 'an integer tensor of shape (N, ...)' of class indices.",
+    cause="_segmentation_inputs_format passes the index maps to torch.nn.functional.one_hot as they are (no "
+          ".long()), and one_hot takes int64 tensors only.",
+    where="torchmetrics/functional/segmentation/utils.py::_segmentation_inputs_format "
+          "(torch.nn.functional.one_hot(preds, num_classes=num_classes))",
+    raises=r"one_hot is only applicable to index tensor of type LongTensor", dtypes=("int32 labels",),
+    properties=INPUT_DTYPES, kind="defect",
+    witness=Witness(inside=(LABEL_MAP,), outside=(LABEL_MAP,), metric="MeanIoU[aggregation=samplewise]",
+                    dtypes=INT32_LABELS))
+
+
+# -- torchmetrics: RSE's floor is the epsilon of the states' dtype -------------------------------------------------
+
+# Targets [0, 1e-9]: SS_tot 5e-19, below float64's epsilon 2.2e-16, so RSE is 1e-18 / 2.2e-16 = 0.0045 (not 2.0).
+# Outside: targets [0, 1], SS_tot 0.5, above the floor.
+TORCHMETRICS_RSE_FLOAT64 = replace(
+    errors.TORCHMETRICS_RSE_FLOAT32,
+    what="torchmetrics' RelativeSquaredError raises SS_tot = Σy² - (Σy)²/n to at least the epsilon of its states' "
+    "dtype: set to float64 (set_dtype(torch.float64)), float64's 2.2e-16, so targets [0, 1e-9] predicted [0, 0] give "
+    "0.0045 (1e-18 / 2.2e-16) where RSE is 2.0, and constant targets (one sample) 4.5e15 times the squared error "
+    "where RSE is undefined. Explained only with that floor.",
+    cause="_relative_squared_error_compute divides sum_squared_error by torch.clamp(sum_squared_obs - sum_obs * "
+          "sum_obs / num_obs, min=torch.finfo(sum_squared_error.dtype).eps): the float64 states' epsilon; the "
+          "documented formula has no floor.",
+    bounds=tuple({**side, "floor": float(np.finfo(np.float64).eps)} for side in SIDES),
+    dtypes=("float64",), properties=INPUT_DTYPES,
+    witness=Witness(inside=(batch([0.0, 1e-9], [0.0, 0.0]),), outside=(batch([0.0, 1.0], [0.0, 0.0]),),
+                    metric="RelativeSquaredError", dtypes=FLOAT64_REGRESSION, outside_dtypes=FLOAT64_REGRESSION))
 
 
 # -- Keras ----------------------------------------------------------------------------------------------------------
@@ -584,11 +714,17 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         if library != "keras" or _class_name(binding.target) in KERAS_WRAPPERS:  # Keras: its losses, in y_pred's
             added.append(_half_overflow(library, terms))
     torch = spec.bindings.get("torchmetrics")
+    if torch is not None and spec.reference is errors_reference.minkowski_distance:
+        added.append(TORCHMETRICS_MINKOWSKI_HALF)
     if torch is not None:
         added += [known for names, known in _NARROWING
                   if _class_name(torch.target) in names or torch.target in names]
         if spec.domain.binary_labels and any(p.name == "ignore_index" for p in spec.space):
             added += BOOL_IGNORE_INDEX
+        if _class_name(torch.target) in SEGMENTATION_INDEX and torch.init.get("input_format") in ("index", "mixed"):
+            added.append(TORCHMETRICS_ONE_HOT_INT32)
+        if errors.TORCHMETRICS_RSE_FLOAT32 in spec.known:
+            added.append(TORCHMETRICS_RSE_FLOAT64)
     if probabilistic.SKLEARN_CLIP_KNOWN in spec.known:
         added += SKLEARN_CLIPS
     keras = spec.bindings.get("keras")
