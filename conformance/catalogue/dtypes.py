@@ -267,6 +267,34 @@ TORCHMETRICS_MINKOWSKI_HALF = KnownDifference(
                     outside_dtypes=HALF_PRESENTED))
 
 
+def _half_mean_underflows(batches: list[Batch]) -> bool:
+    """A trigger: whether some element's mixture (p + q) / 2 of the rows normalized in float16 rounds to 0 while p or
+    q is not 0 (p + q is float16's smallest subnormal, 2^-24: half of it rounds to even, 0), so p / m is inf."""
+    whole = concatenate(batches)
+    if not len(whole):
+        return False
+    with np.errstate(all="ignore"):
+        rows = [np.asarray(side, np.float64).astype(np.float16) for side in (whole.y_true, whole.y_pred)]
+        p, q = (row / row.sum(axis=-1, keepdims=True, dtype=np.float16) for row in rows)
+        total = (p + q).astype(np.float64)
+    return bool(np.any((total > 0) & (total <= 2.0**-24)))
+
+
+TORCHMETRICS_JSD_HALF = KnownDifference(
+    "torchmetrics", what="torchmetrics' JensenShannonDivergence computes a float16 batch in float16, where the mixture "
+    "m = (p + q) / 2 of a probability 2^-24 (float16's smallest subnormal) and a 0 rounds to 0: p / m is inf, and so "
+    "is the divergence (0.5 · 2^-24 · log(inf)), where it is about 2e-8.",
+    cause="_jsd_update normalizes p and q and takes mean = (p + q) / 2 in the inputs' dtype, then kl_divergence's "
+          "_safe_xlogy(p, p / mean): 2^-25 is not a float16 number and rounds to 0.",
+    where="torchmetrics/functional/regression/js_divergence.py::_jsd_update; functional/regression/"
+          "kl_divergence.py::_kld_update (_safe_xlogy(p, p / q))",
+    reference=float16_overflow, bounds=SIDES, trigger=_half_mean_underflows, dtypes=FLOAT16, properties=INPUT_DTYPES,
+    kind="convention",
+    witness=Witness(inside=(batch([[2.0**-24, 1.0]], [[0.0, 1.0]], num_classes=2),),
+                    outside=(batch([[2.0**-23, 1.0]], [[0.0, 1.0]], num_classes=2),), metric="JensenShannonDivergence",
+                    dtypes=HALF_PRESENTED, outside_dtypes=HALF_PRESENTED))
+
+
 # The presentations each library computes in float16 (Keras: a mixed-precision model's float16 outputs too).
 HALF_DTYPES = {"sklearn": FLOAT16, "torchmetrics": FLOAT16, "keras": ("float16", "mixed_float16")}
 
@@ -716,6 +744,8 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
     torch = spec.bindings.get("torchmetrics")
     if torch is not None and spec.reference is errors_reference.minkowski_distance:
         added.append(TORCHMETRICS_MINKOWSKI_HALF)
+    if torch is not None and spec.reference is errors_reference.jensen_shannon_divergence:
+        added.append(TORCHMETRICS_JSD_HALF)
     if torch is not None:
         added += [known for names, known in _NARROWING
                   if _class_name(torch.target) in names or torch.target in names]
