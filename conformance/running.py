@@ -24,7 +24,7 @@ class Runner:
     library metrics, whose reset the reset property verifies; the engine shares one pool between the properties of a
     metric x library. None: always a new object (a user's metric, whose broken reset would otherwise spill into
     every property). ``mode``: the execution mode of updates (None: the adapter's default); pooled objects are kept
-    per mode, and a mode asked of one call gets a new object."""
+    per mode, and a mode asked of one call other than the runner's gets a new object."""
 
     def __init__(self, subject: Subject, *, on_error: Callable[[str, Example, list[Batch] | None], Exception],
                  pool: dict[PoolKey, Any] | None = None, mode: str | None = None):
@@ -76,8 +76,8 @@ class Runner:
 
     def new_metric(self, batches: list[Batch], layout: tuple[str, ...] | None = None, mode: str | None = None):
         """A metric with empty state: a new object, or the pooled one after ``reset()``."""
-        subject, asked, mode = self.subject, mode, mode or self.mode
-        if self.pool is None or asked is not None:
+        subject, explicit, mode = self.subject, mode, mode or self.mode
+        if self.pool is None or (explicit is not None and explicit != self.mode):
             return subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout, mode)
         # One object per combination (the dtypes a presentation casts to, and sets the metric up for, among them).
         key = (batches[0].num_classes, layout, tuple(subject.parameters.items()), subject.binding.dtypes, mode)
