@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE_METRICS = ["MeanSquaredError", "Precision"]
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
 # conformance check's own properties (the others are the libraries' too, shown by the gallery's library cases)
-USER_ONLY = ("label_dtypes", "long_stream", "counts_past_2_24", "graph_mode", "model_evaluate", "legacy_reset_name",
+USER_ONLY = ("long_stream", "counts_past_2_24", "graph_mode", "model_evaluate", "legacy_reset_name",
              "config_round_trip", "stateless_api", "compile_average", "add_state")
 
 # Runs a batch of snippets, each in a namespace of its own, and writes what each printed, raised and compared.
