@@ -350,6 +350,9 @@ class Property:
     # (smoke: make test's pass over the whole matrix) run it on one representative metric per library and trait, the
     # first in the catalogue; the others skip with its name. Every metric runs it in ci (make report) and thorough.
     deep: Callable[[MetricSpec, Binding], Hashable] | None = None
+    # The execution mode its library metrics run in (None: the adapter's default, for Keras compiled as fit() runs
+    # it); "eager" where each example builds several objects, each of whose compiled updates would be traced anew.
+    mode: str | None = None
 
     def budget(self, profile: Profile, *, library: bool = False) -> Profile:
         """``profile`` with this property's example cap applied (a library's metric's, where ``library``)."""

@@ -571,13 +571,17 @@ class _Script:
         if distributed:
             return self.distributed(head, imports)
         body = _compressed(self.units(range(len(self.steps))))
+        if any("ml_dtypes." in line for line in body):  # a bfloat16 array's literal (NumPy has no bfloat16)
+            imports.append("import ml_dtypes")
         return "\n".join([*head, *imports, "", *body, *(["", *self.ending] if self.ending else [])]) + "\n"
 
     def distributed(self, head: list[str], imports: list[str]) -> str:
         ranks = sorted({step.rank for step in self.steps if step.rank is not None})
         lines = [*head, "# torch.multiprocessing spawns the ranks: run it as a file (python snippet.py)",
-                 "import os", "import socket", *imports, "import torch.distributed as dist",
+                 "import os", "import socket", "import sys", *imports, "import torch.distributed as dist",
                  "import torch.multiprocessing as mp", *(["import torch"] if "import torch" not in imports else []),
+                 "", "", "def print(*parts):  # one write per line: the ranks print at the same time",
+                 '    sys.stdout.write(" ".join(map(str, parts)) + "\\n")',
                  "", "", "def run(rank, port):",
                  '    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))',
                  f"    dist.init_process_group('gloo', rank=rank, world_size={len(ranks)})"]
@@ -746,6 +750,8 @@ class _Arrays:
 
     def source(self, value: Any) -> str:
         if isinstance(value, Tensor):
+            if value.array.dtype.name == "bfloat16":  # torch.from_numpy takes no ml_dtypes array: its float32 values
+                return f"torch.from_numpy({self.source(value.array.astype(np.float32))}).to(torch.bfloat16)"
             return f"torch.from_numpy({self.source(value.array)})"
         if isinstance(value, np.ndarray):
             return self.array(value)

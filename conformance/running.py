@@ -23,7 +23,8 @@ class Runner:
     example: construction costs as much as several updates, and a compiled update is traced per object. Only for
     library metrics, whose reset the reset property verifies; the engine shares one pool between the properties of a
     metric x library. None: always a new object (a user's metric, whose broken reset would otherwise spill into
-    every property). ``mode``: the execution mode of updates (None: the adapter's default)."""
+    every property). ``mode``: the execution mode of updates (None: the adapter's default); pooled objects are kept
+    per mode, and a mode asked of one call other than the runner's gets a new object."""
 
     def __init__(self, subject: Subject, *, on_error: Callable[[str, Example, list[Batch] | None], Exception],
                  pool: dict[PoolKey, Any] | None = None, mode: str | None = None):
@@ -75,17 +76,19 @@ class Runner:
 
     def new_metric(self, batches: list[Batch], layout: tuple[str, ...] | None = None, mode: str | None = None):
         """A metric with empty state: a new object, or the pooled one after ``reset()``."""
-        subject, mode = self.subject, mode or self.mode
-        if self.pool is None or mode is not None:
+        subject, explicit, mode = self.subject, mode, mode or self.mode
+        if self.pool is None or (explicit is not None and explicit != self.mode):
             return subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout, mode)
-        key = (batches[0].num_classes, layout, tuple(subject.parameters.items()))  # one object per combination
+        # One object per combination (the dtypes a presentation casts to, and sets the metric up for, among them).
+        key = (batches[0].num_classes, layout, tuple(subject.parameters.items()), subject.binding.dtypes, mode)
         metric = self.pool.pop(key, None)
         if metric is not None:
             with recording.paused():  # a pooled object is a new metric to the script: made there, not reset
                 metric.reset()
             recording.renew(metric.metric)
         else:
-            metric = subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout)
+            metric = subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout,
+                                            mode)
         self.pool[key] = metric  # put back only once reset (or built) without raising
         return metric
 

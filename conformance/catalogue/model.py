@@ -20,6 +20,7 @@ import numpy as np
 
 from conformance.data import Batch
 from conformance.domains import Domain
+from conformance.dtypes import Presented
 
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
 NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the number of classes
@@ -29,6 +30,9 @@ Decomposition = Literal["mean", "sum", "none"]
 # A declaration's ``properties`` that holds whatever property feeds the library the values it explains (a convention
 # of the library's arithmetic, an error its trigger alone pins): every property of the registry, present and future.
 EVERY_PROPERTY = ("*",)
+# Properties EVERY_PROPERTY leaves out: a convention of a library's arithmetic on valid inputs explains nothing a bad
+# input makes it return; a declaration that does must name the property.
+NAMED_ONLY = ("bad_inputs",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Binding:
     masks: Literal["keep", "flatten"] | None = None
     arguments: Literal["pair", "swapped", "values"] = "pair"
     label_dtype: str | None = None  # the targets cast to this dtype (a user's metric: the dtype its data has)
+    dtypes: Presented | None = None  # the arrays' dtypes and the metric's set-up for them (input_dtypes' presentations)
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())
@@ -117,6 +122,10 @@ class Witness:
     ranks: tuple[int, ...] | None = None
     outside_ranks: tuple[int, ...] | None = None
     through: str = "update"  # how one metric is fed the batches: update() each, or "forward" (as Lightning steps)
+    # How ``inside`` and ``outside`` are presented (an input_dtypes' presentation: the arrays' dtypes, the metric's
+    # set-up); None: the canonical dtypes.
+    dtypes: Presented | None = None
+    outside_dtypes: Presented | None = None
 
 
 @dataclass(frozen=True)
@@ -164,14 +173,25 @@ class KnownDifference:
     # (a MeanMetricWrapper fed one scalar per update, with a count of 1).
     batches_averaged: bool = False
     witness: Witness | None = None  # required of a defect (see Witness)
+    # Only where the inputs come in these dtypes (a presentation's name, see conformance.dtypes.Presented: float16,
+    # bfloat16, float64, mixed_float16, bool labels...); empty: in every one.
+    dtypes: tuple[str, ...] = ()
+    # The dtype the library computes in there (narrower than the one it documents for those inputs): its convention
+    # is judged within that dtype's tolerance (see conformance/tolerance.py), not the documented one's.
+    computes_in: str | None = None
 
     def concerns(self, names: tuple[str, ...]) -> bool:
-        """Whether the declaration is about one of the properties ``names`` (every one, for EVERY_PROPERTY)."""
-        return self.properties == EVERY_PROPERTY or any(name in self.properties for name in names)
+        """Whether the declaration is about one of the properties ``names`` (with EVERY_PROPERTY in its properties:
+        every one but those NAMED_ONLY)."""
+        if EVERY_PROPERTY[0] in self.properties and any(name not in NAMED_ONLY for name in names):
+            return True
+        return any(name in self.properties for name in names)
 
-    def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
-        """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
-        return (not self.backends or backend in self.backends) and (not self.layouts or layout in self.layouts)
+    def in_scope(self, backend: str | None, layout: tuple[str, str] | None, presentation: str | None = None) -> bool:
+        """Whether the declaration holds on ``backend`` with inputs presented in ``layout`` and dtypes
+        ``presentation`` (a Presented's name; None: the canonical dtypes)."""
+        return ((not self.backends or backend in self.backends) and (not self.layouts or layout in self.layouts)
+                and (not self.dtypes or presentation in self.dtypes))
 
     def applies(self, batches: list[Batch]) -> bool:
         """Whether the declaration's trigger (if any) holds on ``batches``."""
@@ -187,6 +207,8 @@ class KnownDifference:
 
     def to_json(self) -> dict[str, str]:
         backends = {"backends": ", ".join(self.backends)} if self.backends else {}
+        if self.dtypes:
+            backends["dtypes"] = ", ".join(self.dtypes)
         layouts = {"layouts": ", ".join("/".join(layout) for layout in self.layouts)} if self.layouts else {}
         return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts}
 
@@ -315,11 +337,12 @@ class MetricSpec:
         return len(batch) if ignored is None else int(np.sum(np.asarray(batch.y_true) != ignored))
 
     def known_for(self, library: str, prop: str | tuple[str, ...], backend: str | None = None,
-                  layout: tuple[str, str] | None = None) -> list[KnownDifference]:
+                  layout: tuple[str, str] | None = None, presentation: str | None = None) -> list[KnownDifference]:
         """The known differences of ``library`` (on ``backend``, where it has several; with inputs presented in
-        ``layout``, default the binding's) that ``prop`` (a property, or one and those it is judged as) may meet."""
+        ``layout``, default the binding's, and in the dtypes ``presentation`` names) that ``prop`` (a property, or one
+        and those it is judged as) may meet."""
         binding = self.bindings.get(library)
         layout = layout or (binding.layout if binding else None)
         names = (prop,) if isinstance(prop, str) else prop
         return [k for k in self.known if k.library == library and k.concerns(names)
-                and k.in_scope(backend, layout)]
+                and k.in_scope(backend, layout, presentation)]
