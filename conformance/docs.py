@@ -135,11 +135,37 @@ PROPERTIES_BEGIN, PROPERTIES_END = "<!-- properties table: begin (make docs) -->
 
 def with_properties_table(page: str) -> str:
     """``page`` with the text between the properties table's markers replaced by the generated table."""
-    head, begin, rest = page.partition(PROPERTIES_BEGIN)
-    _, end, tail = rest.partition(PROPERTIES_END)
+    return _between(page, PROPERTIES_BEGIN, PROPERTIES_END, properties_table())
+
+
+def _between(page: str, begin_marker: str, end_marker: str, text: str) -> str:
+    """``page`` with the text between the two markers replaced by ``text``."""
+    head, begin, rest = page.partition(begin_marker)
+    _, end, tail = rest.partition(end_marker)
     if not begin or not end:
-        raise ValueError(f"the page lacks the markers {PROPERTIES_BEGIN!r} ... {PROPERTIES_END!r}")
-    return f"{head}{begin}\n{properties_table()}{end}{tail}"
+        raise ValueError(f"the page lacks the markers {begin_marker!r} ... {end_marker!r}")
+    return f"{head}{begin}\n{text}{end}{tail}"
+
+
+USER_BEGIN, USER_END = "<!-- user properties table: begin (make docs) -->", "<!-- user properties table: end -->"
+USER_KINDS = {"user keras": "Keras", "user torchmetrics": "torchmetrics", "user function": "function"}
+
+
+def user_properties() -> list:
+    """The properties ``conformance check`` applies to some kind of user's target, in registry order."""
+    from conformance.registry import PROPERTIES
+
+    return [prop for prop in PROPERTIES if set(prop.targets) & set(USER_KINDS)]
+
+
+def user_properties_table() -> str:
+    """What conformance check runs: each property that applies to a user's target, and to which kinds."""
+    lines = ["| property | your targets | in plain words |", "| --- | --- | --- |"]
+    for prop in user_properties():
+        kinds = [word for kind, word in USER_KINDS.items() if kind in prop.targets]
+        lines.append(f"| `{prop.name}` | {'all' if len(kinds) == len(USER_KINDS) else ', '.join(kinds)} | "
+                     f"{_cell(prop.title)} |")
+    return "\n".join(lines) + "\n"
 
 
 BAD_INPUTS_BEGIN, BAD_INPUTS_END = "<!-- bad inputs table: begin (make docs) -->", "<!-- bad inputs table: end -->"
@@ -180,18 +206,15 @@ def bad_inputs_table() -> str:
 
 
 def with_bad_inputs_table(page: str) -> str:
-    head, begin, rest = page.partition(BAD_INPUTS_BEGIN)
-    _, end, tail = rest.partition(BAD_INPUTS_END)
-    if not begin or not end:
-        raise ValueError(f"the page lacks the markers {BAD_INPUTS_BEGIN!r} ... {BAD_INPUTS_END!r}")
-    return f"{head}{begin}\n{bad_inputs_table()}{end}{tail}"
+    return _between(page, BAD_INPUTS_BEGIN, BAD_INPUTS_END, bad_inputs_table())
 
 
 def pages(docs: Path = DOCS) -> dict[Path, str]:
     """Each generated page's path and the text it should have."""
-    properties = docs / "properties.md"
+    properties, users = docs / "properties.md", docs / "checking-your-own-metric.md"
     return {docs / "metrics.md": metrics_page(), docs / "findings.md": findings_page(),
-            properties: with_bad_inputs_table(with_properties_table(properties.read_text(encoding="utf-8")))}
+            properties: with_bad_inputs_table(with_properties_table(properties.read_text(encoding="utf-8"))),
+            users: _between(users.read_text(encoding="utf-8"), USER_BEGIN, USER_END, user_properties_table())}
 
 
 def main() -> int:

@@ -63,3 +63,19 @@ def test_runnable_blocks_run(where: str, code: str) -> None:
 
 def test_some_block_runs() -> None:
     assert RUN, "no runnable code block: the docs' examples are checked by nothing"
+
+
+def test_the_user_guide_details_exactly_the_properties_check_runs() -> None:
+    """Its table is generated from the registry; its details name only properties check runs, and every one that
+    applies to some kinds of target only (the others, every metric's, are described in properties.md)."""
+    from conformance.docs import user_properties
+    from conformance.properties import ALL_TARGETS
+
+    page = (DOCS / "checking-your-own-metric.md").read_text(encoding="utf-8")
+    detailed = re.findall(r"^- \*\*`([a-z_0-9]+)`\*\*: ", page, flags=re.MULTILINE)
+    names = {prop.name for prop in user_properties()}
+    assert len(detailed) == len(set(detailed)), "a property detailed twice"
+    assert not set(detailed) - names, f"detailed, but conformance check does not run: {set(detailed) - names}"
+    partial = {prop.name for prop in user_properties() if set(prop.targets) != set(ALL_TARGETS)}
+    assert not partial - set(detailed), f"run on some users' targets only, and not detailed: {partial - set(detailed)}"
+
