@@ -43,6 +43,9 @@ def test_conformance(case, matrix_profile) -> None:
         pytest.skip(finding.message)
     if finding.outcome == "known":
         pytest.xfail(f"known ({finding.cause['kind']}): {finding.cause['what']}")
+    if finding.outcome == "limit":  # a precision limit (a float32 count at 2^24): its own outcome, not a wrong value
+        assert finding.example, "a limit carries the example that reached it"
+        pytest.xfail(f"limit: {finding.message.splitlines()[0][:200]}")
     assert finding.outcome == "pass" and finding.examples_run > 0
 
 
