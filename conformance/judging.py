@@ -208,6 +208,8 @@ class Judge:
                 continue
             if not known.dtypes and (other.per_batch is not None or other.trigger is not None):
                 continue  # a layout's convention composes with value conventions only (as it always has)
+            if known.reference is not None and other.reference is not None:
+                continue  # two references (and the bounds one of them takes): no one composition
             per_batch = _chained(known.per_batch, other.per_batch)
             if per_batch is None and (known.per_batch is not None or other.per_batch is not None):
                 continue  # two conventions' sides: no one composition

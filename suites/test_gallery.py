@@ -4,19 +4,20 @@ Every property catches at least one gallery bug."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from conformance import reference, tolerance
+from conformance.adapters import get_adapter
 from conformance.catalogue import NUM_CLASSES, Binding, MetricSpec
 from conformance.domains import MULTICLASS, REGRESSION
 from conformance.engine import Case, run_case
-from conformance.registry import PROPERTIES
-
-# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("gallery")
+from conformance.profiles import PROFILES
+from conformance.registry import PROPERTIES, by_name
+from conformance.results import Finding
 
 KERAS = "suites.gallery.keras_metrics"
 TORCH = "suites.gallery.torch_metrics"
@@ -77,20 +78,29 @@ def gallery_spec(library: str, target: str) -> MetricSpec:
     )
 
 
-@pytest.fixture(scope="module")
-def outcomes(profile) -> dict[tuple[str, str], str]:
-    """Each correct gallery metric run through every property of its library, each broken one through the
-    properties that must catch it (what the tests below read; the rest would cost minutes and assert nothing)."""
-    results = {}
-    for library, target, catching in GALLERY:
-        spec = gallery_spec(library, target)
-        for prop in (p for p in PROPERTIES if library in p.targets and (not catching or p.name in catching)):
-            # Whether a property can catch the bug at all: each at the profile's full budget, without the
-            # per-property caps the ci profile puts on the costly ones (reset, execution_modes). The long streams
-            # (>= 131,072 samples an example, never shrunk) keep theirs: their cap is their budget.
-            uncapped = replace(prop, examples=None, library_examples=None) if prop.shrink else prop
-            results[target, prop.name] = run_case(Case(spec, library, uncapped), profile, reuse_metrics=False)
-    return results
+def gallery_pairs() -> list[tuple[str, str, str, bool]]:
+    """(library, target, property, must catch it): each correct gallery metric with every property of its library,
+    each broken one with the properties that must catch it (the rest would cost minutes and assert nothing)."""
+    return [(library, target, prop.name, bool(catching)) for library, target, catching in GALLERY
+            for prop in PROPERTIES if library in prop.targets and (not catching or prop.name in catching)]
+
+
+@functools.cache
+def _outcome(library: str, target: str, prop_name: str, profile_name: str) -> Finding:
+    prop = by_name()[prop_name]
+    catching = next(c for lib, t, c in GALLERY if (lib, t) == (library, target))
+    if catching and prop.shrink:
+        # Whether a property can catch the bug at all: each at the profile's full budget, without the per-property
+        # caps the ci profile puts on the costly ones (reset, execution_modes). The long streams (>= 131,072
+        # samples an example, never shrunk) keep theirs: their cap is their budget. A correct metric runs with the
+        # caps a user's run has.
+        prop = replace(prop, examples=None, library_examples=None)
+    return run_case(Case(gallery_spec(library, target), library, prop), PROFILES[profile_name], reuse_metrics=False)
+
+
+def outcome(library: str, target: str, prop_name: str, profile) -> Finding:
+    """The finding of ``target`` under property ``prop_name`` (each computed once per process)."""
+    return _outcome(library, target, prop_name, profile.name)
 
 
 def _caught(target: str) -> tuple[str, ...]:
@@ -98,29 +108,32 @@ def _caught(target: str) -> tuple[str, ...]:
     return ("limit",) if target.rpartition(".")[2].rpartition(":")[2] in AT_A_LIMIT else ("fail", "error")
 
 
-@pytest.mark.parametrize(("library", "target", "catching"), GALLERY, ids=[g[1].rpartition(".")[2] for g in GALLERY])
-def test_gallery_metric(outcomes, library: str, target: str, catching: set[str]) -> None:
-    flagged = {prop for (t, prop), finding in outcomes.items() if t == target and finding.outcome in _caught(t)}
-    if not catching:
-        assert not flagged, {p: outcomes[target, p].message for p in flagged}
-        # Passing is judging: every property that applies to it ran examples and passed (a skip only where the
-        # property says why it does not apply).
-        mine = {prop: finding for (t, prop), finding in outcomes.items() if t == target}
-        # A precision limit is no failure: Keras keeps every metric's state in float32, so a correct Keras metric
-        # counting its samples stops at 2^24 (counts_past_2_24 says so as a limit, as for Keras' own metrics).
-        assert {f.outcome for p, f in mine.items() if p != "counts_past_2_24"} <= {"pass", "skip"}, {
-            p: f.message for p, f in mine.items()}
-        assert mine.get("counts_past_2_24") is None or mine["counts_past_2_24"].outcome in ("pass", "skip", "limit")
-        assert all(f.examples_run > 0 for f in mine.values() if f.outcome == "pass")
-        assert all(f.message for f in mine.values() if f.outcome == "skip")
-        passed = sum(f.outcome == "pass" for f in mine.values())
-        assert passed >= len(mine) // 2, {p: f.outcome for p, f in mine.items()}
-        return
-    missed = catching - flagged
-    assert not missed, f"{target} slipped past {sorted(missed)}"
-    for prop in catching:
-        finding = outcomes[target, prop]
+@pytest.mark.parametrize(("library", "target", "prop_name", "broken"), gallery_pairs(),
+                         ids=[f"{t.rpartition('.')[2]}-{p}" for _, t, p, _ in gallery_pairs()])
+def test_gallery_metric(library: str, target: str, prop_name: str, broken: bool, profile) -> None:
+    finding = outcome(library, target, prop_name, profile)
+    if broken:
+        assert finding.outcome in _caught(target), f"{target} slipped past {prop_name}: {finding.outcome}"
         assert finding.example and finding.example["batches"], "a failure must carry its minimal example"
+        return
+    # Passing is judging: the property ran examples and passed, or says why it does not apply. A precision limit is
+    # no failure: Keras keeps every metric's state in float32, so a correct Keras metric counting its samples stops at
+    # 2^24 (counts_past_2_24 says so as a limit, as for Keras' own metrics).
+    allowed = ("pass", "skip", "limit") if prop_name == "counts_past_2_24" else ("pass", "skip")
+    assert finding.outcome in allowed, finding.message
+    assert finding.outcome != "pass" or finding.examples_run > 0
+    assert finding.outcome != "skip" or finding.message
+
+
+@pytest.mark.parametrize("library", sorted({library for library, _, _ in GALLERY}))
+def test_a_correct_metric_is_judged_by_most_properties(library: str) -> None:
+    """A correct metric's properties do not skip wholesale: at least half of those of its library apply to it (a
+    skip must have a reason the metric gives, not a gap of the harness)."""
+    target = next(t for lib, t, c in GALLERY if lib == library and not c)
+    spec, adapter = gallery_spec(library, target), get_adapter(library)
+    mine = [p for p in PROPERTIES if library in p.targets]
+    judged = [p for p in mine if not p.skip_reason(spec, adapter, spec.bindings[library], PROFILES["ci"])]
+    assert len(judged) >= len(mine) // 2, sorted(p.name for p in mine if p not in judged)
 
 
 # Properties no gallery metric (a mean squared error) can meet, each with the test that shows it can fail.
@@ -130,14 +143,16 @@ CAUGHT_ELSEWHERE = {
 }
 
 
-def test_every_property_catches_a_gallery_bug(outcomes) -> None:
-    caught = {prop for (target, prop), finding in outcomes.items() if finding.outcome in _caught(target)}
+def test_every_property_has_a_gallery_metric_built_to_break_it() -> None:
+    """Each property of the gallery's libraries is among some broken metric's catching set (test_gallery_metric
+    then requires that metric to be caught by it)."""
+    caught = {prop for _, _, catching in GALLERY for prop in catching}
     applied = {p.name for p in PROPERTIES if {library for library, _, _ in GALLERY} & set(p.targets)}
-    assert caught == applied - set(CAUGHT_ELSEWHERE), f"never fails: {sorted(applied - caught)}"
+    assert caught == applied - set(CAUGHT_ELSEWHERE), f"never broken: {sorted(applied - caught)}"
 
 
-def test_failure_is_shrunk_to_a_small_example(outcomes) -> None:
-    finding = outcomes[f"{KERAS}.AssignInsteadOfAccumulate", "batch_accumulation"]
+def test_failure_is_shrunk_to_a_small_example(profile) -> None:
+    finding = outcome("keras", f"{KERAS}.AssignInsteadOfAccumulate", "batch_accumulation", profile)
     assert finding.outcome == "fail"
     sizes = [len(batch["y_true"]) for batch in finding.example["batches"]]
     # Shrinking should reach two short batches: the smallest input that shows a lost batch.
@@ -292,25 +307,25 @@ def test_a_user_metric_meets_torchmetrics_own_sync_defect_as_known_not_as_its_fa
 
 # -- bad_inputs: what each gallery metric does with each kind of bad input ----------------------------------------
 
-def test_bad_inputs_names_what_each_broken_metric_hides(outcomes) -> None:
+def test_bad_inputs_names_what_each_broken_metric_hides(profile) -> None:
     """The Keras metric reads a NaN prediction as 0 (and hides nothing else: lengths raise, infinities propagate);
     the torchmetrics one counts a label -1 as its last class and raises on every other kind."""
-    keras = outcomes[f"{KERAS}.NaNPredictionsAsZero", "bad_inputs"].behaviours
+    keras = outcome("keras", f"{KERAS}.NaNPredictionsAsZero", "bad_inputs", profile).behaviours
     assert keras["NaN in y_pred"].startswith("hides:") and "NaN read as 0" in keras["NaN in y_pred"], keras
     assert {k for k, v in keras.items() if v.startswith("hides")} == {"NaN in y_pred"}, keras
     assert keras["length mismatch"].startswith("raises") and keras["+inf in y_pred"] == "returns inf", keras
-    torch_ = outcomes[f"{TORCH}.NegativeLabelAsLastClass", "bad_inputs"]
+    torch_ = outcome("torchmetrics", f"{TORCH}.NegativeLabelAsLastClass", "bad_inputs", profile)
     hidden = {k: v for k, v in torch_.behaviours.items() if v.startswith("hides")}
     assert list(hidden) == ["label -1"] and "the last class" in hidden["label -1"], torch_.behaviours
     assert torch_.example["details"]["bad_input"] == "label -1"
     assert all(v.startswith("raises ValueError") for k, v in torch_.behaviours.items() if k != "label -1")
 
 
-def test_correct_gallery_metrics_raise_or_propagate_every_bad_input(outcomes) -> None:
+def test_correct_gallery_metrics_raise_or_propagate_every_bad_input(profile) -> None:
     """The correct ones pass bad_inputs: a NaN or an infinity propagates, a length mismatch raises, a negative weight
     is used as given."""
-    for target in (f"{KERAS}.CorrectMSE", f"{TORCH}.CorrectTorchMSE"):
-        finding = outcomes[target, "bad_inputs"]
+    for library, target in (("keras", f"{KERAS}.CorrectMSE"), ("torchmetrics", f"{TORCH}.CorrectTorchMSE")):
+        finding = outcome(library, target, "bad_inputs", profile)
         assert finding.outcome == "pass", finding.message
         behaviours = finding.behaviours
         assert behaviours["NaN in y_pred"] == "returns NaN", behaviours
