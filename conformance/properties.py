@@ -158,22 +158,30 @@ class Context:
 
     def draw_parameters(self, data: st.DataObject) -> None:
         """Draw this example's values of the spec's parameter space (shrinking to the catalogue's) and use them:
-        ``spec`` and ``binding`` hold them until the next draw."""
+        ``spec`` and ``binding`` hold them until the next draw. Each parameter draws the values its library takes
+        (``Parameter.choices``), then any float32 of its ``span``; a combination the library does not take
+        (``MetricSpec.supports``) is not drawn."""
         if self.forced is not None:  # a reduced example: its parameters are fixed with its batches
             self.use_parameters(self.forced_parameters)
             return
-        spec = self.base[0]
-        space = spec.drawn_for(self.adapter.name)
+        spec, library = self.base[0], self.adapter.name
+        space = spec.drawn_for(library)
         if not space:
             return
         key = ("parameters", False, None)
         if key not in self.strategies:
-            self.strategies[key] = st.fixed_dictionaries({p.name: st.sampled_from(p.values) for p in space})
+            def values(p) -> st.SearchStrategy:
+                listed = st.sampled_from(p.choices(library))
+                return listed if p.span is None else st.one_of(
+                    listed, st.floats(*p.span, width=32, exclude_max=True))
+            self.strategies[key] = st.fixed_dictionaries({p.name: values(p) for p in space}).filter(
+                lambda drawn: spec.supports(library, drawn))
         self.use_parameters(data.draw(self.strategies[key], label="parameters"))
 
     def use_parameters(self, values: dict[str, Any]) -> None:
-        """Run with these values of the spec's parameters (by reference keyword) until the next draw."""
-        self.parameters = dict(values)
+        """Run with these values of the spec's parameters (by reference keyword) until the next draw. A list (a
+        replayed example's, from JSON) is the tuple it was drawn as: the metric pool keys on the values."""
+        self.parameters = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         self.spec, self.binding = self.base[0].with_parameters(self.adapter.name, self.parameters)
 
     # -- drawing ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported
+from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported, Limited
 from conformance.data import Batch
 
 
@@ -38,6 +38,8 @@ def resolve_init(binding: Binding, num_classes: int | None) -> dict[str, Any]:
     def fill(value: Any) -> Any:
         if isinstance(value, Imported):
             return resolve(value.path)
+        if isinstance(value, Limited):
+            return value.resolve(num_classes)
         return filled.get(value, value) if isinstance(value, str) else value
     return {k: fill(v) for k, v in binding.init.items()}
 
@@ -108,9 +110,26 @@ def _shaped(array: np.ndarray, layout: str) -> np.ndarray:
     return array
 
 
+def output_index(binding: Binding, num_classes: int | None) -> tuple | None:
+    """The entry of an array result the binding picks, a ``Limited`` index resolved with the data's classes."""
+    if binding.output is None:
+        return None
+    return tuple(i.resolve(num_classes) if isinstance(i, Limited) else i for i in binding.output)
+
+
+def output_source(binding: Binding, num_classes: int | None) -> str:
+    """A snippet's indexing of the result, ``[(1,)]``, or nothing."""
+    index = output_index(binding, num_classes)
+    return "" if index is None else f"[{index}]"
+
+
 def select_output(value: Any, binding: Binding) -> np.ndarray:
     array = np.asarray(value, dtype=np.float64)
-    return array[binding.output] if binding.output is not None else array
+    if binding.output is None:
+        return array
+    # A Limited index (a drawn class id) is resolved with the length of the axis it indexes: the data's classes.
+    return array[tuple(i.resolve(array.shape[axis]) if isinstance(i, Limited) else i
+                       for axis, i in enumerate(binding.output))]
 
 
 def literal(array: np.ndarray | None) -> str:

@@ -24,6 +24,7 @@ from conformance.adapters.base import (
     LibraryUnavailable,
     in_library_order,
     literal,
+    output_source,
     present,
     resolve_init,
     select_output,
@@ -181,7 +182,7 @@ class KerasAdapter(Adapter):
             weight_arg = "" if weight is None else f", sample_weight={literal(np.asarray(weight))}"
             arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
             lines.append(f"{update}({arrays}{weight_arg})")
-        output = "" if binding.output is None else f"[{binding.output}]"
+        output = output_source(binding, batches[0].num_classes)
         lines.append(f"print(np.asarray({result}()){output})")
         return "\n".join(lines)
 
@@ -205,6 +206,6 @@ def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[
         arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
         lines.append(f"state = update(state, ({arrays},), "
                      f"{'None' if weight is None else literal(np.asarray(weight))})")
-    output = "" if binding.output is None else f"[{binding.output}]"
+    output = output_source(binding, batches[0].num_classes)
     lines.append(f"print(np.asarray(jax.jit(metric.stateless_result)(state)){output})")
     return "\n".join(lines)

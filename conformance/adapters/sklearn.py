@@ -11,6 +11,7 @@ from conformance.adapters.base import (
     Adapter,
     LibraryUnavailable,
     literal,
+    output_source,
     present,
     resolve,
     resolve_init,
@@ -53,7 +54,7 @@ class SklearnAdapter(Adapter):
         module, _, function = binding.target.rpartition(".")
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
-        output = "" if binding.output is None else f"[{binding.output}]"
+        output = output_source(binding, batches[0].num_classes)
         return "\n".join([
             "import numpy as np", f"from {module} import {function}", "",
             f"value = {function}({literal(y_true)}, {literal(y_pred)}{args}{weight_arg})",

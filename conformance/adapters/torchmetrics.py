@@ -12,6 +12,7 @@ from conformance.adapters.base import (
     LibraryUnavailable,
     in_library_order,
     literal,
+    output_source,
     present,
     resolve_init,
     select_output,
@@ -189,7 +190,7 @@ class TorchmetricsAdapter(Adapter):
         feeder = TorchMetric(None, binding, params, None)
         return api_snippet([f"from {module} import {name}"], f"{name}({init})", how,
                            [update_source(feeder.arrays(b)) for b in batches], split,
-                           "" if binding.output is None else f"[{binding.output}]")
+                           output_source(binding, batches[0].num_classes))
 
     def ranks_snippet(self, binding: Binding, params: Mapping[str, Any], parts: list[list[Batch]]) -> str:
         """``parts[r]`` fed to rank r of a real process group, each rank's synced compute() printed."""
@@ -199,7 +200,7 @@ class TorchmetricsAdapter(Adapter):
         feeder = TorchMetric(None, binding, params, None)
         return distributed_snippet([f"from {module} import {name}"], f"{name}({init})",
                                    [[update_source(feeder.arrays(b)) for b in part] for part in parts],
-                                   "" if binding.output is None else f"[{binding.output}]")
+                                   output_source(binding, batches[0].num_classes))
 
     def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
                 mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
@@ -220,7 +221,7 @@ class TorchmetricsAdapter(Adapter):
             if weight is not None and binding.arguments == "values":
                 arrays = (*arrays, weight)
             lines.append(f"metric.update({', '.join(f'torch.from_numpy({literal(a)})' for a in arrays)})")
-        output = "" if binding.output is None else f"[{binding.output}]"
+        output = output_source(binding, batches[0].num_classes)
         lines.append("value = metric.compute()")
         lines.append("value = np.stack([v.numpy() for v in value]) if isinstance(value, tuple) else value.numpy()")
         lines.append(f"print(value{output})")

@@ -32,22 +32,28 @@ from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE, ker
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
+    HARNESS,
     LIBRARIES,
     NUM_CLASSES,
+    OUTPUT,
     Binding,
     Decomposition,
+    Drawn,
     Imported,
     KnownDifference,
+    Limited,
     MetricSpec,
     Parameter,
+    Unsupported,
     Witness,
     batch,
     empty,
+    same_value,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "Binding",
-           "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Parameter", "Witness", "batch", "by_id",
-           "declarations", "empty"]
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "OUTPUT",
+           "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited", "MetricSpec", "Parameter",
+           "Unsupported", "Witness", "batch", "by_id", "declarations", "empty", "same_value"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)

@@ -147,7 +147,7 @@ class KnownDifference:
     reference: Callable[..., Any] | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], ...] | None = None
-    bounds: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+    bounds: tuple[Mapping[str, Any], ...] | None = None  # two sides (or more: the value lies between them all)
     raises: str | None = None
     trigger: Callable[[list[Batch]], bool] | None = None
     # A pattern of the harness's own words in an error's message, what it measured where the library failed (a rank
@@ -162,6 +162,13 @@ class KnownDifference:
     # (a MeanMetricWrapper fed one scalar per update, with a count of 1).
     batches_averaged: bool = False
     witness: Witness | None = None  # required of a defect (see Witness)
+    # Only where the drawn parameters take these values (each named one among its values; the catalogue's value where
+    # it is not drawn): e.g. a convention of average="micro" alone. Empty: whatever they are.
+    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def holds_for(self, values: Mapping[str, Any]) -> bool:
+        """Whether the parameters in use (``values``, by reference keyword) are within ``when``."""
+        return all(any(same_value(values.get(name), v) for v in options) for name, options in self.when.items())
 
     def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
         """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
@@ -182,7 +189,73 @@ class KnownDifference:
     def to_json(self) -> dict[str, str]:
         backends = {"backends": ", ".join(self.backends)} if self.backends else {}
         layouts = {"layouts": ", ".join("/".join(layout) for layout in self.layouts)} if self.layouts else {}
-        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts}
+        when = {"when": ", ".join(f"{name} in {list(options)}" for name, options in self.when.items())} if self.when \
+            else {}
+        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts,
+                **when}
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two parameter values are the same: NaN is NaN, a list is the tuple of its items."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):  # True is not the value 1
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Values of drawn parameters (one, or several at once: a combination) that ``library`` does not take, with
+    the reason: no example draws them for it. E.g. torchmetrics' zero_division is 0 or 1 (NaN: scikit-learn's)."""
+
+    library: str
+    values: Mapping[str, tuple[Any, ...]]
+    reason: str
+
+    def matches(self, drawn: Mapping[str, Any]) -> bool:
+        """Whether ``drawn`` holds this combination (every parameter named with one of its values)."""
+        return all(name in drawn and any(same_value(drawn[name], v) for v in options)
+                   for name, options in self.values.items())
+
+
+Limit = Literal["classes", "class index"]
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A drawn value valid only for some data, resolved with the data's number of classes C by its parameter's
+    ``limit``: ``classes`` at most C (a top-k's k), ``class index`` below C (a class id). Adapters resolve it where
+    they fill NUM_CLASSES, the reference where it reads the batch; the example records the value drawn."""
+
+    value: int
+    limit: Limit
+
+    def resolve(self, num_classes: int | None) -> int:
+        if num_classes is None:
+            return self.value
+        return min(self.value, num_classes if self.limit == "classes" else num_classes - 1)
+
+    def __repr__(self) -> str:
+        return f"min({self.value}, {'C' if self.limit == 'classes' else 'C - 1'})"
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A declaration's override that is a drawn parameter the reference does not take (``Parameter.reference``
+    False: e.g. Keras' num_thresholds, which only its bucketed convention reads): its drawn value, else
+    ``default``."""
+
+    name: str
+    default: Any
+
+
+OUTPUT = "$output"  # a spelling: the library returns every class's value and the binding picks this one (output)
+# A spelling: the harness applies the value when it presents the inputs (a threshold, for a function that takes
+# labels: Binding.y_pred "above-threshold"), so the library sees it in its inputs, not as a keyword.
+HARNESS = "$harness"
 
 
 @dataclass(frozen=True)
@@ -190,13 +263,41 @@ class Parameter:
     """A parameter drawn with the inputs, example by example, where a library takes it.
 
     ``name`` is the reference's keyword; ``values`` what is drawn, the first where a failure shrinks to (the
-    catalogue's default); ``spellings`` each library's keyword for it (the same values). A library not named
-    there keeps its binding's value, and ``absent`` says why it is not drawn (it lacks the parameter)."""
+    catalogue's default); ``span`` a range ``[low, high)`` from which any float32 is drawn too (after the values,
+    which hold the edges worth hitting). ``spellings`` each library's keyword for it (``OUTPUT``: the entry of its
+    array result), and ``translations`` a library's own word for a value (torchmetrics' ``num_outputs=C`` for
+    ``multioutput="raw_values"``). A library not named in ``spellings`` keeps its binding's value, and ``absent``
+    says why it is not drawn (it lacks the parameter); ``unsupported`` lists values a library lacks, with the
+    reason (they are not drawn for it).
+
+    Values that need the data: ``limit`` resolves a drawn integer with the data's number of classes (see
+    ``Limited``). Values that change what the metric is: ``changes`` maps a value to the spec's fields under it
+    (another input ``domain`` for ``from_logits=True``; ``decomposition``, ``ratio`` and ``growth`` of a sum for
+    ``normalize=False``). ``reference=False``: the reference does not take it (the library's own approximation,
+    e.g. Keras' ``num_thresholds``); only a declaration's convention reads it, through ``Drawn``."""
 
     name: str
     values: tuple[Any, ...]
     spellings: Mapping[str, str]
     absent: Mapping[str, str] = field(default_factory=dict)
+    span: tuple[float, float] | None = None
+    unsupported: tuple[Unsupported, ...] = ()
+    translations: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
+    limit: Limit | None = None
+    changes: Callable[[Any], Mapping[str, Any]] | None = None
+    reference: bool = True
+
+    def choices(self, library: str) -> tuple[Any, ...]:
+        """The values drawn for ``library``: ``values`` but those it lacks."""
+        lacking = [u for u in self.unsupported if u.library == library and set(u.values) == {self.name}]
+        return tuple(v for v in self.values if not any(u.matches({self.name: v}) for u in lacking))
+
+    def spelled(self, library: str, value: Any) -> Any:
+        """``value`` as ``library`` takes it (translated, and limited by the data where ``limit`` says)."""
+        value = next((v for k, v in self.translations.get(library, {}).items() if same_value(k, value)), value)
+        if isinstance(value, tuple):  # a list drawn (hashable, for the metric pool) is passed as a list
+            return list(value)
+        return Limited(value, self.limit) if self.limit and isinstance(value, int) else value
 
 
 @dataclass(frozen=True)
@@ -216,8 +317,12 @@ class MetricSpec:
     known: tuple[KnownDifference, ...] = ()
     # Libraries without a counterpart, each with what it lacks (shown by `conformance list`).
     absent: Mapping[str, str] = field(default_factory=dict)
-    # Parameters drawn with the inputs (the variant's own values are the defaults they shrink to).
+    # Parameters drawn with the inputs (the variant's own values are the defaults they shrink to), and the
+    # combinations of their values a library does not take (a single value a library lacks is its Parameter's).
     space: tuple[Parameter, ...] = ()
+    unsupported: tuple[Unsupported, ...] = ()
+    # The values in use of the drawn parameters (see with_parameters), those the reference does not take included.
+    drawn: Mapping[str, Any] = field(default_factory=dict)
     # Why the reference's value on a batch is a convention rather than a definition (constant targets for R², no
     # weight at all), or None. Where set, a user's metric is not judged on such batches (see Context.expect_reference).
     undefined: Callable[[Batch], str | None] | None = None
@@ -230,14 +335,35 @@ class MetricSpec:
         """The parameters drawn for ``library`` (those it spells)."""
         return tuple(p for p in self.space if library in p.spellings)
 
+    def supports(self, library: str, values: Mapping[str, Any]) -> bool:
+        """Whether ``library`` takes this combination of drawn values (no ``Unsupported`` entry matches it)."""
+        return not any(u.library == library and u.matches(values)
+                       for u in (*self.unsupported, *(u for p in self.space for u in p.unsupported)))
+
     def with_parameters(self, library: str, values: Mapping[str, Any]) -> tuple[MetricSpec, Binding]:
-        """This spec and ``library``'s binding with the drawn ``values`` (by reference keyword) in place."""
+        """This spec and ``library``'s binding with the drawn ``values`` (by reference keyword) in place: each
+        parameter's spec ``changes`` applied, the reference's keywords in ``params``, the library's spellings in the
+        binding (``OUTPUT``: the entry of its result picked)."""
         if not values:
             return self, self.bindings[library]
-        spellings = {p.name: p.spellings[library] for p in self.drawn_for(library)}
-        binding = self.bindings[library]
-        binding = replace(binding, init={**binding.init, **{spellings[k]: v for k, v in values.items()}})
-        return replace(self, params={**self.params, **values}), binding
+        parameters = {p.name: p for p in self.drawn_for(library)}
+        spec = self
+        for name, value in values.items():
+            if parameters[name].changes is not None:
+                spec = replace(spec, **parameters[name].changes(value))
+        binding = spec.bindings[library]
+        init, output = dict(binding.init), binding.output
+        for name, value in values.items():
+            parameter = parameters[name]
+            spelling, spelled = parameter.spellings[library], parameter.spelled(library, value)
+            if spelling == OUTPUT:
+                output = (*(output or ())[:-1], spelled)
+            elif spelling != HARNESS:
+                init[spelling] = spelled
+        reference = {k: Limited(v, parameters[k].limit) if parameters[k].limit and isinstance(v, int) else v
+                     for k, v in values.items() if parameters[k].reference}
+        spec = replace(spec, params={**spec.params, **reference}, drawn={**self.drawn, **values})
+        return spec, replace(binding, init=init, output=output)
 
     @property
     def id(self) -> str:
@@ -249,9 +375,17 @@ class MetricSpec:
                         overrides: Mapping[str, Any] | None = None) -> np.ndarray:
         """The float64 reference on ``batch`` (optionally another function or parameters).
 
-        A parameter given as ``NUM_CLASSES`` takes the batch's number of classes."""
-        params = {k: batch.num_classes if isinstance(v, str) and v == NUM_CLASSES else v
-                  for k, v in {**self.params, **(overrides or {})}.items()}
+        A parameter given as ``NUM_CLASSES`` takes the batch's number of classes, a ``Limited`` one is resolved
+        with it, and a ``Drawn`` one (a declaration's) takes the drawn value of that parameter."""
+        def resolve(value: Any) -> Any:
+            if isinstance(value, str) and value == NUM_CLASSES:
+                return batch.num_classes
+            if isinstance(value, Limited):
+                return value.resolve(batch.num_classes)
+            if isinstance(value, Drawn):
+                return resolve(self.drawn.get(value.name, value.default))
+            return value
+        params = {k: resolve(v) for k, v in {**self.params, **(overrides or {})}.items()}
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)
         return np.asarray(value, dtype=np.float64)
 
@@ -268,5 +402,6 @@ class MetricSpec:
         binding = self.bindings.get(library)
         layout = layout or (binding.layout if binding else None)
         names = (prop,) if isinstance(prop, str) else prop
+        values = {**self.params, **self.drawn}
         return [k for k in self.known if k.library == library and any(n in k.properties for n in names)
-                and k.in_scope(backend, layout)]
+                and k.in_scope(backend, layout) and k.holds_for(values)]
