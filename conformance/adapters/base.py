@@ -58,6 +58,9 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     y_true = batch.y_true
     if binding.y_true == "onehot":
         y_true = np.eye(batch.num_classes, dtype=np.float32)[y_true]
+    elif binding.y_true == "log":  # log-probabilities (torchmetrics' log_prob=True): log 0 is -inf
+        with np.errstate(divide="ignore"):
+            y_true = np.log(y_true)
     if binding.label_dtype is not None:
         y_true = y_true.astype(binding.label_dtype)
     y_pred = batch.y_pred
@@ -65,6 +68,9 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
         y_pred = (y_pred > params["threshold"]).astype(np.int64)
     elif binding.y_pred == "argmax":
         y_pred = np.argmax(y_pred, axis=1) if len(y_pred) else np.zeros(0, np.int64)
+    elif binding.y_pred == "log":
+        with np.errstate(divide="ignore"):
+            y_pred = np.log(y_pred)
     weight = batch.sample_weight
     if binding.masks is not None:
         return _masks(binding.masks, y_true, y_pred, weight)

@@ -51,9 +51,9 @@ from conformance.catalogue.model import (
     same_value,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "OUTPUT",
-           "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited", "MetricSpec", "Parameter",
-           "Unsupported", "Witness", "batch", "by_id", "declarations", "empty", "same_value"]
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES",
+           "OUTPUT", "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited", "MetricSpec",
+           "Parameter", "Unsupported", "Witness", "batch", "by_id", "declarations", "empty", "same_value"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)

@@ -279,14 +279,15 @@ TAKES_IGNORE_INDEX = frozenset({
 LABEL_DOMAINS = ("binary", "multiclass", "labels")  # one integer target per sample
 
 
-def ignoring_target(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` taking torchmetrics' ``ignore_index``: the samples whose target is that label do not count, as
-    torchmetrics documents it ("a target value that is ignored and does not contribute to the metric
-    calculation"). The scores of the update are still what decides torchmetrics' sigmoid (a per_batch transform
-    of the whole batch runs first)."""
-    def reference(y_true, y_pred, *, sample_weight=None, ignore_index=None, **params):
-        if ignore_index is not None:
-            keep = np.asarray(y_true) != ignore_index
+def ignoring_target(function: Callable[..., Any], keyword: str = "ignore_index") -> Callable[..., Any]:
+    """``function`` taking torchmetrics' ``ignore_index`` (or another ``keyword``: Keras' ``ignore_class``): the
+    samples whose target is that label do not count, as torchmetrics documents it ("a target value that is ignored
+    and does not contribute to the metric calculation"). The scores of the update are still what decides
+    torchmetrics' sigmoid (a per_batch transform of the whole batch runs first)."""
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        ignored = params.pop(keyword, None)
+        if ignored is not None:
+            keep = np.asarray(y_true) != ignored
             y_true, y_pred = np.asarray(y_true)[keep], np.asarray(y_pred)[keep]
             sample_weight = None if sample_weight is None else np.asarray(sample_weight)[keep]
         return function(y_true, y_pred, sample_weight=sample_weight, **params)

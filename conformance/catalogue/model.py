@@ -36,7 +36,8 @@ class Binding:
     ``target`` is the import path of a class (stateful) or function (stateless). ``init`` holds
     constructor (or call) keyword arguments. ``y_true`` is ``labels`` or ``onehot``; ``y_pred`` is
     ``scores``, ``above-threshold`` (0/1 labels, ``score > threshold``, for functions that take
-    labels) or ``argmax``. ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
+    labels) or ``argmax``; ``log`` (both) passes the logarithms of probabilities (torchmetrics' ``log_prob=True``).
+    ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
     ``column`` ``(n, 1)``. ``output`` picks one entry of an array result (e.g. a confusion cell;
     a tuple result, such as torchmetrics' ``(value, threshold)``, is stacked into an array first).
     ``queries`` (torchmetrics retrieval metrics): each row of ``(n, L)`` inputs is one query; its
@@ -51,8 +52,8 @@ class Binding:
 
     target: str
     init: Mapping[str, Any] = field(default_factory=dict)
-    y_true: Literal["labels", "onehot"] = "labels"
-    y_pred: Literal["scores", "above-threshold", "argmax"] = "scores"
+    y_true: Literal["labels", "onehot", "log"] = "labels"
+    y_pred: Literal["scores", "above-threshold", "argmax", "log"] = "scores"
     weights: bool = True
     layout: tuple[str, str] = ("flat", "flat")
     output: tuple[int, ...] | None = None
@@ -162,13 +163,15 @@ class KnownDifference:
     # (a MeanMetricWrapper fed one scalar per update, with a count of 1).
     batches_averaged: bool = False
     witness: Witness | None = None  # required of a defect (see Witness)
-    # Only where the drawn parameters take these values (each named one among its values; the catalogue's value where
-    # it is not drawn): e.g. a convention of average="micro" alone. Empty: whatever they are.
-    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Only where the drawn parameters take these values (each named one among its values, or where its predicate holds
+    # for a range; the catalogue's value where it is not drawn): e.g. a convention of average="micro" alone. Empty:
+    # whatever they are.
+    when: Mapping[str, tuple[Any, ...] | Callable[[Any], bool]] = field(default_factory=dict)
 
     def holds_for(self, values: Mapping[str, Any]) -> bool:
         """Whether the parameters in use (``values``, by reference keyword) are within ``when``."""
-        return all(any(same_value(values.get(name), v) for v in options) for name, options in self.when.items())
+        return all(options(values.get(name)) if callable(options) else
+                   any(same_value(values.get(name), v) for v in options) for name, options in self.when.items())
 
     def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
         """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
@@ -189,7 +192,8 @@ class KnownDifference:
     def to_json(self) -> dict[str, str]:
         backends = {"backends": ", ".join(self.backends)} if self.backends else {}
         layouts = {"layouts": ", ".join("/".join(layout) for layout in self.layouts)} if self.layouts else {}
-        when = {"when": ", ".join(f"{name} in {list(options)}" for name, options in self.when.items())} if self.when \
+        when = {"when": ", ".join(f"{name}: {options.__doc__ or options.__name__}" if callable(options) else
+                                  f"{name} in {list(options)}" for name, options in self.when.items())} if self.when \
             else {}
         return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts,
                 **when}
