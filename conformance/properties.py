@@ -171,11 +171,11 @@ class Context:
         key = ("parameters", False, None)
         if key not in self.strategies:
             def values(p) -> st.SearchStrategy:
-                listed = st.sampled_from(p.choices(library))
+                listed = st.sampled_from(p.choices(library, self.property_name))
                 return listed if p.span is None else st.one_of(
                     listed, st.floats(*p.span, width=32, exclude_max=True))
             self.strategies[key] = st.fixed_dictionaries({p.name: values(p) for p in space}).filter(
-                lambda drawn: spec.supports(library, drawn))
+                lambda drawn: spec.supports(library, drawn, self.property_name))
         self.use_parameters(data.draw(self.strategies[key], label="parameters"))
 
     def use_parameters(self, values: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ from ._validation import (
     check_sample_weight,
     divide,
 )
+from .regression import Reduction, reduced
 
 
 def _weighted_mean(losses: NDArray[np.float64], sample_weight: ArrayLike | None, normalize: bool = True) -> float:
@@ -168,8 +169,10 @@ def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: Ar
 
 
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                  clip: tuple[float, float] | None = None) -> float:
-    """Weighted mean over samples of ``KL(y_true ‖ y_pred) = Σ_c p_c log(p_c / q_c)``.
+                  clip: tuple[float, float] | None = None,
+                  reduction: Reduction = "mean") -> float | NDArray[np.float64]:
+    """Weighted mean over samples of ``KL(y_true ‖ y_pred) = Σ_c p_c log(p_c / q_c)`` (``reduction="sum"``: the
+    weighted sum; ``"none"``: each sample's).
 
     Rows are distributions, used as given; ``0·log(0/q) = 0``, and ``p_c > 0`` with ``q_c = 0`` is
     infinite. ``clip = (low, high)`` clips both distributions first (Keras clips to ``[1e-7, 1]``).
@@ -184,6 +187,8 @@ def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayL
     p, q = _clipped(p, clip), _clipped(q, clip)
     with np.errstate(divide="ignore"):
         losses = _xlogy(p, p / np.where(q == 0, 0.0, q)).sum(axis=1)
+    if reduction != "mean":
+        return reduced(losses, check_sample_weight(sample_weight, len(losses)), reduction)
     return _weighted_mean(losses, sample_weight)
 
 

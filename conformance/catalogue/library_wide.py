@@ -14,6 +14,7 @@ from conformance.catalogue.model import (
     KnownDifference,
     MetricSpec,
     Parameter,
+    Unsupported,
     Witness,
     batch,
     empty,
@@ -151,6 +152,21 @@ TORCHMETRICS_METRIC_BASE: tuple[KnownDifference, ...] = tuple(
 # also tried on the inputs so transformed (an example may need both, e.g. Keras' bucketed AUC of
 # subnormal weights, which TensorFlow counts as 0).
 LIBRARY_INPUTS: dict[str, Callable[[Batch], Batch]] = {"keras": _flush_subnormals}
+
+
+# One value per sample (an array as long as the stream) is no value of a batch to average with other batches'.
+PER_SAMPLE_NOT_AVERAGED = Unsupported(
+    "torchmetrics", {"reduction": ("none",)}, "each sample's value (reduction='none'): per-batch values of different "
+    "lengths have no mean to compare with the whole", properties=("batch_average_pitfall",))
+# torchmetrics' reduction of per-sample values: their mean, their sum (a sum's weights scale it), or each one.
+REDUCTION = Parameter(
+    "reduction", ("mean", "sum", "none"), spellings={"torchmetrics": "reduction"},
+    changes=lambda reduction: {"mean": {}, "sum": {"decomposition": "sum", "ratio": False},
+                               "none": {"decomposition": "none"}}[reduction],
+    absent={"keras": "Keras' metric is the mean (a MeanMetricWrapper)",
+            "sklearn": "scikit-learn's function is the mean"},
+    unsupported=(PER_SAMPLE_NOT_AVERAGED,),
+)
 
 
 # -- Keras metrics built on a loss that reduces the last axis (MeanMetricWrapper) ----------------------------

@@ -218,6 +218,9 @@ class Unsupported:
     library: str
     values: Mapping[str, tuple[Any, ...]]
     reason: str
+    # Only for these properties (the library takes the values, the property cannot use what they give: one value
+    # per sample cannot be averaged over batches). Empty: for every property.
+    properties: tuple[str, ...] = ()
 
     def matches(self, drawn: Mapping[str, Any]) -> bool:
         """Whether ``drawn`` holds this combination (every parameter named with one of its values)."""
@@ -291,9 +294,10 @@ class Parameter:
     changes: Callable[[Any], Mapping[str, Any]] | None = None
     reference: bool = True
 
-    def choices(self, library: str) -> tuple[Any, ...]:
-        """The values drawn for ``library``: ``values`` but those it lacks."""
-        lacking = [u for u in self.unsupported if u.library == library and set(u.values) == {self.name}]
+    def choices(self, library: str, prop: str | None = None) -> tuple[Any, ...]:
+        """The values drawn for ``library`` (in property ``prop``): ``values`` but those it lacks."""
+        lacking = [u for u in self.unsupported if u.library == library and set(u.values) == {self.name}
+                   and (not u.properties or prop in u.properties)]
         return tuple(v for v in self.values if not any(u.matches({self.name: v}) for u in lacking))
 
     def spelled(self, library: str, value: Any) -> Any:
@@ -339,9 +343,10 @@ class MetricSpec:
         """The parameters drawn for ``library`` (those it spells)."""
         return tuple(p for p in self.space if library in p.spellings)
 
-    def supports(self, library: str, values: Mapping[str, Any]) -> bool:
-        """Whether ``library`` takes this combination of drawn values (no ``Unsupported`` entry matches it)."""
-        return not any(u.library == library and u.matches(values)
+    def supports(self, library: str, values: Mapping[str, Any], prop: str | None = None) -> bool:
+        """Whether ``library`` takes this combination of drawn values in property ``prop`` (no ``Unsupported`` entry
+        matches it)."""
+        return not any(u.library == library and u.matches(values) and (not u.properties or prop in u.properties)
                        for u in (*self.unsupported, *(u for p in self.space for u in p.unsupported)))
 
     def with_parameters(self, library: str, values: Mapping[str, Any]) -> tuple[MetricSpec, Binding]:

@@ -12,7 +12,7 @@ from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
 from conformance.catalogue.classification import sigmoid_if_logits
-from conformance.catalogue.library_wide import ignoring_target, keras_loss_layouts
+from conformance.catalogue.library_wide import REDUCTION, ignoring_target, keras_loss_layouts
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -285,8 +285,8 @@ def _zero_probability_in_p(batches: list[Batch]) -> bool:
 
 
 def _kl_divergence() -> MetricSpec:
-    torch_binding = Binding("torchmetrics.regression.KLDivergence", {"reduction": "mean"}, weights=False,
-                            arguments="swapped")  # KLDivergence(p, q) is KL(p || q): the targets go first
+    # KLDivergence(p, q) is KL(p || q): the targets go first.
+    torch_binding = Binding("torchmetrics.regression.KLDivergence", weights=False, arguments="swapped")
     as_logs = {"bindings": {"keras": Binding("keras.metrics.KLDivergence"),
                             "torchmetrics": replace(torch_binding, y_true="log", y_pred="log")}}
     return MetricSpec(
@@ -296,7 +296,7 @@ def _kl_divergence() -> MetricSpec:
         # torchmetrics' log_prob=True takes both distributions as log-probabilities: the harness passes their logs.
         space=(Parameter("log_prob", (False, True), spellings={"torchmetrics": "log_prob"}, reference=False,
                          changes=lambda logs: as_logs if logs else {},
-                         absent={"keras": "Keras' KLDivergence takes probabilities"}),),
+                         absent={"keras": "Keras' KLDivergence takes probabilities"}), REDUCTION),
         known=(KnownDifference(
             "keras", what="Keras clips both distributions to [1e-7, 1] before the logarithm, so a zero in y_pred "
             "where y_true is positive costs a finite amount, and zeros in y_true add ~1e-7·log(1e-7 / q).",
