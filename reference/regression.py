@@ -149,7 +149,8 @@ def _log_cosh(errors: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
              multioutput: Literal["uniform_average", "raw_values", "variance_weighted"] = "uniform_average",
-             num_regressors: int = 0, samples: Literal["rows", "values"] = "rows", force_finite: bool = True):
+             num_regressors: int = 0, samples: Literal["rows", "values"] = "rows", force_finite: bool = True,
+             near_zero: float = 0.0):
     """Coefficient of determination ``1 - SS_res / SS_tot`` per output, then aggregated.
 
     ``SS_tot`` is the weighted sum of squared deviations of the targets from their weighted mean.
@@ -157,12 +158,18 @@ def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike |
     formula's own NaN for 0/0 and -inf for x/0, as scikit-learn documents it). With
     ``num_regressors = p > 0`` the aggregated score is adjusted: ``1 - (1 - R²)(n - 1)/(n - p - 1)``,
     where ``n`` counts the samples (``samples="rows"``) or every target value (``"values"``, n·d); when
-    ``n - p - 1 <= 0`` the unadjusted score is returned.
+    ``n - p - 1 <= 0`` the unadjusted score is returned. ``near_zero``: a sum of squares at most this is taken as 0
+    (an output whose ``SS_res`` is scores 1.0, else one whose ``SS_tot`` is scores 0.0), torchmetrics' absolute
+    ``isclose(..., atol=1e-4)``; 0.0: exact.
     """
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     residual = weights @ (targets - predictions) ** 2
     total = weights @ (targets - _per_output_mean(targets, weights)) ** 2
-    per_output = np.where(total > 0, 1 - divide(residual, total), _constant_target_score(residual, force_finite))
+    if near_zero:
+        residual, total = (np.where(np.abs(a) <= near_zero, 0.0, a) for a in (residual, total))
+        per_output = np.where(residual == 0, 1.0, np.where(total == 0, 0.0, 1 - divide(residual, total)))
+    else:
+        per_output = np.where(total > 0, 1 - divide(residual, total), _constant_target_score(residual, force_finite))
     score = _aggregate(per_output, multioutput, variance=total)
     check_option(samples, "samples", ("rows", "values"))
     if not (isinstance(num_regressors, int | np.integer) and num_regressors >= 0):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -154,10 +154,39 @@ TORCHMETRICS_METRIC_BASE: tuple[KnownDifference, ...] = tuple(
 LIBRARY_INPUTS: dict[str, Callable[[Batch], Batch]] = {"keras": _flush_subnormals}
 
 
-# One value per sample (an array as long as the stream) is no value of a batch to average with other batches'.
+# One value per sample (an array as long as the stream, in the stream's order) is no value of a batch to average
+# with other batches'; a permutation of the samples permutes it; metrics merged concatenate it in their own order.
+PER_SAMPLE_PROPERTIES = ("batch_average_pitfall", "order_invariance", "merge_state")
 PER_SAMPLE_NOT_AVERAGED = Unsupported(
-    "torchmetrics", {"reduction": ("none",)}, "each sample's value (reduction='none'): per-batch values of different "
-    "lengths have no mean to compare with the whole", properties=("batch_average_pitfall",))
+    "torchmetrics", {"reduction": ("none",)}, "each sample's value (reduction='none'), in the stream's order: "
+    "per-batch values of different lengths have no mean, a permutation permutes them, and a merged metric holds "
+    "its own samples first", properties=PER_SAMPLE_PROPERTIES)
+
+
+def _squeezed(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` with a one-element array result as a 0-d value (torchmetrics' squeeze of a scalar)."""
+    def reference(*args, **kwargs):
+        value = np.asarray(function(*args, **kwargs))
+        return value.reshape(()) if value.size == 1 else value
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    return reference
+
+
+def torchmetrics_squeezed(function: Callable[..., Any], when: Mapping[str, tuple]) -> KnownDifference:
+    """torchmetrics' Metric.compute squeezing a one-element result (a per-sample output of one sample) to 0-d,
+    ``when`` the drawn values ask for one value per sample."""
+    return KnownDifference(
+        "torchmetrics", what="torchmetrics returns a one-element result as a 0-d tensor: one value per sample "
+        "(reduction='none', multidim_average='samplewise') of a one-sample stream has no sample axis (shape () "
+        "where the reference, and the same metric given two samples, have (n,)).",
+        cause="Metric._wrap_compute returns _squeeze_if_scalar(compute(...)), which squeezes any tensor of one "
+              "element (x.squeeze() if x.numel() == 1).",
+        where="torchmetrics/metric.py::Metric._wrap_compute; torchmetrics/utilities/data.py::"
+              "_squeeze_scalar_element_tensor",
+        reference=_squeezed(function), properties=EVERY_PROPERTY, when=when,
+    )
+
+
 # torchmetrics' reduction of per-sample values: their mean, their sum (a sum's weights scale it), or each one.
 REDUCTION = Parameter(
     "reduction", ("mean", "sum", "none"), spellings={"torchmetrics": "reduction"},

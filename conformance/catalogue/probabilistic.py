@@ -12,7 +12,7 @@ from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
 from conformance.catalogue.classification import sigmoid_if_logits
-from conformance.catalogue.library_wide import REDUCTION, ignoring_target, keras_loss_layouts
+from conformance.catalogue.library_wide import REDUCTION, ignoring_target, keras_loss_layouts, torchmetrics_squeezed
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -302,6 +302,7 @@ def _kl_divergence() -> MetricSpec:
             "where y_true is positive costs a finite amount, and zeros in y_true add ~1e-7·log(1e-7 / q).",
             cause="kl_divergence: y_true = ops.clip(y_true, backend.epsilon(), 1); likewise y_pred.",
             where="keras/src/losses/losses.py::kl_divergence", overrides={"clip": (KERAS_EPSILON, 1.0)}),
+            torchmetrics_squeezed(ref.kl_divergence, {"reduction": ("none",)}),
             KnownDifference(
                 "torchmetrics", what="Given log-probabilities (log_prob=True), torchmetrics' KLDivergence returns NaN "
                 "where p has a zero probability (log p = -inf): exp(-inf) * (-inf - log q) is 0 * -inf, where the "

@@ -12,7 +12,7 @@ import numpy as np
 from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
-from conformance.catalogue.library_wide import REDUCTION, keras_loss_layouts
+from conformance.catalogue.library_wide import REDUCTION, keras_loss_layouts, torchmetrics_squeezed
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     NUM_CLASSES,
@@ -165,6 +165,7 @@ def _cosine() -> MetricSpec:
                          absent={"torchmetrics": "torchmetrics' CosineSimilarity takes rows (the last axis)"}),
                REDUCTION),
         known=(KnownDifference("keras", **KERAS_L2_NORMALIZE),
+               torchmetrics_squeezed(ref.cosine_similarity, {"reduction": ("none",)}),
                _zero_vector_nan("torchmetrics", TORCH_COSINE_COMPUTE),
                _float32_norms("torchmetrics", TORCH_COSINE_COMPUTE)),
         absent={"sklearn": "scikit-learn has no cosine similarity metric (nearest: "
@@ -282,6 +283,17 @@ SKLEARN_R2_FLOAT32 = _float32_sums(
     "_assemble_r2_explained_variance divides by the float32 denominator; no cast to float64.",
     "sklearn/metrics/_regression.py::r2_score, _assemble_r2_explained_variance", float32.r2_score,
     TWO_PASS_CONSTANT)
+TORCH_R2_NEAR_ZERO = KnownDifference(
+    "torchmetrics", what="torchmetrics' R2Score takes a sum of squares below 1e-4 in absolute terms as zero, whatever "
+    "the targets' scale: an output whose SS_res < 1e-4 scores 1.0, and one whose SS_tot < 1e-4 scores 0.0, so "
+    "R2Score()([1.0, 1.0], [1.0, 1.005]) (preds first) is 1.0 where it is -1.0.",
+    cause="_r2_score_compute: cond_rss = ~torch.isclose(rss, 0, atol=1e-4), cond_tss likewise; raw scores default "
+          "to 1 and are 1 - rss / tss only where both hold ('Account for near constant targets').",
+    where="torchmetrics/functional/regression/r2.py::_r2_score_compute",
+    overrides={"near_zero": 1e-4}, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([1.0, 1.005], [1.0, 1.0]),), outside=(batch([1.0, 1.1], [1.0, 1.0]),),
+                    metric="R2Score[outputs=1]"),
+)
 TORCH_R2_ONE_SAMPLE = KnownDifference(
     "torchmetrics", what="torchmetrics' R2Score raises for fewer than two samples (in all the updates together).",
     cause="_r2_score_compute raises ValueError('Needs at least two samples to calculate r2 score.').",
@@ -336,7 +348,8 @@ def _r2(*, single_output: bool = False) -> MetricSpec:
     """R² on one output or several (the aggregation drawn), adjusted for a drawn number of regressors (Keras'
     num_regressors, torchmetrics' adjusted; scikit-learn has none), scikit-learn's force_finite drawn."""
     known = [KERAS_R2_NAN, SKLEARN_R2_ONE_SAMPLE, TORCH_R2_ONE_SAMPLE, KERAS_R2_FLOAT32, TORCH_R2_FLOAT32,
-             SKLEARN_R2_FLOAT32, replace(KERAS_JAX_ADJUSTED_R2_TRACED_IF, when={"num_regressors": _is_adjusted})]
+             TORCH_R2_NEAR_ZERO, SKLEARN_R2_FLOAT32,
+             replace(KERAS_JAX_ADJUSTED_R2_TRACED_IF, when={"num_regressors": _is_adjusted})]
     space = [Parameter("num_regressors", (0, 2, 1, 5), spellings={"keras": "num_regressors",
                                                                    "torchmetrics": "adjusted"},
                        absent={"sklearn": "scikit-learn's r2_score has no adjustment for the number of regressors"}),
