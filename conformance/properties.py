@@ -158,9 +158,9 @@ class Context:
 
     def draw_parameters(self, data: st.DataObject) -> None:
         """Draw this example's values of the spec's parameter space (shrinking to the catalogue's) and use them:
-        ``spec`` and ``binding`` hold them until the next draw. Each parameter draws the values its library takes
-        (``Parameter.choices``), then any float32 of its ``span``; a combination the library does not take
-        (``MetricSpec.supports``) is not drawn."""
+        ``spec`` and ``binding`` hold them until the next draw. Each parameter draws the values its library takes in
+        this property (``Parameter.choices``), then any float32 inside its ``span`` (the values hold its edges); a
+        combination the library does not take (``MetricSpec.supports``) is not drawn."""
         if self.forced is not None:  # a reduced example: its parameters are fixed with its batches
             self.use_parameters(self.forced_parameters)
             return
@@ -173,7 +173,7 @@ class Context:
             def values(p) -> st.SearchStrategy:
                 listed = st.sampled_from(p.choices(library, self.property_name))
                 return listed if p.span is None else st.one_of(
-                    listed, st.floats(*p.span, width=32, exclude_max=True))
+                    listed, st.floats(*p.span, width=32, exclude_min=True, exclude_max=True))
             self.strategies[key] = st.fixed_dictionaries({p.name: values(p) for p in space}).filter(
                 lambda drawn: spec.supports(library, drawn, self.property_name))
         self.use_parameters(data.draw(self.strategies[key], label="parameters"))

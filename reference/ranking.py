@@ -67,17 +67,40 @@ def cumulative_counts(
     return scores[last_of_each_score], tps, fps
 
 
-def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None,
+            max_fpr: float | None = None, thresholds: int | Sequence[float] | None = None) -> float:
     """Exact area under the ROC curve (trapezoidal rule over every distinct score).
 
     Equals the weighted probability that a random positive scores higher than a random negative,
     ties counting one half. NaN when either class has zero total weight.
+
+    ``max_fpr`` in (0, 1): the standardized partial area up to that false positive rate (McClish, Medical Decision
+    Making 1989, as scikit-learn and torchmetrics document it): the curve is cut at ``max_fpr`` (its true positive
+    rate there interpolated linearly), and the area ``A`` over ``[0, max_fpr]`` becomes
+    ``(1 + (A - min) / (max - min)) / 2`` with ``min = max_fpr² / 2`` (the chance diagonal's) and ``max = max_fpr``.
+    ``thresholds``: the curve at those operating points only, predicting ``score >= t`` (an int ``T``: ``T`` evenly
+    spaced values in [0, 1], torchmetrics' binned curve), plus the origin.
     """
-    _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
-    if tps.size == 0 or tps[-1] == 0 or fps[-1] == 0:
+    if thresholds is None:
+        _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
+        total_positive, total_negative = (tps[-1], fps[-1]) if tps.size else (0.0, 0.0)
+    else:
+        targets, scores, weights = _binary_inputs(y_true, y_score, sample_weight)
+        tps, fps = _threshold_counts(targets, scores, weights, _threshold_grid(thresholds)[::-1], inclusive=True)
+        total_positive, total_negative = float(np.dot(weights, targets)), float(np.dot(weights, 1 - targets))
+    if total_positive == 0 or total_negative == 0:
         return float("nan")
-    tpr, fpr = np.r_[0.0, tps / tps[-1]], np.r_[0.0, fps / fps[-1]]
-    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    tpr, fpr = np.r_[0.0, tps / total_positive], np.r_[0.0, fps / total_negative]
+    if max_fpr is None or max_fpr == 1:
+        return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    if not 0 < max_fpr <= 1:
+        raise ValueError(f"max_fpr must be in (0, 1]; got {max_fpr}.")
+    stop = int(np.searchsorted(fpr, max_fpr, side="right"))
+    cut_tpr = np.interp(max_fpr, fpr[stop - 1:stop + 1], tpr[stop - 1:stop + 1]) if stop < len(fpr) else tpr[-1]
+    fpr, tpr = np.r_[fpr[:stop], max_fpr], np.r_[tpr[:stop], cut_tpr]
+    partial = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    low, high = 0.5 * max_fpr**2, max_fpr
+    return 0.5 * (1 + (partial - low) / (high - low))
 
 
 def _threshold_counts(
@@ -101,6 +124,7 @@ def average_precision(
     *,
     thresholds: int | Sequence[float] | None = None,
     sample_weight: ArrayLike | None = None,
+    pos_label: int = 1,
 ) -> float:
     """Average precision: ``sum_k (R_k - R_{k-1}) P_k`` over operating points, highest threshold first.
 
@@ -109,8 +133,12 @@ def average_precision(
     distinct score (``thresholds=None``), or predicting ``score >= t`` for each ``t`` of
     ``thresholds`` (an int ``T`` means ``T`` evenly spaced values in [0, 1], torchmetrics' binned
     curve); a point that predicts nothing positive has precision 0. NaN when the positives have
-    zero total weight.
+    zero total weight. ``pos_label``: the class whose precision and recall these are, ``y_score`` its score
+    (scikit-learn's ``pos_label=0``: the samples of class 0 ranked by the same scores).
     """
+    check_option(pos_label, "pos_label", (0, 1))
+    if pos_label == 0:
+        y_true = 1 - as_binary_targets(y_true)
     if thresholds is None:
         _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
         total_positive = tps[-1] if tps.size else 0.0

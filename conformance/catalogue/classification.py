@@ -579,7 +579,9 @@ def _multilabel_f_score(name: str, average: str, beta: float | None) -> MetricSp
                KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),
                KnownDifference("keras", **KERAS_FBETA_COLUMN_WEIGHTS, when={"average": ("micro",)}),
                SKLEARN_WEIGHTED_ZERO_SUPPORT),
-        space=(average_parameter(MULTILABEL_AVERAGES, first=average), threshold_parameter("threshold"), ZERO_DIVISION)
+        space=(average_parameter(MULTILABEL_AVERAGES, first=average), replace(threshold_parameter("threshold"),
+               unsupported=(Unsupported("keras", {"threshold": (0.0,)}, "Keras' F1Score and FBetaScore take 0 < "
+                                        "threshold <= 1 ('Invalid `threshold` argument value')"),)), ZERO_DIVISION)
         + (() if beta is None else (Parameter("beta", (beta, 1.0, 2.0), spellings={
             "keras": "beta", "sklearn": "beta", "torchmetrics": "beta"}),)),
     )

@@ -270,7 +270,7 @@ class Parameter:
     """A parameter drawn with the inputs, example by example, where a library takes it.
 
     ``name`` is the reference's keyword; ``values`` what is drawn, the first where a failure shrinks to (the
-    catalogue's default); ``span`` a range ``[low, high)`` from which any float32 is drawn too (after the values,
+    catalogue's default); ``span`` a range ``(low, high)`` from which any float32 is drawn too (after the values,
     which hold the edges worth hitting). ``spellings`` each library's keyword for it (``OUTPUT``: the entry of its
     array result), and ``translations`` a library's own word for a value (torchmetrics' ``num_outputs=C`` for
     ``multioutput="raw_values"``). A library not named in ``spellings`` keeps its binding's value, and ``absent``
