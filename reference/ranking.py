@@ -178,54 +178,64 @@ def _average_over_labels(
     weights: NDArray[np.float64],
     average: str | None,
     undefined: str,
+    **options,
 ) -> float | NDArray[np.float64]:
-    check_option(average, "average", ("macro", "micro", None))
+    check_option(average, "average", ("macro", "micro", "weighted", None))
     check_option(undefined, "undefined", ("nan", "zero", "exclude"))
     if average == "micro":
-        pooled = binary_metric(targets.ravel(), scores.ravel(), sample_weight=np.repeat(weights, targets.shape[1]))
+        pooled = binary_metric(targets.ravel(), scores.ravel(), sample_weight=np.repeat(weights, targets.shape[1]),
+                               **options)
         return 0.0 if np.isnan(pooled) and undefined == "zero" else pooled
-    per_label = np.array([binary_metric(targets[:, j], scores[:, j], sample_weight=weights)
+    per_label = np.array([binary_metric(targets[:, j], scores[:, j], sample_weight=weights, **options)
                           for j in range(targets.shape[1])])  # a loop over labels, not samples
     if undefined == "zero":
         per_label = np.nan_to_num(per_label, nan=0.0)
     if average is None:
         return per_label
-    kept = per_label[~np.isnan(per_label)] if undefined == "exclude" else per_label
-    return float(np.mean(kept)) if kept.size else float("nan")
+    kept = ~np.isnan(per_label) if undefined == "exclude" else np.ones(len(per_label), dtype=bool)
+    if average == "weighted":  # each label by its positive weight (its support)
+        support = (weights @ targets)[kept]
+        return float(np.dot(per_label[kept], support) / support.sum()) if support.sum() > 0 else float("nan")
+    return float(np.mean(per_label[kept])) if kept.any() else float("nan")
 
 
 def multilabel_roc_auc(
     y_true: ArrayLike,
     y_score: ArrayLike,
     *,
-    average: Literal["macro", "micro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
 ) -> float | NDArray[np.float64]:
     """Exact ROC AUC of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says.
 
     ``macro``: the mean of the per-label :func:`roc_auc`; a label without positive or without
-    negative weight is undefined and counts as ``undefined`` says. ``micro``: one ROC AUC over all
-    (sample, label) pairs. ``None``: the per-label values.
+    negative weight is undefined and counts as ``undefined`` says. ``weighted``: their mean weighted by each label's
+    positive weight. ``micro``: one ROC AUC over all (sample, label) pairs. ``None``: the per-label values.
+    ``thresholds``: each curve binned as :func:`roc_auc` says.
     """
     targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
-    return _average_over_labels(roc_auc, targets, scores, weights, average, undefined)
+    return _average_over_labels(roc_auc, targets, scores, weights, average, undefined, thresholds=thresholds)
 
 
 def multilabel_average_precision(
     y_true: ArrayLike,
     y_score: ArrayLike,
     *,
-    average: Literal["macro", "micro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
 ) -> float | NDArray[np.float64]:
-    """Average precision of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says.
+    """Average precision of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says (as
+    :func:`multilabel_roc_auc`; ``thresholds`` as :func:`average_precision`).
 
     A label without positive weight is undefined and counts as ``undefined`` says.
     """
     targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
-    return _average_over_labels(average_precision, targets, scores, weights, average, undefined)
+    return _average_over_labels(average_precision, targets, scores, weights, average, undefined,
+                                thresholds=thresholds)
 
 
 def _one_vs_rest(y_true: ArrayLike, y_score: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -240,26 +250,56 @@ def multiclass_roc_auc(
     y_true: ArrayLike,
     y_score: ArrayLike,
     *,
-    average: Literal["macro", "micro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
+    multi_class: Literal["ovr", "ovo"] = "ovr",
 ) -> float | NDArray[np.float64]:
     """One-vs-rest ROC AUC of integer labels against an ``(n, C)`` score matrix.
 
     Class ``c`` is the binary problem "label == c" scored by column ``c``; then as
     :func:`multilabel_roc_auc`. A class that never occurs (or is the only one) is undefined.
+    ``multi_class="ovo"``: Hand & Till's (Machine Learning 2001) mean over pairs of classes ``(a, b)`` of the mean of
+    AUC(a | b) and AUC(b | a), each on the samples of ``a`` and ``b`` alone scored by that class's column;
+    ``weighted``: each pair weighted by its share of the samples. The pairs need both classes: a pair missing one is
+    undefined.
     """
+    if multi_class == "ovo":
+        return _one_vs_one(y_true, y_score, average, sample_weight)
+    check_option(multi_class, "multi_class", ("ovr", "ovo"))
     onehot, scores = _one_vs_rest(y_true, y_score)
-    return multilabel_roc_auc(onehot, scores, average=average, undefined=undefined, sample_weight=sample_weight)
+    return multilabel_roc_auc(onehot, scores, average=average, undefined=undefined, sample_weight=sample_weight,
+                              thresholds=thresholds)
+
+
+def _one_vs_one(y_true: ArrayLike, y_score: ArrayLike, average: str | None,
+                sample_weight: ArrayLike | None) -> float:
+    check_option(average, "average", ("macro", "weighted"))
+    labels = as_label_array(y_true, "y_true")
+    scores = as_float_array(y_score, "y_score", ndim=2)
+    weights = check_sample_weight(sample_weight, check_same_length(y_true=labels, y_score=scores))
+    values, shares = [], []
+    for a in range(scores.shape[1]):
+        for b in range(a + 1, scores.shape[1]):
+            pair = (labels == a) | (labels == b)
+            first = roc_auc(labels[pair] == a, scores[pair, a], sample_weight=weights[pair])
+            second = roc_auc(labels[pair] == b, scores[pair, b], sample_weight=weights[pair])
+            values.append((first + second) / 2)
+            shares.append(weights[pair].sum())
+    if average == "weighted":
+        return float(np.dot(values, shares) / np.sum(shares))
+    return float(np.mean(values))
 
 
 def multiclass_average_precision(
     y_true: ArrayLike,
     y_score: ArrayLike,
     *,
-    average: Literal["macro", "micro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
 ) -> float | NDArray[np.float64]:
     """One-vs-rest average precision of integer labels against an ``(n, C)`` score matrix.
 
@@ -267,7 +307,7 @@ def multiclass_average_precision(
     """
     onehot, scores = _one_vs_rest(y_true, y_score)
     return multilabel_average_precision(onehot, scores, average=average, undefined=undefined,
-                                        sample_weight=sample_weight)
+                                        sample_weight=sample_weight, thresholds=thresholds)
 
 
 # -- Keras' bucketed curves ------------------------------------------------------------------------
@@ -383,6 +423,7 @@ def bucketed_auc(
     summation_method: Literal["interpolation", "minoring", "majoring"] = "interpolation",
     thresholds: Sequence[float] | None = None,
     average: Literal["micro", "macro"] = "micro",
+    label_weights: Sequence[float] | None = None,
     sample_weight: ArrayLike | None = None,
 ) -> float:
     """Area under a curve sampled at a few thresholds: Keras' ``AUC``.
@@ -394,8 +435,8 @@ def bucketed_auc(
     the two heights. PR with ``interpolation``: Keras' Davis & Goadrich formula; otherwise the
     Riemann sum of precision over recall. Ratios with a zero denominator are 0, so a label with
     no positives (or for ROC no negatives) has area 0. ``(n, L)`` inputs: ``macro`` (Keras'
-    ``multi_label=True``) is the mean of the per-label areas; ``micro`` (``multi_label=False``)
-    one area over the flattened (sample, label) pairs.
+    ``multi_label=True``) is the mean of the per-label areas (``label_weights``: their weighted mean, as Keras
+    documents it); ``micro`` (``multi_label=False``) one area over the flattened (sample, label) pairs.
     """
     check_option(curve, "curve", ("ROC", "PR"))
     check_option(summation_method, "summation_method", ("interpolation", "minoring", "majoring"))
@@ -406,6 +447,9 @@ def bucketed_auc(
     targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
     per_label = [_riemann_area(*_keras_counts(targets[:, j], scores[:, j], num_thresholds, thresholds, weights),
                                curve, summation_method) for j in range(targets.shape[1])]
+    if label_weights is not None:
+        label_weights = np.asarray(label_weights, np.float64)
+        return float(divide(np.dot(label_weights, per_label), label_weights.sum()))
     return float(np.mean(per_label))
 
 
@@ -416,13 +460,15 @@ Rate = Literal["precision", "recall", "specificity"]
 
 def _operating_point_rates(
     y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None, num_thresholds: int | None,
-    class_id: int | None,
+    class_id: int | None, thresholds: int | Sequence[float] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Precision, recall and specificity at each operating point (see the module's conventions).
 
     ``num_thresholds=None``: every distinct score and predicting nothing. An int: Keras' grid of
     ``T`` evenly spaced thresholds from 0 to 1 with ``score > t`` (see ``bucketed_confusion_counts``
-    with ``endpoints="exact"``). ``class_id`` picks one column of ``(n, C)`` inputs.
+    with ``endpoints="exact"``). ``thresholds``: predicting ``score >= t`` at each ``t`` of those values only (an
+    int ``T``: ``T`` evenly spaced in [0, 1], torchmetrics' binned curve). ``class_id`` picks one column of
+    ``(n, C)`` inputs.
     """
     if class_id is not None:
         y_true = as_float_array(y_true, "y_true", ndim=2)
@@ -430,7 +476,11 @@ def _operating_point_rates(
         if not 0 <= class_id < y_score.shape[1]:
             raise ValueError(f"class_id must be in [0, {y_score.shape[1]}); got {class_id}.")
         y_true, y_score = y_true[:, class_id], y_score[:, class_id]
-    if num_thresholds is None:
+    if thresholds is not None:
+        targets, scores, weights = _binary_inputs(y_true, y_score, sample_weight)
+        tp, fp = _threshold_counts(targets, scores, weights, _threshold_grid(thresholds), inclusive=True)
+        positives, negatives = float(np.dot(weights, targets)), float(np.dot(weights, 1 - targets))
+    elif num_thresholds is None:
         _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
         tp, fp = np.r_[0.0, tps], np.r_[0.0, fps]
         positives, negatives = tp[-1], fp[-1]
@@ -456,38 +506,42 @@ def _check_rate(value: float, name: str) -> None:
 def precision_at_recall(
     y_true: ArrayLike, y_score: ArrayLike, *, recall: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
 ) -> float:
     """The best precision among operating points whose recall is at least ``recall`` (0 if none)."""
     _check_rate(recall, "recall")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
     return _best_under_constraint(rates, "precision", "recall", recall)
 
 
 def recall_at_precision(
     y_true: ArrayLike, y_score: ArrayLike, *, precision: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
 ) -> float:
     """The best recall among operating points whose precision is at least ``precision`` (0 if none)."""
     _check_rate(precision, "precision")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
     return _best_under_constraint(rates, "recall", "precision", precision)
 
 
 def sensitivity_at_specificity(
     y_true: ArrayLike, y_score: ArrayLike, *, specificity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
 ) -> float:
     """The best sensitivity (recall) among operating points whose specificity is at least ``specificity``."""
     _check_rate(specificity, "specificity")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
     return _best_under_constraint(rates, "recall", "specificity", specificity)
 
 
 def specificity_at_sensitivity(
     y_true: ArrayLike, y_score: ArrayLike, *, sensitivity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
+    thresholds: int | Sequence[float] | None = None,
 ) -> float:
     """The best specificity among operating points whose sensitivity (recall) is at least ``sensitivity``."""
     _check_rate(sensitivity, "sensitivity")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
     return _best_under_constraint(rates, "specificity", "recall", sensitivity)

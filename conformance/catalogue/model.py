@@ -170,8 +170,11 @@ class KnownDifference:
 
     def holds_for(self, values: Mapping[str, Any]) -> bool:
         """Whether the parameters in use (``values``, by reference keyword) are within ``when``."""
-        return all(options(values.get(name)) if callable(options) else
-                   any(same_value(values.get(name), v) for v in options) for name, options in self.when.items())
+        def value(name: str) -> Any:  # a value limited by the data is the one drawn
+            found = values.get(name)
+            return found.value if isinstance(found, Limited) else found
+        return all(options(value(name)) if callable(options) else
+                   any(same_value(value(name), v) for v in options) for name, options in self.when.items())
 
     def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
         """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
@@ -228,25 +231,29 @@ class Unsupported:
                    for name, options in self.values.items())
 
 
-Limit = Literal["classes", "class index"]
+Limit = Literal["classes", "class index", "per class"]
 
 
 @dataclass(frozen=True)
 class Limited:
     """A drawn value valid only for some data, resolved with the data's number of classes C by its parameter's
-    ``limit``: ``classes`` at most C (a top-k's k), ``class index`` below C (a class id). Adapters resolve it where
-    they fill NUM_CLASSES, the reference where it reads the batch; the example records the value drawn."""
+    ``limit``: ``classes`` at most C (a top-k's k), ``class index`` below C (a class id), ``per class`` a list's
+    first C entries (a weight per label). Adapters resolve it where they fill NUM_CLASSES, the reference where it
+    reads the batch; the example records the value drawn."""
 
-    value: int
+    value: Any
     limit: Limit
 
-    def resolve(self, num_classes: int | None) -> int:
+    def resolve(self, num_classes: int | None) -> Any:
         if num_classes is None:
-            return self.value
+            return list(self.value) if self.limit == "per class" else self.value
+        if self.limit == "per class":
+            return list(self.value[:num_classes])
         return min(self.value, num_classes if self.limit == "classes" else num_classes - 1)
 
     def __repr__(self) -> str:
-        return f"min({self.value}, {'C' if self.limit == 'classes' else 'C - 1'})"
+        return {"classes": f"min({self.value}, C)", "class index": f"min({self.value}, C - 1)",
+                "per class": f"{list(self.value)}[:C]"}[self.limit]
 
 
 @dataclass(frozen=True)
@@ -257,6 +264,7 @@ class Drawn:
 
     name: str
     default: Any
+    scale: float = 1.0  # the value times this (a constraint moved by a relative slack)
 
 
 OUTPUT = "$output"  # a spelling: the library returns every class's value and the binding picks this one (output)
@@ -303,9 +311,11 @@ class Parameter:
     def spelled(self, library: str, value: Any) -> Any:
         """``value`` as ``library`` takes it (translated, and limited by the data where ``limit`` says)."""
         value = next((v for k, v in self.translations.get(library, {}).items() if same_value(k, value)), value)
+        if self.limit and value is not None and not isinstance(value, bool):
+            return Limited(value, self.limit)
         if isinstance(value, tuple):  # a list drawn (hashable, for the metric pool) is passed as a list
             return list(value)
-        return Limited(value, self.limit) if self.limit and isinstance(value, int) else value
+        return value
 
 
 @dataclass(frozen=True)
@@ -369,9 +379,11 @@ class MetricSpec:
                 output = (*(output or ())[:-1], spelled)
             elif spelling != HARNESS:
                 init[spelling] = spelled
-        reference = {k: Limited(v, parameters[k].limit) if parameters[k].limit and isinstance(v, int) else v
-                     for k, v in values.items() if parameters[k].reference}
-        spec = replace(spec, params={**spec.params, **reference}, drawn={**self.drawn, **values})
+        def limited(name: str, value: Any) -> Any:
+            return Limited(value, parameters[name].limit) if parameters[name].limit and value is not None else value
+        reference = {k: limited(k, v) for k, v in values.items() if parameters[k].reference}
+        spec = replace(spec, params={**spec.params, **reference},
+                       drawn={**self.drawn, **{k: limited(k, v) for k, v in values.items()}})
         return spec, replace(binding, init=init, output=output)
 
     @property
@@ -392,7 +404,8 @@ class MetricSpec:
             if isinstance(value, Limited):
                 return value.resolve(batch.num_classes)
             if isinstance(value, Drawn):
-                return resolve(self.drawn.get(value.name, value.default))
+                found = resolve(self.drawn.get(value.name, self.params.get(value.name, value.default)))
+                return found * value.scale if value.scale != 1.0 else found
             return value
         params = {k: resolve(v) for k, v in {**self.params, **(overrides or {})}.items()}
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)

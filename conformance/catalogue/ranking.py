@@ -4,7 +4,7 @@ multilabel), Keras' AUC parameters, and the best rate under a constraint on anot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -16,10 +16,15 @@ from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES, sig
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
+    HARNESS,
     NUM_CLASSES,
+    OUTPUT,
     Binding,
+    Drawn,
     KnownDifference,
     MetricSpec,
+    Parameter,
+    Unsupported,
     Witness,
     batch,
 )
@@ -53,52 +58,95 @@ KERAS_PR_AUC_OVERFLOW = KnownDifference(
 )
 
 
+# Keras' AUC approximation, drawn where Keras binds an exact curve: the reference stays exact and these reach Keras'
+# bucketed convention (Drawn), which its declaration checks example by example.
+KERAS_NUM_THRESHOLDS = Parameter(
+    "num_thresholds", (200, 50, 3, 1000), spellings={"keras": "num_thresholds"}, reference=False,
+    absent={"sklearn": "scikit-learn computes the exact curve (every distinct score)",
+            "torchmetrics": "torchmetrics bins with thresholds=T (score >= linspace(0, 1, T)): drawn as thresholds"})
+KERAS_SUMMATION = Parameter(
+    "summation_method", ("interpolation", "minoring", "majoring"), spellings={"keras": "summation_method"},
+    reference=False, absent={"sklearn": "scikit-learn integrates the exact curve (trapezoids for ROC, steps for AP)",
+                             "torchmetrics": "torchmetrics integrates the exact (or binned) curve"})
+# Keras' AUC(thresholds=[...]): the listed ones (an evenly spaced list is bucketed as num_thresholds would be).
+KERAS_LISTED_THRESHOLDS = Parameter(
+    "listed_thresholds", (None, (0.1, 0.3, 0.5, 0.55, 0.9), (0.25, 0.5, 0.75)), spellings={"keras": "thresholds"},
+    reference=False, absent={"sklearn": "scikit-learn computes the exact curve",
+                             "torchmetrics": "torchmetrics' thresholds (score >= t) are drawn as thresholds"})
+KERAS_FROM_LOGITS = Parameter(
+    "from_logits", (False, True), spellings={"keras": "from_logits"}, reference=False,
+    changes=lambda logits: {"domain": BINARY_LOGITS} if logits else {},
+    absent={"sklearn": "scikit-learn ranks scores as given (a logit ranks as its sigmoid: AUC[from_logits=True])",
+            "torchmetrics": "torchmetrics decides per update whether scores are logits (AUC[from_logits=True])"})
+# torchmetrics' binned curve: T evenly spaced thresholds, or a list, score >= t; None: exact.
+TORCH_THRESHOLDS = Parameter(
+    "thresholds", (None, 5, 2, 100, (0.2, 0.5, 0.8)), spellings={"torchmetrics": "thresholds"},
+    absent={"keras": "Keras' AUC thresholds (score > t, with -epsilon and 1 + epsilon ends) are drawn apart",
+            "sklearn": "scikit-learn computes the exact curve (every distinct score)"})
+MAX_FPR = Parameter(
+    "max_fpr", (None, 0.5, 0.1), spellings={"sklearn": "max_fpr", "torchmetrics": "max_fpr"}, span=(0.0, 1.0),
+    absent={"keras": "Keras' AUC has no partial area (max_fpr)"})
+
+
+def _keras_buckets(curve: str, *, per_batch: Callable[[Batch], Batch] | tuple | None = None,
+                   **overrides: Any) -> dict[str, Any]:
+    """Keras' bucketed AUC with the drawn approximation (200 buckets, trapezoids, no list, by default)."""
+    return dict(reference=ref.bucketed_auc, per_batch=per_batch, overrides={
+        "curve": curve, "num_thresholds": Drawn("num_thresholds", 200),
+        "summation_method": Drawn("summation_method", "interpolation"),
+        "thresholds": Drawn("listed_thresholds", None), **overrides})
+
+
 def _auc(curve: str) -> MetricSpec:
     exact, sklearn_function, torch_class = {
         "ROC": (ref.roc_auc, "roc_auc_score", "BinaryAUROC"),
         "PR": (ref.average_precision, "average_precision_score", "BinaryAveragePrecision"),
     }[curve]
+    what = (f"Keras approximates the {curve} curve at num_thresholds (200) evenly spaced thresholds, or the listed "
+            "ones (scores in one bucket count as tied), and sums trapezoids (or the lower or upper heights: "
+            "summation_method)" + ("; for PR it interpolates precision between buckets (Davis & Goadrich) "
+                                   "where the reference sums exact steps (average precision)." if curve == "PR"
+                                   else " where the reference uses every distinct score."))
+    cause = ("AUC(num_thresholds=T) buckets scores with ceil(p * (T - 1)) - 1 and sums over the buckets; the docs: "
+             "'the quality of the approximation may vary dramatically depending on num_thresholds'.")
+    keras_buckets = KnownDifference("keras", what=what, cause=cause, where=KERAS_BUCKETS_WHERE, when=NOT_LOGITS,
+                                    **_keras_buckets(curve))
+    keras_logits = KnownDifference(
+        "keras", what=what + " With from_logits=True it buckets the sigmoid of every score.", cause=cause,
+        where=KERAS_BUCKETS_WHERE, when=FROM_LOGITS,
+        **_keras_buckets(curve, per_batch=(sigmoid_scores("exact"), sigmoid_scores("float32"))))
+    space = [KERAS_NUM_THRESHOLDS, KERAS_SUMMATION, KERAS_LISTED_THRESHOLDS, KERAS_FROM_LOGITS, TORCH_THRESHOLDS]
+    space.append(MAX_FPR if curve == "ROC" else Parameter(
+        "pos_label", (1, 0), spellings={"sklearn": "pos_label"},
+        absent={"keras": "Keras' AUC scores class 1", "torchmetrics": "torchmetrics' binary curves score class 1"}))
     return MetricSpec(
         name="AUC", reference=exact, variant={} if curve == "ROC" else {"curve": curve},
         domain=BINARY_BOTH_CLASSES, decomposition="none", growth=tol.CURVE, scale=1.0,
         bindings={
             "keras": Binding("keras.metrics.AUC", {} if curve == "ROC" else {"curve": curve}),
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
-            "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", {"thresholds": None},
-                                    weights=False),
+            "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", weights=False),
         },
-        known=(KnownDifference(
-            "keras",
-            what=f"Keras approximates the {curve} curve at 200 evenly spaced thresholds (scores in one bucket "
-                 "count as tied)" + ("; for PR it interpolates precision between buckets (Davis & Goadrich) "
-                                     "where the reference sums exact steps (average precision)." if curve == "PR"
-                                     else " where the reference uses every distinct score."),
-            cause="AUC(num_thresholds=200) buckets scores with ceil(p * (T - 1)) - 1 and sums over the "
-                  "buckets; the docs: 'the quality of the approximation may vary dramatically depending "
-                  "on num_thresholds'.",
-            where="keras/src/metrics/confusion_metrics.py::AUC; "
-                  "keras/src/metrics/metrics_utils.py::_update_confusion_matrix_variables_optimized",
-            reference=ref.bucketed_auc, overrides={"curve": curve, "num_thresholds": 200},
-        ), *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else [])),
+        space=tuple(space), known=(keras_buckets, keras_logits, *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else [])),
     )
 
 
 KERAS_BUCKETS_WHERE = ("keras/src/metrics/confusion_metrics.py::AUC; "
                        "keras/src/metrics/metrics_utils.py::_update_confusion_matrix_variables_optimized")
+NOT_LOGITS, FROM_LOGITS = {"from_logits": (False,)}, {"from_logits": (True,)}
 
 
 def _keras_bucketed_auc(curve: str, *, per_batch: Callable[[Batch], Batch] | None = None,
                         **overrides: Any) -> KnownDifference:
-    """Keras' AUC at 200 buckets, where the reference uses every distinct score."""
+    """Keras' AUC at num_thresholds buckets, where the reference uses every distinct score."""
     return KnownDifference(
-        "keras", what=f"Keras approximates the {curve} curve at 200 evenly spaced thresholds (scores in one bucket "
-        "count as tied; a label with no positive or no negative has area 0) where the reference uses every "
-        "distinct score.",
-        cause="AUC(num_thresholds=200) buckets scores with ceil(p * (T - 1)) - 1 and sums over the buckets; the "
+        "keras", what=f"Keras approximates the {curve} curve at num_thresholds (200) evenly spaced thresholds "
+        "(scores in one bucket count as tied; a label with no positive or no negative has area 0) where the "
+        "reference uses every distinct score.",
+        cause="AUC(num_thresholds=T) buckets scores with ceil(p * (T - 1)) - 1 and sums over the buckets; the "
               "docs: 'the quality of the approximation may vary dramatically depending on num_thresholds'; "
               "divide_no_nan gives 0 rates for a label without positives (or negatives).",
-        where=KERAS_BUCKETS_WHERE, reference=ref.bucketed_auc,
-        overrides={"curve": curve, "num_thresholds": 200, **overrides}, per_batch=per_batch,
+        where=KERAS_BUCKETS_WHERE, **_keras_buckets(curve, per_batch=per_batch, **overrides),
     )
 
 
@@ -129,68 +177,39 @@ TORCHMETRICS_AUROC_UNDEFINED = _undefined(
 )
 
 
-def _multilabel_auc(average: str) -> MetricSpec:
-    """Keras AUC on (n, L) data: multi_label=True averages per-label areas (macro), False pools them (micro)."""
-    macro = average == "macro"
+def _multilabel_auc() -> MetricSpec:
+    """AUC on (n, L) data averaged as drawn: Keras' multi_label=True is the macro mean (its label_weights drawn),
+    False pools every (sample, label) pair (micro); scikit-learn and torchmetrics take weighted and per label too."""
+    macro_binding = Binding("keras.metrics.AUC", {"multi_label": True, "num_labels": NUM_CLASSES})
+    keras_for = {"macro": macro_binding, "micro": Binding("keras.metrics.AUC")}
+    bindings = {
+        "keras": macro_binding,
+        "sklearn": Binding("sklearn.metrics.roc_auc_score"),
+        "torchmetrics": Binding("torchmetrics.classification.MultilabelAUROC", {"num_labels": NUM_CLASSES},
+                                weights=False),
+    }
     return MetricSpec(
-        name="AUC", reference=ref.multilabel_roc_auc, params={"average": average},
-        variant={"multi_label": macro, **({"num_labels": "L"} if macro else {})},
+        name="AUC", reference=ref.multilabel_roc_auc, params={"average": "macro"},
+        variant={"multi_label": True, "num_labels": "L"},
         domain=MULTILABEL_SCORES, decomposition="none", growth=tol.CURVE, scale=1.0,
-        bindings={
-            "keras": Binding("keras.metrics.AUC", {"multi_label": True, "num_labels": NUM_CLASSES} if macro else {}),
-            "sklearn": Binding("sklearn.metrics.roc_auc_score", {"average": average}),
-            "torchmetrics": Binding("torchmetrics.classification.MultilabelAUROC",
-                                    {"num_labels": NUM_CLASSES, "average": average, "thresholds": None},
-                                    weights=False),
-        },
-        known=(_keras_bucketed_auc("ROC", average=average), TORCHMETRICS_AUROC_UNDEFINED),
-    )
-
-
-def _keras_only_auc(variant: Mapping[str, Any], domain=BINARY_BOTH_CLASSES) -> MetricSpec:
-    """A Keras AUC parameter checked against Keras' own bucketed definition (the other libraries have no
-    such parameter: they compute the exact curve, checked under AUC and AUC[curve=PR])."""
-    return MetricSpec(
-        name="AUC", reference=ref.bucketed_auc, params=dict(variant), variant=dict(variant), domain=domain,
-        decomposition="none", growth=tol.CURVE, scale=1.0,
-        bindings={"keras": Binding("keras.metrics.AUC", dict(variant))},
-        known=(KERAS_PR_AUC_OVERFLOW,) if variant.get("curve") == "PR" else (),
-        absent={"sklearn": "scikit-learn computes exact curves only: no thresholds or summation_method (nearest: "
-                           "roc_auc_score, average_precision_score, checked under AUC)",
-                "torchmetrics": "torchmetrics bins with thresholds=T as score >= linspace(0, 1, T) and integrates "
-                                "exactly: no Keras buckets or summation_method (nearest: BinaryAUROC(thresholds=T))"},
-    )
-
-
-def _from_logits_auc() -> MetricSpec:
-    return MetricSpec(
-        name="AUC", reference=ref.roc_auc, variant={"from_logits": True}, domain=BINARY_LOGITS,
-        decomposition="none", growth=tol.CURVE, scale=1.0,
-        bindings={
-            "keras": Binding("keras.metrics.AUC", {"from_logits": True}),
-            "sklearn": Binding("sklearn.metrics.roc_auc_score"),
-            "torchmetrics": Binding("torchmetrics.classification.BinaryAUROC", {"thresholds": None}, weights=False),
-        },
-        known=(
-            # Keras' from_logits: a sigmoid on every score, whatever the batch (unlike torchmetrics' rule below).
-            _keras_bucketed_auc("ROC", per_batch=(sigmoid_scores("exact"), sigmoid_scores("float32"))),
-            KnownDifference(
-                "torchmetrics", what="torchmetrics applies a sigmoid to an update's scores only when one of them "
-                "lies outside [0, 1], so a stream mixing such batches with batches inside [0, 1] ranks scores from "
-                "different scales together; the float32 sigmoid also ties distinct logits that round to the "
-                "same probability (every logit above ~17.3 gives 1.0).",
-                cause="'If preds has values outside [0,1] range we consider the input to be logits and will auto "
-                      "apply sigmoid per element', decided per update() call.",
-                where="torchmetrics/functional/classification/precision_recall_curve.py::"
-                      "_binary_precision_recall_curve_format",
-                per_batch=TORCHMETRICS_SIGMOID_SIDES,
-                kind="defect",
-                # The second update's logits pass through a sigmoid, the first's probabilities not: 1.5 (0.82)
-                # then ranks above 0.9's negative. Outside, every score in one update (one rule).
-                witness=Witness(inside=(batch([0, 1], [0.2, 0.9]), batch([0, 1], [1.5, 3.0])),
-                                outside=(batch([0, 1, 0, 1], [0.2, 0.9, 1.5, 3.0]),)),
-            ),
-        ),
+        bindings=bindings,
+        space=(Parameter("average", ("macro", "micro", "weighted", None),
+                         spellings={"keras": HARNESS, "sklearn": "average", "torchmetrics": "average"},
+                         changes=lambda average: {"bindings": {**bindings,
+                                                               "keras": keras_for.get(average, macro_binding)}},
+                         unsupported=(Unsupported("keras", {"average": ("weighted", None)}, "Keras' AUC averages "
+                                                  "labels equally (multi_label=True) or pools them (False)"),)),
+               replace(KERAS_NUM_THRESHOLDS, changes=None), KERAS_SUMMATION,
+               Parameter("label_weights", (None, (1.0, 2.0, 0.5, 0.0), (0.0, 1.0, 1.0, 1.0)),
+                         spellings={"keras": "label_weights"}, reference=False, limit="per class",
+                         absent={"sklearn": "scikit-learn weighs labels equally or by support (average)",
+                                 "torchmetrics": "torchmetrics weighs labels equally or by support (average)"}),
+               TORCH_THRESHOLDS),
+        unsupported=(Unsupported("keras", {"average": ("micro",), "label_weights": ((1.0, 2.0, 0.5, 0.0),
+                                                                                   (0.0, 1.0, 1.0, 1.0))},
+                                 "Keras' label_weights weigh the labels of multi_label=True only"),),
+        known=(_keras_bucketed_auc("ROC", average=Drawn("average", "macro"),
+                                   label_weights=Drawn("label_weights", None)), TORCHMETRICS_AUROC_UNDEFINED),
     )
 
 
@@ -217,18 +236,73 @@ SKLEARN_MULTICLASS_AP_ABSENT = KnownDifference(
 )
 
 
+def _from_logits_auc() -> MetricSpec:
+    """ROC AUC of raw scores (logits): scikit-learn ranks them as they are; torchmetrics decides per update whether
+    they are logits. (Keras' from_logits is drawn on AUC.)"""
+    return MetricSpec(
+        name="AUC", reference=ref.roc_auc, variant={"from_logits": True}, domain=BINARY_LOGITS,
+        decomposition="none", growth=tol.CURVE, scale=1.0,
+        bindings={
+            "sklearn": Binding("sklearn.metrics.roc_auc_score"),
+            "torchmetrics": Binding("torchmetrics.classification.BinaryAUROC", weights=False),
+        },
+        absent={"keras": "Keras' AUC(from_logits=True) is drawn on AUC (its from_logits parameter)"},
+        known=(
+            KnownDifference(
+                "torchmetrics", what="torchmetrics applies a sigmoid to an update's scores only when one of them "
+                "lies outside [0, 1], so a stream mixing such batches with batches inside [0, 1] ranks scores from "
+                "different scales together; the float32 sigmoid also ties distinct logits that round to the "
+                "same probability (every logit above ~17.3 gives 1.0).",
+                cause="'If preds has values outside [0,1] range we consider the input to be logits and will auto "
+                      "apply sigmoid per element', decided per update() call.",
+                where="torchmetrics/functional/classification/precision_recall_curve.py::"
+                      "_binary_precision_recall_curve_format",
+                per_batch=TORCHMETRICS_SIGMOID_SIDES,
+                kind="defect",
+                # The second update's logits pass through a sigmoid, the first's probabilities not: 1.5 (0.82)
+                # then ranks above 0.9's negative. Outside, every score in one update (one rule).
+                witness=Witness(inside=(batch([0, 1], [0.2, 0.9]), batch([0, 1], [1.5, 3.0])),
+                                outside=(batch([0, 1, 0, 1], [0.2, 0.9, 1.5, 3.0]),)),
+            ),
+        ),
+    )
+
+
+def _weights_given(batches: list[Batch]) -> bool:
+    """Some batch carries sample weights."""
+    return any(b.sample_weight is not None for b in batches)
+
+
 def _multiclass_auroc() -> MetricSpec:
+    """One-vs-rest ROC AUC averaged as drawn (scikit-learn: also Hand & Till's one-vs-one); Keras' multi_label AUC
+    of one-hot rows is the macro mean."""
     return MetricSpec(
         name="AUROC", reference=ref.multiclass_roc_auc, params={"average": "macro"}, variant={"task": "multiclass"},
         domain=MULTICLASS_PROBABILITIES, decomposition="none", growth=tol.CURVE, scale=1.0,
         bindings={
             "keras": Binding("keras.metrics.AUC", {"multi_label": True, "num_labels": NUM_CLASSES}, y_true="onehot"),
-            "sklearn": Binding("sklearn.metrics.roc_auc_score", {"multi_class": "ovr", "labels": CLASS_RANGE}),
-            "torchmetrics": Binding("torchmetrics.classification.MulticlassAUROC",
-                                    {"num_classes": NUM_CLASSES, "average": "macro", "thresholds": None},
+            "sklearn": Binding("sklearn.metrics.roc_auc_score", {"labels": CLASS_RANGE}),
+            "torchmetrics": Binding("torchmetrics.classification.MulticlassAUROC", {"num_classes": NUM_CLASSES},
                                     weights=False),
         },
-        known=(_keras_bucketed_auc("ROC", average="macro", per_batch=_onehot), TORCHMETRICS_AUROC_UNDEFINED),
+        space=(Parameter("average", ("macro", "weighted", None, "micro"),
+                         spellings={"sklearn": "average", "torchmetrics": "average"},
+                         unsupported=(Unsupported("torchmetrics", {"average": ("micro",)}, "torchmetrics' "
+                                                  "MulticlassAUROC averages are macro, weighted or none"),),
+                         absent={"keras": "Keras' AUC(multi_label=True) is the macro mean of the labels' areas"}),
+               Parameter("multi_class", ("ovr", "ovo"), spellings={"sklearn": "multi_class"},
+                         absent={"keras": "Keras' AUC is one-vs-rest on one-hot rows",
+                                 "torchmetrics": "torchmetrics' MulticlassAUROC is one-vs-rest"}),
+               replace(KERAS_NUM_THRESHOLDS, changes=None), KERAS_SUMMATION, TORCH_THRESHOLDS),
+        unsupported=(Unsupported("sklearn", {"multi_class": ("ovo",), "average": (None, "micro")},
+                                 "scikit-learn's one-vs-one averages are macro or weighted"),),
+        known=(_keras_bucketed_auc("ROC", average="macro", per_batch=_onehot), TORCHMETRICS_AUROC_UNDEFINED,
+               KnownDifference(
+                   "sklearn", what="scikit-learn's one-vs-one multiclass ROC AUC takes no sample weights: it raises.",
+                   cause="roc_auc_score: 'sample_weight is not supported for multiclass one-vs-one ROC AUC, "
+                         "'sample_weight' must be None in this case.'",
+                   where="sklearn/metrics/_ranking.py::roc_auc_score", raises="sample_weight is not supported",
+                   trigger=_weights_given, when={"multi_class": ("ovo",)}, properties=EVERY_PROPERTY)),
     )
 
 
@@ -258,7 +332,8 @@ TORCHMETRICS_MULTICLASS_AP_ABSENT = KnownDifference(
 )
 
 
-def _average_precision(task: str, average: str = "macro") -> MetricSpec:
+def _average_precision(task: str) -> MetricSpec:
+    """One-vs-rest (multiclass) or per-label average precision, averaged as drawn; torchmetrics' binned curves."""
     multiclass = task == "multiclass"
     torch_class = "MulticlassAveragePrecision" if multiclass else "MultilabelAveragePrecision"
     count = "num_classes" if multiclass else "num_labels"
@@ -277,30 +352,21 @@ def _average_precision(task: str, average: str = "macro") -> MetricSpec:
     return MetricSpec(
         name="AveragePrecision",
         reference=ref.multiclass_average_precision if multiclass else ref.multilabel_average_precision,
-        params={"average": average}, variant={"task": task, **({"average": average} if average != "macro" else {})},
+        params={"average": "macro"}, variant={"task": task},
         domain=MULTICLASS_WIDE if multiclass else MULTILABEL_SCORES, decomposition="none", growth=tol.CURVE, scale=1.0,
         bindings={
-            "sklearn": Binding("sklearn.metrics.average_precision_score", {"average": average}),
-            "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}",
-                                    {count: NUM_CLASSES, "average": average, "thresholds": None}, weights=False),
+            "sklearn": Binding("sklearn.metrics.average_precision_score"),
+            "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", {count: NUM_CLASSES},
+                                    weights=False),
         },
+        space=(Parameter("average", ("macro", "micro", "weighted", None),
+                         spellings={"sklearn": "average", "torchmetrics": "average"},
+                         unsupported=(Unsupported("torchmetrics", {"average": ("micro",)}, "torchmetrics' "
+                                                  "MulticlassAveragePrecision averages are macro, weighted or none"),)
+                         if multiclass else ()), TORCH_THRESHOLDS),
         known=tuple(known),
         absent={"keras": "Keras has no average precision (nearest: AUC(curve='PR', multi_label=True), which "
                          "interpolates precision between 200 buckets)"},
-    )
-
-
-def _binned_average_precision(thresholds: int) -> MetricSpec:
-    return MetricSpec(
-        name="AveragePrecision", reference=ref.average_precision, params={"thresholds": thresholds},
-        variant={"thresholds": thresholds}, domain=BINARY_BOTH_CLASSES, decomposition="none", growth=tol.CURVE,
-        scale=1.0,
-        bindings={"torchmetrics": Binding("torchmetrics.classification.BinaryAveragePrecision",
-                                          {"thresholds": thresholds}, weights=False)},
-        absent={"keras": "Keras has no average precision (nearest: AUC(curve='PR', num_thresholds=T), which "
-                         "interpolates between buckets)",
-                "sklearn": "scikit-learn's average_precision_score uses every distinct score; it has no thresholds "
-                           "(checked under AUC[curve=PR])"},
     )
 
 
@@ -317,79 +383,76 @@ KERAS_AT_WHERE = ("keras/src/metrics/confusion_metrics.py::SensitivitySpecificit
 CONSTRAINT_SLACK = tol.tolerance_for("float32", 200, 60, growth=tol.RATIO, scale=0.0).rtol
 
 
-def _keras_constraint_rounding(argument: str, value: float, num_thresholds: int) -> KnownDifference:
+def _keras_constraint_rounding(argument: str) -> KnownDifference:
     return KnownDifference(
-        "keras", what=f"Keras computes the rates in float32 and compares them with {argument}={value}: a rate equal "
+        "keras", what=f"Keras computes the rates in float32 and compares them with {argument}: a rate equal "
         "to the constraint in exact arithmetic (e.g. precision 4/5 from five weights of 0.001: 0.004 / 0.0050000004) "
         "may round below "
         "it, which drops that operating point and can move the result from 1 to 0. Checked: the value lies between "
-        f"the {num_thresholds}-threshold grid's results for the constraint moved by ±{CONSTRAINT_SLACK:.1e} "
-        "(relative).",
+        f"the num_thresholds grid's results for the constraint moved by ±{CONSTRAINT_SLACK:.1e} (relative).",
         cause="result() computes the rates with ops.divide_no_nan on float32 confusion variables and keeps points "
               "with ops.greater_equal(constrained, self.value).",
         where="keras/src/metrics/confusion_metrics.py::SensitivitySpecificityBase._find_max_under_constraint",
-        bounds=({argument: value * (1 + CONSTRAINT_SLACK), "num_thresholds": num_thresholds},
-                {argument: value * (1 - CONSTRAINT_SLACK), "num_thresholds": num_thresholds}),
+        bounds=({argument: Drawn(argument, None, 1 + CONSTRAINT_SLACK), "num_thresholds": KERAS_GRID_SIZE},
+                {argument: Drawn(argument, None, 1 - CONSTRAINT_SLACK), "num_thresholds": KERAS_GRID_SIZE}),
     )
 
 
-def _keras_grid(num_thresholds: int) -> KnownDifference:
+KERAS_GRID_SIZE = Drawn("num_thresholds", 200)
+
+
+def _keras_grid() -> KnownDifference:
     return KnownDifference(
-        "keras", what=f"Keras looks for the best operating point among {num_thresholds} evenly spaced thresholds "
+        "keras", what="Keras looks for the best operating point among num_thresholds (200) evenly spaced thresholds "
         "from 0 to 1 (score > t, so a score of exactly 0 is never positive, and all-positive is not a candidate "
         "when some score is 0), where the reference tries every distinct score.",
-        cause=f"SensitivitySpecificityBase(num_thresholds={num_thresholds}) builds thresholds [0, 1/(T-1), ..., 1] "
+        cause="SensitivitySpecificityBase(num_thresholds=T) builds thresholds [0, 1/(T-1), ..., 1] "
               "and buckets scores with ceil(p * (T - 1)) - 1 (bucket -1, a score of 0, is dropped by segment_sum).",
-        where=KERAS_AT_WHERE, overrides={"num_thresholds": num_thresholds},
+        where=KERAS_AT_WHERE, overrides={"num_thresholds": KERAS_GRID_SIZE},
     )
 
 
 def _at_metric(name: str, function: Callable[..., float], keras_argument: str, value: float, torch_class: str,
-               torch_argument: str, *, class_id: int | None = None, num_thresholds: int | None = None) -> MetricSpec:
-    keras_init: dict[str, Any] = {keras_argument: value}
+               torch_argument: str, *, class_id: int | None = None) -> MetricSpec:
+    """The best rate under a constraint on another: the constraint drawn (the variant's value first, the edges 0 and
+    1, any in between), Keras' grid size drawn (its convention), torchmetrics' binned curve drawn; with
+    ``class_id``, one label of multilabel scores (the label drawn)."""
     params: dict[str, Any] = {keras_argument: value}
     variant: dict[str, Any] = {keras_argument: value}
-    if num_thresholds is not None:  # a Keras parameter: checked against Keras' own grid
-        keras_init["num_thresholds"] = params["num_thresholds"] = variant["num_thresholds"] = num_thresholds
+    space = [Parameter(keras_argument, (value, 0.0, 1.0), spellings={"keras": keras_argument,
+                                                                     "torchmetrics": torch_argument},
+                       span=(0.0, 1.0)),
+             Parameter("num_thresholds", (200, 50, 3), spellings={"keras": "num_thresholds"}, reference=False,
+                       absent={"torchmetrics": "torchmetrics bins with thresholds=T (score >= linspace(0, 1, T)): "
+                                               "drawn as thresholds"}),
+             replace(TORCH_THRESHOLDS, values=(None, 5, 100, (0.2, 0.5, 0.8)))]
+    torch_target = f"torchmetrics.classification.{'Multilabel' if class_id is not None else 'Binary'}{torch_class}"
+    torch_init = {"num_labels": NUM_CLASSES} if class_id is not None else {}
     if class_id is not None:
-        keras_init["class_id"] = params["class_id"] = variant["class_id"] = class_id
-    bindings = {"keras": Binding(f"keras.metrics.{name}", keras_init)}
-    if num_thresholds is None:
-        torch_target = f"torchmetrics.classification.{'Multilabel' if class_id is not None else 'Binary'}{torch_class}"
-        torch_init = {torch_argument: value, "thresholds": None,
-                      **({"num_labels": NUM_CLASSES} if class_id is not None else {})}
-        bindings["torchmetrics"] = Binding(torch_target, torch_init, weights=False,
-                                           output=(0, class_id) if class_id is not None else (0,))
-    absent = {"sklearn": "scikit-learn has no metric for the best rate under a constraint (nearest: "
-                         "precision_recall_curve / roc_curve, then a search by hand)"}
-    if num_thresholds is not None:
-        absent["torchmetrics"] = ("torchmetrics bins with thresholds=T as score >= linspace(0, 1, T), not Keras' "
-                                  f"grid (nearest: Binary{torch_class}(thresholds=T))")
+        params["class_id"] = variant["class_id"] = class_id
+        space.append(Parameter("class_id", (class_id, 0, 2, 3), spellings={"keras": "class_id", "torchmetrics": OUTPUT},
+                               limit="class index"))
     return MetricSpec(
         name=name, reference=function, params=params, variant=variant,
         domain=MULTILABEL_SCORES if class_id is not None else BINARY_BOTH_CLASSES, decomposition="none",
-        growth=tol.RATIO, scale=1.0, bindings=bindings,
-        known=((_keras_grid(200),) if num_thresholds is None else ())
-        + (_keras_constraint_rounding(keras_argument, value, num_thresholds or 200),), absent=absent,
+        growth=tol.RATIO, scale=1.0,
+        bindings={"keras": Binding(f"keras.metrics.{name}"),
+                  "torchmetrics": Binding(torch_target, torch_init, weights=False,
+                                          output=(0, class_id) if class_id is not None else (0,))},
+        space=tuple(space), known=(_keras_grid(), _keras_constraint_rounding(keras_argument)),
+        absent={"sklearn": "scikit-learn has no metric for the best rate under a constraint (nearest: "
+                           "precision_recall_curve / roc_curve, then a search by hand)"},
     )
 
 
 SPECS: tuple[MetricSpec, ...] = (
     _auc("ROC"),
     _auc("PR"),
-    _keras_only_auc({"num_thresholds": 50}),
-    _keras_only_auc({"summation_method": "minoring"}),
-    _keras_only_auc({"summation_method": "majoring"}),
-    _keras_only_auc({"curve": "PR", "summation_method": "majoring"}),
-    _keras_only_auc({"thresholds": [0.1, 0.3, 0.5, 0.55, 0.9]}),
     _from_logits_auc(),
-    _multilabel_auc("macro"),
-    _multilabel_auc("micro"),
+    _multilabel_auc(),
     _multiclass_auroc(),
     _average_precision("multiclass"),
     _average_precision("multilabel"),
-    _average_precision("multilabel", "micro"),
-    _binned_average_precision(5),
     _at_metric("PrecisionAtRecall", ref.precision_at_recall, "recall", 0.5, "PrecisionAtFixedRecall", "min_recall"),
     _at_metric("RecallAtPrecision", ref.recall_at_precision, "precision", 0.8, "RecallAtFixedPrecision",
                "min_precision"),
@@ -397,8 +460,6 @@ SPECS: tuple[MetricSpec, ...] = (
                "SensitivityAtSpecificity", "min_specificity"),
     _at_metric("SpecificityAtSensitivity", ref.specificity_at_sensitivity, "sensitivity", 0.5,
                "SpecificityAtSensitivity", "min_sensitivity"),
-    _at_metric("PrecisionAtRecall", ref.precision_at_recall, "recall", 0.5, "PrecisionAtFixedRecall", "min_recall",
-               num_thresholds=50),
     _at_metric("RecallAtPrecision", ref.recall_at_precision, "precision", 0.8, "RecallAtFixedPrecision",
                "min_precision", class_id=1),
 )
