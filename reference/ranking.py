@@ -16,7 +16,8 @@ Conventions:
   an undefined micro value is NaN, or 0 with ``zero``.
 * **Operating points** (the ``*_at_*`` metrics): predicting positive for ``score >= t`` at every
   distinct score ``t``, plus predicting nothing positive; rates with a zero denominator are 0.
-  The result is the largest rate among the points that meet the constraint (``>=``), 0 if none.
+  The result is the largest rate among the points that meet the constraint (``>=``), 0 if none. Recall without
+  any positive is 0 (``no_positive_recall``: another value, torchmetrics' 1).
 * The work is one sort (O(n log n)) and cumulative sums (O(n) memory), no loop over samples.
 """
 
@@ -68,7 +69,8 @@ def cumulative_counts(
 
 
 def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None,
-            max_fpr: float | None = None, thresholds: int | Sequence[float] | None = None) -> float:
+            max_fpr: float | None = None, thresholds: int | Sequence[float] | None = None,
+            binned_origin: bool = True, flat_partial: Literal["standardized", "full"] = "standardized") -> float:
     """Exact area under the ROC curve (trapezoidal rule over every distinct score).
 
     Equals the weighted probability that a random positive scores higher than a random negative,
@@ -79,7 +81,10 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike |
     rate there interpolated linearly), and the area ``A`` over ``[0, max_fpr]`` becomes
     ``(1 + (A - min) / (max - min)) / 2`` with ``min = max_fpr² / 2`` (the chance diagonal's) and ``max = max_fpr``.
     ``thresholds``: the curve at those operating points only, predicting ``score >= t`` (an int ``T``: ``T`` evenly
-    spaced values in [0, 1], torchmetrics' binned curve), plus the origin.
+    spaced values in [0, 1], torchmetrics' binned curve), plus the origin (``binned_origin=False``: from the highest
+    threshold's point, as torchmetrics' binned curve starts, which is not the origin where a score reaches it).
+    ``flat_partial="full"``: where no point has a false (or no point a true) positive, the whole area without the
+    standardization, as torchmetrics returns it.
     """
     if thresholds is None:
         _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
@@ -90,12 +95,17 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike |
         total_positive, total_negative = float(np.dot(weights, targets)), float(np.dot(weights, 1 - targets))
     if total_positive == 0 or total_negative == 0:
         return float("nan")
-    tpr, fpr = np.r_[0.0, tps / total_positive], np.r_[0.0, fps / total_negative]
-    if max_fpr is None or max_fpr == 1:
+    check_option(flat_partial, "flat_partial", ("standardized", "full"))
+    start = [0.0] if thresholds is None or binned_origin else []
+    tpr, fpr = np.r_[start, tps / total_positive], np.r_[start, fps / total_negative]
+    flat = flat_partial == "full" and (not fpr.any() or not tpr.any())
+    if max_fpr is None or max_fpr == 1 or flat:
         return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
     if not 0 < max_fpr <= 1:
         raise ValueError(f"max_fpr must be in (0, 1]; got {max_fpr}.")
     stop = int(np.searchsorted(fpr, max_fpr, side="right"))
+    if stop == 0:  # a binned curve starting past max_fpr: nothing of it lies below
+        return 0.5 * (1 + (0.0 - 0.5 * max_fpr**2) / (max_fpr - 0.5 * max_fpr**2))
     cut_tpr = np.interp(max_fpr, fpr[stop - 1:stop + 1], tpr[stop - 1:stop + 1]) if stop < len(fpr) else tpr[-1]
     fpr, tpr = np.r_[fpr[:stop], max_fpr], np.r_[tpr[:stop], cut_tpr]
     partial = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
@@ -178,9 +188,11 @@ def _average_over_labels(
     weights: NDArray[np.float64],
     average: str | None,
     undefined: str,
+    zero_support: Literal["nan", "zero"] = "nan",
     **options,
 ) -> float | NDArray[np.float64]:
     check_option(average, "average", ("macro", "micro", "weighted", None))
+    check_option(zero_support, "zero_support", ("nan", "zero"))
     check_option(undefined, "undefined", ("nan", "zero", "exclude"))
     if average == "micro":
         pooled = binary_metric(targets.ravel(), scores.ravel(), sample_weight=np.repeat(weights, targets.shape[1]),
@@ -193,9 +205,12 @@ def _average_over_labels(
     if average is None:
         return per_label
     kept = ~np.isnan(per_label) if undefined == "exclude" else np.ones(len(per_label), dtype=bool)
-    if average == "weighted":  # each label by its positive weight (its support)
-        support = (weights @ targets)[kept]
-        return float(np.dot(per_label[kept], support) / support.sum()) if support.sum() > 0 else float("nan")
+    if average == "weighted":  # each label by its positive weight (its support); a label of none weighs nothing
+        support = weights @ targets
+        counted = kept & (support > 0)
+        if not support[counted].sum():
+            return 0.0 if zero_support == "zero" else float("nan")
+        return float(np.dot(per_label[counted], support[counted]) / support[counted].sum())
     return float(np.mean(per_label[kept])) if kept.any() else float("nan")
 
 
@@ -206,17 +221,19 @@ def multilabel_roc_auc(
     average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
+    zero_support: Literal["nan", "zero"] = "nan",
+    **options,
 ) -> float | NDArray[np.float64]:
     """Exact ROC AUC of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says.
 
     ``macro``: the mean of the per-label :func:`roc_auc`; a label without positive or without
     negative weight is undefined and counts as ``undefined`` says. ``weighted``: their mean weighted by each label's
-    positive weight. ``micro``: one ROC AUC over all (sample, label) pairs. ``None``: the per-label values.
-    ``thresholds``: each curve binned as :func:`roc_auc` says.
+    positive weight (a label without any weighs nothing; with none at all the mean is undefined: NaN, or 0.0 with
+    ``zero_support="zero"``, scikit-learn's). ``micro``: one ROC AUC over all (sample, label) pairs. ``None``: the
+    per-label values. ``options`` (``thresholds``, ``max_fpr``, ...) go to :func:`roc_auc` for each label.
     """
     targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
-    return _average_over_labels(roc_auc, targets, scores, weights, average, undefined, thresholds=thresholds)
+    return _average_over_labels(roc_auc, targets, scores, weights, average, undefined, zero_support, **options)
 
 
 def multilabel_average_precision(
@@ -226,16 +243,17 @@ def multilabel_average_precision(
     average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
+    zero_support: Literal["nan", "zero"] = "nan",
+    **options,
 ) -> float | NDArray[np.float64]:
     """Average precision of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says (as
-    :func:`multilabel_roc_auc`; ``thresholds`` as :func:`average_precision`).
+    :func:`multilabel_roc_auc`; ``options`` such as ``thresholds`` go to :func:`average_precision`).
 
     A label without positive weight is undefined and counts as ``undefined`` says.
     """
     targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
-    return _average_over_labels(average_precision, targets, scores, weights, average, undefined,
-                                thresholds=thresholds)
+    return _average_over_labels(average_precision, targets, scores, weights, average, undefined, zero_support,
+                                **options)
 
 
 def _one_vs_rest(y_true: ArrayLike, y_score: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -253,8 +271,9 @@ def multiclass_roc_auc(
     average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
     multi_class: Literal["ovr", "ovo"] = "ovr",
+    ovo_classes: Literal["all", "present"] = "all",
+    **options,
 ) -> float | NDArray[np.float64]:
     """One-vs-rest ROC AUC of integer labels against an ``(n, C)`` score matrix.
 
@@ -263,25 +282,30 @@ def multiclass_roc_auc(
     ``multi_class="ovo"``: Hand & Till's (Machine Learning 2001) mean over pairs of classes ``(a, b)`` of the mean of
     AUC(a | b) and AUC(b | a), each on the samples of ``a`` and ``b`` alone scored by that class's column;
     ``weighted``: each pair weighted by its share of the samples. The pairs need both classes: a pair missing one is
-    undefined.
+    undefined (``ovo_classes="present"``: only the classes present form pairs, scikit-learn's rule; none: NaN).
+    ``options`` as :func:`multilabel_roc_auc`.
     """
     if multi_class == "ovo":
-        return _one_vs_one(y_true, y_score, average, sample_weight)
+        return _one_vs_one(y_true, y_score, average, sample_weight, ovo_classes)
     check_option(multi_class, "multi_class", ("ovr", "ovo"))
     onehot, scores = _one_vs_rest(y_true, y_score)
     return multilabel_roc_auc(onehot, scores, average=average, undefined=undefined, sample_weight=sample_weight,
-                              thresholds=thresholds)
+                              **options)
 
 
 def _one_vs_one(y_true: ArrayLike, y_score: ArrayLike, average: str | None,
-                sample_weight: ArrayLike | None) -> float:
+                sample_weight: ArrayLike | None, classes: str) -> float:
     check_option(average, "average", ("macro", "weighted"))
+    check_option(classes, "ovo_classes", ("all", "present"))
     labels = as_label_array(y_true, "y_true")
     scores = as_float_array(y_score, "y_score", ndim=2)
     weights = check_sample_weight(sample_weight, check_same_length(y_true=labels, y_score=scores))
     values, shares = [], []
-    for a in range(scores.shape[1]):
-        for b in range(a + 1, scores.shape[1]):
+    paired = np.unique(labels) if classes == "present" else np.arange(scores.shape[1])
+    if len(paired) < 2:
+        return float("nan")
+    for i, a in enumerate(paired):
+        for b in paired[i + 1:]:
             pair = (labels == a) | (labels == b)
             first = roc_auc(labels[pair] == a, scores[pair, a], sample_weight=weights[pair])
             second = roc_auc(labels[pair] == b, scores[pair, b], sample_weight=weights[pair])
@@ -299,15 +323,16 @@ def multiclass_average_precision(
     average: Literal["macro", "micro", "weighted"] | None = "macro",
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
+    **options,
 ) -> float | NDArray[np.float64]:
     """One-vs-rest average precision of integer labels against an ``(n, C)`` score matrix.
 
-    As :func:`multilabel_average_precision` on the one-hot targets; a class that never occurs is undefined.
+    As :func:`multilabel_average_precision` on the one-hot targets (with its ``options``); a class that never occurs
+    is undefined.
     """
     onehot, scores = _one_vs_rest(y_true, y_score)
     return multilabel_average_precision(onehot, scores, average=average, undefined=undefined,
-                                        sample_weight=sample_weight, thresholds=thresholds)
+                                        sample_weight=sample_weight, **options)
 
 
 # -- Keras' bucketed curves ------------------------------------------------------------------------
@@ -460,7 +485,7 @@ Rate = Literal["precision", "recall", "specificity"]
 
 def _operating_point_rates(
     y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None, num_thresholds: int | None,
-    class_id: int | None, thresholds: int | Sequence[float] | None = None,
+    class_id: int | None, thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
 ) -> dict[str, NDArray[np.float64]]:
     """Precision, recall and specificity at each operating point (see the module's conventions).
 
@@ -488,7 +513,7 @@ def _operating_point_rates(
         tp, fp, tn, fn = bucketed_confusion_counts(y_true, y_score, num_thresholds=num_thresholds,
                                                    endpoints="exact", sample_weight=sample_weight)
         positives, negatives = tp + fn, fp + tn
-    return {"precision": divide(tp, tp + fp), "recall": divide(tp, positives),
+    return {"precision": divide(tp, tp + fp), "recall": divide(tp, positives, no_positive_recall),
             "specificity": divide(negatives - fp, negatives)}
 
 
@@ -506,42 +531,46 @@ def _check_rate(value: float, name: str) -> None:
 def precision_at_recall(
     y_true: ArrayLike, y_score: ArrayLike, *, recall: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
+    thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
 ) -> float:
     """The best precision among operating points whose recall is at least ``recall`` (0 if none)."""
     _check_rate(recall, "recall")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
+                                   no_positive_recall)
     return _best_under_constraint(rates, "precision", "recall", recall)
 
 
 def recall_at_precision(
     y_true: ArrayLike, y_score: ArrayLike, *, precision: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
+    thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
 ) -> float:
     """The best recall among operating points whose precision is at least ``precision`` (0 if none)."""
     _check_rate(precision, "precision")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
+                                   no_positive_recall)
     return _best_under_constraint(rates, "recall", "precision", precision)
 
 
 def sensitivity_at_specificity(
     y_true: ArrayLike, y_score: ArrayLike, *, specificity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
+    thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
 ) -> float:
     """The best sensitivity (recall) among operating points whose specificity is at least ``specificity``."""
     _check_rate(specificity, "specificity")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
+                                   no_positive_recall)
     return _best_under_constraint(rates, "recall", "specificity", specificity)
 
 
 def specificity_at_sensitivity(
     y_true: ArrayLike, y_score: ArrayLike, *, sensitivity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
-    thresholds: int | Sequence[float] | None = None,
+    thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
 ) -> float:
     """The best specificity among operating points whose sensitivity (recall) is at least ``sensitivity``."""
     _check_rate(sensitivity, "sensitivity")
-    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds)
+    rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
+                                   no_positive_recall)
     return _best_under_constraint(rates, "specificity", "recall", sensitivity)

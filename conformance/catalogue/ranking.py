@@ -80,12 +80,64 @@ KERAS_FROM_LOGITS = Parameter(
             "torchmetrics": "torchmetrics decides per update whether scores are logits (AUC[from_logits=True])"})
 # torchmetrics' binned curve: T evenly spaced thresholds, or a list, score >= t; None: exact.
 TORCH_THRESHOLDS = Parameter(
-    "thresholds", (None, 5, 2, 100, (0.2, 0.5, 0.8)), spellings={"torchmetrics": "thresholds"},
+    "thresholds", (None, 5, 2, 100, (0.2, 0.5, 1.0)), spellings={"torchmetrics": "thresholds"},
     absent={"keras": "Keras' AUC thresholds (score > t, with -epsilon and 1 + epsilon ends) are drawn apart",
             "sklearn": "scikit-learn computes the exact curve (every distinct score)"})
 MAX_FPR = Parameter(
     "max_fpr", (None, 0.5, 0.1), spellings={"sklearn": "max_fpr", "torchmetrics": "max_fpr"}, span=(0.0, 1.0),
     absent={"keras": "Keras' AUC has no partial area (max_fpr)"})
+
+
+def _binned(thresholds: Any) -> bool:
+    """A binned curve (thresholds given)."""
+    return thresholds is not None
+
+
+def _partial(max_fpr: Any) -> bool:
+    """A partial area (max_fpr given, below 1)."""
+    return max_fpr is not None and max_fpr != 1
+
+
+TORCHMETRICS_BINNED_ORIGIN = KnownDifference(
+    "torchmetrics", what="torchmetrics' binned ROC curve (thresholds given) starts at its highest threshold's point, "
+    "not at (0, 0): where a score reaches the top threshold (1.0 of an evenly spaced grid) the area before that point "
+    "is lost: BinaryAUROC(thresholds=5) of scores [1.0, 1.0] with targets [0, 1] is 0.0, not 0.5.",
+    cause="_binary_roc_compute with thresholds reads tpr and fpr from the confusion matrix at each threshold and flips "
+          "them; unlike the exact curve (_binary_clf_curve, whose first point is below every score) nothing puts the "
+          "origin first.",
+    where="torchmetrics/functional/classification/roc.py::_binary_roc_compute",
+    overrides={"binned_origin": False}, when={"thresholds": _binned}, kind="defect",
+    witness=Witness(inside=(batch([0, 1], [1.0, 1.0]),), outside=(batch([0, 1], [0.2, 0.9]),),
+                    parameters={"thresholds": 5}, metric="AUC"),
+)
+TORCHMETRICS_FLAT_PARTIAL = KnownDifference(
+    "torchmetrics", what="With max_fpr, torchmetrics returns the whole area under the curve, not McClish's "
+    "standardized partial area, where the curve has no false positive (or no true positive) at any of its points "
+    "(a binned curve whose thresholds all lie above the negatives' scores): BinaryAUROC(thresholds=[0.2, 0.5, 1.0], "
+    "max_fpr=0.5) of scores [0, 0] is 0.0, not 1/3.",
+    cause="_binary_auroc_compute: 'if max_fpr is None or max_fpr == 1 or fpr.sum() == 0 or tpr.sum() == 0: return "
+          "_auc_compute_without_check(fpr, tpr, 1.0)', before the partial area and its standardization.",
+    where="torchmetrics/functional/classification/auroc.py::_binary_auroc_compute",
+    overrides={"flat_partial": "full"}, when={"max_fpr": _partial}, kind="defect",
+    witness=Witness(inside=(batch([0, 1], [0.0, 0.0]),), outside=(batch([0, 1], [0.3, 0.6]),),
+                    parameters={"thresholds": (0.2, 0.5, 1.0), "max_fpr": 0.5}, metric="AUC"),
+)
+
+
+def _weighted_zero_support(library: str, cause: str, where: str) -> KnownDifference:
+    return KnownDifference(
+        library, what=f"With no positive label anywhere (zero support overall), {library}'s weighted average is 0.0; "
+        "the reference calls it undefined (NaN): every label weighs nothing.",
+        cause=cause, where=where, overrides={"zero_support": "zero"}, when={"average": ("weighted",)})
+
+
+SKLEARN_WEIGHTED_NO_POSITIVE = _weighted_zero_support(
+    "sklearn", "_average_binary_score returns 0 when the support sums to 0 ('if xpx.isclose(xp.sum(average_weight), "
+    "0): return 0').", "sklearn/metrics/_base.py::_average_binary_score")
+TORCHMETRICS_WEIGHTED_NO_POSITIVE = _weighted_zero_support(
+    "torchmetrics", "the weighted reduction divides the supports by their sum with _safe_divide, 0 / 0 = 0, so "
+    "every label's weight is 0.", "torchmetrics/functional/classification/auroc.py::_reduce_auroc; "
+    "torchmetrics/functional/classification/average_precision.py::_reduce_average_precision")
 
 
 def _keras_buckets(curve: str, *, per_batch: Callable[[Batch], Batch] | tuple | None = None,
@@ -127,7 +179,9 @@ def _auc(curve: str) -> MetricSpec:
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
             "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", weights=False),
         },
-        space=tuple(space), known=(keras_buckets, keras_logits, *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else [])),
+        space=tuple(space),
+        known=(keras_buckets, keras_logits, *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else
+                                              [TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL])),
     )
 
 
@@ -209,7 +263,8 @@ def _multilabel_auc() -> MetricSpec:
                                                                                    (0.0, 1.0, 1.0, 1.0))},
                                  "Keras' label_weights weigh the labels of multi_label=True only"),),
         known=(_keras_bucketed_auc("ROC", average=Drawn("average", "macro"),
-                                   label_weights=Drawn("label_weights", None)), TORCHMETRICS_AUROC_UNDEFINED),
+                                   label_weights=Drawn("label_weights", None)), TORCHMETRICS_AUROC_UNDEFINED,
+               TORCHMETRICS_BINNED_ORIGIN, SKLEARN_WEIGHTED_NO_POSITIVE, TORCHMETRICS_WEIGHTED_NO_POSITIVE),
     )
 
 
@@ -268,6 +323,11 @@ def _from_logits_auc() -> MetricSpec:
     )
 
 
+def _one_class_present(batches: list[Batch]) -> bool:
+    """Every label of the batches is one class."""
+    return len(np.unique(np.concatenate([b.y_true for b in batches]))) < 2
+
+
 def _weights_given(batches: list[Batch]) -> bool:
     """Some batch carries sample weights."""
     return any(b.sample_weight is not None for b in batches)
@@ -297,6 +357,24 @@ def _multiclass_auroc() -> MetricSpec:
         unsupported=(Unsupported("sklearn", {"multi_class": ("ovo",), "average": (None, "micro")},
                                  "scikit-learn's one-vs-one averages are macro or weighted"),),
         known=(_keras_bucketed_auc("ROC", average="macro", per_batch=_onehot), TORCHMETRICS_AUROC_UNDEFINED,
+               TORCHMETRICS_BINNED_ORIGIN,
+               KnownDifference(
+                   "sklearn", what="scikit-learn's one-vs-one multiclass ROC AUC pairs the classes present in y_true "
+                   "only (labels= is not read for the pairs); the reference (Hand & Till) pairs every class, a pair "
+                   "missing one undefined.",
+                   cause="_average_multiclass_ovo_score iterates over combinations of np.unique(y_true).",
+                   where="sklearn/metrics/_base.py::_average_multiclass_ovo_score; "
+                         "sklearn/metrics/_ranking.py::_multiclass_roc_auc_score",
+                   overrides={"ovo_classes": "present"}, when={"multi_class": ("ovo",)}),
+               KnownDifference(
+                   "sklearn", what="scikit-learn's weighted one-vs-one ROC AUC of one class alone raises "
+                   "ZeroDivisionError ('Weights sum to zero'): no pair of classes weighs anything; the reference is "
+                   "undefined (NaN).",
+                   cause="_average_multiclass_ovo_score averages the pair scores with np.average(weights=prevalence) "
+                         "over no pair.",
+                   where="sklearn/metrics/_base.py::_average_multiclass_ovo_score", raises="Weights sum to zero",
+                   trigger=_one_class_present, when={"multi_class": ("ovo",), "average": ("weighted",)},
+                   properties=EVERY_PROPERTY),
                KnownDifference(
                    "sklearn", what="scikit-learn's one-vs-one multiclass ROC AUC takes no sample weights: it raises.",
                    cause="roc_auc_score: 'sample_weight is not supported for multiclass one-vs-one ROC AUC, "
@@ -307,13 +385,13 @@ def _multiclass_auroc() -> MetricSpec:
 
 
 def torchmetrics_multiclass_average_precision(y_true, y_score, *, average: str = "macro",
-                                              sample_weight=None) -> float:
+                                              sample_weight=None, **options) -> float:
     """torchmetrics' rule for a class that never occurs: average precision 0, counted in the mean, when every
     label is class 0; otherwise NaN, left out of the mean."""
     labels = np.asarray(y_true)
     undefined = "zero" if labels.size and not labels.any() else "exclude"
     return ref.multiclass_average_precision(y_true, y_score, average=average, undefined=undefined,
-                                            sample_weight=sample_weight)
+                                            sample_weight=sample_weight, **options)
 
 
 TORCHMETRICS_MULTICLASS_AP_ABSENT = KnownDifference(
@@ -337,7 +415,7 @@ def _average_precision(task: str) -> MetricSpec:
     multiclass = task == "multiclass"
     torch_class = "MulticlassAveragePrecision" if multiclass else "MultilabelAveragePrecision"
     count = "num_classes" if multiclass else "num_labels"
-    known = [SKLEARN_AP_UNDEFINED]
+    known = [SKLEARN_AP_UNDEFINED, SKLEARN_WEIGHTED_NO_POSITIVE, TORCHMETRICS_WEIGHTED_NO_POSITIVE]
     if multiclass:
         known += [SKLEARN_MULTICLASS_AP_ABSENT, TORCHMETRICS_MULTICLASS_AP_ABSENT]
     else:
@@ -412,6 +490,51 @@ def _keras_grid() -> KnownDifference:
     )
 
 
+def _first_batch_without_positive(batches: list[Batch]) -> bool:
+    """The first batch with samples has no positive (a result asked for after it has none)."""
+    first = next((b for b in batches if len(b)), None)
+    return first is not None and not np.asarray(first.y_true).any()
+
+
+def _highest_score_below_one(batches: list[Batch]) -> bool:
+    """Every score is below 1.0, the top of every binned grid drawn: that threshold predicts nothing."""
+    scores = np.concatenate([np.asarray(b.y_pred).reshape(-1) for b in batches])
+    return scores.size > 0 and float(scores.max()) < 1.0
+
+
+TORCHMETRICS_NO_POSITIVE_RECALL = KnownDifference(
+    "torchmetrics", what="With no positive sample, torchmetrics' recall is 1 at every threshold (with a warning), "
+    "where the reference's recall of no positive is 0: a constraint on precision is then met with recall 1.",
+    cause="_binary_precision_recall_curve_compute: 'No positive samples found in target, recall is undefined. "
+          "Setting recall to one for all thresholds.'",
+    where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_precision_recall_curve_compute",
+    overrides={"no_positive_recall": 1.0},
+)
+TORCHMETRICS_BINNED_AT = {
+    "RecallAtFixedPrecision": (KnownDifference(
+        "torchmetrics", what="torchmetrics' RecallAtFixedPrecision on a binned curve (thresholds given) raises "
+        "IndexError when the target has no positive: its recall is NaN at every threshold.",
+        cause="the binned curve divides with zero_division='nan'; _recall_at_precision keeps the rows whose "
+              "precision meets the constraint and _lexargmax of NaN recalls finds no index.",
+        where="torchmetrics/functional/classification/recall_fixed_precision.py::_recall_at_precision, _lexargmax",
+        raises="index 0 is out of bounds for dimension 0", trigger=_first_batch_without_positive,
+        when={"thresholds": _binned}, kind="defect", properties=EVERY_PROPERTY,
+        witness=Witness(inside=(batch([0, 0], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
+                        parameters={"thresholds": 5}, metric="RecallAtPrecision[precision=0.8]")),),
+    "PrecisionAtFixedRecall": (KnownDifference(
+        "torchmetrics", what="torchmetrics' PrecisionAtFixedRecall(min_recall=0) on a binned curve returns NaN where "
+        "a threshold predicts nothing (its precision 0 / 0 is NaN, with recall 0 it meets the constraint, and "
+        "Python's max over tuples with NaN keeps it).",
+        cause="the binned curve divides with zero_division='nan'; _precision_at_recall takes max() of (precision, "
+              "recall, threshold) tuples with recall >= min_recall.",
+        where="torchmetrics/functional/classification/precision_fixed_recall.py::_precision_at_recall",
+        raises="returned NaN", trigger=_highest_score_below_one,
+        when={"thresholds": _binned, "recall": (0.0,)}, kind="defect", properties=EVERY_PROPERTY,
+        witness=Witness(inside=(batch([0, 1], [0.0, 0.0]),), outside=(batch([0, 1], [0.0, 1.0]),),
+                        parameters={"thresholds": (0.2, 0.5, 1.0), "recall": 0.0})),),
+}
+
+
 def _at_metric(name: str, function: Callable[..., float], keras_argument: str, value: float, torch_class: str,
                torch_argument: str, *, class_id: int | None = None) -> MetricSpec:
     """The best rate under a constraint on another: the constraint drawn (the variant's value first, the edges 0 and
@@ -425,7 +548,7 @@ def _at_metric(name: str, function: Callable[..., float], keras_argument: str, v
              Parameter("num_thresholds", (200, 50, 3), spellings={"keras": "num_thresholds"}, reference=False,
                        absent={"torchmetrics": "torchmetrics bins with thresholds=T (score >= linspace(0, 1, T)): "
                                                "drawn as thresholds"}),
-             replace(TORCH_THRESHOLDS, values=(None, 5, 100, (0.2, 0.5, 0.8)))]
+             replace(TORCH_THRESHOLDS, values=(None, 5, 100, (0.2, 0.5, 1.0)))]
     torch_target = f"torchmetrics.classification.{'Multilabel' if class_id is not None else 'Binary'}{torch_class}"
     torch_init = {"num_labels": NUM_CLASSES} if class_id is not None else {}
     if class_id is not None:
@@ -439,7 +562,9 @@ def _at_metric(name: str, function: Callable[..., float], keras_argument: str, v
         bindings={"keras": Binding(f"keras.metrics.{name}"),
                   "torchmetrics": Binding(torch_target, torch_init, weights=False,
                                           output=(0, class_id) if class_id is not None else (0,))},
-        space=tuple(space), known=(_keras_grid(), _keras_constraint_rounding(keras_argument)),
+        space=tuple(space), known=(_keras_grid(), _keras_constraint_rounding(keras_argument),
+                                   TORCHMETRICS_NO_POSITIVE_RECALL,
+                                   *TORCHMETRICS_BINNED_AT.get(torch_class, ())),
         absent={"sklearn": "scikit-learn has no metric for the best rate under a constraint (nearest: "
                            "precision_recall_curve / roc_curve, then a search by hand)"},
     )
