@@ -44,6 +44,7 @@ from conformance.catalogue.model import (
     Limited,
     MetricSpec,
     Parameter,
+    ParameterTrigger,
     Unsupported,
     Witness,
     batch,
@@ -53,7 +54,8 @@ from conformance.catalogue.model import (
 
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES",
            "OUTPUT", "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited", "MetricSpec",
-           "Parameter", "Unsupported", "Witness", "batch", "by_id", "declarations", "empty", "same_value"]
+           "Parameter", "ParameterTrigger", "Unsupported", "Witness", "batch", "by_id", "declarations", "empty",
+           "same_value"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)

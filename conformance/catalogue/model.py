@@ -119,6 +119,21 @@ class Witness:
 
 
 @dataclass(frozen=True)
+class ParameterTrigger:
+    """A declaration's trigger that reads the parameters in use too (a class id, a list of thresholds): ``function``
+    takes the batches and the values by reference keyword (a ``Limited`` one as it is: resolve it with the batches'
+    classes); ``MetricSpec.known_for`` binds the example's values."""
+
+    function: Callable[[list[Batch], Mapping[str, Any]], bool]
+
+    def bound(self, values: Mapping[str, Any]) -> Callable[[list[Batch]], bool]:
+        def trigger(batches: list[Batch]) -> bool:
+            return bool(self.function(batches, values))
+        trigger.__doc__ = self.function.__doc__
+        return trigger
+
+
+@dataclass(frozen=True)
 class KnownDifference:
     """A documented semantic difference between a library and the reference.
 
@@ -150,7 +165,7 @@ class KnownDifference:
     per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], ...] | None = None
     bounds: tuple[Mapping[str, Any], ...] | None = None  # two sides (or more: the value lies between them all)
     raises: str | None = None
-    trigger: Callable[[list[Batch]], bool] | None = None
+    trigger: Callable[[list[Batch]], bool] | ParameterTrigger | None = None
     # A pattern of the harness's own words in an error's message, what it measured where the library failed (a rank
     # idle with states unlike a fed rank's; a batch that raises alone too): a trigger for errors where the batches
     # alone cannot say, which must match for ``raises`` to explain.
@@ -425,5 +440,7 @@ class MetricSpec:
         layout = layout or (binding.layout if binding else None)
         names = (prop,) if isinstance(prop, str) else prop
         values = {**self.params, **self.drawn}
-        return [k for k in self.known if k.library == library and any(n in k.properties for n in names)
-                and k.in_scope(backend, layout) and k.holds_for(values)]
+        found = [k for k in self.known if k.library == library and any(n in k.properties for n in names)
+                 and k.in_scope(backend, layout) and k.holds_for(values)]
+        return [replace(k, trigger=k.trigger.bound(values)) if isinstance(k.trigger, ParameterTrigger) else k
+                for k in found]

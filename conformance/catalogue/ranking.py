@@ -4,7 +4,7 @@ multilabel), Keras' AUC parameters, and the best rate under a constraint on anot
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -22,8 +22,10 @@ from conformance.catalogue.model import (
     Binding,
     Drawn,
     KnownDifference,
+    Limited,
     MetricSpec,
     Parameter,
+    ParameterTrigger,
     Unsupported,
     Witness,
     batch,
@@ -88,6 +90,43 @@ MAX_FPR = Parameter(
     absent={"keras": "Keras' AUC has no partial area (max_fpr)"})
 
 
+def _column(batch: Batch, values: Mapping[str, Any], part: str) -> np.ndarray:
+    """``part`` (y_true or y_pred) of the batch, or of the drawn class id's column of multilabel data."""
+    array = np.asarray(getattr(batch, part))
+    class_id = values.get("class_id")
+    if class_id is None or array.ndim < 2:
+        return array.reshape(-1)
+    return array[:, class_id.resolve(batch.num_classes) if isinstance(class_id, Limited) else class_id]
+
+
+def _first_batch_without_positive(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+    """The first batch with samples has no positive (of the class id's label), where a result is asked for."""
+    first = next((b for b in batches if len(b)), None)
+    return first is not None and not _column(first, values, "y_true").any()
+
+
+def _top_threshold_predicts_nothing(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+    """The highest drawn threshold lies above every score: a point of the binned curve predicts nothing."""
+    grid = values.get("thresholds")
+    top = 1.0 if isinstance(grid, int) else float(np.float32(max(grid)))
+    scores = np.concatenate([_column(b, values, "y_pred") for b in batches])
+    return scores.size > 0 and float(scores.max()) < top
+
+
+def _partial_curve_short(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+    """Every point of the binned curve (a listed grid) has a false positive rate at most max_fpr, and some point a
+    true and some a false positive: torch.bucketize puts max_fpr past the last point."""
+    grid, max_fpr = values.get("thresholds"), values.get("max_fpr")
+    if isinstance(grid, int) or grid is None or max_fpr is None:
+        return False
+    targets = np.concatenate([_column(b, values, "y_true") for b in batches])
+    scores = np.concatenate([_column(b, values, "y_pred") for b in batches]).astype(np.float32)
+    lowest = np.float32(min(grid))
+    fpr = float(np.mean(scores[targets == 0] >= lowest)) if (targets == 0).any() else 0.0
+    tpr = float(np.mean(scores[targets == 1] >= lowest)) if (targets == 1).any() else 0.0
+    return 0 < fpr <= max_fpr and tpr > 0
+
+
 def _binned(thresholds: Any) -> bool:
     """A binned curve (thresholds given)."""
     return thresholds is not None
@@ -109,6 +148,25 @@ TORCHMETRICS_BINNED_ORIGIN = KnownDifference(
     overrides={"binned_origin": False}, when={"thresholds": _binned}, kind="defect",
     witness=Witness(inside=(batch([0, 1], [1.0, 1.0]),), outside=(batch([0, 1], [0.2, 0.9]),),
                     parameters={"thresholds": 5}, metric="AUC"),
+)
+# Per label (class), torchmetrics' binned curves without their origin and its area 0 for an undefined label at once.
+TORCHMETRICS_BINNED_ORIGIN_PER_LABEL = replace(
+    TORCHMETRICS_BINNED_ORIGIN, overrides={"binned_origin": False, "undefined": "zero"},
+    witness=Witness(inside=(batch([[0, 1], [1, 1]], [[1.0, 1.0], [1.0, 0.3]], num_classes=2),),
+                    outside=(batch([[0, 1], [1, 0]], [[0.2, 0.9], [0.9, 0.2]], num_classes=2),),
+                    parameters={"thresholds": 5}, metric="AUC[multi_label=True,num_labels=L]"))
+TORCHMETRICS_PARTIAL_INDEX = KnownDifference(
+    "torchmetrics", what="With max_fpr and a listed binned curve none of whose points passes max_fpr (the lowest "
+    "threshold above most negatives' scores), torchmetrics' BinaryAUROC raises IndexError instead of cutting the "
+    "curve: the point to interpolate towards does not exist.",
+    cause="_binary_auroc_compute: stop = torch.bucketize(max_area, fpr, right=True) is len(fpr), then fpr[stop] is "
+          "read.",
+    where="torchmetrics/functional/classification/auroc.py::_binary_auroc_compute",
+    raises="index \\d+ is out of bounds for dimension 0", trigger=ParameterTrigger(_partial_curve_short),
+    when={"max_fpr": _partial, "thresholds": _binned}, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([0, 0, 0, 1], [0.3, 0.1, 0.1, 0.3]),), outside=(batch([0, 0, 0, 1],
+                                                                                        [0.3, 0.3, 0.1, 0.3]),),
+                    parameters={"thresholds": (0.2, 0.5, 1.0), "max_fpr": 0.5}, metric="AUC"),
 )
 TORCHMETRICS_FLAT_PARTIAL = KnownDifference(
     "torchmetrics", what="With max_fpr, torchmetrics returns the whole area under the curve, not McClish's "
@@ -181,7 +239,8 @@ def _auc(curve: str) -> MetricSpec:
         },
         space=tuple(space),
         known=(keras_buckets, keras_logits, *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else
-                                              [TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL])),
+                                              [TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL,
+                                               TORCHMETRICS_PARTIAL_INDEX, TORCHMETRICS_AUROC_UNDEFINED])),
     )
 
 
@@ -264,7 +323,7 @@ def _multilabel_auc() -> MetricSpec:
                                  "Keras' label_weights weigh the labels of multi_label=True only"),),
         known=(_keras_bucketed_auc("ROC", average=Drawn("average", "macro"),
                                    label_weights=Drawn("label_weights", None)), TORCHMETRICS_AUROC_UNDEFINED,
-               TORCHMETRICS_BINNED_ORIGIN, SKLEARN_WEIGHTED_NO_POSITIVE, TORCHMETRICS_WEIGHTED_NO_POSITIVE),
+               TORCHMETRICS_BINNED_ORIGIN_PER_LABEL, SKLEARN_WEIGHTED_NO_POSITIVE, TORCHMETRICS_WEIGHTED_NO_POSITIVE),
     )
 
 
@@ -357,7 +416,7 @@ def _multiclass_auroc() -> MetricSpec:
         unsupported=(Unsupported("sklearn", {"multi_class": ("ovo",), "average": (None, "micro")},
                                  "scikit-learn's one-vs-one averages are macro or weighted"),),
         known=(_keras_bucketed_auc("ROC", average="macro", per_batch=_onehot), TORCHMETRICS_AUROC_UNDEFINED,
-               TORCHMETRICS_BINNED_ORIGIN,
+               TORCHMETRICS_BINNED_ORIGIN_PER_LABEL, SKLEARN_WEIGHTED_NO_POSITIVE,
                KnownDifference(
                    "sklearn", what="scikit-learn's one-vs-one multiclass ROC AUC pairs the classes present in y_true "
                    "only (labels= is not read for the pairs); the reference (Hand & Till) pairs every class, a pair "
@@ -417,7 +476,15 @@ def _average_precision(task: str) -> MetricSpec:
     count = "num_classes" if multiclass else "num_labels"
     known = [SKLEARN_AP_UNDEFINED, SKLEARN_WEIGHTED_NO_POSITIVE, TORCHMETRICS_WEIGHTED_NO_POSITIVE]
     if multiclass:
-        known += [SKLEARN_MULTICLASS_AP_ABSENT, TORCHMETRICS_MULTICLASS_AP_ABSENT]
+        known += [SKLEARN_MULTICLASS_AP_ABSENT, replace(TORCHMETRICS_MULTICLASS_AP_ABSENT,
+                                                        when={"thresholds": (None,)}),
+                  replace(_undefined("torchmetrics", "zero", "On a binned curve (thresholds given), a class that never "
+                             "occurs has average precision 0 in torchmetrics' multiclass mean and counts in it (where "
+                             "its exact curve gives NaN, left out); the reference calls it undefined (NaN).",
+                             cause="the binned state is a confusion matrix per threshold whose 0 / 0 recall the "
+                                   "average precision sums as 0 for that class.",
+                             where="torchmetrics/functional/classification/average_precision.py::"
+                                   "_multiclass_average_precision_compute"), when={"thresholds": _binned})]
     else:
         known.append(_undefined(
             "torchmetrics", "zero", "A label with no positive has average precision 0 in torchmetrics and counts "
@@ -490,18 +557,6 @@ def _keras_grid() -> KnownDifference:
     )
 
 
-def _first_batch_without_positive(batches: list[Batch]) -> bool:
-    """The first batch with samples has no positive (a result asked for after it has none)."""
-    first = next((b for b in batches if len(b)), None)
-    return first is not None and not np.asarray(first.y_true).any()
-
-
-def _highest_score_below_one(batches: list[Batch]) -> bool:
-    """Every score is below 1.0, the top of every binned grid drawn: that threshold predicts nothing."""
-    scores = np.concatenate([np.asarray(b.y_pred).reshape(-1) for b in batches])
-    return scores.size > 0 and float(scores.max()) < 1.0
-
-
 TORCHMETRICS_NO_POSITIVE_RECALL = KnownDifference(
     "torchmetrics", what="With no positive sample, torchmetrics' recall is 1 at every threshold (with a warning), "
     "where the reference's recall of no positive is 0: a constraint on precision is then met with recall 1.",
@@ -517,7 +572,7 @@ TORCHMETRICS_BINNED_AT = {
         cause="the binned curve divides with zero_division='nan'; _recall_at_precision keeps the rows whose "
               "precision meets the constraint and _lexargmax of NaN recalls finds no index.",
         where="torchmetrics/functional/classification/recall_fixed_precision.py::_recall_at_precision, _lexargmax",
-        raises="index 0 is out of bounds for dimension 0", trigger=_first_batch_without_positive,
+        raises="index 0 is out of bounds for dimension 0", trigger=ParameterTrigger(_first_batch_without_positive),
         when={"thresholds": _binned}, kind="defect", properties=EVERY_PROPERTY,
         witness=Witness(inside=(batch([0, 0], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
                         parameters={"thresholds": 5}, metric="RecallAtPrecision[precision=0.8]")),),
@@ -528,7 +583,7 @@ TORCHMETRICS_BINNED_AT = {
         cause="the binned curve divides with zero_division='nan'; _precision_at_recall takes max() of (precision, "
               "recall, threshold) tuples with recall >= min_recall.",
         where="torchmetrics/functional/classification/precision_fixed_recall.py::_precision_at_recall",
-        raises="returned NaN", trigger=_highest_score_below_one,
+        raises="returned NaN", trigger=ParameterTrigger(_top_threshold_predicts_nothing),
         when={"thresholds": _binned, "recall": (0.0,)}, kind="defect", properties=EVERY_PROPERTY,
         witness=Witness(inside=(batch([0, 1], [0.0, 0.0]),), outside=(batch([0, 1], [0.0, 1.0]),),
                         parameters={"thresholds": (0.2, 0.5, 1.0), "recall": 0.0})),),
