@@ -70,11 +70,12 @@ def cumulative_counts(
 
 def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None,
             max_fpr: float | None = None, thresholds: int | Sequence[float] | None = None,
-            binned_origin: bool = True, flat_partial: Literal["standardized", "full"] = "standardized") -> float:
+            binned_origin: bool = True, flat_partial: Literal["standardized", "full"] = "standardized",
+            undefined: Literal["nan", "zero"] = "nan") -> float:
     """Exact area under the ROC curve (trapezoidal rule over every distinct score).
 
     Equals the weighted probability that a random positive scores higher than a random negative,
-    ties counting one half. NaN when either class has zero total weight.
+    ties counting one half. NaN when either class has zero total weight (``undefined="zero"``: 0.0, torchmetrics').
 
     ``max_fpr`` in (0, 1): the standardized partial area up to that false positive rate (McClish, Medical Decision
     Making 1989, as scikit-learn and torchmetrics document it): the curve is cut at ``max_fpr`` (its true positive
@@ -94,7 +95,7 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike |
         tps, fps = _threshold_counts(targets, scores, weights, _threshold_grid(thresholds)[::-1], inclusive=True)
         total_positive, total_negative = float(np.dot(weights, targets)), float(np.dot(weights, 1 - targets))
     if total_positive == 0 or total_negative == 0:
-        return float("nan")
+        return 0.0 if undefined == "zero" else float("nan")
     check_option(flat_partial, "flat_partial", ("standardized", "full"))
     start = [0.0] if thresholds is None or binned_origin else []
     tpr, fpr = np.r_[start, tps / total_positive], np.r_[start, fps / total_negative]

@@ -99,10 +99,14 @@ def _column(batch: Batch, values: Mapping[str, Any], part: str) -> np.ndarray:
     return array[:, class_id.resolve(batch.num_classes) if isinstance(class_id, Limited) else class_id]
 
 
-def _first_batch_without_positive(batches: list[Batch], values: Mapping[str, Any]) -> bool:
-    """The first batch with samples has no positive (of the class id's label), where a result is asked for."""
+def _first_batch_without_positive(batches: list[Batch]) -> bool:
+    """The first batch with samples has no positive (multilabel: some label has none; every label is computed,
+    whichever one is picked), where a result is asked for."""
     first = next((b for b in batches if len(b)), None)
-    return first is not None and not _column(first, values, "y_true").any()
+    if first is None:
+        return False
+    targets = np.asarray(first.y_true)
+    return bool((targets.reshape(len(targets), -1).sum(axis=0) == 0).any())
 
 
 def _top_threshold_predicts_nothing(batches: list[Batch], values: Mapping[str, Any]) -> bool:
@@ -176,7 +180,7 @@ TORCHMETRICS_FLAT_PARTIAL = KnownDifference(
     cause="_binary_auroc_compute: 'if max_fpr is None or max_fpr == 1 or fpr.sum() == 0 or tpr.sum() == 0: return "
           "_auc_compute_without_check(fpr, tpr, 1.0)', before the partial area and its standardization.",
     where="torchmetrics/functional/classification/auroc.py::_binary_auroc_compute",
-    overrides={"flat_partial": "full"}, when={"max_fpr": _partial}, kind="defect",
+    overrides={"flat_partial": "full", "undefined": "zero"}, when={"max_fpr": _partial}, kind="defect",
     witness=Witness(inside=(batch([0, 1], [0.0, 0.0]),), outside=(batch([0, 1], [0.3, 0.6]),),
                     parameters={"thresholds": (0.2, 0.5, 1.0), "max_fpr": 0.5}, metric="AUC"),
 )
@@ -568,11 +572,12 @@ TORCHMETRICS_NO_POSITIVE_RECALL = KnownDifference(
 TORCHMETRICS_BINNED_AT = {
     "RecallAtFixedPrecision": (KnownDifference(
         "torchmetrics", what="torchmetrics' RecallAtFixedPrecision on a binned curve (thresholds given) raises "
-        "IndexError when the target has no positive: its recall is NaN at every threshold.",
+        "IndexError when the target (multilabel: any label, whichever is picked) has no positive: its recall is NaN "
+        "at every threshold.",
         cause="the binned curve divides with zero_division='nan'; _recall_at_precision keeps the rows whose "
               "precision meets the constraint and _lexargmax of NaN recalls finds no index.",
         where="torchmetrics/functional/classification/recall_fixed_precision.py::_recall_at_precision, _lexargmax",
-        raises="index 0 is out of bounds for dimension 0", trigger=ParameterTrigger(_first_batch_without_positive),
+        raises="index 0 is out of bounds for dimension 0", trigger=_first_batch_without_positive,
         when={"thresholds": _binned}, kind="defect", properties=EVERY_PROPERTY,
         witness=Witness(inside=(batch([0, 0], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
                         parameters={"thresholds": 5}, metric="RecallAtPrecision[precision=0.8]")),),
