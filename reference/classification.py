@@ -363,7 +363,7 @@ def predicted_indicator(
 
 def _class_counts(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | None, argmax_ties: str,
                   top_k: int | None, top_k_ties: TopKTies, sample_weight: ArrayLike | None):
-    """Weighted ``(tp, fp, fn)`` per (sample, class) cell, ``(n, C)`` each: the predictions of
+    """Weighted ``(tp, fp, fn, tn)`` per (sample, class) cell, ``(n, C)`` each: the predictions of
     :func:`predicted_indicator`, or with ``top_k`` of :func:`top_k_labels` (multiclass labels only)."""
     actual, scores = indicator_inputs(y_true, y_score)
     weights = check_sample_weight(sample_weight, len(actual))[:, None]
@@ -373,15 +373,19 @@ def _class_counts(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | N
         predicted = np.eye(scores.shape[1])[top_k_labels(as_label_array(y_true, "y_true"), scores, top_k, top_k_ties)]
     else:
         predicted = predicted_indicator(scores, threshold=threshold, argmax_ties=argmax_ties)
-    return weights * predicted * actual, weights * predicted * (1 - actual), weights * (1 - predicted) * actual
+    return (weights * predicted * actual, weights * predicted * (1 - actual), weights * (1 - predicted) * actual,
+            weights * (1 - predicted) * (1 - actual))
 
 
-Measure = Literal["fbeta", "precision", "recall"]
+Measure = Literal["fbeta", "precision", "recall", "specificity"]
 AbsentClasses = Literal["zero", "exclude", "exclude_unsupported"]
 
 
-def _ratio(measure: Measure, tp, fp, fn, beta: float, epsilon: float, zero_division: float) -> NDArray[np.float64]:
+def _ratio(measure: Measure, tp, fp, fn, beta: float, epsilon: float, zero_division: float,
+           tn=None) -> NDArray[np.float64]:
     """The measure from summed counts (arrays of the same shape)."""
+    if measure == "specificity":
+        return divide(tn, tn + fp, zero_division)
     if measure == "precision":
         return divide(tp, tp + fp, zero_division) if not epsilon else tp / (tp + fp + epsilon)
     if measure == "recall":
@@ -408,22 +412,23 @@ def _averaged(measure: Measure, y_true: ArrayLike, y_score: ArrayLike, *, beta: 
         return _tie_extreme(measure, y_true, y_score, top_k=top_k or 1, extreme=top_k_ties, beta=beta,
                             average=average, absent_classes=absent_classes, sample_weight=sample_weight,
                             zero_division=zero_division)
-    tp, fp, fn = _class_counts(y_true, y_score, threshold=threshold, argmax_ties=argmax_ties, top_k=top_k,
-                               top_k_ties=top_k_ties, sample_weight=sample_weight)
+    tp, fp, fn, tn = _class_counts(y_true, y_score, threshold=threshold, argmax_ties=argmax_ties, top_k=top_k,
+                                   top_k_ties=top_k_ties, sample_weight=sample_weight)
     if average == "samples":  # one score per sample over its labels, then their weighted mean (NaN ones left out)
         if np.ndim(y_true) != 2:
             raise ValueError("average='samples' needs multilabel targets (an (n, L) 0/1 matrix).")
         rows = _class_counts(y_true, y_score, threshold=threshold, argmax_ties=argmax_ties, top_k=top_k,
                              top_k_ties=top_k_ties, sample_weight=None)
-        per_sample = _ratio(measure, *(c.sum(axis=1) for c in rows), beta, epsilon, zero_division)
+        tp_s, fp_s, fn_s, tn_s = (c.sum(axis=1) for c in rows)
+        per_sample = _ratio(measure, tp_s, fp_s, fn_s, beta, epsilon, zero_division, tn_s)
         weights, kept = check_sample_weight(sample_weight, len(per_sample)), ~np.isnan(per_sample)
         if len(per_sample) and not kept.any():
             return float("nan")
         return float(divide(np.dot(weights[kept], per_sample[kept]), weights[kept].sum()))
-    tp, fp, fn = tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0)
+    tp, fp, fn, tn = tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0), tn.sum(axis=0)
     if average == "micro":
-        return float(_ratio(measure, tp.sum(), fp.sum(), fn.sum(), beta, epsilon, zero_division))
-    per_class = _ratio(measure, tp, fp, fn, beta, epsilon, zero_division)
+        return float(_ratio(measure, tp.sum(), fp.sum(), fn.sum(), beta, epsilon, zero_division, tn.sum()))
+    per_class = _ratio(measure, tp, fp, fn, beta, epsilon, zero_division, tn)
     if average is None:
         return per_class
     defined = ~np.isnan(per_class)  # zero_division=NaN: an undefined class is left out of the average
@@ -477,13 +482,17 @@ def _tie_extreme(measure: Measure, y_true: ArrayLike, y_score: ArrayLike, *, top
     hit_possible, hit_certain = weights @ (choices & onehot), weights @ (choices & onehot & certain[:, None])
     fp_possible = weights @ (choices & ~onehot)
     fp_certain = weights @ (choices & ~onehot & certain[:, None])
-    if average == "micro":  # one prediction per sample: tp over the total weight, whatever the measure
+    negatives = weights.sum() - support
+    if average == "micro":  # one prediction per sample: tp over the total weight (specificity: the same tn, fp)
         hits = (weights * (choices & onehot).any(axis=1)) if extreme == "most" else weights * (certain & (
             choices & onehot).any(axis=1))
-        return float(_ratio(measure, hits.sum(), weights.sum() - hits.sum(), weights.sum() - hits.sum(), beta, 0.0,
-                            zero_division))
-    low = _ratio(measure, hit_certain, fp_possible, support - hit_certain, beta, 0.0, zero_division)
-    high = _ratio(measure, hit_possible, fp_certain, support - hit_possible, beta, 0.0, zero_division)
+        misses = weights.sum() - hits.sum()
+        return float(_ratio(measure, hits.sum(), misses, misses, beta, 0.0, zero_division,
+                            negatives.sum() - misses))
+    low = _ratio(measure, hit_certain, fp_possible, support - hit_certain, beta, 0.0, zero_division,
+                 negatives - fp_possible)
+    high = _ratio(measure, hit_possible, fp_certain, support - hit_possible, beta, 0.0, zero_division,
+                  negatives - fp_certain)
     per_class = np.minimum(low, high) if extreme == "least" else np.maximum(low, high)
     if average is None:
         return per_class
@@ -551,6 +560,14 @@ def class_precision(y_true: ArrayLike, y_score: ArrayLike, *, average: Average =
     averages and options (``top_k``, ``threshold``, ``zero_division``, ``absent_classes``, ...) as
     :func:`fbeta_score`."""
     return _averaged("precision", y_true, y_score, average=average, sample_weight=sample_weight, **options)
+
+
+def class_specificity(y_true: ArrayLike, y_score: ArrayLike, *, average: Average = "macro",
+                      sample_weight: ArrayLike | None = None, **options) -> float | NDArray[np.float64]:
+    """Specificity ``tn / (tn + fp)`` per class (one class against the rest) of a multiclass or multilabel classifier,
+    or averaged (``weighted``: by each class's support, ``tp + fn``); the predictions, averages and options as
+    :func:`fbeta_score`."""
+    return _averaged("specificity", y_true, y_score, average=average, sample_weight=sample_weight, **options)
 
 
 def class_recall(y_true: ArrayLike, y_score: ArrayLike, *, average: Average = "micro",

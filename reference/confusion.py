@@ -114,13 +114,15 @@ def confusion_matrix(
 
 
 def multilabel_confusion_matrix(
-    y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None
+    y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None,
+    normalize: Literal["true", "pred", "all"] | None = None,
 ) -> NDArray[np.float64]:
     """One ``[[tn, fp], [fn, tp]]`` matrix per label, ``(L, 2, 2)``, predicting ``score > threshold``.
 
     ``y_true`` is an ``(n, L)`` 0/1 matrix and ``y_score`` its ``(n, L)`` scores; a sample's weight
-    applies to each of its labels.
+    applies to each of its labels. ``normalize`` divides each label's matrix as :func:`confusion_matrix` does.
     """
+    check_option(normalize, "normalize", (None, "true", "pred", "all"))
     targets = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
     if targets.shape != scores.shape:
@@ -131,7 +133,14 @@ def multilabel_confusion_matrix(
     fp = weights @ ((1 - targets) * predicted)
     fn = weights @ (targets * (1 - predicted))
     tn = weights @ ((1 - targets) * (1 - predicted))  # counted, not total - tp - fp - fn (which can round below 0)
-    return np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
+    matrices = np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
+    if normalize == "true":
+        return divide(matrices, matrices.sum(axis=2, keepdims=True))
+    if normalize == "pred":
+        return divide(matrices, matrices.sum(axis=1, keepdims=True))
+    if normalize == "all":
+        return divide(matrices, matrices.sum(axis=(1, 2), keepdims=True))
+    return matrices
 
 
 def iou(
@@ -291,13 +300,41 @@ def hamming_distance(
     threshold: float | None = None,
     sample_weight: ArrayLike | None = None,
     no_samples: float = 0.0,
-) -> float:
+    average: Literal["micro", "macro", "weighted"] | None = "micro",
+    top_k: int | None = None,
+    **options,
+) -> float | NDArray[np.float64]:
     """Weighted fraction of wrong labels: of samples (binary, multiclass) or of cells (multilabel ``(n, L)``).
 
     Predictions as :func:`predicted_labels` (a multilabel ``y_pred`` of scores needs ``threshold``).
     A sample's weight applies to each of its cells. Zero total weight (no sample, or none that counts) gives
     ``no_samples``: 0.0 (nothing is wrong; scikit-learn), or 1.0 (one minus an accuracy of 0; torchmetrics).
+
+    Multilabel, ``average`` other than ``"micro"``: each label's share of wrong cells, their mean (``"weighted"``: by
+    each label's positive weight) or each one (None). Multiclass scores, ``average`` other than ``"micro"``
+    (torchmetrics' per-class Hamming distance): each class's
+    share of wrong samples among its own, ``1 - recall`` (a class without samples: ``no_samples``), averaged as
+    :func:`~reference.classification.class_recall` says (with ``options``: ``absent_classes``, ...); ``top_k``
+    (multiclass scores): a sample is right where its label is among its ``k`` best classes
+    (:func:`~reference.classification.top_k_labels`).
     """
+    if average != "micro" and np.ndim(y_true) == 2:  # per label: the share of its cells that are wrong
+        weights = check_sample_weight(sample_weight, len(y_true))
+        targets = as_float_array(y_true, "y_true", ndim=2)
+        wrong = targets != (as_float_array(y_pred, "y_pred", ndim=2) > threshold)
+        per_label = divide(weights @ wrong, np.full(targets.shape[1], weights.sum()), no_samples)
+        if average is None:
+            return per_label
+        support = weights @ targets
+        if average == "weighted":
+            return float(divide(np.dot(per_label, support), support.sum(), no_samples))
+        return float(per_label.mean())
+    if average != "micro" or top_k is not None:
+        from .classification import class_recall
+
+        recall = class_recall(y_true, y_pred, average=average, top_k=top_k, sample_weight=sample_weight,
+                              zero_division=1.0 - no_samples, **options)
+        return 1.0 - recall if np.ndim(recall) == 0 else 1.0 - np.asarray(recall)
     weights = _element_weights(sample_weight, y_true)
     true, pred = predicted_labels(y_true, y_pred, threshold=threshold)
     wrong = weights[true != pred].sum() if sample_weight is not None else np.count_nonzero(true != pred)

@@ -319,7 +319,7 @@ TAKES_IGNORE_INDEX = frozenset({
     "BinaryMatthewsCorrCoef", "MulticlassHammingDistance",
     "BinaryPrecision", "BinaryRecall", "BinarySpecificity", "BinaryStatScores", "MulticlassAccuracy",
     "MulticlassCohenKappa", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassMatthewsCorrCoef",
-    "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",
+    "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity", "MulticlassConfusionMatrix",
 })
 LABEL_DOMAINS = ("binary", "multiclass", "labels")  # one integer target per sample
 
