@@ -302,6 +302,7 @@ def hamming_distance(
     no_samples: float = 0.0,
     average: Literal["micro", "macro", "weighted"] | None = "micro",
     top_k: int | None = None,
+    empty_average: float | None = None,
     **options,
 ) -> float | NDArray[np.float64]:
     """Weighted fraction of wrong labels: of samples (binary, multiclass) or of cells (multilabel ``(n, L)``).
@@ -316,7 +317,8 @@ def hamming_distance(
     share of wrong samples among its own, ``1 - recall`` (a class without samples: ``no_samples``), averaged as
     :func:`~reference.classification.class_recall` says (with ``options``: ``absent_classes``, ...); ``top_k``
     (multiclass scores): a sample is right where its label is among its ``k`` best classes
-    (:func:`~reference.classification.top_k_labels`).
+    (:func:`~reference.classification.top_k_labels`). An average of no sample at all is ``empty_average``
+    (default ``no_samples``).
     """
     if average != "micro" and np.ndim(y_true) == 2:  # per label: the share of its cells that are wrong
         weights = check_sample_weight(sample_weight, len(y_true))
@@ -329,6 +331,8 @@ def hamming_distance(
         if average == "weighted":
             return float(divide(np.dot(per_label, support), support.sum(), no_samples))
         return float(per_label.mean())
+    if average is not None and not check_sample_weight(sample_weight, len(y_true)).sum():
+        return no_samples if empty_average is None else empty_average
     if average != "micro" or top_k is not None:
         from .classification import class_recall
 

@@ -220,15 +220,16 @@ def _hamming() -> tuple[MetricSpec, ...]:
         KnownDifference(
             "torchmetrics", what="Averaged per class, torchmetrics' Hamming distance leaves a class with no true, "
             "predicted or missed sample out of the mean, and scores a class with no sample of its own but predicted "
-            "1.0 (1 - a recall of 0 / 0 = 0); the reference counts every class, one without samples as 0.0 (nothing "
-            "of it is wrong).",
+            "1.0 (1 - a recall of 0 / 0 = 0), and the average of no sample at all 0.0; the reference counts every "
+            "class, one without samples as 0.0 (nothing of it is wrong).",
             cause="_hamming_distance_reduce: 1 - _safe_divide(tp, tp + fn) per class (0 / 0 is 0), then "
                   "_adjust_weights_safe_divide zeroes the weights of classes with tp + fp + fn == 0.",
             where="torchmetrics/functional/classification/hamming.py::_hamming_distance_reduce; "
                   "torchmetrics/utilities/compute.py::_adjust_weights_safe_divide",
-            overrides={"absent_classes": "exclude", "no_samples": 1.0}, when={"average": ("macro", "weighted", None)}),
-        KnownDifference("torchmetrics", **{**TORCHMETRICS_LABEL_TOP_K_TIES,
-                                           "overrides": {"absent_classes": "exclude", "no_samples": 1.0}}),
+            overrides={"absent_classes": "exclude", "no_samples": 1.0, "empty_average": 0.0},
+            when={"average": ("macro", "weighted", None)}),
+        KnownDifference("torchmetrics", **{**TORCHMETRICS_LABEL_TOP_K_TIES, "overrides": {
+            "absent_classes": "exclude", "no_samples": 1.0, "empty_average": 0.0}}),
     )
     return (
         _spec("HammingDistance", "binary", ref.hamming_distance, domain=BINARY, params={"threshold": 0.5},
