@@ -149,13 +149,14 @@ def iou(
     *,
     num_classes: int | None = None,
     target_class_ids: Sequence[int] | None = None,
-    average: Literal["macro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted"] | None = "macro",
     threshold: float | None = None,
     at_threshold: AtThreshold = "negative",
     ignore_class: int | None = None,
     ignored_class_in_mean: bool = False,
     absent_classes: Literal["exclude", "zero"] = "exclude",
     epsilon: float = 0.0,
+    zero_division: float = 0.0,
     sample_weight: ArrayLike | None = None,
 ) -> float | NDArray[np.float64]:
     """Intersection over union (Jaccard index) per class, ``tp / (tp + fp + fn)``, or its mean.
@@ -165,35 +166,43 @@ def iou(
     * ``target_class_ids``: the classes reported (default: all ``num_classes``), in that order.
     * ``average="macro"``: their mean. A class with ``tp + fp + fn == 0`` (absent from truth and
       prediction) is left out of the mean (``absent_classes="exclude"``, Keras and torchmetrics) or
-      counts as 0.0 (``"zero"``, scikit-learn given ``labels``); no class left gives 0.0.
-      ``average=None``: one IoU per class, 0.0 for an absent class.
+      counts as ``zero_division`` (``"zero"``, scikit-learn given ``labels``); no class left gives 0.0.
+      ``average=None``: one IoU per class, ``zero_division`` for an absent class. ``"micro"``: the counts summed
+      over the classes first; ``"weighted"``: the mean weighted by each class's true (weighted) count.
     * ``ignore_class``: elements whose true label is it are left out, and so is the class from the
       mean, unless ``ignored_class_in_mean`` (Keras keeps it, so its false positives make it a 0.0).
     * ``epsilon``: 0.0 computes the exact ratio. A positive value computes as Keras does:
       ``tp / (d + eps)`` per class, a class present when ``d > 1e-9``, and the mean as
       ``sum / (present + eps)``.
     """
-    check_option(average, "average", ("macro", None))
+    check_option(average, "average", ("macro", "micro", "weighted", None))
     check_option(absent_classes, "absent_classes", ("exclude", "zero"))
     matrix = confusion_matrix(y_true, y_pred, num_classes=num_classes, threshold=threshold,
                               at_threshold=at_threshold, ignore_index=ignore_class, sample_weight=sample_weight)
     tp = np.diag(matrix)
     denominator = matrix.sum(axis=0) + matrix.sum(axis=1) - tp
+    support = matrix.sum(axis=1)
     classes = np.arange(len(tp)) if target_class_ids is None else np.asarray(target_class_ids, dtype=np.int64)
     if classes.size == 0 or classes.min() < 0 or classes.max() >= len(tp):
         raise ValueError(f"target_class_ids must be classes in [0, {len(tp)}); got {classes.tolist()}.")
-    tp, denominator = tp[classes], denominator[classes]
+    tp, denominator, support = tp[classes], denominator[classes], support[classes]
+    counted_classes = np.ones(len(classes), dtype=bool)
+    if ignore_class is not None and not ignored_class_in_mean:
+        counted_classes = classes != ignore_class
+    if average == "micro":
+        return float(divide(tp[counted_classes].sum(), denominator[counted_classes].sum(), zero_division))
     if epsilon:
         present = denominator > 1e-9
         per_class = np.where(present, tp / (denominator + epsilon), 0.0)
     else:
         present = denominator > 0
-        per_class = divide(tp, denominator)
+        per_class = divide(tp, denominator, zero_division)
     if average is None:
         return per_class
-    counted = present if absent_classes == "exclude" else np.ones_like(present)
-    if ignore_class is not None and not ignored_class_in_mean:
-        counted = counted & (classes != ignore_class)
+    if average == "weighted":
+        return float(divide(np.dot(per_class[counted_classes], support[counted_classes]),
+                            support[counted_classes].sum()))
+    counted = (present if absent_classes == "exclude" else np.ones_like(present)) & counted_classes
     if epsilon:
         return float(per_class[counted].sum() / (counted.sum() + epsilon))
     return float(divide(per_class[counted].sum(), counted.sum()))
@@ -389,19 +398,31 @@ def multilabel_iou(
     y_score: ArrayLike,
     *,
     threshold: float = 0.5,
-    average: Literal["macro", "micro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted", "samples"] | None = "macro",
+    zero_division: float = 0.0,
     sample_weight: ArrayLike | None = None,
 ) -> float | NDArray[np.float64]:
     """Jaccard index of each label of a multilabel classifier, ``tp / (tp + fp + fn)`` at ``score > threshold``.
 
-    From :func:`multilabel_confusion_matrix`. ``average=None``: one value per label, 0.0 for a label
-    never true nor predicted; ``"macro"``: their mean, such labels counting as 0.0; ``"micro"``:
-    counts summed over labels first.
+    From :func:`multilabel_confusion_matrix`. ``average=None``: one value per label, ``zero_division`` for a label
+    never true nor predicted; ``"macro"``: their mean, such labels counting as ``zero_division``; ``"micro"``:
+    counts summed over labels first; ``"weighted"``: the mean weighted by each label's true (weighted) count;
+    ``"samples"``: each sample's Jaccard index over its labels (``zero_division`` for a sample with none true or
+    predicted), their weighted mean.
     """
-    check_option(average, "average", ("macro", "micro", None))
+    check_option(average, "average", ("macro", "micro", "weighted", "samples", None))
+    if average == "samples":
+        targets = as_float_array(y_true, "y_true", ndim=2)
+        predicted = as_float_array(y_score, "y_score", ndim=2) > threshold
+        weights = check_sample_weight(sample_weight, len(targets))
+        intersection = (targets * predicted).sum(axis=1)
+        union = ((targets + predicted) > 0).sum(axis=1)
+        return float(divide(np.dot(weights, divide(intersection, union, zero_division)), weights.sum()))
     matrices = multilabel_confusion_matrix(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
     tp, fp, fn = matrices[:, 1, 1], matrices[:, 0, 1], matrices[:, 1, 0]
     if average == "micro":
-        return float(divide(tp.sum(), tp.sum() + fp.sum() + fn.sum()))
-    per_label = divide(tp, tp + fp + fn)
+        return float(divide(tp.sum(), tp.sum() + fp.sum() + fn.sum(), zero_division))
+    per_label = divide(tp, tp + fp + fn, zero_division)
+    if average == "weighted":
+        return float(divide(np.dot(per_label, tp + fn), (tp + fn).sum()))
     return per_label if average is None else float(per_label.mean())

@@ -303,8 +303,9 @@ class Parameter:
     Values that need the data: ``limit`` resolves a drawn integer with the data's number of classes (see
     ``Limited``). Values that change what the metric is: ``changes`` maps a value to the spec's fields under it
     (another input ``domain`` for ``from_logits=True``; ``decomposition``, ``ratio`` and ``growth`` of a sum for
-    ``normalize=False``). ``reference=False``: the reference does not take it (the library's own approximation,
-    e.g. Keras' ``num_thresholds``); only a declaration's convention reads it, through ``Drawn``."""
+    ``normalize=False``), and ``presentation`` the drawing library's binding under it (another input format).
+    ``reference=False``: the reference does not take it (the library's own approximation, e.g. Keras'
+    ``num_thresholds``); only a declaration's convention reads it, through ``Drawn``."""
 
     name: str
     values: tuple[Any, ...]
@@ -316,6 +317,9 @@ class Parameter:
     limit: Limit | None = None
     changes: Callable[[Any], Mapping[str, Any]] | None = None
     reference: bool = True
+    # How the drawing library's binding presents the inputs under a value (Keras' sparse_y_pred: labels or scores;
+    # torchmetrics' log_prob: log-probabilities): the binding so presented.
+    presentation: Callable[[Binding, Any], Binding] | None = None
 
     def choices(self, library: str, prop: str | None = None) -> tuple[Any, ...]:
         """The values drawn for ``library`` (in property ``prop``): ``values`` but those it lacks."""
@@ -386,6 +390,9 @@ class MetricSpec:
             if parameters[name].changes is not None:
                 spec = replace(spec, **parameters[name].changes(value))
         binding = spec.bindings[library]
+        for name, value in values.items():
+            if parameters[name].presentation is not None:
+                binding = parameters[name].presentation(binding, value)
         init, output = dict(binding.init), binding.output
         for name, value in values.items():
             parameter = parameters[name]

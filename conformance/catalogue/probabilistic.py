@@ -287,15 +287,13 @@ def _zero_probability_in_p(batches: list[Batch]) -> bool:
 def _kl_divergence() -> MetricSpec:
     # KLDivergence(p, q) is KL(p || q): the targets go first.
     torch_binding = Binding("torchmetrics.regression.KLDivergence", weights=False, arguments="swapped")
-    as_logs = {"bindings": {"keras": Binding("keras.metrics.KLDivergence"),
-                            "torchmetrics": replace(torch_binding, y_true="log", y_pred="log")}}
     return MetricSpec(
         name="KLDivergence", reference=ref.kl_divergence, domain=DISTRIBUTIONS, decomposition="mean",
         growth=tol.RATIO, scale=LOG_SCALE,
         bindings={"keras": Binding("keras.metrics.KLDivergence"), "torchmetrics": torch_binding},
         # torchmetrics' log_prob=True takes both distributions as log-probabilities: the harness passes their logs.
         space=(Parameter("log_prob", (False, True), spellings={"torchmetrics": "log_prob"}, reference=False,
-                         changes=lambda logs: as_logs if logs else {},
+                         presentation=lambda b, logs: replace(b, y_true="log", y_pred="log") if logs else b,
                          absent={"keras": "Keras' KLDivergence takes probabilities"}), REDUCTION),
         known=(KnownDifference(
             "keras", what="Keras clips both distributions to [1e-7, 1] before the logarithm, so a zero in y_pred "

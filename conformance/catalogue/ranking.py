@@ -16,7 +16,6 @@ from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES, sig
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
-    HARNESS,
     NUM_CLASSES,
     OUTPUT,
     Binding,
@@ -218,20 +217,29 @@ def _auc(curve: str) -> MetricSpec:
         "ROC": (ref.roc_auc, "roc_auc_score", "BinaryAUROC"),
         "PR": (ref.average_precision, "average_precision_score", "BinaryAveragePrecision"),
     }[curve]
-    what = (f"Keras approximates the {curve} curve at num_thresholds (200) evenly spaced thresholds, or the listed "
+    what = ("Keras approximates the curve (ROC or PR) at num_thresholds (200) evenly spaced thresholds, or the listed "
             "ones (scores in one bucket count as tied), and sums trapezoids (or the lower or upper heights: "
-            "summation_method)" + ("; for PR it interpolates precision between buckets (Davis & Goadrich) "
-                                   "where the reference sums exact steps (average precision)." if curve == "PR"
-                                   else " where the reference uses every distinct score."))
+            "summation_method) where the reference uses every distinct score; for PR it interpolates precision between "
+            "buckets (Davis & Goadrich) where the reference sums exact steps (average precision).")
     cause = ("AUC(num_thresholds=T) buckets scores with ceil(p * (T - 1)) - 1 and sums over the buckets; the docs: "
              "'the quality of the approximation may vary dramatically depending on num_thresholds'.")
+    drawn_curve = Drawn("curve", curve)
     keras_buckets = KnownDifference("keras", what=what, cause=cause, where=KERAS_BUCKETS_WHERE, when=NOT_LOGITS,
-                                    **_keras_buckets(curve))
+                                    **_keras_buckets(drawn_curve))
     keras_logits = KnownDifference(
         "keras", what=what + " With from_logits=True it buckets the sigmoid of every score.", cause=cause,
         where=KERAS_BUCKETS_WHERE, when=FROM_LOGITS,
-        **_keras_buckets(curve, per_batch=(sigmoid_scores("exact"), sigmoid_scores("float32"))))
-    space = [KERAS_NUM_THRESHOLDS, KERAS_SUMMATION, KERAS_LISTED_THRESHOLDS, KERAS_FROM_LOGITS, TORCH_THRESHOLDS]
+        **_keras_buckets(drawn_curve, per_batch=(sigmoid_scores("exact"), sigmoid_scores("float32"))))
+    # Keras' curve: the spec's own first, then the other (its exact reference with it: AUC's ROC, AP's steps).
+    exact_of = {"ROC": ref.roc_auc, "PR": ref.average_precision}
+    keras_curve = Parameter("curve", (curve, "PR" if curve == "ROC" else "ROC"), spellings={"keras": "curve"},
+                            reference=False, changes=lambda drawn: {"reference": exact_of[drawn]},
+                            absent={"sklearn": "scikit-learn has a function per curve (roc_auc_score, "
+                                               "average_precision_score): one spec each",
+                                    "torchmetrics": "torchmetrics has a class per curve (BinaryAUROC, "
+                                                    "BinaryAveragePrecision): one spec each"})
+    space = [keras_curve, KERAS_NUM_THRESHOLDS, KERAS_SUMMATION, KERAS_LISTED_THRESHOLDS, KERAS_FROM_LOGITS,
+             TORCH_THRESHOLDS]
     space.append(MAX_FPR if curve == "ROC" else Parameter(
         "pos_label", (1, 0), spellings={"sklearn": "pos_label"},
         absent={"keras": "Keras' AUC scores class 1", "torchmetrics": "torchmetrics' binary curves score class 1"}))
@@ -239,14 +247,16 @@ def _auc(curve: str) -> MetricSpec:
         name="AUC", reference=exact, variant={} if curve == "ROC" else {"curve": curve},
         domain=BINARY_BOTH_CLASSES, decomposition="none", growth=tol.CURVE, scale=1.0,
         bindings={
-            "keras": Binding("keras.metrics.AUC", {} if curve == "ROC" else {"curve": curve}),
+            "keras": Binding("keras.metrics.AUC"),
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
             "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", weights=False),
         },
         space=tuple(space),
-        known=(keras_buckets, keras_logits, *([KERAS_PR_AUC_OVERFLOW] if curve == "PR" else
-                                              [TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL,
-                                               TORCHMETRICS_PARTIAL_INDEX, TORCHMETRICS_AUROC_UNDEFINED])),
+        known=(keras_buckets, keras_logits, replace(
+            KERAS_PR_AUC_OVERFLOW, when={"curve": ("PR",)},
+            witness=replace(KERAS_PR_AUC_OVERFLOW.witness, parameters={"curve": "PR"})),
+               *([] if curve == "PR" else [TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL,
+                                           TORCHMETRICS_PARTIAL_INDEX, TORCHMETRICS_AUROC_UNDEFINED])),
     )
 
 
@@ -300,7 +310,7 @@ def _multilabel_auc() -> MetricSpec:
     """AUC on (n, L) data averaged as drawn: Keras' multi_label=True is the macro mean (its label_weights drawn),
     False pools every (sample, label) pair (micro); scikit-learn and torchmetrics take weighted and per label too."""
     macro_binding = Binding("keras.metrics.AUC", {"multi_label": True, "num_labels": NUM_CLASSES})
-    keras_for = {"macro": macro_binding, "micro": Binding("keras.metrics.AUC")}
+    keras_for = {"macro": macro_binding, "micro": Binding("keras.metrics.AUC")}  # num_labels goes with multi_label
     bindings = {
         "keras": macro_binding,
         "sklearn": Binding("sklearn.metrics.roc_auc_score"),
@@ -313,9 +323,9 @@ def _multilabel_auc() -> MetricSpec:
         domain=MULTILABEL_SCORES, decomposition="none", growth=tol.CURVE, scale=1.0,
         bindings=bindings,
         space=(Parameter("average", ("macro", "micro", "weighted", None),
-                         spellings={"keras": HARNESS, "sklearn": "average", "torchmetrics": "average"},
-                         changes=lambda average: {"bindings": {**bindings,
-                                                               "keras": keras_for.get(average, macro_binding)}},
+                         spellings={"keras": "multi_label", "sklearn": "average", "torchmetrics": "average"},
+                         translations={"keras": {"macro": True, "micro": False}},
+                         presentation=lambda b, average: keras_for.get(average, b),
                          unsupported=(Unsupported("keras", {"average": ("weighted", None)}, "Keras' AUC averages "
                                                   "labels equally (multi_label=True) or pools them (False)"),)),
                replace(KERAS_NUM_THRESHOLDS, changes=None), KERAS_SUMMATION,
