@@ -400,6 +400,7 @@ def multilabel_iou(
     threshold: float = 0.5,
     average: Literal["macro", "micro", "weighted", "samples"] | None = "macro",
     zero_division: float = 0.0,
+    zero_support: Literal["zero", "unweighted"] = "zero",
     sample_weight: ArrayLike | None = None,
 ) -> float | NDArray[np.float64]:
     """Jaccard index of each label of a multilabel classifier, ``tp / (tp + fp + fn)`` at ``score > threshold``.
@@ -408,7 +409,8 @@ def multilabel_iou(
     never true nor predicted; ``"macro"``: their mean, such labels counting as ``zero_division``; ``"micro"``:
     counts summed over labels first; ``"weighted"``: the mean weighted by each label's true (weighted) count;
     ``"samples"``: each sample's Jaccard index over its labels (``zero_division`` for a sample with none true or
-    predicted), their weighted mean.
+    predicted), their weighted mean. A weighted mean of no true label at all is 0.0 (``zero_support="unweighted"``:
+    the plain mean of the per-label values, scikit-learn's).
     """
     check_option(average, "average", ("macro", "micro", "weighted", "samples", None))
     if average == "samples":
@@ -424,5 +426,7 @@ def multilabel_iou(
         return float(divide(tp.sum(), tp.sum() + fp.sum() + fn.sum(), zero_division))
     per_label = divide(tp, tp + fp + fn, zero_division)
     if average == "weighted":
+        if not (tp + fn).sum() and zero_support == "unweighted":
+            return float(per_label.mean())
         return float(divide(np.dot(per_label, tp + fn), (tp + fn).sum()))
     return per_label if average is None else float(per_label.mean())

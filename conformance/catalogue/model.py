@@ -179,8 +179,8 @@ class KnownDifference:
     batches_averaged: bool = False
     witness: Witness | None = None  # required of a defect (see Witness)
     # Only where the drawn parameters take these values (each named one among its values, or where its predicate holds
-    # for a range; the catalogue's value where it is not drawn): e.g. a convention of average="micro" alone. Empty:
-    # whatever they are.
+    # for a range; the catalogue's value where it is not drawn; a parameter the spec neither draws nor sets does not
+    # restrict it): e.g. a convention of average="micro" alone. Empty: whatever they are.
     when: Mapping[str, tuple[Any, ...] | Callable[[Any], bool]] = field(default_factory=dict)
 
     def holds_for(self, values: Mapping[str, Any]) -> bool:
@@ -188,8 +188,9 @@ class KnownDifference:
         def value(name: str) -> Any:  # a value limited by the data is the one drawn
             found = values.get(name)
             return found.value if isinstance(found, Limited) else found
-        return all(options(value(name)) if callable(options) else
-                   any(same_value(value(name), v) for v in options) for name, options in self.when.items())
+        return all(name not in values or (options(value(name)) if callable(options) else
+                                          any(same_value(value(name), v) for v in options))
+                   for name, options in self.when.items())
 
     def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
         """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""

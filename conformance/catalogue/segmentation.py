@@ -10,6 +10,7 @@ import numpy as np
 from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue.classification import (
+    SKLEARN_WEIGHTED_ZERO_SUPPORT,
     TORCHMETRICS_AUTO_SIGMOID,
     ZERO_DIVISION,
     average_parameter,
@@ -101,6 +102,11 @@ TORCHMETRICS_ALL_IGNORED_NAN = KnownDifference(
                     parameters={"ignore_class": 0}),
 )
 
+def _no_true_label(batches: list[Batch]) -> bool:
+    """No label of any sample is true."""
+    return not any(np.asarray(b.y_true).any() for b in batches)
+
+
 NO_CLASS_SUBSET_MEAN = ("torchmetrics' JaccardIndex averages over every class or returns one value per class "
                         "(nearest: MulticlassJaccardIndex(average=None), then the mean over the chosen classes)")
 
@@ -115,7 +121,16 @@ JACCARD_AVERAGE = average_parameter(("macro", "micro", "weighted", None), keras=
 # scikit-learn's zero_division also for the Jaccard index (NaN: left out of its averages).
 JACCARD_ZERO_DIVISION = replace(ZERO_DIVISION, absent={
     "keras": "Keras' IoU metrics have no zero_division: a class absent from truth and prediction is left out of "
-             "the mean (0 / 0 with epsilon)"})
+             "the mean (0 / 0 with epsilon)"}, unsupported=(*ZERO_DIVISION.unsupported, Unsupported(
+    "sklearn", {"zero_division": (float("nan"),)}, "scikit-learn's jaccard_score takes zero_division 0 or 1 ('must be "
+    "a float among {0, 1}'), not NaN")))
+TORCHMETRICS_ONE_CLASS_ZERO_DIVISION = KnownDifference(
+    "torchmetrics", what="torchmetrics' Jaccard index of one class absent from truth and prediction is its "
+    "zero_division; the reference (like Keras) averages no class there: 0.0.",
+    cause="_jaccard_index_reduce: _safe_divide(num, denom, zero_division) per class, returned as it is for "
+          "average='none' (and BinaryJaccardIndex's one class).",
+    where="torchmetrics/functional/classification/jaccard.py::_jaccard_index_reduce",
+    overrides={"absent_classes": "zero", "ignored_class_in_mean": True})
 
 
 def _target_class_ids(first: tuple[int, ...], *, sklearn: bool = True, torchmetrics: str | None = None) -> Parameter:
@@ -160,7 +175,7 @@ def _multiclass_iou(name: str, *, onehot: bool, target_class_ids: tuple[int, ...
     keras = Binding(f"keras.metrics.{name}", {"num_classes": NUM_CLASSES, **targets},
                     y_true="onehot" if onehot else "labels", y_pred="scores")
     bindings = {"keras": keras,
-                "sklearn": Binding("sklearn.metrics.jaccard_score", {"labels": CLASS_RANGE},
+                "sklearn": Binding("sklearn.metrics.jaccard_score", {"labels": CLASS_RANGE, "average": "macro"},
                                    y_pred="argmax" if domain is MULTICLASS else "scores")}
     space = [IGNORE_CLASS, JACCARD_ZERO_DIVISION]
     if target_class_ids is not None:
@@ -189,7 +204,8 @@ def _multiclass_iou(name: str, *, onehot: bool, target_class_ids: tuple[int, ...
             **({"sparse_y_pred": False} if name == "IoU" and domain is MULTICLASS else {}),
             "target_class_ids": "[" + ",".join(map(str, target_class_ids)) + "]"},
         domain=domain, decomposition="none", growth=IOU_GROWTH, scale=1.0, bindings=bindings, space=tuple(space),
-        known=(KERAS_INTEGER_WEIGHTS, SKLEARN_ABSENT_CLASS, KERAS_IGNORE_CLASS_IN_MEAN, TORCHMETRICS_ALL_IGNORED_NAN),
+        known=(KERAS_INTEGER_WEIGHTS, SKLEARN_ABSENT_CLASS, KERAS_IGNORE_CLASS_IN_MEAN, TORCHMETRICS_ALL_IGNORED_NAN,
+               *((TORCHMETRICS_ONE_CLASS_ZERO_DIVISION,) if target_class_ids is not None else ())),
         absent={} if "torchmetrics" in bindings else {"torchmetrics": NO_CLASS_SUBSET_MEAN},
     )
 
@@ -243,7 +259,8 @@ SPECS: tuple[MetricSpec, ...] = (
                   "truncates weights.",
             where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state, _IoUBase.update_state",
             overrides={"at_threshold": "positive", "epsilon": 1e-7}, per_batch=_truncated_weights,
-        ), KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID)),
+        ), KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID), TORCHMETRICS_ONE_CLASS_ZERO_DIVISION,
+            SKLEARN_ABSENT_CLASS),
     ),
     MetricSpec(
         name="JaccardIndex", reference=ref.multilabel_iou, params={"threshold": 0.5, "average": "macro"},
@@ -255,7 +272,19 @@ SPECS: tuple[MetricSpec, ...] = (
         },
         space=(threshold_parameter(None), average_parameter(("macro", "micro", "weighted", None, "samples"),
                                                             keras=False), JACCARD_ZERO_DIVISION),
-        known=(KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),),
+        known=(KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID), SKLEARN_WEIGHTED_ZERO_SUPPORT,
+               KnownDifference(
+                   "torchmetrics", what="torchmetrics' weighted multilabel Jaccard index of data with no true label "
+                   "returns NaN: every label's weight (its support) is 0 and the weights are divided by their sum; the "
+                   "reference's weighted mean of no support is 0.0.",
+                   cause="_jaccard_index_reduce: ((weights * jaccard) / weights.sum()).sum() with weights = tp + fn "
+                         "per label, no guard for a zero sum.",
+                   where="torchmetrics/functional/classification/jaccard.py::_jaccard_index_reduce",
+                   raises="returned NaN", trigger=_no_true_label, when={"average": ("weighted",)}, kind="defect",
+                   properties=EVERY_PROPERTY,
+                   witness=Witness(inside=(batch([[0, 0]], [[0.0, 0.0]], num_classes=2),),
+                                   outside=(batch([[1, 0]], [[0.9, 0.0]], num_classes=2),),
+                                   parameters={"average": "weighted"}, metric="JaccardIndex[task=multilabel]"))),
         absent={"keras": "Keras' IoU metrics take one class label per element, not a set of labels (nearest: "
                          "BinaryIoU(target_class_ids=[1]) on one label's column)"},
     )
