@@ -147,3 +147,24 @@ MULTICLASS_LOGITS_WIDE = Domain(
     "multiclass-logits-wide", "multiclass-logits with 3..5 classes (scikit-learn's hinge_loss reads 2 as binary)",
     lambda n: cs.multiclass_logit_inputs(n, min_classes=3), per_sample_pred=False,
 )
+
+
+# -- samples of several elements (torchmetrics' multidim_average="samplewise") --------------------------------
+
+GROUP_SIZES = (1, 3)  # elements per sample, drawn per data set: X in 1..3
+
+
+def grouped(domain: Domain) -> Domain:
+    """``domain``'s data as samples of X elements each (X drawn, 1..3): y_true ``(n, X)`` (multilabel ``(n, X, L)``),
+    y_pred ``(n, X)`` or ``(n, X, C)`` — the elements of a sample next to each other, classes last as everywhere
+    (torchmetrics reads ``(N, C, X)``: its adapter moves the class axis). A sample's weight is its elements'."""
+    @st.composite
+    def draw(draw_: st.DrawFn, n: int) -> Batch:
+        size = draw_(st.integers(*GROUP_SIZES))
+        flat = draw_(domain.inputs(n * size))
+        def group(array):
+            return array.reshape(n, size, *array.shape[1:])
+        return Batch(group(flat.y_true), group(flat.y_pred), num_classes=flat.num_classes)
+    return Domain(f"{domain.name}-grouped", f"{domain.name}, each sample X = 1..3 elements: y_true (n, X[, L]), "
+                  "y_pred (n, X[, C])", draw, per_sample_pred=False, per_sample_true=False,
+                  both_classes=domain.both_classes)

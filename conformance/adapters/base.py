@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported, Limited
+from conformance.catalogue import CLASS_RANGE, GROUPED, NUM_CLASSES, Binding, Imported, Limited
 from conformance.data import Batch
 
 
@@ -77,6 +77,8 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     true_layout, pred_layout, *weight_layout = layout or binding.layout
     if true_layout == EXTRA_AXIS:
         return _with_extra_axis(y_true), _with_extra_axis(y_pred), weight
+    if true_layout == GROUPED:  # samples of X elements, classes last: (N, C, X) as torchmetrics reads them
+        return _classes_second(y_true), _classes_second(y_pred), weight
     if weight is not None and weight_layout:  # (n,) as it is; (n, 1); or one number for the batch (its first)
         weight = weight[:, None] if weight_layout[0] == "column" else (
             np.float32(weight[0]) if weight_layout[0] == "scalar" and len(weight) else weight)
@@ -95,6 +97,11 @@ def _masks(mode: str, y_true: np.ndarray, y_pred: np.ndarray,
 
 
 EXTRA_AXIS = "extra-axis"  # a layout: the samples as (N, X) groups, as torchmetrics takes (N, C, X...) inputs
+
+
+def _classes_second(array: np.ndarray) -> np.ndarray:
+    """``(n, X, C)`` as ``(n, C, X)``; ``(n, X)`` as it is."""
+    return np.ascontiguousarray(np.moveaxis(array, -1, 1)) if array.ndim == 3 else array
 
 
 def extra_axis_size(n: int) -> int:

@@ -28,10 +28,17 @@ from conformance.catalogue import (
     retrieval,
     segmentation,
 )
-from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE, keras_scalar_weight, with_ignore_index
+from conformance.catalogue.library_wide import (
+    LIBRARY_INPUTS,
+    LIBRARY_WIDE,
+    keras_scalar_weight,
+    with_ignore_index,
+    with_multidim_average,
+)
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
+    GROUPED,
     HARNESS,
     LIBRARIES,
     NUM_CLASSES,
@@ -52,10 +59,10 @@ from conformance.catalogue.model import (
     same_value,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES",
-           "OUTPUT", "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited", "MetricSpec",
-           "Parameter", "ParameterTrigger", "Unsupported", "Witness", "batch", "by_id", "declarations", "empty",
-           "same_value"]
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "GROUPED", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS",
+           "NUM_CLASSES", "OUTPUT", "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited",
+           "MetricSpec", "Parameter", "ParameterTrigger", "Unsupported", "Witness", "batch", "by_id", "declarations",
+           "empty", "same_value"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)
@@ -82,9 +89,9 @@ def _by_traits(spec: MetricSpec) -> tuple[KnownDifference, ...]:
 
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    with_ignore_index(replace(spec, known=spec.known + _by_traits(spec) + tuple(
+    with_multidim_average(with_ignore_index(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
-        and spec.bindings[k.library].target.startswith(prefix))))
+        and spec.bindings[k.library].target.startswith(prefix)))))
     for family in FAMILIES for spec in family.SPECS
 )
 

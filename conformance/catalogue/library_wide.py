@@ -11,6 +11,7 @@ import numpy as np
 from conformance.catalogue import float32
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
+    GROUPED,
     KnownDifference,
     MetricSpec,
     Parameter,
@@ -20,6 +21,7 @@ from conformance.catalogue.model import (
     empty,
 )
 from conformance.data import Batch
+from conformance.domains import grouped
 
 LABELS = batch([0, 1, 2, 1], [0, 2, 2, 1], num_classes=3)  # four class labels and their predictions
 
@@ -362,3 +364,53 @@ def with_ignore_index(spec: MetricSpec) -> MetricSpec:
     known = tuple(replace(k, reference=ignoring_target(k.reference)) if k.library == "torchmetrics" and k.reference
                   else k for k in spec.known)
     return replace(spec, reference=ignoring_target(spec.reference), space=(*spec.space, IGNORE_INDEX), known=known)
+
+
+# -- torchmetrics' multidim_average="samplewise", drawn wherever a bound class takes it -----------------------
+TAKES_MULTIDIM_AVERAGE = frozenset({
+    "BinaryAccuracy", "BinaryHammingDistance", "BinaryPrecision", "BinaryRecall", "BinarySpecificity",
+    "BinaryStatScores", "MulticlassAccuracy", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassHammingDistance",
+    "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity", "MultilabelF1Score", "MultilabelFBetaScore",
+    "MultilabelPrecision", "MultilabelRecall",
+})
+MULTIDIM_DOMAINS = ("binary", "multiclass", "multilabel")
+
+
+def per_sample(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` of each sample's X elements (``domains.grouped`` data), stacked: one value per sample, as
+    torchmetrics documents multidim_average="samplewise" ("statistic will be calculated independently for each sample
+    on the N axis"). A sample's elements are the data ``function`` sees; weights are not taken (torchmetrics has
+    none)."""
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        values = [np.asarray(function(y_true[i], y_pred[i], **params), np.float64) for i in range(len(y_true))]
+        return np.stack(values) if values else np.zeros(0)
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+def with_multidim_average(spec: MetricSpec) -> MetricSpec:
+    """``spec`` drawing torchmetrics' multidim_average where its torchmetrics class takes it: "global" (the spec as it
+    is; its (N, C, X) presentation is shape_conventions') and "samplewise" on samples of X elements (the reference,
+    and every torchmetrics declaration's own, per sample)."""
+    binding = spec.bindings.get("torchmetrics")
+    if (binding is None or binding.target.rsplit(".", 1)[-1] not in TAKES_MULTIDIM_AVERAGE
+            or spec.domain.name.split("-")[0] not in MULTIDIM_DOMAINS or binding.masks is not None
+            or binding.output is not None):  # an entry picked of the result is not one per sample
+        return spec
+    known = (*(replace(k, reference=per_sample(k.reference or spec.reference))
+               if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k for k in spec.known),
+             torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
+    samplewise = {"reference": per_sample(spec.reference), "domain": grouped(spec.domain), "decomposition": "none",
+                  "known": known}
+    return replace(spec, space=(*spec.space, Parameter(
+        "multidim_average", ("global", "samplewise"), spellings={"torchmetrics": "multidim_average"}, reference=False,
+        changes=lambda average: samplewise if average == "samplewise" else {},
+        presentation=lambda b, average: replace(b, layout=(GROUPED, GROUPED)) if average == "samplewise" else b,
+        unsupported=(Unsupported("torchmetrics", {"multidim_average": ("samplewise",)}, "each sample's value, in the "
+                                 "stream's order: per-batch values of different lengths have no mean, a permutation "
+                                 "permutes them, a merged metric holds its own samples first",
+                                 properties=PER_SAMPLE_PROPERTIES),),
+        absent={"keras": "Keras' metrics reduce every axis (no per-sample values)",
+                "sklearn": "scikit-learn's metrics take one label (or label row) per sample"})))

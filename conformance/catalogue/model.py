@@ -21,6 +21,7 @@ from conformance.data import Batch
 from conformance.domains import Domain
 
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
+GROUPED = "grouped"  # a layout: samples of X elements (domains.grouped), the class axis moved second (N, C, X)
 NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the number of classes
 CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
