@@ -65,8 +65,9 @@ def ndcg(
     only the first ``k`` positions (``None``: all). Ties in ``y_score`` are averaged (``ties="best"`` / ``"worst"``:
     the most / least relevant of them ahead: the most and the least a ranking that breaks ties in some order gives).
     A query with no relevant document scores 0 (``empty="pos"``: 1; ``"skip"``: it is left out, and with no query
-    left the result is 0; ``"error"``: the result is undefined, NaN). ``aggregation``: the queries' weighted mean, or (unweighted) their ``median`` (the mean of
-    the two middle values of an even count; ``lower_median``: the lower of them), ``min`` or ``max``.
+    left the result is 0; ``"error"``: the result is undefined, NaN). ``aggregation``: the queries' weighted mean,
+    or (unweighted) their ``median`` (the mean of the two middle values of an even count; ``lower_median``: the lower
+    of them), ``min`` or ``max``.
     ``ignore_index``: documents whose relevance is that value are not part of their query.
     """
     relevance = as_float_array(y_true, "y_true", ndim=2)
