@@ -115,14 +115,23 @@ def confusion_matrix(
 
 def multilabel_confusion_matrix(
     y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None,
-    normalize: Literal["true", "pred", "all"] | None = None,
+    normalize: Literal["true", "pred", "all"] | None = None, samplewise: bool = False,
 ) -> NDArray[np.float64]:
     """One ``[[tn, fp], [fn, tp]]`` matrix per label, ``(L, 2, 2)``, predicting ``score > threshold``.
 
     ``y_true`` is an ``(n, L)`` 0/1 matrix and ``y_score`` its ``(n, L)`` scores; a sample's weight
     applies to each of its labels. ``normalize`` divides each label's matrix as :func:`confusion_matrix` does.
+    ``samplewise``: one matrix per sample instead, ``(n, 2, 2)``, of its labels, times its weight.
     """
     check_option(normalize, "normalize", (None, "true", "pred", "all"))
+    if samplewise:
+        targets = as_float_array(y_true, "y_true", ndim=2)
+        predicted = (as_float_array(y_score, "y_score", ndim=2) > threshold).astype(np.float64)
+        weights = check_sample_weight(sample_weight, len(targets))[:, None]
+        cells = [(1 - targets) * (1 - predicted), (1 - targets) * predicted, targets * (1 - predicted),
+                 targets * predicted]
+        tn, fp, fn, tp = (weights[:, 0] * c.sum(axis=1) for c in cells)
+        return np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
     targets = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
     if targets.shape != scores.shape:

@@ -71,6 +71,8 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     elif binding.y_pred == "log":
         with np.errstate(divide="ignore"):
             y_pred = np.log(y_pred)
+    elif binding.y_pred == "sorted-ids":  # each row's classes from the best down, equal scores by lower index
+        y_pred = np.argsort(-y_pred, axis=1, kind="stable") if len(y_pred) else np.zeros(y_pred.shape, np.int64)
     weight = batch.sample_weight
     if binding.masks is not None:
         return _masks(binding.masks, y_true, y_pred, weight)
@@ -140,9 +142,14 @@ def select_output(value: Any, binding: Binding) -> np.ndarray:
     array = np.asarray(value, dtype=np.float64)
     if binding.output is None:
         return array
-    # A Limited index (a drawn class id) is resolved with the length of the axis it indexes: the data's classes.
-    return array[tuple(i.resolve(array.shape[axis]) if isinstance(i, Limited) else i
-                       for axis, i in enumerate(binding.output))]
+    # A Limited index (a drawn class id) is resolved with the length of the axis it indexes: the data's classes
+    # (counted from the end after an Ellipsis: one value per sample before it).
+    output = binding.output
+    from_end = bool(output) and output[0] is Ellipsis
+
+    def length(axis: int) -> int:
+        return array.shape[axis - len(output) if from_end else axis]
+    return array[tuple(i.resolve(length(axis)) if isinstance(i, Limited) else i for axis, i in enumerate(output))]
 
 
 def literal(array: np.ndarray | None) -> str:

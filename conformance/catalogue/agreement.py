@@ -17,6 +17,7 @@ from conformance.catalogue.classification import (
     top_k_parameter,
 )
 from conformance.catalogue.float32 import SIDES, UNIT
+from conformance.catalogue.library_wide import PER_SAMPLE_PROPERTIES
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -25,6 +26,7 @@ from conformance.catalogue.model import (
     KnownDifference,
     MetricSpec,
     Parameter,
+    Unsupported,
     Witness,
     batch,
 )
@@ -135,7 +137,14 @@ def _confusion_matrices() -> tuple[MetricSpec, ...]:
                   "sklearn": Binding("sklearn.metrics.multilabel_confusion_matrix", y_pred="above-threshold"),
                   "torchmetrics": Binding(f"{TM}.MultilabelConfusionMatrix", {"num_labels": NUM_CLASSES},
                                           weights=False),
-              }, known=(SKLEARN_MULTILABEL_FLOAT32,), space=(_normalize(sklearn=False),), **counts),
+              }, known=(SKLEARN_MULTILABEL_FLOAT32,), space=(_normalize(sklearn=False), Parameter(
+                  "samplewise", (False, True), spellings={"sklearn": "samplewise"},
+                  changes=lambda samplewise: {"decomposition": "none"} if samplewise else {},
+                  unsupported=(Unsupported("sklearn", {"samplewise": (True,)}, "one matrix per sample, in the data's "
+                                           "order: per-batch matrices of different lengths have no mean, and a "
+                                           "permutation permutes them", properties=PER_SAMPLE_PROPERTIES),),
+                  absent={"torchmetrics": "torchmetrics' MultilabelConfusionMatrix has one matrix per label"})),
+              **counts),
     )
 
 

@@ -245,7 +245,8 @@ def _confusion_count(name: str, function: Callable[..., Any], cell: tuple[int, i
         name, function, decomposition="sum", growth=tol.SUM, scale=0.0, ratio=False, keras_argument="thresholds",
         lists=True, sklearn=Binding("sklearn.metrics.confusion_matrix", {"labels": [0, 1]}, y_pred="above-threshold",
                                     output=cell),
-        torchmetrics=Binding("torchmetrics.classification.BinaryStatScores", weights=False, output=(stat,)),
+        # (..., stat): one count per sample too (multidim_average="samplewise")
+        torchmetrics=Binding("torchmetrics.classification.BinaryStatScores", weights=False, output=(Ellipsis, stat)),
     )
 
 
@@ -321,7 +322,15 @@ def _top_k_accuracy(name: str, y_true: str, k: int) -> MetricSpec:
                                     {"num_classes": NUM_CLASSES}, weights=False),
         },
         space=(top_k, NORMALIZE, average_parameter(AVERAGES, keras=False, sklearn=False, first="micro",
-                                                   changes=_mean_only_if_micro)),
+                                                   changes=_mean_only_if_micro))
+        + ((Parameter("from_sorted_ids", (False, True), spellings={"keras": "from_sorted_ids"}, reference=False,
+                      presentation=lambda b, ids: replace(b, y_pred="sorted-ids") if ids else b,
+                      # the harness sorts the classes, equal scores by lower index: a tie at the k-th place is so
+                      changes=lambda ids: {"params": {"k": k, "ties": "lower_index_first", "average": "micro"}}
+                      if ids else {},
+                      absent={"sklearn": "scikit-learn's top_k_accuracy_score takes scores",
+                              "torchmetrics": "torchmetrics' MulticlassAccuracy takes scores or labels"}),)
+           if y_true == "labels" else ()),
         known=(
             KnownDifference(
                 "sklearn", what="Among classes tied at the top-k boundary, scikit-learn ranks the higher class "
@@ -513,7 +522,8 @@ def _class_id_rate(name: str, class_id: int) -> MetricSpec:
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}", {"average": None}, y_pred="above-threshold",
                                output=(class_id,)),
             "torchmetrics": Binding(f"torchmetrics.classification.Multilabel{name}",
-                                    {"num_labels": NUM_CLASSES, "average": None}, weights=False, output=(class_id,)),
+                                    {"num_labels": NUM_CLASSES, "average": None}, weights=False,
+                                    output=(Ellipsis, class_id)),
         },
         space=(Parameter("class_id", (class_id, 0, 2, 3), spellings={"keras": "class_id", "sklearn": OUTPUT,
                                                                     "torchmetrics": OUTPUT}, limit="class index"),

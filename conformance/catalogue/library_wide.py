@@ -397,7 +397,7 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
     binding = spec.bindings.get("torchmetrics")
     if (binding is None or binding.target.rsplit(".", 1)[-1] not in TAKES_MULTIDIM_AVERAGE
             or spec.domain.name.split("-")[0] not in MULTIDIM_DOMAINS or binding.masks is not None
-            or binding.output is not None):  # an entry picked of the result is not one per sample
+            or (binding.output is not None and binding.output[0] is not Ellipsis)):  # a picked entry, not per sample
         return spec
     known = (*(replace(k, reference=per_sample(k.reference or spec.reference))
                if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k for k in spec.known),

@@ -37,7 +37,8 @@ class Binding:
     ``target`` is the import path of a class (stateful) or function (stateless). ``init`` holds
     constructor (or call) keyword arguments. ``y_true`` is ``labels`` or ``onehot``; ``y_pred`` is
     ``scores``, ``above-threshold`` (0/1 labels, ``score > threshold``, for functions that take
-    labels) or ``argmax``; ``log`` (both) passes the logarithms of probabilities (torchmetrics' ``log_prob=True``).
+    labels) or ``argmax``; ``log`` (both) passes the logarithms of probabilities (torchmetrics' ``log_prob=True``);
+    ``sorted-ids`` each row's class indices from the best score down (Keras' ``from_sorted_ids=True``).
     ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
     ``column`` ``(n, 1)``. ``output`` picks one entry of an array result (e.g. a confusion cell;
     a tuple result, such as torchmetrics' ``(value, threshold)``, is stacked into an array first).
@@ -54,7 +55,7 @@ class Binding:
     target: str
     init: Mapping[str, Any] = field(default_factory=dict)
     y_true: Literal["labels", "onehot", "log"] = "labels"
-    y_pred: Literal["scores", "above-threshold", "argmax", "log"] = "scores"
+    y_pred: Literal["scores", "above-threshold", "argmax", "log", "sorted-ids"] = "scores"
     weights: bool = True
     layout: tuple[str, str] = ("flat", "flat")
     output: tuple[int, ...] | None = None

@@ -240,9 +240,19 @@ def _auc(curve: str) -> MetricSpec:
                                                     "BinaryAveragePrecision): one spec each"})
     space = [keras_curve, KERAS_NUM_THRESHOLDS, KERAS_SUMMATION, KERAS_LISTED_THRESHOLDS, KERAS_FROM_LOGITS,
              TORCH_THRESHOLDS]
-    space.append(MAX_FPR if curve == "ROC" else Parameter(
-        "pos_label", (1, 0), spellings={"sklearn": "pos_label"},
-        absent={"keras": "Keras' AUC scores class 1", "torchmetrics": "torchmetrics' binary curves score class 1"}))
+    if curve == "ROC":
+        space.append(MAX_FPR)
+    else:
+        space += [Parameter("pos_label", (1, 0), spellings={"sklearn": "pos_label"},
+                            absent={"keras": "Keras' AUC scores class 1",
+                                    "torchmetrics": "torchmetrics' binary curves score class 1"}),
+                  # torchmetrics' BinaryAveragePrecision(normalization=None) ranks raw scores as they come: drawn on
+                  # logits, where its default (a sigmoid when a score lies outside [0, 1]) would act
+                  Parameter("normalization", ("sigmoid", None), spellings={"torchmetrics": "normalization"},
+                            reference=False, changes=lambda normalization: {} if normalization else
+                            {"domain": BINARY_LOGITS},
+                            absent={"keras": "Keras' AUC takes probabilities (or from_logits)",
+                                    "sklearn": "scikit-learn ranks scores as they come"})]
     return MetricSpec(
         name="AUC", reference=exact, variant={} if curve == "ROC" else {"curve": curve},
         domain=BINARY_BOTH_CLASSES, decomposition="none", growth=tol.CURVE, scale=1.0,
