@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from hypothesis import strategies as st
 
 from conformance import strategies as cs
@@ -167,4 +168,23 @@ def grouped(domain: Domain) -> Domain:
         return Batch(group(flat.y_true), group(flat.y_pred), num_classes=flat.num_classes)
     return Domain(f"{domain.name}-grouped", f"{domain.name}, each sample X = 1..3 elements: y_true (n, X[, L]), "
                   "y_pred (n, X[, C])", draw, per_sample_pred=False, per_sample_true=False,
+                  both_classes=domain.both_classes)
+
+
+PADDING = -1  # a padding label (torchmetrics' ignore_index=-1): no class, dropped by the metric
+
+
+def padded(domain: Domain) -> Domain:
+    """``domain``'s data with some targets replaced by the padding label -1 (per sample for one target each, per
+    element for rows of targets: a multilabel cell, a document's relevance), as padded batches carry them."""
+    @st.composite
+    def draw(draw_: st.DrawFn, n: int) -> Batch:
+        batch = draw_(domain.inputs(n))
+        y_true = np.array(batch.y_true, dtype=np.int64, copy=True)
+        if y_true.size:
+            mask = np.asarray(draw_(st.lists(st.booleans(), min_size=y_true.size, max_size=y_true.size)))
+            y_true[mask.reshape(y_true.shape)] = PADDING
+        return Batch(y_true, batch.y_pred, batch.sample_weight, batch.num_classes)
+    return Domain(f"{domain.name}-padded", f"{domain.description}; some targets the padding label -1", draw,
+                  per_sample_pred=domain.per_sample_pred, per_sample_true=domain.per_sample_true,
                   both_classes=domain.both_classes)

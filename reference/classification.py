@@ -29,6 +29,7 @@ from ._validation import (
     check_same_length,
     check_sample_weight,
     divide,
+    ignored_cells,
 )
 
 TopKTies = Literal["optimistic", "pessimistic", "higher_index_first", "lower_index_first"]
@@ -233,6 +234,7 @@ def confusion_counts(
     top_k_ties: TopKTies = "lower_index_first",
     class_id: int | None = None,
     sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> BinaryCounts:
     """Weighted tp, fp, tn, fn over every (sample, label) cell, as Keras' confusion metrics count them.
 
@@ -242,33 +244,36 @@ def confusion_counts(
     gives one count per threshold. ``top_k``: only the ``k`` highest scores of a row can be positive
     (:func:`top_k_selection`; with ``pessimistic`` / ``optimistic`` ties, ``threshold`` must be None
     and each row counts exactly ``k`` predictions, ``fp = k - tp``, as a fixed-size top-k selection
-    does). ``class_id``: only that column counts. A sample's weight applies to each of its cells.
+    does). ``class_id``: only that column counts. A sample's weight applies to each of its cells; a multilabel cell
+    whose target is ``ignore_index`` counts for nothing.
     """
+    y_true, keep = ignored_cells(y_true, ignore_index) if np.ndim(y_true) == 2 else (y_true, None)
     targets, scores = indicator_inputs(y_true, y_score)
     weights = check_sample_weight(sample_weight, len(targets))
     selected = np.ones_like(scores, dtype=bool) if top_k is None else top_k_selection(scores, top_k, top_k_ties)
     fixed_size = top_k is not None and top_k_ties in ("pessimistic", "optimistic")
     if fixed_size and threshold is not None:
         raise ValueError("top_k with pessimistic or optimistic ties needs threshold=None (a fixed-size selection).")
+    cells = weights[:, None] * (1.0 if keep is None else keep) * np.ones_like(scores)  # each cell's weight
     if class_id is not None:
         if not 0 <= class_id < scores.shape[1]:
             raise ValueError(f"class_id must be in [0, {scores.shape[1]}); got {class_id}.")
-        targets, scores, selected = (a[:, [class_id]] for a in (targets, scores, selected))
+        targets, scores, selected, cells = (a[:, [class_id]] for a in (targets, scores, selected, cells))
     scalar = threshold is None or np.ndim(threshold) == 0
     levels = np.atleast_1d(np.asarray(-np.inf if threshold is None else threshold, dtype=np.float64))
     predicted = (selected[None] & (scores[None] > levels[:, None, None])).astype(np.float64)  # (T, n, L)
-    positive_weight = weights @ targets  # per column
-    total_weight = weights.sum() * targets.shape[1]
+    positive_weight = (cells * targets).sum(axis=0)  # per column
+    total_weight = cells.sum()
     # Each count is a sum over its own cells, not a difference of totals: a difference loses a weight of 1e-38
     # next to one of 7 (a count that should be 0 comes out as -7e-15).
-    tp = np.einsum("tnl,nl,n->t", predicted, targets, weights)
-    fn = np.einsum("tnl,nl,n->t", 1 - predicted, targets, weights)
+    tp = np.einsum("tnl,nl,nl->t", predicted, targets, cells)
+    fn = np.einsum("tnl,nl,nl->t", 1 - predicted, targets, cells)
     if fixed_size:  # each row counts exactly k predictions, whatever its scores (see the docstring)
         fp = weights.sum() * min(top_k, scores.shape[1]) - tp
         tn = total_weight - positive_weight.sum() - fp
     else:
-        fp = np.einsum("tnl,nl,n->t", predicted, 1 - targets, weights)
-        tn = np.einsum("tnl,nl,n->t", 1 - predicted, 1 - targets, weights)
+        fp = np.einsum("tnl,nl,nl->t", predicted, 1 - targets, cells)
+        tn = np.einsum("tnl,nl,nl->t", 1 - predicted, 1 - targets, cells)
     counts = (tp, fp, tn, fn)
     return BinaryCounts(*(float(c[0]) for c in counts)) if scalar else BinaryCounts(*counts)
 
@@ -362,11 +367,18 @@ def predicted_indicator(
 
 
 def _class_counts(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | None, argmax_ties: str,
-                  top_k: int | None, top_k_ties: TopKTies, sample_weight: ArrayLike | None):
+                  top_k: int | None, top_k_ties: TopKTies, sample_weight: ArrayLike | None,
+                  ignore_index: int | None = None):
     """Weighted ``(tp, fp, fn, tn)`` per (sample, class) cell, ``(n, C)`` each: the predictions of
-    :func:`predicted_indicator`, or with ``top_k`` of :func:`top_k_labels` (multiclass labels only)."""
+    :func:`predicted_indicator`, or with ``top_k`` of :func:`top_k_labels` (multiclass labels only). A multilabel
+    cell whose target is ``ignore_index`` counts for nothing."""
+    keep = None
+    if ignore_index is not None and np.ndim(y_true) == 2:
+        y_true, keep = ignored_cells(y_true, ignore_index)
     actual, scores = indicator_inputs(y_true, y_score)
     weights = check_sample_weight(sample_weight, len(actual))[:, None]
+    if keep is not None:
+        weights = weights * keep
     if top_k is not None:
         if threshold is not None or np.ndim(y_true) != 1 or scores.shape[1] == 1:
             raise ValueError("top_k needs multiclass labels and class scores, without a threshold.")
@@ -402,7 +414,7 @@ def _averaged(measure: Measure, y_true: ArrayLike, y_score: ArrayLike, *, beta: 
               argmax_ties: Literal["first", "all"] = "first", absent_classes: AbsentClasses = "zero",
               epsilon: float = 0.0, sample_weight: ArrayLike | None = None, zero_division: float = 0.0,
               zero_support: Literal["zero", "unweighted"] = "zero", top_k: int | None = None,
-              top_k_ties: TopKTies = "optimistic") -> float | NDArray[np.float64]:
+              top_k_ties: TopKTies = "optimistic", ignore_index: int | None = None) -> float | NDArray[np.float64]:
     check_option(average, "average", (None, "micro", "macro", "weighted", "samples"))
     check_option(absent_classes, "absent_classes", ("zero", "exclude", "exclude_unsupported"))
     check_option(zero_support, "zero_support", ("zero", "unweighted"))
@@ -413,12 +425,12 @@ def _averaged(measure: Measure, y_true: ArrayLike, y_score: ArrayLike, *, beta: 
                             average=average, absent_classes=absent_classes, sample_weight=sample_weight,
                             zero_division=zero_division)
     tp, fp, fn, tn = _class_counts(y_true, y_score, threshold=threshold, argmax_ties=argmax_ties, top_k=top_k,
-                                   top_k_ties=top_k_ties, sample_weight=sample_weight)
+                                   top_k_ties=top_k_ties, sample_weight=sample_weight, ignore_index=ignore_index)
     if average == "samples":  # one score per sample over its labels, then their weighted mean (NaN ones left out)
         if np.ndim(y_true) != 2:
             raise ValueError("average='samples' needs multilabel targets (an (n, L) 0/1 matrix).")
         rows = _class_counts(y_true, y_score, threshold=threshold, argmax_ties=argmax_ties, top_k=top_k,
-                             top_k_ties=top_k_ties, sample_weight=None)
+                             top_k_ties=top_k_ties, sample_weight=None, ignore_index=ignore_index)
         tp_s, fp_s, fn_s, tn_s = (c.sum(axis=1) for c in rows)
         per_sample = _ratio(measure, tp_s, fp_s, fn_s, beta, epsilon, zero_division, tn_s)
         weights, kept = check_sample_weight(sample_weight, len(per_sample)), ~np.isnan(per_sample)
@@ -522,6 +534,7 @@ def fbeta_score(
     zero_support: Literal["zero", "unweighted"] = "zero",
     top_k: int | None = None,
     top_k_ties: TopKTies | TieExtreme = "optimistic",
+    ignore_index: int | None = None,
 ) -> float | NDArray[np.float64]:
     """F-beta score of a multiclass (integer labels) or multilabel (0/1 matrix) classifier, per class or averaged.
 
@@ -547,11 +560,12 @@ def fbeta_score(
     * ``epsilon``: 0.0 computes the exact formula above. A positive value computes it as Keras does,
       ``p = tp/(tp+fp+eps)``, ``r = tp/(tp+fn+eps)``, ``F = (1+beta²) p r / (beta² p + r + eps)``,
       and for ``"weighted"`` divides the support by ``sum(support) + eps``.
+    * ``ignore_index`` (multilabel): a (sample, label) cell whose target is that value counts for nothing.
     """
     return _averaged("fbeta", y_true, y_score, beta=beta, average=average, threshold=threshold,
                      argmax_ties=argmax_ties, absent_classes=absent_classes, epsilon=epsilon,
                      sample_weight=sample_weight, zero_division=zero_division, zero_support=zero_support,
-                     top_k=top_k, top_k_ties=top_k_ties)
+                     top_k=top_k, top_k_ties=top_k_ties, ignore_index=ignore_index)
 
 
 def class_precision(y_true: ArrayLike, y_score: ArrayLike, *, average: Average = "micro",

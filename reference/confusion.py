@@ -27,6 +27,7 @@ from ._validation import (
     check_option,
     check_sample_weight,
     divide,
+    ignored_cells,
 )
 
 AtThreshold = Literal["negative", "positive"]
@@ -116,20 +117,24 @@ def confusion_matrix(
 def multilabel_confusion_matrix(
     y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None,
     normalize: Literal["true", "pred", "all"] | None = None, samplewise: bool = False,
+    ignore_index: int | None = None,
 ) -> NDArray[np.float64]:
     """One ``[[tn, fp], [fn, tp]]`` matrix per label, ``(L, 2, 2)``, predicting ``score > threshold``.
 
     ``y_true`` is an ``(n, L)`` 0/1 matrix and ``y_score`` its ``(n, L)`` scores; a sample's weight
     applies to each of its labels. ``normalize`` divides each label's matrix as :func:`confusion_matrix` does.
-    ``samplewise``: one matrix per sample instead, ``(n, 2, 2)``, of its labels, times its weight.
+    ``samplewise``: one matrix per sample instead, ``(n, 2, 2)``, of its labels, times its weight. A cell whose
+    target is ``ignore_index`` counts in no matrix.
     """
     check_option(normalize, "normalize", (None, "true", "pred", "all"))
+    y_true, keep = ignored_cells(y_true, ignore_index)
     if samplewise:
         targets = as_float_array(y_true, "y_true", ndim=2)
         predicted = (as_float_array(y_score, "y_score", ndim=2) > threshold).astype(np.float64)
         weights = check_sample_weight(sample_weight, len(targets))[:, None]
-        cells = [(1 - targets) * (1 - predicted), (1 - targets) * predicted, targets * (1 - predicted),
-                 targets * predicted]
+        kept = 1.0 if keep is None else keep
+        cells = [kept * (1 - targets) * (1 - predicted), kept * (1 - targets) * predicted,
+                 kept * targets * (1 - predicted), kept * targets * predicted]
         tn, fp, fn, tp = (weights[:, 0] * c.sum(axis=1) for c in cells)
         return np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
     targets = as_float_array(y_true, "y_true", ndim=2)
@@ -138,10 +143,13 @@ def multilabel_confusion_matrix(
         raise ValueError(f"y_true and y_score must have the same (n, L) shape; got {targets.shape} and {scores.shape}.")
     weights = check_sample_weight(sample_weight, len(targets))
     predicted = (scores > threshold).astype(np.float64)
+    if keep is not None:  # an ignored cell (its target set to 0) is neither predicted nor a negative
+        predicted = predicted * keep
+    kept = 1.0 if keep is None else keep
     tp = weights @ (targets * predicted)
     fp = weights @ ((1 - targets) * predicted)
     fn = weights @ (targets * (1 - predicted))
-    tn = weights @ ((1 - targets) * (1 - predicted))  # counted, not total - tp - fp - fn (which can round below 0)
+    tn = weights @ ((1 - targets) * (1 - predicted) * kept)  # counted, not total - tp - fp - fn (may round < 0)
     matrices = np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
     if normalize == "true":
         return divide(matrices, matrices.sum(axis=2, keepdims=True))
@@ -225,6 +233,7 @@ def matthews_corrcoef(
     threshold: float | None = None,
     undefined: Literal["zero", "torchmetrics"] = "zero",
     sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> float:
     """Matthews correlation coefficient (Gorodkin's multiclass ``R_K``) of the weighted confusion matrix.
 
@@ -232,11 +241,12 @@ def matthews_corrcoef(
     ``p`` the true and predicted class totals. Where the denominator is 0 (one class predicted or true
     only, or no weight) it is 0.0 (``undefined="zero"``, as scikit-learn). ``undefined="torchmetrics"``
     reproduces torchmetrics' rules for a 2 x 2 matrix: 1.0 when nothing is misclassified, -1.0 when
-    nothing is right, else the limits of its float32-epsilon-smoothed formula.
+    nothing is right, else the limits of its float32-epsilon-smoothed formula. An element whose true label is
+    ``ignore_index`` is left out.
     """
     check_option(undefined, "undefined", ("zero", "torchmetrics"))
     matrix = confusion_matrix(y_true, y_pred, num_classes=num_classes, threshold=threshold,
-                              sample_weight=sample_weight)
+                              sample_weight=sample_weight, ignore_index=ignore_index)
     if undefined == "torchmetrics" and matrix.shape == (2, 2):
         special = _torchmetrics_binary_mcc(matrix)
         if special is not None:

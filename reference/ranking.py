@@ -39,6 +39,7 @@ from ._validation import (
     check_same_length,
     check_sample_weight,
     divide,
+    ignored_cells,
     multilabel_inputs,
 )
 
@@ -190,16 +191,21 @@ def _average_over_labels(
     average: str | None,
     undefined: str,
     zero_support: Literal["nan", "zero"] = "nan",
+    keep: NDArray[np.float64] | None = None,
     **options,
 ) -> float | NDArray[np.float64]:
+    """The per-label values averaged; ``keep`` (0 for an ignored cell): each label of its kept cells only."""
     check_option(average, "average", ("macro", "micro", "weighted", None))
     check_option(zero_support, "zero_support", ("nan", "zero"))
     check_option(undefined, "undefined", ("nan", "zero", "exclude"))
+    kept = np.ones(targets.shape, dtype=bool) if keep is None else keep > 0
     if average == "micro":
-        pooled = binary_metric(targets.ravel(), scores.ravel(), sample_weight=np.repeat(weights, targets.shape[1]),
-                               **options)
+        cells = kept.ravel()
+        pooled = binary_metric(targets.ravel()[cells], scores.ravel()[cells],
+                               sample_weight=np.repeat(weights, targets.shape[1])[cells], **options)
         return 0.0 if np.isnan(pooled) and undefined == "zero" else pooled
-    per_label = np.array([binary_metric(targets[:, j], scores[:, j], sample_weight=weights, **options)
+    per_label = np.array([binary_metric(targets[kept[:, j], j], scores[kept[:, j], j],
+                                        sample_weight=weights[kept[:, j]], **options)
                           for j in range(targets.shape[1])])  # a loop over labels, not samples
     if undefined == "zero":
         per_label = np.nan_to_num(per_label, nan=0.0)
@@ -207,7 +213,7 @@ def _average_over_labels(
         return per_label
     kept = ~np.isnan(per_label) if undefined == "exclude" else np.ones(len(per_label), dtype=bool)
     if average == "weighted":  # each label by its positive weight (its support); a label of none weighs nothing
-        support = weights @ targets
+        support = weights @ (targets * kept)
         counted = kept & (support > 0)
         if not support[counted].sum():
             return 0.0 if zero_support == "zero" else float("nan")
@@ -223,6 +229,7 @@ def multilabel_roc_auc(
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
     zero_support: Literal["nan", "zero"] = "nan",
+    ignore_index: int | None = None,
     **options,
 ) -> float | NDArray[np.float64]:
     """Exact ROC AUC of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says.
@@ -231,10 +238,12 @@ def multilabel_roc_auc(
     negative weight is undefined and counts as ``undefined`` says. ``weighted``: their mean weighted by each label's
     positive weight (a label without any weighs nothing; with none at all the mean is undefined: NaN, or 0.0 with
     ``zero_support="zero"``, scikit-learn's). ``micro``: one ROC AUC over all (sample, label) pairs. ``None``: the
-    per-label values. ``options`` (``thresholds``, ``max_fpr``, ...) go to :func:`roc_auc` for each label.
+    per-label values. ``options`` (``thresholds``, ``max_fpr``, ...) go to :func:`roc_auc` for each label. A cell
+    whose target is ``ignore_index`` is left out of its label (and of the pooled micro curve).
     """
+    y_true, keep = ignored_cells(y_true, ignore_index)
     targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
-    return _average_over_labels(roc_auc, targets, scores, weights, average, undefined, zero_support, **options)
+    return _average_over_labels(roc_auc, targets, scores, weights, average, undefined, zero_support, keep, **options)
 
 
 def multilabel_average_precision(
@@ -245,6 +254,7 @@ def multilabel_average_precision(
     undefined: Undefined = "nan",
     sample_weight: ArrayLike | None = None,
     zero_support: Literal["nan", "zero"] = "nan",
+    ignore_index: int | None = None,
     **options,
 ) -> float | NDArray[np.float64]:
     """Average precision of each label of an ``(n, L)`` 0/1 matrix, averaged as ``average`` says (as
@@ -252,8 +262,9 @@ def multilabel_average_precision(
 
     A label without positive weight is undefined and counts as ``undefined`` says.
     """
+    y_true, keep = ignored_cells(y_true, ignore_index)
     targets, scores, weights = multilabel_inputs(y_true, y_score, sample_weight)
-    return _average_over_labels(average_precision, targets, scores, weights, average, undefined, zero_support,
+    return _average_over_labels(average_precision, targets, scores, weights, average, undefined, zero_support, keep,
                                 **options)
 
 
@@ -487,6 +498,7 @@ Rate = Literal["precision", "recall", "specificity"]
 def _operating_point_rates(
     y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None, num_thresholds: int | None,
     class_id: int | None, thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
+    ignore_index: int | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Precision, recall and specificity at each operating point (see the module's conventions).
 
@@ -502,6 +514,10 @@ def _operating_point_rates(
         if not 0 <= class_id < y_score.shape[1]:
             raise ValueError(f"class_id must be in [0, {y_score.shape[1]}); got {class_id}.")
         y_true, y_score = y_true[:, class_id], y_score[:, class_id]
+        if ignore_index is not None:  # the samples whose target of this label is ignored
+            kept = y_true != ignore_index
+            y_true, y_score = y_true[kept], y_score[kept]
+            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[kept]
     if thresholds is not None:
         targets, scores, weights = _binary_inputs(y_true, y_score, sample_weight)
         tp, fp = _threshold_counts(targets, scores, weights, _threshold_grid(thresholds), inclusive=True)
@@ -533,11 +549,12 @@ def precision_at_recall(
     y_true: ArrayLike, y_score: ArrayLike, *, recall: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
     thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
+    ignore_index: int | None = None,
 ) -> float:
     """The best precision among operating points whose recall is at least ``recall`` (0 if none)."""
     _check_rate(recall, "recall")
     rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
-                                   no_positive_recall)
+                                   no_positive_recall, ignore_index)
     return _best_under_constraint(rates, "precision", "recall", recall)
 
 
@@ -545,11 +562,12 @@ def recall_at_precision(
     y_true: ArrayLike, y_score: ArrayLike, *, precision: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
     thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
+    ignore_index: int | None = None,
 ) -> float:
     """The best recall among operating points whose precision is at least ``precision`` (0 if none)."""
     _check_rate(precision, "precision")
     rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
-                                   no_positive_recall)
+                                   no_positive_recall, ignore_index)
     return _best_under_constraint(rates, "recall", "precision", precision)
 
 
@@ -557,11 +575,12 @@ def sensitivity_at_specificity(
     y_true: ArrayLike, y_score: ArrayLike, *, specificity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
     thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
+    ignore_index: int | None = None,
 ) -> float:
     """The best sensitivity (recall) among operating points whose specificity is at least ``specificity``."""
     _check_rate(specificity, "specificity")
     rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
-                                   no_positive_recall)
+                                   no_positive_recall, ignore_index)
     return _best_under_constraint(rates, "recall", "specificity", specificity)
 
 
@@ -569,9 +588,10 @@ def specificity_at_sensitivity(
     y_true: ArrayLike, y_score: ArrayLike, *, sensitivity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
     thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
+    ignore_index: int | None = None,
 ) -> float:
     """The best specificity among operating points whose sensitivity (recall) is at least ``sensitivity``."""
     _check_rate(sensitivity, "sensitivity")
     rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
-                                   no_positive_recall)
+                                   no_positive_recall, ignore_index)
     return _best_under_constraint(rates, "specificity", "recall", sensitivity)

@@ -34,6 +34,8 @@ from conformance.catalogue.library_wide import (
     keras_scalar_weight,
     with_ignore_index,
     with_multidim_average,
+    with_num_outputs,
+    with_padding_ignore,
 )
 from conformance.catalogue.model import (
     CLASS_RANGE,
@@ -52,6 +54,7 @@ from conformance.catalogue.model import (
     MetricSpec,
     Parameter,
     ParameterTrigger,
+    Transform,
     Unsupported,
     Witness,
     batch,
@@ -61,8 +64,8 @@ from conformance.catalogue.model import (
 
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "GROUPED", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS",
            "NUM_CLASSES", "OUTPUT", "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited",
-           "MetricSpec", "Parameter", "ParameterTrigger", "Unsupported", "Witness", "batch", "by_id", "declarations",
-           "empty", "same_value"]
+           "MetricSpec", "Parameter", "ParameterTrigger", "Transform", "Unsupported", "Witness", "batch", "by_id",
+           "declarations", "empty", "same_value"]
 
 FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
             probabilistic, correlation, reduction)
@@ -88,10 +91,18 @@ def _by_traits(spec: MetricSpec) -> tuple[KnownDifference, ...]:
     return ()
 
 
+def _by_library_traits(spec: MetricSpec) -> MetricSpec:
+    """The parameters a spec draws by its bound classes' traits (torchmetrics' ignore_index, padding label,
+    multidim_average, num_outputs), in this order: a later one's changes apply to an earlier one's."""
+    for add in (with_ignore_index, with_padding_ignore, with_multidim_average, with_num_outputs):
+        spec = add(spec)
+    return spec
+
+
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    with_multidim_average(with_ignore_index(replace(spec, known=spec.known + _by_traits(spec) + tuple(
+    _by_library_traits(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
-        and spec.bindings[k.library].target.startswith(prefix)))))
+        and spec.bindings[k.library].target.startswith(prefix))))
     for family in FAMILIES for spec in family.SPECS
 )
 

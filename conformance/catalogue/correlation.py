@@ -107,9 +107,9 @@ KERAS_JAX_PEARSON_CONSTANT_INF = KnownDifference(
 
 
 def _an_input_constant(batches: list[Batch]) -> bool:
-    """y_true or y_pred takes one value over the whole stream."""
+    """y_true or y_pred takes one value over the whole stream (in some output, with several)."""
     values = [np.concatenate([getattr(b, side) for b in batches]) for side in ("y_true", "y_pred")]
-    return any(v.size and np.ptp(v) == 0 for v in values)
+    return any(v.size and (np.ptp(v.reshape(len(v), -1), axis=0) == 0).any() for v in values)
 
 
 TORCH_CCC_CONSTANT_NAN = KnownDifference(

@@ -12,16 +12,18 @@ from conformance.catalogue import float32
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
     GROUPED,
+    NUM_CLASSES,
     KnownDifference,
     MetricSpec,
     Parameter,
+    Transform,
     Unsupported,
     Witness,
     batch,
     empty,
 )
 from conformance.data import Batch
-from conformance.domains import grouped
+from conformance.domains import PADDING, grouped, padded
 
 LABELS = batch([0, 1, 2, 1], [0, 2, 2, 1], num_classes=3)  # four class labels and their predictions
 
@@ -399,11 +401,13 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
             or spec.domain.name.split("-")[0] not in MULTIDIM_DOMAINS or binding.masks is not None
             or (binding.output is not None and binding.output[0] is not Ellipsis)):  # a picked entry, not per sample
         return spec
-    known = (*(replace(k, reference=per_sample(k.reference or spec.reference))
-               if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k for k in spec.known),
-             torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
-    samplewise = {"reference": per_sample(spec.reference), "domain": grouped(spec.domain), "decomposition": "none",
-                  "known": known}
+    def per_sample_known(known: tuple[KnownDifference, ...]) -> tuple[KnownDifference, ...]:
+        return (*(replace(k, reference=per_sample(k.reference or spec.reference))
+                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k for k in known),
+                torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
+    # Transforms: of the domain and reference in use (padded by a drawn ignore_index first, say)
+    samplewise = {"reference": Transform(per_sample), "domain": Transform(grouped), "decomposition": "none",
+                  "known": Transform(per_sample_known)}
     return replace(spec, space=(*spec.space, Parameter(
         "multidim_average", ("global", "samplewise"), spellings={"torchmetrics": "multidim_average"}, reference=False,
         changes=lambda average: samplewise if average == "samplewise" else {},
@@ -414,3 +418,104 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
                                  properties=PER_SAMPLE_PROPERTIES),),
         absent={"keras": "Keras' metrics reduce every axis (no per-sample values)",
                 "sklearn": "scikit-learn's metrics take one label (or label row) per sample"})))
+
+
+# -- torchmetrics' num_outputs on metrics of one output, drawn with several --------------------------------------
+TAKES_NUM_OUTPUTS = frozenset({"PearsonCorrCoef", "ConcordanceCorrCoef", "SpearmanCorrCoef", "LogCoshError"})
+
+
+def per_output(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` of each output (column) of ``(n, d)`` data, stacked: torchmetrics' ``num_outputs=d`` ("one value
+    per output"); ``(n,)`` data is one output."""
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.ndim < 2:
+            return function(y_true, y_pred, sample_weight=sample_weight, **params)
+        return np.stack([np.asarray(function(y_true[:, j], y_pred[:, j], sample_weight=sample_weight, **params),
+                                    np.float64) for j in range(y_true.shape[1])])
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+def with_num_outputs(spec: MetricSpec) -> MetricSpec:
+    """``spec`` (one output) drawing torchmetrics' num_outputs where its torchmetrics class takes it: one output (its
+    data as they are) or one per column of several outputs (the reference, and torchmetrics' declarations, per
+    column)."""
+    from conformance.domains import REGRESSION, REGRESSION_MULTI_OUTPUT
+
+    binding = spec.bindings.get("torchmetrics")
+    if (binding is None or binding.target.rsplit(".", 1)[-1] not in TAKES_NUM_OUTPUTS
+            or spec.domain is not REGRESSION):
+        return spec
+    known = tuple(replace(k, reference=per_output(k.reference or spec.reference))
+                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k
+                  for k in spec.known)
+    several = {"reference": per_output(spec.reference), "domain": REGRESSION_MULTI_OUTPUT, "known": known}
+    return replace(spec, space=(*spec.space, Parameter(
+        "num_outputs", ("one", "several"), spellings={"torchmetrics": "num_outputs"}, reference=False,
+        translations={"torchmetrics": {"one": 1, "several": NUM_CLASSES}},
+        changes=lambda outputs: several if outputs == "several" else {},
+        absent={"keras": "Keras' metric takes one output here (its multi-output spec reads rows)",
+                "sklearn": "scikit-learn's function takes one output here"})))
+
+
+# -- torchmetrics' ignore_index as a padding label, drawn where the data's own labels cannot be ignored ----------
+# Classes of one label per sample that need both binary labels left (curves, constraints, hinges): the padding label
+# -1 drops the sample. Multilabel classes and retrieval: -1 drops one cell (a label of a sample, a document of a
+# query); the references take ignore_index themselves. Ranking classes: each row without its ignored labels.
+PADDING_PER_SAMPLE = frozenset({
+    "BinaryAUROC", "BinaryAveragePrecision", "BinaryHingeLoss", "BinaryPrecisionAtFixedRecall",
+    "BinaryRecallAtFixedPrecision", "BinarySensitivityAtSpecificity", "BinarySpecificityAtSensitivity",
+    "MulticlassAUROC", "MulticlassAveragePrecision", "MulticlassHingeLoss",
+})
+PADDING_PER_CELL = frozenset({
+    "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall", "MultilabelConfusionMatrix",
+    "MultilabelMatthewsCorrCoef", "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelRecallAtFixedPrecision",
+    "RetrievalNormalizedDCG",
+})
+PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss"})
+
+
+def ignoring_cells_by_row(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, a mean over rows of a per-row value, with each row's ignored labels (target ``ignore_index``) left
+    out: a row is scored on its other labels alone (a row left with none scores as one with no true label)."""
+    def reference(y_true, y_pred, *, sample_weight=None, ignore_index=None, **params):
+        if ignore_index is None:
+            return function(y_true, y_pred, sample_weight=sample_weight, **params)
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        weights = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        rows = []
+        for targets, scores in zip(y_true, y_pred, strict=True):
+            kept = targets != ignore_index
+            targets, scores = (targets[kept], scores[kept]) if kept.any() else (np.zeros(1), np.zeros(1))
+            rows.append(function(targets[None], scores[None], **params))
+        return float(np.dot(weights, rows) / weights.sum()) if weights.sum() else 0.0
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
+    """``spec`` drawing torchmetrics' ignore_index=-1 (a padding label in some targets: ``domains.padded``) where
+    its torchmetrics class takes one but cannot ignore the data's own labels (see the sets above)."""
+    binding = spec.bindings.get("torchmetrics")
+    name = binding.target.rsplit(".", 1)[-1] if binding else None
+    if name is None or "ignore_index" in binding.init or name not in PADDING_PER_SAMPLE | PADDING_PER_CELL | \
+            PADDING_PER_ROW:
+        return spec
+    if name in PADDING_PER_SAMPLE:
+        wrap = ignoring_target
+    elif name in PADDING_PER_ROW:
+        wrap = ignoring_cells_by_row
+    else:
+        wrap = None  # the reference takes ignore_index itself
+    if wrap is not None:
+        known = tuple(replace(k, reference=wrap(k.reference)) if k.library == "torchmetrics" and k.reference
+                      else k for k in spec.known)
+        spec = replace(spec, reference=wrap(spec.reference), known=known)
+    return replace(spec, space=(*spec.space, Parameter(
+        "ignore_index", (None, PADDING), spellings={"torchmetrics": "ignore_index"},
+        changes=lambda ignored: {} if ignored is None else {"domain": Transform(padded)},
+        absent={"keras": "Keras' metrics have no ignore_index", "sklearn": "scikit-learn's metrics have no "
+                "ignore_index (labels= restricts the classes averaged, not the samples)"})))

@@ -275,6 +275,14 @@ class Limited:
 
 
 @dataclass(frozen=True)
+class Transform:
+    """A ``Parameter.changes`` value that transforms the spec's field as it is then (``domain`` -> padded ``domain``):
+    changes of several drawn values compose, in the order of the space."""
+
+    function: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
 class Drawn:
     """A declaration's override that is a drawn parameter the reference does not take (``Parameter.reference``
     False: e.g. Keras' num_thresholds, which only its bucketed convention reads): its drawn value, else
@@ -391,7 +399,8 @@ class MetricSpec:
         spec = self
         for name, value in values.items():
             if parameters[name].changes is not None:
-                spec = replace(spec, **parameters[name].changes(value))
+                spec = replace(spec, **{field: change.function(getattr(spec, field)) if isinstance(change, Transform)
+                                        else change for field, change in parameters[name].changes(value).items()})
         binding = spec.bindings[library]
         for name, value in values.items():
             if parameters[name].presentation is not None:
