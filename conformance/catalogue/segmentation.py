@@ -181,20 +181,20 @@ def _multiclass_iou(name: str, *, onehot: bool, target_class_ids: tuple[int, ...
     if target_class_ids is not None:
         space.insert(0, _target_class_ids(target_class_ids, torchmetrics="torchmetrics" if name == "IoU"
                                           and domain is MULTICLASS else None))
-    if name == "IoU" and domain is MULTICLASS:  # Keras' input formats: labels or one-hot truth, labels or scores
+    formats = {"sklearn": "scikit-learn's jaccard_score takes labels",
+               "torchmetrics": "torchmetrics takes scores or labels as they come"}
+    if domain is MULTICLASS:  # Keras' input formats: labels or scores predicted (IoU: labels or one-hot truth too)
+        space.append(Parameter("sparse_y_pred", (False, True), spellings={"keras": "sparse_y_pred"}, reference=False,
+                               presentation=lambda b, sparse: replace(b, y_pred="argmax" if sparse else "scores"),
+                               absent=formats))
+    if name == "IoU" and domain is MULTICLASS:
         bindings["torchmetrics"] = Binding("torchmetrics.classification.MulticlassJaccardIndex",
                                            {"num_classes": NUM_CLASSES, "average": None}, weights=False,
                                            output=(target_class_ids[0],))
-
-        formats = {"sklearn": "scikit-learn's jaccard_score takes labels",
-                   "torchmetrics": "torchmetrics takes scores or labels as they come"}
-        space += [Parameter("sparse_y_pred", (False, True), spellings={"keras": "sparse_y_pred"}, reference=False,
-                            presentation=lambda b, sparse: replace(b, y_pred="argmax" if sparse else "scores"),
-                            absent=formats),
-                  Parameter("sparse_y_true", (True, False), spellings={"keras": "sparse_y_true"}, reference=False,
-                            presentation=lambda b, sparse: replace(b, y_true="labels" if sparse else "onehot"),
-                            absent=formats)]
-    elif name == "OneHotMeanIoU":
+        space.append(Parameter("sparse_y_true", (True, False), spellings={"keras": "sparse_y_true"},
+                               reference=False, absent=formats,
+                               presentation=lambda b, sparse: replace(b, y_true="labels" if sparse else "onehot")))
+    if name == "OneHotMeanIoU":
         bindings["torchmetrics"] = Binding("torchmetrics.classification.MulticlassJaccardIndex",
                                            {"num_classes": NUM_CLASSES}, weights=False)
         space.append(JACCARD_AVERAGE)
