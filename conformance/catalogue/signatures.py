@@ -73,6 +73,9 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("sklearn", "pos_label", "ignored unless average='binary', which the multiclass and multilabel F-scores "
              "and Jaccard specs do not take (drawn on precision_score, recall_score, average_precision_score)",
              ("f1_score", "fbeta_score", "jaccard_score"), "no effect"),
+    NotDrawn("torchmetrics", "num_classes", "the data's classes: 2 where the binary IoU's thresholded labels are "
+             "given (BinaryIoU), C otherwise (NUM_CLASSES, filled in per batch)", ("MulticlassJaccardIndex",),
+             "domain"),
     NotDrawn("torchmetrics", "nan_strategy", "NaN values are bad inputs, which no domain here draws: their policies "
              "are checked apart (the issue titled 'Every property for every metric')", ("MeanMetric", "SumMetric"),
              "domain"),
