@@ -397,12 +397,13 @@ class MetricSpec:
             return self, self.bindings[library]
         parameters = {p.name: p for p in self.drawn_for(library)}
         spec = self
-        for name, value in values.items():
+        ordered = [(p.name, values[p.name]) for p in self.drawn_for(library) if p.name in values]  # the space's order
+        for name, value in ordered:
             if parameters[name].changes is not None:
                 spec = replace(spec, **{field: change.function(getattr(spec, field)) if isinstance(change, Transform)
                                         else change for field, change in parameters[name].changes(value).items()})
         binding = spec.bindings[library]
-        for name, value in values.items():
+        for name, value in ordered:
             if parameters[name].presentation is not None:
                 binding = parameters[name].presentation(binding, value)
         init, output = dict(binding.init), binding.output
