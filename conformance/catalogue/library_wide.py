@@ -168,10 +168,13 @@ PER_SAMPLE_NOT_AVERAGED = Unsupported(
 
 
 def _squeezed(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` with a one-element array result as a 0-d value (torchmetrics' squeeze of a scalar)."""
+    """``function`` with a one-element array result as a 0-d value, and a leading axis of length 1 (one sample's
+    values) dropped: torchmetrics' squeeze."""
     def reference(*args, **kwargs):
         value = np.asarray(function(*args, **kwargs))
-        return value.reshape(()) if value.size == 1 else value
+        if value.size == 1:
+            return value.reshape(())
+        return value[0] if value.ndim >= 2 and value.shape[0] == 1 else value
     reference.__name__, reference.__doc__ = function.__name__, function.__doc__
     return reference
 
@@ -182,7 +185,7 @@ def torchmetrics_squeezed(function: Callable[..., Any], when: Mapping[str, tuple
     return KnownDifference(
         "torchmetrics", what="torchmetrics returns a one-element result as a 0-d tensor: one value per sample "
         "(reduction='none', multidim_average='samplewise') of a one-sample stream has no sample axis (shape () "
-        "where the reference, and the same metric given two samples, have (n,)).",
+        "where the reference, and the same metric given two samples, have (n,); per class: (C,), not (1, C)).",
         cause="Metric._wrap_compute returns _squeeze_if_scalar(compute(...)), which squeezes any tensor of one "
               "element (x.squeeze() if x.numel() == 1).",
         where="torchmetrics/metric.py::Metric._wrap_compute; torchmetrics/utilities/data.py::"
@@ -392,6 +395,64 @@ def per_sample(function: Callable[..., Any]) -> Callable[..., Any]:
     return reference
 
 
+def _one_sample_updates(batches: list[Batch]) -> bool:
+    """Some update (a batch) holds exactly one sample."""
+    return any(len(b) == 1 for b in batches)
+
+
+def _only_one_sample_updates(batches: list[Batch]) -> bool:
+    """Two updates or more, every one of exactly one sample."""
+    sizes = [len(b) for b in batches if len(b)]
+    return len(sizes) >= 2 and all(size == 1 for size in sizes)
+
+
+def _cells_as_labels(function: Callable[..., Any]) -> Callable[..., Any]:
+    """What torchmetrics' multilabel samplewise state gives for a stream of one-sample updates: each update's (L,)
+    counts concatenated into one row of k·L "labels", each a (sample, label) cell's counts over its elements, averaged
+    as labels are (macro: their mean; weighted: by their support; none: each)."""
+    def reference(y_true, y_pred, *, sample_weight=None, average="macro", **params):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        cells = np.concatenate([np.atleast_1d(function(y_true[i], y_pred[i], **{**params, "average": None}))
+                                for i in range(len(y_true))]) if len(y_true) else np.zeros(0)
+        support = (np.clip(y_true, 0, 1) * (y_true != params.get("ignore_index", -2))).sum(axis=1).reshape(-1)
+        if average is None:
+            return cells
+        if average == "weighted":
+            return float(np.dot(cells, support) / support.sum()) if support.sum() else 0.0
+        return float(cells.mean()) if cells.size else 0.0
+    return reference
+
+
+def _multilabel_samplewise_defects(function: Callable[..., Any]) -> tuple[KnownDifference, ...]:
+    """torchmetrics' multilabel stat scores squeeze a one-sample update's (1, L) counts to (L,)."""
+    cause = ("_multilabel_stat_scores_update(multidim_average='samplewise') sums each sample's elements and calls "
+             ".squeeze() on the (N, L) counts: a one-sample update stores (L,), which compute() then reads (or "
+             "concatenates with others) as if it were (N, L).")
+    where = "torchmetrics/functional/classification/stat_scores.py::_multilabel_stat_scores_update"
+    one = batch([[[1, 0]]], [[[0.9, 0.2]]], num_classes=2)  # one sample, one element, two labels
+    two = batch([[[1, 0]], [[0, 1]]], [[[0.9, 0.2]], [[0.1, 0.3]]], num_classes=2)
+    samplewise = {"multidim_average": ("samplewise",)}
+    return (
+        KnownDifference(
+            "torchmetrics", what="torchmetrics' multilabel classes with multidim_average='samplewise' raise on a "
+            "one-sample update where the counts must be reduced per sample (average='micro': 'Dimension out of range'"
+            ") or joined with another update's (N, L) counts ('Tensors must have same number of dimensions').",
+            cause=cause, where=where, kind="defect", properties=EVERY_PROPERTY, when=samplewise,
+            raises="Dimension out of range|Tensors must have same number of dimensions",
+            trigger=_one_sample_updates,
+            witness=Witness(inside=(one,), outside=(two,), parameters={"multidim_average": "samplewise",
+                                                                       "average": "micro"})),
+        KnownDifference(
+            "torchmetrics", what="Fed one sample per update, torchmetrics' multilabel samplewise metrics return one "
+            "value over every (sample, label) cell as if each were a label (macro: one number, not one per sample; "
+            "none: k·L values, not (k, L)).",
+            cause=cause, where=where, kind="defect", properties=EVERY_PROPERTY, when=samplewise,
+            reference=_cells_as_labels(function), trigger=_only_one_sample_updates,
+            witness=Witness(inside=tuple(two.split([1, 1])), outside=(two,),
+                            parameters={"multidim_average": "samplewise", "average": "macro"})),
+    )
+
+
 def with_multidim_average(spec: MetricSpec) -> MetricSpec:
     """``spec`` drawing torchmetrics' multidim_average where its torchmetrics class takes it: "global" (the spec as it
     is; its (N, C, X) presentation is shape_conventions') and "samplewise" on samples of X elements (the reference,
@@ -402,12 +463,16 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
             or (binding.output is not None and binding.output[0] is not Ellipsis)):  # a picked entry, not per sample
         return spec
     def per_sample_known(known: tuple[KnownDifference, ...]) -> tuple[KnownDifference, ...]:
-        return (*(replace(k, reference=per_sample(k.reference or spec.reference))
-                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k for k in known),
+        # torchmetrics squeezes a one-sample stream's value (a sample axis of length 1): its conventions too
+        return (*(replace(k, reference=_squeezed(per_sample(k.reference or spec.reference)))
+                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds)
+                  and "samplewise" not in k.what else k for k in known),
                 torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
     # Transforms: of the domain and reference in use (padded by a drawn ignore_index first, say)
     samplewise = {"reference": Transform(per_sample), "domain": Transform(grouped), "decomposition": "none",
                   "known": Transform(per_sample_known)}
+    if binding.target.rsplit(".", 1)[-1].startswith("Multilabel"):
+        spec = replace(spec, known=(*spec.known, *_multilabel_samplewise_defects(spec.reference)))
     return replace(spec, space=(*spec.space, Parameter(
         "multidim_average", ("global", "samplewise"), spellings={"torchmetrics": "multidim_average"}, reference=False,
         changes=lambda average: samplewise if average == "samplewise" else {},
