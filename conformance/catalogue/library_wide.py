@@ -168,13 +168,10 @@ PER_SAMPLE_NOT_AVERAGED = Unsupported(
 
 
 def _squeezed(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` with a one-element array result as a 0-d value, and a leading axis of length 1 (one sample's
-    values) dropped: torchmetrics' squeeze."""
+    """``function`` with a one-element array result as a 0-d value (torchmetrics' squeeze of a scalar)."""
     def reference(*args, **kwargs):
         value = np.asarray(function(*args, **kwargs))
-        if value.size == 1:
-            return value.reshape(())
-        return value[0] if value.ndim >= 2 and value.shape[0] == 1 else value
+        return value.reshape(()) if value.size == 1 else value
     reference.__name__, reference.__doc__ = function.__name__, function.__doc__
     return reference
 
@@ -185,7 +182,7 @@ def torchmetrics_squeezed(function: Callable[..., Any], when: Mapping[str, tuple
     return KnownDifference(
         "torchmetrics", what="torchmetrics returns a one-element result as a 0-d tensor: one value per sample "
         "(reduction='none', multidim_average='samplewise') of a one-sample stream has no sample axis (shape () "
-        "where the reference, and the same metric given two samples, have (n,); per class: (C,), not (1, C)).",
+        "where the reference, and the same metric given two samples, have (n,)).",
         cause="Metric._wrap_compute returns _squeeze_if_scalar(compute(...)), which squeezes any tensor of one "
               "element (x.squeeze() if x.numel() == 1).",
         where="torchmetrics/metric.py::Metric._wrap_compute; torchmetrics/utilities/data.py::"
@@ -401,9 +398,9 @@ def _one_sample_updates(batches: list[Batch]) -> bool:
 
 
 def _only_one_sample_updates(batches: list[Batch]) -> bool:
-    """Two updates or more, every one of exactly one sample."""
+    """Every update (with samples) of exactly one sample."""
     sizes = [len(b) for b in batches if len(b)]
-    return len(sizes) >= 2 and all(size == 1 for size in sizes)
+    return bool(sizes) and all(size == 1 for size in sizes)
 
 
 def _cells_as_labels(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -445,7 +442,7 @@ def _multilabel_samplewise_defects(function: Callable[..., Any]) -> tuple[KnownD
         KnownDifference(
             "torchmetrics", what="Fed one sample per update, torchmetrics' multilabel samplewise metrics return one "
             "value over every (sample, label) cell as if each were a label (macro: one number, not one per sample; "
-            "none: k·L values, not (k, L)).",
+            "none: k·L values, not (k, L); one update: the sample's values without the sample axis).",
             cause=cause, where=where, kind="defect", properties=EVERY_PROPERTY, when=samplewise,
             reference=_cells_as_labels(function), trigger=_only_one_sample_updates,
             witness=Witness(inside=tuple(two.split([1, 1])), outside=(two,),
