@@ -162,3 +162,18 @@ def test_every_declared_reference_value_is_accepted_by_conformance_check() -> No
     assert resolve_reference("f1_score", {"average": "macro", "zero_division": 1.0}).function(
         labels, scores, average="macro", zero_division=1.0) == 1.0
     assert builtins.f1_score(labels, scores, average="macro", zero_division=0.0) == 2 / 3
+
+
+def test_conformance_list_shows_what_each_binding_draws_and_what_it_does_not() -> None:
+    """`conformance list --json`: per binding, the keywords drawn and the others with why no example draws them; per
+    parameter, its values, the values a library lacks (with the reason) and why a library without it is not drawn it."""
+    from conformance.cli import coverage
+
+    rows = {row["metric"]: row for row in coverage()}
+    f1 = rows["F1Score[average=macro]"]
+    assert f1["libraries"]["torchmetrics"]["drawn"]["top_k"] == "top_k"
+    assert f1["libraries"]["sklearn"]["drawn"]["zero_division"] == "zero_division"
+    zero_division = next(p for p in f1["parameters"] if p["name"] == "zero_division")
+    assert zero_division["unsupported"][0]["library"] == "torchmetrics" and zero_division["not_drawn"]["keras"]
+    kappa = rows["CohenKappa[task=binary]"]["libraries"]["torchmetrics"]
+    assert "two classes" in kappa["not_drawn"]["weights"]
