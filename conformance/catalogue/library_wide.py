@@ -16,6 +16,7 @@ from conformance.catalogue.model import (
     KnownDifference,
     MetricSpec,
     Parameter,
+    ParameterTrigger,
     Transform,
     Unsupported,
     Witness,
@@ -38,6 +39,13 @@ QUERIES = batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.2, 0.4], [0.1, 0.7, 0.3]], num_
 
 def _all_weights_zero(batches: list[Batch]) -> bool:
     return any(b.sample_weight is not None and len(b) and not b.sample_weight.any() for b in batches)
+
+
+def _some_batch_empty_or_all_ignored(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+    """Some batch has no sample, or none left once the ignored ones (the drawn ignore_index) are dropped."""
+    ignored = values.get("ignore_index")
+    return any(len(b) == 0 or (ignored is not None and np.ndim(b.y_true) == 1 and (b.y_true == ignored).all())
+               for b in batches)
 
 
 def _some_batch_empty(batches: list[Batch]) -> bool:
@@ -73,13 +81,15 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
         trigger=_all_weights_zero, properties=EVERY_PROPERTY,
     )),
     (TORCHMETRICS_CLASSIFICATION, KnownDifference(
-        "torchmetrics", what="torchmetrics classification metrics raise on an empty batch (zero samples) "
-        "instead of leaving the state unchanged, so a stream with an empty batch fails.",
+        "torchmetrics", what="torchmetrics classification metrics raise on an empty batch (zero samples, or none "
+        "left once the ignored ones are dropped) instead of leaving the state unchanged, so a stream with an empty "
+        "batch fails.",
         cause="The input formatting reshapes with an inferred dimension, preds.reshape(preds.shape[0], -1), which "
               "PyTorch refuses for a tensor of 0 elements ('cannot reshape tensor of 0 elements').",
         where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format (line 112) "
               "and _multiclass_stat_scores_format (line 342)",
-        raises="cannot reshape tensor of 0 elements", trigger=_some_batch_empty, kind="defect",
+        raises="cannot reshape tensor of 0 elements", trigger=ParameterTrigger(_some_batch_empty_or_all_ignored),
+        kind="defect",
         properties=EVERY_PROPERTY,
         witness=Witness(inside=(LABELS, empty(LABELS)), outside=(LABELS,), metric="Accuracy"),
     )),
@@ -539,6 +549,72 @@ PADDING_PER_CELL = frozenset({
 PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss"})
 
 
+def _drop_padding(batch: Batch) -> Batch:
+    """The batch without its samples of the padding label."""
+    if np.ndim(batch.y_true) != 1 or not len(batch):
+        return batch
+    return batch.take(np.asarray(batch.y_true) != PADDING)
+
+
+def _after_dropping_padding(per_batch):
+    """A declaration's per-batch transform(s) applied once the padded samples are dropped (as the classes that
+    format their inputs like a confusion matrix drop them before their sigmoid)."""
+    if per_batch is None:
+        return None
+    if isinstance(per_batch, tuple):
+        return tuple(_after_dropping_padding(transform) for transform in per_batch)
+    return lambda batch: per_batch(_drop_padding(batch))
+
+
+def _all_ignored(batches: list[Batch]) -> bool:
+    """Every target is the padding label (some batch's, where one is fed alone, or the stream's)."""
+    return any(len(b) and np.ndim(b.y_true) == 1 and (b.y_true == PADDING).all() for b in batches)
+
+
+TORCHMETRICS_HINGE_OF_NOTHING = KnownDifference(
+    "torchmetrics", what="torchmetrics' hinge loss of no sample (every target the ignored label) is NaN; the "
+    "reference's mean of no sample is 0.0.", cause="the hinge's compute divides the summed measures by the count of "
+    "samples kept, 0 / 0.", where="torchmetrics/functional/classification/hinge.py::_hinge_loss_compute",
+    raises="returned NaN", trigger=_all_ignored, properties=EVERY_PROPERTY)
+
+
+def _ignored_as(target: int) -> Callable[[Batch], Batch]:
+    """torchmetrics' ranking input formatting: a cell of the padding label becomes ``target`` (0: a false label;
+    1: counted as true by the coverage) scored -4L, below every other score of its row."""
+    def transform(batch: Batch) -> Batch:
+        ignored = np.asarray(batch.y_true) == PADDING
+        if not ignored.any():
+            return batch
+        bottom = np.float32(-4 * batch.y_true.shape[1])
+        return replace(batch, y_true=np.where(ignored, target, batch.y_true),
+                       y_pred=np.where(ignored, bottom, batch.y_pred).astype(np.float32))
+    return transform
+
+
+def _ranking_ignored(what: str, target: int, metric: str) -> KnownDifference:
+    row, scores = [[0, 1, PADDING, 0]], [[0.75, 0.5, 0.2, 0.0]]
+    return KnownDifference(
+        "torchmetrics", what=f"torchmetrics' multilabel ranking metrics do not leave an ignored label out of its row: "
+        f"{what}", cause="_multilabel_confusion_matrix_format(ignore_index) sets an ignored cell's target and score "
+        "to -4·L (to be filtered out of a confusion matrix); the ranking updates read them as a label scored below "
+        "every other, whose target is not 0 (the coverage's offset of false labels skips it: a true label) or not 1 "
+        "(the ranking loss counts it false).",
+        where="torchmetrics/functional/classification/confusion_matrix.py::_multilabel_confusion_matrix_format; "
+              "torchmetrics/functional/classification/ranking.py",
+        per_batch=_ignored_as(target), kind="defect",
+        witness=Witness(inside=(batch(row, scores, num_classes=4),),
+                        outside=(batch([[0, 1, 0, 0]], scores, num_classes=4),), parameters={"ignore_index": PADDING},
+                        metric=metric))
+
+
+TORCHMETRICS_RANKING_IGNORED = {
+    False: _ranking_ignored("it counts as a false label ranked last (a (true, false) pair of the ranking loss).", 0,
+                            "LabelRankingLoss"),
+    True: _ranking_ignored("the coverage counts it as a true label ranked last, so the whole row must be covered.",
+                           1, "CoverageError"),
+}
+
+
 def ignoring_cells_by_row(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function``, a mean over rows of a per-row value, with each row's ignored labels (target ``ignore_index``) left
     out: a row is scored on its other labels alone (a row left with none scores as one with no true label)."""
@@ -566,16 +642,20 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
     if name is None or "ignore_index" in binding.init or name not in PADDING_PER_SAMPLE | PADDING_PER_CELL | \
             PADDING_PER_ROW:
         return spec
-    if name in PADDING_PER_SAMPLE:
-        wrap = ignoring_target
+    padding_only = {"ignore_index": (PADDING,)}
+    if name in PADDING_PER_SAMPLE:  # these classes drop the ignored samples before deciding on a sigmoid
+        known = tuple(replace(k, reference=ignoring_target(k.reference) if k.reference else None,
+                              per_batch=_after_dropping_padding(k.per_batch))
+                      if k.library == "torchmetrics" else k for k in spec.known)
+        spec = replace(spec, reference=ignoring_target(spec.reference), known=known)
+        if "Hinge" in name:
+            spec = replace(spec, known=(*spec.known, replace(TORCHMETRICS_HINGE_OF_NOTHING, when=padding_only)))
     elif name in PADDING_PER_ROW:
-        wrap = ignoring_cells_by_row
-    else:
-        wrap = None  # the reference takes ignore_index itself
-    if wrap is not None:
-        known = tuple(replace(k, reference=wrap(k.reference)) if k.library == "torchmetrics" and k.reference
-                      else k for k in spec.known)
-        spec = replace(spec, reference=wrap(spec.reference), known=known)
+        known = tuple(replace(k, reference=ignoring_cells_by_row(k.reference)) if k.library == "torchmetrics"
+                      and k.reference else k for k in spec.known)
+        spec = replace(spec, reference=ignoring_cells_by_row(spec.reference),
+                       known=(*known, replace(TORCHMETRICS_RANKING_IGNORED[name == "MultilabelCoverageError"],
+                                              when=padding_only)))
     return replace(spec, space=(*spec.space, Parameter(
         "ignore_index", (None, PADDING), spellings={"torchmetrics": "ignore_index"},
         changes=lambda ignored: {} if ignored is None else {"domain": Transform(padded)},

@@ -128,6 +128,10 @@ class ParameterTrigger:
 
     function: Callable[[list[Batch], Mapping[str, Any]], bool]
 
+    def __call__(self, batches: list[Batch]) -> bool:
+        """The trigger with no parameter in use (the catalogue's defaults: a declaration read outside an example)."""
+        return bool(self.function(batches, {}))
+
     def bound(self, values: Mapping[str, Any]) -> Callable[[list[Batch]], bool]:
         def trigger(batches: list[Batch]) -> bool:
             return bool(self.function(batches, values))
@@ -448,9 +452,12 @@ class MetricSpec:
 
     def samples_counted(self, batch: Batch) -> int:
         """How many of ``batch``'s samples a mean of per-sample values counts: all but those whose target is the
-        ignored label (``ignore_index``), which count for nothing."""
+        ignored label (``ignore_index``), which count for nothing (a row of targets, whose ignored cells are left
+        out of it, counts)."""
         ignored = self.params.get("ignore_index")
-        return len(batch) if ignored is None else int(np.sum(np.asarray(batch.y_true) != ignored))
+        if ignored is None or np.ndim(batch.y_true) != 1:
+            return len(batch)
+        return int(np.sum(np.asarray(batch.y_true) != ignored))
 
     def known_for(self, library: str, prop: str | tuple[str, ...], backend: str | None = None,
                   layout: tuple[str, str] | None = None) -> list[KnownDifference]:

@@ -12,6 +12,7 @@ from conformance.catalogue.model import (
     KnownDifference,
     MetricSpec,
     Parameter,
+    ParameterTrigger,
     Witness,
     batch,
     empty,
@@ -22,14 +23,22 @@ from conformance.domains import RELEVANCE
 
 QUERIES = batch([[2, 0, 1], [0, 1, 0]], [[0.9, 0.1, 0.5], [0.3, 0.8, 0.2]])  # two queries of three documents
 
+def _empty_once_ignored(batches: list[Batch], values) -> bool:
+    """Some batch has no query, or no document once those of the ignored relevance (ignore_index) are dropped."""
+    ignored = values.get("ignore_index")
+    return some_batch_empty(batches) or (ignored is not None and any((b.y_true == ignored).all() for b in batches))
+
+
 TORCHMETRICS_RETRIEVAL_EMPTY_BATCH = KnownDifference(
-    "torchmetrics", what="torchmetrics' retrieval metrics reject an empty batch (zero queries) instead of leaving "
-    "the state unchanged, so a stream with an empty batch fails.",
+    "torchmetrics", what="torchmetrics' retrieval metrics reject an empty batch (zero queries, or no document left "
+    "once the ignored ones are dropped) instead of leaving the state unchanged, so a stream with an empty batch "
+    "fails.",
     cause="RetrievalMetric.update checks its inputs with _check_retrieval_inputs, which raises '`indexes`, `preds` "
           "and `target` must be non-empty and non-scalar tensors'.",
     where="torchmetrics/retrieval/base.py::RetrievalMetric.update; "
           "torchmetrics/utilities/checks.py::_check_retrieval_inputs",
-    raises="must be non-empty and non-scalar tensors", trigger=some_batch_empty, properties=EVERY_PROPERTY,
+    raises="must be non-empty and non-scalar tensors", trigger=ParameterTrigger(_empty_once_ignored),
+    properties=EVERY_PROPERTY,
     witness=Witness(inside=(QUERIES, empty(QUERIES)), outside=(QUERIES,)),
     kind="defect",
 )
