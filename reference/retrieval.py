@@ -68,7 +68,8 @@ def ndcg(
     left the result is 0; ``"error"``: the result is undefined, NaN). ``aggregation``: the queries' weighted mean,
     or (unweighted) their ``median`` (the mean of the two middle values of an even count; ``lower_median``: the lower
     of them), ``min`` or ``max``.
-    ``ignore_index``: documents whose relevance is that value are not part of their query.
+    ``ignore_index``: documents whose relevance is that value are not part of their query (a query of none is no
+    query).
     """
     relevance = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
@@ -81,16 +82,18 @@ def ndcg(
     check_option(empty, "empty", ("neg", "pos", "skip", "error"))
     check_option(ties, "ties", ("average", "best", "worst"))
     weights = check_sample_weight(sample_weight, len(relevance))
-    if ignore_index is not None:  # each query of its kept documents (a loop over queries, which differ in length)
-        per_query = np.array([_query_ndcg(relevance[i][relevance[i] != ignore_index],
-                                          scores[i][relevance[i] != ignore_index], k, ties)
+    if ignore_index is not None:  # each query of its kept documents (a loop over queries, which differ in length);
+        kept = relevance != ignore_index  # a query left with no document is no query
+        queries = kept.any(axis=1)
+        relevance, scores, kept, weights = relevance[queries], scores[queries], kept[queries], weights[queries]
+        per_query = np.array([_query_ndcg(relevance[i][kept[i]], scores[i][kept[i]], k, ties)
                               for i in range(len(relevance))])
     else:
         if np.any(relevance < 0):
             raise ValueError("y_true must hold non-negative relevances; got a negative value.")
         per_query = _ndcg_rows(relevance, scores, k, ties)
     has_relevant = np.array([bool(np.any(r[r != ignore_index] > 0)) if ignore_index is not None else bool(r.any())
-                             for r in relevance], dtype=bool)
+                             for r in relevance], dtype=bool).reshape(-1)
     if empty == "error" and not has_relevant.all():
         return float("nan")
     if empty == "pos":

@@ -113,7 +113,8 @@ def _an_input_constant(batches: list[Batch]) -> bool:
 
 
 def _ccc_nan_if_constant(y_true, y_pred, *, sample_weight=None, **params) -> float:
-    """torchmetrics' concordance: NaN where either input is constant (Pearson's r of it is 0 / 0), else Lin's."""
+    """torchmetrics' concordance: NaN where either input is constant (Pearson's r of it is 0 / 0), else Lin's (with
+    the moments its ``params`` say)."""
     if np.ptp(np.asarray(y_true)) == 0 or np.ptp(np.asarray(y_pred)) == 0:
         return float("nan")
     return ref.concordance_corrcoef(y_true, y_pred, sample_weight=sample_weight, **params)
@@ -127,8 +128,8 @@ TORCH_CCC_CONSTANT_NAN = KnownDifference(
           "0 / 0 = NaN for a constant input, and NaN times 0 stays NaN.",
     where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute (pearson = "
           "_pearson_corrcoef_compute(...))",
-    # NaN where an input is constant, Lin's value elsewhere (per output, with several: a convention, not a raise)
-    reference=_ccc_nan_if_constant, kind="defect", properties=EVERY_PROPERTY,
+    # NaN where an input is constant, its (n - 1) value elsewhere (per output, with several: a convention)
+    reference=_ccc_nan_if_constant, overrides={"ddof": 1}, kind="defect", properties=EVERY_PROPERTY,
     witness=Witness(inside=(batch([-3.0, -3.0], [-2.0, -2.0]),), outside=(batch([-3.0, -2.0], [-2.0, -1.5]),)),
 )
 

@@ -566,6 +566,15 @@ def _after_dropping_padding(per_batch):
     return lambda batch: per_batch(_drop_padding(batch))
 
 
+def _composed(first: Callable[[Batch], Batch], then) -> Callable[[Batch], Batch] | tuple:
+    """``first``, then ``then`` (a transform, several: a side each, or none)."""
+    if then is None:
+        return first
+    if isinstance(then, tuple):
+        return tuple(_composed(first, each) for each in then)
+    return lambda batch: then(first(batch))
+
+
 def _all_ignored(batches: list[Batch]) -> bool:
     """Every target is the padding label (some batch's, where one is fed alone, or the stream's)."""
     return any(len(b) and np.ndim(b.y_true) == 1 and (b.y_true == PADDING).all() for b in batches)
@@ -651,11 +660,15 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
         if "Hinge" in name:
             spec = replace(spec, known=(*spec.known, replace(TORCHMETRICS_HINGE_OF_NOTHING, when=padding_only)))
     elif name in PADDING_PER_ROW:
+        ignored = replace(TORCHMETRICS_RANKING_IGNORED[name == "MultilabelCoverageError"], when=padding_only)
         known = tuple(replace(k, reference=ignoring_cells_by_row(k.reference)) if k.library == "torchmetrics"
                       and k.reference else k for k in spec.known)
-        spec = replace(spec, reference=ignoring_cells_by_row(spec.reference),
-                       known=(*known, replace(TORCHMETRICS_RANKING_IGNORED[name == "MultilabelCoverageError"],
-                                              when=padding_only)))
+        # with the label kept, its other conventions hold as well: each of them on the cells so read
+        with_ignored = tuple(replace(k, per_batch=_composed(ignored.per_batch, k.per_batch), when=padding_only,
+                                     witness=None, kind="convention", what=k.what + " (With an ignored label kept.)")
+                             for k in known if k.library == "torchmetrics" and k.explains_values
+                             and (k.per_batch or k.bounds or k.overrides or k.reference))
+        spec = replace(spec, reference=ignoring_cells_by_row(spec.reference), known=(*known, ignored, *with_ignored))
     return replace(spec, space=(*spec.space, Parameter(
         "ignore_index", (None, PADDING), spellings={"torchmetrics": "ignore_index"},
         changes=lambda ignored: {} if ignored is None else {"domain": Transform(padded)},

@@ -13,6 +13,7 @@ from conformance.catalogue.model import (
     MetricSpec,
     Parameter,
     ParameterTrigger,
+    Unsupported,
     Witness,
     batch,
     empty,
@@ -74,7 +75,11 @@ def _ndcg() -> MetricSpec:
                          changes=_order_statistic,
                          absent={"sklearn": "scikit-learn's ndcg_score is the (weighted) mean over queries"}),
                Parameter("empty", ("neg", "pos", "skip", "error"), spellings={"torchmetrics": "empty_target_action"},
-                         absent={"sklearn": "scikit-learn scores a query without a relevant document 0"}),
+                         absent={"sklearn": "scikit-learn scores a query without a relevant document 0"},
+                         unsupported=(Unsupported(
+                             "torchmetrics", {"empty": ("error",)}, "reset asks for a result on other targets (the "
+                             "relevances flipped), where some query has no relevant document: 'error' raises there as "
+                             "documented, before the reset it checks", properties=("reset",)),)),
                Parameter("ignore_ties", (False, True), spellings={"sklearn": "ignore_ties"}, reference=False,
                          absent={"torchmetrics": "torchmetrics ranks ties as they come"})),
         known=(
