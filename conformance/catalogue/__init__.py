@@ -96,7 +96,13 @@ def _by_library_traits(spec: MetricSpec) -> MetricSpec:
     multidim_average, num_outputs), in this order: a later one's changes apply to an earlier one's."""
     for add in (with_ignore_index, with_padding_ignore, with_multidim_average, with_num_outputs):
         spec = add(spec)
-    return spec
+    return _with_defaults(spec)
+
+
+def _with_defaults(spec: MetricSpec) -> MetricSpec:
+    """``spec`` whose bindings carry the catalogue's value of each drawn parameter (the first its library takes):
+    what runs where nothing is drawn (a declaration's witness, a binding described) is the catalogue's default."""
+    return replace(spec, bindings={library: spec.with_parameters(library, {})[1] for library in spec.bindings})
 
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(

@@ -394,12 +394,14 @@ class MetricSpec:
                        for u in (*self.unsupported, *(u for p in self.space for u in p.unsupported)))
 
     def with_parameters(self, library: str, values: Mapping[str, Any]) -> tuple[MetricSpec, Binding]:
-        """This spec and ``library``'s binding with the drawn ``values`` (by reference keyword) in place: each
-        parameter's spec ``changes`` applied, the reference's keywords in ``params``, the library's spellings in the
-        binding (``OUTPUT``: the entry of its result picked)."""
-        if not values:
-            return self, self.bindings[library]
+        """This spec and ``library``'s binding with the drawn ``values`` (by reference keyword) in place, the
+        catalogue's value (the first the library takes) for a parameter not given: each parameter's spec ``changes``
+        applied, the reference's keywords in ``params``, the library's spellings in the binding (``OUTPUT``: the entry
+        of its result picked)."""
         parameters = {p.name: p for p in self.drawn_for(library)}
+        if not parameters:
+            return self, self.bindings[library]
+        values = {**{name: p.choices(library)[0] for name, p in parameters.items()}, **values}
         spec = self
         ordered = [(p.name, values[p.name]) for p in self.drawn_for(library) if p.name in values]  # the space's order
         for name, value in ordered:
