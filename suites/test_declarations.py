@@ -8,12 +8,13 @@ one whose trigger no longer matched what the library does, fails here."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from conformance.adapters import LibraryUnavailable, get_adapter
-from conformance.catalogue import KnownDifference, MetricSpec, batch, by_id, declarations
+from conformance.catalogue import KnownDifference, MetricSpec, ParameterTrigger, batch, by_id, declarations
 from conformance.data import Example, concatenate
 from conformance.profiles import PROFILES
 from conformance.properties import Context, LibraryError, Violation, nonfinite_message
@@ -37,6 +38,13 @@ def _context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] |
     if known.witness and known.witness.parameters:
         ctx.use_parameters(dict(known.witness.parameters))
     return ctx
+
+
+def _bound(known: KnownDifference, ctx: Context) -> KnownDifference:
+    """``known`` with a trigger that reads the drawn parameters bound to the witness's values."""
+    if isinstance(known.trigger, ParameterTrigger):
+        return replace(known, trigger=known.trigger.bound({**ctx.spec.params, **ctx.spec.drawn}))
+    return known
 
 
 def _new_context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] | None) -> Context:
@@ -95,6 +103,7 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
     witness = known.witness
     inside = list(witness.inside)
     ctx = _context(spec, known, witness.layout)
+    known = _bound(known, ctx)
     value, error = _observe(ctx, inside, witness.mode, witness.ranks, witness.through)
     expected = ctx.spec.reference_value(concatenate(inside))
     tolerance = ctx.tolerance(inside)
@@ -111,6 +120,7 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
 
     outside = list(witness.outside)
     ctx = _context(spec, known, witness.outside_layout or witness.layout)
+    known = _bound(known, ctx)
     value, error = _observe(ctx, outside, None, witness.outside_ranks, witness.through)
     expected = ctx.spec.reference_value(concatenate(outside))
     tolerance = ctx.tolerance(outside)

@@ -564,7 +564,8 @@ SKLEARN_WEIGHTED_ZERO_SUPPORT = KnownDifference(
     # the support is not zero and the weighted mean is the reference's.
     witness=Witness(inside=(NO_TRUE_LABEL,), outside=(batch([[1, 0], [0, 0]], [[0.7, 0.1], [0.3, 0.4]],
                                                             num_classes=2),),
-                    parameters={"zero_division": 1.0}),
+                    parameters={"zero_division": 1.0, "average": "weighted"},
+                    metric="FBetaScore[average=weighted,beta=0.5,threshold=0.5]"),
 )
 
 

@@ -113,6 +113,8 @@ def _first_batch_without_positive(batches: list[Batch]) -> bool:
 def _top_threshold_predicts_nothing(batches: list[Batch], values: Mapping[str, Any]) -> bool:
     """The highest drawn threshold lies above every score: a point of the binned curve predicts nothing."""
     grid = values.get("thresholds")
+    if grid is None:
+        return False
     top = 1.0 if isinstance(grid, int) else float(np.float32(max(grid)))
     scores = np.concatenate([_column(b, values, "y_pred") for b in batches])
     return scores.size > 0 and float(scores.max()) < top
@@ -335,7 +337,8 @@ def _multilabel_auc() -> MetricSpec:
         space=(Parameter("average", ("macro", "micro", "weighted", None),
                          spellings={"keras": "multi_label", "sklearn": "average", "torchmetrics": "average"},
                          translations={"keras": {"macro": True, "micro": False}},
-                         presentation=lambda b, average: keras_for.get(average, b),
+                         presentation=lambda b, average: keras_for.get(average, b) if b.target.startswith("keras.")
+                         else b,
                          unsupported=(Unsupported("keras", {"average": ("weighted", None)}, "Keras' AUC averages "
                                                   "labels equally (multi_label=True) or pools them (False)"),)),
                replace(KERAS_NUM_THRESHOLDS, changes=None), KERAS_SUMMATION,
@@ -593,16 +596,16 @@ TORCHMETRICS_NO_POSITIVE_RECALL = KnownDifference(
 )
 TORCHMETRICS_BINNED_AT = {
     "RecallAtFixedPrecision": (KnownDifference(
-        "torchmetrics", what="torchmetrics' RecallAtFixedPrecision on a binned curve (thresholds given) raises "
-        "IndexError when the target (multilabel: any label, whichever is picked) has no positive: its recall is NaN "
-        "at every threshold.",
+        "torchmetrics", what="torchmetrics' RecallAtFixedPrecision(min_precision=0) on a binned curve (thresholds "
+        "given) raises IndexError when the target (multilabel: any label, whichever is picked) has no positive: its "
+        "recall is NaN at every threshold, and a precision of 0 meets the constraint.",
         cause="the binned curve divides with zero_division='nan'; _recall_at_precision keeps the rows whose "
               "precision meets the constraint and _lexargmax of NaN recalls finds no index.",
         where="torchmetrics/functional/classification/recall_fixed_precision.py::_recall_at_precision, _lexargmax",
         raises="index 0 is out of bounds for dimension 0", trigger=_first_batch_without_positive,
-        when={"thresholds": _binned}, kind="defect", properties=EVERY_PROPERTY,
+        when={"thresholds": _binned, "precision": (0.0,)}, kind="defect", properties=EVERY_PROPERTY,
         witness=Witness(inside=(batch([0, 0], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
-                        parameters={"thresholds": 5}, metric="RecallAtPrecision[precision=0.8]")),),
+                        parameters={"thresholds": 5, "precision": 0.0}, metric="RecallAtPrecision[precision=0.8]")),),
     "PrecisionAtFixedRecall": (KnownDifference(
         "torchmetrics", what="torchmetrics' PrecisionAtFixedRecall(min_recall=0) on a binned curve returns NaN where "
         "a threshold predicts nothing (its precision 0 / 0 is NaN, with recall 0 it meets the constraint, and "
