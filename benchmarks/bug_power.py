@@ -164,7 +164,8 @@ from conformance.catalogue import by_id
 from conformance.adapters import get_adapter
 from conformance.data import Example
 from conformance.profiles import PROFILES
-from conformance.properties import Context, batched_inputs
+from conformance.context import Context
+from conformance.drawing import batched_inputs
 out = {}
 library = sys.argv[1]
 for metric in sys.argv[2:]:
@@ -172,7 +173,7 @@ for metric in sys.argv[2:]:
     adapter = get_adapter(library)
     ctx = Context(spec, adapter, spec.bindings[library], "batch_accumulation", PROFILES["ci"])
     values = []
-    strategy = batched_inputs(ctx, spec.bindings[library].weights)
+    strategy = batched_inputs(ctx.draw, spec.bindings[library].weights)
     @settings(max_examples=40, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(strategy)

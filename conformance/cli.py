@@ -84,6 +84,11 @@ def build_parser() -> Parser:
                      "merge the shards' JSON with `conformance report`")
     run.add_argument("--baseline", metavar="OLD.json", help="results of an earlier run: print what changed since, "
                      "and exit 1 only for newly unexpected findings")
+    run.add_argument("--pitfall-study", choices=("off", "quick", "standard", "full"), default="standard",
+                     help="the per-batch-average pitfall measured on realistic data sets of 10,240 samples, for the "
+                     "metrics whose batch_average_pitfall case runs (default: standard, the NumPy reference, about "
+                     "a minute of CPU; full: every batch, and each library's own values, much longer; quick: fewer "
+                     "batches and repetitions; off)")
 
     diff = commands.add_parser("diff", help="what changed between two runs' results: findings new, gone and changed")
     diff.add_argument("old", help="the baseline's results JSON")
@@ -217,6 +222,8 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     command = "conformance " + shlex.join(argv)
     result = engine.run(cases, profile, args.seed, command=command,
                         progress=ProgressBar(quiet=args.quiet), jobs=args.jobs, replays=replays)
+    if args.pitfall_study != "off" and not replays and not result.interrupted:
+        _pitfall_study(result, cases, args)
     changes = None
     if baseline is not None:
         from conformance.baseline import compare_runs
@@ -238,6 +245,23 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     return 1 if result.unexpected else 0
 
 
+def _pitfall_study(result, cases, args: argparse.Namespace) -> None:
+    """The pitfall study for the run's batch_average_pitfall cases, into ``result`` (Ctrl-C keeps what is done)."""
+    from conformance.pitfall_study import run_study
+
+    studied = [(case.spec.id, case.library) for case in cases if case.prop.name == "batch_average_pitfall"]
+    if not studied:
+        return
+    if not args.quiet:
+        print(f"pitfall study ({args.pitfall_study}) on realistic data sets ...", file=sys.stderr, flush=True)
+    result.pitfall_study = run_study(studied, args.pitfall_study, args.seed, jobs=args.jobs)
+    result.interrupted = result.pitfall_study["interrupted"]
+    if not args.quiet:
+        study = result.pitfall_study
+        print(f"pitfall study: {len({r['metric'] for r in study['rows']})} metrics measured in "
+              f"{study['duration_s']:.1f}s", file=sys.stderr)
+
+
 def _write_report(result, path: Path) -> None:
     from conformance.report import render
     from conformance.results import write_atomically
@@ -246,18 +270,16 @@ def _write_report(result, path: Path) -> None:
 
 
 def print_summary(result, json_path: str, report_path: str, stream: TextIO = sys.stdout) -> None:
-    from conformance.results import OUTCOMES
+    from conformance.results import SHOWN_OUTCOMES, shown_counts
 
+    # measured: the per-batch-average gaps found (a measurement of averaging, not a difference), apart from known
     libraries = sorted({f.library for f in result.findings})
-    print(f"\n{'library':14}" + "".join(f"{o:>7}" for o in OUTCOMES), file=stream)
+    print(f"\n{'library':14}" + "".join(f"{o:>9}" for o in SHOWN_OUTCOMES), file=stream)
     for library in libraries:
-        counts = {o: 0 for o in OUTCOMES}
-        for finding in result.findings:
-            if finding.library == library:
-                counts[finding.outcome] += 1
-        print(f"{library:14}" + "".join(f"{counts[o]:7d}" for o in OUTCOMES), file=stream)
-    totals = result.counts()
-    print(f"{'total':14}" + "".join(f"{totals[o]:7d}" for o in OUTCOMES), file=stream)
+        counts = shown_counts([f for f in result.findings if f.library == library])
+        print(f"{library:14}" + "".join(f"{counts[o]:9d}" for o in SHOWN_OUTCOMES), file=stream)
+    totals = shown_counts(result.findings)
+    print(f"{'total':14}" + "".join(f"{totals[o]:9d}" for o in SHOWN_OUTCOMES), file=stream)
     if result.unexpected:
         print("\nUnexpected:", file=stream)
         for finding in result.unexpected:

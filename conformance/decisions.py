@@ -66,8 +66,10 @@ def _first_sentence(text: str) -> str:
 
 
 def _line(finding: Finding) -> str | None:
-    """The one-line difference ``finding`` stands for, or None (a pass, a skip, a pitfall measurement)."""
-    if finding.outcome in ("pass", "skip") or finding.property == PITFALL:
+    """The one-line difference ``finding`` stands for, or None (a pass, a skip, a pitfall measurement). The
+    batch_average_pitfall property's other outcomes are differences: a mean metric whose size-weighted per-batch
+    mean is off is wrong, not averaged."""
+    if finding.outcome in ("pass", "skip") or finding.measurement:
         return None
     if finding.outcome == "known":
         cause = finding.cause or {}

@@ -28,7 +28,9 @@ def metrics_page() -> str:
     lines = [GENERATED_NOTE.format(source="conformance/catalogue/"), "", "# Metrics", "",
              f"{len(CATALOGUE)} metric specs (a metric with one parameter variant each). A cell names the class or "
              "function bound, `—` where the library has no counterpart (the reason is in `conformance list`). "
-             "Drawn parameters are listed with their values.", "",
+             "A row whose id ends in `/Name` checks another class or function of one library that computes the "
+             "metric of the row above it (a `Counterpart`: e.g. torchmetrics' task wrapper and the class it builds), "
+             "as cases of its own. Drawn parameters are listed with their values.", "",
              "| metric | reference | domain | " + " | ".join(LIBRARIES) + " | drawn |",
              "| --- | --- | --- | " + " | ".join("---" for _ in LIBRARIES) + " | --- |"]
     for spec in CATALOGUE:
@@ -137,11 +139,56 @@ def with_properties_table(page: str) -> str:
     return f"{head}{begin}\n{properties_table()}{end}{tail}"
 
 
+BAD_INPUTS_BEGIN, BAD_INPUTS_END = "<!-- bad inputs table: begin (make docs) -->", "<!-- bad inputs table: end -->"
+# Where each kind applies, in words (the kinds' ``applies`` functions, conformance/bad_input_kinds.py, say it in code).
+BAD_INPUT_SCOPE = {
+    "NaN in y_pred": "the library sees the scores (not labels derived from them), and they are floats",
+    "+inf in y_pred": "predictions are real values (regression, values); not scores, where an infinite logit is valid",
+    "-inf in y_pred": "as +inf",
+    "NaN in y_true": "targets are real values or probabilities (for an aggregation, the values)",
+    "+inf in y_true": "targets are real values",
+    "-inf in y_true": "as +inf",
+    "label C": "targets are class labels (or 0/1 multilabel rows) given as labels, and the library knows the classes: "
+               "it is given them (num_classes, labels=) or scores (a row of C; one per sample is binary), and does "
+               "not take the classes from the labels it sees (scikit-learn without labels=)",
+    "label -1": "as label C",
+    "probability > 1": "predictions are probabilities (a domain of probabilities) and the library sees them",
+    "probability < 0": "as probability > 1",
+    "length mismatch": "the metric takes pairs (not one array of values): one prediction more than targets in one "
+                       "batch",
+    "shape mismatch": "rows of scores the library sees, with the classes or columns known (one-hot targets, "
+                      "num_classes, target rows): every row one column wider",
+    "weight < 0": "the library takes sample weights",
+    "NaN weight": "the library takes sample weights",
+}
+
+
+def bad_inputs_table() -> str:
+    """The kinds of bad input: the value injected, where it applies, and how a number is judged."""
+    from conformance.bad_input_kinds import KINDS
+
+    lines = ["| kind | applies where | judged | readings named when a number hides it |", "| --- | --- | --- | --- |"]
+    for kind in KINDS:
+        readings = "; ".join(r.words for r in kind.readings[:6]) + ("; ..." if len(kind.readings) > 6 else "")
+        policy = f" Policy: `{kind.policy}`." if kind.policy else ""
+        lines.append(f"| {_cell(kind.name)} | {_cell(BAD_INPUT_SCOPE[kind.name])} | {_cell(kind.rule)}.{policy} | "
+                     f"{_cell(readings)} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_bad_inputs_table(page: str) -> str:
+    head, begin, rest = page.partition(BAD_INPUTS_BEGIN)
+    _, end, tail = rest.partition(BAD_INPUTS_END)
+    if not begin or not end:
+        raise ValueError(f"the page lacks the markers {BAD_INPUTS_BEGIN!r} ... {BAD_INPUTS_END!r}")
+    return f"{head}{begin}\n{bad_inputs_table()}{end}{tail}"
+
+
 def pages(docs: Path = DOCS) -> dict[Path, str]:
     """Each generated page's path and the text it should have."""
     properties = docs / "properties.md"
     return {docs / "metrics.md": metrics_page(), docs / "findings.md": findings_page(),
-            properties: with_properties_table(properties.read_text(encoding="utf-8"))}
+            properties: with_bad_inputs_table(with_properties_table(properties.read_text(encoding="utf-8")))}
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import hypothesis
@@ -24,20 +24,14 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import DidNotReproduce
 from hypothesis.internal.conjecture.shrinker import sort_key
 
+from conformance import recording
 from conformance.adapters import Adapter, LibraryUnavailable, get_adapter
 from conformance.catalogue import CATALOGUE, LIBRARIES, MetricSpec
+from conformance.context import Context
 from conformance.data import Example, concatenate, input_regime
+from conformance.failures import Explained, LibraryError, Limit, Undefined, Violation, failure_key
 from conformance.profiles import PROFILES, REPLAY, Profile
-from conformance.properties import (
-    Context,
-    Explained,
-    LibraryError,
-    Limit,
-    Property,
-    Undefined,
-    Violation,
-    failure_key,
-)
+from conformance.properties import Property
 from conformance.reduce import reduce_failure
 from conformance.registry import PROPERTIES
 from conformance.results import Finding, RunResult
@@ -60,6 +54,7 @@ class DistinctFailure(Exception):
     choices: tuple = ()
     fully_reduced: bool | None = None  # see reduce.py: None where no reduction ran
     forced: bool = False  # ``choices`` are the property's other draws with the example's batches forced
+    cut: tuple[str, ...] = ()  # the shrinking stages cut short (see Finding.shrink_cut)
 
 
 _distinct_classes: dict[tuple[str, str | None], type[DistinctFailure]] = {}
@@ -183,7 +178,7 @@ _pools: dict[tuple[str, str], dict] = {}
 
 
 def _metric_pool(case: Case) -> dict:
-    """The metric objects of the case's metric x library, kept while its properties run (see Context.pool)."""
+    """The metric objects of the case's metric x library, kept while its properties run (see Runner.pool)."""
     key = (case.spec.id, case.library)
     if key not in _pools:
         _pools.clear()  # one metric x library at a time: cases come grouped, and objects hold graphs
@@ -196,7 +191,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     """Run one case and say what was found. Never raises for a library's misbehaviour.
 
     ``replay``: a finding's choice sequence; then exactly that one example runs (the replay profile).
-    ``reuse_metrics``: reset and reuse metric objects (see ``Context.pool``); False for a user's metric.
+    ``reuse_metrics``: reset and reuse metric objects (see ``Runner.pool``); False for a user's metric.
     ``adapter`` replaces the library's adapter (``conformance check`` runs a user's metric this way).
     """
     profile = case.prop.budget(profile)
@@ -228,51 +223,61 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
     if replay and replay.startswith(FORCED):  # a reduced example: its batches and parameters, and other choices
         replay, _, recorded = replay.removeprefix(FORCED).partition(":")
         example = Example.from_json(json.loads(recorded))
-        ctx.forced, ctx.forced_parameters = example.batches, example.details.get("parameters") or {}
+        ctx.draw.forced, ctx.draw.forced_parameters = example.batches, example.details.get("parameters") or {}
     examples_run = 0
     first_failure: int | None = None  # the example number of the first failure, where shrinking starts
+    first_failure_at = 0.0  # and when it came
+    shrink_cut: list[str] = []  # why Hypothesis' shrink was stopped, if it was
     # The smallest example of each distinct failure seen (Hypothesis' order, the failure with its choices).
     smallest: dict[type, tuple[tuple, DistinctFailure]] = {}
 
     @given(st.data())
     def test(data: st.DataObject) -> None:
-        nonlocal examples_run, first_failure
+        nonlocal examples_run, first_failure, first_failure_at
         build = current_build_context()
         examples_run += 1
-        seen, gap = len(ctx.observations), ctx.largest_gap
+        seen, gap = len(ctx.tally.observations), ctx.tally.largest_gap
         failure: Exception | None = None
+        recording.start()  # this example's calls, which a failure's snippet replays
         try:
             ctx.draw_parameters(data)
             case.prop.check(ctx, data)
         except Explained as explained:
-            ctx.observations.append(explained.observation)
+            ctx.tally.observations.append(explained.observation)
         except Undefined as undefined:  # a user's metric where the reference is undefined: noted, not judged
-            undefined.note(ctx.notes)
+            undefined.note(ctx.tally.notes)
         except (Violation, LibraryError) as error:  # the library's failure; anything else is the harness's
             failure = error
+            if error.record is None:  # raised by the property itself, not through the judge
+                error.record = recording.snapshot(getattr(error, "against", None))
         # What this example drew, to replay it (encoded only where a finding keeps it: ~50 us each), and the
         # parameters it drew, which its snippet is rendered with.
         choices = build.data.choices
-        examples = [o.example for o in ctx.observations[seen:]] + ([failure.example] if failure else [])
-        for observation in ctx.observations[seen:]:
+        examples = [o.example for o in ctx.tally.observations[seen:]] + ([failure.example] if failure else [])
+        for observation in ctx.tally.observations[seen:]:
             observation.replay = _encoded(choices)
-        if ctx.largest_gap is not gap:
-            ctx.gap_replay = _encoded(choices)
-            examples.append(ctx.largest_gap[1])
-        if ctx.parameters:
+        if ctx.tally.largest_gap is not gap:
+            ctx.tally.largest_gap.replay = _encoded(choices)
+            examples.append(ctx.tally.largest_gap.example)
+        if ctx.subject.parameters:
             for example in examples:
-                example.details.setdefault("parameters", dict(ctx.parameters))
+                example.details.setdefault("parameters", dict(ctx.subject.parameters))
         if failure is not None:
-            first_failure = first_failure or examples_run
+            if first_failure is None:
+                first_failure, first_failure_at = examples_run, time.perf_counter()
             distinct = _distinct(failure, choices)
             order = sort_key(build.data.nodes)
             if type(distinct) not in smallest or order < smallest[type(distinct)][0]:
                 smallest[type(distinct)] = (order, distinct)
         # Raised once the example's draws are done: Hypothesis checks that a choice sequence draws the same each
         # time, and an example ended before its draws would not.
-        if (first_failure is not None and profile.shrink_budget is not None and not build.is_final
-                and examples_run - first_failure >= profile.shrink_budget):
-            raise ShrinkBudgetSpent
+        if first_failure is not None and not build.is_final:
+            if profile.shrink_budget is not None and examples_run - first_failure >= profile.shrink_budget:
+                shrink_cut.append("hypothesis")
+                raise ShrinkBudgetSpent
+            if time.perf_counter() - first_failure_at >= profile.shrink_seconds:  # a safety cap (see Profile)
+                shrink_cut.append("seconds")
+                raise ShrinkBudgetSpent
         if failure is not None:
             raise distinct  # outside the except block: no __context__, so one place and type per distinct failure
 
@@ -302,32 +307,39 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                 finding.outcome, finding.message = "error", f"harness: {group!r}"
                 finding.failure_kind = HARNESS
         except DidNotReproduce:  # a replayed example that no longer fails: say what it gives now
-            _fill_from_observations(finding, ctx, adapter, binding, case)
+            _fill_from_observations(finding, ctx, case)
         except Exception as error:
             finding.outcome, finding.message = "error", f"harness: {type(error).__name__}: {error}"
             finding.failure_kind = HARNESS
         else:
-            _fill_from_observations(finding, ctx, adapter, binding, case)
+            _fill_from_observations(finding, ctx, case)
+        finally:
+            recording.stop()
+        for distinct in failures:
+            distinct.cut = tuple(shrink_cut)
         if failures and profile.reduce_budget and not replay:  # past Hypothesis' shrink: see reduce.py
             for distinct in failures:
-                reduced = reduce_failure(ctx, case.prop.check, distinct.failure, profile.reduce_budget)
+                reduced = reduce_failure(ctx, case.prop.check, distinct.failure, profile.reduce_budget,
+                                         profile.shrink_seconds)
                 distinct.failure, distinct.fully_reduced = reduced.failure, reduced.fully
+                distinct.cut += {"candidates": ("reduction",), "seconds": ("seconds",), None: ()}[reduced.cut]
                 if reduced.choices is not None:
                     distinct.choices, distinct.forced = reduced.choices, True
         if failures:
             # A wrong value first: a precision limit is the lesser finding where a property shows both.
             failures.sort(key=lambda distinct: isinstance(distinct.failure, Limit))
             first, *others = failures
-            _fill_from_failure(finding, first, adapter, binding, case, ctx.mode)
+            _fill_from_failure(finding, first)
             finding.also = [_fill_from_failure(Finding(finding.metric, finding.library, finding.property, "error"),
-                                               other, adapter, binding, case, ctx.mode).distinct_json()
+                                               other).distinct_json()
                             for other in others] or None
         finding.curve = _curves(finding, adapter, binding, case)
     finding.examples_run = examples_run
-    finding.explained_by = sorted({o.known.what for o in ctx.observations}) or None  # see declared.py
-    finding.error_histogram = ctx.error_histogram if any(ctx.error_histogram) else None
-    if ctx.gaps:
-        finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.gaps]
+    finding.explained_by = sorted({o.known.what for o in ctx.tally.observations}) or None  # see declared.py
+    finding.behaviours = dict(ctx.tally.behaviours) or None
+    finding.error_histogram = ctx.tally.error_histogram if any(ctx.tally.error_histogram) else None
+    if ctx.tally.gaps:
+        finding.gaps = [[round(size, 3), float(f"{gap:.4g}")] for size, gap in ctx.tally.gaps]
     finding.duration_s = round(time.perf_counter() - started, 4)
     return finding
 
@@ -335,40 +347,6 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
 def _encoded(choices: tuple) -> str:
     """A choice sequence as ``@reproduce_failure`` takes it (what ``Finding.replay`` holds)."""
     return encode_failure(choices).decode()
-
-
-def _snippet(adapter, binding, case: Case, example, mode: str | None = None) -> str:
-    """Source that reproduces ``example`` with the library alone, with the parameters it drew, in the execution
-    mode that showed it."""
-    spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
-    presented = example.details.get("presented")  # shape_conventions: the layout that showed it
-    if example.details.get("y_true_dtype"):  # label_dtypes: the targets' dtype that showed it
-        binding = replace(binding, label_dtype=example.details["y_true_dtype"])
-    how, split = _api_of(example.details)
-    through = adapter.api_snippet(binding, spec.params, example.batches, how, split) if (
-        how and hasattr(adapter, "api_snippet")) else None
-    if through:
-        return through
-    if example.details.get("ranks") and hasattr(adapter, "ranks_snippet"):  # each process's own batches
-        return adapter.ranks_snippet(binding, spec.params, [example.batches[start:end]
-                                                            for start, end in example.details["ranks"]])
-    if example.details.get("updates") and hasattr(adapter, "stream_snippet"):  # a long stream: a loop, not literals
-        return adapter.stream_snippet(binding, spec.params, example.batches, example.details["updates"],
-                                      example.details.get("result_read_after_samples", []))
-    return adapter.snippet(binding, spec.params, example.batches, mode=example.details.get("execution_mode", mode),
-                           layout=tuple(presented) if presented else None)
-
-
-def _api_of(details: dict) -> tuple[str | None, int]:
-    """Which API of a torchmetrics metric an example went through (forward, merge_state, a round trip), and where
-    its batches split; None where it was only updated."""
-    if str(details.get("api", "")).startswith("forward"):
-        return "forward", 0
-    if "split" in details and "merged" in details:
-        return "merge_state", int(details["split"])
-    if details.get("round_trip"):
-        return str(details["round_trip"]), int(details.get("after_batches", 0))
-    return None, 0
 
 
 def _values(array: np.ndarray) -> float | list:
@@ -379,15 +357,20 @@ def _flattened(group: BaseExceptionGroup) -> list[BaseException]:
     return [leaf for e in group.exceptions for leaf in (_flattened(e) if isinstance(e, BaseExceptionGroup) else [e])]
 
 
-def _fill_from_failure(finding: Finding, distinct: DistinctFailure, adapter, binding, case: Case,
-                       mode: str | None) -> Finding:
+def _fill_from_failure(finding: Finding, distinct: DistinctFailure) -> Finding:
     """``finding`` filled from one distinct failure (a Violation: ``fail``; a LibraryError: ``error``)."""
     failure = distinct.failure
     finding.example = failure.example.to_json()
-    if distinct.fully_reduced is not None:
-        finding.shrunk = "fully" if distinct.fully_reduced else "budget"
+    finding.parameters = failure.example.details.get("parameters") or None
+    if distinct.fully_reduced is not None or distinct.cut:
+        # "fully" only where neither Hypothesis' shrink nor the reduction was cut short.
+        finding.shrunk = "fully" if distinct.fully_reduced and not distinct.cut else "budget"
+        finding.shrink_cut = sorted(set(distinct.cut)) or None
     finding.regime = input_regime(failure.example.batches)
-    finding.snippet = _snippet(adapter, binding, case, failure.example, mode)
+    finding.against = getattr(failure.record, "against", None)
+    finding.snippet = recording.render(failure.record, getattr(failure, "observed", None),
+                                       getattr(failure, "expected", None), title=failure.message,
+                                       raises=isinstance(failure, LibraryError) and failure.observed is None)
     finding.replay = _encoded(distinct.choices)
     if distinct.forced:  # the batches go with the choices: they were not drawn (see reduce.py)
         finding.replay = f"{FORCED}{finding.replay}:{json.dumps(finding.example, separators=(',', ':'))}"
@@ -405,11 +388,13 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure, adapter, bin
     return finding
 
 
-def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, case: Case) -> None:
-    notes = sorted(ctx.notes)
-    if ctx.observations:
-        # Show a difference in values before a documented exception, then the smallest example.
-        smallest = min(ctx.observations, key=lambda o: (o.known.raises is not None, o.example.size))
+def _fill_from_observations(finding: Finding, ctx: Context, case: Case) -> None:
+    notes = sorted(ctx.tally.notes)
+    if ctx.tally.observations:
+        # Show a difference in values before a documented exception, one where the reference is defined before one
+        # where a convention stands in for it (one class only: NaN), then the smallest example.
+        smallest = min(ctx.tally.observations, key=lambda o: (o.known.raises is not None,
+                                                              bool(np.isnan(o.expected).any()), o.example.size))
         finding.outcome, finding.cause = "known", smallest.known.to_json()
         if smallest.known.raises:
             notes.insert(0, f"raised as documented: {smallest.known.raises}")
@@ -417,15 +402,21 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
             finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
         finding.example = smallest.example.to_json()
+        finding.parameters = smallest.example.details.get("parameters") or None
         finding.regime = input_regime(smallest.example.batches)
-        finding.snippet = _snippet(adapter, binding, case, smallest.example, ctx.mode)
+        finding.against = getattr(smallest.record, "against", None)
+        raised = smallest.known.raises is not None  # an error as documented: the snippet shows it, no value
+        finding.snippet = recording.render(smallest.record, None if raised else smallest.observed,
+                                           None if raised else smallest.expected, title=smallest.known.what,
+                                           raises=raised)
         finding.replay = smallest.replay
-        kinds = {o.known.what for o in ctx.observations}
-        notes.insert(0, f"{len(ctx.observations)} examples differed as documented"
+        kinds = {o.known.what for o in ctx.tally.observations}
+        notes.insert(0, f"{len(ctx.tally.observations)} examples differed as documented"
                         + (f" ({len(kinds)} known differences)" if len(kinds) > 1 else ""))
-    elif ctx.largest_gap is not None:
-        gap, example, expected, averaged = ctx.largest_gap
-        bound = float(ctx.tolerance(example.batches).bound(expected).max())
+    elif ctx.tally.largest_gap is not None:
+        largest = ctx.tally.largest_gap
+        gap, example, expected, averaged = largest.value, largest.example, largest.expected, largest.averaged
+        bound = float(ctx.judge.tolerance(example.batches).bound(expected).max())
         finding.gap = gap
         if gap > bound:
             finding.outcome = "known"
@@ -440,8 +431,9 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
             finding.reference_value, finding.library_value = _values(expected), _values(averaged)
             finding.abs_error, finding.tolerance = gap, bound
             finding.example = example.to_json()
-            finding.replay = ctx.gap_replay
-            finding.snippet = _pitfall_snippet(adapter, binding, case, example)
+            finding.parameters = example.details.get("parameters") or None
+            finding.replay = largest.replay
+            finding.snippet = recording.render(largest.record, averaged, expected, title=PITFALL_TITLE)
         else:
             finding.outcome = "pass"
     else:
@@ -449,16 +441,8 @@ def _fill_from_observations(finding: Finding, ctx: Context, adapter, binding, ca
     finding.message = "; ".join(notes)
 
 
-def _pitfall_snippet(adapter, binding, case: Case, example: Example) -> str:
-    """The library's value on each batch alone (what compile(metrics=[fn]) averages) and on all the data."""
-    spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
-    parts = ["# The library's value on each batch alone; compile(metrics=[fn]) reports their mean.",
-             "# Compare it with the value on all the data (the last one). A batch the library cannot score alone",
-             "# (it raises, or gives NaN) is left out of the mean."]
-    for number, batch in enumerate((b for b in example.batches if len(b)), start=1):
-        parts += ["", f"# batch {number} alone", adapter.snippet(binding, spec.params, [batch])]
-    parts += ["", "# all the data", adapter.snippet(binding, spec.params, [concatenate(example.batches)])]
-    return "\n".join(parts)
+PITFALL_TITLE = ("The mean of per-batch values against the whole-data value (a batch the library cannot score alone "
+                 "is left out of the mean)")
 
 
 def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
@@ -480,7 +464,10 @@ def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
     if library is None:
         return None
     whole = concatenate(batches)
-    _, tps, fps = cumulative_counts(whole.y_true, whole.y_pred, whole.sample_weight)
+    try:
+        _, tps, fps = cumulative_counts(whole.y_true, whole.y_pred, whole.sample_weight)
+    except ValueError:  # an example the exact curve is not defined on (a bad input: NaN, a label -1)
+        return None
     with np.errstate(all="ignore"):
         tpr = np.nan_to_num(np.r_[0.0, tps / tps[-1]])
         if curve_kind == "ROC":

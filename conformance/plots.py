@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import re
 from collections import defaultdict
 
@@ -174,3 +175,88 @@ def _number(value) -> str:
     if isinstance(value, (int, float)):
         return f"{value:.4g}"
     return re.sub(r"\s+", " ", str(value))[:40]
+
+
+# -- the pitfall study: small multiples drawn as SVG by hand ----------------------------------------
+# One figure per metric, possibly dozens in a report: matplotlib takes ~0.1 s a figure, these take ~1 ms and ~1 KB a
+# panel (their style is the page's: svg.study in the report's CSS). Log-log axes: batch size (8 .. 1024) across,
+# |gap| up; a line per class balance, the median solid and the 95th percentile dashed; a panel per model quality
+# (columns) and per source (rows).
+
+STUDY_PANEL = (176, 118)  # width, height of one panel's plotting area, in px
+STUDY_MARGIN = (44, 10, 22, 30)  # left, right, top (panel title), bottom (x tick labels)
+STUDY_COLOURS = {0.5: "#1f77b4", 0.1: "#ff7f0e", 0.01: "#d62728", None: "#2ca02c"}
+STUDY_FLOOR = 1e-6  # a gap below this (float rounding, or 0) is drawn on the floor
+
+
+OTHER_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#17becf")  # balances a study chose besides those above
+
+
+def _study_colour(balance: float | None, index: int) -> str:
+    return STUDY_COLOURS.get(balance) or OTHER_COLOURS[index % len(OTHER_COLOURS)]
+
+
+def study_figure(metric: str, by_source: dict[str, list[dict]], qualities: list[float],
+                 balance_names: dict[float | None, str]) -> str:
+    """One metric's study as an inline ``<svg>``: a panel per quality (columns) and source (rows)."""
+    from markupsafe import escape
+
+    rows = [row for source_rows in by_source.values() for row in source_rows]
+    gaps = [max(value, STUDY_FLOOR) for row in rows for value in (row["median"], row["p95"])]
+    low = math.floor(math.log10(min(gaps))) if gaps else -6
+    high = max(math.ceil(math.log10(max(gaps))) if gaps else 0, low + 1)
+    sizes = sorted({row["batch_size"] for row in rows}) or [8, 1024]
+    left, right, top, bottom = STUDY_MARGIN
+    panel_w, panel_h = STUDY_PANEL
+    cell_w, cell_h = left + panel_w + right, top + panel_h + bottom
+    legend_h = 20
+    width, height = cell_w * len(qualities), legend_h + cell_h * len(by_source)
+    x_of = _log_scale(math.log2(sizes[0]), math.log2(sizes[-1]), 0, panel_w)
+    y_of = _log_scale(low, high, panel_h, 0)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="study" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(metric)}: gap against batch size">']
+    x = 4
+    for index, (balance, name) in enumerate(balance_names.items()):  # the legend: balances, then the line styles
+        colour = _study_colour(balance, index)
+        parts.append(f'<line x1="{x}" x2="{x + 18}" y1="10" y2="10" stroke="{colour}" stroke-width="2"/>'
+                     f'<text x="{x + 22}" y="14">{escape(name)}</text>')
+        x += 30 + 6 * len(name)
+    parts.append(f'<line x1="{x + 10}" x2="{x + 28}" y1="10" y2="10" stroke="#333"/>'
+                 f'<text x="{x + 32}" y="14">median</text>'
+                 f'<line x1="{x + 80}" x2="{x + 98}" y1="10" y2="10" stroke="#333" stroke-dasharray="4 3"/>'
+                 f'<text x="{x + 102}" y="14">95th percentile of |gap|</text>')
+    for r, (source, source_rows) in enumerate(by_source.items()):
+        for c, quality in enumerate(qualities):
+            ox, oy = c * cell_w + left, legend_h + r * cell_h + top
+            parts.append(f'<g transform="translate({ox},{oy})">')
+            parts.append(f'<text class="t" x="0" y="-5">{escape(source)} · quality {quality:g}</text>')
+            for exponent in range(low, high + 1):  # grid lines in every panel, their labels in the first column
+                y = y_of(exponent)
+                parts.append(f'<line class="g" x1="0" x2="{panel_w}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                             + (f'<text x="-4" y="{y + 3:.1f}" text-anchor="end">1e{exponent}</text>' if c == 0
+                                else ""))
+            if r == len(by_source) - 1:  # batch sizes under the last row
+                parts += [f'<text x="{x_of(math.log2(size)):.1f}" y="{panel_h + 12}" text-anchor="middle">{size}</text>'
+                          for size in sizes]
+            parts.append(f'<rect class="f" x="0" y="0" width="{panel_w}" height="{panel_h}"/>')
+            for index, balance in enumerate(balance_names):
+                line = sorted((row for row in source_rows if row["quality"] == quality and row["balance"] == balance),
+                              key=lambda row: row["batch_size"])
+                if not line:
+                    continue
+                colour = _study_colour(balance, index)
+                for field, dashed in (("median", ""), ("p95", ' class="d"')):
+                    points = " ".join(f'{x_of(math.log2(row["batch_size"])):.1f},'
+                                      f'{y_of(math.log10(max(row[field], STUDY_FLOOR))):.1f}' for row in line)
+                    parts.append(f'<polyline{dashed} stroke="{colour}" points="{points}"/>')
+            parts.append("</g>")
+        parts.append(f'<text x="{width / 2:.0f}" y="{legend_h + (r + 1) * cell_h - 3}" text-anchor="middle">'
+                     "batch size</text>" if r == len(by_source) - 1 else "")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _log_scale(low: float, high: float, start: float, end: float):
+    """Maps [low, high] (already in log units) onto [start, end]."""
+    span = (high - low) or 1.0
+    return lambda value: start + (value - low) / span * (end - start)

@@ -28,8 +28,13 @@ class Profile:
     # minimal, and the same on every run (derandomized examples; the budget counts examples, not seconds).
     shrink_budget: int | None = None
     # Smaller variants of an unexpected failure's example tried after Hypothesis' shrink (samples deleted from
-    # inside batches, weights dropped: see reduce.py); 0: none. Known differences are not reduced.
+    # inside batches, weights dropped, values made simpler: see reduce.py); 0: none. Known differences are not reduced.
     reduce_budget: int = 0
+    # Seconds an unexpected failure may take to shrink (Hypothesis' shrink of the case's failures together, then each
+    # failure's reduction). A safety cap for a slow or loaded machine: the counts above bind first on an unloaded
+    # one, so that a derandomized profile gives the same minimal example on every machine (a finding cut by the
+    # seconds says so: ``Finding.shrink_cut``). Known differences are never shrunk: nothing is spent on them.
+    shrink_seconds: float = 120.0
     # conformance check: seconds one property may run on a user's metric before its outcome is ``timeout``.
     deadline_s: float = 120.0
 
@@ -38,9 +43,10 @@ REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one re
 
 PROFILES = {
     "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False,
-                  shrink_budget=200, reduce_budget=80),
+                  shrink_budget=200, reduce_budget=120, shrink_seconds=120.0),
     "smoke": Profile("smoke", max_examples=5, max_samples=12, max_batches=6, derandomize=True, use_database=False,
-                     shrink_budget=25, reduce_budget=20),
+                     shrink_budget=25, reduce_budget=40, shrink_seconds=30.0),
     "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,
-                        use_database=True, jit_compile=True, reduce_budget=400, deadline_s=900.0),
+                        use_database=True, jit_compile=True, reduce_budget=400, shrink_seconds=600.0,
+                        deadline_s=900.0),
 }

@@ -222,12 +222,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     if not collector.findings and not collector.written:
         return
-    from conformance.results import OUTCOMES
+    from conformance.results import SHOWN_OUTCOMES, shown_counts
 
-    counts = {outcome: 0 for outcome in OUTCOMES}
-    for finding in collector.findings:
-        counts[finding.outcome] += 1
-    line = "conformance: " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES) + f" ({len(collector.findings)} findings)"
+    counts = shown_counts(collector.findings)  # pitfall measurements apart from known differences
+    line = ("conformance: " + ", ".join(f"{counts[o]} {o}" for o in SHOWN_OUTCOMES)
+            + f" ({len(collector.findings)} findings)")
     if collector.written:
         line += "; " + ", ".join(collector.written)
     terminalreporter.write_sep("-", line, bold=True, red=bool(counts["fail"] or counts["error"]))

@@ -8,6 +8,7 @@ the suites, the plugin, ``conformance list``, the report's badges and the docs a
 
 from __future__ import annotations
 
+from conformance.bad_inputs import check_bad_inputs
 from conformance.properties import (
     LIBRARY_TARGETS,
     USER_TARGETS,
@@ -105,6 +106,13 @@ PROPERTIES: tuple[Property, ...] = (
              torch_checks.check_state_round_trip, targets=TORCHMETRICS, judged_as=ACCUMULATES),
     Property("add_state", "update() keeps its state in add_state states, not plain attributes.",
              torch_checks.check_add_state, examples=(5, 20), targets=TORCHMETRICS, judged_as=ACCUMULATES),
+    # Every kind of bad input that applies is tried in each example (one stream each), so few examples cover them
+    # (one in the smoke pass over the matrix: ~0.3 s per Keras case, ~0.05 s per other): the behaviour is mostly
+    # deterministic in the bad value, and the readings that hide it show on any example.
+    Property("bad_inputs", "NaN and infinities, labels outside [0, C), probabilities outside [0, 1], mismatched "
+             "lengths and shapes, negative and NaN weights: the library raises or returns NaN (recorded), or a "
+             "number its definition or a documented policy gives; a number that hides the bad value fails.",
+             check_bad_inputs, examples=(3, 30, 1), judged_as=("agreement", *ACCUMULATES, "sample_weights")),
     Property("compile_average", "What compile(metrics=[fn]) reports over drawn batch sizes equals the whole-data "
              "reference (exact for per-sample values, not for per-batch ones).", function_checks.check_compile_average,
              targets=("user function",)),

@@ -21,13 +21,23 @@ from markupsafe import Markup, escape
 from conformance.decisions import decisions
 from conformance.declared import stale_declarations
 from conformance.issue_drafts import draft
-from conformance.results import OUTCOMES, UNEXPECTED, Finding, RunResult
+from conformance.pitfall_section import pitfall_section
+from conformance.pitfall_study import merge_studies
+from conformance.results import (
+    SHOWN_OUTCOMES,
+    UNEXPECTED,
+    Finding,
+    RunResult,
+    behaviour_class,
+    shown_counts,
+    shown_outcome,
+)
 
 # Short badge labels for the matrix; the legend under it spells each out.
 BADGES = {
     "agreement": "agree", "batch_accumulation": "accum", "batch_average_pitfall": "avg", "reset": "reset",
     "result_idempotence": "idem", "order_invariance": "order", "sample_weights": "weights",
-    "shape_conventions": "shape",
+    "shape_conventions": "shape", "bad_inputs": "bad",
 }
 
 
@@ -39,7 +49,8 @@ def _property_titles() -> dict[str, str]:
 
 
 def worst(outcomes: list[str]) -> str:
-    return min(outcomes, key=OUTCOMES.index) if outcomes else "skip"
+    """The worst of shown outcomes (SHOWN_OUTCOMES: a pitfall measurement ranks below a known difference)."""
+    return min(outcomes, key=SHOWN_OUTCOMES.index) if outcomes else "skip"
 
 
 # -- merging ----------------------------------------------------------------------------------
@@ -65,7 +76,8 @@ def merge(results: list[RunResult]) -> RunResult:
                        started=min((r.started for r in results if r.started), default=""),
                        duration_s=sum(r.duration_s for r in results),
                        interrupted=any(r.interrupted for r in results),
-                       versions=_merge_versions(results))
+                       versions=_merge_versions(results),
+                       pitfall_study=merge_studies([r.pitfall_study for r in results if r.pitfall_study]))
     seen: dict[tuple, set[str]] = {}
     for result in results:
         for finding in result.findings:
@@ -170,6 +182,7 @@ class DetailView:
 
     id: str
     finding: Finding
+    outcome: str  # as shown (see results.shown_outcome)
     title: str
     errors: Errors | None
     batches: int
@@ -198,8 +211,8 @@ def _detail(finding: Finding, index: int, titles: dict[str, str]) -> DetailView:
             note += f", {finding.example['num_classes']} classes"
         if finding.example.get("details"):
             note += f"; also varied: {compact(finding.example['details'])}"
-    return DetailView(f"f{index}", finding, titles.get(finding.property, finding.property), errors(finding),
-                      len(rows), samples, Markup("").join(rows), note)
+    return DetailView(f"f{index}", finding, shown_outcome(finding), titles.get(finding.property, finding.property),
+                      errors(finding), len(rows), samples, Markup("").join(rows), note)
 
 
 def compact(value: Any) -> str:
@@ -208,10 +221,12 @@ def compact(value: Any) -> str:
 
 
 def _causes(details: list[DetailView]) -> list[Cause]:
+    """The known differences, each once with the cases it explains (pitfall measurements are not differences: the
+    pitfall section lists them)."""
     causes: dict[str, Cause] = {}
     for view in details:
         cause = view.finding.cause
-        if not cause:
+        if not cause or view.finding.measurement:
             continue
         key = compact([cause.get("what"), cause.get("cause"), cause.get("where")])
         if key not in causes:
@@ -241,17 +256,70 @@ def _matrix(findings: list[Finding], links: dict[int, str]) -> tuple[list[str], 
         parts = [Markup('<tr data-m="{0}"><th>{0}</th>').format(metric)]
         for column in columns:
             found = cells.get((metric, column), [])
-            parts.append(Markup('<td class="cell {}" data-c="{}">').format(worst([f.outcome for f in found]),
+            parts.append(Markup('<td class="cell {}" data-c="{}">').format(worst([shown_outcome(f) for f in found]),
                                                                             column_attribute[column]))
             for finding in found:
                 link = links.get(id(finding))
-                parts.append(badge(finding.outcome, finding.property)
+                parts.append(badge(shown_outcome(finding), finding.property)
                              + (Markup(' href="#{}">').format(link) if link else Markup(">"))
                              + label(finding.property) + Markup("</a>"))
             parts.append(Markup("</td>"))
         parts.append(Markup("</tr>"))
         rows.append(Markup("").join(parts))
     return columns, rows
+
+
+# The bad-inputs table's cell per behaviour class: the short words shown (the whole behaviour is the cell's title).
+BEHAVIOUR_CELLS = {"hides": "hides", "wrong": "wrong", "number": "number", "nonfinite": "NaN", "raises": "raises"}
+
+
+@dataclass
+class BadInputRow:
+    """One metric x library of the bad_inputs property: the behaviour per kind of bad input (None: not tried)."""
+
+    metric: str
+    column: str
+    outcome: str
+    link: str
+    cells: list[tuple[str, str, str] | None]  # (class, short words, the whole behaviour) per kind
+
+
+# What a number in the table is, by the words behind it (conformance/bad_inputs.py writes them).
+NUMBER_CELLS = (("(as documented", "documented"), ("documents)", "policy"), ("(the weight used as given)", "as given"),
+                ("(the value does not depend", "unaffected"))
+
+
+def bad_input_table(findings: list[Finding],
+                    links: dict[int, str]) -> tuple[list[tuple[str, str]], list[BadInputRow]]:
+    """The kinds of bad input tried (columns, in the property's order: name and short label) and a row per metric x
+    library."""
+    tried = [f for f in findings if f.behaviours]
+    if not tried:
+        return [], []
+    from conformance.bad_input_kinds import KINDS  # the property's own order of the kinds, and their labels
+
+    seen = {kind for f in tried for kind in f.behaviours}
+    labels = {k.name: k.label for k in KINDS}
+    names = [k.name for k in KINDS if k.name in seen] + sorted(seen - set(labels))
+    rows = []
+    for finding in tried:
+        cells = []
+        for kind in names:
+            text = finding.behaviours.get(kind)
+            if text is None:
+                cells.append(None)
+                continue
+            category = behaviour_class(text)
+            short = BEHAVIOUR_CELLS[category]
+            if category == "raises":
+                short = "raises " + text.split(":", 1)[0].removeprefix("raises ").strip()
+            elif category == "nonfinite":
+                short = text.split(" (")[0].removeprefix("returns ")
+            elif category == "number":
+                short = next((words for marker, words in NUMBER_CELLS if marker in text), short)
+            cells.append((category, short, text))
+        rows.append(BadInputRow(finding.metric, finding.column, finding.outcome, links.get(id(finding), ""), cells))
+    return [(name, labels.get(name, name)) for name in names], rows
 
 
 def conflicts(findings: list[Finding]) -> list[list[Finding]]:
@@ -316,23 +384,21 @@ def backend_comparison(findings: list[Finding]) -> list[BackendRow]:
 
 
 def _summary_by_column(findings: list[Finding], columns: list[str]) -> dict[str, dict[str, int]]:
-    table = {column: dict.fromkeys(OUTCOMES, 0) for column in columns}
-    for finding in findings:
-        table[finding.column][finding.outcome] += 1
-    return table
+    return {column: shown_counts([f for f in findings if f.column == column]) for column in columns}
 
 
 def _figures(findings: list[Finding]) -> list[dict[str, Any]]:
     from conformance import plots
 
     shown = []
-    for heading, draw in (("The per-batch-average pitfall", plots.pitfall_gaps),
+    for heading, draw in (("The per-batch-average pitfall on small inputs", plots.pitfall_gaps),
                           ("AUC: the library's curve against the exact one", plots.auc_curves),
                           ("Errors against the tolerance", plots.error_distribution)):
         drawn = draw(findings)
         if drawn:
             svg, left_out = drawn
-            shown.append({"heading": heading, "explanation": " ".join((draw.__doc__ or "").split()),
+            shown.append({"heading": heading, "draw": draw.__name__,
+                          "explanation": " ".join((draw.__doc__ or "").split()),
                           "svg": Markup(svg), "left_out": left_out})  # matplotlib XML-escapes its text
     return shown
 
@@ -352,7 +418,7 @@ def render(result: RunResult, *, title: str = "Metric conformance report", plots
     findings = result.findings
     titles = _property_titles()
     ordered = sorted((f for f in findings if f.outcome not in ("pass", "skip")),
-                     key=lambda f: (OUTCOMES.index(f.outcome), f.metric, f.column, f.property))
+                     key=lambda f: (SHOWN_OUTCOMES.index(shown_outcome(f)), f.metric, f.column, f.property))
     details = [_detail(finding, index, titles) for index, finding in enumerate(ordered, start=1)]
     for view in details:
         if view.finding.outcome in UNEXPECTED:
@@ -360,13 +426,19 @@ def render(result: RunResult, *, title: str = "Metric conformance report", plots
     links = {id(view.finding): view.id for view in details}
     columns, rows = _matrix(findings, links)
     backend_rows = backend_comparison(findings)
+    figures = _figures(findings) if plots and findings else []
+    pitfall = pitfall_section(findings, result.pitfall_study, figures=plots)
+    bad_kinds, bad_rows = bad_input_table(findings, links)
     return _environment().get_template("report.html.j2").render(
-        title=title, result=result, counts=result.counts(), outcomes=OUTCOMES, columns=columns, rows=rows,
+        bad_kinds=bad_kinds, bad_rows=bad_rows,
+        title=title, result=result, counts=shown_counts(findings), outcomes=SHOWN_OUTCOMES, columns=columns, rows=rows,
         unexpected=[view for view in details if view.finding.outcome in UNEXPECTED], details=details,
         causes=_causes(details), link_of=lambda f: links.get(id(f), ""), badges=BADGES,
         properties=list(OrderedDict.fromkeys(f.property for f in findings)),
         by_column=_summary_by_column(findings, columns), number=number, conflicts=conflicts(findings),
-        figures=_figures(findings) if plots and findings else [],
+        figures=[f for f in figures if f["draw"] != "pitfall_gaps"],
+        small_inputs_figure=next((f for f in figures if f["draw"] == "pitfall_gaps"), None),
+        pitfall=pitfall, pitfall_by_metric=pitfall.by_metric,
         backend_rows=backend_rows, disagreements=[r for r in backend_rows if r.disagree],
         stale=stale_declarations(result), decisions=decisions(findings),
     )

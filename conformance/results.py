@@ -16,6 +16,10 @@ Outcome = Literal["pass", "fail", "known", "error", "timeout", "limit", "skip"]
 # sample count where it starts; ``timeout``: the target was too slow for the property's deadline (conformance check).
 OUTCOMES: tuple[Outcome, ...] = ("fail", "error", "timeout", "limit", "known", "pass", "skip")
 UNEXPECTED: tuple[Outcome, ...] = ("fail", "error")
+# How the report, the console and the pytest summary show outcomes: a pitfall measurement (``known`` with a
+# ``pitfall`` cause, see Finding.measurement) apart from the known differences, as ``measured``.
+MEASURED = "measured"
+SHOWN_OUTCOMES: tuple[str, ...] = ("fail", "error", "timeout", "limit", "known", MEASURED, "pass", "skip")
 SCHEMA_VERSION = 1
 
 # The error histogram counts every comparison a case made by its |difference| / tolerance ratio, in
@@ -25,6 +29,27 @@ ERROR_EDGES: tuple[float, ...] = tuple(10.0**k for k in range(-7, 10))
 ERROR_BIN_COUNT = len(ERROR_EDGES) + 2
 ERROR_BIN_LABELS: tuple[str, ...] = ("0", "<1e-7", *(f"{e:.0e}".replace("e+0", "e").replace("e-0", "e-")
                                                        for e in ERROR_EDGES))
+
+
+# What a metric did with a kind of bad input (Finding.behaviours; conformance/bad_inputs.py writes them), worst first:
+# "hides: returns 0.5 (NaN read as 0)" (a number where none is defined: fail), "wrong: ..." (not what its documented
+# policy gives: fail), "returns 0.5 (...)" (a number the definition, a documented policy or convention gives),
+# "returns NaN" / "returns inf" / "returns -inf", "raises ValueError: ...".
+BEHAVIOURS = ("hides", "wrong", "number", "nonfinite", "raises")
+
+
+def behaviour_class(text: str) -> str:
+    """The class of a behaviour's words (one of BEHAVIOURS)."""
+    if text.startswith(("hides", "wrong", "raises")):
+        return text.split(":", 1)[0].split()[0]
+    if text.startswith(("returns NaN", "returns inf", "returns -inf")):
+        return "nonfinite"
+    return "number"
+
+
+def worse_behaviour(a: str, b: str) -> bool:
+    """Whether behaviour ``a`` is worse than ``b`` (in BEHAVIOURS' order)."""
+    return BEHAVIOURS.index(behaviour_class(a)) < BEHAVIOURS.index(behaviour_class(b))
 
 
 def error_bin(ratio: float) -> int:
@@ -72,12 +97,23 @@ class Finding:
     # dicts of DISTINCT_FIELDS. A second bug does not hide behind the first.
     also: list[dict[str, Any]] | None = None
     explained_by: list[str] | None = None  # the ``what`` of each declaration that explained some example
-    # An unexpected finding's example past Hypothesis' shrink (reduce.py): "fully" (no sample, batch or weight can
-    # go and the failure stay), "budget" (the profile's reduction budget ran out first); None: not reduced.
-    # ``replay`` replays the example as Hypothesis shrank it, before this reduction; the snippet is the reduced one.
+    # An unexpected finding's example: "fully" (Hypothesis' shrink ran to its end, and the reduction past it
+    # (reduce.py) reached a fixpoint: no sample, batch or weight can go nor a value be simpler and the failure stay),
+    # "budget" (a stage was cut: ``shrink_cut`` says which); None: not shrunk (a known finding, a replay).
     shrunk: str | None = None
+    # The stages cut short: "hypothesis" (its shrink stopped at the profile's shrink_budget examples), "reduction"
+    # (the profile's reduce_budget candidates tried), "seconds" (the profile's shrink_seconds spent); None: none.
+    shrink_cut: list[str] | None = None
     regime: str | None = None  # the minimal example's input regime (see data.input_regime)
     limit_starts: int | None = None  # limit: the sample count from which the value is wrong
+    # The parameters the finding is about: its example's drawn ones (details.parameters), a user check's --init
+    # ({"init": {...}}). Part of what a baseline matches findings by (see ``match_key``).
+    parameters: dict[str, Any] | None = None
+    # What ``reference_value`` is: "reference" (the NumPy reference's value) or "library" (the library's own value
+    # the other way: shuffled against in order, eager against compiled...); None where not known.
+    against: str | None = None
+    # bad_inputs: what the metric did with each kind of bad input tried, the worst over the examples (BEHAVIOURS)
+    behaviours: dict[str, str] | None = None
 
     @property
     def column(self) -> str:
@@ -85,9 +121,20 @@ class Finding:
         return f"{self.library} ({self.backend})" if self.backend else self.library
 
     @property
+    def measurement(self) -> bool:
+        """A per-batch-average gap measured (``known`` with a ``pitfall`` cause): averaging per-batch values is off
+        the whole-data value for a metric that is not a mean, whatever the library: not a disagreement."""
+        return self.outcome == "known" and (self.cause or {}).get("kind") == "pitfall"
+
+    @property
     def key(self) -> tuple[str, str, str | None, str]:
         """What a finding is about: runs of several backends of one library merge side by side."""
         return self.metric, self.library, self.backend, self.property
+
+    @property
+    def match_key(self) -> tuple[str, str, str | None, str, str]:
+        """``key`` and the parameters: what two runs' findings are matched by (conformance.baseline)."""
+        return (*self.key, json.dumps(self.parameters or {}, sort_keys=True, default=str))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,8 +149,19 @@ class Finding:
         return cls(**{k: v for k, v in payload.items() if k in known})
 
 
+def shown_outcome(finding: Finding) -> str:
+    """``measured`` for a pitfall measurement, else the finding's outcome."""
+    return MEASURED if finding.measurement else finding.outcome
+
+
+def shown_counts(findings: list[Finding]) -> dict[str, int]:
+    """Findings per shown outcome (SHOWN_OUTCOMES), measurements apart from known differences."""
+    counter = Counter(shown_outcome(f) for f in findings)
+    return {outcome: counter.get(outcome, 0) for outcome in SHOWN_OUTCOMES}
+
+
 DISTINCT_FIELDS = ("outcome", "failure_kind", "closest", "message", "reference_value", "library_value", "abs_error",
-                   "tolerance", "example", "snippet", "replay", "shrunk", "regime")
+                   "tolerance", "example", "snippet", "replay", "shrunk", "shrink_cut", "regime")
 
 
 @dataclass
@@ -120,6 +178,8 @@ class RunResult:
     interrupted: bool = False
     # With --baseline: {"path": the baseline's JSON, "changes": [baseline.Change JSON, ...]}
     baseline: dict[str, Any] | None = None
+    # The per-batch-average pitfall on realistic data sets (pitfall_study.run_study); None where it did not run.
+    pitfall_study: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.outcome for f in self.findings)
@@ -142,6 +202,7 @@ class RunResult:
             "summary": self.counts(),
             "findings": [f.to_json() for f in self.findings],
             **({"baseline": self.baseline} if self.baseline else {}),
+            **({"pitfall_study": self.pitfall_study} if self.pitfall_study else {}),
         }
 
     @classmethod
@@ -154,7 +215,7 @@ class RunResult:
             versions=payload.get("versions", {}), profile=payload.get("profile", ""), seed=payload.get("seed"),
             command=payload.get("command", ""), started=payload.get("started", ""),
             duration_s=payload.get("duration_s", 0.0), interrupted=payload.get("interrupted", False),
-            baseline=payload.get("baseline"),
+            baseline=payload.get("baseline"), pitfall_study=payload.get("pitfall_study"),
         )
 
     def save(self, path: str | Path) -> None:

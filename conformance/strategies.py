@@ -175,8 +175,15 @@ def real_value_arrays(shape: Shape) -> st.SearchStrategy[np.ndarray]:
     return mixed_arrays(shape, REAL_KINDS)
 
 
-def decode_binary_targets(header: int, labels: np.ndarray, both_classes: bool) -> np.ndarray:
-    """0/1 labels from one byte each, or (by ``header``: mixed twice as often) all 0 or all 1."""
+def decode_binary_targets(header: int, labels: np.ndarray, both_classes: bool, one_class: bool = False) -> np.ndarray:
+    """0/1 labels from one byte each, or (by ``header``: mixed twice as often) all 0 or all 1. ``both_classes``: both
+    labels occur (where ``n >= 2``); with ``one_class`` too, except in one example of eight, all 0 or all 1: a ranking
+    metric's search stays on data with both classes, and still meets the data where it is undefined."""
+    if both_classes and one_class:
+        pattern = header % 8  # 0-5: mixed (repaired to both classes); 6: all 0; 7: all 1
+        if pattern >= 6:
+            return np.full(len(labels), pattern - 6, dtype=np.int64)
+        header = 0
     pattern = header % 4  # 0, 1: mixed; 2: all 0; 3: all 1
     labels = labels % 2 if pattern < 2 else np.full(len(labels), pattern - 2, dtype=np.int64)
     if both_classes and len(labels) >= 2 and len(np.unique(labels)) < 2:
@@ -185,22 +192,26 @@ def decode_binary_targets(header: int, labels: np.ndarray, both_classes: bool) -
 
 
 @cache
-def binary_targets(n: int, *, both_classes: bool) -> st.SearchStrategy[np.ndarray]:
-    """``n`` labels in {0, 1}: mixed, or constant (one class only) unless ``both_classes``."""
-    return byte_strings(1 + n, lambda raw: decode_binary_targets(raw[0], _words(raw[1:], 1, n), both_classes))
+def binary_targets(n: int, *, both_classes: bool, one_class: bool = False) -> st.SearchStrategy[np.ndarray]:
+    """``n`` labels in {0, 1}: mixed, or constant (one class only) unless ``both_classes`` (see
+    ``decode_binary_targets`` for ``one_class``)."""
+    return byte_strings(1 + n, lambda raw: decode_binary_targets(raw[0], _words(raw[1:], 1, n), both_classes,
+                                                                 one_class))
 
 
 @cache
-def binary_inputs(n: int, *, both_classes: bool = False, logits: bool = False) -> st.SearchStrategy[Batch]:
+def binary_inputs(n: int, *, both_classes: bool = False, logits: bool = False,
+                  one_class: bool = False) -> st.SearchStrategy[Batch]:
     """``n`` binary targets with a score each in [0, 1] (or, with ``logits``, in one example of four raw
-    scores that may fall outside it); one byte string. With ``both_classes`` (and ``n >= 2``) both labels occur.
+    scores that may fall outside it); one byte string. With ``both_classes`` (and ``n >= 2``) both labels occur,
+    with ``one_class`` too but in one example of eight (see ``decode_binary_targets``).
     """
     kinds = {False: UNIT_KINDS, True: LOGIT_KINDS}
 
     def decode(raw: bytes) -> Batch:
         raw_scores = logits and raw[0] % 4 == 3
         scores = decode_mixed(raw[1], _words(raw[3 + n:], 4, n), kinds[raw_scores])
-        return Batch(decode_binary_targets(raw[2], _words(raw[3:3 + n], 1, n), both_classes), scores)
+        return Batch(decode_binary_targets(raw[2], _words(raw[3:3 + n], 1, n), both_classes, one_class), scores)
     return byte_strings(3 + 5 * n, decode)
 
 
@@ -404,10 +415,11 @@ def probability_rows(draw: st.DrawFn, n: int, *, min_classes: int = 3, max_class
 
 @cache
 @st.composite
-def binary_logit_inputs(draw: st.DrawFn, n: int) -> Batch:
-    """``n`` binary targets, both classes present (``n >= 2``), each with a raw score (logit): an edge
-    (-2, 0, 0.5, 1.5) or any float32 in [-8, 8], so some fall inside [0, 1] too."""
-    return Batch(draw(binary_targets(n, both_classes=True)), draw(logit_score_arrays(n)))
+def binary_logit_inputs(draw: st.DrawFn, n: int, one_class: bool = False) -> Batch:
+    """``n`` binary targets, both classes present (``n >= 2``; with ``one_class``, but in one example of eight),
+    each with a raw score (logit): an edge (-2, 0, 0.5, 1.5) or any float32 in [-8, 8], so some fall inside [0, 1]
+    too."""
+    return Batch(draw(binary_targets(n, both_classes=True, one_class=one_class)), draw(logit_score_arrays(n)))
 
 
 @cache

@@ -6,8 +6,32 @@ in the manner of scikit-learn's ``sklearn.utils.validation``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+# A weight counts a sample: the definitions take weights >= 0 and reject a negative one. Inside weights_as_given()
+# they apply the weighted formula to any real weight, as a library that does not check its weights computes (what
+# the bad_inputs property compares such a library's value with).
+_WEIGHTS_AS_GIVEN: ContextVar[bool] = ContextVar("weights_as_given", default=False)
+
+
+@contextmanager
+def weights_as_given() -> Iterator[None]:
+    """Within this block, a negative sample weight is used as given in the weighted formulas instead of rejected."""
+    token = _WEIGHTS_AS_GIVEN.set(True)
+    try:
+        yield
+    finally:
+        _WEIGHTS_AS_GIVEN.reset(token)
+
+
+class RaisesByPolicy(ValueError):
+    """The input is an error by a policy the metric documents (torchmetrics' ``nan_strategy="error"``): the metric
+    must raise on it, where another invalid input may give NaN as well."""
 
 
 def as_float_array(values: ArrayLike, name: str, *, ndim: int | tuple[int, ...] = 1) -> NDArray[np.float64]:
@@ -61,7 +85,7 @@ def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> NDAr
     weights = as_float_array(sample_weight, "sample_weight", ndim=(1, 2)).reshape(-1)
     if weights.shape[0] != n_samples:
         raise ValueError(f"sample_weight must have one weight per sample ({n_samples}); got {weights.shape[0]}.")
-    if np.any(weights < 0):
+    if np.any(weights < 0) and not _WEIGHTS_AS_GIVEN.get():
         raise ValueError("sample_weight must be non-negative.")
     return weights
 

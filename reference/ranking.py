@@ -7,7 +7,9 @@ Conventions:
 * **Exact curves**: every distinct score is a threshold; samples with tied scores enter the curve
   together (one diagonal segment), so the result does not depend on the order of tied samples.
 * **Undefined**: with zero total positive or zero total negative weight the ROC AUC, and with zero
-  positive weight the average precision, are undefined and returned as NaN.
+  positive weight the average precision, are undefined and returned as NaN (``undefined="nan"``), or as 0
+  (``undefined="zero"``: scikit-learn's average precision and torchmetrics' curves, whose rates of the
+  missing class are taken as 0).
 * **Sample weights** multiply each sample's contribution to every cumulative count.
 * **Several labels** (multilabel, or multiclass one-vs-rest): ``macro`` averages the per-label
   values; ``micro`` pools every (sample, label) pair into one binary problem, each pair carrying
@@ -15,9 +17,12 @@ Conventions:
   (the default: the macro mean is NaN too), ``zero``, or ``exclude`` (left out of the mean);
   an undefined micro value is NaN, or 0 with ``zero``.
 * **Operating points** (the ``*_at_*`` metrics): predicting positive for ``score >= t`` at every
-  distinct score ``t``, plus predicting nothing positive; rates with a zero denominator are 0.
-  The result is the largest rate among the points that meet the constraint (``>=``), 0 if none. Recall without
-  any positive is 0 (``no_positive_recall``: another value, torchmetrics' 1).
+  distinct score ``t``, plus predicting nothing positive; rates with a zero denominator are 0 (Keras'
+  ``divide_no_nan``), but for the specificity of data without negative weight, which is
+  ``specificity_without_negatives`` (0 by that rule; 1 where a library takes the false positive rate of no
+  negatives as 0, as torchmetrics' ROC curve does). The result is the largest rate among the points that meet
+  the constraint (``>=``), 0 if none. Recall without any positive is 0 (``no_positive_recall``: another value,
+  torchmetrics' 1).
 * The work is one sort (O(n log n)) and cumulative sums (O(n) memory), no loop over samples.
 """
 
@@ -69,10 +74,13 @@ def cumulative_counts(
     return scores[last_of_each_score], tps, fps
 
 
+BinaryUndefined = Literal["nan", "zero"]
+
+
 def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike | None = None,
             max_fpr: float | None = None, thresholds: int | Sequence[float] | None = None,
             binned_origin: bool = True, flat_partial: Literal["standardized", "full"] = "standardized",
-            undefined: Literal["nan", "zero"] = "nan") -> float:
+            undefined: BinaryUndefined = "nan") -> float:
     """Exact area under the ROC curve (trapezoidal rule over every distinct score).
 
     Equals the weighted probability that a random positive scores higher than a random negative,
@@ -88,6 +96,7 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, sample_weight: ArrayLike |
     ``flat_partial="full"``: where no point has a false (or no point a true) positive, the whole area without the
     standardization, as torchmetrics returns it.
     """
+    check_option(undefined, "undefined", ("nan", "zero"))
     if thresholds is None:
         _, tps, fps = cumulative_counts(y_true, y_score, sample_weight)
         total_positive, total_negative = (tps[-1], fps[-1]) if tps.size else (0.0, 0.0)
@@ -135,6 +144,7 @@ def average_precision(
     y_score: ArrayLike,
     *,
     thresholds: int | Sequence[float] | None = None,
+    undefined: BinaryUndefined = "nan",
     sample_weight: ArrayLike | None = None,
     pos_label: int = 1,
 ) -> float:
@@ -144,10 +154,12 @@ def average_precision(
     ``average_precision_score`` defines it, with ``R_0 = 0``. The operating points are every
     distinct score (``thresholds=None``), or predicting ``score >= t`` for each ``t`` of
     ``thresholds`` (an int ``T`` means ``T`` evenly spaced values in [0, 1], torchmetrics' binned
-    curve); a point that predicts nothing positive has precision 0. NaN when the positives have
-    zero total weight. ``pos_label``: the class whose precision and recall these are, ``y_score`` its score
-    (scikit-learn's ``pos_label=0``: the samples of class 0 ranked by the same scores).
+    curve); a point that predicts nothing positive has precision 0. Undefined when the positives have
+    zero total weight: NaN, or 0 with ``undefined="zero"``. ``pos_label``: the class whose precision and recall
+    these are, ``y_score`` its score (scikit-learn's ``pos_label=0``: the samples of class 0 ranked by the same
+    scores).
     """
+    check_option(undefined, "undefined", ("nan", "zero"))
     check_option(pos_label, "pos_label", (0, 1))
     if pos_label == 0:
         y_true = 1 - as_binary_targets(y_true)
@@ -160,7 +172,7 @@ def average_precision(
         tps, fps = _threshold_counts(targets, scores, weights, grid, inclusive=True)
         total_positive = float(np.dot(weights, targets))
     if total_positive == 0:
-        return float("nan")
+        return 0.0 if undefined == "zero" else float("nan")
     precision = divide(tps, tps + fps)
     recall = np.r_[0.0, tps / total_positive]
     return float(np.sum(np.diff(recall) * precision))
@@ -498,7 +510,7 @@ Rate = Literal["precision", "recall", "specificity"]
 def _operating_point_rates(
     y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None, num_thresholds: int | None,
     class_id: int | None, thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
-    ignore_index: int | None = None,
+    ignore_index: int | None = None, specificity_without_negatives: float = 0.0,
 ) -> dict[str, NDArray[np.float64]]:
     """Precision, recall and specificity at each operating point (see the module's conventions).
 
@@ -531,7 +543,7 @@ def _operating_point_rates(
                                                    endpoints="exact", sample_weight=sample_weight)
         positives, negatives = tp + fn, fp + tn
     return {"precision": divide(tp, tp + fp), "recall": divide(tp, positives, no_positive_recall),
-            "specificity": divide(negatives - fp, negatives)}
+            "specificity": divide(negatives - fp, negatives, zero_division=specificity_without_negatives)}
 
 
 def _best_under_constraint(rates: dict[str, NDArray], maximised: Rate, constrained: Rate, value: float) -> float:
@@ -575,12 +587,12 @@ def sensitivity_at_specificity(
     y_true: ArrayLike, y_score: ArrayLike, *, specificity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
     thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
-    ignore_index: int | None = None,
+    ignore_index: int | None = None, specificity_without_negatives: float = 0.0,
 ) -> float:
     """The best sensitivity (recall) among operating points whose specificity is at least ``specificity``."""
     _check_rate(specificity, "specificity")
     rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
-                                   no_positive_recall, ignore_index)
+                                   no_positive_recall, ignore_index, specificity_without_negatives)
     return _best_under_constraint(rates, "recall", "specificity", specificity)
 
 
@@ -588,10 +600,10 @@ def specificity_at_sensitivity(
     y_true: ArrayLike, y_score: ArrayLike, *, sensitivity: float, num_thresholds: int | None = None,
     class_id: int | None = None, sample_weight: ArrayLike | None = None,
     thresholds: int | Sequence[float] | None = None, no_positive_recall: float = 0.0,
-    ignore_index: int | None = None,
+    ignore_index: int | None = None, specificity_without_negatives: float = 0.0,
 ) -> float:
     """The best specificity among operating points whose sensitivity (recall) is at least ``sensitivity``."""
     _check_rate(sensitivity, "sensitivity")
     rates = _operating_point_rates(y_true, y_score, sample_weight, num_thresholds, class_id, thresholds,
-                                   no_positive_recall, ignore_index)
+                                   no_positive_recall, ignore_index, specificity_without_negatives)
     return _best_under_constraint(rates, "specificity", "recall", sensitivity)

@@ -1,4 +1,6 @@
-"""Reference retrieval (ranking) metrics: normalized discounted cumulative gain (NDCG).
+"""Reference retrieval (ranking) metrics: normalized discounted cumulative gain (NDCG) of graded relevance, and
+the metrics of binary relevance (average precision, reciprocal rank, precision, recall, hit rate, fall-out,
+R-precision, ROC AUC), each over queries (see the conventions above each part).
 
 Each sample is a query: a row of graded relevances (non-negative) for its ``L`` documents and a
 row of scores that ranks them. Conventions, as scikit-learn's ``ndcg_score`` states them:
@@ -25,8 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import as_float_array, check_option, check_sample_weight, divide
 
 
-def _discounts(num_documents: int, k: int | None) -> NDArray[np.float64]:
-    discount = 1.0 / np.log2(np.arange(num_documents) + 2.0)
+def _discounts(num_documents: int, k: int | None, log_base: float = 2.0) -> NDArray[np.float64]:
+    discount = np.log(log_base) / np.log(np.arange(num_documents) + 2.0)
     if k is not None:
         discount[k:] = 0.0
     return discount
@@ -132,3 +134,236 @@ def _query_ndcg(relevance: NDArray[np.float64], scores: NDArray[np.float64], k: 
     if np.any(relevance < 0):
         raise ValueError("y_true must hold non-negative relevances (or the ignored value); got a negative value.")
     return float(_ndcg_rows(relevance[None], scores[None], k, ties)[0])
+
+
+
+def dcg(
+    y_true: ArrayLike, y_score: ArrayLike, *, k: int | None = None, log_base: float = 2.0,
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Discounted cumulative gain, averaged over queries (rows): as :func:`ndcg` (linear gain, tied documents
+    sharing their positions), not normalised, with the discount ``1 / log_base(i + 2)`` of position ``i``
+    (scikit-learn's ``dcg_score``: "the log base ... used for the discount")."""
+    relevance = as_float_array(y_true, "y_true", ndim=2)
+    scores = as_float_array(y_score, "y_score", ndim=2)
+    if relevance.shape != scores.shape:
+        raise ValueError(f"y_true and y_score must have the same shape (n_queries, n_documents); "
+                         f"got {relevance.shape} and {scores.shape}.")
+    if k is not None and k < 1:
+        raise ValueError(f"k must be a positive integer or None; got {k}.")
+    if log_base <= 1:
+        raise ValueError(f"log_base must be greater than 1; got {log_base}.")
+    weights = check_sample_weight(sample_weight, len(relevance))
+    gain = _tie_averaged_dcg(relevance, scores, _discounts(relevance.shape[1], k, log_base))
+    return float(divide(np.dot(weights, gain), weights.sum()))
+
+
+# -- binary relevance: average precision, reciprocal rank, precision, recall, hit rate, fall-out, R-precision, AUROC --
+#
+# Each row of ``(n, L)`` inputs is a query: 0/1 relevance of its ``L`` documents and their scores. Conventions, as
+# torchmetrics' retrieval module documents them (its ``RetrievalMetric`` and each metric's page):
+#
+# * **Ranking**: documents by descending score. Among tied scores the order is not documented; ``ties`` places the
+#   relevant documents first (``optimistic``) or last (``pessimistic``), the two ends of every tie order.
+# * **Top k**: "consider only the top k elements": the metric of the ranking cut after ``k`` documents
+#   (``top_k=None``: all of them).
+# * **Empty queries**: a query with no relevant document (for the fall-out: no irrelevant one) scores as
+#   ``empty_target_action`` says: ``neg`` 0.0, ``pos`` 1.0, ``skip`` left out ("if all queries are skipped, 0.0 is
+#   returned").
+# * **Over queries**: ``aggregation`` ``mean`` (weighted by ``sample_weight``), ``median``, ``min`` or ``max`` of the
+#   queries with a positive weight; of an even number of values the median is the mean of the two middle ones
+#   (``median="middle"``) or the lower one (``median="lower"``, as torch.median documents it).
+# * ``positive_scores_only``: a relevant document scored 0 or below counts as not relevant (torchmetrics' average
+#   precision, reciprocal rank, precision and recall discard such predictions); the query's emptiness is still
+#   judged on its relevance.
+
+Ties = Literal["optimistic", "pessimistic"]
+EmptyTargetAction = Literal["neg", "pos", "skip"]
+Aggregation = Literal["mean", "median", "min", "max"]
+Median = Literal["middle", "lower"]
+
+
+def _queries(y_true: ArrayLike, y_score: ArrayLike,
+             sample_weight: ArrayLike | None) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    relevance = as_float_array(y_true, "y_true", ndim=2)
+    scores = as_float_array(y_score, "y_score", ndim=2)
+    if relevance.shape != scores.shape:
+        raise ValueError(f"y_true and y_score must have the same shape (n_queries, n_documents); "
+                         f"got {relevance.shape} and {scores.shape}.")
+    if not np.all((relevance == 0) | (relevance == 1)):
+        raise ValueError(f"y_true must hold 0/1 relevance for this metric; got {np.unique(relevance)[:5]}.")
+    return relevance, scores, check_sample_weight(sample_weight, len(relevance))
+
+
+def _ranked(relevance: NDArray[np.float64], scores: NDArray[np.float64], ties: Ties) -> NDArray[np.float64]:
+    """Each row's relevance in ranking order: descending score, ties ordered as ``ties`` says."""
+    check_option(ties, "ties", ("optimistic", "pessimistic"))
+    tie_key = -relevance if ties == "optimistic" else relevance
+    order = np.lexsort((tie_key, -scores), axis=1) if scores.size else np.zeros(scores.shape, np.int64)
+    return np.take_along_axis(relevance, order, axis=1)
+
+
+def _cut(num_documents: int, top_k: int | None) -> int:
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be a positive integer or None; got {top_k}.")
+    return num_documents if top_k is None else min(top_k, num_documents)
+
+
+def _aggregate(values: NDArray[np.float64], empty: NDArray[np.bool_], weights: NDArray[np.float64],
+               empty_target_action: EmptyTargetAction, aggregation: Aggregation, median: Median) -> float:
+    """The queries' values combined: empty queries as ``empty_target_action`` says, then ``aggregation``."""
+    check_option(empty_target_action, "empty_target_action", ("neg", "pos", "skip"))
+    check_option(aggregation, "aggregation", ("mean", "median", "min", "max"))
+    check_option(median, "median", ("middle", "lower"))
+    values = np.where(empty, 1.0 if empty_target_action == "pos" else 0.0, values)
+    kept = ~empty if empty_target_action == "skip" else np.ones(len(values), dtype=bool)
+    if aggregation == "mean":
+        return float(divide(np.dot(weights[kept], values[kept]), weights[kept].sum()))
+    chosen = np.sort(values[kept & (weights > 0)])
+    if not chosen.size:
+        return 0.0
+    if aggregation == "median" and median == "lower":
+        return float(chosen[(chosen.size - 1) // 2])
+    return float({"median": np.median, "min": np.min, "max": np.max}[aggregation](chosen))
+
+
+def _binary_retrieval(per_query, y_true, y_score, *, empty_when: str, top_k, ties, empty_target_action, aggregation,
+                      median, positive_scores_only, sample_weight) -> float:
+    """``per_query(ranked, relevant, k)`` of each query: its relevance in ranking order (filtered as
+    ``positive_scores_only`` says), its number of relevant documents (before the filter) and the cut ``k``; then
+    the queries combined."""
+    relevance, scores, weights = _queries(y_true, y_score, sample_weight)
+    relevant = relevance.sum(axis=1)
+    empty = relevant == 0 if empty_when == "no relevant" else relevant == relevance.shape[1]
+    if positive_scores_only:
+        relevance = np.where(scores > 0, relevance, 0.0)
+    ranked = _ranked(relevance, scores, ties)
+    k = _cut(relevance.shape[1], top_k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = per_query(ranked, relevant, k)
+    return _aggregate(np.nan_to_num(values, nan=0.0), empty, weights, empty_target_action, aggregation, median)
+
+
+def retrieval_average_precision(
+    y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
+    empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
+    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+) -> float:
+    """Mean average precision over queries: each query's mean, over the relevant documents of its top ``k``, of the
+    precision at the document's rank ("IR Average precision"); 0 where the top ``k`` holds no relevant document."""
+    def average_precision(ranked, relevant, k):
+        hits = ranked[:, :k]
+        precision_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+        return divide((precision_at * hits).sum(axis=1), hits.sum(axis=1))
+    return _binary_retrieval(average_precision, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
+                             empty_target_action=empty_target_action, aggregation=aggregation,
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+
+
+def retrieval_reciprocal_rank(
+    y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
+    empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
+    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+) -> float:
+    """Mean reciprocal rank: 1 / the rank of each query's first relevant document in its top ``k`` (0 if none)."""
+    def reciprocal_rank(ranked, relevant, k):
+        hits = ranked[:, :k] > 0
+        return np.where(hits.any(axis=1), 1.0 / (np.argmax(hits, axis=1) + 1.0), 0.0)
+    return _binary_retrieval(reciprocal_rank, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
+                             empty_target_action=empty_target_action, aggregation=aggregation,
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+
+
+def retrieval_precision(
+    y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, adaptive_k: bool = False,
+    ties: Ties = "optimistic", empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
+    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+) -> float:
+    """Precision at ``k``: the relevant documents among the top ``k``, divided by ``k`` ("the fraction of relevant
+    documents among all the retrieved documents"), ``k`` staying ``top_k`` past the query's ``L`` documents unless
+    ``adaptive_k`` ("adjust k to min(k, number of documents)"); ``top_k=None``: ``k = L``."""
+    num_documents = np.shape(y_score)[1] if np.ndim(y_score) == 2 else 0
+    divisor = num_documents if top_k is None or (adaptive_k and top_k > num_documents) else top_k
+
+    def precision(ranked, relevant, k):
+        return ranked[:, :k].sum(axis=1) / divisor
+    return _binary_retrieval(precision, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
+                             empty_target_action=empty_target_action, aggregation=aggregation,
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+
+
+def retrieval_recall(
+    y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
+    empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
+    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+) -> float:
+    """Recall at ``k``: the relevant documents among the top ``k``, divided by all the query's relevant ones."""
+    def recall(ranked, relevant, k):
+        return ranked[:, :k].sum(axis=1) / relevant
+    return _binary_retrieval(recall, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
+                             empty_target_action=empty_target_action, aggregation=aggregation,
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+
+
+def retrieval_hit_rate(
+    y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
+    empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean", median: Median = "middle",
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Hit rate at ``k``: 1 where the top ``k`` holds a relevant document, else 0."""
+    def hit_rate(ranked, relevant, k):
+        return (ranked[:, :k].sum(axis=1) > 0).astype(np.float64)
+    return _binary_retrieval(hit_rate, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
+                             empty_target_action=empty_target_action, aggregation=aggregation,
+                             median=median, positive_scores_only=False, sample_weight=sample_weight)
+
+
+def retrieval_fall_out(
+    y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
+    empty_target_action: EmptyTargetAction = "pos", aggregation: Aggregation = "mean", median: Median = "middle",
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Fall-out at ``k``: the irrelevant documents among the top ``k``, divided by all the query's irrelevant ones
+    ("IR Fall-out"); a query with no irrelevant document is the empty one here."""
+    def fall_out(ranked, relevant, k):
+        return (1 - ranked[:, :k]).sum(axis=1) / (ranked.shape[1] - relevant)
+    return _binary_retrieval(fall_out, y_true, y_score, empty_when="no irrelevant", top_k=top_k, ties=ties,
+                             empty_target_action=empty_target_action, aggregation=aggregation,
+                             median=median, positive_scores_only=False, sample_weight=sample_weight)
+
+
+def retrieval_r_precision(
+    y_true: ArrayLike, y_score: ArrayLike, *, ties: Ties = "optimistic",
+    empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean", median: Median = "middle",
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """R-precision: the relevant documents among the top ``R``, ``R`` the query's number of relevant documents,
+    divided by ``R``."""
+    def r_precision(ranked, relevant, k):
+        within = np.arange(ranked.shape[1])[None, :] < relevant[:, None]
+        return (ranked * within).sum(axis=1) / relevant
+    return _binary_retrieval(r_precision, y_true, y_score, empty_when="no relevant", top_k=None, ties=ties,
+                             empty_target_action=empty_target_action, aggregation=aggregation,
+                             median=median, positive_scores_only=False, sample_weight=sample_weight)
+
+
+def retrieval_auroc(
+    y_true: ArrayLike, y_score: ArrayLike, *, undefined: Literal["nan", "zero"] = "nan",
+    empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean", median: Median = "middle",
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Each query's ROC AUC: the share of (relevant, irrelevant) pairs of documents ranked right, a tie counting
+    one half. A query with relevant documents only is undefined: NaN, or 0 with ``undefined="zero"``."""
+    check_option(undefined, "undefined", ("nan", "zero"))
+    relevance, scores, weights = _queries(y_true, y_score, sample_weight)
+    empty = ~relevance.any(axis=1)
+    pairs = relevance[:, :, None] * (1 - relevance[:, None, :])  # (query, relevant doc, irrelevant doc)
+    above = np.sign(scores[:, :, None] - scores[:, None, :])  # 1, 0 (tie) or -1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (pairs * (above + 1) / 2).sum(axis=(1, 2)) / pairs.sum(axis=(1, 2))
+    undefined_queries = ~empty & ~(1 - relevance).any(axis=1)
+    auc = np.where(undefined_queries, 0.0 if undefined == "zero" else np.nan, auc)
+    values = np.where(empty, 0.0, auc)
+    if np.isnan(values).any():  # an undefined query makes the whole undefined
+        return float("nan")
+    return _aggregate(values, empty, weights, empty_target_action, aggregation, median)

@@ -110,3 +110,56 @@ def test_the_plugin_turns_failures_in_the_baseline_into_xfails(tmp_path) -> None
     assert [c["metric"] for c in changes if c["newly_unexpected"]] == ["New"]
     bad = pytest_with("missing.json")
     assert bad.returncode == 4 and "--conformance-baseline missing.json" in bad.stderr, bad.stderr
+
+
+def test_a_known_finding_whose_value_or_cause_changes_is_a_change() -> None:
+    known = Finding(metric="AUC", library="keras", property="agreement", outcome="known", library_value=0.5,
+                    cause={"what": "bucketed thresholds"}, backend="tensorflow")
+    moved = replace(known, library_value=0.625)
+    recaused = replace(known, cause={"what": "another convention"})
+    assert compare_runs(RunResult(findings=[known]), RunResult(findings=[known])) == []
+    (value,) = compare_runs(RunResult(findings=[known]), RunResult(findings=[moved]))
+    assert value.kind == "changed" and "library value 0.5 → 0.625" in value.describe() and not value.newly_unexpected
+    (cause,) = compare_runs(RunResult(findings=[known]), RunResult(findings=[recaused]))
+    assert "cause 'bucketed thresholds' → 'another convention'" in cause.describe()
+
+
+def test_findings_are_matched_by_their_parameters_too() -> None:
+    """Two findings of one case that differ in their drawn parameters are two findings; a finding whose parameters
+    alone changed is matched by the rest, and the change says so."""
+    zero, one = ({"zero_division": value} for value in (0.0, 1.0))
+    old = [replace(_finding("P", "fail", 0.5, "wrong value"), parameters=zero),
+           replace(_finding("P", "known", 0.5), property="order_invariance", parameters=zero)]
+    new = [replace(_finding("P", "fail", 0.5, "wrong value"), parameters=zero),
+           replace(_finding("P", "known", 0.5), property="order_invariance", parameters=one)]
+    (change,) = compare_runs(RunResult(findings=old), RunResult(findings=new))
+    assert change.kind == "changed" and change.finding.property == "order_invariance"
+    assert "parameters {'zero_division': 0.0} → {'zero_division': 1.0}" in change.describe()
+    assert change.to_json()["parameters"] == one
+
+
+def test_run_with_a_baseline_matches_by_backend_and_exits_1_for_a_newly_unexpected_finding(tmp_path,
+                                                                                           monkeypatch) -> None:
+    """A real failure (the gallery's OffByOneDenominator, in real Keras): against a baseline where the same case
+    failed on another backend, it is newly unexpected (exit 1); against the run's own results, nothing is new."""
+    import pytest
+
+    pytest.importorskip("keras")
+    from conformance import engine
+    from suites.test_gallery import KERAS, gallery_spec
+
+    spec = gallery_spec("keras", f"{KERAS}.OffByOneDenominator")
+    monkeypatch.setattr(engine, "CATALOGUE", [*engine.CATALOGUE, spec])
+    first, again = tmp_path / "first.json", tmp_path / "again.json"
+    args = ["run", "--metrics", spec.id, "--libraries", "keras", "--properties", "agreement", "--profile", "smoke",
+            "--quiet", "--report", str(tmp_path / "r.html")]
+    assert main([*args, "--json", str(first)]) == 1
+    payload = json.loads(first.read_text())
+    (finding,) = payload["findings"]
+    assert finding["outcome"] == "fail" and finding["backend"]
+    other_backend = tmp_path / "other-backend.json"
+    other_backend.write_text(json.dumps({**payload, "findings": [{**finding, "backend": "jax"}]}))
+    assert main([*args, "--json", str(again), "--baseline", str(other_backend)]) == 1
+    kinds = {(c["kind"], c["backend"]) for c in json.loads(again.read_text())["baseline"]["changes"]}
+    assert kinds == {("new", finding["backend"]), ("gone", "jax")}
+    assert main([*args, "--json", str(again), "--baseline", str(first)]) == 0

@@ -74,7 +74,8 @@ def test_cli_passing_metric_exits_0_and_says_why_weighted_properties_are_skipped
     output = capsys.readouterr().out
     assert status == 0, output
     assert "SKIP sample_weights: the reference" in output and "no sample_weight parameter" in output
-    assert "FAIL" not in output
+    verdicts = [line.split()[0] for line in output.splitlines() if line.split()[:1] in (["PASS"], ["FAIL"], ["SKIP"])]
+    assert "FAIL" not in verdicts and verdicts.count("PASS") > verdicts.count("SKIP"), output
 
 
 def test_api_returns_a_result_and_raises_nothing_for_a_failing_metric() -> None:
@@ -334,7 +335,7 @@ def test_a_library_metric_is_the_reference_fed_the_inputs_it_takes() -> None:
 def test_a_library_reference_that_raises_is_undefined_there_and_tasks_are_filled() -> None:
     import numpy as np
 
-    from conformance.properties import Undefined
+    from conformance.failures import Undefined
     from conformance.usercheck.library_reference import resolve_library_reference
 
     f1 = resolve_library_reference("sklearn.metrics:f1_score", {}, "binary")
@@ -358,13 +359,14 @@ def test_a_long_streams_snippet_is_a_loop_that_reproduces_the_value(tmp_path: Pa
 
     result = check(f"{TORCH}:TorchFloat16Count", "mean_squared_error", properties=["long_stream"])
     finding = result["long_stream"]
-    assert finding.outcome == "limit" and "for index, size, updates in" in finding.snippet, finding.snippet
-    assert len(finding.snippet) < 2000
+    assert finding.outcome == "limit" and "for start in range(" in finding.snippet, finding.snippet
+    assert len(finding.snippet) < 4000
     (tmp_path / "snippet.py").write_text(finding.snippet)
     done = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=300)
-    printed = dict(re.findall(r"^(\d+) tensor\(([-\d.e]+)", done.stdout, re.M))
-    assert float(printed[str(finding.limit_starts)]) == pytest.approx(finding.library_value, abs=1e-4), done.stdout
+    printed = re.search(r"^observed \(after ([\d,]+) samples\): ([-\d.e]+)", done.stdout, re.M)
+    assert printed and int(printed[1].replace(",", "")) == finding.limit_starts, done.stdout + done.stderr
+    assert float(printed[2]) == pytest.approx(finding.library_value, abs=1e-4), done.stdout
 
 
 def test_tensorflows_start_up_lines_are_dropped_and_nothing_else() -> None:

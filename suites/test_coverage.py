@@ -146,3 +146,58 @@ def test_the_keras_mean_trait_is_keras_class_hierarchy() -> None:
              and keras_mean_based(spec) != issubclass(_resolve(spec.bindings["keras"].target), keras.metrics.Mean)
              and not (not keras_mean_based(spec) and declares_its_own_mean(spec))]
     assert not wrong, f"keras_mean_based disagrees with issubclass(..., keras.metrics.Mean) for {wrong}"
+
+
+# Several counterparts per library (issue 14): a class or function of a library computing a spec's metric is checked
+# under a spec of its own, ``<metric id>/<Name>``. Each one bound so, by its id: dropping it fails here.
+COUNTERPARTS = {
+    "HammingDistance[task=multilabel]/MultilabelHammingDistance":
+        "torchmetrics.classification.MultilabelHammingDistance",
+    "JaccardIndex[task=multilabel]/MultilabelJaccardIndex": "torchmetrics.classification.MultilabelJaccardIndex",
+    "TweedieDevianceScore[power=1.0]/mean_poisson_deviance": "sklearn.metrics.mean_poisson_deviance",
+    "TweedieDevianceScore[power=2.0]/mean_gamma_deviance": "sklearn.metrics.mean_gamma_deviance",
+    "FBetaScore[task=binary]/F1Score": "keras.metrics.F1Score",
+    "FBetaScore[task=binary]/f1_score": "sklearn.metrics.f1_score",
+    "FBetaScore[task=binary]/BinaryF1Score": "torchmetrics.classification.BinaryF1Score",
+}
+# And the libraries' metrics bound by specs of their own in that issue, which unbound.py listed before.
+NEWLY_BOUND = {
+    "torchmetrics": [f"torchmetrics.segmentation.{name}" for name in ("MeanIoU", "DiceScore", "GeneralizedDiceScore")]
+    + [f"torchmetrics.classification.{name}" for name in (
+        "BinaryFBetaScore", "MultilabelAccuracy", "MultilabelSpecificity", "MultilabelStatScores",
+        "MulticlassStatScores", "BinaryNegativePredictiveValue", "MulticlassNegativePredictiveValue",
+        "MultilabelNegativePredictiveValue", "MulticlassExactMatch", "MultilabelExactMatch")]
+    + [f"torchmetrics.retrieval.Retrieval{name}" for name in (
+        "MAP", "MRR", "Precision", "Recall", "HitRate", "FallOut", "RPrecision", "AUROC")]
+    + [f"torchmetrics.regression.{name}" for name in (
+        "SymmetricMeanAbsolutePercentageError", "WeightedMeanAbsolutePercentageError", "RelativeSquaredError",
+        "KendallRankCorrCoef", "MinkowskiDistance", "NormalizedRootMeanSquaredError", "CriticalSuccessIndex",
+        "JensenShannonDivergence")],
+    "sklearn": [f"sklearn.metrics.{name}" for name in (
+        "zero_one_loss", "balanced_accuracy_score", "brier_score_loss", "max_error", "median_absolute_error",
+        "dcg_score", "root_mean_squared_log_error", "mean_pinball_loss")],
+}
+
+
+@pytest.mark.parametrize("spec_id", sorted(COUNTERPARTS))
+def test_each_counterpart_is_a_case_of_its_own(spec_id: str) -> None:
+    from conformance.catalogue import LIBRARIES, by_id
+    from conformance.engine import plan
+
+    spec = by_id().get(spec_id)
+    assert spec is not None, f"{spec_id}: no such spec; was the counterpart dropped?"
+    (library, binding), = spec.bindings.items()
+    assert binding.target == COUNTERPARTS[spec_id]
+    parent = next(s for s in CATALOGUE if spec.via in {c.name for c in s.counterparts} and s.name == spec.name)
+    # (the spec's binding carries the drawn parameters' defaults: the counterpart declared is the same target)
+    assert any(c.binding.target == binding.target for c in parent.counterparts)
+    assert parent.bindings[library].target != binding.target
+    assert set(spec.absent) == set(LIBRARIES) - {library}  # each other library says why this row lacks it
+    cases = plan([spec_id], [library])
+    assert cases and all(case.id.startswith(f"{spec_id}-{library}-") for case in cases)
+
+
+@pytest.mark.parametrize("library", sorted(NEWLY_BOUND))
+def test_the_newly_bound_metrics_stay_bound(library: str) -> None:
+    dropped = [path for path in NEWLY_BOUND[library] if (library, path) not in BOUND]
+    assert not dropped, f"{library}: no spec binds {dropped} any more"

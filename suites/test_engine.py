@@ -41,8 +41,10 @@ def test_two_processes_find_what_one_finds_in_the_same_order() -> None:
     keys = [(c.spec.id, "sklearn", None, c.prop.name) for c in cases]
     assert [f.key for f in shared] == [f.key for f in alone] == keys
     # Fresh processes find the same examples whatever their hash seed; this pytest process has run other
-    # Hypothesis tests before, which changes what it draws (not traced yet), so only outcome kinds are compared.
-    assert {f.outcome for f in shared} | {f.outcome for f in alone} <= {"pass", "known", "skip"}
+    # Hypothesis tests before, which changes what it draws (not traced yet), so outcomes are compared, not examples.
+    assert [f.outcome for f in shared] == [f.outcome for f in alone]
+    assert {f.outcome for f in alone} == {"pass", "known"}  # the F-scores' per-batch gaps; MSE's exact mean
+    assert all(f.examples_run > 0 for f in alone + shared)
     assert all(f.example is None or f.replay for f in shared)  # every example can be replayed
 
 
@@ -64,11 +66,6 @@ def test_replay_refuses_a_merged_result() -> None:
     recorded.profile = "ci,thorough"
     with pytest.raises(engine.UsageError, match="cannot replay"):
         engine.replay_plan(recorded, sklearn_cases())
-
-
-def test_profiles_bound_the_ci_run_and_keep_a_database_for_thorough() -> None:
-    assert PROFILES["ci"].derandomize and not PROFILES["ci"].use_database
-    assert PROFILES["thorough"].use_database and PROFILES["thorough"].max_examples > PROFILES["ci"].max_examples
 
 
 def test_a_spent_shrink_budget_reports_the_smallest_failure_seen_and_it_replays() -> None:

@@ -69,5 +69,40 @@ def test_the_drafts_snippet_reproduces_the_library_value(failing_run: RunResult)
     done = subprocess.run([sys.executable, "-c", finding.snippet], capture_output=True, text=True, timeout=300,
                           cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
-    printed = float(done.stdout.strip().splitlines()[-1])
-    assert printed == pytest.approx(finding.library_value, rel=1e-6)
+    printed = re.search(r"^observed \(.*\): (.*)$", done.stdout, re.M)
+    assert printed and float(printed[1]) == pytest.approx(finding.library_value, rel=1e-6), done.stdout
+
+
+@pytest.mark.parametrize(("library", "target", "address"), [
+    ("sklearn", "sklearn.metrics.f1_score", "https://scikit-learn.org/stable/modules/generated/sklearn.metrics.f1_score"
+     ".html"),
+    ("keras", "keras.metrics.AUC", "https://keras.io/api/metrics/classification_metrics/#auc-class"),
+    ("keras", "keras.metrics.MeanSquaredError", "https://keras.io/api/metrics/regression_metrics/#meansquarederror-class"),
+    ("torchmetrics", "torchmetrics.classification.BinaryAUROC",
+     "https://lightning.ai/docs/torchmetrics/stable/classification/auroc.html#binaryauroc"),
+    ("torchmetrics", "torchmetrics.regression.KLDivergence",
+     "https://lightning.ai/docs/torchmetrics/stable/regression/kl_divergence.html#kldivergence"),
+    ("torchmetrics", "torchmetrics.classification.MultilabelRankingLoss",
+     "https://lightning.ai/docs/torchmetrics/stable/classification/label_ranking_loss.html#multilabelrankingloss"),
+    ("torchmetrics", "torchmetrics.aggregation.MeanMetric",
+     "https://lightning.ai/docs/torchmetrics/stable/aggregation/mean.html#meanmetric"),
+    ("keras", "suites.gallery.keras_metrics.WeightsOnNumeratorOnly", None),  # a user's metric: no library page
+])
+def test_a_draft_cites_the_library_s_own_documentation(library: str, target: str, address: str | None) -> None:
+    from conformance.issue_drafts import library_docs
+
+    assert library_docs(library, target) == address
+
+
+def test_a_draft_says_the_snippet_reproduces_it_only_for_kinds_the_tests_run(failing_run: RunResult) -> None:
+    from dataclasses import replace
+
+    from conformance.issue_drafts import VERIFIED_SNIPPETS
+
+    finding = replace(failing_run.findings[0], metric="AUC", binding="keras.metrics.AUC()")
+    assert ("keras", "agreement") in VERIFIED_SNIPPETS
+    verified = draft(finding, failing_run.versions)
+    assert "the snippet above reproduces it with the library alone" in verified
+    assert "https://keras.io/api/metrics/classification_metrics/#auc-class" in verified
+    unverified = draft(replace(finding, property="a_new_property"), failing_run.versions)
+    assert "reproduces it" not in unverified and "not yet run by the harness's own tests" in unverified

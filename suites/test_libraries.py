@@ -84,7 +84,9 @@ def test_a_sync_finding_s_snippet_runs_the_ranks_and_shows_the_abort(tmp_path, m
         pytest.skip("torchmetrics is not installed")
     finding = run_case(Case(by_id()["AUC"], "torchmetrics", by_name()["distributed_sync"]), matrix_profile)
     assert finding.outcome == "known" and "saw no data" in finding.cause["what"], finding.message
-    assert "mp.spawn(run, nprocs=2)" in finding.snippet and "no data, compute() without an update" in finding.snippet
+    assert "mp.spawn(run, args=(port,), nprocs=2)" in finding.snippet and "if rank == 1:" in finding.snippet
+    idle = [block for block in finding.snippet.split("    if rank == ")[1:] if ".update(" not in block]
+    assert len(idle) == 1 and ".compute()" in idle[0]  # one rank fed nothing calls compute() all the same
     script = tmp_path / "snippet.py"
     script.write_text(finding.snippet)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)

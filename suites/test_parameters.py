@@ -82,7 +82,7 @@ def test_a_value_a_library_lacks_is_not_drawn_for_it_and_is_for_the_others() -> 
     from hypothesis import strategies as st
 
     from conformance.adapters import get_adapter
-    from conformance.properties import Context
+    from conformance.context import Context
 
     spec = by_id()["F1Score[average=macro]"]
     seen: dict[str, set] = {"sklearn": set(), "torchmetrics": set()}
@@ -94,7 +94,7 @@ def test_a_value_a_library_lacks_is_not_drawn_for_it_and_is_for_the_others() -> 
         @given(st.data())
         def draw(data) -> None:
             ctx.draw_parameters(data)
-            seen[library].add(repr(ctx.parameters["zero_division"]))
+            seen[library].add(repr(ctx.subject.parameters["zero_division"]))
 
         draw()
 

@@ -37,6 +37,36 @@ def test_no_feasible_point_gives_zero() -> None:
     assert ref.recall_at_precision([1, 0], [0.2, 0.9], precision=1.0) == 0.0
 
 
+def test_one_class_only_the_rates_of_the_missing_class_are_zero_or_the_specificity_convention() -> None:
+    # All positive: recall reaches 1 at ">= 0.2"; there is no negative, so specificity is 0/0: 0 (divide_no_nan) by
+    # default, where no point meets specificity >= 0.5; 1 under torchmetrics' rule (FPR 0), where every point does.
+    positives, scores = [1, 1], [0.2, 0.7]
+    assert ref.sensitivity_at_specificity(positives, scores, specificity=0.5) == 0.0
+    assert ref.sensitivity_at_specificity(positives, scores, specificity=0.5, specificity_without_negatives=1.0) == 1
+    assert ref.specificity_at_sensitivity(positives, scores, sensitivity=0.5) == 0.0
+    assert ref.specificity_at_sensitivity(positives, scores, sensitivity=0.5, specificity_without_negatives=1.0) == 1
+    # All negative: recall is 0/0 = 0 at every point, so no point reaches recall 0.5 and precision is 0 throughout.
+    assert ref.precision_at_recall([0, 0], scores, recall=0.5) == 0.0
+    assert ref.recall_at_precision([0, 0], scores, precision=0.5) == 0.0
+
+
+@pytest.mark.parametrize("labels", [[0, 0, 0], [1, 1, 1], [1]])
+def test_auc_of_one_class_is_undefined_or_zero_by_convention(labels) -> None:
+    scores = [0.2, 0.7, 0.5][:len(labels)]
+    assert np.isnan(ref.roc_auc(labels, scores))
+    assert ref.roc_auc(labels, scores, undefined="zero") == 0.0
+
+
+def test_average_precision_needs_a_positive_only() -> None:
+    assert np.isnan(ref.average_precision([0, 0], [0.2, 0.7]))
+    assert ref.average_precision([0, 0], [0.2, 0.7], undefined="zero") == 0.0
+    assert ref.average_precision([0, 0], [0.2, 0.7], thresholds=3, undefined="zero") == 0.0
+    # No negative: every point has precision 1, so the area is 1 whatever the convention.
+    assert ref.average_precision([1, 1], [0.2, 0.7]) == ref.average_precision([1, 1], [0.2, 0.7], undefined="zero") == 1
+    # Positive weight 0 is no positive.
+    assert np.isnan(ref.average_precision([0, 1], [0.2, 0.7], sample_weight=[1.0, 0.0]))
+
+
 def test_keras_grid_never_predicts_a_score_of_zero_positive() -> None:
     # Exact: ">= 0.0" predicts all three (tp 2, fp 1): precision 2/3, recall 1.
     assert ref.recall_at_precision([1, 1, 0], [0.0, 0.6, 0.3], precision=0.5) == 1.0
@@ -284,3 +314,78 @@ def test_binned_ndcg_aggregations_and_ignored_documents() -> None:
     assert ref.ndcg(relevance, scores, ignore_index=-1, empty="skip", aggregation="min") == 1.0
     assert ref.ndcg([[1, 0], [0, 1]], [[0.9, 0.1], [0.9, 0.1]], aggregation="median") == pytest.approx(
         (1.0 + 1 / np.log2(3)) / 2)
+
+
+# -- binary relevance retrieval metrics, by hand ----------------------------------------------------------------------
+# Q1: relevance [1, 0, 1, 0] ranked as scored: relevant, irrelevant, relevant, irrelevant.
+Q1 = ([[1, 0, 1, 0]], [[0.9, 0.8, 0.7, 0.1]])
+Q2 = ([[0, 0, 1]], [[0.5, 0.5, 0.5]])  # every score tied: the relevant document first or last
+Q3 = ([[0, 0, 0]], [[0.3, 0.2, 0.1]])  # no relevant document: an empty query
+
+
+def _stack(*queries):
+    width = max(len(q[0][0]) for q in queries)
+    return ([q[0][0] + [0] * (width - len(q[0][0])) for q in queries],
+            [q[1][0] + [-1.0] * (width - len(q[1][0])) for q in queries])
+
+
+def test_retrieval_metrics_of_one_query_by_hand() -> None:
+    y, s = Q1
+    assert ref.retrieval_average_precision(y, s) == pytest.approx((1 + 2 / 3) / 2)  # precision at ranks 1 and 3
+    assert ref.retrieval_average_precision(y, s, top_k=2) == 1.0  # the list cut to [relevant, irrelevant]
+    assert ref.retrieval_reciprocal_rank(y, s) == 1.0
+    assert ref.retrieval_precision(y, s, top_k=2) == 0.5
+    assert ref.retrieval_precision(y, s, top_k=6) == pytest.approx(2 / 6)  # k stays 6 past the 4 documents
+    assert ref.retrieval_precision(y, s, top_k=6, adaptive_k=True) == 0.5  # ... unless adaptive: k = 4
+    assert ref.retrieval_recall(y, s, top_k=2) == 0.5
+    assert ref.retrieval_hit_rate(y, s, top_k=1) == 1.0
+    assert ref.retrieval_fall_out(y, s, top_k=2) == 0.5  # one of the two irrelevant documents in the top 2
+    assert ref.retrieval_r_precision(y, s) == 0.5  # R = 2: one relevant in the top 2
+    assert ref.retrieval_auroc(y, s) == pytest.approx(3 / 4)  # 0.7 (relevant) below 0.8 (irrelevant): 3 of 4 pairs
+
+
+def test_retrieval_ties_are_bounded_by_the_relevant_documents_first_and_last() -> None:
+    y, s = Q2
+    assert ref.retrieval_average_precision(y, s) == 1.0
+    assert ref.retrieval_average_precision(y, s, ties="pessimistic") == pytest.approx(1 / 3)
+    assert ref.retrieval_reciprocal_rank(y, s, ties="pessimistic") == pytest.approx(1 / 3)
+    assert ref.retrieval_hit_rate(y, s, top_k=1, ties="pessimistic") == 0.0
+    assert ref.retrieval_auroc(y, s) == 0.5  # a tie counts one half whatever the order
+
+
+def test_empty_queries_and_aggregation_over_queries() -> None:
+    y, s = _stack(Q1, Q2, Q3)
+    assert ref.retrieval_average_precision(y, s) == pytest.approx((5 / 6 + 1 + 0) / 3)  # neg: the empty query is 0
+    assert ref.retrieval_average_precision(y, s, empty_target_action="pos") == pytest.approx((5 / 6 + 1 + 1) / 3)
+    assert ref.retrieval_average_precision(y, s, empty_target_action="skip") == pytest.approx((5 / 6 + 1) / 2)
+    assert ref.retrieval_average_precision(y, s, aggregation="median") == pytest.approx(5 / 6)
+    skipped = dict(empty_target_action="skip", aggregation="median")
+    assert ref.retrieval_average_precision(y, s, **skipped) == pytest.approx((5 / 6 + 1) / 2)  # two middle values
+    assert ref.retrieval_average_precision(y, s, median="lower", **skipped) == pytest.approx(5 / 6)
+    assert ref.retrieval_average_precision(y, s, aggregation="min") == 0.0
+    assert ref.retrieval_average_precision(y, s, sample_weight=[3, 1, 0]) == pytest.approx((3 * 5 / 6 + 1) / 4)
+    assert ref.retrieval_average_precision(*Q3, empty_target_action="skip") == 0.0  # all skipped
+
+
+def test_fall_out_and_auroc_of_a_query_without_irrelevant_documents() -> None:
+    every = ([[1, 1]], [[0.4, 0.6]])
+    assert ref.retrieval_fall_out(*every) == 1.0  # its empty query is one without irrelevant documents: pos
+    assert ref.retrieval_fall_out(*every, empty_target_action="neg") == 0.0
+    assert np.isnan(ref.retrieval_auroc(*every))
+    assert ref.retrieval_auroc(*every, undefined="zero") == 0.0
+
+
+def test_positive_scores_only_discards_relevant_documents_scored_zero() -> None:
+    y, s = [[1, 0]], [[0.0, 0.5]]  # the relevant document ranks second
+    assert ref.retrieval_average_precision(y, s) == 0.5
+    assert ref.retrieval_average_precision(y, s, positive_scores_only=True) == 0.0  # not empty: it scores 0
+    assert ref.retrieval_average_precision(y, s, positive_scores_only=True, empty_target_action="pos") == 0.0
+    assert ref.retrieval_recall(y, s, positive_scores_only=True) == 0.0
+
+
+def test_dcg_by_hand() -> None:
+    y, s = [[3, 0, 1]], [[0.9, 0.5, 0.7]]  # ranked: 3, then 1, then 0
+    assert ref.dcg(y, s) == pytest.approx(3 + 1 / np.log2(3))
+    assert ref.dcg(y, s, k=1) == 3.0
+    assert ref.dcg(y, s, log_base=10) == pytest.approx(3 / np.log10(2) + 1 / np.log10(3))
+    assert ref.dcg([[3, 1]], [[0.5, 0.5]]) == pytest.approx(2 + 2 / np.log2(3))  # tied: each gets the mean gain

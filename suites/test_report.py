@@ -72,7 +72,10 @@ def test_a_run_records_what_the_plots_need(small_run: RunResult) -> None:
 def test_report_shows_run_info_summary_matrix_and_every_non_pass_finding(small_run: RunResult) -> None:
     html = render(small_run)
     counts = small_run.counts()
-    for outcome, count in counts.items():
+    # A pitfall measurement (known, cause kind pitfall) is counted apart from the known differences.
+    measured = sum(1 for f in small_run.findings if f.outcome == "known" and f.cause["kind"] == "pitfall")
+    assert measured > 0
+    for outcome, count in {**counts, "known": counts["known"] - measured, "measured": measured}.items():
         assert f'data-count="{count}">{outcome}: {count}<' in html
     assert "conformance run --metrics AUC,Precision --libraries sklearn" in html
     assert f"sklearn {small_run.versions['sklearn']}" in html and "derandomized" in html
@@ -106,10 +109,16 @@ def test_unexpected_findings_come_first_with_errors_against_the_tolerance(small_
 
 def test_known_findings_link_to_their_cause_shown_once(small_run: RunResult) -> None:
     html = render(small_run)
-    causes = {json.dumps(f.cause, sort_keys=True) for f in small_run.findings if f.cause}
+    # A pitfall measurement is not a known difference: the pitfall section lists it, with the study.
+    differences = [f for f in small_run.findings if f.cause and f.cause["kind"] != "pitfall"]
+    measurements = [f for f in small_run.findings if f.cause and f.cause["kind"] == "pitfall"]
+    assert differences and measurements
+    causes = {json.dumps(f.cause, sort_keys=True) for f in differences}
     assert html.count('<div class="cause" id="c') == len(causes)
-    assert html.count('<strong>Known difference:</strong> <a href="#c') == sum(1 for f in small_run.findings
-                                                                               if f.cause)
+    assert html.count('<strong>Known difference:</strong> <a href="#c') == len(differences)
+    assert html.count("<strong>Measured:</strong>") == len(measurements)
+    causes_section = html[html.index('<h2 id="causes">'):html.index('<h2 id="details">')]
+    assert "mean of per-batch values is off" not in causes_section
 
 
 def test_hostile_names_messages_and_values_render_as_text() -> None:
@@ -208,21 +217,24 @@ def test_keras_findings_carry_the_backend_and_the_auc_curve_where_it_differs(pro
     html = render(RunResult(findings=[finding]))
     assert "AUC: the library&#39;s curve against the exact one" in html and html.count("<svg") == 2
 
-    printed = io.StringIO()  # the snippet reproduces the library's value with Keras alone
+    printed, namespace = io.StringIO(), {}  # the snippet reproduces the library's value with Keras alone
     with contextlib.redirect_stdout(printed):
-        exec(compile(finding.snippet, "snippet", "exec"), {})
-    assert float(printed.getvalue().strip()) == pytest.approx(finding.library_value, abs=1e-7)
+        exec(compile(finding.snippet, "snippet", "exec"), namespace)
+    assert float(namespace["observed"]) == pytest.approx(finding.library_value, abs=1e-7)
+    assert "observed (" in printed.getvalue()
 
 
 def test_the_pitfall_snippet_shows_the_per_batch_values_and_the_whole(small_run: RunResult) -> None:
     finding = next(f for f in small_run.findings if f.property == "batch_average_pitfall" and f.outcome == "known"
                    and f.metric == "Precision")
-    printed = io.StringIO()
+    printed, namespace = io.StringIO(), {}
     with contextlib.redirect_stdout(printed):
-        exec(compile(finding.snippet, "snippet", "exec"), {})
-    *per_batch, whole = (float(value) for value in printed.getvalue().split())
+        exec(compile(finding.snippet, "snippet", "exec"), namespace)
+    per_batch = [namespace[name] for name in sorted(namespace) if name.startswith("value_")]
+    assert len(per_batch) >= 2 and printed.getvalue().count(" alone: ") == len(per_batch)
     assert np.mean(per_batch) == pytest.approx(finding.library_value, abs=1e-6)
-    assert abs(np.mean(per_batch) - whole) == pytest.approx(finding.gap, abs=1e-6)
+    assert float(namespace["observed"]) == pytest.approx(finding.library_value, abs=1e-6)
+    assert abs(namespace["observed"] - namespace["expected"]) == pytest.approx(finding.gap, abs=1e-6)
 
 
 # -- writing: atomic, and interrupted runs ----------------------------------------------------

@@ -10,17 +10,19 @@ Chromium is installed by ``make test`` (and here, as root, if it is missing).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from conformance.report import render
-from conformance.results import ERROR_BIN_COUNT, Finding, RunResult, write_atomically
+from conformance.results import ERROR_BIN_COUNT, Finding, RunResult, shown_outcome, write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "reports" / "report-screenshot.png"
@@ -93,7 +95,8 @@ def test_the_report_renders_its_matrix_without_script_errors(chromium: str, real
     assert 'data-report-ready="1"' in page.dom  # the script ran to its last line
     assert set(row_classes(page.dom)) == {f.metric for f in result.findings}
     badges = re.findall(r'<a class="badge (\w+)" data-p="', page.dom)
-    assert len(badges) == len(result.findings) and set(badges) == {f.outcome for f in result.findings}
+    assert len(badges) == len(result.findings) and set(badges) == {shown_outcome(f) for f in result.findings}
+    assert "measured" in badges  # the pitfall measurements, apart from the known differences
     shown = len([f for f in result.findings if f.outcome not in ("pass", "skip")])
     assert f"2 of 2 metrics, {shown} of {shown} details shown" in page.dom
     assert page.dom.count("<svg") == 2
@@ -139,3 +142,50 @@ def test_hostile_text_stays_text_in_the_browser(chromium: str, tmp_path: Path) -
     assert len(re.findall(r"<script", page.dom)) == 1  # the report's own, nothing injected
     assert "<img" not in page.dom and 'id="injected"' not in page.dom
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.dom  # shown as text
+
+
+def _benchmark() -> ModuleType:
+    """benchmarks/report_render.py: its synthetic findings, shaped like a real run's."""
+    spec = importlib.util.spec_from_file_location("report_render", ROOT / "benchmarks" / "report_render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_report_of_5000_findings_stays_under_10_mb_and_works(chromium: str, tmp_path: Path) -> None:
+    """5,000 findings with what real ones carry (examples, snippets, distinct failures, curves, issue drafts,
+    decisions, a full-size pitfall study): at most 10 MB, and in the browser the page loads without script errors
+    and its filters work (here from the address: measured findings of the metrics matching a search). The time it
+    takes is the benchmark's figure (benchmarks/report_render.py), not asserted here."""
+    result = _benchmark().synthetic_result(5000)
+    html = render(result)
+    assert len(html.encode("utf-8")) <= 10 * 2**20
+    path = tmp_path / "large.html"
+    path.write_text(html, encoding="utf-8")
+    page = open_page(chromium, path, tmp_path / "profile", "outcome=measured&q=metric01")
+    assert page.script_errors == [] and 'data-report-ready="1"' in page.dom and "data-ready-ms=" in page.dom
+    measured = [f for f in result.findings if f.measurement and "metric01" in f.metric.lower()]
+    assert measured and len({f.metric for f in measured}) < len({f.metric for f in result.findings})
+    rows = row_classes(page.dom)
+    assert len(rows) == 125 and {m for m, classes in rows.items() if "hidden" not in classes} == {
+        f.metric for f in measured}
+    shown = len([f for f in result.findings if f.outcome not in ("pass", "skip")])
+    assert f"of 125 metrics, {len(measured)} of {shown} details shown" in page.dom
+    studied = len({row["metric"] for row in result.pitfall_study["rows"]})
+    assert page.dom.count('class="study"') == studied + studied  # each metric's <details> and its <svg>
+    assert len(re.findall(r'<details class="study" id="study-\d+" open="">', page.dom)) == 3  # the first three open
+
+
+def test_an_address_naming_a_study_figure_opens_it(chromium: str, small_run: RunResult, tmp_path: Path) -> None:
+    """Past the first three, a metric's figure is collapsed; the table links to it, and the address opens it."""
+    import numpy as np
+
+    metrics = [f"Metric{i}" for i in range(6)]
+    study = _benchmark().synthetic_study(metrics, np.random.default_rng(0))
+    path = tmp_path / "study.html"
+    path.write_text(render(replace(small_run, pitfall_study=study)), encoding="utf-8")
+    page = open_page(chromium, path, tmp_path / "profile", "study-5")
+    assert page.script_errors == [] and 'data-report-ready="1"' in page.dom
+    assert '<details class="study" id="study-5" open="">' in page.dom  # opened by the address
+    assert '<details class="study" id="study-4">' in page.dom  # the others past the third stay closed
+    assert page.dom.count('href="#study-') == 6

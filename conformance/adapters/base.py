@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from conformance import recording
 from conformance.catalogue import CLASS_RANGE, GROUPED, NUM_CLASSES, Binding, Imported, Limited
 from conformance.data import Batch
 
@@ -44,6 +45,32 @@ def resolve_init(binding: Binding, num_classes: int | None) -> dict[str, Any]:
     return {k: fill(v) for k, v in binding.init.items()}
 
 
+def init_source(binding: Binding, num_classes: int | None) -> str:
+    """The binding's keyword arguments as source (placeholders filled in, an imported object by its path)."""
+    filled = {NUM_CLASSES: num_classes, CLASS_RANGE: list(range(num_classes or 0))}
+
+    def fill(value: Any) -> str:
+        if isinstance(value, Imported):
+            return value.path
+        if isinstance(value, Limited):
+            return repr(value.resolve(num_classes))
+        return repr(filled.get(value, value) if isinstance(value, str) else value)
+    return ", ".join(f"{k}={fill(v)}" for k, v in binding.init.items())
+
+
+def imported_modules(binding: Binding) -> tuple[str, ...]:
+    """The imports the binding's imported arguments need (``import keras`` for keras.losses.mean_absolute_error)."""
+    return tuple(dict.fromkeys(f"import {v.path.split('.')[0]}" for v in binding.init.values()
+                               if isinstance(v, Imported)))
+
+
+def with_attributes(cls: type, attributes: Mapping[str, Any] | None) -> type:
+    """``cls``, or a subclass of it with these class attributes (a torchmetrics class's full_state_update)."""
+    if not attributes:
+        return cls
+    return type(cls.__name__, (cls,), {**attributes, "__module__": cls.__module__})
+
+
 def in_library_order(binding: Binding, y_true: Any, y_pred: Any, *, predictions_first: bool = False) -> tuple:
     """The arrays in the order the library takes them (``(preds, target)`` for torchmetrics)."""
     if binding.arguments == "values":
@@ -62,7 +89,7 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
         with np.errstate(divide="ignore"):
             y_true = np.log(y_true)
     if binding.label_dtype is not None:
-        y_true = y_true.astype(binding.label_dtype)
+        y_true = y_true.astype(binding.label_dtype, copy=False)  # a view where the dtype is the same
     y_pred = batch.y_pred
     if binding.y_pred == "above-threshold":
         y_pred = (y_pred > params["threshold"]).astype(np.int64)
@@ -125,31 +152,29 @@ def _shaped(array: np.ndarray, layout: str) -> np.ndarray:
     return array
 
 
-def output_index(binding: Binding, num_classes: int | None) -> tuple | None:
-    """The entry of an array result the binding picks, a ``Limited`` index resolved with the data's classes."""
-    if binding.output is None:
+def output_index(binding: Binding, shape: tuple[int, ...]) -> tuple | None:
+    """The entry of a result of ``shape`` the binding picks. A Limited index (a drawn class id) is resolved with the
+    length of the axis it indexes: the data's classes (counted from the end after an Ellipsis: one value per sample
+    before it)."""
+    output = binding.output
+    if output is None:
         return None
-    return tuple(i.resolve(num_classes) if isinstance(i, Limited) else i for i in binding.output)
+    from_end = bool(output) and output[0] is Ellipsis
+
+    def length(axis: int) -> int:
+        return shape[axis - len(output) if from_end else axis]
+    return tuple(i.resolve(length(axis)) if isinstance(i, Limited) else i for axis, i in enumerate(output))
 
 
-def output_source(binding: Binding, num_classes: int | None) -> str:
-    """A snippet's indexing of the result, ``[(1,)]``, or nothing."""
-    index = output_index(binding, num_classes)
-    return "" if index is None else f"[{index}]"
+def output_read(binding: Binding, value: np.ndarray, *, parts: bool = False) -> recording.Read:
+    """How a snippet reads the binding's entry of ``value`` (the whole result, as float64) as the harness did."""
+    return recording.Read(output_index(binding, np.shape(value)), parts=parts)
 
 
 def select_output(value: Any, binding: Binding) -> np.ndarray:
     array = np.asarray(value, dtype=np.float64)
-    if binding.output is None:
-        return array
-    # A Limited index (a drawn class id) is resolved with the length of the axis it indexes: the data's classes
-    # (counted from the end after an Ellipsis: one value per sample before it).
-    output = binding.output
-    from_end = bool(output) and output[0] is Ellipsis
-
-    def length(axis: int) -> int:
-        return array.shape[axis - len(output) if from_end else axis]
-    return array[tuple(i.resolve(length(axis)) if isinstance(i, Limited) else i for axis, i in enumerate(output))]
+    index = output_index(binding, array.shape)
+    return array if index is None else array[index]
 
 
 def literal(array: np.ndarray | None) -> str:
@@ -187,6 +212,9 @@ class Adapter(ABC):
     # Whether a value where the reference is undefined is judged: a library's is (its convention there is declared,
     # or it is a finding); a user's metric is not (no convention to hold it to: see properties.Undefined).
     judges_undefined: bool = True
+    # The library takes the classes from the labels it sees (scikit-learn's unique_labels) unless it is given them
+    # (labels=): a label outside [0, C) is then one more class to it, not a bad label (see conformance/bad_inputs.py).
+    infers_classes: bool = False
     # Users' code: checks also try the code paths a class does not choose (forward() with full_state_update both
     # ways); a library's metric is checked as it ships.
     user_code: bool = False
@@ -200,6 +228,12 @@ class Adapter(ABC):
         """The (y_true, y_pred) layouts a working training loop feeds this target, where only those are judged by
         shape_conventions (others are notes); None: every layout the library takes is judged."""
         return None
+
+    def given_classes(self, binding: Binding) -> bool:
+        """Whether the metric is given the number of classes (or the labels) as an argument: a label outside them,
+        or a row of scores wider than them, is then a bad input (see conformance/bad_input_kinds.py)."""
+        return (any(isinstance(value, str) and value in (NUM_CLASSES, CLASS_RANGE) for value in binding.init.values())
+                or any(key in binding.init for key in ("num_classes", "num_labels", "labels")))
 
     def execution_modes(self) -> tuple[str, ...]:
         """How this library can run a metric's updates (e.g. eagerly, compiled); the last is the default."""
@@ -223,9 +257,22 @@ class Adapter(ABC):
         """The constructor's keyword arguments for data with ``num_classes`` classes."""
         return resolve_init(binding, num_classes)
 
-    def new_object(self, binding: Binding, num_classes: int | None) -> Any:
-        """A new metric object of the library's own API (not wrapped)."""
-        return self.metric_class(binding)(**self.init_arguments(binding, num_classes))
+    def new_object(self, binding: Binding, num_classes: int | None,
+                   attributes: Mapping[str, Any] | None = None) -> Any:
+        """A new metric object of the library's own API (not wrapped), recorded as it is made; ``attributes``: class
+        attributes to override (a subclass with them)."""
+        cls = with_attributes(self.metric_class(binding), attributes)
+        arguments = self.init_arguments(binding, num_classes)
+        template, imports = self.source(binding, num_classes, attributes)
+        return recording.make(lambda: cls(**arguments), template, imports=imports)
+
+    def source(self, binding: Binding, num_classes: int | None,
+               attributes: Mapping[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+        """How a script makes the metric object: its constructor's source and the imports it needs."""
+        module, _, name = binding.target.rpartition(".")
+        cls = f"type({name!r}, ({name},), {dict(attributes)!r})" if attributes else name
+        return f"{cls}({init_source(binding, num_classes)})", (f"from {module} import {name}",
+                                                                *imported_modules(binding))
 
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any],
              layout: tuple[str, str] | None = None) -> MetricInstance:
@@ -252,9 +299,3 @@ class Adapter(ABC):
         """The curve (``{"x": [...], "y": [...]}``) an AUC metric integrated after ``batches``, where the
         library exposes it; None otherwise."""
         return None
-
-    @abstractmethod
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        """Python source that feeds ``batches`` to the library (in ``mode``, presented in ``layout``: default the
-        binding's) and prints its value."""

@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from conformance import recording
 from conformance.adapters.base import (
     Adapter,
     LibraryUnavailable,
+    imported_modules,
     in_library_order,
-    literal,
-    output_source,
+    init_source,
+    output_read,
     present,
-    resolve_init,
     select_output,
 )
 from conformance.catalogue import Binding
@@ -38,20 +39,30 @@ COMPILED_MODES = {"graph": {}, "jit": {"jit_compile": True}}  # tf.function opti
 
 class KerasMetric:
     """A Keras metric, the library's or a user's (a subclass, or the MeanMetricWrapper compile() makes of a
-    function), its update and result run in ``mode`` (see the module's docstring)."""
+    function), its update and result run in ``mode`` (see the module's docstring). Each call is recorded (see
+    conformance.recording): a compiled mode's ``tf.function`` is an object made from the metric, called instead."""
 
     def __init__(self, metric: Any, binding: Binding, params: Mapping[str, Any], layout: tuple[str, str] | None,
                  mode: str):
         self.metric, self.binding, self.params, self.layout = metric, binding, params, layout
         self.update_state, self.compute_result = metric.update_state, metric.result
+        self.updates, self.results = (metric, "update_state"), (metric, "result")  # who is called, and how
         if mode in COMPILED_MODES:
             import tensorflow as tf
 
             tf.get_logger().setLevel("ERROR")  # retracing warnings: a few traces per metric are expected here
+            options = COMPILED_MODES[mode]
+            written = "".join(f", {k}={v!r}" for k, v in options.items())
             # reduce_retracing: after a few batch sizes, one trace with unknown batch dimension serves all.
-            self.update_state = tf.function(metric.update_state, reduce_retracing=True, **COMPILED_MODES[mode])
+            self.update_state = recording.make(
+                lambda: tf.function(metric.update_state, reduce_retracing=True, **options),
+                f"tf.function({{0}}.update_state, reduce_retracing=True{written})  # as model.fit() runs it", metric,
+                imports=("import tensorflow as tf",), name="update")
             # fit() and evaluate() read the results inside their compiled step too (and it is 3-20x faster).
-            self.compute_result = tf.function(metric.result, **COMPILED_MODES[mode])
+            self.compute_result = recording.make(lambda: tf.function(metric.result, **options),
+                                                 f"tf.function({{0}}.result{written})", metric,
+                                                 imports=("import tensorflow as tf",), name="result")
+            self.updates, self.results = (self.update_state, None), (self.compute_result, None)
 
     def arrays(self, batch: Batch) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
         """``update_state``'s positional and keyword arguments for ``batch`` (sample_weight only where it is given:
@@ -62,13 +73,18 @@ class KerasMetric:
 
     def update(self, batch: Batch) -> None:
         args, kwargs = self.arrays(batch)
-        self.update_state(*args, **kwargs)
+        with recording.call(*self.updates, *args, **kwargs):
+            self.update_state(*args, **kwargs)
 
     def result(self) -> np.ndarray:
-        return select_output(np.asarray(self.compute_result(), np.float64), self.binding)
+        with recording.call(*self.results, read=recording.Read()) as step:
+            raw = np.asarray(self.compute_result(), np.float64)
+            step.read, step.value = output_read(self.binding, raw), (value := select_output(raw, self.binding))
+        return value
 
     def reset(self) -> None:
-        self.metric.reset_state()
+        with recording.call(self.metric, "reset_state"):
+            self.metric.reset_state()
 
 
 class JaxJitMetric(KerasMetric):
@@ -81,20 +97,33 @@ class JaxJitMetric(KerasMetric):
         import jax
 
         # The arrays as a tuple: one (Mean's values) or two (y_true, y_pred), in the order the metric takes them.
-        self.jit_update = jax.jit(lambda state, arrays, weight: metric.stateless_update_state(
-            state, *arrays, sample_weight=weight))
-        self.jit_result = jax.jit(metric.stateless_result)
+        self.jit_update = recording.make(
+            lambda: jax.jit(lambda state, arrays, weight: metric.stateless_update_state(
+                state, *arrays, sample_weight=weight)),
+            "jax.jit(lambda state, arrays, weight: {0}.stateless_update_state(\n"
+            "    state, *arrays, sample_weight=weight))  # as model.fit() runs it on JAX", metric,
+            imports=("import jax",), name="update")
+        self.jit_result = recording.make(lambda: jax.jit(metric.stateless_result), "jax.jit({0}.stateless_result)",
+                                         metric, imports=("import jax",), name="result")
+
+    def state(self) -> list:
+        return recording.make(lambda: [variable.value for variable in self.metric.variables],
+                              "[variable.value for variable in {0}.variables]", self.metric, name="state")
 
     def update(self, batch: Batch) -> None:
         args, kwargs = self.arrays(batch)
-        state = [variable.value for variable in self.metric.variables]
-        state = self.jit_update(state, args, kwargs.get("sample_weight"))
+        state = recording.invoke(self.jit_update, None, self.state(), args, kwargs.get("sample_weight"))
+        recording.code("for variable, value in zip({0}.variables, {1}):\n    variable.assign(value)", self.metric,
+                       state)
         for variable, value in zip(self.metric.variables, state, strict=True):
             variable.assign(value)
 
     def result(self) -> np.ndarray:
-        value = self.jit_result([variable.value for variable in self.metric.variables])
-        return select_output(np.asarray(value), self.binding)
+        state = self.state()
+        with recording.call(self.jit_result, None, state, read=recording.Read()) as step:
+            raw = np.asarray(self.jit_result(state), np.float64)
+            step.read, step.value = output_read(self.binding, raw), (value := select_output(raw, self.binding))
+        return value
 
 
 class KerasAdapter(Adapter):
@@ -160,52 +189,10 @@ class KerasAdapter(Adapter):
              layout: tuple[str, str] | None = None) -> KerasMetric:
         return KerasMetric(metric, binding, params, layout, "eager")
 
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        mode = mode or self.execution_modes()[-1]
-        init = ", ".join(f"{k}={v!r}" for k, v in resolve_init(binding, batches[0].num_classes).items())
-        constructor = f"{binding.target}({init})"  # placeholders (the number of classes) filled in
-        if mode == "jit" and self.backend() == "jax":
-            return _jax_jit_snippet(binding, params, batches, constructor, layout)
-        lines = ["import numpy as np", "import keras", *_target_import(binding)]
-        update, result = "metric.update_state", "metric.result"
-        if mode in COMPILED_MODES:
-            options = "".join(f", {k}={v!r}" for k, v in COMPILED_MODES[mode].items())
-            lines += ["import tensorflow as tf", "", f"metric = {constructor}",
-                      f"update = tf.function(metric.update_state{options})  # as model.fit() runs it",
-                      f"result = tf.function(metric.result{options})"]
-            update, result = "update", "result"
-        else:
-            lines += ["", f"metric = {constructor}"]
-        for batch in batches:
-            y_true, y_pred, weight = present(binding, batch, params, layout)
-            weight_arg = "" if weight is None else f", sample_weight={literal(np.asarray(weight))}"
-            arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
-            lines.append(f"{update}({arrays}{weight_arg})")
-        output = output_source(binding, batches[0].num_classes)
-        lines.append(f"print(np.asarray({result}()){output})")
-        return "\n".join(lines)
-
-
-def _target_import(binding: Binding) -> list[str]:
-    """The import a target outside Keras needs (a metric class of the user's or the gallery's module)."""
-    module = binding.target.rpartition(".")[0]
-    return [] if module == "keras" or module.startswith("keras.") else [f"import {module}"]
-
-
-def _jax_jit_snippet(binding: Binding, params: Mapping[str, Any], batches: list[Batch], constructor: str,
-                     layout: tuple[str, ...] | None = None) -> str:
-    """The stateless update and result under jax.jit, as the JAX trainer's compiled step runs them."""
-    lines = ["import jax", "import numpy as np", "import keras  # KERAS_BACKEND=jax", *_target_import(binding), "",
-             f"metric = {constructor}",
-             "update = jax.jit(lambda state, arrays, weight: metric.stateless_update_state(",
-             "    state, *arrays, sample_weight=weight))  # as model.fit() runs it on JAX",
-             "state = [variable.value for variable in metric.variables]"]
-    for batch in batches:
-        y_true, y_pred, weight = present(binding, batch, params, layout)
-        arrays = ", ".join(literal(a) for a in in_library_order(binding, y_true, y_pred))
-        lines.append(f"state = update(state, ({arrays},), "
-                     f"{'None' if weight is None else literal(np.asarray(weight))})")
-    output = output_source(binding, batches[0].num_classes)
-    lines.append(f"print(np.asarray(jax.jit(metric.stateless_result)(state)){output})")
-    return "\n".join(lines)
+    def source(self, binding: Binding, num_classes: int | None,
+               attributes: Mapping[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+        """``keras.metrics.AUC(...)``; a class outside Keras (a user's, the gallery's) with its module imported."""
+        module = binding.target.rpartition(".")[0]
+        imports = ("import keras", *([] if module == "keras" or module.startswith("keras.") else [f"import {module}"]),
+                   *imported_modules(binding))
+        return f"{binding.target}({init_source(binding, num_classes)})", tuple(dict.fromkeys(imports))

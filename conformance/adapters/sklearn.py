@@ -7,18 +7,18 @@ from typing import Any
 
 import numpy as np
 
+from conformance import recording
 from conformance.adapters.base import (
     Adapter,
     LibraryUnavailable,
-    literal,
-    output_source,
+    output_read,
     present,
     resolve,
     resolve_init,
     select_output,
 )
 from conformance.catalogue import Binding
-from conformance.data import Batch, concatenate
+from conformance.data import Batch
 
 
 class SklearnAdapter(Adapter):
@@ -27,6 +27,7 @@ class SklearnAdapter(Adapter):
     # the inputs here are float32, so its results carry float32 rounding.
     result_dtype = "float32"
     stateful = False
+    infers_classes = True  # sklearn.utils.multiclass.unique_labels, unless labels= is given
 
     def versions(self) -> dict[str, str]:
         try:
@@ -44,19 +45,9 @@ class SklearnAdapter(Adapter):
         kwargs = resolve_init(binding, batch.num_classes)
         if weight is not None:
             kwargs["sample_weight"] = weight
-        return select_output(resolve(binding.target)(y_true, y_pred, **kwargs), binding)
-
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        batch = concatenate(batches)
-        y_true, y_pred, weight = present(binding, batch, params, layout)
-        kwargs = resolve_init(binding, batch.num_classes)
-        module, _, function = binding.target.rpartition(".")
-        args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-        weight_arg = "" if weight is None else f", sample_weight={literal(weight)}"
-        output = output_source(binding, batches[0].num_classes)
-        return "\n".join([
-            "import numpy as np", f"from {module} import {function}", "",
-            f"value = {function}({literal(y_true)}, {literal(y_pred)}{args}{weight_arg})",
-            f"print(np.asarray(value){output})",
-        ])
+        module, _, name = binding.target.rpartition(".")
+        function = recording.imported(resolve(binding.target), name, f"from {module} import {name}")
+        with recording.call(function, None, y_true, y_pred, read=recording.Read(), **kwargs) as step:
+            raw = np.asarray(function(y_true, y_pred, **kwargs), np.float64)
+            step.read, step.value = output_read(binding, raw), (value := select_output(raw, binding))
+        return value

@@ -8,7 +8,8 @@ library's code or docs it comes from, and with the library's convention as a ref
 harness verifies that the convention explains each difference it sees, example by example).
 
 One module per metric family declares its ``SPECS``; behaviours of a whole library live in
-``library_wide``. Importing the catalogue imports NumPy and the references only; libraries load
+``library_wide``. A spec's counterparts (another class or function of a library computing the same metric) become
+specs of their own here, right after it. Importing the catalogue imports NumPy and the references only; libraries load
 when a run needs them.
 """
 
@@ -20,14 +21,18 @@ from conformance.catalogue import (
     agreement,
     classification,
     correlation,
+    errors,
     multilabel_ranking,
+    per_image,
     probabilistic,
     ranking,
     reduction,
     regression,
     retrieval,
     segmentation,
+    tasks,
 )
+from conformance.catalogue.bad_inputs import for_binding as bad_input_declarations
 from conformance.catalogue.library_wide import (
     LIBRARY_INPUTS,
     LIBRARY_WIDE,
@@ -46,6 +51,7 @@ from conformance.catalogue.model import (
     NUM_CLASSES,
     OUTPUT,
     Binding,
+    Counterpart,
     Decomposition,
     Drawn,
     Imported,
@@ -63,12 +69,12 @@ from conformance.catalogue.model import (
 )
 
 __all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "GROUPED", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS",
-           "NUM_CLASSES", "OUTPUT", "Binding", "Decomposition", "Drawn", "Imported", "KnownDifference", "Limited",
-           "MetricSpec", "Parameter", "ParameterTrigger", "Transform", "Unsupported", "Witness", "batch", "by_id",
-           "declarations", "empty", "same_value"]
+           "NUM_CLASSES", "OUTPUT", "Binding", "Counterpart", "Decomposition", "Drawn", "Imported", "KnownDifference",
+           "Limited", "MetricSpec", "Parameter", "ParameterTrigger", "Transform", "Unsupported", "Witness", "batch",
+           "by_id", "declarations", "empty", "same_value"]
 
-FAMILIES = (classification, segmentation, agreement, ranking, multilabel_ranking, retrieval, regression,
-            probabilistic, correlation, reduction)
+FAMILIES = (classification, tasks, segmentation, per_image, agreement, ranking, multilabel_ranking, retrieval,
+            regression, errors, probabilistic, correlation, reduction)
 
 # Keras classes built on Mean whose value is not the mean itself (RMSE: the root of a Mean of squared errors).
 # suites/test_coverage.py checks against Keras' class hierarchy that these and the means are exactly its Means.
@@ -105,11 +111,17 @@ def _with_defaults(spec: MetricSpec) -> MetricSpec:
     return replace(spec, bindings={library: spec.with_parameters(library, {})[1] for library in spec.bindings})
 
 
+def _with_counterparts(spec: MetricSpec) -> tuple[MetricSpec, ...]:
+    """``spec``, then the spec of each of its counterparts (each its own case, row and id)."""
+    return (spec, *(spec.counterpart_spec(counterpart) for counterpart in spec.counterparts))
+
+
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
     _by_library_traits(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
-        and spec.bindings[k.library].target.startswith(prefix))))
-    for family in FAMILIES for spec in family.SPECS
+        and spec.bindings[k.library].target.startswith(prefix)) + tuple(
+        k for library, binding in spec.bindings.items() for k in bad_input_declarations(library, binding.target))))
+    for family in FAMILIES for listed in family.SPECS for spec in _with_counterparts(listed)
 )
 
 

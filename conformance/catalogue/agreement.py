@@ -23,6 +23,7 @@ from conformance.catalogue.model import (
     EVERY_PROPERTY,
     NUM_CLASSES,
     Binding,
+    Counterpart,
     KnownDifference,
     MetricSpec,
     Parameter,
@@ -87,7 +88,7 @@ SKLEARN_MULTILABEL_FLOAT32 = KnownDifference(
 
 
 def _spec(name: str, task: str, reference, *, domain, decomposition, growth, scale, bindings, params=None,
-          variant=None, ratio=True, known=(), absent=None, space=()) -> MetricSpec:
+          variant=None, ratio=True, known=(), absent=None, space=(), counterparts=()) -> MetricSpec:
     """A spec of the family; on binary or multilabel scores the threshold is drawn (torchmetrics', and the labels
     scikit-learn is given), and torchmetrics' automatic sigmoid declared."""
     torchmetrics = "torchmetrics" in bindings
@@ -99,6 +100,7 @@ def _spec(name: str, task: str, reference, *, domain, decomposition, growth, sca
         name=name, reference=reference, params=params or {}, variant={"task": task, **(variant or {})},
         domain=domain, decomposition=decomposition, growth=growth, scale=scale, ratio=ratio, bindings=bindings,
         known=tuple(known) + sigmoid, absent={"keras": NO_KERAS[name], **(absent or {})}, space=tuple(space),
+        counterparts=counterparts,
     )
 
 
@@ -262,8 +264,11 @@ def _hamming() -> tuple[MetricSpec, ...]:
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
                   "torchmetrics": Binding("torchmetrics.HammingDistance",  # the task wrapper class
                                           {"task": "multilabel", "num_labels": NUM_CLASSES}, weights=False),
-              }, space=(average_parameter(AVERAGES, keras=False, sklearn=False, first="micro",
-                                          changes=lambda average: {} if average == "micro" else per_class),), **mean),
+              },  # ... and the class it builds, given the same arguments directly (threshold and average drawn)
+              counterparts=(Counterpart("torchmetrics", Binding(
+                  f"{TM}.MultilabelHammingDistance", {"num_labels": NUM_CLASSES}, weights=False)),),
+              space=(average_parameter(AVERAGES, keras=False, sklearn=False, first="micro",
+                                       changes=lambda average: {} if average == "micro" else per_class),), **mean),
     )
 
 

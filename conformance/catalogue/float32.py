@@ -242,3 +242,54 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | 
     magnitude = weights @ (np.abs(predictions) + np.abs(logs))[:, 0] / max(float(weights.sum()), 1e-300)
     value = exact(y_true, y_pred, sample_weight=sample_weight, epsilon=epsilon)
     return value + side * (8 * UNIT + _slack(len(targets))) * float(magnitude)
+
+
+def relative_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
+                           squared: bool = True, floor: float = 0.0, side: int) -> float:
+    """An end of RSE = SS_res / SS_tot (its root without ``squared``) with both sums of squares accumulated in
+    float32, SS_tot in one pass as for :func:`r2_score` and then raised to at least ``floor``; unbounded where SS_tot's
+    interval reaches 0 (constant targets, where the exact value is undefined) and no floor holds it."""
+    targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
+    residual = weights @ (targets - predictions) ** 2
+    mean = weights @ targets / weights.sum() if weights.sum() > 0 else np.zeros(targets.shape[1])
+    res = _around(residual, _error(len(targets), residual))
+    tot = _around(weights @ (targets - mean) ** 2, _error(len(targets), weights @ targets**2))
+    tot = (np.maximum(tot[0], floor), np.maximum(tot[1], floor))
+    low, high = _ratio((np.maximum(res[0], 0), res[1]), tot)
+    if not squared:
+        low, high = np.sqrt(np.maximum(low, 0.0)), np.sqrt(high)
+    return float(_pick((low, high), side)[0])
+
+
+def normalized_root_mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                                       sample_weight: ArrayLike | None = None, normalization: str = "mean",
+                                       side: int) -> float:
+    """An end of RMSE / denominator with the sums accumulated in float32: the mean within the rounding of Σ|y|, the
+    variance and Σy² within that of Σy²; the range exact. Unbounded where the denominator's interval reaches 0."""
+    targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
+    targets, predictions = targets[:, 0], predictions[:, 0]
+    total = max(float(weights.sum()), np.finfo(np.float64).tiny)
+    squared = float(weights @ (targets - predictions) ** 2)
+    mse = _around(squared / total, _error(len(targets), squared) / total)
+    rmse = (np.sqrt(max(mse[0], 0.0)), np.sqrt(mse[1]))
+    mean = float(weights @ targets) / total
+    spread = _error(len(targets), float(weights @ targets**2)) / total
+    if normalization == "mean":
+        denominator = _around(mean, _error(len(targets), float(weights @ np.abs(targets))) / total)
+    elif normalization == "range":
+        kept = targets[weights > 0]
+        denominator = (kept.max() - kept.min(),) * 2 if kept.size else (0.0, 0.0)
+    elif normalization == "std":
+        variance = _around(float(weights @ (targets - mean) ** 2) / total, spread)
+        denominator = (np.sqrt(max(variance[0], 0.0)), np.sqrt(max(variance[1], 0.0)))
+    else:
+        norm = _around(float(weights @ targets**2), _error(len(targets), float(weights @ targets**2)))
+        denominator = (np.sqrt(max(norm[0], 0.0)), np.sqrt(max(norm[1], 0.0)))
+    low, high = denominator
+    if low < 0 < high or low == 0 or high == 0:  # a denominator of either sign, or 0: noise over noise
+        return -np.inf if side < 0 else np.inf
+    if high < 0:  # a negative mean: |RMSE / mean| as for a positive one, then the sign
+        low, high = -high, -low
+        ends = _ratio(rmse, (low, high))
+        return float(_pick((-ends[1], -ends[0]), side))
+    return float(_pick(_ratio(rmse, (low, high)), side))

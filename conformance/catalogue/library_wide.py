@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -334,6 +335,8 @@ TAKES_IGNORE_INDEX = frozenset({
     "BinaryPrecision", "BinaryRecall", "BinarySpecificity", "BinaryStatScores", "MulticlassAccuracy",
     "MulticlassCohenKappa", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassMatthewsCorrCoef",
     "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity", "MulticlassConfusionMatrix",
+    "BinaryF1Score", "BinaryFBetaScore", "BinaryNegativePredictiveValue", "MulticlassNegativePredictiveValue",
+    "MulticlassStatScores",
 })
 LABEL_DOMAINS = ("binary", "multiclass", "labels")  # one integer target per sample
 
@@ -343,6 +346,11 @@ def ignoring_target(function: Callable[..., Any], keyword: str = "ignore_index")
     samples whose target is that label do not count, as torchmetrics documents it ("a target value that is ignored
     and does not contribute to the metric calculation"). The scores of the update are still what decides
     torchmetrics' sigmoid (a per_batch transform of the whole batch runs first)."""
+    return _ignoring_target(function, keyword)
+
+
+@functools.cache  # one wrapper per function: a declaration wrapped for several specs stays one declaration
+def _ignoring_target(function: Callable[..., Any], keyword: str) -> Callable[..., Any]:
     def reference(y_true, y_pred, *, sample_weight=None, **params):
         ignored = params.pop(keyword, None)
         if ignored is not None:
@@ -374,7 +382,7 @@ def with_ignore_index(spec: MetricSpec) -> MetricSpec:
             binding.init or spec.domain.name.split("-")[0] not in LABEL_DOMAINS or not spec.domain.per_sample_true):
         return spec
     known = tuple(replace(k, reference=ignoring_target(k.reference)) if k.library == "torchmetrics" and k.reference
-                  else k for k in spec.known)
+                  and not getattr(k.reference, "unbounded", False) else k for k in spec.known)
     return replace(spec, reference=ignoring_target(spec.reference), space=(*spec.space, IGNORE_INDEX), known=known)
 
 

@@ -2,10 +2,11 @@
 
 A :class:`MetricSpec` names the metric, its NumPy reference and parameters, its input domain, how
 it decomposes over batches, its tolerance growth, and one :class:`Binding` per library that has
-it. Genuine semantic differences between a library and the reference are
-:class:`KnownDifference` entries beside the metric, each with its cause and where in the
-library's code or docs it comes from, and with the library's convention as a reference (so the
-harness verifies that the convention explains each difference it sees, example by example).
+it, plus any other class or function of a library that computes the same metric (:class:`Counterpart`).
+Genuine semantic differences between a library and the reference are :class:`KnownDifference` entries
+beside the metric, each with its cause and where in the library's code or docs it comes from, and with the
+library's convention as a reference (so the harness verifies that the convention explains each difference it
+sees, example by example).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the n
 CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
 Decomposition = Literal["mean", "sum", "none"]
-EVERY_PROPERTY = ("agreement", "batch_accumulation", "batch_average_pitfall", "reset", "result_idempotence",
-                  "order_invariance", "sample_weights", "shape_conventions", "execution_modes")
+# A declaration's ``properties`` that holds whatever property feeds the library the values it explains (a convention
+# of the library's arithmetic, an error its trigger alone pins): every property of the registry, present and future.
+EVERY_PROPERTY = ("*",)
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,10 @@ class KnownDifference:
                                           any(same_value(value(name), v) for v in options))
                    for name, options in self.when.items())
 
+    def concerns(self, names: tuple[str, ...]) -> bool:
+        """Whether the declaration is about one of the properties ``names`` (every one, for EVERY_PROPERTY)."""
+        return self.properties == EVERY_PROPERTY or any(name in self.properties for name in names)
+
     def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
         """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
         return (not self.backends or backend in self.backends) and (not self.layouts or layout in self.layouts)
@@ -274,8 +280,9 @@ class Limited:
         return min(self.value, num_classes if self.limit == "classes" else num_classes - 1)
 
     def __repr__(self) -> str:
-        return {"classes": f"min({self.value}, C)", "class index": f"min({self.value}, C - 1)",
-                "per class": f"{list(self.value)}[:C]"}[self.limit]
+        if self.limit == "per class":
+            return f"{list(self.value)}[:C]"
+        return f"min({self.value}, C)" if self.limit == "classes" else f"min({self.value}, C - 1)"
 
 
 @dataclass(frozen=True)
@@ -353,6 +360,30 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Counterpart:
+    """Another class or function of ``library`` that computes the same metric on the same inputs as the spec's
+    binding: torchmetrics' task wrapper and the class it builds, scikit-learn's ``mean_gamma_deviance`` and
+    ``mean_tweedie_deviance(power=2)``. Each is checked as a case of its own, under a spec the catalogue derives
+    from the metric's (:meth:`MetricSpec.counterpart_spec`): this binding alone, the same reference, domain and
+    tolerance, and an id that names it (``<metric id>/<name>``).
+
+    ``known``: its declarations (None: the spec's declarations of ``library``, for the same code under another
+    name; a class of its own states its own, so that no declaration explains a class it was not written for).
+    ``space``: its drawn parameters (None: the spec's, which ``library`` spells, the same keywords).
+    Library-wide declarations apply to it by its target, as to every binding."""
+
+    library: str
+    binding: Binding
+    known: tuple[KnownDifference, ...] | None = None
+    space: tuple[Parameter, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        """The class's or function's own name: the last part of the spec id derived from it."""
+        return self.binding.target.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     """Everything the harness knows about one metric (one parameter variant of it)."""
 
@@ -378,10 +409,37 @@ class MetricSpec:
     # Why the reference's value on a batch is a convention rather than a definition (constant targets for R², no
     # weight at all), or None. Where set, a user's metric is not judged on such batches (see Context.expect_reference).
     undefined: Callable[[Batch], str | None] | None = None
+    # Other classes or functions of a library that compute this metric, each checked under a spec of its own
+    # (see Counterpart): ``bindings`` keeps one binding per library, the one every other part of the harness reads,
+    # so a second class of a library is a second spec rather than a second entry there.
+    counterparts: tuple[Counterpart, ...] = ()
+    via: str | None = None  # on a spec derived from a counterpart: its name, which the id ends with
 
     def __post_init__(self) -> None:
         if both := set(self.bindings) & set(self.absent):
             raise ValueError(f"{self.name}: {sorted(both)} both bound and declared absent")
+        names = [c.name for c in self.counterparts]
+        if len(set(names)) < len(names) or any(c.binding == self.bindings.get(c.library) for c in self.counterparts):
+            raise ValueError(f"{self.name}: a counterpart is named twice or repeats the spec's own binding")
+
+    def counterpart_spec(self, counterpart: Counterpart) -> MetricSpec:
+        """The spec that checks ``counterpart``: this metric with the counterpart's binding alone; every other
+        library is absent, pointing to this spec, which checks it."""
+        library = counterpart.library
+        known = tuple(k for k in self.known if k.library == library) if counterpart.known is None else \
+            counterpart.known
+        space = tuple(p for p in self.space if library in p.spellings) if counterpart.space is None else \
+            counterpart.space
+        absent = {other: (f"this row checks {library}'s {counterpart.name} alone; {other}'s counterpart is checked "
+                          f"under {self.id}") if other in self.bindings else self.absent.get(other, "no counterpart")
+                  for other in LIBRARIES if other != library}
+        # a parameter the counterpart fixes (its own space of one value: a named function's power) is its
+        # catalogue value, and shows in the variant where that names it
+        fixed = {p.name: p.values[0] for p in space if len(p.values) == 1 and p.reference}
+        variant = {**self.variant, **{k: v for k, v in fixed.items() if k in self.variant}}
+        return replace(self, bindings={library: counterpart.binding}, known=known, space=space, absent=absent,
+                       counterparts=(), via=counterpart.name, variant=variant,
+                       params={**self.params, **{k: v for k, v in fixed.items() if k in self.params}})
 
     def drawn_for(self, library: str) -> tuple[Parameter, ...]:
         """The parameters drawn for ``library`` (those it spells)."""
@@ -429,9 +487,10 @@ class MetricSpec:
 
     @property
     def id(self) -> str:
-        if not self.variant:
-            return self.name
-        return f"{self.name}[{','.join(f'{k}={v}' for k, v in self.variant.items())}]"
+        """``Name``, ``Name[parameter=value,...]`` for a variant, then ``/Counterpart`` for a counterpart's spec
+        (characters a shell and pytest's ``-k`` take as they are)."""
+        variant = f"[{','.join(f'{k}={v}' for k, v in self.variant.items())}]" if self.variant else ""
+        return f"{self.name}{variant}" + (f"/{self.via}" if self.via else "")
 
     def reference_value(self, batch: Batch, *, function: Callable[..., Any] | None = None,
                         overrides: Mapping[str, Any] | None = None) -> np.ndarray:
@@ -469,7 +528,7 @@ class MetricSpec:
         layout = layout or (binding.layout if binding else None)
         names = (prop,) if isinstance(prop, str) else prop
         values = {**self.params, **self.drawn}
-        found = [k for k in self.known if k.library == library and any(n in k.properties for n in names)
+        found = [k for k in self.known if k.library == library and k.concerns(names)
                  and k.in_scope(backend, layout) and k.holds_for(values)]
         return [replace(k, trigger=k.trigger.bound(values)) if isinstance(k.trigger, ParameterTrigger) else k
                 for k in found]

@@ -31,8 +31,8 @@ from conformance.catalogue.model import (
 )
 from conformance.data import Batch
 from conformance.domains import (
-    BINARY_BOTH_CLASSES,
     BINARY_LOGITS,
+    BINARY_RANKING,
     MULTICLASS_PROBABILITIES,
     MULTICLASS_WIDE,
     MULTILABEL_SCORES,
@@ -220,11 +220,13 @@ def _auc(curve: str) -> MetricSpec:
         "PR": (ref.average_precision, "average_precision_score", "BinaryAveragePrecision"),
     }[curve]
     what = ("Keras approximates the curve (ROC or PR) at num_thresholds (200) evenly spaced thresholds, or the listed "
-            "ones (scores in one bucket count as tied), and sums trapezoids (or the lower or upper heights: "
+            "ones (scores in one bucket count as tied; with one class only, where the reference is undefined, the "
+            "rates of the missing class are 0), and sums trapezoids (or the lower or upper heights: "
             "summation_method) where the reference uses every distinct score; for PR it interpolates precision between "
             "buckets (Davis & Goadrich) where the reference sums exact steps (average precision).")
     cause = ("AUC(num_thresholds=T) buckets scores with ceil(p * (T - 1)) - 1 and sums over the buckets; the docs: "
-             "'the quality of the approximation may vary dramatically depending on num_thresholds'.")
+             "'the quality of the approximation may vary dramatically depending on num_thresholds'; divide_no_nan "
+             "gives 0 rates for a class without weight.")
     drawn_curve = Drawn("curve", curve)
     keras_buckets = KnownDifference("keras", what=what, cause=cause, where=KERAS_BUCKETS_WHERE, when=NOT_LOGITS,
                                     **_keras_buckets(drawn_curve))
@@ -257,7 +259,7 @@ def _auc(curve: str) -> MetricSpec:
                                     "sklearn": "scikit-learn ranks scores as they come"})]
     return MetricSpec(
         name="AUC", reference=exact, variant={} if curve == "ROC" else {"curve": curve},
-        domain=BINARY_BOTH_CLASSES, decomposition="none", growth=tol.CURVE, scale=1.0,
+        domain=BINARY_RANKING, decomposition="none", growth=tol.CURVE, scale=1.0,
         bindings={
             "keras": Binding("keras.metrics.AUC"),
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
@@ -267,8 +269,9 @@ def _auc(curve: str) -> MetricSpec:
         known=(keras_buckets, keras_logits, replace(
             KERAS_PR_AUC_OVERFLOW, when={"curve": ("PR",)},
             witness=replace(KERAS_PR_AUC_OVERFLOW.witness, parameters={"curve": "PR"})),
-               *([] if curve == "PR" else [TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL,
-                                           TORCHMETRICS_PARTIAL_INDEX, TORCHMETRICS_AUROC_UNDEFINED])),
+               *([SKLEARN_BINARY_AP_UNDEFINED, TORCHMETRICS_BINARY_AP_UNDEFINED] if curve == "PR" else [
+                   TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL,
+                                           TORCHMETRICS_PARTIAL_INDEX, TORCHMETRICS_BINARY_AUROC_UNDEFINED])),
     )
 
 
@@ -315,6 +318,36 @@ TORCHMETRICS_AUROC_UNDEFINED = _undefined(
     cause="_binary_roc_compute replaces an undefined true (false) positive rate by a zero tensor ('No positive "
           "samples in targets, true positive value should be meaningless. Returning zero tensor'), whose area is 0.",
     where="torchmetrics/functional/classification/roc.py::_binary_roc_compute",
+)
+
+
+# One class only (or a single sample): the binary ROC AUC and average precision are undefined (NaN); each library's
+# value there is its convention.
+TORCHMETRICS_BINARY_AUROC_UNDEFINED = _undefined(
+    "torchmetrics", "zero", "With one class only (no positive or no negative), torchmetrics' binary ROC AUC is 0 "
+    "(with a warning); the reference calls it undefined (NaN), as scikit-learn does.",
+    cause="_binary_roc_compute replaces the undefined true (false) positive rate by a zero tensor ('No positive "
+          "samples in targets, true positive value should be meaningless. Returning zero tensor in true positive "
+          "score'), whose area is 0.",
+    where="torchmetrics/functional/classification/roc.py::_binary_roc_compute",
+)
+SKLEARN_BINARY_AP_UNDEFINED = _undefined(
+    "sklearn", "zero", "With no positive weight, scikit-learn's average precision is 0 (with a warning); the "
+    "reference calls it undefined (NaN).",
+    cause="precision_recall_curve sets recall to 1 for every threshold when y_true has no positive ('No positive "
+          "class found in y_true, recall is set to one for all thresholds'), and the step sum over a flat recall is "
+          "0.",
+    where="sklearn/metrics/_ranking.py::precision_recall_curve, average_precision_score "
+          "(_binary_uninterpolated_average_precision)",
+)
+TORCHMETRICS_BINARY_AP_UNDEFINED = _undefined(
+    "torchmetrics", "zero", "With no positive, torchmetrics' binary average precision is 0 (-0.0, with a warning); "
+    "the reference calls it undefined (NaN).",
+    cause="_binary_precision_recall_curve_compute sets recall to one for every threshold when the target has no "
+          "positive ('No positive samples found in target, recall is undefined. Setting recall to one for all "
+          "thresholds'), and the step sum -sum(diff(recall) * precision) over a flat recall is -0.0.",
+    where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_precision_recall_curve_compute; "
+          "torchmetrics/functional/classification/average_precision.py::_binary_average_precision_compute",
 )
 
 
@@ -407,6 +440,7 @@ def _from_logits_auc() -> MetricSpec:
                 witness=Witness(inside=(batch([0, 1], [0.2, 0.9]), batch([0, 1], [1.5, 3.0])),
                                 outside=(batch([0, 1, 0, 1], [0.2, 0.9, 1.5, 3.0]),)),
             ),
+            TORCHMETRICS_BINARY_AUROC_UNDEFINED,
         ),
     )
 
@@ -620,6 +654,29 @@ TORCHMETRICS_BINNED_AT = {
 }
 
 
+TORCHMETRICS_NO_NEGATIVES = KnownDifference(
+    "torchmetrics", what="With no negative, torchmetrics takes the false positive rate as 0, so the specificity of "
+    "every operating point is 1 (e.g. SensitivityAtSpecificity of all-positive labels is 1); the reference, like "
+    "Keras (divide_no_nan), takes the undefined specificity as 0.",
+    cause="_binary_roc_compute replaces the false positive rate by a zero tensor when fps[-1] <= 0 ('No negative "
+          "samples in targets, false positive value should be meaningless. Returning zero tensor in false positive "
+          "score'); the *_at_* metrics search that curve with specificity = 1 - fpr.",
+    where="torchmetrics/functional/classification/roc.py::_binary_roc_compute; torchmetrics/functional/"
+          "classification/sensitivity_specificity.py::_binary_sensitivity_at_specificity_compute and "
+          "specificity_sensitivity.py::_binary_specificity_at_sensitivity_compute",
+    overrides={"specificity_without_negatives": 1.0},
+)
+
+
+def _a_class_without_weight(batch: Batch) -> str | None:
+    """Why an operating point's rates are conventions on ``batch``: a class with no weight (0/0 rates)."""
+    labels = np.asarray(batch.y_true).reshape(-1)
+    weights = np.ones(len(labels)) if batch.sample_weight is None else np.asarray(batch.sample_weight, np.float64)
+    if not np.dot(weights, labels) or not np.dot(weights, 1 - labels):
+        return "one class only: the rates of the missing class are 0 / 0, taken as 0 by convention"
+    return None
+
+
 def _at_metric(name: str, function: Callable[..., float], keras_argument: str, value: float, torch_class: str,
                torch_argument: str, *, class_id: int | None = None) -> MetricSpec:
     """The best rate under a constraint on another: the constraint drawn (the variant's value first, the edges 0 and
@@ -642,16 +699,19 @@ def _at_metric(name: str, function: Callable[..., float], keras_argument: str, v
                                limit="class index"))
     return MetricSpec(
         name=name, reference=function, params=params, variant=variant,
-        domain=MULTILABEL_SCORES if class_id is not None else BINARY_BOTH_CLASSES, decomposition="none",
+        domain=MULTILABEL_SCORES if class_id is not None else BINARY_RANKING, decomposition="none",
         growth=tol.RATIO, scale=1.0,
         bindings={"keras": Binding(f"keras.metrics.{name}"),
                   "torchmetrics": Binding(torch_target, torch_init, weights=False,
                                           output=(0, class_id) if class_id is not None else (0,))},
         space=tuple(space), known=(_keras_grid(), _keras_constraint_rounding(keras_argument),
                                    TORCHMETRICS_NO_POSITIVE_RECALL,
-                                   *TORCHMETRICS_BINNED_AT.get(torch_class, ())),
+                                   *TORCHMETRICS_BINNED_AT.get(torch_class, ()),
+                                   *((TORCHMETRICS_NO_NEGATIVES,) if function in (
+                                       ref.sensitivity_at_specificity, ref.specificity_at_sensitivity) else ())),
         absent={"sklearn": "scikit-learn has no metric for the best rate under a constraint (nearest: "
                            "precision_recall_curve / roc_curve, then a search by hand)"},
+        undefined=None if class_id is not None else _a_class_without_weight,
     )
 
 

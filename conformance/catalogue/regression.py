@@ -15,8 +15,10 @@ from conformance.catalogue import float32
 from conformance.catalogue.library_wide import REDUCTION, keras_loss_layouts, torchmetrics_squeezed
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
+    HARNESS,
     NUM_CLASSES,
     Binding,
+    Counterpart,
     Decomposition,
     KnownDifference,
     MetricSpec,
@@ -479,6 +481,11 @@ def _tweedie() -> MetricSpec:
                 inside=(batch([6.0], [3.0]),), outside=(batch([0.0, 1.0], [1.0, 1.0]),), parameters=compound)),
                 when={"power": _is_compound}),
         ),
+        # scikit-learn's named deviances of powers 1 and 2 (documented as mean_tweedie_deviance of that power): the
+        # power is theirs, not a keyword (the harness fixes it, with the inputs it is defined on)
+        counterparts=tuple(Counterpart("sklearn", Binding(f"sklearn.metrics.{name}"), space=(Parameter(
+            "power", (named_power,), spellings={"sklearn": HARNESS}, changes=_tweedie_power),))
+                           for name, named_power in (("mean_poisson_deviance", 1.0), ("mean_gamma_deviance", 2.0))),
     )
 
 

@@ -1,6 +1,11 @@
-"""Retrieval (ranking) metrics: normalized discounted cumulative gain over queries."""
+"""Retrieval (ranking) metrics over queries: normalized discounted cumulative gain of graded relevance, and
+torchmetrics' metrics of binary relevance (average precision, reciprocal rank, precision, recall, hit rate, fall-out,
+R-precision, ROC AUC) with their parameters drawn; scikit-learn's dcg_score."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +25,7 @@ from conformance.catalogue.model import (
 )
 from conformance.catalogue.multilabel_ranking import some_batch_empty
 from conformance.data import Batch
-from conformance.domains import RELEVANCE
+from conformance.domains import BINARY_RELEVANCE, RELEVANCE
 
 QUERIES = batch([[2, 0, 1], [0, 1, 0]], [[0.9, 0.1, 0.5], [0.3, 0.8, 0.2]])  # two queries of three documents
 
@@ -113,4 +118,122 @@ def _ndcg() -> MetricSpec:
     )
 
 
-SPECS: tuple[MetricSpec, ...] = (_ndcg(),)
+# -- binary relevance: torchmetrics' RetrievalMetric subclasses ------------------------------------------------------
+
+NO_KERAS = "keras.metrics has no ranking or retrieval metric (they are in the separate keras-rs package)"
+
+
+def _torchmetrics_parameter(name: str, values: tuple) -> Parameter:
+    return Parameter(name, values, spellings={"torchmetrics": name},
+                     absent={"keras": NO_KERAS, "sklearn": "scikit-learn has no per-query retrieval metric with this "
+                                                            "parameter"})
+
+
+TOP_K = _torchmetrics_parameter("top_k", (None, 1, 2, 6))  # 6: more than any query's documents
+AGGREGATION = _torchmetrics_parameter("aggregation", ("mean", "median", "min", "max"))
+
+
+def _empty_target_action(default: str) -> Parameter:
+    return _torchmetrics_parameter("empty_target_action", (default, *(a for a in ("neg", "pos", "skip")
+                                                                       if a != default)))
+
+
+TIE_SIDES = ({"ties": "pessimistic"}, {"ties": "optimistic"})
+RETRIEVAL_WHERE = "torchmetrics/functional/retrieval/{}.py::retrieval_{}"
+
+
+def _torchmetrics_conventions(function: str, *, positive_scores_only: bool,
+                              undefined_auroc: bool = False) -> tuple[KnownDifference, ...]:
+    """torchmetrics' conventions for a binary retrieval metric, each composed with those before it (an example may
+    need several at once), the most specific first: the order of tied scores; torch.median's lower median; the
+    discarded predictions of scores <= 0 (average precision, reciprocal rank, precision, recall); a query without
+    an irrelevant document scoring ROC AUC 0."""
+    where = RETRIEVAL_WHERE.format(function, function)
+    sides = ({},) if undefined_auroc else TIE_SIDES  # ties do not move an AUC: a tie counts one half
+    ties = KnownDifference(
+        "torchmetrics", what="Among documents with equal scores, torchmetrics keeps the order torch.topk or "
+        "torch.argsort returns, which PyTorch does not document; the reference ranks relevant documents first. "
+        "Checked: the value lies between the relevant documents of every tie ranked last and first.",
+        cause="The per-query metric ranks with preds.topk(k, sorted=True) or torch.argsort(preds, descending=True); "
+              "neither is stable nor documents its order among equal values.",
+        where=f"{where}; https://pytorch.org/docs/stable/generated/torch.topk.html", bounds=TIE_SIDES)
+    median = KnownDifference(
+        "torchmetrics", what="aggregation='median' over an even number of queries gives the lower of the two middle "
+        "values in torchmetrics (torch.median); the reference, the mean of the two."
+        + ("" if undefined_auroc else " With the order of tied scores as above."),
+        cause="_retrieval_aggregate returns values.median(); torch.median documents 'the lower of the two medians' "
+              "for an even count.",
+        where="torchmetrics/retrieval/base.py::_retrieval_aggregate; "
+              "https://pytorch.org/docs/stable/generated/torch.median.html",
+        bounds=tuple({**side, "median": "lower"} for side in sides))
+    known = [median] if undefined_auroc else [ties, median]
+    lower = {"median": "lower"}
+    if positive_scores_only:
+        known.append(KnownDifference(
+            "torchmetrics", what="A relevant document scored 0 (or below) counts as not relevant in torchmetrics' "
+            "average precision, reciprocal rank, precision and recall, although it is ranked and, by the documented "
+            "definitions, retrieved: MAP of relevance [0, 1] with scores [0.5, 0.0] is 0, not 0.5. (Whether a query "
+            "counts as empty is still judged before that.) With the order of tied scores and the median as above.",
+            cause="The functional metric sets target = torch.where(preds > 0, target, 0) before ranking (torchmetrics "
+                  "PR #3104, 'Discard zero and negative predictions in retrieval metrics'); RetrievalMetric.compute "
+                  "tests the unfiltered target for an empty query.",
+            where=f"{where}; torchmetrics/retrieval/base.py::RetrievalMetric.compute",
+            bounds=tuple({**side, **lower, "positive_scores_only": True} for side in TIE_SIDES)))
+    if undefined_auroc:
+        known.append(KnownDifference(
+            "torchmetrics", what="A query whose documents are all relevant has ROC AUC 0 in torchmetrics (counted in "
+            "the mean); its ROC AUC is undefined, and the reference, undefined there, is NaN. With the median as "
+            "above.",
+            cause="retrieval_auroc returns tensor(0.0) when '(0 not in target) or (1 not in target)'.",
+            where=where, overrides={"undefined": "zero", **lower}))
+    return tuple(known)
+
+
+def _binary_retrieval(name: str, reference: Callable[..., Any], target: str, function: str, *,
+                      space: tuple[Parameter, ...], init: Mapping[str, Any] | None = None,
+                      positive_scores_only: bool = False, undefined_auroc: bool = False) -> MetricSpec:
+    known = _torchmetrics_conventions(function, positive_scores_only=positive_scores_only,
+                                      undefined_auroc=undefined_auroc)
+    return MetricSpec(  # not a mean over queries where aggregation is drawn (median, min, max) or queries skipped
+        name=name, reference=reference, domain=BINARY_RELEVANCE, decomposition="none", growth=tol.RATIO, scale=1.0,
+        bindings={"torchmetrics": Binding(f"torchmetrics.retrieval.{target}", dict(init or {}), weights=False,
+                                          queries=True)},
+        known=(*known, TORCHMETRICS_RETRIEVAL_EMPTY_BATCH), space=space,
+        absent={"keras": NO_KERAS, "sklearn": "scikit-learn has no per-query retrieval metric of binary relevance "
+                                              "(nearest: label_ranking_average_precision_score, whose ties count "
+                                              "pessimistically, and average_precision_score per row)"},
+    )
+
+
+def _dcg() -> MetricSpec:
+    spelled = {"absent": {"keras": NO_KERAS, "torchmetrics": "torchmetrics has no unnormalised DCG (nearest: "
+                                                                "RetrievalNormalizedDCG, checked under NDCG)"}}
+    return MetricSpec(
+        name="DCG", reference=ref.dcg, domain=RELEVANCE, decomposition="mean", growth=tol.RATIO, scale=0.0,
+        bindings={"sklearn": Binding("sklearn.metrics.dcg_score")},
+        space=(Parameter("k", (None, 1, 2), spellings={"sklearn": "k"}, **spelled),
+               Parameter("log_base", (2, 10), spellings={"sklearn": "log_base"}, **spelled)),
+        **spelled,
+    )
+
+
+SPECS: tuple[MetricSpec, ...] = (
+    _ndcg(), _dcg(),
+    _binary_retrieval("RetrievalMAP", ref.retrieval_average_precision, "RetrievalMAP", "average_precision",
+                      space=(TOP_K, _empty_target_action("neg"), AGGREGATION), positive_scores_only=True),
+    _binary_retrieval("RetrievalMRR", ref.retrieval_reciprocal_rank, "RetrievalMRR", "reciprocal_rank",
+                      space=(TOP_K, _empty_target_action("neg"), AGGREGATION), positive_scores_only=True),
+    _binary_retrieval("RetrievalPrecision", ref.retrieval_precision, "RetrievalPrecision", "precision",
+                      space=(TOP_K, _torchmetrics_parameter("adaptive_k", (False, True)),
+                             _empty_target_action("neg"), AGGREGATION), positive_scores_only=True),
+    _binary_retrieval("RetrievalRecall", ref.retrieval_recall, "RetrievalRecall", "recall",
+                      space=(TOP_K, _empty_target_action("neg"), AGGREGATION), positive_scores_only=True),
+    _binary_retrieval("RetrievalHitRate", ref.retrieval_hit_rate, "RetrievalHitRate", "hit_rate",
+                      space=(TOP_K, _empty_target_action("neg"), AGGREGATION)),
+    _binary_retrieval("RetrievalFallOut", ref.retrieval_fall_out, "RetrievalFallOut", "fall_out",
+                      space=(TOP_K, _empty_target_action("pos"), AGGREGATION)),
+    _binary_retrieval("RetrievalRPrecision", ref.retrieval_r_precision, "RetrievalRPrecision", "r_precision",
+                      space=(_empty_target_action("neg"), AGGREGATION)),
+    _binary_retrieval("RetrievalAUROC", ref.retrieval_auroc, "RetrievalAUROC", "auroc",
+                      space=(_empty_target_action("neg"), AGGREGATION), undefined_auroc=True),
+)

@@ -23,6 +23,7 @@ from conformance.catalogue.model import (
     NUM_CLASSES,
     OUTPUT,
     Binding,
+    Counterpart,
     KnownDifference,
     MetricSpec,
     Parameter,
@@ -287,5 +288,9 @@ SPECS: tuple[MetricSpec, ...] = (
                                    parameters={"average": "weighted"}, metric="JaccardIndex[task=multilabel]"))),
         absent={"keras": "Keras' IoU metrics take one class label per element, not a set of labels (nearest: "
                          "BinaryIoU(target_class_ids=[1]) on one label's column)"},
-    )
+        # the class the task wrapper builds, given the same arguments directly (threshold, average, zero_division
+        # drawn)
+        counterparts=(Counterpart("torchmetrics", Binding(
+            "torchmetrics.classification.MultilabelJaccardIndex", {"num_labels": NUM_CLASSES}, weights=False)),),
+    ),
 )

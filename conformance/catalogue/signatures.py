@@ -76,8 +76,20 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("torchmetrics", "num_classes", "the data's classes: 2 where the binary IoU's thresholded labels are "
              "given (BinaryIoU), C otherwise (NUM_CLASSES, filled in per batch)", ("MulticlassJaccardIndex",),
              "domain"),
-    NotDrawn("torchmetrics", "nan_strategy", "NaN values are bad inputs, which no domain here draws: their policies "
-             "are checked apart (the issue titled 'Every property for every metric')", ("MeanMetric", "SumMetric"),
+    NotDrawn("sklearn", "labels", "the class labels of (n, C) probability rows; the binding passes the probability of "
+             "class 1 of 0/1 targets, where labels are not read", ("brier_score_loss",), "no effect"),
+    NotDrawn("sklearn", "pos_label", "the binding's targets are 0/1 and y_proba is the probability of class 1, "
+             "pos_label's default; pos_label=0 reads y_proba as class 0's, another input format",
+             ("brier_score_loss",), "domain"),
+    NotDrawn("sklearn", "multioutput", "their specs' data are one output, where every multioutput mode gives the same "
+             "value (drawn on the multi-output errors and R²)",
+             ("mean_pinball_loss", "median_absolute_error", "root_mean_squared_log_error"), "no effect"),
+    NotDrawn("torchmetrics", "alternative", "the alternative hypothesis of the t-test, read only with t_test=True",
+             ("KendallRankCorrCoef",), "no effect"),
+    NotDrawn("torchmetrics", "keep_sequence_dim", "one index per sequence of images, over (N, T, ...) inputs no "
+             "domain draws", ("CriticalSuccessIndex",), "domain"),
+    NotDrawn("torchmetrics", "input_format", "the bindings present (n, H, W) index maps ('index'); 'one-hot' and "
+             "'mixed' are the same maps in other input formats", ("DiceScore", "GeneralizedDiceScore", "MeanIoU"),
              "domain"),
     NotDrawn("torchmetrics", "weights", "with two classes, linear and quadratic weights equal the unweighted kappa "
              "(every disagreement weighs 1)", ("BinaryCohenKappa",), "no effect"),

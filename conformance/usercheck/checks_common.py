@@ -9,8 +9,10 @@ from dataclasses import replace
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
+from conformance.context import Context
 from conformance.data import Batch, Example, concatenate, with_other_targets
-from conformance.properties import Context, LibraryError, Limit, Violation
+from conformance.failures import LibraryError, Limit, Violation
 from conformance.tolerance import compare, tolerance_for
 from conformance.usercheck.inputs import OPTIONAL_LABEL_DTYPES, label_dtypes
 from conformance.usercheck.loading import reason_of
@@ -25,7 +27,7 @@ PAST_2_24_SINGLES = 512
 
 def check_empty_batches(ctx: Context, data: st.DataObject) -> None:
     """Empty batches before, between and after the data change nothing (a DataLoader's last batch can be empty)."""
-    batches = [b for b in ctx.draw_batches(data) if len(b)]
+    batches = [b for b in ctx.draw.batches(data) if len(b)]
     if not batches:
         return
     empty = batches[0].take(slice(0, 0))
@@ -33,7 +35,8 @@ def check_empty_batches(ctx: Context, data: st.DataObject) -> None:
     for batch in batches:
         with_empties += [batch, empty]
     example = Example(with_empties, details={"compared_with": "the same batches without the empty ones"})
-    ctx.expect_same(ctx.stream(with_empties, example), ctx.stream(batches, example), example,
+    ctx.expect_same(ctx.run.stream(with_empties, example, side="with the empty batches"),
+                    ctx.run.stream(batches, example, side="without them"), example,
                     "empty batches changed the value", observed_batches=with_empties, expected_batches=batches)
 
 
@@ -48,8 +51,8 @@ def _sizes(total: int, first: int, singles: int, size: int) -> list[int]:
 
 
 def _plan(sizes: list[int]) -> list[list[int]]:
-    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (what a snippet loops over:
-    see UserAdapter.stream_snippet)."""
+    """``sizes`` of updates from batch 0 as runs ``[batch, samples per update, updates]`` (the example's details say
+    how the stream was fed)."""
     runs: list[list[int]] = []
     for size in sizes:
         if runs and runs[-1][1] == size:
@@ -71,11 +74,13 @@ def _checkpoints(sizes: list[int]) -> list[int]:
 
 def _stream_values(ctx: Context, batches: list[Batch], marks: list[int]) -> np.ndarray:
     """The target's value after each batch in ``marks`` (stacked), one update per batch."""
-    metric, values = ctx.new_metric(batches), []
+    metric, values, fed = ctx.run.new_metric(batches), [], 0
     for index, batch in enumerate(batches):
         metric.update(batch)
+        fed += len(batch)
         if index in marks:
-            values.append(metric.result())
+            with recording.labelled(f"after {fed:,} samples"):
+                values.append(metric.result())
     return np.stack(values)
 
 
@@ -85,7 +90,8 @@ def _first_wrong(ctx: Context, whole: Batch, sizes: list[int], marks: list[int],
     counts = np.cumsum(sizes)
     for position, index in enumerate(marks):
         fed = whole.take(slice(0, int(counts[index])))
-        if not compare(values[position], ctx.spec.reference_value(fed), ctx.tolerance(fed.split(sizes[:index + 1])))[0]:
+        tolerance = ctx.judge.tolerance(fed.split(sizes[:index + 1]))
+        if not compare(values[position], ctx.spec.reference_value(fed), tolerance)[0]:
             return position
     return None
 
@@ -100,7 +106,8 @@ def _expect_right_when_short(ctx: Context, base: Batch, total: int, first: int, 
     marks = _checkpoints(sizes)
     example = Example(batches, details={"stream": f"{what} at a small scale: {first} samples, then {singles} x 1, "
                                                   f"then batches of {size}; result() read after batches {marks}"})
-    values = ctx.guarded(example, lambda: _stream_values(ctx, batches, marks))
+    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks),
+                             side=f"{what} at a small scale ({total} samples)")
     wrong = _first_wrong(ctx, whole, sizes, marks, values)
     if wrong is not None:
         fed = whole.take(slice(0, int(np.cumsum(sizes)[marks[wrong]])))
@@ -115,7 +122,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
     is not one that a miscount leaves unchanged (a mean error of 0 is 0 whatever the count). The same pattern on
     512 samples must be right first: a value wrong there is wrong, one wrong only on the long stream is a precision
     limit (outcome ``limit``), which starts at the first count where the value read is off."""
-    drawn = ctx.draw_inputs(data, weights=False)
+    drawn = ctx.draw.inputs(data, weights=False)
     base = concatenate([drawn, with_other_targets(drawn)])
     _expect_right_when_short(ctx, base, 512, 16, LONG_SINGLES, 32, "the long stream's pattern")
     total = ctx.adapter.cache.get("long_stream_samples", LONG_STREAM) if hasattr(ctx.adapter, "cache") else LONG_STREAM
@@ -128,7 +135,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
                                        f"{LONG_SINGLES} x 1, then batches of {LONG_BIG_BATCH}",
                                        "updates": _plan(sizes),
                                        "result_read_after_samples": [int(counts[m]) for m in marks]})
-    values = ctx.guarded(example, lambda: _stream_values(ctx, batches, marks))
+    values = ctx.run.guarded(example, lambda: _stream_values(ctx, batches, marks), side=f"{total:,} samples")
     wrong = _first_wrong(ctx, whole, sizes, marks, values)
     if wrong is None:
         ctx.expect_reference(values[-1], batches, example, f"after {total:,} samples the value", whole=whole)
@@ -137,7 +144,7 @@ def check_long_stream(ctx: Context, data: st.DataObject) -> None:
     right = f"right after {int(counts[marks[wrong - 1]]):,} samples, " if wrong else ""
     fed = whole.take(slice(0, starts))
     expected = ctx.spec.reference_value(fed)
-    _, error, bound = compare(values[wrong], expected, ctx.tolerance(batches[:marks[wrong] + 1]))
+    _, error, bound = compare(values[wrong], expected, ctx.judge.tolerance(batches[:marks[wrong] + 1]))
     raise Limit(f"{right}wrong after {starts:,}: a precision limit (right on a short stream of the same pattern). A "
                 "float16 count stops growing by 1 at 2048 and overflows at 65,504; keep counts in float32 or wider",
                 example, expected, values[wrong], error, bound, starts)
@@ -163,7 +170,7 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
     """
     sizes = [2, 4, 8] if ctx.spec.domain.both_classes else [1, 2, 4, 8]  # powers of 2: they tile 2^20 exactly
     size = data.draw(st.sampled_from(sizes), label="distinct samples")
-    base = _exactly_summable(ctx.draw_inputs(data, weights=False, n=size))
+    base = _exactly_summable(ctx.draw.inputs(data, weights=False, n=size))
     tail = with_other_targets(base)
     _expect_short_counts(ctx, base, tail)
     big = _tiled(base, PAST_2_24_BATCH)
@@ -175,15 +182,17 @@ def check_counts_past_2_24(ctx: Context, data: st.DataObject) -> None:
                                              "result_read_after_samples": [2**24, 2**24 + PAST_2_24_SINGLES]})
 
     def run() -> np.ndarray:
-        metric = ctx.new_metric([base])
-        for _ in range(16):
-            metric.update(big)
-        before = metric.result()
-        for single in singles:
-            metric.update(single)
-        return np.stack([before, metric.result()])
+        with recording.side("2^24 samples in 16 updates of 2^20"):
+            metric = ctx.run.new_metric([base])
+            for _ in range(16):
+                metric.update(big)
+            before = metric.result()
+        with recording.side(f"then {PAST_2_24_SINGLES} single-sample updates"):
+            for single in singles:
+                metric.update(single)
+            return np.stack([before, metric.result()])
 
-    before, after = ctx.guarded(example, run)
+    before, after = ctx.run.guarded(example, run)
     weight = np.float32
     expected_before = ctx.spec.reference_value(base.with_weights(np.full(len(base), copies, weight)))
     expected_after = ctx.spec.reference_value(concatenate([base.with_weights(np.full(len(base), copies, weight)),
@@ -214,8 +223,8 @@ def _expect_short_counts(ctx: Context, base: Batch, tail: Batch) -> None:
     big = _tiled(base, 4 * len(base))
     batches = [big] * 16 + [tail.take(slice(i % len(tail), i % len(tail) + 1)) for i in range(64)]
     example = Example(batches, details={"stream": "counts_past_2_24's updates at a small scale"})
-    ctx.expect_reference(ctx.stream(batches, example), batches, example,
-                         f"after {sum(len(b) for b in batches)} samples (long before 2^24) the value")
+    ctx.expect_reference(ctx.run.stream(batches, example, side="the same updates at a small scale"), batches,
+                         example, f"after {sum(len(b) for b in batches)} samples (long before 2^24) the value")
 
 
 def _values(array: np.ndarray) -> str:
@@ -224,24 +233,30 @@ def _values(array: np.ndarray) -> str:
 
 def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
     """result() right after reset() equals a new metric's (a cached value must not survive reset)."""
-    batches = [b for b in ctx.draw_batches(data) if len(b)] or ctx.draw_batches(data)
-    example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()"})
+    batches = [b for b in ctx.draw.batches(data) if len(b)] or ctx.draw.batches(data)
+    example = Example(batches, details={"sequence": "update each batch, result(), reset(), result()",
+                                        "execution_mode": "eager"})
 
+    # Eager: two new metric objects per example, and a compiled update would be traced anew for each (a stale
+    # cache after reset() is the object's state, whatever the mode its update runs in).
     try:
-        expected = np.asarray(ctx.new_metric(batches).result(), np.float64)
+        with recording.side("a new metric"):
+            expected = np.asarray(ctx.run.new_metric(batches, mode="eager").result(), np.float64)
     except Exception:
         return  # a new metric has no value to compare with (it raises before any update)
-    metric = ctx.new_metric(batches)
+    with recording.side("updated, result(), reset(), result()"):
+        metric = ctx.run.new_metric(batches, mode="eager")
 
     def fill() -> np.ndarray:
         for batch in batches:
             metric.update(batch)
         return metric.result()
 
-    ctx.guarded(example, fill)  # an update that raises is the library's error, judged as any other
-    metric.reset()
+    ctx.run.guarded(example, fill, side="updated, result(), reset(), result()")  # an update that raises is judged
     try:
-        observed = np.asarray(metric.result(), np.float64)
+        with recording.side("updated, result(), reset(), result()"):
+            metric.reset()
+            observed = np.asarray(metric.result(), np.float64)
     except Exception as error:
         raise LibraryError(f"result() after reset() raised {type(error).__name__}: {error} where a new metric "
                            "returns a value", example) from error
@@ -254,12 +269,13 @@ def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
     """The value is the reference whichever dtype the targets come in, for each dtype users' data has (integer
     labels, float32 ones from a DataFrame or a cast, booleans): a target that crashes on one is reported for it,
     and the other properties run with a dtype it takes (see runner.build_spec)."""
-    batches = [b for b in ctx.draw_batches(data, weights=False) if len(b)]  # the dtype alone varies
+    batches = [b for b in ctx.draw.batches(data, weights=False) if len(b)]  # the dtype alone varies
     if not batches:
         return
     base = ctx.binding
     try:
-        expected = ctx.stream(batches, Example(batches, details={"y_true_dtype": base.label_dtype}))
+        expected = ctx.run.stream(batches, Example(batches, details={"y_true_dtype": base.label_dtype}),
+                                  side=f"{base.label_dtype} targets")
     except LibraryError:
         return  # it fails with its working dtype too: the other properties report that, not a dtype's doing
     for dtype in label_dtypes(ctx.adapter.presentation.kind, ctx.adapter.target.kind):
@@ -269,10 +285,10 @@ def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
         ctx.binding = replace(base, label_dtype=dtype)
         try:
             try:
-                value = ctx.stream(batches, example)
+                value = ctx.run.stream(batches, example, side=f"{dtype} targets")
             except LibraryError as error:
                 if dtype in OPTIONAL_LABEL_DTYPES:
-                    ctx.notes.add(f"rejects {dtype} targets ({reason_of(error)})")
+                    ctx.tally.notes.add(f"rejects {dtype} targets ({reason_of(error)})")
                     continue
                 raise LibraryError(f"with {dtype} targets (y_true.dtype == {dtype}): {error.message}",
                                    example) from error

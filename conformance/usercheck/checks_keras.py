@@ -8,12 +8,16 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
 from conformance.adapters import Adapter
 from conformance.adapters.base import present
+from conformance.adapters.keras import KerasMetric
 from conformance.catalogue import Binding, KnownDifference, MetricSpec
+from conformance.context import Context
 from conformance.data import Example
+from conformance.failures import Explained, Observation, Violation
 from conformance.profiles import Profile
-from conformance.properties import Context, Explained, Observation, Violation, broadcast_evidence
+from conformance.properties import broadcast_evidence
 from conformance.tolerance import compare
 
 
@@ -26,17 +30,19 @@ def _feed(ctx: Context, metric: Any, batches) -> Any:
 
 def check_config_round_trip(ctx: Context, data: st.DataObject) -> None:
     """``from_config(get_config())`` mid-stream gives a metric that behaves as a new one (state is not config)."""
-    batches = ctx.draw_batches(data)
+    batches = ctx.draw.batches(data)
     split = data.draw(st.integers(0, len(batches)), label="batches before get_config")
     example = Example(batches, details={"get_config_after_batches": split})
 
     def round_trip() -> np.ndarray:
-        original = _feed(ctx, ctx.new_object(batches), batches[:split]).metric
-        config = original.get_config()
-        clone = type(original).from_config(config)
+        original = _feed(ctx, ctx.run.new_object(batches), batches[:split]).metric
+        config = recording.invoke(original, "get_config")
+        clone = recording.make(lambda: type(original).from_config(config), "type({0}).from_config({1})", original,
+                               config, name="clone")
         return _feed(ctx, clone, batches).result()
 
-    ctx.expect_same(ctx.guarded(example, round_trip), ctx.stream(batches, example), example,
+    ctx.expect_same(ctx.run.guarded(example, round_trip, side=f"rebuilt from get_config() after {split} batches"),
+                    ctx.run.stream(batches, example, side="a new metric"), example,
                     "a metric rebuilt with from_config(get_config()) differs from a new one",
                     observed_batches=batches, expected_batches=batches)
 
@@ -59,37 +65,44 @@ def check_stateless_api(ctx: Context, data: st.DataObject) -> None:
     and leave the metric's own state untouched (state kept outside its variables would be changed)."""
     import keras
 
-    batches = ctx.draw_batches(data)
+    batches = ctx.draw.batches(data)
     example = Example(batches, details={"api": "stateless_update_state per batch, then stateless_result"})
 
     def stateless() -> np.ndarray:
-        metric = ctx.new_object(batches)
+        metric = ctx.run.new_object(batches)
         instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
+        own = recording.Read()
         try:
-            untouched = np.asarray(metric.result(), np.float64)
+            untouched = np.asarray(recording.invoke(metric, "result", read=own, label="result() before"), np.float64)
         except Exception:  # built on its first update (F1Score, R2Score): Keras' trainers build metrics first too
             instance.update(next((b for b in batches if len(b)), batches[0]))
-            metric.reset_state()
-            untouched = np.asarray(metric.result(), np.float64)
-        variables = [v.value for v in metric.variables]
+            recording.invoke(metric, "reset_state")
+            untouched = np.asarray(recording.invoke(metric, "result", read=own, label="result() before"),
+                                   np.float64)
+        variables = recording.make(lambda: [v.value for v in metric.variables],
+                                   "[variable.value for variable in {0}.variables]", metric, name="state")
         for batch in batches:
             args, kwargs = instance.arrays(batch)
-            variables = metric.stateless_update_state(variables, *args, **kwargs)
-        value = np.asarray(metric.stateless_result(variables), np.float64)
-        with keras.StatelessScope(state_mapping=list(zip(metric.variables, variables, strict=True))):
+            variables = recording.invoke(metric, "stateless_update_state", variables, *args, **kwargs)
+        value = np.asarray(recording.invoke(metric, "stateless_result", variables, read=own,
+                                            label="stateless_result()"), np.float64)
+        with recording.paused(), keras.StatelessScope(state_mapping=list(zip(metric.variables, variables,
+                                                                                   strict=True))):
             result = metric.result()
             inside = np.asarray(keras.ops.convert_to_tensor(result), np.float64)  # read inside the scope
         returns_variable = float(isinstance(result, keras.Variable))
-        return np.stack([value, untouched, np.asarray(metric.result(), np.float64), inside,
+        after = recording.invoke(metric, "result", read=own, label="result() after the stateless updates")
+        return np.stack([value, untouched, np.asarray(after, np.float64), inside,
                          np.full(np.shape(value), returns_variable)])
 
-    value, untouched, after, inside, returns_variable = ctx.guarded(example, stateless)
+    value, untouched, after, inside, returns_variable = ctx.run.guarded(example, stateless,
+                                                                        side="the stateless API")
     if not np.array_equal(untouched, after, equal_nan=True):
         raise Violation("stateless_update_state changed the metric's own result(): it keeps state outside its "
                         "variables", example, untouched, after, float(np.nanmax(np.abs(after - untouched))), 0.0)
-    stateful = ctx.stream(batches, example)
+    stateful = ctx.run.stream(batches, example, side="the stateful API")
     if returns_variable.all() and np.array_equal(value, untouched, equal_nan=True):
-        tolerance = ctx.tolerance(batches, both_library=True)
+        tolerance = ctx.judge.tolerance(batches, both_library=True)
         within, _, bound = compare(inside, stateful, tolerance)
         if within and not compare(value, stateful, tolerance)[0]:
             raise Explained(Observation(KERAS_STATELESS_RESULT_OF_A_VARIABLE, example, stateful, value,
@@ -109,22 +122,17 @@ def tensorflow_backend(spec: MetricSpec, adapter: Adapter, binding: Binding, pro
 
 def check_graph_mode(ctx: Context, data: st.DataObject) -> None:
     """update_state and result traced by ``tf.function`` (as fit() runs them) agree with eager calls."""
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")  # a new metric per example retraces: expected here, not worth a warning
-    batches = ctx.draw_batches(data)
+    batches = ctx.draw.batches(data)
     example = Example(batches, details={"mode": "update_state and result in tf.function"})
 
-    def graph() -> np.ndarray:
-        metric = ctx.new_object(batches)
-        instance = ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params)
-        update = tf.function(metric.update_state, reduce_retracing=True)
+    def graph() -> np.ndarray:  # the wrapper's graph mode: update_state and result each in a tf.function
+        instance = KerasMetric(ctx.run.new_object(batches), ctx.binding, ctx.spec.params, None, "graph")
         for batch in batches:
-            args, kwargs = instance.arrays(batch)
-            update(*args, **kwargs)
-        return np.asarray(tf.function(metric.result)(), np.float64)
+            instance.update(batch)
+        return instance.result()
 
-    ctx.expect_same(ctx.guarded(example, graph), ctx.stream(batches, example), example,
+    ctx.expect_same(ctx.run.guarded(example, graph, side="graph (tf.function)"),
+                    ctx.run.stream(batches, example, side="eager"), example,
                     "in graph mode (tf.function) the value differs from eager", observed_batches=batches,
                     expected_batches=batches)
 
@@ -146,10 +154,23 @@ def _identity_model(ctx: Context, shape: tuple[int, ...], weighted: bool) -> tup
 
     cache = ctx.adapter.cache.setdefault("models", {})
     if (shape, weighted) not in cache:
-        inputs = keras.Input(shape=shape)
-        model = keras.Model(inputs, keras.layers.Identity()(inputs))
-        metric = ctx.adapter.target.obj if ctx.adapter.target.kind == "function" else ctx.adapter.new_object()
-        model.compile(loss=_zero_loss, **{"weighted_metrics" if weighted else "metrics": [metric]})
+        function = ctx.adapter.target.kind == "function"
+        metric = ctx.adapter.target.obj if function else ctx.adapter.new_object()
+        keyword = "weighted_metrics" if weighted else "metrics"
+
+        def build() -> Any:
+            inputs = keras.Input(shape=shape)
+            model = keras.Model(inputs, keras.layers.Identity()(inputs))
+            model.compile(loss=_zero_loss, **{keyword: [metric]})
+            return model
+
+        # compile(metrics=[fn]) wraps a function itself; a metric object is passed as it is.
+        passed = ctx.adapter.target.name if function else "{0}"
+        model = recording.make(build, f"inputs = keras.Input(shape={shape!r})\n"
+                               "{var} = keras.Model(inputs, keras.layers.Identity()(inputs))  # outputs its input\n"
+                               "{var}.compile(loss=lambda y_true, y_pred: keras.ops.sum(keras.ops.zeros_like(y_pred)),"
+                               f" {keyword}=[{passed}])", *([] if function else [metric]),
+                               imports=(*ctx.adapter.import_lines(), "import keras"), name="model")
         name = getattr(metric, "name", None) or metric.__name__
         cache[shape, weighted] = (model, name)
     return cache[shape, weighted]
@@ -161,7 +182,7 @@ def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
     x is the predictions (``(n, 1)`` for one output, as a Dense(1) layer gives), y the targets as
     model.fit() takes them (``(n,)`` labels); sample weights go through evaluate() to ``weighted_metrics``.
     """
-    whole = ctx.draw_inputs(data)
+    whole = ctx.draw.inputs(data)
     batch_size = data.draw(st.integers(1, len(whole)), label="batch_size")
     y_true, y_pred, weight = present(ctx.binding, whole, ctx.spec.params)
     x = y_pred[:, None] if y_pred.ndim == 1 else y_pred
@@ -172,13 +193,19 @@ def check_model_evaluate(ctx: Context, data: st.DataObject) -> None:
     def evaluate() -> np.ndarray:
         weighted = ctx.binding.weights and weight is not None
         model, name = _identity_model(ctx, x.shape[1:], weighted)
-        logs = model.evaluate(x, y_true, sample_weight=weight if weighted else None,
-                              batch_size=batch_size, verbose=0, return_dict=True)
-        values = [v for k, v in logs.items() if k == name] or [v for k, v in logs.items() if k != "loss"]
-        return np.asarray(values[0], np.float64)
+        with recording.call(model, "evaluate", x, y_true, read=recording.Read(),
+                            sample_weight=weight if weighted else None, batch_size=batch_size, verbose=0,
+                            return_dict=True) as step:
+            logs = model.evaluate(x, y_true, sample_weight=weight if weighted else None,
+                                  batch_size=batch_size, verbose=0, return_dict=True)
+            key = name if name in logs else next(k for k in logs if k != "loss")
+            step.read = recording.Read(key=key)
+            step.value = value = np.asarray(logs[key], np.float64)
+        return value
 
     try:
-        ctx.expect_reference(ctx.guarded(example, evaluate), chunks, example,
+        ctx.expect_reference(ctx.run.guarded(example, evaluate, side=f"model.evaluate(batch_size={batch_size})"),
+                             chunks, example,
                              f"model.evaluate(batch_size={batch_size}) reported a value that")
     except Violation as violation:
         if y_true.ndim != x.ndim:
@@ -205,27 +232,31 @@ def check_legacy_reset_name(ctx: Context, data: st.DataObject) -> None:
     target = ctx.adapter.target
     if not target.defines("reset_states") or target.defines("reset_state"):
         return
-    batches = [b for b in ctx.draw_batches(data) if len(b)]
+    batches = [b for b in ctx.draw.batches(data) if len(b)]
     if not batches:
         return
     example = Example(batches, details={"called": "reset_state(), as Keras 3 fit()/evaluate() do, and the Keras 2 "
                                                   "reset_states() override, each after these updates"})
 
     def states() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-        fresh = ctx.new_object(batches)
-        by_keras3, by_keras2 = (_feed(ctx, ctx.new_object(batches), batches).metric for _ in range(2))
-        for metric in (by_keras3, by_keras2):  # as fit()'s progress bar reads it at the end of an epoch
-            _result_or_nan(metric)
-        by_keras3.reset_state()
-        by_keras2.reset_states()
-        return _state(fresh), _state(by_keras3), _state(by_keras2)
+        read = []
+        for how, reset in (("a new metric", None), ("reset_state(), as Keras 3 calls it", "reset_state"),
+                           ("reset_states(), the Keras 2 name", "reset_states")):
+            with recording.side(how):
+                metric = ctx.run.new_object(batches)
+                if reset:
+                    _feed(ctx, metric, batches)
+                    _result_or_nan(metric)  # as fit()'s progress bar reads it at the end of an epoch
+                    recording.invoke(metric, reset)
+                read.append(_state(metric))
+        return tuple(read)
 
     try:
         fresh, after_keras3, after_keras2 = states()
     except Exception as error:
-        raise ctx.library_error(f"{type(error).__name__}: {error}", example) from error
+        raise ctx.judge.library_error(f"{type(error).__name__}: {error}", example) from error
     if _same_state(after_keras3, fresh):
-        ctx.notes.add("reset_states() (the Keras 2 name) is never called by Keras 3, but Keras 3's reset_state() "
+        ctx.tally.notes.add("reset_states() (the Keras 2 name) is never called by Keras 3, but Keras 3's reset_state() "
                       "resets every variable of this metric, so nothing is lost; rename it reset_state()")
         return
     if _same_state(after_keras2, fresh):
@@ -241,6 +272,6 @@ def check_legacy_reset_name(ctx: Context, data: st.DataObject) -> None:
 
 def _result_or_nan(metric: Any) -> np.ndarray:
     try:
-        return np.asarray(metric.result(), np.float64)
+        return np.asarray(recording.invoke(metric, "result", read=recording.Read()), np.float64)
     except Exception:
         return np.asarray(np.nan)

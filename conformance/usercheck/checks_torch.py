@@ -9,11 +9,13 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance import recording
 from conformance.adapters import Adapter
 from conformance.catalogue import Binding, MetricSpec
+from conformance.context import Context
 from conformance.data import Batch, Example, concatenate
+from conformance.failures import Explained, LibraryError, Undefined, Violation
 from conformance.profiles import Profile
-from conformance.properties import Context, Explained, LibraryError, Undefined, Violation
 from conformance.tolerance import compare
 from conformance.usercheck.distributed import WorkerError, shared_pool
 from conformance.usercheck.loading import reason_of
@@ -50,16 +52,12 @@ def _feed(instance: Any, batches: list[Batch]) -> Any:
 
 def _two_parts(ctx: Context, data: st.DataObject) -> tuple[list[Batch], int]:
     """Drawn batches (at least two, none empty) and where to split them."""
-    batches = [b for b in ctx.draw_batches(data) if len(b)]
+    batches = [b for b in ctx.draw.batches(data) if len(b)]
     if len(batches) < 2:
         whole = concatenate(batches) if sum(len(b) for b in batches) >= 2 else (
-            ctx.draw_inputs(data, n=max(2, ctx.spec.domain.min_samples)))  # one draw: one number of classes
+            ctx.draw.inputs(data, n=max(2, ctx.spec.domain.min_samples)))  # one draw: one number of classes
         batches = whole.split([1, len(whole) - 1])
     return batches, data.draw(st.integers(1, len(batches) - 1), label="split")
-
-
-def _variant(cls: type, full_state_update: bool) -> type:
-    return type(cls.__name__, (cls,), {"full_state_update": full_state_update, "__module__": cls.__module__})
 
 
 def check_forward(ctx: Context, data: st.DataObject) -> None:
@@ -69,31 +67,31 @@ def check_forward(ctx: Context, data: st.DataObject) -> None:
     A library's metric is checked as it ships: on the path its class declares (``full_state_update``; None is the
     full path). A user's class is checked with full_state_update True and False: where it declares True, a failure
     of the other path is a note (its states are not reducible batch by batch), not a failure."""
-    batches = ctx.draw_batches(data)
-    cls = ctx.adapter.metric_class(ctx.binding)
-    declared = cls.full_state_update
+    batches = ctx.draw.batches(data)
+    declared = ctx.adapter.metric_class(ctx.binding).full_state_update
     if not ctx.adapter.user_code:
-        forward_stream(ctx, batches, cls, declared)
+        forward_stream(ctx, batches, declared)
         return
     for flag in (True, False):
         if flag is False and declared is True:
             try:
-                forward_stream(ctx, batches, _variant(cls, flag), flag)
+                forward_stream(ctx, batches, flag, variant=True)
             except (Violation, LibraryError) as error:
-                ctx.notes.add("with full_state_update=False forward() would be wrong (" + error.message +
+                ctx.tally.notes.add("with full_state_update=False forward() would be wrong (" + error.message +
                               "); the class declares True, which it needs")
             continue
-        forward_stream(ctx, batches, cls if flag is declared else _variant(cls, flag), flag)
+        forward_stream(ctx, batches, flag, variant=flag is not declared)
 
 
-def forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | None) -> np.ndarray | None:
-    """Feed every batch through forward() of a new ``cls`` (``full_state_update`` = ``flag``); compare each batch's
-    value with the reference on that batch, and compute() at the end with the reference on all of them (returned;
-    None where no batch was fed)."""
+def forward_stream(ctx: Context, batches: list[Batch], flag: bool | None, variant: bool = False) -> np.ndarray | None:
+    """Feed every batch through forward() of a new metric (``variant``: of a subclass with ``full_state_update`` =
+    ``flag``); compare each batch's value with the reference on that batch, and compute() at the end with the
+    reference on all of them (returned; None where no batch was fed)."""
     path = f"full_state_update={flag}"
     example = Example(batches, details={"full_state_update": flag, "api": "forward(preds, target) per batch"})
-    metric = ctx.adapter.wrap(cls(**ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes)), ctx.binding,
-                              ctx.spec.params)
+    metric = ctx.adapter.wrap(ctx.adapter.new_object(ctx.binding, batches[0].num_classes,
+                                                     {"full_state_update": flag} if variant else None),
+                              ctx.binding, ctx.spec.params)
     fed: list[Batch] = []
     for index, batch in enumerate(batches):
         try:
@@ -112,7 +110,7 @@ def forward_stream(ctx: Context, batches: list[Batch], cls: type, flag: bool | N
                 continue
     if not fed:
         return None
-    value = ctx.guarded(example, metric.result)
+    value = ctx.run.guarded(example, metric.result)
     ctx.expect_reference(value, fed, example, f"after forward() on every batch ({path}) compute()")
     return value
 
@@ -131,7 +129,7 @@ def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: 
     """After a forward() that raised, compute() holds the earlier batches (with or without the failed one);
     returns the batches the state holds. Where it lost them, the message says whether the batch alone raises too
     (its own value undefined: an empty batch, one sample), which a declaration may document."""
-    ctx.notes.add(f"forward() raised on a batch ({type(error).__name__}: {reason_of(error)})")
+    ctx.tally.notes.add(f"forward() raised on a batch ({type(error).__name__}: {reason_of(error)})")
     if not any(len(b) for b in before):
         return through
     cause = f"forward() raised {type(error).__name__} on batch {index} ({reason_of(error)}){_alone(ctx, through[-1])}"
@@ -143,20 +141,23 @@ def _expect_state_kept(ctx: Context, metric: Any, before: list[Batch], through: 
         _end_if_declared(ctx, message, example)
         raise LibraryError(message, example) from lost
     for candidate in (before, through):
-        if compare(value, ctx.spec.reference_value(concatenate(candidate)), ctx.tolerance(candidate))[0]:
+        if compare(value, ctx.spec.reference_value(concatenate(candidate)), ctx.judge.tolerance(candidate))[0]:
             return candidate
     expected = ctx.spec.reference_value(concatenate(before))
     message = (f"{cause} and lost the state of batches 0..{index - 1}: torchmetrics resets the state before "
                "update()/compute() on the batch and restores it only if they return (a compute() that returns a value, "
                "NaN if need be, on such a batch keeps the state)")
     _end_if_declared(ctx, message, example)
-    raise Violation(message, example, expected, value, float(np.max(np.abs(value - expected))), 0.0)
+    violation = Violation(message, example, expected, value, float(np.max(np.abs(value - expected))), 0.0)
+    violation.against = "reference"
+    raise violation
 
 
 def _alone(ctx: Context, batch: Batch) -> str:
     """Words saying that ``batch`` alone raises in update() then compute() on a new metric, or nothing."""
     try:
-        ctx.compute(batch)
+        with recording.paused():  # evidence for the message, not part of the reproduction
+            ctx.run.compute(batch)
     except Exception as alone:
         return f"; the batch alone raises {type(alone).__name__} too (update() then compute() on a new metric)"
     return ""
@@ -164,7 +165,7 @@ def _alone(ctx: Context, batch: Batch) -> str:
 
 def _end_if_declared(ctx: Context, message: str, example: Example) -> None:
     """End the example where a declaration documents ``message`` (within its trigger)."""
-    outcome = ctx.library_error(message, example)
+    outcome = ctx.judge.library_error(message, example)
     if isinstance(outcome, Explained):
         raise outcome
 
@@ -176,12 +177,13 @@ def check_merge_state(ctx: Context, data: st.DataObject) -> None:
                                         "split": split})
 
     def merged() -> np.ndarray:
-        first = _feed(ctx.new_metric(batches), batches[:split])
-        second = _feed(ctx.new_metric(batches), batches[split:])
-        first.metric.merge_state(second.metric)
+        first = _feed(ctx.run.new_metric(batches), batches[:split])
+        second = _feed(ctx.run.new_metric(batches), batches[split:])
+        recording.invoke(first.metric, "merge_state", second.metric)
         return first.result()
 
-    ctx.expect_reference(ctx.guarded(example, merged), batches, example, "after merge_state the value")
+    ctx.expect_reference(ctx.run.guarded(example, merged, side=f"batches [0, {split}) merged with [{split}, end)"),
+                         batches, example, "after merge_state the value")
 
 
 def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
@@ -197,11 +199,11 @@ def check_distributed_sync(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={**{f"rank {r}": f"batches [{start}, {end})" if end > start
                                            else "no data: compute() without an update"
                                            for r, (start, end) in enumerate(ranges)},
-                                        "ranks": [list(r) for r in ranges]})  # the snippet's processes
+                                        "ranks": [list(r) for r in ranges]})  # which batches each rank had
     try:
         values = synced(ctx, parts, example)
     except LibraryError as error:  # a declaration may document it (within its trigger)
-        raise ctx.library_error(error.message, example) from error
+        raise ctx.judge.library_error(error.message, example, record=error.record) from error
     for rank, value in enumerate(values):
         ctx.expect_reference(value, batches, example, f"rank {rank}'s synced compute()")
 
@@ -210,17 +212,40 @@ def synced(ctx: Context, parts: list[list[Batch]], example: Example) -> list[np.
     """Each rank's compute() after rank r fed ``parts[r]`` (none: no update), in real gloo workers. A worker's
     error is the library's (a LibraryError), with what a rank with data holds in list states where a rank had none."""
     batches = [b for part in parts for b in part]
-    instance = ctx.adapter.wrap(ctx.new_object(batches), ctx.binding, ctx.spec.params)
+    instance = ctx.adapter.wrap(ctx.run.new_object(batches), ctx.binding, ctx.spec.params)
+    given = [[instance.arrays(b) for b in part] for part in parts]
+    reads = [_recorded_rank(ctx, rank, batches[0].num_classes, calls) for rank, calls in enumerate(given)]
     try:
         values = shared_pool().compute(ctx.adapter.importable(ctx.binding),
-                                       ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes),
-                                       [[instance.arrays(b) for b in part] for part in parts])
+                                       ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes), given)
     except WorkerError as error:
+        record = recording.snapshot()
         idle = [rank for rank, part in enumerate(parts) if not part]
-        where = (f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle
-                 else _uneven_calls(ctx, batches, parts))
-        raise LibraryError(f"in a torch.distributed worker{where}: {error}", example) from error
-    return [instance.output(value) for value in values]
+        with recording.paused():
+            where = (f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle
+                     else _uneven_calls(ctx, batches, parts))
+        failure = LibraryError(f"in a torch.distributed worker{where}: {error}", example)
+        failure.record = record
+        raise failure from error
+    outputs = [instance.output(value) for value in values]
+    for step, value, output in zip(reads, values, outputs, strict=True):
+        step.read, step.value = instance.read_of(value), output
+    return outputs
+
+
+def _recorded_rank(ctx: Context, rank: int, num_classes: int | None,
+                   calls: list[tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]]) -> recording.Step:
+    """What rank ``rank``'s worker is asked to do, recorded: make the metric, update it with ``calls``, compute();
+    the step of compute(), whose value is set once the worker answers."""
+    with recording.rank(rank):
+        template, imports = ctx.adapter.source(ctx.binding, num_classes)
+        worker = recording.make(object, template, imports=imports)  # the worker's metric, made there
+        for args, kwargs in calls:
+            with recording.call(worker, "update", *map(recording.Tensor, args),
+                                **{k: recording.Tensor(v) for k, v in kwargs.items()}):
+                pass
+        with recording.call(worker, "compute", read=recording.Read(), label=f"rank {rank}'s synced compute()") as step:
+            return step
 
 
 def _idle_rank_states(ctx: Context, batches: list[Batch]) -> str:
@@ -229,8 +254,8 @@ def _idle_rank_states(ctx: Context, batches: list[Batch]) -> str:
     (cat) state is empty there, synced as torch.tensor([], dtype=metric.dtype) (or not at all, dist_reduce_fx=None);
     a tensor state keeps its default."""
     try:
-        fed = _feed(ctx.adapter.wrap(ctx.new_object(batches), ctx.binding, ctx.spec.params), batches).metric
-        idle = ctx.new_object(batches)
+        fed = _feed(ctx.adapter.wrap(ctx.run.new_object(batches), ctx.binding, ctx.spec.params), batches).metric
+        idle = ctx.run.new_object(batches)
     except Exception:  # the evidence is a courtesy: the worker's error is the finding
         return "its states unknown"
     differences = []
@@ -261,7 +286,7 @@ def _uneven_calls(ctx: Context, batches: list[Batch], parts: list[list[Batch]]) 
     if len(set(calls)) < 2:
         return ""
     try:
-        metric = ctx.new_object(batches)
+        metric = ctx.run.new_object(batches)
     except Exception:
         return ""
     lists = [name for name, reduce in metric._reductions.items()
@@ -289,17 +314,21 @@ def check_state_round_trip(ctx: Context, data: st.DataObject) -> None:
         example = Example(batches, details={"round_trip": how, "after_batches": split})
 
         def resumed(how: str = how) -> np.ndarray:
-            first = _feed(ctx.new_metric(batches), batches[:split])
+            first = _feed(ctx.run.new_metric(batches), batches[:split])
             if how == "pickle":
-                metric = pickle.loads(pickle.dumps(first.metric))
+                metric = recording.make(lambda: pickle.loads(pickle.dumps(first.metric)),
+                                        "pickle.loads(pickle.dumps({0}))", first.metric, imports=("import pickle",),
+                                        name="resumed")
             else:
-                first.metric.persistent(True)  # metric states are left out of state_dict() unless persistent
-                metric = ctx.new_object(batches)
-                metric.persistent(True)
-                metric.load_state_dict(first.metric.state_dict())
+                # metric states are left out of state_dict() unless persistent
+                recording.invoke(first.metric, "persistent", True)
+                metric = ctx.run.new_object(batches)
+                recording.invoke(metric, "persistent", True)
+                recording.invoke(metric, "load_state_dict", recording.invoke(first.metric, "state_dict"))
             return _feed(ctx.adapter.wrap(metric, ctx.binding, ctx.spec.params), batches[split:]).result()
 
-        ctx.expect_reference(ctx.guarded(example, resumed), batches, example,
+        ctx.expect_reference(ctx.run.guarded(example, resumed, side=f"{how} round trip after {split} batches"),
+                             batches, example,
                              f"resumed after a {how} round trip, the value")
 
 
@@ -322,18 +351,33 @@ def _same(a: Any, b: Any) -> bool:
 def check_add_state(ctx: Context, data: st.DataObject) -> None:
     """update() keeps its state in states registered with add_state: a plain attribute is not reset, synced,
     merged or saved."""
-    batches = [b for b in ctx.draw_batches(data) if len(b)]
+    batches = [b for b in ctx.draw.batches(data) if len(b)]
     if not batches:
         return
     example = Example(batches)
-    instance = ctx.new_metric(batches)
+    instance = ctx.run.new_metric(batches)
     import copy
 
     before = copy.deepcopy(_public_attributes(instance.metric))
-    ctx.guarded(example, lambda: _feed(instance, batches).result())
+    for name, value in before.items():
+        if np.isfinite(_number(value)).all() and np.ndim(_number(value)) <= 1:
+            recording.show(instance.metric, name, value, label=f"{name} before update()", optional=True)
+    ctx.run.guarded(example, lambda: _feed(instance, batches).result())
     after = _public_attributes(instance.metric)
     changed = sorted(k for k in after if k not in before or not _same(before[k], after[k]))
     if changed:
+        recording.show(instance.metric, changed[0], after[changed[0]], label=f"{changed[0]} after update()")
+        # The first changed attribute's values, where they are numbers (else NaN: the message says what changed).
+        old, new = (_number(values.get(changed[0])) for values in (before, after))
+        difference = np.abs(new - old) if np.shape(old) == np.shape(new) else np.asarray(np.nan)
         raise Violation(f"update() changes plain attribute(s) {', '.join(changed)}: register state with "
                         "self.add_state(name, default, dist_reduce_fx) so reset(), sync, merge_state and state_dict "
-                        "see it", example, np.asarray(np.nan), np.asarray(np.nan), float("nan"), 0.0)
+                        "see it", example, old, new, float(np.max(difference, initial=0.0)), 0.0)
+
+
+def _number(value: Any) -> np.ndarray:
+    """``value`` as float64 numbers (a count, a tensor), or NaN where it is not numbers."""
+    try:
+        return np.asarray(value, np.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return np.asarray(np.nan)

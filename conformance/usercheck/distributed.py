@@ -1,29 +1,34 @@
 """Two real ``torch.distributed`` processes (gloo, CPU) that each feed a metric their part of the data
 and call compute(), which syncs the states with each state's ``dist_reduce_fx``.
 
-The workers are plain subprocesses (not multiprocessing, which would re-import the caller's
-``__main__``), started once per Python process and shared by every check in it: each request names
-the target, so Hypothesis draws and shrinks at the cost of a message round trip, not a process start.
-Messages are length-prefixed pickles over the workers' stdin and stdout.
+The ranks are forked from a *zygote*: a plain subprocess (not multiprocessing, which would re-import the caller's
+``__main__``) that imports torch and torchmetrics once, then forks a fresh pair of ranks on request in milliseconds.
+A pair is shared by every check of the Python process: each request names the target, so Hypothesis draws and
+shrinks at the cost of a message round trip. A pair whose collectives went out of step (a rank aborted, the other
+waits forever in gloo) is killed and a new one forked, without importing torch again. Messages are length-prefixed
+pickles: to the zygote over its stdin and stdout, to each rank over a Unix socket it connects back on.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pickle
 import select
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 from datetime import timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
 
 WORLD_SIZE = 2
-START_TIMEOUT_S = 180.0  # two fresh interpreters importing torch and torchmetrics on a busy machine
+START_TIMEOUT_S = 180.0  # a fresh interpreter importing torch and torchmetrics on a busy machine
 CALL_TIMEOUT_S = 60.0
 SETTLE_S = 2.0  # how long the other ranks get to answer after one raised (see Pool._settle)
 _HEADER = struct.Struct("!Q")
@@ -52,17 +57,56 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(rank: int, port: int) -> None:
-    """A worker's main loop: join the process group, then answer (spec, init, updates) with compute()'s value."""
+def zygote() -> None:
+    """The zygote's main loop: import torch and torchmetrics, then fork a rank for each ``(rank, port, address)``
+    request, answering with its pid. The ranks' exits are reaped by the kernel (SIGCHLD ignored)."""
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # what the user's code prints must not corrupt the replies
+    sys.stdout = sys.stderr
+    try:
+        import torch
+        import torch.distributed
+        import torchmetrics  # noqa: F401
+
+        torch.set_num_threads(1)
+    except BaseException as error:
+        _send(replies, ("error", f"{type(error).__name__}: {error}"))
+        return
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    _send(replies, ("ready", None))
+    while True:
+        try:
+            request = _receive(requests)
+        except EOFError:
+            return
+        if request is None:
+            return
+        rank, port, address = request
+        pid = os.fork()
+        if pid == 0:  # the rank: its own connection to the pool; the zygote's pipes out of reach of what it prints
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            code = 1
+            try:
+                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                os.dup2(2, 1)
+                connection = socket.socket(socket.AF_UNIX)
+                connection.connect(address)
+                stream = connection.makefile("rwb")
+                _send(stream, rank)
+                serve(rank, port, stream, stream)
+                code = 0
+            finally:
+                os._exit(code)
+        _send(replies, ("forked", pid))
+
+
+def serve(rank: int, port: int, requests: BinaryIO, replies: BinaryIO) -> None:
+    """A rank's main loop: join the process group, then answer (spec, init, updates) with compute()'s value."""
     try:
         import torch
         import torch.distributed as dist
 
         from conformance.usercheck.loading import load_object
 
-        torch.set_num_threads(1)
         dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD_SIZE,
                                 timeout=timedelta(seconds=START_TIMEOUT_S))
         _send(replies, ("ready", None))
@@ -93,28 +137,113 @@ def serve(rank: int, port: int) -> None:
     dist.destroy_process_group()
 
 
-class Pool:
-    """Two ranks of one gloo process group."""
+class Zygote:
+    """The subprocess that forks ranks (see :func:`zygote`), started on first use."""
 
     def __init__(self) -> None:
-        port = _free_port()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        code = ("import sys; from conformance.usercheck.distributed import serve; "
-                "serve(int(sys.argv[1]), int(sys.argv[2]))")
-        self.processes = [subprocess.Popen([sys.executable, "-c", code, str(rank), str(port)], env=env,
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-                          for rank in range(WORLD_SIZE)]
-        for process in self.processes:
-            self._reply(process, START_TIMEOUT_S)
+        code = "from conformance.usercheck.distributed import zygote; zygote()"
+        self.process = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE)
+        self._reply(START_TIMEOUT_S)
 
-    def _reply(self, process: subprocess.Popen, timeout: float) -> Any:
-        ready, _, _ = select.select([process.stdout], [], [], timeout) if timeout else ([process.stdout], [], [])
+    def _reply(self, timeout: float) -> Any:
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            self.close()
+            raise WorkerError(f"the torch.distributed zygote did not answer within {timeout:.0f}s")
+        try:
+            status, payload = _receive(self.process.stdout)
+        except (EOFError, pickle.UnpicklingError) as error:
+            self.close()
+            raise WorkerError(f"the torch.distributed zygote died ({error})") from None
+        if status == "error":
+            self.close()
+            raise WorkerError(payload)
+        return payload
+
+    def fork(self, rank: int, port: int, address: str) -> int:
+        """A new rank (its pid) that connects back on ``address`` and joins the group on ``port``."""
+        _send(self.process.stdin, (rank, port, address))
+        return self._reply(CALL_TIMEOUT_S)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        if self.alive:
+            try:
+                _send(self.process.stdin, None)
+                self.process.stdin.close()
+                self.process.wait(timeout=10)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+class Rank:
+    """One forked rank: its pid and its connection."""
+
+    def __init__(self, pid: int, connection: socket.socket):
+        self.pid, self.connection = pid, connection
+        self.stream = connection.makefile("rwb")
+
+    def kill(self) -> None:
+        _kill(self.pid)
+        self.connection.close()
+
+    @property
+    def alive(self) -> bool:
+        """Whether the rank's end is open (a closed end reads as empty without blocking)."""
+        if self.connection.fileno() < 0:
+            return False
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        return not readable or self.connection.recv(1, socket.MSG_PEEK) != b""
+
+
+class Pool:
+    """Two ranks of one gloo process group, forked from the process's zygote."""
+
+    def __init__(self, zygote: Zygote) -> None:
+        port = _free_port()
+        with tempfile.TemporaryDirectory(prefix="conformance-gloo-") as folder:
+            address = os.path.join(folder, "ranks")
+            with socket.socket(socket.AF_UNIX) as listener:
+                listener.bind(address)
+                listener.listen(WORLD_SIZE)
+                listener.settimeout(CALL_TIMEOUT_S)
+                pids = [zygote.fork(rank, port, address) for rank in range(WORLD_SIZE)]
+                connected: dict[int, Rank] = {}
+                try:
+                    for _ in range(WORLD_SIZE):
+                        connection, _ = listener.accept()
+                        connection.settimeout(None)
+                        rank = Rank(0, connection)
+                        number = _receive(rank.stream)
+                        rank.pid = pids[number]
+                        connected[number] = rank
+                except (TimeoutError, EOFError) as error:
+                    for pid in pids:
+                        _kill(pid)
+                    raise WorkerError(f"a forked torch.distributed rank did not connect ({error})") from None
+        self.ranks = [connected[rank] for rank in range(WORLD_SIZE)]
+        for rank in self.ranks:
+            self._reply(rank, START_TIMEOUT_S)
+
+    def _reply(self, rank: Rank, timeout: float) -> Any:
+        ready, _, _ = select.select([rank.connection], [], [], timeout) if timeout else ([rank.connection], [], [])
         if not ready:
             self.close(kill=True)
             raise WorkerError(f"a torch.distributed worker did not answer within {timeout:.0f}s")
         try:
-            status, payload = _receive(process.stdout)
-        except (EOFError, pickle.UnpicklingError) as error:
+            status, payload = _receive(rank.stream)
+        except (EOFError, OSError, pickle.UnpicklingError) as error:
             self.close(kill=True)
             raise WorkerError(f"a torch.distributed worker died ({error})") from None
         if status == "error":
@@ -127,33 +256,33 @@ class Pool:
         ``parts[r]`` (none: compute() without an update); each rank's compute() value."""
         if not self.alive:
             raise WorkerError("the torch.distributed workers have stopped")
-        for process, part in zip(self.processes, parts, strict=True):
-            _send(process.stdin, (spec, init, part))
+        for rank, part in zip(self.ranks, parts, strict=True):
+            _send(rank.stream, (spec, init, part))
         answers: dict[int, Any] = {}
-        while len(answers) < len(self.processes):
-            pending = {p.stdout: rank for rank, p in enumerate(self.processes) if rank not in answers}
+        while len(answers) < len(self.ranks):
+            pending = {r.connection: number for number, r in enumerate(self.ranks) if number not in answers}
             ready, _, _ = select.select(list(pending), [], [], CALL_TIMEOUT_S)
             if not ready:
                 self.close(kill=True)
                 raise WorkerError(f"a torch.distributed worker did not answer within {CALL_TIMEOUT_S:.0f}s")
-            for stream in ready:
-                rank = pending[stream]
+            for connection in ready:
+                number = pending[connection]
                 try:
-                    answers[rank] = self._reply(self.processes[rank], 0)
+                    answers[number] = self._reply(self.ranks[number], 0)
                 except WorkerError as error:
-                    self._settle(rank)
+                    self._settle(number)
                     raise error from None
-        return [answers[rank] for rank in range(len(self.processes))]
+        return [answers[number] for number in range(len(self.ranks))]
 
     def _settle(self, failed: int) -> None:
         """After rank ``failed`` raised: where every other rank answers soon (it raised too, before any collective),
         the pair stays in step; else they wait in a collective the failed rank never joins (until gloo's timeout),
-        so both are stopped now and the next call starts a new pair."""
-        for rank, process in enumerate(self.processes):
-            if rank == failed or not self.processes:
+        so both are stopped now and the next call forks a new pair."""
+        for number, rank in enumerate(self.ranks):
+            if number == failed or not self.ranks:
                 continue
             try:
-                self._reply(process, SETTLE_S)
+                self._reply(rank, SETTLE_S)
             except WorkerError as error:
                 if "did not answer" in str(error) or "died" in str(error):
                     return  # _reply stopped the pair
@@ -162,37 +291,29 @@ class Pool:
 
     @property
     def alive(self) -> bool:
-        return bool(self.processes) and all(p.poll() is None for p in self.processes)
+        return bool(self.ranks) and all(rank.alive for rank in self.ranks)
 
     def close(self, kill: bool = False) -> None:
-        """Ask the workers to leave (``kill``: stop them at once, as one stuck in a collective cannot read)."""
-        if kill:
-            for process in self.processes:
-                process.kill()
-                process.wait()
-            self.processes = []
-            return
-        for process in self.processes:
-            try:
-                _send(process.stdin, None)
-                process.stdin.close()
-            except (OSError, ValueError):
-                pass
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.processes = []
+        """Ask the ranks to leave (``kill``: stop them at once, as one stuck in a collective cannot read)."""
+        for rank in self.ranks:
+            if not kill:
+                with contextlib.suppress(OSError, ValueError):
+                    _send(rank.stream, None)
+            rank.kill() if kill else rank.connection.close()
+        self.ranks = []
 
 
+_zygote: Zygote | None = None
 _shared: Pool | None = None
 
 
 def shared_pool() -> Pool:
-    """The process's worker pair, started on first use and stopped at exit."""
-    global _shared
+    """The process's pair of ranks, forked on first use (and again after a pair is stopped), closed at exit."""
+    global _zygote, _shared
     if _shared is None or not _shared.alive:
-        _shared = Pool()
+        if _zygote is None or not _zygote.alive:
+            _zygote = Zygote()
+            atexit.register(_zygote.close)
+        _shared = Pool(_zygote)
         atexit.register(_shared.close)
     return _shared

@@ -19,7 +19,7 @@ import numpy as np
 
 from conformance.catalogue import NUM_CLASSES, Binding, MetricSpec
 from conformance.data import Batch
-from conformance.properties import Undefined
+from conformance.failures import Undefined
 from conformance.usercheck.loading import CheckUsageError, load_object, reason_of
 
 # The import package a reference path starts with, and the library the harness knows it as.

@@ -17,15 +17,19 @@ if TYPE_CHECKING:
 
 LABELS = {"pass": "PASS", "known": "NOTE", "skip": "SKIP", "fail": "FAIL", "error": "FAIL", "limit": "LIMIT",
           "timeout": "TIMEOUT"}
-SUMMARY = (("PASS", "passed"), ("NOTE", "noted"), ("FAIL", "failed"), ("LIMIT", "at a precision limit"),
-           ("TIMEOUT", "timed out"), ("HARNESS", "harness errors"), ("SKIP", "skipped"))
+SUMMARY = (("PASS", "passed"), ("NOTE", "noted"), ("MEASURED", "measured"), ("FAIL", "failed"),
+           ("LIMIT", "at a precision limit"), ("TIMEOUT", "timed out"), ("HARNESS", "harness errors"),
+           ("SKIP", "skipped"))
 SHOWN = ("fail", "error", "limit")  # outcomes shown with their example and values
 MAX_EXAMPLE_CHARS = 4000  # an example longer than this (as JSON) goes to a file instead
 INDENT = "      "
 
 
 def label(finding: Finding) -> str:
-    return "HARNESS" if finding.failure_kind == HARNESS else LABELS[finding.outcome]
+    """The line's label; a per-batch-average gap measured is MEASURED, apart from a declared difference (NOTE)."""
+    if finding.failure_kind == HARNESS:
+        return "HARNESS"
+    return "MEASURED" if finding.measurement else LABELS[finding.outcome]
 
 
 def _number(value: Any) -> str:
@@ -78,6 +82,7 @@ def finding_lines(finding: Finding, files: ExampleFiles | None = None) -> list[s
     first, *rest = message_lines or [""]
     lines = [f"{label(finding)} {finding.property}" + (f": {first}" if first else "")]
     lines += [f"{INDENT}{line}" for line in rest]  # never cut: the reason often starts on the second line
+    lines += behaviour_lines(finding)
     if finding.outcome in SHOWN and finding.failure_kind != HARNESS:
         lines += example_lines(finding.example, finding, files)
         if finding.reference_value is not None or finding.library_value is not None:
@@ -87,6 +92,14 @@ def finding_lines(finding: Finding, files: ExampleFiles | None = None) -> list[s
         if finding.snippet and files is not None:
             lines.append(f"{INDENT}reproduce: python {files.write(finding, '.py', finding.snippet + chr(10))}")
     return lines
+
+
+def behaviour_lines(finding: Finding) -> list[str]:
+    """bad_inputs: what the target did with each kind of bad input, one line each (the worst over the examples)."""
+    if not finding.behaviours:
+        return []
+    width = max(len(kind) for kind in finding.behaviours)
+    return [f"{INDENT}{kind.ljust(width)}  {text}" for kind, text in finding.behaviours.items()]
 
 
 def summary_line(result: CheckResult) -> str:

@@ -18,8 +18,9 @@ from conformance.catalogue import Binding, MetricSpec
 from conformance.catalogue.library_wide import TORCHMETRICS_METRIC_BASE
 from conformance.data import Batch
 from conformance.engine import HARNESS, Case, run_case
+from conformance.failures import Undefined
 from conformance.profiles import PROFILES, Profile
-from conformance.properties import Property, Undefined
+from conformance.properties import Property
 from conformance.registry import applicable
 from conformance.results import UNEXPECTED, Finding, RunResult
 from conformance.usercheck import checks_common as common
@@ -391,6 +392,8 @@ def _run_property(prop: Property, spec: MetricSpec, adapter: UserAdapter, ref: R
                        message=f"ran past the {profile.deadline_s:g} s deadline of the {profile.name} profile "
                                f"(after {time.perf_counter() - started:.0f} s){speed_note}; --deadline S sets it",
                        duration_s=round(time.perf_counter() - started, 3))
+    if adapter.target.init:  # what a baseline tells this check's findings apart by, with the metric's name
+        finding.parameters = {"init": dict(adapter.target.init), **(finding.parameters or {})}
     if prop.name == "long_stream" and "scaled_note" in adapter.cache:
         finding.message = "; ".join(m for m in (finding.message, adapter.cache.pop("scaled_note")) if m)
     if prop.name == "compile_average" and "largest_error" in adapter.cache:

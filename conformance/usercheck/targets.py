@@ -11,13 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from conformance.adapters.base import Adapter, literal, present
+from conformance import recording
+from conformance.adapters.base import Adapter, with_attributes
 from conformance.adapters.keras import KerasMetric
-from conformance.adapters.torchmetrics import TorchMetric, api_snippet, distributed_snippet, update_source
+from conformance.adapters.torchmetrics import TorchMetric
 from conformance.catalogue import Binding
-from conformance.data import Batch
 from conformance.usercheck.inputs import Presentation
 from conformance.usercheck.loading import Target
 
@@ -76,11 +74,30 @@ class UserAdapter(Adapter):
             return {"fn": self.target.obj, "name": self.target.name}
         return dict(self.target.init)
 
-    def new_object(self, binding: Binding | None = None, num_classes: int | None = None) -> Any:
-        """A new metric object: the user's class, or the MeanMetricWrapper compile() would make."""
+    def given_classes(self, binding: Binding) -> bool:
+        """The user's metric is given the classes where its constructor takes them (``--num-classes``, ``--init``)."""
+        return self.target.kind != "function" and any(key in self.target.init for key in ("num_classes", "num_labels"))
+
+    def new_object(self, binding: Binding | None = None, num_classes: int | None = None,
+                   attributes: Mapping[str, Any] | None = None) -> Any:
+        """A new metric object (recorded as it is made): the user's class (a subclass of it with ``attributes``), or
+        the MeanMetricWrapper compile() would make."""
+        cls = with_attributes(self.metric_class(), attributes)
+        arguments = self.init_arguments()
+        template, imports = self.source(binding, num_classes, attributes)
+        return recording.make(lambda: cls(**arguments), template, imports=imports)
+
+    def source(self, binding: Binding | None = None, num_classes: int | None = None,
+               attributes: Mapping[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+        """The constructor's source and its imports: the user's module imported as a script can (a file's folder put
+        on sys.path), the class with ``--init``'s arguments, or MeanMetricWrapper around a function."""
+        name = self.target.name
         if self.target.kind == "function":
-            return self.metric_class()(**self.init_arguments())
-        return self.target.new()
+            return (f"keras.metrics.MeanMetricWrapper(fn={name}, name={name!r})  # what compile(metrics=[fn]) makes",
+                    (*self.import_lines(), "import keras"))
+        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
+        cls = f"type({name.rpartition('.')[2]!r}, ({name},), {dict(attributes)!r})" if attributes else name
+        return f"{cls}({init})", tuple(self.import_lines())
 
     def importable(self, binding: Binding | None = None) -> str | None:
         return self.target.importable_spec()
@@ -97,80 +114,8 @@ class UserAdapter(Adapter):
             return TorchMetric(metric, binding, params or {}, layout, weight_keyword="sample_weight")
         return KerasMetric(metric, binding, params or {}, layout, "eager")
 
-    def snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                mode: str | None = None, layout: tuple[str, ...] | None = None) -> str:
-        lines = self._opening()
-        for batch in batches:
-            y_true, y_pred, weight = self._presented(binding, batch, params, layout)
-            lines.append(self._update(literal(y_true), literal(y_pred),
-                                      None if weight is None else literal(np.asarray(weight))))
-        lines.append(f"print({self._result()})")
-        return "\n".join(lines)
-
-    def api_snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch], how: str,
-                    split: int = 0) -> str | None:
-        """A torchmetrics target driven through forward(), merge_state or a round trip (None for other kinds)."""
-        if self.target.kind != "torchmetrics":
-            return None
-        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
-        feeder = TorchMetric(None, binding, params, None, weight_keyword="sample_weight")
-        return api_snippet(self._import_lines(), f"{self.target.obj.__name__}({init})", how,
-                           [update_source(feeder.arrays(b)) for b in batches], split)
-
-    def ranks_snippet(self, binding: Binding, params: Mapping[str, Any], parts: list[list[Batch]]) -> str:
-        """``parts[r]`` fed to rank r of a real process group (a torchmetrics target), each rank's compute() printed."""
-        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
-        feeder = TorchMetric(None, binding, params, None, weight_keyword="sample_weight")
-        return distributed_snippet(self._import_lines(), f"{self.target.obj.__name__}({init})",
-                                   [[update_source(feeder.arrays(b)) for b in part] for part in parts])
-
-    def stream_snippet(self, binding: Binding, params: Mapping[str, Any], batches: list[Batch],
-                       plan: list[list[int]], reads: list[int]) -> str:
-        """A long stream as a loop: ``plan`` steps ``[batch, samples per update, updates]`` each cycle through
-        their batch (a cursor per batch, continuing from step to step); the value is printed after ``reads``
-        samples."""
-        lines = [*self._opening()[:-1], "# the example's batches, as update receives them"]
-        presented = [self._presented(binding, batch, params, None) for batch in batches]
-        lines.append("batches = [")
-        lines += [f"    ({literal(t)}, {literal(p)})," for t, p, _ in presented]
-        lines += ["]", "cursors = [0] * len(batches)", "", "",
-                  "def take(index, size):", "    y_true, y_pred = batches[index]",
-                  "    rows = (cursors[index] + np.arange(size)) % len(y_true)", "    cursors[index] += size",
-                  "    return y_true[rows], y_pred[rows]", "", "", self._opening()[-1], "fed = 0",
-                  f"for index, size, updates in {plan!r}:", "    for _ in range(updates):",
-                  "        y_true, y_pred = take(index, size)", f"        {self._update('y_true', 'y_pred', None)}",
-                  "        fed += size", f"        if fed in {sorted(set(reads))!r}:",
-                  f"            print(fed, {self._result()})"]
-        return "\n".join(lines)
-
-    def _opening(self) -> list[str]:
-        """Imports, then (last) the line that makes the metric."""
-        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
-        name = self.target.obj.__name__
-        if self.target.kind == "torchmetrics":
-            return ["import numpy as np", *self._import_lines(), "import torch", "", f"metric = {name}({init})"]
-        return ["import numpy as np", *self._import_lines(), "import keras", "",
-                f"metric = {name}({init})" if self.target.kind == "keras"
-                else f"metric = keras.metrics.MeanMetricWrapper(fn={name})  # what compile(metrics=[fn]) makes"]
-
-    def _presented(self, binding: Binding, batch: Batch, params: Mapping[str, Any],
-                   layout: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """The arrays as the target's update receives them (a Keras prediction as the model's (n, 1) column)."""
-        y_true, y_pred, weight = present(binding, batch, params, layout)
-        if self.target.kind != "torchmetrics" and y_pred.ndim == 1 and binding.layout[1] == "column":
-            y_pred = y_pred[:, None]
-        return y_true, y_pred, weight if binding.weights else None
-
-    def _update(self, y_true: str, y_pred: str, weight: str | None) -> str:
-        if self.target.kind == "torchmetrics":
-            return f"metric.update(torch.from_numpy({y_pred}), torch.from_numpy({y_true}))"
-        weight_arg = "" if weight is None else f", sample_weight={weight}"
-        return f"metric.update_state({y_true}, {y_pred}{weight_arg})"
-
-    def _result(self) -> str:
-        return "metric.compute()" if self.target.kind == "torchmetrics" else "np.asarray(metric.result())"
-
-    def _import_lines(self) -> list[str]:
+    def import_lines(self) -> list[str]:
+        """How a script imports the target (a file's folder put on sys.path first)."""
         spec = self.target.importable_spec()
         if spec is None:
             return [f"# {self.target.name} is defined locally; define it here"]

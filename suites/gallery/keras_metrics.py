@@ -24,7 +24,8 @@ class CorrectMSE(keras.metrics.Metric):
 
     def squared_errors(self, y_true, y_pred):
         y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))
-        y_pred = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
+        # To the targets' shape, not (-1,): one prediction more than targets raises instead of broadcasting.
+        y_pred = ops.reshape(ops.cast(y_pred, "float32"), ops.shape(y_true))
         return ops.square(y_pred - y_true)
 
     def weights(self, sample_weight, errors):
@@ -41,6 +42,15 @@ class CorrectMSE(keras.metrics.Metric):
 
     def result(self):
         return ops.divide_no_nan(self.total, self.count)
+
+
+class NaNPredictionsAsZero(CorrectMSE):
+    """Bug: NaN predictions silently replaced by 0 before the squared errors (``tf.where(isnan, 0, x)``, to keep a
+    training curve finite): a model that outputs NaN scores a finite error."""
+
+    def squared_errors(self, y_true, y_pred):
+        y_pred = ops.cast(y_pred, "float32")
+        return super().squared_errors(y_true, ops.where(ops.isnan(y_pred), ops.zeros_like(y_pred), y_pred))
 
 
 class ScalarWeightCountedOnce(CorrectMSE):

@@ -6,6 +6,12 @@ import torch
 from torchmetrics import Metric
 
 
+def check_pairs(preds: torch.Tensor, target: torch.Tensor) -> None:
+    """One prediction per target: torch would broadcast a single target against two predictions."""
+    if preds.numel() != target.numel():
+        raise ValueError(f"preds and target must have as many elements; got {preds.numel()} and {target.numel()}")
+
+
 class CorrectTorchMSE(Metric):
     """A correct mean squared error with states registered through ``add_state``."""
 
@@ -18,6 +24,7 @@ class CorrectTorchMSE(Metric):
         self.add_state("count", default=torch.tensor(0.0, dtype=self.count_dtype), dist_reduce_fx="sum")
 
     def errors(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        check_pairs(preds, target)
         return (preds.reshape(-1).double() - target.reshape(-1).double()) ** 2
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
@@ -174,6 +181,7 @@ class CorrectMaxAbsoluteError(Metric):
         self.add_state("largest", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx=self.reduce)
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        check_pairs(preds, target)
         errors = (preds.reshape(-1).double() - target.reshape(-1).double()).abs()
         if errors.numel():
             self.largest = torch.maximum(self.largest, errors.max())
@@ -279,6 +287,9 @@ class CatStateAccuracy(Metric):
         self.add_state("target", default=[], dist_reduce_fx="cat")
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        check_pairs(preds, target)
+        if ((target != 0) & (target != 1)).any():
+            raise ValueError(f"binary targets must be 0 or 1; got {target.unique().tolist()}")
         self.preds.append(preds.reshape(-1))
         self.target.append(target.reshape(-1).long())
 
@@ -287,4 +298,47 @@ class CatStateAccuracy(Metric):
         target = torch.cat(self.target) if isinstance(self.target, list) else self.target
         if not preds.numel():
             return torch.tensor(0.0)
+        if preds.isnan().any():  # a NaN score is neither above nor below the threshold: no accuracy
+            return torch.tensor(float("nan"), dtype=torch.float64)
         return ((preds > 0.5).long() == target).double().mean()
+
+
+class ConfusionAccuracy(Metric):
+    """A multiclass accuracy from a confusion matrix (the diagonal over the total), checked: a NaN score or a label
+    outside [0, num_classes) raises."""
+
+    full_state_update = False
+
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.add_state("confmat", default=torch.zeros(num_classes, num_classes, dtype=torch.float64),
+                       dist_reduce_fx="sum")
+
+    def check(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        if preds.shape != (len(target), self.num_classes):
+            raise ValueError(f"preds must be (n, {self.num_classes}) scores for n targets; got {tuple(preds.shape)} "
+                             f"for {len(target)}")
+        if preds.isnan().any():
+            raise ValueError("preds holds NaN")
+        if ((target < 0) | (target >= self.num_classes)).any():
+            raise ValueError(f"target must hold labels in [0, {self.num_classes}); got {target.unique().tolist()}")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        self.check(preds, target)
+        self.count(preds.argmax(dim=1), target.long())
+
+    def count(self, predicted: torch.Tensor, target: torch.Tensor) -> None:
+        self.confmat.index_put_((target, predicted), torch.ones(len(target), dtype=torch.float64), accumulate=True)
+
+    def compute(self) -> torch.Tensor:
+        total = self.confmat.sum()
+        return self.confmat.trace() / total if total else torch.tensor(0.0, dtype=torch.float64)
+
+
+class NegativeLabelAsLastClass(ConfusionAccuracy):
+    """Bug: checks NaN and labels >= num_classes, but not negative ones: a label -1 indexes the confusion matrix's
+    last row (Python's negative indexing), so it counts as class num_classes - 1."""
+
+    def check(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        super().check(preds, torch.where(target < 0, torch.zeros_like(target), target))

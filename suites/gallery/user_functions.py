@@ -6,9 +6,10 @@ from keras import ops
 
 
 def squared_error(y_true, y_pred):
-    """Correct: one squared error per sample (compile() averages them exactly)."""
+    """Correct: one squared error per sample (compile() averages them exactly); the predictions reshaped to the
+    targets' shape, so that one prediction more than targets raises instead of broadcasting."""
     y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))
-    y_pred = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
+    y_pred = ops.reshape(ops.cast(y_pred, "float32"), ops.shape(y_true))
     return ops.square(y_pred - y_true)
 
 
@@ -23,10 +24,13 @@ def broadcasting_squared_error(y_true, y_pred):
 
 
 def binary_hit(y_true, y_pred):
-    """Correct: 1.0 where the prediction (score > 0.5) equals the label, per sample."""
+    """Correct: 1.0 where the prediction (score > 0.5) equals the label, per sample; NaN where the score is NaN or
+    the label is not 0 or 1 (no hit or miss is defined there)."""
     y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))
-    y_pred = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
-    return ops.cast(ops.equal(ops.cast(y_pred > 0.5, "float32"), y_true), "float32")
+    y_pred = ops.reshape(ops.cast(y_pred, "float32"), ops.shape(y_true))
+    hit = ops.cast(ops.equal(ops.cast(y_pred > 0.5, "float32"), y_true), "float32")
+    defined = ops.logical_and(ops.logical_not(ops.isnan(y_pred)), ops.logical_or(y_true == 0, y_true == 1))
+    return ops.where(defined, hit, ops.full_like(hit, float("nan")))
 
 
 def batch_macro_f1(y_true, y_pred):
