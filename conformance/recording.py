@@ -573,8 +573,10 @@ class _Script:
     def distributed(self, head: list[str], imports: list[str]) -> str:
         ranks = sorted({step.rank for step in self.steps if step.rank is not None})
         lines = [*head, "# torch.multiprocessing spawns the ranks: run it as a file (python snippet.py)",
-                 "import os", "import socket", *imports, "import torch.distributed as dist",
+                 "import os", "import socket", "import sys", *imports, "import torch.distributed as dist",
                  "import torch.multiprocessing as mp", *(["import torch"] if "import torch" not in imports else []),
+                 "", "", "def print(*parts):  # one write per line: the ranks print at the same time",
+                 '    sys.stdout.write(" ".join(map(str, parts)) + "\\n")',
                  "", "", "def run(rank, port):",
                  '    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))',
                  f"    dist.init_process_group('gloo', rank=rank, world_size={len(ranks)})"]

@@ -69,6 +69,15 @@ def nan_scores_as(value: float) -> Callable[[Batch], Batch]:
     return read
 
 
+def nan_values_as(value: float) -> Callable[[Batch], Batch]:
+    """Each NaN target and prediction read as ``value``."""
+    def read(b: Batch) -> Batch:
+        def filled(a: np.ndarray) -> np.ndarray:
+            return np.where(np.isnan(a), a.dtype.type(value), a) if a.dtype.kind == "f" else a
+        return replace(b, y_true=filled(b.y_true), y_pred=filled(b.y_pred))
+    return read
+
+
 def nan_samples_dropped(b: Batch) -> Batch:
     """The samples with a NaN score left out."""
     if b.y_pred.dtype.kind != "f":
@@ -141,11 +150,15 @@ TM_THRESHOLDED = (f"{TM}BinaryAccuracy", f"{TM}BinaryStatScores", f"{TM}BinaryPr
                   f"{TM}BinaryHammingDistance", f"{TM}BinaryMatthewsCorrCoef", f"{TM}BinaryCohenKappa",
                   f"{TM}MultilabelPrecision", f"{TM}MultilabelRecall", f"{TM}MultilabelF1Score",
                   f"{TM}MultilabelFBetaScore", f"{TM}MultilabelConfusionMatrix", f"{TM}MultilabelMatthewsCorrCoef",
+                  f"{TM}BinaryNegativePredictiveValue", f"{TM}MultilabelAccuracy", f"{TM}MultilabelSpecificity",
+                  f"{TM}MultilabelNegativePredictiveValue", f"{TM}MultilabelStatScores", f"{TM}MultilabelExactMatch",
                   "torchmetrics.JaccardIndex", "torchmetrics.HammingDistance")
 TM_ARGMAX = (f"{TM}MulticlassAccuracy", f"{TM}MulticlassPrecision", f"{TM}MulticlassRecall",
              f"{TM}MulticlassF1Score", f"{TM}MulticlassFBetaScore", f"{TM}MulticlassSpecificity",
              f"{TM}MulticlassJaccardIndex", f"{TM}MulticlassConfusionMatrix", f"{TM}MulticlassHammingDistance",
-             f"{TM}MulticlassMatthewsCorrCoef", f"{TM}MulticlassCohenKappa")
+             f"{TM}MulticlassMatthewsCorrCoef", f"{TM}MulticlassCohenKappa", f"{TM}MulticlassExactMatch")
+# ... and those that also count true negatives, over the C classes only (a label outside them is no class at all)
+TM_ARGMAX_NEGATIVES = (f"{TM}MulticlassNegativePredictiveValue", f"{TM}MulticlassStatScores")
 TM_STAT_SCORES = "torchmetrics/functional/classification/stat_scores.py"
 
 BINARY_NAN = batch([0, 1, 1, 0], [NAN, 0.3, 0.7, 0.2])
@@ -166,7 +179,7 @@ TORCHMETRICS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         where=f"{TM_STAT_SCORES}::_binary_stat_scores_format, _multilabel_stat_scores_format",
         reading=tuple(then(nan_scores_as(-FLOAT32_MAX), side) for side in TORCHMETRICS_SIGMOID_SIDES),
         witness=Witness(inside=(BINARY_NAN,), outside=(BINARY_CLEAN,), metric="BinaryAccuracy"))),
-    (TM_ARGMAX, bad_input(
+    (TM_ARGMAX + TM_ARGMAX_NEGATIVES, bad_input(
         "torchmetrics", "NaN in y_pred",
         what="torchmetrics predicts the class of a NaN score: argmax (and top-k) take NaN as the largest score.",
         cause="_multiclass_stat_scores_format applies preds.argmax(dim=1) (select_topk for top_k > 1) to the float "
@@ -185,7 +198,18 @@ TORCHMETRICS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         where=f"{TM_STAT_SCORES}::_multiclass_stat_scores_tensor_validation, _multiclass_stat_scores_update",
         reading=labels_as_miss,
         witness=Witness(inside=(LABEL_3,), outside=(ROWS_CLEAN,), metric="CategoricalAccuracy"))),
-    (TM_ARGMAX, bad_input(
+    (TM_ARGMAX_NEGATIVES, bad_input(
+        "torchmetrics", ("label C", "label -1"),
+        what="torchmetrics counts a label outside [0, C) in its per-class statistics though it is no class: a miss "
+             "(a false positive of the class predicted, a false negative) whose true negatives are still counted "
+             "over the C classes, so no reading of the label as a class or as a dropped sample gives the value.",
+        cause="_multiclass_stat_scores_tensor_validation raises only when len(torch.unique(target)) > num_classes "
+              "(not on the range its docs require); _multiclass_stat_scores_update then counts tp, fp, fn against "
+              "the label and tn as num_classes * N minus the others (micro), or over a one-hot of the clamped "
+              "label (macro).",
+        where=f"{TM_STAT_SCORES}::_multiclass_stat_scores_tensor_validation, _multiclass_stat_scores_update",
+        witness=Witness(inside=(LABEL_3,), outside=(ROWS_CLEAN,), metric="StatScores[task=multiclass]"))),
+    (TM_ARGMAX + TM_ARGMAX_NEGATIVES, bad_input(
         "torchmetrics", "length mismatch",
         what="torchmetrics broadcasts a single target against two rows of scores: its check compares every "
              "dimension but the first, and the sample is counted once per prediction.",
@@ -332,13 +356,14 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
                         outside=(batch([0, 2, 1, 0], [[1.0, 0.0, 0.0], [0.1, 0.2, 0.7], [0.3, 0.5, 0.2],
                                                       [0.5, 0.2, 0.3]], num_classes=3),),
                         metric="AUROC[task=multiclass]"))),
-    (("torchmetrics.regression.KLDivergence",), bad_input(
+    (("torchmetrics.regression.KLDivergence", "torchmetrics.regression.JensenShannonDivergence"), bad_input(
         "torchmetrics", ("probability > 1", "probability < 0"),
-        what="torchmetrics' KLDivergence does not check that its inputs are probabilities: it divides each row by "
-             "its sum and evaluates p log(p / q) on whatever it gets.",
-        cause="_kld_update normalises p and q (p / p.sum(axis=-1)) 'to make sure the distributes sum to 1' and "
-              "computes _safe_xlogy(p, p / q) with no check of the values' range.",
-        where="torchmetrics/functional/regression/kl_divergence.py::_kld_update",
+        what="torchmetrics' KLDivergence and JensenShannonDivergence do not check that their inputs are "
+             "probabilities: they divide each row by its sum and evaluate the divergence on whatever they get.",
+        cause="_kld_update and _jsd_update normalise p and q (p / p.sum(axis=-1)) 'to make sure the distributes "
+              "sum to 1' and evaluate the logarithms with no check of the values' range.",
+        where="torchmetrics/functional/regression/kl_divergence.py::_kld_update; "
+              "torchmetrics/functional/regression/js_divergence.py::_jsd_update",
         witness=Witness(inside=(batch([[0.5, 0.5], [0.2, 0.8]], [[1.5, 0.5], [0.3, 0.7]]),),
                         outside=(batch([[0.5, 0.5], [0.2, 0.8]], [[0.5, 0.5], [0.3, 0.7]]),),
                         metric="KLDivergence"))),
@@ -353,6 +378,28 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, INF, 2.0, 0.1]),),
                         outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
                         metric="SpearmanCorrCoef"))),
+    (("torchmetrics.regression.CriticalSuccessIndex",), bad_input(
+        "torchmetrics", ("+inf in y_pred", "-inf in y_pred", "+inf in y_true", "-inf in y_true"), kind="convention",
+        what="torchmetrics' CriticalSuccessIndex compares an infinite value with the threshold as a number: an "
+             "event is a value at or above the threshold, which +inf is and -inf is not.",
+        cause="_critical_success_index_update binarises with preds >= threshold and target >= threshold, "
+              "comparisons an infinity takes part in as the largest or smallest value.",
+        where="torchmetrics/functional/regression/csi.py::_critical_success_index_update",
+        reading=infinities_clipped,
+        witness=Witness(inside=(batch([-INF, 1.0, 0.2], [0.1, INF, 0.9]),),
+                        outside=(batch([-9.0, 1.0, 0.2], [0.1, 9.0, 0.9]),),
+                        metric="CriticalSuccessIndex"))),
+    (("torchmetrics.regression.CriticalSuccessIndex",), bad_input(
+        "torchmetrics", ("NaN in y_pred", "NaN in y_true"),
+        what="torchmetrics' CriticalSuccessIndex counts a NaN value as no event: NaN >= threshold is False, and "
+             "nothing checks for NaN.",
+        cause="_critical_success_index_update binarises with preds >= threshold and target >= threshold; no NaN "
+              "check precedes it.",
+        where="torchmetrics/functional/regression/csi.py::_critical_success_index_update",
+        reading=nan_values_as(-FLOAT32_MAX),
+        witness=Witness(inside=(batch([NAN, 1.0, 0.2], [0.1, 0.7, 0.9]),),
+                        outside=(batch([0.0, 1.0, 0.2], [0.1, 0.7, 0.9]),),
+                        metric="CriticalSuccessIndex"))),
     (("torchmetrics.regression.SpearmanCorrCoef",), bad_input(
         "torchmetrics", ("NaN in y_pred", "NaN in y_true"),
         what="torchmetrics' SpearmanCorrCoef ranks a NaN as the largest value (torch.sort orders NaN last).",
@@ -404,6 +451,16 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
 SKLEARN_CURVES = (f"{SK}roc_auc_score", f"{SK}average_precision_score", f"{SK}jaccard_score", f"{SK}coverage_error",
                   f"{SK}label_ranking_loss", f"{SK}label_ranking_average_precision_score", f"{SK}ndcg_score")
 SKLEARN_WEIGHTS: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
+    ((f"{SK}balanced_accuracy_score",), bad_input(
+        "sklearn", "weight < 0",
+        what="scikit-learn's balanced accuracy does not check the sign of a sample weight: each class's recall "
+             "divides the weighted diagonal of the confusion matrix by its weighted row sum, negative weights as "
+             "given (a class whose weights are all negative has a recall of 1 from -w / -w).",
+        cause="balanced_accuracy_score builds confusion_matrix(y_true, y_pred, sample_weight=sample_weight), whose "
+              "_check_sample_weight leaves ensure_non_negative False, then per_class = np.diag(C) / C.sum(axis=1).",
+        where=f"{SK_CLASSIFICATION}::balanced_accuracy_score, confusion_matrix",
+        witness=Witness(inside=(batch([0, 1, 1], [0, 1, 0], [1.0, -1.0, 2.0]),),
+                        outside=(batch([0, 1, 1], [0, 1, 0], [1.0, 1.0, 1.0]),), metric="BalancedAccuracy"))),
     (SKLEARN_CURVES, bad_input(
         "sklearn", "weight < 0", kind="convention",
         what="scikit-learn does not check the sign of a sample weight: its curves, rankings and Jaccard index "

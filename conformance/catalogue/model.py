@@ -30,6 +30,9 @@ Decomposition = Literal["mean", "sum", "none"]
 # A declaration's ``properties`` that holds whatever property feeds the library the values it explains (a convention
 # of the library's arithmetic, an error its trigger alone pins): every property of the registry, present and future.
 EVERY_PROPERTY = ("*",)
+# Properties EVERY_PROPERTY leaves out: a convention of a library's arithmetic on valid inputs explains nothing a bad
+# input makes it return; a declaration that does must name the property.
+NAMED_ONLY = ("bad_inputs",)
 
 
 @dataclass(frozen=True)
@@ -201,8 +204,11 @@ class KnownDifference:
                    for name, options in self.when.items())
 
     def concerns(self, names: tuple[str, ...]) -> bool:
-        """Whether the declaration is about one of the properties ``names`` (every one, for EVERY_PROPERTY)."""
-        return self.properties == EVERY_PROPERTY or any(name in self.properties for name in names)
+        """Whether the declaration is about one of the properties ``names`` (with EVERY_PROPERTY in its properties:
+        every one but those NAMED_ONLY)."""
+        if EVERY_PROPERTY[0] in self.properties and any(name not in NAMED_ONLY for name in names):
+            return True
+        return any(name in self.properties for name in names)
 
     def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
         """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
