@@ -130,6 +130,30 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
         witness=Witness(inside=(QUERIES, QUERIES, QUERIES), ranks=(1, 2), outside=(QUERIES, QUERIES, QUERIES, QUERIES),
                         outside_ranks=(2, 2), metric="NDCG"),
     )),
+    # Observed with torchmetrics 1.9.0: BinaryAccuracy(multidim_average="samplewise") fed 1 sample on rank 0 and 9 on
+    # rank 1 waits forever in gloo.
+    ("torchmetrics.classification.", KnownDifference(
+        "torchmetrics", what="torchmetrics' samplewise classification metrics (multidim_average='samplewise') never "
+        "finish syncing when one rank made a single update of one sample and the other rank's state is sized: the "
+        "processes wait in gloo until stopped.",
+        cause="_binary_stat_scores_update (and the multiclass and multilabel ones) .squeeze() a one-sample update's "
+              "per-sample counts to 0-dimensional tensors, which the list states (dim_zero_cat) keep; "
+              "Metric._sync_dist concatenates a list only when it holds more than one tensor, so that rank gathers a "
+              "0-dimensional tensor, for which gather_all_tensors takes its scalar path (one all_gather of the "
+              "values) while the other rank takes its sized path (an all_gather of the sizes, then of the padded "
+              "values): the collectives never match.",
+        where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_update; "
+              "torchmetrics/metric.py::Metric._sync_dist; torchmetrics/utilities/distributed.py::gather_all_tensors",
+        raises=SYNC_FAILED, evidence=r"is gathered as a 0-dimensional tensor on one rank and a sized one",
+        properties=("distributed_sync",), kind="defect",
+        witness=Witness(inside=(batch([[0, 1, 1]], [[0.2, 0.8, 0.6]]),
+                                batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.1, 0.3], [0.4, 0.2, 0.7]])),
+                        ranks=(1, 1),
+                        outside=(batch([[0, 1, 1], [1, 1, 0]], [[0.2, 0.8, 0.6], [0.7, 0.1, 0.2]]),
+                                 batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.1, 0.3], [0.4, 0.2, 0.7]])),
+                        outside_ranks=(1, 1), parameters={"multidim_average": "samplewise"},
+                        metric="BinaryAccuracy"),
+    )),
     ("torchmetrics.", KnownDifference(
         "torchmetrics", what="torchmetrics' forward() loses the state accumulated so far when the batch's own value "
         "raises (an empty batch of a curve metric, one sample for R²): the metric is left reset.",
