@@ -139,11 +139,12 @@ def _query_ndcg(relevance: NDArray[np.float64], scores: NDArray[np.float64], k: 
 
 def dcg(
     y_true: ArrayLike, y_score: ArrayLike, *, k: int | None = None, log_base: float = 2.0,
-    sample_weight: ArrayLike | None = None,
+    ties: Literal["average", "best", "worst"] = "average", sample_weight: ArrayLike | None = None,
 ) -> float:
     """Discounted cumulative gain, averaged over queries (rows): as :func:`ndcg` (linear gain, tied documents
     sharing their positions), not normalised, with the discount ``1 / log_base(i + 2)`` of position ``i``
-    (scikit-learn's ``dcg_score``: "the log base ... used for the discount")."""
+    (scikit-learn's ``dcg_score``: "the log base ... used for the discount"). ``ties`` other than ``average``: tied
+    documents ranked most relevant first (``best``) or last (``worst``), the two ends of every order of a tie."""
     relevance = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
     if relevance.shape != scores.shape:
@@ -153,8 +154,14 @@ def dcg(
         raise ValueError(f"k must be a positive integer or None; got {k}.")
     if log_base <= 1:
         raise ValueError(f"log_base must be greater than 1; got {log_base}.")
+    check_option(ties, "ties", ("average", "best", "worst"))
     weights = check_sample_weight(sample_weight, len(relevance))
-    gain = _tie_averaged_dcg(relevance, scores, _discounts(relevance.shape[1], k, log_base))
+    discount = _discounts(relevance.shape[1], k, log_base)
+    if ties == "average":
+        gain = _tie_averaged_dcg(relevance, scores, discount)
+    else:
+        order = np.lexsort((-relevance if ties == "best" else relevance, -scores), axis=1)
+        gain = np.take_along_axis(relevance, order, axis=1) @ discount
     return float(divide(np.dot(weights, gain), weights.sum()))
 
 

@@ -4,6 +4,8 @@ absolute errors, root mean squared logarithmic error and Brier score (references
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from conformance import reference as ref
@@ -220,7 +222,11 @@ SPECS: tuple[MetricSpec, ...] = (
         bindings={"torchmetrics": Binding(f"{TR}.JensenShannonDivergence", weights=False)},
         # reduction='none' is not drawn: one value per row, whose number the per-batch average cannot stack, and
         # merge_state puts the merged-in metric's rows first (Metric._reduce_states: global state, then local).
-        space=(_only("torchmetrics", "reduction", ("mean", "sum")),),
+        # log_prob=True takes both distributions as log-probabilities: the harness passes their logs.
+        space=(_only("torchmetrics", "reduction", ("mean", "sum")),
+               Parameter("log_prob", (False, True), spellings={"torchmetrics": "log_prob"}, reference=False,
+                         presentation=lambda b, logs: replace(b, y_true="log", y_pred="log") if logs else b,
+                         absent={"keras": "no such metric", "sklearn": "no such metric"})),
         absent={"keras": "Keras has no Jensen-Shannon divergence (nearest: KLDivergence)",
                 "sklearn": "scikit-learn has no Jensen-Shannon divergence (scipy.spatial.distance.jensenshannon is "
                            "its square root)"},

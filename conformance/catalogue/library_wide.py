@@ -525,7 +525,8 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
 
 
 # -- torchmetrics' num_outputs on metrics of one output, drawn with several --------------------------------------
-TAKES_NUM_OUTPUTS = frozenset({"PearsonCorrCoef", "ConcordanceCorrCoef", "SpearmanCorrCoef", "LogCoshError"})
+TAKES_NUM_OUTPUTS = frozenset({"PearsonCorrCoef", "ConcordanceCorrCoef", "SpearmanCorrCoef", "LogCoshError",
+                               "KendallRankCorrCoef", "NormalizedRootMeanSquaredError", "RelativeSquaredError"})
 
 
 def per_output(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -104,14 +104,7 @@ def _ndcg() -> MetricSpec:
                       "target.\"",
                 where="torchmetrics/retrieval/base.py::RetrievalMetric.compute", raises="query with no positive target",
                 trigger=_no_relevant_document, when={"empty": ("error",)}, properties=EVERY_PROPERTY),
-            KnownDifference(
-                "sklearn", what="With ignore_ties=True, scikit-learn ranks documents of equal score in argsort's "
-                "order instead of sharing their positions (it documents the option as assuming no ties): the value "
-                "lies between the tied documents' most and least relevant first.",
-                cause="_dcg_sample_scores(ignore_ties=True): ranking = np.argsort(y_score)[:, ::-1], no tie "
-                      "averaging.", where="sklearn/metrics/_ranking.py::_dcg_sample_scores",
-                bounds=({"ties": "worst"}, {"ties": "best"}), trigger=_has_tied_scores,
-                when={"ignore_ties": (True,)}),
+            SKLEARN_IGNORE_TIES,
         ),
         absent={"keras": "keras.metrics has no ranking or retrieval metric (NDCG is in the separate keras-rs "
                          "package)"},
@@ -205,6 +198,16 @@ def _binary_retrieval(name: str, reference: Callable[..., Any], target: str, fun
     )
 
 
+SKLEARN_IGNORE_TIES = KnownDifference(
+    "sklearn", what="With ignore_ties=True, scikit-learn ranks documents of equal score in argsort's "
+    "order instead of sharing their positions (it documents the option as assuming no ties): the value "
+    "lies between the tied documents' most and least relevant first.",
+    cause="_dcg_sample_scores(ignore_ties=True): ranking = np.argsort(y_score)[:, ::-1], no tie "
+          "averaging.", where="sklearn/metrics/_ranking.py::_dcg_sample_scores",
+    bounds=({"ties": "worst"}, {"ties": "best"}), trigger=_has_tied_scores,
+    when={"ignore_ties": (True,)})
+
+
 def _dcg() -> MetricSpec:
     spelled = {"absent": {"keras": NO_KERAS, "torchmetrics": "torchmetrics has no unnormalised DCG (nearest: "
                                                                 "RetrievalNormalizedDCG, checked under NDCG)"}}
@@ -212,8 +215,12 @@ def _dcg() -> MetricSpec:
         name="DCG", reference=ref.dcg, domain=RELEVANCE, decomposition="mean", growth=tol.RATIO, scale=0.0,
         bindings={"sklearn": Binding("sklearn.metrics.dcg_score")},
         space=(Parameter("k", (None, 1, 2), spellings={"sklearn": "k"}, **spelled),
-               Parameter("log_base", (2, 10), spellings={"sklearn": "log_base"}, **spelled)),
-        **spelled,
+               Parameter("log_base", (2, 10), spellings={"sklearn": "log_base"}, **spelled),
+               # the reference averages tied documents' gains (scikit-learn's default); ignore_ties=True ranks them
+               # in an unspecified order, the same value where no scores tie (a declaration of NDCG's explains ties)
+               Parameter("ignore_ties", (False, True), spellings={"sklearn": "ignore_ties"}, reference=False,
+                         **spelled)),
+        known=(SKLEARN_IGNORE_TIES,), **spelled,
     )
 
 

@@ -84,6 +84,9 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("sklearn", "multioutput", "their specs' data are one output, where every multioutput mode gives the same "
              "value (drawn on the multi-output errors and R²)",
              ("mean_pinball_loss", "median_absolute_error", "root_mean_squared_log_error"), "no effect"),
+    NotDrawn("torchmetrics", "t_test", "adds a second output, the t-test's p-value, to compute()'s (tau, p_value) "
+             "tuple: tau, the value checked, is the same; the p-value's null distribution is no value of the metric "
+             "the reference defines", ("KendallRankCorrCoef",), "no effect"),
     NotDrawn("torchmetrics", "alternative", "the alternative hypothesis of the t-test, read only with t_test=True",
              ("KendallRankCorrCoef",), "no effect"),
     NotDrawn("torchmetrics", "keep_sequence_dim", "one index per sequence of images, over (N, T, ...) inputs no "

@@ -4,6 +4,8 @@ scores, the exact match of label sets, balanced accuracy and the zero-one loss."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from conformance import reference as ref
@@ -11,8 +13,10 @@ from conformance import tolerance as tol
 from conformance.catalogue.classification import (
     KERAS_FBETA_COLUMN_WEIGHTS,
     KERAS_FBETA_EPSILON,
+    NORMALIZE,
     TORCHMETRICS_AUTO_SIGMOID,
     ZERO_DIVISION,
+    threshold_parameter,
 )
 from conformance.catalogue.model import (
     NUM_CLASSES,
@@ -43,6 +47,8 @@ TORCHMETRICS_SIGMOID = KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMO
 # -- the binary F-beta score and its F1 counterparts -------------------------------------------------------------------
 
 BINARY_FBETA = dict(beta=1.0, average="micro", threshold=0.5)  # the reference on one column: class 1's F-beta
+# score > t is positive: 0.5 first, then 0.25, 0.75, 0 and any float32 in (0, 1), on scores drawn around them
+BINARY_THRESHOLD = threshold_parameter("threshold", binary=True)
 BETA = Parameter("beta", (1.0, 0.5, 2.0), spellings={"keras": "beta", "sklearn": "beta", "torchmetrics": "beta"})
 KERAS_EPSILON = KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}})
 COLUMN = ("column", "column")
@@ -73,14 +79,14 @@ def _binary_fbeta() -> MetricSpec:
                                y_pred="above-threshold"),
             "torchmetrics": Binding(f"{TM}.BinaryFBetaScore", {"beta": 1.0, "threshold": 0.5}, weights=False),
         },
-        known=(*keras_known, TORCHMETRICS_SIGMOID), space=(BETA, ZERO_DIVISION),
+        known=(*keras_known, TORCHMETRICS_SIGMOID), space=(BETA, ZERO_DIVISION, BINARY_THRESHOLD),
         counterparts=(
             Counterpart("keras", Binding("keras.metrics.F1Score", {"average": "micro", "threshold": 0.5},
-                                         layout=COLUMN), known=keras_known, space=()),
+                                         layout=COLUMN), known=keras_known, space=(BINARY_THRESHOLD,)),
             Counterpart("sklearn", Binding("sklearn.metrics.f1_score", {"zero_division": 0.0},
-                                           y_pred="above-threshold"), space=(ZERO_DIVISION,)),
+                                           y_pred="above-threshold"), space=(ZERO_DIVISION, BINARY_THRESHOLD)),
             Counterpart("torchmetrics", Binding(f"{TM}.BinaryF1Score", {"threshold": 0.5}, weights=False),
-                        space=(ZERO_DIVISION,)),
+                        space=(ZERO_DIVISION, BINARY_THRESHOLD)),
         ),
     )
 
@@ -162,7 +168,8 @@ def _npv(task: str) -> MetricSpec:
                                y_pred="above-threshold"),
             "torchmetrics": Binding(torch_class, {"threshold": 0.5}, weights=False),
         }
-        params, domain, space = {"threshold": 0.5, "average": "binary"}, BINARY, (zero_division,)
+        params, domain = {"threshold": 0.5, "average": "binary"}, BINARY
+        space = (zero_division, threshold_parameter(None, binary=True))
         known = [TORCHMETRICS_SIGMOID]
     else:
         count = {"num_classes": NUM_CLASSES} if task == "multiclass" else {"num_labels": NUM_CLASSES,
@@ -246,6 +253,7 @@ SPECS: tuple[MetricSpec, ...] = (
     MetricSpec(
         name="ZeroOneLoss", reference=ref.zero_one_loss, domain=LABEL_PAIRS, decomposition="mean", growth=tol.RATIO,
         scale=1.0, bindings={"sklearn": Binding("sklearn.metrics.zero_one_loss")},
+        space=(replace(NORMALIZE, absent={"keras": "no such metric", "torchmetrics": "no such metric"}),),
         absent={"keras": "Keras has no zero-one loss (nearest: 1 - Accuracy)",
                 "torchmetrics": "torchmetrics has no zero-one loss (nearest: 1 - MulticlassAccuracy(average='micro'))"},
     ),
