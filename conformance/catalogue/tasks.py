@@ -49,6 +49,7 @@ TORCHMETRICS_SIGMOID = KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMO
 BINARY_FBETA = dict(beta=1.0, average="micro", threshold=0.5)  # the reference on one column: class 1's F-beta
 # score > t is positive: 0.5 first, then 0.25, 0.75, 0 and any float32 in (0, 1), on scores drawn around them
 BINARY_THRESHOLD = threshold_parameter("threshold", binary=True)
+LABEL_THRESHOLD = threshold_parameter(None)  # each label's score > t: torchmetrics' threshold (no Keras binding)
 BETA = Parameter("beta", (1.0, 0.5, 2.0), spellings={"keras": "beta", "sklearn": "beta", "torchmetrics": "beta"})
 KERAS_EPSILON = KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}})
 COLUMN = ("column", "column")
@@ -104,7 +105,7 @@ def _multilabel_accuracy() -> MetricSpec:
             "torchmetrics": Binding(f"{TM}.MultilabelAccuracy",
                                     {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": "micro"}, weights=False),
         },
-        space=(_average(("micro", "macro", "none")),), known=(TORCHMETRICS_SIGMOID,),
+        space=(_average(("micro", "macro", "none")), threshold_parameter("threshold")), known=(TORCHMETRICS_SIGMOID,),
         absent={"sklearn": "scikit-learn's accuracy_score of multilabel rows is the exact match of each row (checked "
                            "under ExactMatch[task=multilabel]); the share of right labels is 1 - hamming_loss"},
     )
@@ -117,7 +118,7 @@ def _multilabel_specificity() -> MetricSpec:
         bindings={"torchmetrics": Binding(f"{TM}.MultilabelSpecificity",
                                           {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": "macro"},
                                           weights=False)},
-        space=(_average(("macro", "micro", "weighted", "none")),), known=(TORCHMETRICS_SIGMOID,),
+        space=(_average(("macro", "micro", "weighted", "none")), LABEL_THRESHOLD), known=(TORCHMETRICS_SIGMOID,),
         absent={"keras": NO_KERAS.format("specificity at a threshold"), "sklearn": NO_SKLEARN.format("specificity")},
     )
 
@@ -179,7 +180,8 @@ def _npv(task: str) -> MetricSpec:
         domain = MULTICLASS if task == "multiclass" else MULTILABEL
         zero_division = Parameter("zero_division", ZERO_DIVISION.values, spellings={"torchmetrics": "zero_division"},
                                   absent={"keras": "no such metric", "sklearn": "no such metric"})
-        space = (_average(("macro", "micro", "weighted", "none")), zero_division)
+        space = (_average(("macro", "micro", "weighted", "none")), zero_division,
+                 *((LABEL_THRESHOLD,) if task == "multilabel" else ()))
         known = [TORCHMETRICS_MACRO_EXCLUDES_ABSENT if task == "multiclass" else TORCHMETRICS_SIGMOID]
     known.append(_torchmetrics_npv_ignores_zero_division(task.capitalize()))
     if task == "multiclass":  # the zero_division defect and the absent classes, both at once
@@ -212,7 +214,7 @@ def _stat_scores(task: str) -> MetricSpec:
         ratio=False,
         bindings={"torchmetrics": Binding(f"{TM}.{task.capitalize()}StatScores", {**count, "average": "micro"},
                                           weights=False)},
-        space=(_average(("micro", "macro", "weighted", "none")),),
+        space=(_average(("micro", "macro", "weighted", "none")), *(() if task == "multiclass" else (LABEL_THRESHOLD,))),
         known=() if task == "multiclass" else (TORCHMETRICS_SIGMOID,),
         absent={"keras": NO_KERAS.format("stat scores"),
                 "sklearn": "scikit-learn has no stat scores (nearest: multilabel_confusion_matrix, the same counts "
@@ -247,7 +249,7 @@ SPECS: tuple[MetricSpec, ...] = (
             "torchmetrics": Binding(f"{TM}.MultilabelExactMatch", {"num_labels": NUM_CLASSES, "threshold": 0.5},
                                     weights=False),
         },
-        known=(TORCHMETRICS_SIGMOID,),
+        space=(threshold_parameter(None),), known=(TORCHMETRICS_SIGMOID,),
         absent={"keras": "Keras has no exact-match metric of label sets (nearest: BinaryAccuracy, per label)"},
     ),
     MetricSpec(
