@@ -75,8 +75,8 @@ class Runner:
 
     def new_metric(self, batches: list[Batch], layout: tuple[str, ...] | None = None, mode: str | None = None):
         """A metric with empty state: a new object, or the pooled one after ``reset()``."""
-        subject, mode = self.subject, mode or self.mode
-        if self.pool is None or mode is not None:
+        subject, explicit, mode = self.subject, mode, mode or self.mode
+        if self.pool is None or (explicit is not None and explicit != self.mode):
             return subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout, mode)
         key = (batches[0].num_classes, layout, tuple(subject.parameters.items()))  # one object per combination
         metric = self.pool.pop(key, None)
@@ -85,7 +85,8 @@ class Runner:
                 metric.reset()
             recording.renew(metric.metric)
         else:
-            metric = subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout)
+            metric = subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout,
+                                            mode)
         self.pool[key] = metric  # put back only once reset (or built) without raising
         return metric
 

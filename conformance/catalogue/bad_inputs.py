@@ -150,6 +150,7 @@ TM_THRESHOLDED = (f"{TM}BinaryAccuracy", f"{TM}BinaryStatScores", f"{TM}BinaryPr
                   f"{TM}BinaryHammingDistance", f"{TM}BinaryMatthewsCorrCoef", f"{TM}BinaryCohenKappa",
                   f"{TM}MultilabelPrecision", f"{TM}MultilabelRecall", f"{TM}MultilabelF1Score",
                   f"{TM}MultilabelFBetaScore", f"{TM}MultilabelConfusionMatrix", f"{TM}MultilabelMatthewsCorrCoef",
+                  f"{TM}MultilabelHammingDistance", f"{TM}MultilabelJaccardIndex", f"{TM}MultilabelCohenKappa",
                   f"{TM}BinaryNegativePredictiveValue", f"{TM}MultilabelAccuracy", f"{TM}MultilabelSpecificity",
                   f"{TM}MultilabelNegativePredictiveValue", f"{TM}MultilabelStatScores", f"{TM}MultilabelExactMatch",
                   "torchmetrics.JaccardIndex", "torchmetrics.HammingDistance")
