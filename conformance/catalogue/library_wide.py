@@ -527,6 +527,9 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
 # -- torchmetrics' num_outputs on metrics of one output, drawn with several --------------------------------------
 TAKES_NUM_OUTPUTS = frozenset({"PearsonCorrCoef", "ConcordanceCorrCoef", "SpearmanCorrCoef", "LogCoshError",
                                "KendallRankCorrCoef", "NormalizedRootMeanSquaredError", "RelativeSquaredError"})
+# Of those, the classes documented to return the mean over the outputs ("If num_outputs > 1, the returned value is
+# averaged over all the outputs": torchmetrics/regression/rse.py), not one value per output.
+AVERAGES_OUTPUTS = frozenset({"RelativeSquaredError"})
 
 
 def per_output(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -543,20 +546,32 @@ def per_output(function: Callable[..., Any]) -> Callable[..., Any]:
     return reference
 
 
+def mean_of_outputs(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The mean over the outputs of ``per_output(function)``: one value for ``(n, d)`` data."""
+    each = per_output(function)
+
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        return float(np.mean(each(y_true, y_pred, sample_weight=sample_weight, **params)))
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
 def with_num_outputs(spec: MetricSpec) -> MetricSpec:
     """``spec`` (one output) drawing torchmetrics' num_outputs where its torchmetrics class takes it: one output (its
     data as they are) or one per column of several outputs (the reference, and torchmetrics' declarations, per
-    column)."""
+    column; their mean where torchmetrics documents it: ``AVERAGES_OUTPUTS``)."""
     from conformance.domains import REGRESSION, REGRESSION_MULTI_OUTPUT
 
     binding = spec.bindings.get("torchmetrics")
     if (binding is None or binding.target.rsplit(".", 1)[-1] not in TAKES_NUM_OUTPUTS
             or spec.domain is not REGRESSION):
         return spec
-    known = tuple(replace(k, reference=per_output(k.reference or spec.reference))
+    outputs = mean_of_outputs if binding.target.rsplit(".", 1)[-1] in AVERAGES_OUTPUTS else per_output
+    known = tuple(replace(k, reference=outputs(k.reference or spec.reference))
                   if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k
                   for k in spec.known)
-    several = {"reference": per_output(spec.reference), "domain": REGRESSION_MULTI_OUTPUT, "known": known}
+    several = {"reference": outputs(spec.reference), "domain": REGRESSION_MULTI_OUTPUT, "known": known}
     return replace(spec, space=(*spec.space, Parameter(
         "num_outputs", ("one", "several"), spellings={"torchmetrics": "num_outputs"}, reference=False,
         translations={"torchmetrics": {"one": 1, "several": NUM_CLASSES}},

@@ -25,6 +25,7 @@ from conformance.catalogue.model import (
     KnownDifference,
     MetricSpec,
     Parameter,
+    Unsupported,
     Witness,
     batch,
 )
@@ -49,6 +50,9 @@ TORCHMETRICS_SIGMOID = KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMO
 BINARY_FBETA = dict(beta=1.0, average="micro", threshold=0.5)  # the reference on one column: class 1's F-beta
 # score > t is positive: 0.5 first, then 0.25, 0.75, 0 and any float32 in (0, 1), on scores drawn around them
 BINARY_THRESHOLD = threshold_parameter("threshold", binary=True)
+BINARY_THRESHOLD = replace(BINARY_THRESHOLD, unsupported=(*BINARY_THRESHOLD.unsupported, Unsupported(
+    "keras", {"threshold": (0.0,)}, "Keras' FBetaScore and F1Score take 0 < threshold <= 1 ('Invalid `threshold` "
+    "argument value. It should verify 0 < threshold <= 1': keras/src/metrics/f_score_metrics.py::FBetaScore)")))
 LABEL_THRESHOLD = threshold_parameter(None)  # each label's score > t: torchmetrics' threshold (no Keras binding)
 BETA = Parameter("beta", (1.0, 0.5, 2.0), spellings={"keras": "beta", "sklearn": "beta", "torchmetrics": "beta"})
 KERAS_EPSILON = KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}})
@@ -178,12 +182,24 @@ def _npv(task: str) -> MetricSpec:
         bindings = {"torchmetrics": Binding(torch_class, {**count, "average": "macro"}, weights=False)}
         params = {"threshold": None if task == "multiclass" else 0.5, "average": "macro"}
         domain = MULTICLASS if task == "multiclass" else MULTILABEL
-        zero_division = Parameter("zero_division", ZERO_DIVISION.values, spellings={"torchmetrics": "zero_division"},
-                                  absent={"keras": "no such metric", "sklearn": "no such metric"})
+        zero_division = replace(ZERO_DIVISION, spellings={"torchmetrics": "zero_division"},
+                                absent={"keras": "no such metric", "sklearn": "no such metric"})
         space = (_average(("macro", "micro", "weighted", "none")), zero_division,
                  *((LABEL_THRESHOLD,) if task == "multilabel" else ()))
         known = [TORCHMETRICS_MACRO_EXCLUDES_ABSENT if task == "multiclass" else TORCHMETRICS_SIGMOID]
     known.append(_torchmetrics_npv_ignores_zero_division(task.capitalize()))
+    if task == "binary":  # the zero_division defect and the sigmoid, both at once (a threshold below sigmoid's)
+        known.append(replace(
+            TORCHMETRICS_SIGMOID, what="Both of the above at once: scores outside [0, 1] put through a sigmoid per "
+            "update, and zero_division ignored (0) where nothing is then predicted negative.",
+            cause="See the two declarations above.", overrides={"zero_division": 0.0},
+            where=f"{TORCHMETRICS_SIGMOID.where}; torchmetrics/classification/negative_predictive_value.py::"
+                  "BinaryNegativePredictiveValue.compute",
+            # the logit -1 (sigmoid 0.27) is predicted positive at 0.25: no negative prediction, 0 not 1; outside,
+            # the score 0.1 in [0, 1] is predicted negative
+            witness=Witness(inside=(batch([0], [-1.0]),), outside=(batch([0], [0.1]),),
+                            parameters={"threshold": 0.25, "zero_division": 1.0},
+                            metric="NegativePredictiveValue[task=binary]")))
     if task == "multiclass":  # the zero_division defect and the absent classes, both at once
         known.append(KnownDifference(
             "torchmetrics", what="Both of the above at once: zero_division ignored (0) and absent classes left out of "
