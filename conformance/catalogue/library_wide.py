@@ -415,7 +415,8 @@ TAKES_MULTIDIM_AVERAGE = frozenset({
     "BinaryAccuracy", "BinaryHammingDistance", "BinaryPrecision", "BinaryRecall", "BinarySpecificity",
     "BinaryStatScores", "MulticlassAccuracy", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassHammingDistance",
     "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity", "MultilabelF1Score", "MultilabelFBetaScore",
-    "MultilabelPrecision", "MultilabelRecall",
+    "MultilabelPrecision", "MultilabelRecall", "BinaryF1Score", "BinaryFBetaScore", "BinaryNegativePredictiveValue",
+    "MulticlassNegativePredictiveValue",
 })
 MULTIDIM_DOMAINS = ("binary", "multiclass", "multilabel")
 
