@@ -42,8 +42,10 @@ class Drawer:
         if key not in self.strategies:
             def values(p) -> st.SearchStrategy:
                 listed = st.sampled_from(p.choices(library, self.property_name))
-                return listed if p.span is None else st.one_of(
-                    listed, st.floats(*p.span, width=32, exclude_min=True, exclude_max=True))
+                # the span's bounds as float32 (0.05 is none): the open interval between the nearest float32s
+                # holds only float32s inside the span itself
+                return listed if p.span is None else st.one_of(listed, st.floats(
+                    *(float(np.float32(bound)) for bound in p.span), width=32, exclude_min=True, exclude_max=True))
             self.strategies[key] = st.fixed_dictionaries({p.name: values(p) for p in space}).filter(
                 lambda drawn: spec.supports(library, drawn, self.property_name))
         return data.draw(self.strategies[key], label="parameters")

@@ -119,6 +119,38 @@ def _binary_crossentropy() -> MetricSpec:
     )
 
 
+def _ignored_counted_unweighted(function):
+    """Keras' SparseCategoricalCrossentropy metric given no sample_weight: the mean over every sample, an ignored
+    one's loss 0 (the kept samples' mean times their share); with weights, the ignored samples weigh nothing."""
+    ignoring = ignoring_target(function, keyword="ignore_class")
+
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        value = ignoring(y_true, y_pred, sample_weight=sample_weight, **params)
+        ignored = params.get("ignore_class")
+        if ignored is None or sample_weight is not None or not len(y_true):
+            return value
+        kept = np.asarray(y_true) != ignored
+        return value * kept.sum() / kept.size
+    return reference
+
+
+KERAS_IGNORED_CLASS_COUNTED = KnownDifference(
+    "keras", what="Given no sample_weight, Keras' SparseCategoricalCrossentropy metric with ignore_class counts "
+    "the ignored samples in its mean with a loss of 0 (0.35 for two samples at ln 2, one ignored, not 0.69); given "
+    "weights, it leaves them out.",
+    cause="sparse_categorical_crossentropy zeroes the ignored samples' losses and sets a Keras mask on them, but "
+          "MeanMetricWrapper.update_state reads the mask of y_pred (none), and reduce_to_samplewise_values applies the "
+          "values' mask to sample_weight only when a sample_weight is given; Mean then counts every value.",
+    where="keras/src/losses/losses.py::sparse_categorical_crossentropy; keras/src/metrics/reduction_metrics.py::"
+          "MeanMetricWrapper.update_state, reduce_to_samplewise_values",
+    reference=_ignored_counted_unweighted(ref.categorical_crossentropy), kind="defect",
+    when={"ignore_class": (0, 1)},
+    witness=Witness(inside=(batch([1, 0], [[0.5, 0.5], [0.5, 0.5]], num_classes=2),),
+                    outside=(batch([1, 0], [[0.5, 0.5], [0.5, 0.5]], num_classes=2).with_weights(
+                        np.ones(2, np.float32)),),
+                    parameters={"ignore_class": 0}, metric="SparseCategoricalCrossentropy"))
+
+
 def _categorical_crossentropy(name: str) -> MetricSpec:
     """Keras' (Sparse)CategoricalCrossentropy (from_logits drawn; label_smoothing and the class axis, or the ignored
     class) and scikit-learn's log_loss (normalize drawn)."""
@@ -142,7 +174,8 @@ def _categorical_crossentropy(name: str) -> MetricSpec:
         domain=PROBABILITIES, decomposition="mean", growth=tol.RATIO, scale=LOG_SCALE,
         bindings={"keras": Binding(f"keras.metrics.{name}", y_true="labels" if sparse else "onehot"),
                   "sklearn": Binding("sklearn.metrics.log_loss", {"labels": CLASS_RANGE})},
-        space=tuple(space), known=(clip, SKLEARN_CLIP_KNOWN), absent={"torchmetrics": NO_LOG_LOSS},
+        space=tuple(space), known=(clip, SKLEARN_CLIP_KNOWN, *((KERAS_IGNORED_CLASS_COUNTED,) if sparse else ())),
+        absent={"torchmetrics": NO_LOG_LOSS},
     )
 
 
