@@ -416,8 +416,8 @@ TAKES_MULTIDIM_AVERAGE = frozenset({
     "BinaryStatScores", "MulticlassAccuracy", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassHammingDistance",
     "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity", "MultilabelF1Score", "MultilabelFBetaScore",
     "MultilabelPrecision", "MultilabelRecall", "BinaryF1Score", "BinaryFBetaScore", "BinaryNegativePredictiveValue",
-    "MulticlassNegativePredictiveValue", "MultilabelAccuracy", "MultilabelSpecificity", "MultilabelNegativePredictiveValue",
-    "MultilabelHammingDistance", "MulticlassStatScores",
+    "MulticlassNegativePredictiveValue", "MultilabelAccuracy", "MultilabelSpecificity",
+    "MultilabelNegativePredictiveValue", "MultilabelHammingDistance", "MulticlassStatScores",
 })
 MULTIDIM_DOMAINS = ("binary", "multiclass", "multilabel")
 
