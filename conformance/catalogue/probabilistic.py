@@ -130,7 +130,7 @@ def _ignored_counted_unweighted(function):
         if ignored is None or sample_weight is not None or not len(y_true):
             return value
         kept = np.asarray(y_true) != ignored
-        return value * kept.sum() / kept.size
+        return float(value * kept.sum() / kept.size)
     return reference
 
 
@@ -169,12 +169,17 @@ def _categorical_crossentropy(name: str) -> MetricSpec:
                                absent={"sklearn": "scikit-learn's log_loss has no ignored class"}))
     else:
         space.append(LABEL_SMOOTHING)
+    # the ignored samples counted and the clip, both at once (probabilities): the two declarations' conventions
+    counted_clipped = replace(KERAS_IGNORED_CLASS_COUNTED, what=KERAS_IGNORED_CLASS_COUNTED.what + " (With the clip "
+                              "above, on probabilities.)", overrides=clip.overrides, kind="convention", witness=None,
+                              when={**NOT_LOGITS, "ignore_class": (0, 1)})
+    known = (clip, SKLEARN_CLIP_KNOWN, *((KERAS_IGNORED_CLASS_COUNTED, counted_clipped) if sparse else ()))
     return MetricSpec(
         name=name, reference=reference, params={"from_logits": False, "label_smoothing": 0.0},
         domain=PROBABILITIES, decomposition="mean", growth=tol.RATIO, scale=LOG_SCALE,
         bindings={"keras": Binding(f"keras.metrics.{name}", y_true="labels" if sparse else "onehot"),
                   "sklearn": Binding("sklearn.metrics.log_loss", {"labels": CLASS_RANGE})},
-        space=tuple(space), known=(clip, SKLEARN_CLIP_KNOWN, *((KERAS_IGNORED_CLASS_COUNTED,) if sparse else ())),
+        space=tuple(space), known=known,
         absent={"torchmetrics": NO_LOG_LOSS},
     )
 
