@@ -27,7 +27,7 @@ test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium could not be installed: the browser tests of the report will be skipped"
-	$(BIN)/python -m pytest -q -n auto --conformance-matrix-profile smoke
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup --conformance-matrix-profile smoke
 
 # The generated docs (metric and property tables, findings) from the catalogue and the property registries.
 docs: $(STAMP)

@@ -110,6 +110,9 @@ def findings_page() -> str:
                     scope.append("inputs presented as " + ", ".join("/".join(layout) for layout in known.layouts))
                 if known.backends:
                     scope.append("on " + ", ".join(known.backends))
+                if known.dtypes:
+                    scope.append("inputs in " + ", ".join(known.dtypes) + (
+                        f" (computed in {known.computes_in})" if known.computes_in else ""))
                 if known.trigger is not None:
                     scope.append("where its trigger holds")
                 if known.raises:

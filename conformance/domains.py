@@ -28,6 +28,7 @@ class Domain:
     per_sample_pred: bool  # y_pred holds one value per sample (else a row of class scores)
     per_sample_true: bool = True  # y_true is one value per sample (else a row, e.g. several outputs)
     both_classes: bool = False  # binary data must keep some weight on each class it holds, and hold both ...
+    binary_labels: bool = False  # the targets are 0/1 labels (binary, multilabel): they may come as booleans
     one_class: bool = False  # ... but in some examples, which hold one class only (a single sample included)
     # How a realistic data set of thousands of samples is drawn (the pitfall study); None where none makes sense.
     population: pop.Population | None = None
@@ -53,12 +54,12 @@ class Domain:
 
 BINARY = Domain(
     "binary", "y_true in {0, 1}; y_pred a score per sample, in [0, 1] or (in one example of four) a logit",
-    lambda n: cs.binary_inputs(n, logits=True), per_sample_pred=True,
+    lambda n: cs.binary_inputs(n, logits=True), per_sample_pred=True, binary_labels=True,
     population=pop.BINARY_SCORES,
 )
 BINARY_BOTH_CLASSES = Domain(
     "binary-ranked", "binary, with both classes present (a ranking metric is undefined otherwise)",
-    lambda n: cs.binary_inputs(n, both_classes=True), per_sample_pred=True, both_classes=True,
+    lambda n: cs.binary_inputs(n, both_classes=True), per_sample_pred=True, binary_labels=True, both_classes=True,
     population=pop.BINARY_SCORES,
 )
 BINARY_RANKING = Domain(
@@ -66,7 +67,7 @@ BINARY_RANKING = Domain(
     "one example of eight, which holds one class only (a single sample included), where ROC AUC and average "
     "precision are undefined and the rates of an operating point take their conventions",
     lambda n: cs.binary_inputs(n, both_classes=True, one_class=True), per_sample_pred=True, both_classes=True,
-    one_class=True, population=pop.BINARY_SCORES,
+    one_class=True, binary_labels=True, population=pop.BINARY_SCORES,
 )
 MULTICLASS = Domain(
     "multiclass", "integer y_true in [0, C); y_pred a row of C scores per sample; C in 2..5",
@@ -81,12 +82,12 @@ MULTICLASS_WIDE = Domain(
 MULTILABEL = Domain(
     "multilabel", "y_true an (n, L) 0/1 matrix over L in 2..4 labels; y_pred a score per label in [0, 1] "
     "or (in one example of four) logits",
-    lambda n: cs.multilabel_inputs(n, logits=True), per_sample_pred=False,
+    lambda n: cs.multilabel_inputs(n, logits=True), per_sample_pred=False, binary_labels=True,
     population=pop.MULTILABEL_SCORES,
 )
 MULTILABEL_SCORES = Domain(
     "multilabel-scores", "multilabel with scores in [0, 1] (for ranking metrics)",
-    lambda n: cs.multilabel_inputs(n), per_sample_pred=False,
+    lambda n: cs.multilabel_inputs(n), per_sample_pred=False, binary_labels=True,
     population=pop.MULTILABEL_SCORES,
 )
 LABEL_PAIRS = Domain(
@@ -109,6 +110,7 @@ BINARY_LOGITS = Domain(
     "binary-logits", "binary, both classes present but in one example of eight (one class only there, a single "
     "sample included), y_pred a raw score (logit) per sample in [-8, 8]",
     lambda n: cs.binary_logit_inputs(n, one_class=True), per_sample_pred=True, both_classes=True, one_class=True,
+    binary_labels=True,
     population=pop.BINARY_LOGITS,
 )
 RELEVANCE = Domain(
@@ -124,7 +126,7 @@ BINARY_RELEVANCE = Domain(
 BINARY_THRESHOLDS = Domain(
     "binary-thresholds", "binary, with scores at and one float32 step either side of 0.25, 0.5 and 0.75 "
     "(the thresholds of the threshold variants), or (in one example of four) logits",
-    lambda n: cs.binary_threshold_inputs(n), per_sample_pred=True,
+    lambda n: cs.binary_threshold_inputs(n), per_sample_pred=True, binary_labels=True,
     population=pop.BINARY_SCORES,
 )
 SEGMENTATION = Domain(
@@ -162,13 +164,13 @@ POSITIVE = Domain(
 )
 BINARY_PROBABILITIES = Domain(
     "binary-probabilities", "y_true in {0, 1}; y_pred the probability of class 1, in [0, 1] (0 and 1 included)",
-    lambda n: cs.binary_inputs(n), per_sample_pred=True, predictions="probabilities",
+    lambda n: cs.binary_inputs(n), per_sample_pred=True, binary_labels=True, predictions="probabilities",
     population=pop.BINARY_SCORES,
 )
 BINARY_MARGINS = Domain(
     "binary-margins", "y_true in {0, 1}; y_pred a real decision value or logit (the hinge corners -1, 0, 1 "
     "included)",
-    lambda n: cs.binary_margin_inputs(n), per_sample_pred=True,
+    lambda n: cs.binary_margin_inputs(n), per_sample_pred=True, binary_labels=True,
     population=pop.BINARY_LOGITS,
 )
 PROBABILITIES = Domain(

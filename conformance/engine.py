@@ -219,7 +219,7 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
                   pool=_metric_pool(case) if reuse_metrics and not case.prop.fresh_metrics else None,
                   # A user's metric, built anew each time, runs eagerly: a compiled update would be traced
                   # for every new object. The execution_modes property still compares it compiled.
-                  mode="eager" if profile.eager_updates or not reuse_metrics else None)
+                  mode="eager" if profile.eager_updates or not reuse_metrics else case.prop.mode)
     if replay and replay.startswith(FORCED):  # a reduced example: its batches and parameters, and other choices
         replay, _, recorded = replay.removeprefix(FORCED).partition(":")
         example = Example.from_json(json.loads(recorded))

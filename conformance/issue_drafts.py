@@ -24,9 +24,10 @@ VERIFIED_SNIPPETS: frozenset[tuple[str, str]] = frozenset({
 } | {
     ("torchmetrics", name) for name in (
         "add_state", "batch_accumulation", "batch_average_pitfall", "counts_past_2_24", "distributed_sync",
-        "empty_batches", "forward", "long_stream", "merge_state", "reset", "shape_conventions", "state_round_trip")
+        "empty_batches", "forward", "input_dtypes", "long_stream", "merge_state", "reset", "shape_conventions",
+        "state_round_trip")
 } | {("sklearn", name) for name in ("agreement", "batch_average_pitfall", "order_invariance", "shape_conventions")}
-  | {("function", name) for name in ("compile_average", "label_dtypes")})
+  | {("function", name) for name in ("compile_average",)})
 
 
 # keras.io's page of each Keras metric class (the keras-io site's API_MASTER, metrics section).

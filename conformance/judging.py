@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from conformance import recording
-from conformance.catalogue import LIBRARY_INPUTS, KnownDifference
+from conformance.catalogue import LIBRARY_INPUTS, KnownDifference, float32
 from conformance.data import Batch, Example, concatenate
 from conformance.failures import Explained, LibraryError, Observation, Undefined, Violation, nonfinite_message
 from conformance.subject import Subject
@@ -52,14 +52,17 @@ class Judge:
     def known_differences(self) -> list[KnownDifference]:
         """The metric's known differences for this library, its backend, this property and the inputs' layout."""
         subject = self.subject
+        presented = subject.binding.dtypes
         return subject.spec.known_for(subject.adapter.name, self.property_names, subject.adapter.backend(),
-                                      subject.layout)
+                                      subject.layout, presented.name if presented is not None else None)
 
-    def tolerance(self, batches: list[Batch], *, both_library: bool = False) -> Tolerance:
-        """The bound for a value computed on ``batches`` (doubled where both sides carry the library's rounding)."""
+    def tolerance(self, batches: list[Batch], *, both_library: bool = False, dtype: str | None = None) -> Tolerance:
+        """The bound for a value computed on ``batches`` in ``dtype`` (default: the one the library documents
+        computing in for the inputs as presented), doubled where both sides carry the library's rounding."""
         spec = self.subject.spec
-        bound = tolerance_for(self.subject.adapter.result_dtype, sum(len(b) for b in batches), len(batches),
-                              growth=spec.growth, scale=spec.scale)
+        dtype = dtype or self.subject.adapter.computes_in(self.subject.binding)
+        bound = tolerance_for(dtype, sum(len(b) for b in batches), len(batches), growth=spec.growth,
+                              scale=spec.scale)
         return bound.doubled() if both_library else bound
 
     def library_error(self, message: str, example: Example, batches: list[Batch] | None = None, *,
@@ -150,17 +153,26 @@ class Judge:
         return Verdict(failure=failure, counted=False)
 
     # -- what the declarations give ------------------------------------------------------------
+    def computing_dtype(self, known: KnownDifference | None = None) -> str:
+        """The dtype the library computes in here: where a declaration says it computes in a narrower one
+        (``known.computes_in``), that; else the one it documents for the inputs as presented."""
+        if known is not None and known.computes_in is not None:
+            return known.computes_in
+        return self.subject.adapter.computes_in(self.subject.binding)
+
     def convention(self, known: KnownDifference, batches: list[Batch], extra: Mapping[str, Any] | None = None,
                    transform: Callable[[Batch], Batch] | None = None) -> np.ndarray:
-        """What the library's documented convention gives on ``batches``, fed as they were."""
+        """What the library's documented convention gives on ``batches``, fed as they were (a rounding convention,
+        see ``catalogue.float32``, with the rounding of the dtype the library computes in: ``computing_dtype``)."""
         spec = self.subject.spec
-        fed = [transform(b) if transform else b for b in batches]
         overrides = {**known.overrides, **(extra or {})}
-        if known.batches_averaged:
-            values = [spec.reference_value(b, function=known.reference, overrides=overrides) if len(b)
-                      else np.asarray(np.nan) for b in fed]
-            return np.mean(np.stack(values), axis=0)
-        return spec.reference_value(concatenate(fed), function=known.reference, overrides=overrides)
+        with float32.computing(self.computing_dtype(known)):  # a rounding convention rounds as the library does
+            fed = [transform(b) if transform else b for b in batches]
+            if known.batches_averaged:
+                values = [spec.reference_value(b, function=known.reference, overrides=overrides) if len(b)
+                          else np.asarray(np.nan) for b in fed]
+                return np.mean(np.stack(values), axis=0)
+            return spec.reference_value(concatenate(fed), function=known.reference, overrides=overrides)
 
     def intervals(self, known: KnownDifference, batches: list[Batch]) -> list[tuple[np.ndarray, np.ndarray]]:
         """``[low, high]`` of what ``known``'s convention gives on ``batches``, as fed and (where the library
@@ -180,28 +192,39 @@ class Judge:
 
     def compositions(self, known: KnownDifference) -> list[KnownDifference]:
         """``known``, and where it is a presentation's (it holds in some layouts only: how the library reads inputs
-        so shaped), ``known`` computed under each of the library's conventions that hold in every layout (a clip,
-        an epsilon: the value conventions apply whatever the shapes), as one convention. So is a reading of bad
-        inputs (a ``bad_inputs`` declaration: what the library makes of a NaN or a label -1), which the library's
-        conventions on ordinary values then follow."""
-        if not (known.layouts or "bad_inputs" in known.properties) or not known.explains_values:
+        so shaped; or in some dtypes only: how it reads inputs of those dtypes, or the dtype it computes in),
+        ``known`` computed under each of the library's conventions that hold in every layout and dtype (a clip, an
+        epsilon, a rule for an absent class, a sigmoid of logits: the value conventions apply whatever the shapes
+        and dtypes), as one convention. So is a reading of bad inputs (a ``bad_inputs`` declaration: what the
+        library makes of a NaN or a label -1), which the library's conventions on ordinary values then follow."""
+        if not (known.layouts or known.dtypes or "bad_inputs" in known.properties) or not known.explains_values:
             return [known]
         composed = [known]
         for other in self.known_differences():
-            if (other is known or other.layouts or other.per_batch is not None or other.trigger is not None
-                    or other.batches_averaged or not other.explains_values
-                    or (other.reference is None and not other.overrides and other.bounds is None)):
+            if (other is known or other.layouts or other.dtypes or other.batches_averaged
+                    or not other.explains_values or (other.trigger is not None and known.trigger is not None)
+                    or (other.reference is None and not other.overrides and other.bounds is None
+                        and other.per_batch is None)):
                 continue
+            if not known.dtypes and (other.per_batch is not None or other.trigger is not None):
+                continue  # a layout's convention composes with value conventions only (as it always has)
+            per_batch = _chained(known.per_batch, other.per_batch)
+            if per_batch is None and (known.per_batch is not None or other.per_batch is not None):
+                continue  # two conventions' sides: no one composition
             composed.append(replace(known, reference=known.reference or other.reference,
                                     overrides={**other.overrides, **known.overrides},
-                                    bounds=known.bounds or other.bounds))
+                                    bounds=known.bounds or other.bounds, per_batch=per_batch,
+                                    trigger=known.trigger or other.trigger))
         return composed
 
     def follows(self, known: KnownDifference, observed: np.ndarray, batches: list[Batch],
                 tolerance: Tolerance) -> bool:
-        """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds)."""
+        """Whether ``observed`` is what ``known``'s convention gives (or lies within its bounds); where the library
+        computes in a narrower dtype there (``known.computes_in``), within that dtype's tolerance."""
         if not known.explains_values or not known.applies(batches):
             return False
+        if known.computes_in is not None:  # its value carries that dtype's rounding
+            tolerance = self.tolerance(batches, dtype=known.computes_in)
         for low, high in self.intervals(known, batches):
             if low.ndim == 0 and np.isneginf(low) and np.isposinf(high):  # a value no reference defines: any
                 return True
@@ -239,3 +262,22 @@ class Judge:
             if nearest < best_distance:
                 best, best_distance = known, nearest
         return best
+
+
+def _chained(first: Callable[[Batch], Batch] | tuple | None,
+             then: Callable[[Batch], Batch] | tuple | None) -> Callable[[Batch], Batch] | tuple | None:
+    """A transform that applies ``first`` then ``then`` (either may be None: the other alone); where one of them is
+    a convention's sides (a tuple of transforms), the same sides, each after (or before) the other transform; None
+    where both are (no one composition) or neither is given."""
+    if isinstance(first, tuple) and isinstance(then, tuple):
+        return None
+    if first is None or then is None:
+        return first or then
+    if isinstance(then, tuple):
+        return tuple(_chained(first, side) for side in then)
+    if isinstance(first, tuple):
+        return tuple(_chained(side, then) for side in first)
+
+    def transform(batch: Batch) -> Batch:
+        return then(first(batch))
+    return transform

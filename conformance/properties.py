@@ -338,6 +338,9 @@ class Property:
     applies: Callable[[MetricSpec, Adapter, Binding, Profile | None], str | None] | None = None
     judged_as: tuple[str, ...] = ()
     shrink: bool = True  # off where each example feeds >= 131,072 samples: the drawn base batch is the example
+    # The execution mode its library metrics run in (None: the adapter's default, for Keras compiled as fit() runs
+    # it); "eager" where each example builds several objects, each of whose compiled updates would be traced anew.
+    mode: str | None = None
 
     def budget(self, profile: Profile) -> Profile:
         """``profile`` with this property's example cap applied."""

@@ -568,6 +568,8 @@ class _Script:
         if distributed:
             return self.distributed(head, imports)
         body = _compressed(self.units(range(len(self.steps))))
+        if any("ml_dtypes." in line for line in body):  # a bfloat16 array's literal (NumPy has no bfloat16)
+            imports.append("import ml_dtypes")
         return "\n".join([*head, *imports, "", *body, *(["", *self.ending] if self.ending else [])]) + "\n"
 
     def distributed(self, head: list[str], imports: list[str]) -> str:
@@ -745,6 +747,8 @@ class _Arrays:
 
     def source(self, value: Any) -> str:
         if isinstance(value, Tensor):
+            if value.array.dtype.name == "bfloat16":  # torch.from_numpy takes no ml_dtypes array: its float32 values
+                return f"torch.from_numpy({self.source(value.array.astype(np.float32))}).to(torch.bfloat16)"
             return f"torch.from_numpy({self.source(value.array)})"
         if isinstance(value, np.ndarray):
             return self.array(value)

@@ -9,6 +9,7 @@ the suites, the plugin, ``conformance list``, the report's badges and the docs a
 from __future__ import annotations
 
 from conformance.bad_inputs import check_bad_inputs
+from conformance.input_dtypes import check_input_dtypes
 from conformance.properties import (
     LIBRARY_TARGETS,
     USER_TARGETS,
@@ -65,8 +66,16 @@ PROPERTIES: tuple[Property, ...] = (
     Property("execution_modes", "Updated eagerly or compiled as model.fit() runs it (tf.function; XLA and jax.jit "
              "in the thorough profile), the metric gives the same value.", check_execution_modes, needs_state=True,
              examples=(10, 300), targets=LIBRARY_TARGETS, applies=compiled_modes_to_compare),
-    Property("label_dtypes", "Targets as integers, float32 or booleans (as users' data has them) give the same "
-             "value.", common.check_label_dtypes, examples=(10, 50), targets=USER_TARGETS),
+    # One example, presented in each dtype in one go (one update each: the values are the dtype's, accumulation is
+    # batch_accumulation's); agreement's declarations (the libraries' conventions) hold in every dtype. Eager: a
+    # pooled object per presentation, each compiled update traced anew would cost seconds per Keras metric (whether
+    # compiled updates agree with eager ones is execution_modes'). Smoke: 2 examples (each runs every presentation,
+    # 7-9 metric runs): 65 s -> 30 s over the smoke matrix; ci and thorough go deeper.
+    Property("input_dtypes", "Predictions, real targets and weights as float16, bfloat16, float32 or float64 "
+             "(float64 with the metric set to compute in it), labels as int64, int32, booleans or floats, and Keras "
+             "metrics under the mixed_float16 policy give the reference within the tolerance of the dtype the "
+             "library computes in: a narrower computation, an overflow or a documented dtype refused is a finding.",
+             check_input_dtypes, examples=(10, 100, 2), judged_as=("agreement",), mode="eager"),
     Property("empty_batches", "Empty batches before, between and after the data change nothing.",
              common.check_empty_batches, targets=STATEFUL, judged_as=ACCUMULATES),
     # The two long streams cost seconds per example and metric (131,072 and 2^24 samples): a user's metric runs

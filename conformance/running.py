@@ -23,7 +23,8 @@ class Runner:
     example: construction costs as much as several updates, and a compiled update is traced per object. Only for
     library metrics, whose reset the reset property verifies; the engine shares one pool between the properties of a
     metric x library. None: always a new object (a user's metric, whose broken reset would otherwise spill into
-    every property). ``mode``: the execution mode of updates (None: the adapter's default)."""
+    every property). ``mode``: the execution mode of updates (None: the adapter's default); pooled objects are kept
+    per mode, and a mode asked of one call other than the runner's gets a new object."""
 
     def __init__(self, subject: Subject, *, on_error: Callable[[str, Example, list[Batch] | None], Exception],
                  pool: dict[PoolKey, Any] | None = None, mode: str | None = None):
@@ -78,7 +79,8 @@ class Runner:
         subject, explicit, mode = self.subject, mode, mode or self.mode
         if self.pool is None or (explicit is not None and explicit != self.mode):
             return subject.adapter.create(subject.binding, subject.spec.params, batches[0].num_classes, layout, mode)
-        key = (batches[0].num_classes, layout, tuple(subject.parameters.items()))  # one object per combination
+        # One object per combination (the dtypes a presentation casts to, and sets the metric up for, among them).
+        key = (batches[0].num_classes, layout, tuple(subject.parameters.items()), subject.binding.dtypes, mode)
         metric = self.pool.pop(key, None)
         if metric is not None:
             with recording.paused():  # a pooled object is a new metric to the script: made there, not reset

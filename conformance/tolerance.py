@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-UNIT_ROUNDOFF = {"float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}
-TINY = {"float16": 2.0**-14, "float32": 2.0**-126, "float64": 2.0**-1022}  # the smallest normal numbers
+# bfloat16 keeps float32's exponent with 8 significant bits (u = 2^-8), float16 11 bits within +-65504 (u = 2^-11).
+UNIT_ROUNDOFF = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24, "float64": 2.0**-53}
+TINY = {"float16": 2.0**-14, "bfloat16": 2.0**-126, "float32": 2.0**-126, "float64": 2.0**-1022}  # least normals
 
 # Growth: how many rounded sums feed the result.
 SUM = 1.0  # one accumulated sum (a count, a total)

@@ -175,9 +175,9 @@ def test_a_target_that_crashes_on_integer_labels_is_reported_for_them_and_checke
     from conformance.usercheck import check
 
     result = check(f"{FUNCTIONS}:batch_recall", "recall", input="binary",
-                   properties=["label_dtypes", "agreement", "compile_average"])
-    dtypes = result["label_dtypes"]
-    assert dtypes.outcome == "error" and "int64 targets" in dtypes.message, result.format()
+                   properties=["input_dtypes", "agreement", "compile_average"])
+    dtypes = result["input_dtypes"]
+    assert dtypes.outcome == "error" and "y_true int64" in dtypes.message, result.format()
     assert result.outcome("compile_average") == "fail"  # its real bug, shown now that it runs
     assert "int64" not in result["compile_average"].message
 

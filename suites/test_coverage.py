@@ -63,9 +63,26 @@ def test_every_public_metric_is_bound_or_listed(library: str) -> None:
     assert not gone, f"{library}: listed in catalogue.unbound but not a public metric of this release: {gone}"
 
 
-def test_keras_ships_the_classes_the_issue_names() -> None:
-    # Keras 3.15's 42 concrete metric classes plus the wrappers Mean, Sum and MeanMetricWrapper.
-    assert len(public_metrics("keras")) >= 45
+# One public metric of each module the enumeration must reach (classification, regression, ranking or retrieval,
+# segmentation, the wrappers): an enumeration that stops reaching a module loses these, and the test above would
+# then pass on a short list.
+REACHED = {
+    "keras": ("keras.metrics.F1Score", "keras.metrics.R2Score", "keras.metrics.AUC", "keras.metrics.OneHotMeanIoU",
+              "keras.metrics.MeanMetricWrapper", "keras.metrics.Sum"),
+    "sklearn": ("sklearn.metrics.f1_score", "sklearn.metrics.r2_score", "sklearn.metrics.ndcg_score",
+                "sklearn.metrics.jaccard_score", "sklearn.metrics.label_ranking_loss"),
+    "torchmetrics": ("torchmetrics.classification.MulticlassF1Score", "torchmetrics.regression.R2Score",
+                     "torchmetrics.retrieval.RetrievalNormalizedDCG", "torchmetrics.segmentation.MeanIoU",
+                     "torchmetrics.aggregation.MeanMetric"),
+}
+
+
+@pytest.mark.parametrize("library", sorted(REACHED))
+def test_the_enumeration_reaches_every_module_of_a_library(library: str) -> None:
+    public = public_metrics(library)
+    missing = [path for path in REACHED[library] if path not in public]
+    assert not missing, f"{library}: the enumeration of public metrics no longer finds {missing}"
+    assert all(path.startswith(f"{library}.") for path in public), "a metric outside the library was enumerated"
 
 
 def _parameters(target: str) -> list[str]:

@@ -17,6 +17,7 @@ from conformance.adapters import LibraryUnavailable, get_adapter
 from conformance.catalogue import KnownDifference, MetricSpec, ParameterTrigger, batch, by_id, declarations
 from conformance.context import Context
 from conformance.data import Example, concatenate
+from conformance.dtypes import Presented
 from conformance.failures import LibraryError, Violation, nonfinite_message
 from conformance.profiles import PROFILES
 from conformance.tolerance import compare
@@ -34,10 +35,13 @@ DECLARATIONS = _declarations()
 WITNESSED = [(spec, known) for spec, known in DECLARATIONS if known.witness]
 
 
-def _context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] | None) -> Context:
+def _context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] | None,
+             dtypes: Presented | None = None) -> Context:
     ctx = _new_context(spec, known, layout)
     if known.witness and known.witness.parameters:
         ctx.subject.use_parameters(dict(known.witness.parameters))
+    if dtypes is not None:  # the inputs in an input_dtypes presentation's dtypes (and the metric set up for them)
+        ctx.binding = replace(ctx.binding, dtypes=dtypes)
     return ctx
 
 
@@ -46,6 +50,10 @@ def _bound(known: KnownDifference, ctx: Context) -> KnownDifference:
     if isinstance(known.trigger, ParameterTrigger):
         return replace(known, trigger=known.trigger.bound({**ctx.spec.params, **ctx.spec.drawn}))
     return known
+
+
+def _presentation(ctx: Context) -> str | None:
+    return ctx.binding.dtypes.name if ctx.binding.dtypes is not None else None
 
 
 def _new_context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] | None) -> Context:
@@ -110,12 +118,13 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
     spec, known = pair
     witness = known.witness
     inside = list(witness.inside)
-    ctx = _context(spec, known, witness.layout)
+    ctx = _context(spec, known, witness.layout, witness.dtypes)
     known = _bound(known, ctx)
     value, error = _observe(ctx, inside, witness.mode, witness.ranks, witness.through)
     expected = _reference(ctx, inside)
     tolerance = ctx.judge.tolerance(inside)
-    assert known.in_scope(ctx.adapter.backend(), ctx.layout or ctx.binding.layout), "inside: out of its scope"
+    assert known.in_scope(ctx.adapter.backend(), ctx.layout or ctx.binding.layout, _presentation(ctx)), (
+        "inside: out of its scope")
     if known.raises:
         assert error is not None, f"inside: the library gave {value}, not the declared error"
         assert known.explains_error(error, inside), f"inside: {error!r} is not what the declaration explains"
@@ -130,23 +139,25 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
             f"inside: the library's {value} (reference {expected}) is not what the declaration explains")
 
     outside = list(witness.outside)
-    ctx = _context(spec, known, witness.outside_layout or witness.layout)
+    ctx = _context(spec, known, witness.outside_layout or witness.layout, witness.outside_dtypes)
     known = _bound(known, ctx)
     value, error = _observe(ctx, outside, None, witness.outside_ranks, witness.through)
     expected = ctx.spec.reference_value(concatenate(outside))
     tolerance = ctx.judge.tolerance(outside)
-    others = [k for k in ctx.spec.known_for(known.library, ctx.property_name, ctx.adapter.backend(), ctx.layout)
-              if k is not known]
+    others = [k for k in ctx.spec.known_for(known.library, (ctx.property_name, *known.properties),
+                                            ctx.adapter.backend(), ctx.layout, _presentation(ctx)) if k is not known]
     assert error is None and (compare(value, expected, tolerance)[0]
                               or any(ctx.judge.follows(k, value, outside, tolerance) for k in others)), (
         f"outside: the library gives {value if error is None else error}, the reference {expected}: not outside "
         "(nor explained by another declaration)")
-    in_scope = known.in_scope(ctx.adapter.backend(), ctx.layout or ctx.binding.layout)
+    in_scope = known.in_scope(ctx.adapter.backend(), ctx.layout or ctx.binding.layout, _presentation(ctx))
     if known.raises:
         assert not (in_scope and known.explains_error(f"returned NaN where {expected.tolist()} was expected",
                                                       outside)), "outside: a NaN there would be explained"
         return
-    wrong = expected + np.maximum(1e-3 * np.abs(np.nan_to_num(expected)), 1e-3)
+    # Off by 1e-3 relative, or (a value computed in float16, whose bound is wider) by twice the bound.
+    wrong = expected + np.maximum(np.maximum(1e-3 * np.abs(np.nan_to_num(expected)), 1e-3),
+                                  2 * tolerance.bound(np.nan_to_num(expected)))
     assert not compare(wrong, expected, tolerance)[0]
     assert not (in_scope and ctx.judge.follows(known, wrong, outside, tolerance)), (
         f"outside: the wrong value {wrong} is explained: the declaration is broader than its cause")

@@ -14,6 +14,9 @@ from conformance.domains import MULTICLASS, REGRESSION
 from conformance.engine import Case, run_case
 from conformance.registry import PROPERTIES
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("gallery")
+
 KERAS = "suites.gallery.keras_metrics"
 TORCH = "suites.gallery.torch_metrics"
 
@@ -34,12 +37,16 @@ GALLERY = [
     ("keras", f"{KERAS}.CachedResult", {"reset_then_result"}),
     ("keras", f"{KERAS}.PythonListState", {"stateless_api"}),
     ("keras", f"{KERAS}.ConfigWithoutArguments", {"config_round_trip"}),
+    ("keras", f"{KERAS}.Float32CastMSE", {"input_dtypes"}),
+    ("keras", f"{KERAS}.PolicyDtypeState", {"input_dtypes"}),
     ("torchmetrics", f"{TORCH}.CorrectTorchMSE", set()),
     ("torchmetrics", f"{TORCH}.PlainAttributeCount", {"reset", "add_state", "state_round_trip"}),
     ("torchmetrics", f"{TORCH}.TorchNaNOnEmptyBatch", {"empty_batches"}),
     ("torchmetrics", f"{TORCH}.CachedComputeAfterReset", {"reset_then_result"}),
     ("torchmetrics", f"{TORCH}.ForwardReturnsRunningValue", {"forward"}),
     ("torchmetrics", f"{TORCH}.MeanStateSummedAcrossProcesses", {"distributed_sync", "merge_state"}),
+    ("torchmetrics", f"{TORCH}.Float32CastTorchMSE", {"input_dtypes"}),
+    ("torchmetrics", f"{TORCH}.InputDtypeSquares", {"input_dtypes"}),
     # bad_inputs: a NaN prediction read as 0; a label -1 counted as the last class (the other kinds raise)
     ("keras", f"{KERAS}.NaNPredictionsAsZero", {"bad_inputs"}),
     ("torchmetrics", f"{TORCH}.NegativeLabelAsLastClass", {"bad_inputs"}),
@@ -168,7 +175,12 @@ CHECK_GALLERY = [
                                                                              "batch_accumulation"}),
     (f"{USER_FUNCTIONS}:broadcasting_squared_error", "mean_squared_error", {}, {"model_evaluate", "agreement"}),
     (f"{USER_FUNCTIONS}:batch_macro_f1", "f1_score", F1, {"compile_average"}),
-    (f"{USER_FUNCTIONS}:batch_recall", "recall", {"input": "binary"}, {"label_dtypes", "compile_average"}),
+    (f"{USER_FUNCTIONS}:batch_recall", "recall", {"input": "binary"}, {"input_dtypes", "compile_average"}),
+    (f"{KERAS}:Float32CastMSE", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{KERAS}:PolicyDtypeState", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{TORCH}:Float32CastTorchMSE", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{TORCH}:InputDtypeSquares", "mean_squared_error", {}, {"input_dtypes"}),
+    (f"{TORCH}:BoolSumRecall", "recall", {"input": "binary"}, {"input_dtypes"}),
     (f"{KERAS}:NaNPredictionsAsZero", "mean_squared_error", {}, {"bad_inputs"}),
     (f"{TORCH}:NegativeLabelAsLastClass", "categorical_accuracy", {"input": "multiclass", "num_classes": 3},
      {"bad_inputs"}),

@@ -172,8 +172,8 @@ def test_every_known_difference_says_what_why_and_where() -> None:
         for known in spec.known:
             assert known.what and known.cause and known.where, (spec.id, known)
             assert known.library in spec.bindings, (spec.id, known.library)
-            assert (known.raises is None) or known.trigger is not None or known.layouts or known.evidence, (
-                "a documented exception needs its trigger (or the layouts it is raised in)")
+            assert (known.raises is None) or known.trigger is not None or known.layouts or known.dtypes or (
+                known.evidence), "a documented exception needs its trigger (or the layouts or dtypes it is raised in)"
 
 
 def test_a_backend_specific_known_difference_applies_on_that_backend_only() -> None:

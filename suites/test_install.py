@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("install")
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 METRIC = '''

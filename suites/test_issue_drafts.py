@@ -19,6 +19,9 @@ from conformance.report import render
 from conformance.results import RunResult
 from suites.test_gallery import KERAS, gallery_spec
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("issue_drafts")
+
 pytest.importorskip("keras")
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,6 +27,9 @@ from conformance.reference import roc_auc
 from conformance.report import merge, render
 from conformance.results import Finding, RunResult
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("pitfall_study")
+
 SPECS = {spec.id: spec for spec in CATALOGUE}
 # Three batch sizes, two balances, one quality; every batch of an epoch scored, or batches holding 256 samples.
 EVERY_BATCH = StudySize("test", {REFERENCE: Scoring(repetitions=2, samples=None)}, batch_sizes=(8, 64, 1024),

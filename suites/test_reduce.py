@@ -14,6 +14,9 @@ from conformance.profiles import PROFILES
 from conformance.registry import by_name
 from suites.test_gallery import KERAS, TORCH, gallery_spec
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("reduce")
+
 
 @pytest.fixture(scope="module")
 def numerator_only() -> tuple[engine.Case, object]:

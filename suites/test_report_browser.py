@@ -24,6 +24,9 @@ import pytest
 from conformance.report import render
 from conformance.results import ERROR_BIN_COUNT, Finding, RunResult, shown_outcome, write_atomically
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("report_browser")
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "reports" / "report-screenshot.png"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]

@@ -29,17 +29,21 @@ from conformance.registry import by_name
 from conformance.results import Finding
 from suites.test_gallery import CHECK_GALLERY, GALLERY, TORCH, gallery_spec
 
+# Its module-scoped fixture is one costly run: xdist keeps the module on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("snippets")
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE_METRICS = ["MeanSquaredError", "Precision"]
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
 # conformance check's own properties (the others are the libraries' too, shown by the gallery's library cases)
-USER_ONLY = ("label_dtypes", "long_stream", "counts_past_2_24", "graph_mode", "model_evaluate", "legacy_reset_name",
+USER_ONLY = ("long_stream", "counts_past_2_24", "graph_mode", "model_evaluate", "legacy_reset_name",
              "config_round_trip", "stateless_api", "compile_average", "add_state")
 
 # Runs a batch of snippets, each in a namespace of its own, and writes what each printed, raised and compared.
 BATCH_RUNNER = r"""
 import contextlib, io, json, sys, traceback
 import numpy as np
+
 results = []
 for source in json.load(open(sys.argv[1])):
     printed, namespace, error = io.StringIO(), {"__name__": "__snippet__"}, None

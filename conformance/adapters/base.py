@@ -12,6 +12,7 @@ import numpy as np
 from conformance import recording
 from conformance.catalogue import CLASS_RANGE, GROUPED, NUM_CLASSES, Binding, Imported, Limited
 from conformance.data import Batch
+from conformance.dtypes import cast
 
 
 class LibraryUnavailable(RuntimeError):
@@ -81,14 +82,15 @@ def in_library_order(binding: Binding, y_true: Any, y_pred: Any, *, predictions_
 
 def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
             layout: tuple[str, str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``(y_true, y_pred, sample_weight)`` as NumPy arrays in the form the library expects."""
+    """``(y_true, y_pred, sample_weight)`` as NumPy arrays in the form the library expects (in the dtypes the
+    binding's ``dtypes`` presents them in)."""
     y_true = batch.y_true
     if binding.y_true == "onehot":
         y_true = np.eye(batch.num_classes, dtype=np.float32)[y_true]
     elif binding.y_true == "log":  # log-probabilities (torchmetrics' log_prob=True): log 0 is -inf
         with np.errstate(divide="ignore"):
             y_true = np.log(y_true)
-    if binding.label_dtype is not None:
+    if binding.label_dtype is not None and not (binding.dtypes is not None and binding.dtypes.y_true):
         y_true = y_true.astype(binding.label_dtype, copy=False)  # a view where the dtype is the same
     y_pred = batch.y_pred
     if binding.y_pred == "above-threshold":
@@ -101,6 +103,9 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     elif binding.y_pred == "sorted-ids":  # each row's classes from the best down, equal scores by lower index
         y_pred = np.argsort(-y_pred, axis=1, kind="stable") if len(y_pred) else np.zeros(y_pred.shape, np.int64)
     weight = batch.sample_weight
+    if binding.dtypes is not None:
+        y_true, y_pred = cast(y_true, binding.dtypes.y_true), cast(y_pred, binding.dtypes.y_pred)
+        weight = None if weight is None else cast(weight, binding.dtypes.weights)
     if binding.masks is not None:
         return _masks(binding.masks, y_true, y_pred, weight)
     true_layout, pred_layout, *weight_layout = layout or binding.layout
@@ -182,6 +187,8 @@ def literal(array: np.ndarray | None) -> str:
     (``0.49999997``, not ``0.4999999701976776``), infinities and NaN as ``np.inf`` / ``np.nan``."""
     if array is None:
         return "None"
+    if array.dtype.name == "bfloat16":  # ml_dtypes' (NumPy has none): its values, exact in float32, cast to it
+        return f"{literal(array.astype(np.float32))}.astype(ml_dtypes.bfloat16)"
     if array.size == 0:  # keeps the shape, e.g. an empty batch of class-score rows (0, 3)
         return f"np.zeros({array.shape}, dtype=np.{array.dtype})"
     return f"np.array({_source(np.asarray(array))}, dtype=np.{array.dtype})"
@@ -218,6 +225,37 @@ class Adapter(ABC):
     # Users' code: checks also try the code paths a class does not choose (forward() with full_state_update both
     # ways); a library's metric is checked as it ships.
     user_code: bool = False
+    # The dtypes the library documents taking as data (input_dtypes presents others too: a rejection of one outside
+    # these is a note, inside them a finding): real values (scores, real targets, weights) and labels (class targets,
+    # predicted labels).
+    float_dtypes: tuple[str, ...] = ("float32",)
+    label_dtypes: tuple[str, ...] = ("int64",)
+    # Keras' global dtype policies a metric is documented to work under (mixed_float16); none elsewhere.
+    dtype_policies: tuple[str, ...] = ()
+
+    def computes_in(self, binding: Binding) -> str:
+        """The float dtype the library documents computing in for ``binding``'s presentation, whose tolerance judges
+        its value: the dtype the metric was set to compute in, else its presented real values' (a library follows
+        its inputs' dtype), else ``result_dtype``. A library that computes in a narrower one shows wrong values."""
+        presented = binding.dtypes
+        if presented is None:
+            return self.result_dtype
+        return presented.compute or presented.real_dtype or self.result_dtype
+
+    def sets_compute_dtype(self, binding: Binding) -> bool:
+        """Whether the metric can be set to compute in float64 (``Presented.compute``), as its library documents."""
+        return False
+
+    def documents(self, binding: Binding) -> bool:
+        """Whether the library documents taking every array of ``binding``'s presentation in its dtype (and its
+        policy)."""
+        presented = binding.dtypes
+        if presented is None:
+            return True
+        accepted = self.label_dtypes if presented.labels else self.float_dtypes
+        return all(dtype is None or dtype in accepted for dtype in (presented.y_true, presented.y_pred,
+                                                                    presented.weights)) and (
+            presented.policy is None or presented.policy in self.dtype_policies)
 
     @property
     def target_kind(self) -> str:

@@ -10,11 +10,12 @@ to False there). The ``execution_modes`` property checks that eager and compiled
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatter, before it is imported
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from conformance.adapters.base import (
     init_source,
     output_read,
     present,
+    resolve_init,
     select_output,
 )
 from conformance.catalogue import Binding
@@ -35,6 +37,28 @@ from conformance.data import Batch
 from conformance.quiet import tensorflow_start_up_quieted
 
 COMPILED_MODES = {"graph": {}, "jit": {"jit_compile": True}}  # tf.function options per mode
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str | None) -> Iterator[None]:
+    """Keras' global dtype policy set to ``name`` (e.g. ``mixed_float16``) while the block runs, the previous one
+    restored after (it is global state); nothing where ``name`` is None."""
+    if name is None:
+        yield
+        return
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def policy_of(binding: Binding) -> str | None:
+    """The global dtype policy ``binding``'s presentation runs its metric under (None: the default)."""
+    return binding.dtypes.policy if binding.dtypes is not None else None
 
 
 class KerasMetric:
@@ -73,11 +97,11 @@ class KerasMetric:
 
     def update(self, batch: Batch) -> None:
         args, kwargs = self.arrays(batch)
-        with recording.call(*self.updates, *args, **kwargs):
+        with dtype_policy(policy_of(self.binding)), recording.call(*self.updates, *args, **kwargs):
             self.update_state(*args, **kwargs)
 
     def result(self) -> np.ndarray:
-        with recording.call(*self.results, read=recording.Read()) as step:
+        with dtype_policy(policy_of(self.binding)), recording.call(*self.results, read=recording.Read()) as step:
             raw = np.asarray(self.compute_result(), np.float64)
             step.read, step.value = output_read(self.binding, raw), (value := select_output(raw, self.binding))
         return value
@@ -132,6 +156,33 @@ class KerasAdapter(Adapter):
     stateful = True
     # update_state takes (n, 1) weights and one number per batch too (shape_conventions presents both)
     weight_layouts: tuple[str, ...] = ("column", "scalar")
+    # Metric's docs: inputs are cast to the metric's dtype ("the dtype of the metric's computations", floatx by
+    # default, float32), so any float and any label dtype is taken; mixed precision (Keras' mixed precision guide)
+    # leaves metrics in floatx.
+    float_dtypes = ("float16", "bfloat16", "float32", "float64")
+    label_dtypes = ("int64", "int32", "bool", "float32")
+    dtype_policies = ("mixed_float16",)
+
+    def computes_in(self, binding: Binding) -> str:
+        """The metric's dtype: the one it was set to compute in (``dtype=``), else floatx (float32), whatever its
+        inputs' (Metric: "dtype: The dtype of the metric's computations")."""
+        return binding.dtypes.compute if binding.dtypes is not None and binding.dtypes.compute else self.result_dtype
+
+    def sets_compute_dtype(self, binding: Binding) -> bool:
+        return True  # every keras.metrics.Metric takes dtype=
+
+    def init_arguments(self, binding: Binding, num_classes: int | None) -> dict[str, Any]:
+        """The binding's arguments, with ``dtype=`` where its presentation sets the metric's computation dtype."""
+        arguments = resolve_init(binding, num_classes)
+        if binding.dtypes is not None and binding.dtypes.compute:
+            arguments["dtype"] = binding.dtypes.compute
+        return arguments
+
+    def new_object(self, binding: Binding, num_classes: int | None,
+                   attributes: Mapping[str, Any] | None = None) -> Any:
+        """A new metric, built under its presentation's dtype policy (as a model built under it builds it)."""
+        with dtype_policy(policy_of(binding)):
+            return super().new_object(binding, num_classes, attributes)
 
     def versions(self) -> dict[str, str]:
         try:
@@ -191,8 +242,16 @@ class KerasAdapter(Adapter):
 
     def source(self, binding: Binding, num_classes: int | None,
                attributes: Mapping[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
-        """``keras.metrics.AUC(...)``; a class outside Keras (a user's, the gallery's) with its module imported."""
+        """``keras.metrics.AUC(...)`` (with ``dtype=`` where its presentation sets it, after the global dtype policy it
+        runs under); a class outside Keras (a user's, the gallery's) with its module imported."""
         module = binding.target.rpartition(".")[0]
         imports = ("import keras", *([] if module == "keras" or module.startswith("keras.") else [f"import {module}"]),
                    *imported_modules(binding))
-        return f"{binding.target}({init_source(binding, num_classes)})", tuple(dict.fromkeys(imports))
+        init = init_source(binding, num_classes)
+        if binding.dtypes is not None and binding.dtypes.compute:
+            init = ", ".join(filter(None, [init, f"dtype={binding.dtypes.compute!r}"]))
+        constructor = f"{binding.target}({init})"
+        if policy_of(binding):
+            constructor = (f"keras.config.set_dtype_policy({policy_of(binding)!r})  # as a mixed-precision model runs"
+                           f"\n{{var}} = {constructor}")
+        return constructor, tuple(dict.fromkeys(imports))

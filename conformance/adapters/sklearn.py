@@ -24,9 +24,14 @@ from conformance.data import Batch
 class SklearnAdapter(Adapter):
     name = "sklearn"
     # scikit-learn >= 1.6 computes many metrics in the input's floating dtype (array API support);
-    # the inputs here are float32, so its results carry float32 rounding.
+    # the inputs here are float32, so its results carry float32 rounding (in another dtype: see computes_in).
     result_dtype = "float32"
     stateful = False
+    # NumPy's float32 and float64 (array API: "the output follows the input's floating dtype"); labels of any type
+    # type_of_target reads (integers, booleans, floats). float16 is not documented (it is computed in float16 where
+    # it is taken); bfloat16 (ml_dtypes) is not a NumPy dtype it knows.
+    float_dtypes = ("float32", "float64")
+    label_dtypes = ("int64", "int32", "bool", "float32")
     infers_classes = True  # sklearn.utils.multiclass.unique_labels, unless labels= is given
 
     def versions(self) -> dict[str, str]:

@@ -18,7 +18,20 @@ def _tensor(array: np.ndarray) -> Any:
 
     # A copy: a metric may write into its inputs (MeanMetric's nan_strategy imputes in place), which must not change
     # the harness's batches (a tensor from_numpy shares the array's memory).
-    return torch.from_numpy(np.array(array, copy=True, order="C"))
+    copy = np.array(array, copy=True, order="C")
+    if array.dtype.name == "bfloat16":  # ml_dtypes' bfloat16, which torch.from_numpy does not take: its bits
+        return torch.from_numpy(copy.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(copy)
+
+
+def set_up(metric: Any, binding: Binding) -> Any:
+    """``metric`` set to compute in its presentation's dtype where it asks for one (Metric.set_dtype, the documented
+    way to keep a metric's states in float64: they are torch's default float32 otherwise)."""
+    if binding.dtypes is not None and binding.dtypes.compute:
+        import torch
+
+        metric.set_dtype(getattr(torch, binding.dtypes.compute))
+    return metric
 
 
 def query_documents(y_true: np.ndarray, y_pred: np.ndarray, first_query: int):
@@ -61,8 +74,8 @@ class TorchMetric:
         """``update``'s positional and keyword arguments for ``batch``, as NumPy arrays (a worker process rebuilds
         the tensors from them)."""
         y_true, y_pred, weight = present(self.binding, batch, self.params, self.layout)
-        if self.binding.y_true == "onehot":
-            y_true = y_true.astype(np.int64)
+        if self.binding.y_true == "onehot" and not (self.binding.dtypes and self.binding.dtypes.y_true):
+            y_true = y_true.astype(np.int64)  # one-hot rows as torchmetrics takes targets (unless a dtype is presented)
         if self.binding.queries:
             target, preds, indexes = query_documents(y_true, y_pred, next_queries(len(y_pred)))
             return (preds, target), {"indexes": indexes}
@@ -128,6 +141,33 @@ class TorchmetricsAdapter(Adapter):
     stateful = True
     # (N, C, X...) scores with (N, X...) targets: multidim_average="global" reduces X as more samples
     extra_axes = True
+    # "Most metrics in our collection can be used with 16-bit precision (torch.half) tensors" (docs, "Metrics and
+    # 16-bit precision"; those that cannot are HALF_UNSUPPORTED), float64 with Metric.set_dtype; classification
+    # targets are "an int tensor" (int32 or int64). bfloat16, bool and float targets are not documented.
+    float_dtypes = ("float16", "float32", "float64")
+    label_dtypes = ("int64", "int32")
+    # Listed in the same docs section as not working in half precision on CPU.
+    HALF_UNSUPPORTED = ("KLDivergence", "PeakSignalNoiseRatio", "StructuralSimilarityIndexMeasure")
+
+    def documents(self, binding: Binding) -> bool:
+        half = binding.dtypes is not None and binding.dtypes.real_dtype == "float16"
+        return super().documents(binding) and not (half and binding.target.rsplit(".", 1)[-1] in self.HALF_UNSUPPORTED)
+
+    def sets_compute_dtype(self, binding: Binding) -> bool:
+        return True  # Metric.set_dtype
+
+    def new_object(self, binding: Binding, num_classes: int | None,
+                   attributes: Mapping[str, Any] | None = None) -> Any:
+        return set_up(super().new_object(binding, num_classes, attributes), binding)
+
+    def source(self, binding: Binding, num_classes: int | None,
+               attributes: Mapping[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+        """The constructor, then ``.set_dtype(...)`` where the presentation sets the states' dtype (as ``set_up``)."""
+        template, imports = super().source(binding, num_classes, attributes)
+        if binding.dtypes is not None and binding.dtypes.compute:
+            template += f".set_dtype(torch.{binding.dtypes.compute})  # states in {binding.dtypes.compute}"
+            imports = ("import torch", *imports)
+        return template, imports
 
     def versions(self) -> dict[str, str]:
         try:

@@ -33,6 +33,7 @@ from conformance.catalogue import (
     tasks,
 )
 from conformance.catalogue.bad_inputs import for_binding as bad_input_declarations
+from conformance.catalogue.dtypes import with_dtypes
 from conformance.catalogue.library_wide import (
     LIBRARY_INPUTS,
     LIBRARY_WIDE,
@@ -117,10 +118,10 @@ def _with_counterparts(spec: MetricSpec) -> tuple[MetricSpec, ...]:
 
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    _by_library_traits(replace(spec, known=spec.known + _by_traits(spec) + tuple(
+    with_dtypes(_by_library_traits(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
         and spec.bindings[k.library].target.startswith(prefix)) + tuple(
-        k for library, binding in spec.bindings.items() for k in bad_input_declarations(library, binding.target))))
+        k for library, binding in spec.bindings.items() for k in bad_input_declarations(library, binding.target)))))
     for family in FAMILIES for listed in family.SPECS for spec in _with_counterparts(listed)
 )
 

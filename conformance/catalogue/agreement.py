@@ -7,6 +7,7 @@ import numpy as np
 
 from conformance import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
 from conformance.catalogue.classification import (
     AVERAGES,
     TORCHMETRICS_AUTO_SIGMOID,
@@ -16,7 +17,7 @@ from conformance.catalogue.classification import (
     threshold_parameter,
     top_k_parameter,
 )
-from conformance.catalogue.float32 import SIDES, UNIT
+from conformance.catalogue.float32 import SIDES
 from conformance.catalogue.library_wide import PER_SAMPLE_PROPERTIES
 from conformance.catalogue.model import (
     CLASS_RANGE,
@@ -62,10 +63,10 @@ TORCHMETRICS_BINARY_MCC = dict(
 def _multilabel_confusion_float32(y_true, y_score, *, sample_weight=None, side: int, **params):
     """The multilabel confusion matrices with each derived count moved by the float32 rounding of its subtraction
     (``side`` -1 or +1: an end of its interval): ``fp = Σw·predicted - tp``, ``fn = Σw·true - tp`` and
-    ``tn = Σw - tp - fp - fn``, all within the rounding of ``Σw``."""
+    ``tn = Σw - tp - fp - fn``, all within the rounding of ``Σw`` (in the weights' dtype: ``float32.unit()``)."""
     matrices = ref.multilabel_confusion_matrix(y_true, y_score, sample_weight=sample_weight, **params)
     weights = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    slack = (2 * len(weights) + 6) * UNIT * weights.sum()
+    slack = (2 * len(weights) + 6) * float32.unit() * weights.sum()
     for row, column in ((0, 0), (0, 1), (1, 0)):
         matrices[:, row, column] += side * slack
     return matrices

@@ -10,6 +10,7 @@ import numpy as np
 
 from conformance import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -28,6 +29,7 @@ from conformance.catalogue.model import (
 )
 from conformance.data import Batch
 from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE, MULTILABEL
+from conformance.dtypes import numpy_dtype
 
 Precision = Literal["exact", "float32", "float32-steps"]
 
@@ -40,16 +42,24 @@ def sigmoid_scores(precision: Precision) -> Callable[[Batch], Batch]:
     float32, as torch's CPU kernel computes it: one ulp above 0.5 for some logits the rounded one puts at 0.5
     (torch.sigmoid(9.4e-8) is 0.50000006, yet 0.5 for 6e-8). A library's float32 sigmoid is one of these.
     """
-    def float32_steps(logits: np.ndarray) -> np.ndarray:
-        exp = np.exp(-logits.astype(np.float64)).astype(np.float32)
-        return (np.float32(1) / (np.float32(1) + exp)).astype(np.float32)
+    def float32_steps(logits: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        exp = np.exp(-logits.astype(np.float64)).astype(dtype)
+        return (dtype.type(1) / (dtype.type(1) + exp)).astype(dtype)
 
     def transform(batch: Batch) -> Batch:
+        # Rounded in the dtype the library computes in: float32, but for input_dtypes' others (float32.computing).
+        dtype = numpy_dtype(float32.computing_dtype())
         if precision == "float32-steps":
-            return replace(batch, y_pred=float32_steps(batch.y_pred))
+            return replace(batch, y_pred=_as_scores(float32_steps(batch.y_pred, dtype)))
         probabilities = 1 / (1 + np.exp(-batch.y_pred.astype(np.float64)))
-        return replace(batch, y_pred=probabilities if precision == "exact" else probabilities.astype(np.float32))
+        return replace(batch, y_pred=probabilities if precision == "exact" else _as_scores(probabilities.astype(dtype)))
     return transform
+
+
+def _as_scores(values: np.ndarray) -> np.ndarray:
+    """Rounded scores as the references take them: float32 as they are, another dtype's (float16, bfloat16, float64)
+    as float64."""
+    return values if values.dtype == np.float32 else values.astype(np.float64)
 
 
 def sigmoid_if_logits(precision: Precision) -> Callable[[Batch], Batch]:

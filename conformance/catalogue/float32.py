@@ -16,9 +16,17 @@ value; on well-conditioned data the interval is a few ulps wide and a wrong valu
 Each function takes the reference's arguments plus ``side``: -1 for the low end, +1 for the high end (a
 :class:`~conformance.catalogue.model.KnownDifference` takes them as its two ``bounds``). An unbounded value is
 ``-inf`` at the low end and ``+inf`` at the high end.
+
+The same cancellation happens in whatever dtype the library computes in: the judge evaluates every convention inside
+``computing(dtype)``, and these bounds take that dtype's unit roundoff and resolution (a library that computes float16
+inputs in float16 cancels with ``u = 2^-11``).
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -31,16 +39,47 @@ SIDES = ({"side": -1}, {"side": 1})  # a KnownDifference's bounds
 
 TINY = float(np.finfo(np.float32).tiny)  # below it float32 keeps fewer digits (or none, flushed to zero)
 
+# (unit roundoff, the absolute resolution each term may lose) of each dtype a library computes in. float16 keeps
+# subnormals down to 2^-24 (a smaller square is 0); bfloat16 has float32's exponents.
+PRECISIONS = {"float16": (2.0**-11, 2.0**-24), "bfloat16": (2.0**-8, TINY), "float32": (UNIT, TINY),
+              "float64": (2.0**-53, float(np.finfo(np.float64).tiny))}
+_computing: ContextVar[str] = ContextVar("computing", default="float32")
+
+
+@contextlib.contextmanager
+def computing(dtype: str) -> Iterator[None]:
+    """The conventions (this module's bounds, and any that asks ``computing_dtype()``: a sigmoid's rounding) evaluated
+    for a computation in ``dtype`` while the block runs (the judge sets the dtype the library computes in)."""
+    token = _computing.set(dtype)
+    try:
+        yield
+    finally:
+        _computing.reset(token)
+
+
+def computing_dtype() -> str:
+    """The dtype the library computes in, for a convention that rounds as it does (float32 unless ``computing``)."""
+    return _computing.get()
+
+
+def unit() -> float:
+    """The unit roundoff of the dtype computed in."""
+    return PRECISIONS[_computing.get()][0]
+
+
+_unit = unit
+
 
 def _slack(count: int) -> float:
-    """The relative bound of a float32 quantity accumulated from ``count`` samples (see the module)."""
-    return (2 * count + 6) * UNIT
+    """The relative bound of a quantity accumulated from ``count`` samples (see the module), in the dtype computed in
+    (float32 unless ``computing`` says otherwise)."""
+    return (2 * count + 6) * _unit()
 
 
 def _error(count: int, magnitude: NDArray) -> NDArray:
-    """The bound of a float32 sum of ``count`` terms whose magnitudes add up to ``magnitude``: relative, plus the
-    subnormal range for each term (a square of 1e-20 underflows; TensorFlow flushes subnormals to 0)."""
-    return _slack(count) * magnitude + count * TINY
+    """The bound of a sum of ``count`` terms whose magnitudes add up to ``magnitude``: relative, plus the subnormal
+    range for each term (a float32 square of 1e-20 underflows; TensorFlow flushes subnormals to 0)."""
+    return _slack(count) * magnitude + count * PRECISIONS[_computing.get()][1]
 
 
 def _ratio(numerator: tuple[NDArray, NDArray], denominator: tuple[NDArray, NDArray]) -> tuple[NDArray, NDArray]:
@@ -225,7 +264,7 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight
                      mu ** (2 - p) / abs(2 - p)]
     magnitude = 2 * np.sum(np.abs(terms), axis=0)
     total = max(float(weights.sum()), np.finfo(np.float64).tiny)
-    slack = (8 * UNIT + _slack(len(y))) * float(weights @ magnitude) / total
+    slack = (8 * _unit() + _slack(len(y))) * float(weights @ magnitude) / total
     return exact(y_true, y_pred, sample_weight=sample_weight, power=power) + side * slack
 
 
@@ -241,7 +280,7 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | 
         logs = np.where(targets > 0, targets * np.log(predictions + epsilon), 0.0)
     magnitude = weights @ (np.abs(predictions) + np.abs(logs))[:, 0] / max(float(weights.sum()), 1e-300)
     value = exact(y_true, y_pred, sample_weight=sample_weight, epsilon=epsilon)
-    return value + side * (8 * UNIT + _slack(len(targets))) * float(magnitude)
+    return value + side * (8 * _unit() + _slack(len(targets))) * float(magnitude)
 
 
 def relative_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,

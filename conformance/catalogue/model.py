@@ -20,6 +20,7 @@ import numpy as np
 
 from conformance.data import Batch
 from conformance.domains import Domain
+from conformance.dtypes import Presented
 
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
 GROUPED = "grouped"  # a layout: samples of X elements (domains.grouped), the class axis moved second (N, C, X)
@@ -68,6 +69,7 @@ class Binding:
     masks: Literal["keep", "flatten"] | None = None
     arguments: Literal["pair", "swapped", "values"] = "pair"
     label_dtype: str | None = None  # the targets cast to this dtype (a user's metric: the dtype its data has)
+    dtypes: Presented | None = None  # the arrays' dtypes and the metric's set-up for them (input_dtypes' presentations)
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.init.items())
@@ -123,6 +125,10 @@ class Witness:
     ranks: tuple[int, ...] | None = None
     outside_ranks: tuple[int, ...] | None = None
     through: str = "update"  # how one metric is fed the batches: update() each, or "forward" (as Lightning steps)
+    # How ``inside`` and ``outside`` are presented (an input_dtypes' presentation: the arrays' dtypes, the metric's
+    # set-up); None: the canonical dtypes.
+    dtypes: Presented | None = None
+    outside_dtypes: Presented | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,12 @@ class KnownDifference:
     # for a range; the catalogue's value where it is not drawn; a parameter the spec neither draws nor sets does not
     # restrict it): e.g. a convention of average="micro" alone. Empty: whatever they are.
     when: Mapping[str, tuple[Any, ...] | Callable[[Any], bool]] = field(default_factory=dict)
+    # Only where the inputs come in these dtypes (a presentation's name, see conformance.dtypes.Presented: float16,
+    # bfloat16, float64, mixed_float16, bool labels...); empty: in every one.
+    dtypes: tuple[str, ...] = ()
+    # The dtype the library computes in there (narrower than the one it documents for those inputs): its convention
+    # is judged within that dtype's tolerance (see conformance/tolerance.py), not the documented one's.
+    computes_in: str | None = None
 
     def holds_for(self, values: Mapping[str, Any]) -> bool:
         """Whether the parameters in use (``values``, by reference keyword) are within ``when``."""
@@ -210,9 +222,11 @@ class KnownDifference:
             return True
         return any(name in self.properties for name in names)
 
-    def in_scope(self, backend: str | None, layout: tuple[str, str] | None) -> bool:
-        """Whether the declaration holds on ``backend`` with inputs presented in ``layout``."""
-        return (not self.backends or backend in self.backends) and (not self.layouts or layout in self.layouts)
+    def in_scope(self, backend: str | None, layout: tuple[str, str] | None, presentation: str | None = None) -> bool:
+        """Whether the declaration holds on ``backend`` with inputs presented in ``layout`` and dtypes
+        ``presentation`` (a Presented's name; None: the canonical dtypes)."""
+        return ((not self.backends or backend in self.backends) and (not self.layouts or layout in self.layouts)
+                and (not self.dtypes or presentation in self.dtypes))
 
     def applies(self, batches: list[Batch]) -> bool:
         """Whether the declaration's trigger (if any) holds on ``batches``."""
@@ -228,6 +242,8 @@ class KnownDifference:
 
     def to_json(self) -> dict[str, str]:
         backends = {"backends": ", ".join(self.backends)} if self.backends else {}
+        if self.dtypes:
+            backends["dtypes"] = ", ".join(self.dtypes)
         layouts = {"layouts": ", ".join("/".join(layout) for layout in self.layouts)} if self.layouts else {}
         when = {"when": ", ".join(f"{name}: {options.__doc__ or options.__name__}" if callable(options) else
                                   f"{name} in {list(options)}" for name, options in self.when.items())} if self.when \
@@ -527,14 +543,15 @@ class MetricSpec:
         return int(np.sum(np.asarray(batch.y_true) != ignored))
 
     def known_for(self, library: str, prop: str | tuple[str, ...], backend: str | None = None,
-                  layout: tuple[str, str] | None = None) -> list[KnownDifference]:
+                  layout: tuple[str, str] | None = None, presentation: str | None = None) -> list[KnownDifference]:
         """The known differences of ``library`` (on ``backend``, where it has several; with inputs presented in
-        ``layout``, default the binding's) that ``prop`` (a property, or one and those it is judged as) may meet."""
+        ``layout``, default the binding's, and in the dtypes ``presentation`` names) that ``prop`` (a property, or one
+        and those it is judged as) may meet."""
         binding = self.bindings.get(library)
         layout = layout or (binding.layout if binding else None)
         names = (prop,) if isinstance(prop, str) else prop
         values = {**self.params, **self.drawn}
         found = [k for k in self.known if k.library == library and k.concerns(names)
-                 and k.in_scope(backend, layout) and k.holds_for(values)]
+                 and k.in_scope(backend, layout, presentation) and k.holds_for(values)]
         return [replace(k, trigger=k.trigger.bound(values)) if isinstance(k.trigger, ParameterTrigger) else k
                 for k in found]

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from hypothesis import strategies as st
 
@@ -14,8 +12,6 @@ from conformance.context import Context
 from conformance.data import Batch, Example, concatenate, with_other_targets
 from conformance.failures import LibraryError, Limit, Violation
 from conformance.tolerance import compare, tolerance_for
-from conformance.usercheck.inputs import OPTIONAL_LABEL_DTYPES, label_dtypes
-from conformance.usercheck.loading import reason_of
 
 LONG_STREAM = 2**17  # 131,072 samples: past 2048 (float16 counters stop adding 1) and 65,504 (float16 max)
 LONG_FIRST_BATCH = 2048  # then single samples, which a float16 count of 2048 no longer adds
@@ -264,35 +260,3 @@ def check_reset_then_result(ctx: Context, data: st.DataObject) -> None:
         raise Violation("result() right after reset() returned a stale value, not a new metric's",
                         example, expected, observed, float(np.nanmax(np.abs(observed - expected), initial=0.0)), 0.0)
 
-
-def check_label_dtypes(ctx: Context, data: st.DataObject) -> None:
-    """The value is the reference whichever dtype the targets come in, for each dtype users' data has (integer
-    labels, float32 ones from a DataFrame or a cast, booleans): a target that crashes on one is reported for it,
-    and the other properties run with a dtype it takes (see runner.build_spec)."""
-    batches = [b for b in ctx.draw.batches(data, weights=False) if len(b)]  # the dtype alone varies
-    if not batches:
-        return
-    base = ctx.binding
-    try:
-        expected = ctx.run.stream(batches, Example(batches, details={"y_true_dtype": base.label_dtype}),
-                                  side=f"{base.label_dtype} targets")
-    except LibraryError:
-        return  # it fails with its working dtype too: the other properties report that, not a dtype's doing
-    for dtype in label_dtypes(ctx.adapter.presentation.kind, ctx.adapter.target.kind):
-        if dtype == base.label_dtype:
-            continue
-        example = Example(batches, details={"y_true_dtype": dtype})
-        ctx.binding = replace(base, label_dtype=dtype)
-        try:
-            try:
-                value = ctx.run.stream(batches, example, side=f"{dtype} targets")
-            except LibraryError as error:
-                if dtype in OPTIONAL_LABEL_DTYPES:
-                    ctx.tally.notes.add(f"rejects {dtype} targets ({reason_of(error)})")
-                    continue
-                raise LibraryError(f"with {dtype} targets (y_true.dtype == {dtype}): {error.message}",
-                                   example) from error
-            ctx.expect_same(value, expected, example, f"with {dtype} targets the value differs from the one with "
-                            f"{base.label_dtype} targets", observed_batches=batches, expected_batches=batches)
-        finally:
-            ctx.binding = base

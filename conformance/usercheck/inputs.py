@@ -37,7 +37,7 @@ def domain_for(kind: Kind, num_classes: int, *, both_classes: bool = False) -> D
         if both_classes:
             return BINARY_BOTH_CLASSES
         return Domain("binary-probabilities", "y_true in {0, 1}; y_pred a probability per sample",
-                      lambda n: cs.binary_inputs(n), per_sample_pred=True)
+                      lambda n: cs.binary_inputs(n), per_sample_pred=True, binary_labels=True)
     if kind in ("multiclass", "multiclass-onehot"):
         return Domain(f"multiclass-{num_classes}", f"integer y_true in [0, {num_classes}); y_pred a row of "
                       f"{num_classes} scores per sample",
@@ -46,7 +46,7 @@ def domain_for(kind: Kind, num_classes: int, *, both_classes: bool = False) -> D
     if kind == "multilabel":
         return Domain(f"multilabel-{num_classes}", f"y_true a row of {num_classes} 0/1 labels; y_pred a row of "
                       f"{num_classes} probabilities", lambda n: multilabel_inputs(n, num_classes),
-                      per_sample_pred=False)
+                      per_sample_pred=False, binary_labels=True)
     return REGRESSION
 
 

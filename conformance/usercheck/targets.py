@@ -7,16 +7,17 @@ makes of it, a ``keras.metrics.MeanMetricWrapper``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from conformance import recording
 from conformance.adapters.base import Adapter, with_attributes
-from conformance.adapters.keras import KerasMetric
-from conformance.adapters.torchmetrics import TorchMetric
+from conformance.adapters.keras import KerasAdapter, KerasMetric, dtype_policy, policy_of
+from conformance.adapters.torchmetrics import TorchMetric, TorchmetricsAdapter, set_up
 from conformance.catalogue import Binding
-from conformance.usercheck.inputs import Presentation
+from conformance.usercheck.inputs import OPTIONAL_LABEL_DTYPES, Presentation, label_dtypes
 from conformance.usercheck.loading import Target
 
 
@@ -32,6 +33,34 @@ class UserAdapter(Adapter):
         self.target, self.presentation = target, presentation
         self.name = target.kind
         self.cache: dict[str, Any] = {}  # what checks keep across examples: models, a worker pool, measurements
+        # What the library documents a metric of its kind takes (a Keras metric casts to its dtype; a torchmetrics one
+        # computes in its inputs'), and for labels the dtypes users' data has for this input kind (booleans are
+        # optional: a metric that refuses them is noted, see inputs.OPTIONAL_LABEL_DTYPES).
+        library = TorchmetricsAdapter if target.kind == "torchmetrics" else KerasAdapter
+        self.float_dtypes, self.dtype_policies = library.float_dtypes, library.dtype_policies
+        self.label_dtypes = tuple(d for d in label_dtypes(presentation.kind, target.kind)
+                                  if d not in OPTIONAL_LABEL_DTYPES)
+
+    def computes_in(self, binding: Binding) -> str:
+        """For input_dtypes' presentations, a Keras target: its metric's dtype (the dtype it was set to compute in,
+        the one given in ``--init``, else floatx: a function's MeanMetricWrapper is built with none); a torchmetrics
+        one: its inputs' (see Adapter). Elsewhere ``result_dtype``, as before."""
+        if self.target.kind == "torchmetrics" or binding.dtypes is None:
+            return super().computes_in(binding)
+        return binding.dtypes.compute or self.target.init.get("dtype") or "float32"
+
+    def sets_compute_dtype(self, binding: Binding) -> bool:
+        """torchmetrics: Metric.set_dtype; a Keras class whose constructor passes ``dtype`` on to Metric; not a
+        function (compile() builds its MeanMetricWrapper in floatx)."""
+        if self.target.kind == "torchmetrics":
+            return True
+        if self.target.kind == "function":
+            return False
+        try:
+            parameters = inspect.signature(self.target.obj.__init__).parameters.values()
+        except (TypeError, ValueError):
+            return False
+        return any(p.name == "dtype" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
     def training_layouts(self, binding: Binding) -> set[tuple[str, str]]:
         """Keras' fit() gives ``(n,)`` or ``(n, 1)`` targets with the model's ``(n, 1)`` (or ``(n, C)``) output; a
@@ -78,26 +107,48 @@ class UserAdapter(Adapter):
         """The user's metric is given the classes where its constructor takes them (``--num-classes``, ``--init``)."""
         return self.target.kind != "function" and any(key in self.target.init for key in ("num_classes", "num_labels"))
 
+    def compute_dtype(self, binding: Binding | None) -> str | None:
+        """The dtype ``binding``'s presentation sets the metric to compute in (None: none is set)."""
+        return binding.dtypes.compute if binding is not None and binding.dtypes is not None else None
+
     def new_object(self, binding: Binding | None = None, num_classes: int | None = None,
                    attributes: Mapping[str, Any] | None = None) -> Any:
         """A new metric object (recorded as it is made): the user's class (a subclass of it with ``attributes``), or
-        the MeanMetricWrapper compile() would make."""
+        the MeanMetricWrapper compile() would make; set up for the binding's presentation (a dtype to compute in, a
+        Keras dtype policy to be built under)."""
         cls = with_attributes(self.metric_class(), attributes)
         arguments = self.init_arguments()
+        compute = self.compute_dtype(binding)
+        if compute and self.target.kind == "keras":
+            arguments = {**arguments, "dtype": compute}
         template, imports = self.source(binding, num_classes, attributes)
-        return recording.make(lambda: cls(**arguments), template, imports=imports)
+        if self.target.kind == "torchmetrics":
+            metric = recording.make(lambda: cls(**arguments), template, imports=imports)
+            return set_up(metric, binding) if binding is not None else metric
+        with dtype_policy(policy_of(binding) if binding is not None else None):
+            return recording.make(lambda: cls(**arguments), template, imports=imports)
 
     def source(self, binding: Binding | None = None, num_classes: int | None = None,
                attributes: Mapping[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
         """The constructor's source and its imports: the user's module imported as a script can (a file's folder put
-        on sys.path), the class with ``--init``'s arguments, or MeanMetricWrapper around a function."""
+        on sys.path), the class with ``--init``'s arguments, or MeanMetricWrapper around a function; set up for the
+        binding's presentation as ``new_object`` sets it up."""
         name = self.target.name
+        policy = policy_of(binding) if binding is not None and self.target.kind != "torchmetrics" else None
+        opening = (f"keras.config.set_dtype_policy({policy!r})  # as a mixed-precision model runs\n{{var}} = "
+                   if policy else "")
         if self.target.kind == "function":
-            return (f"keras.metrics.MeanMetricWrapper(fn={name}, name={name!r})  # what compile(metrics=[fn]) makes",
-                    (*self.import_lines(), "import keras"))
-        init = ", ".join(f"{k}={v!r}" for k, v in self.target.init.items())
+            wrapper = f"keras.metrics.MeanMetricWrapper(fn={name}, name={name!r})"
+            return opening + wrapper + "  # what compile(metrics=[fn]) makes", (*self.import_lines(), "import keras")
+        compute = self.compute_dtype(binding)
+        arguments = {**self.target.init, **({"dtype": compute} if compute and self.target.kind == "keras" else {})}
+        init = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
         cls = f"type({name.rpartition('.')[2]!r}, ({name},), {dict(attributes)!r})" if attributes else name
-        return f"{cls}({init})", tuple(self.import_lines())
+        constructor = f"{cls}({init})"
+        if self.target.kind == "torchmetrics" and compute:
+            return f"{constructor}.set_dtype(torch.{compute})  # states in {compute}", (*self.import_lines(),
+                                                                                           "import torch")
+        return opening + constructor, (*self.import_lines(), *(["import keras"] if policy else []))
 
     def importable(self, binding: Binding | None = None) -> str | None:
         return self.target.importable_spec()
@@ -105,7 +156,7 @@ class UserAdapter(Adapter):
     def create(self, binding: Binding, params: Mapping[str, Any], num_classes: int | None,
                layout: tuple[str, str] | None = None, mode: str | None = None) -> KerasMetric | TorchMetric:
         """A new wrapped metric; it updates eagerly (``mode`` is ignored: graph_mode checks compiled updates)."""
-        return self.wrap(self.new_object(), binding, params, layout)
+        return self.wrap(self.new_object(binding), binding, params, layout)
 
     def wrap(self, metric: Any, binding: Binding, params: Mapping[str, Any] | None = None,
              layout: tuple[str, str] | None = None) -> KerasMetric | TorchMetric:

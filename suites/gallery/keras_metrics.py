@@ -2,7 +2,8 @@
 
 All compute a mean squared error. The harness must flag every broken one and none of the correct.
 ``CorrectMSE(dtype="float64")`` keeps float64 state; with the default float32 state it stops counting
-single samples past 2^24 (``conformance check`` reports that as ``counts_past_2_24``).
+single samples past 2^24 (``conformance check`` reports that as ``counts_past_2_24``). It computes in its own dtype
+(``self.dtype``), as Keras' Metric documents ("the dtype of the metric's computations").
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ class CorrectMSE(keras.metrics.Metric):
                                        dtype=self.count_dtype or self.dtype)
 
     def squared_errors(self, y_true, y_pred):
-        y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))
+        y_true = ops.reshape(ops.cast(y_true, self.dtype), (-1,))
         # To the targets' shape, not (-1,): one prediction more than targets raises instead of broadcasting.
-        y_pred = ops.reshape(ops.cast(y_pred, "float32"), ops.shape(y_true))
+        y_pred = ops.reshape(ops.cast(y_pred, self.dtype), ops.shape(y_true))
         return ops.square(y_pred - y_true)
 
     def weights(self, sample_weight, errors):
         if sample_weight is None:
             return ops.ones_like(errors)
         # (n,), (n, 1) or one number for the whole batch: one weight per sample either way
-        return ops.broadcast_to(ops.reshape(ops.cast(sample_weight, "float32"), (-1,)), ops.shape(errors))
+        return ops.broadcast_to(ops.reshape(ops.cast(sample_weight, self.dtype), (-1,)), ops.shape(errors))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         errors = self.squared_errors(y_true, y_pred)
@@ -173,6 +174,26 @@ class Float32Count(CorrectMSE):
     """Bug: a float32 count beside a float64 total: past 2^24, adding 1 gives 2^24."""
 
     count_dtype = "float32"
+
+
+class Float32CastMSE(CorrectMSE):
+    """Bug: casts its inputs to float32 whatever its dtype: built with dtype="float64" for float64 data, it still
+    rounds the inputs to float32 and computes in float32, so a float64 user gets float32 errors."""
+
+    def squared_errors(self, y_true, y_pred):
+        y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))
+        y_pred = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
+        return ops.cast(ops.square(y_pred - y_true), self.dtype)
+
+
+class PolicyDtypeState(CorrectMSE):
+    """Bug: takes its dtype from the global dtype policy's compute dtype "to match the model": under mixed_float16
+    its total and count are float16 (a sum keeps 11 bits, a count stops at 2048), where Keras' own metrics stay in
+    floatx (float32)."""
+
+    def __init__(self, name: str = "mse", **kwargs):
+        kwargs.setdefault("dtype", keras.config.dtype_policy().compute_dtype)
+        super().__init__(name=name, **kwargs)
 
 
 class NaNOnEmptyBatch(CorrectMSE):

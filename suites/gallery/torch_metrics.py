@@ -64,6 +64,42 @@ class TorchFloat32Count(CorrectTorchMSE):
     count_dtype = torch.float32
 
 
+class Float32CastTorchMSE(CorrectTorchMSE):
+    """Bug: ``.float()`` on its inputs: float64 predictions (and states set to float64 with set_dtype) are still rounded
+    to float32 and squared in float32, so a float64 user gets float32 errors."""
+
+    def errors(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((preds.reshape(-1).float() - target.reshape(-1).float()) ** 2).double()
+
+
+class InputDtypeSquares(CorrectTorchMSE):
+    """Bug: squares the errors in the inputs' dtype before summing them into its float64 total: float16 predictions
+    (a half-precision model's) overflow to inf once an error reaches 256 (256² > 65,504)."""
+
+    def errors(self, preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((preds.reshape(-1) - target.reshape(-1)) ** 2).double()
+
+
+class BoolSumRecall(Metric):
+    """Bug: counts a true positive where ``predicted + target == 2``: right for integer (and float) targets, but for
+    boolean ones ``bool + bool`` is a logical or (True, never 2), so every true positive is missed: recall 0."""
+
+    full_state_update = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.add_state("hits", default=torch.tensor(0, dtype=torch.int64), dist_reduce_fx="sum")
+        self.add_state("positives", default=torch.tensor(0, dtype=torch.int64), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        predicted, target = preds.reshape(-1) > 0.5, target.reshape(-1)
+        self.hits += ((predicted + target) == 2).sum()
+        self.positives += (target == 1).sum()
+
+    def compute(self) -> torch.Tensor:
+        return self.hits.double() / self.positives if self.positives else torch.tensor(0.0, dtype=torch.float64)
+
+
 class AssignInsteadOfAccumulate(CorrectTorchMSE):
     """Bug: ``=`` where ``+=`` was meant: only the last batch counts."""
 
