@@ -637,6 +637,39 @@ TORCHMETRICS_HINGE_OF_NOTHING = KnownDifference(
     raises="returned NaN", trigger=_all_ignored, properties=EVERY_PROPERTY)
 
 
+def _some_curve_without_samples(batches: list[Batch]) -> bool:
+    """Some batch (fed alone) or the whole stream leaves a curve (the scores' one; a label's column) no sample once
+    the padding label is dropped."""
+    def empty_curve(targets: np.ndarray) -> bool:
+        if not targets.size:
+            return False
+        kept = targets != PADDING
+        return not kept.any(axis=0).all() if targets.ndim == 2 else not kept.any()
+    filled = [np.asarray(b.y_true) for b in batches if len(b)]
+    return any(empty_curve(t) for t in filled) or (bool(filled) and empty_curve(np.concatenate(filled)))
+
+
+def _auroc_of_nothing(multilabel: bool) -> KnownDifference:
+    inside = (batch([[0, PADDING], [1, PADDING]], [[0.2, 0.1], [0.6, 0.3]], num_classes=2) if multilabel
+              else batch([PADDING], [0.2]),)
+    outside = (batch([[0, PADDING], [1, 0], [0, 1]], [[0.2, 0.1], [0.6, 0.3], [0.4, 0.7]], num_classes=2)
+               if multilabel else batch([PADDING, 0, 1], [0.2, 0.3, 0.6]),)
+    return KnownDifference(
+        "torchmetrics", what="torchmetrics' exact AUROC (thresholds=None) raises IndexError where a curve has no "
+        "sample left once the ignored ones are dropped (binary: every target the ignore_index; multilabel: a label "
+        "whose every cell is), where it could say that the area is undefined (as it does, with a warning, for a curve "
+        "of one class).",
+        cause="_binary_clf_curve indexes the last distinct score of the curve's (empty) scores: 'index is out of "
+              "bounds for dimension with size 0'.",
+        where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_clf_curve",
+        raises="index is out of bounds for dimension with size 0", trigger=_some_curve_without_samples,
+        when={"ignore_index": (PADDING,)}, kind="defect", properties=EVERY_PROPERTY,
+        witness=Witness(inside=inside, outside=outside, parameters={"ignore_index": PADDING}))
+
+
+TORCHMETRICS_AUROC_OF_NOTHING = {"BinaryAUROC": _auroc_of_nothing(False), "MultilabelAUROC": _auroc_of_nothing(True)}
+
+
 def _ignored_as(target: int) -> Callable[[Batch], Batch]:
     """torchmetrics' ranking input formatting: a cell of the padding label becomes ``target`` (0: a false label;
     1: counted as true by the coverage) scored -4L, below every other score of its row."""
@@ -702,6 +735,8 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
             PADDING_PER_ROW:
         return spec
     padding_only = {"ignore_index": (PADDING,)}
+    if name in TORCHMETRICS_AUROC_OF_NOTHING:
+        spec = replace(spec, known=(*spec.known, TORCHMETRICS_AUROC_OF_NOTHING[name]))
     if name in PADDING_PER_SAMPLE:  # these classes drop the ignored samples before deciding on a sigmoid
         known = tuple(replace(k, reference=ignoring_target(k.reference) if k.reference else None,
                               per_batch=_after_dropping_padding(k.per_batch))
