@@ -31,7 +31,7 @@ from conformance.data import Batch
 from conformance.domains import BINARY, BINARY_THRESHOLDS, LABEL_PAIRS, MULTICLASS, MULTICLASS_WIDE, MULTILABEL
 from conformance.dtypes import numpy_dtype
 
-Precision = Literal["exact", "float32", "float32-steps"]
+Precision = Literal["exact", "float32", "float32-steps", "float32-up"]
 
 
 def sigmoid_scores(precision: Precision) -> Callable[[Batch], Batch]:
@@ -40,7 +40,9 @@ def sigmoid_scores(precision: Precision) -> Callable[[Batch], Batch]:
     ``exact``: in float64 (a logit > 0 is positive); ``float32``: that, rounded to float32, where logits in
     (0, ~3e-8] give exactly 0.5 (negative); ``float32-steps``: ``1 / (1 + exp(-x))`` with each step rounded to
     float32, as torch's CPU kernel computes it: one ulp above 0.5 for some logits the rounded one puts at 0.5
-    (torch.sigmoid(9.4e-8) is 0.50000006, yet 0.5 for 6e-8). A library's float32 sigmoid is one of these.
+    (torch.sigmoid(9.4e-8) is 0.50000006, yet 0.5 for 6e-8); ``float32-up``: the exact value rounded up to a float32,
+    as a sigmoid within one ulp may give it (TensorFlow's: tf.sigmoid(7e-8) is 0.50000006, where the rounded value
+    is 0.5). A library's float32 sigmoid is one of these.
     """
     def float32_steps(logits: np.ndarray, dtype: np.dtype) -> np.ndarray:
         exp = np.exp(-logits.astype(np.float64)).astype(dtype)
@@ -52,6 +54,11 @@ def sigmoid_scores(precision: Precision) -> Callable[[Batch], Batch]:
         if precision == "float32-steps":
             return replace(batch, y_pred=_as_scores(float32_steps(batch.y_pred, dtype)))
         probabilities = 1 / (1 + np.exp(-batch.y_pred.astype(np.float64)))
+        if precision == "float32-up":
+            rounded = probabilities.astype(dtype)
+            below = rounded.astype(np.float64) < probabilities
+            return replace(batch, y_pred=_as_scores(np.where(below, np.nextafter(rounded, dtype.type(np.inf)),
+                                                             rounded).astype(dtype)))
         return replace(batch, y_pred=probabilities if precision == "exact" else _as_scores(probabilities.astype(dtype)))
     return transform
 

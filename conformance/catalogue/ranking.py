@@ -231,9 +231,11 @@ def _auc(curve: str) -> MetricSpec:
     keras_buckets = KnownDifference("keras", what=what, cause=cause, where=KERAS_BUCKETS_WHERE, when=NOT_LOGITS,
                                     **_keras_buckets(drawn_curve))
     keras_logits = KnownDifference(
-        "keras", what=what + " With from_logits=True it buckets the sigmoid of every score.", cause=cause,
-        where=KERAS_BUCKETS_WHERE, when=FROM_LOGITS,
-        **_keras_buckets(drawn_curve, per_batch=(sigmoid_scores("exact"), sigmoid_scores("float32"))))
+        "keras", what=what + " With from_logits=True it buckets the sigmoid of every score (TensorFlow's float32 "
+        "sigmoid is not correctly rounded: tf.sigmoid(7e-8) is 0.50000006, above a threshold 0.5 the rounded 0.5 is "
+        "not).", cause=cause, where=KERAS_BUCKETS_WHERE, when=FROM_LOGITS,
+        **_keras_buckets(drawn_curve, per_batch=tuple(sigmoid_scores(p) for p in ("exact", "float32",
+                                                                                  "float32-up"))))
     # Keras' curve: the spec's own first, then the other (its exact reference with it: AUC's ROC, AP's steps).
     exact_of = {"ROC": ref.roc_auc, "PR": ref.average_precision}
     keras_curve = Parameter("curve", (curve, "PR" if curve == "ROC" else "ROC"), spellings={"keras": "curve"},
