@@ -314,9 +314,11 @@ def coverage() -> list[dict]:
     from conformance.catalogue import CATALOGUE, LIBRARIES
     from conformance.catalogue.signatures import not_drawn
 
-    def bound(lib: str, binding) -> dict:
-        # fixed: the variant's values; not_drawn: the target's other parameters, each with why no example draws it
+    def bound(lib: str, binding, spec) -> dict:
+        # fixed: the binding's values; drawn: the keywords drawn per example (by the parameter they spell);
+        # not_drawn: the target's other parameters, each with why no example draws it
         return {"binding": binding.describe(), "fixed": {k: repr(v) for k, v in binding.init.items()},
+                "drawn": {p.spellings[lib]: p.name for p in spec.drawn_for(lib)},
                 "not_drawn": not_drawn(lib, binding.target)}
 
     rows = []
@@ -328,13 +330,24 @@ def coverage() -> list[dict]:
             "domain": spec.domain.name,
             "decomposition": spec.decomposition,
             "libraries": {
-                lib: (bound(lib, spec.bindings[lib]) if lib in spec.bindings
+                lib: (bound(lib, spec.bindings[lib], spec) if lib in spec.bindings
                       else {"binding": None, "absent": spec.absent.get(lib, "no counterpart catalogued")})
                 for lib in LIBRARIES
             },
             "known_differences": [{"library": k.library, **k.to_json()} for k in spec.known],
-            # Drawn with the inputs: each parameter's values, each library's keyword, or why a library lacks it.
-            "parameters": [{"name": p.name, "values": list(p.values), "spellings": dict(p.spellings),
+            # Drawn with the inputs: each parameter's values (and range), each library's keyword, the values or
+            # combinations a library lacks, and why a library that has no such parameter is not drawn it.
+            "parameters": [{"name": p.name, "values": [list(v) if isinstance(v, tuple) else v for v in p.values],
+                            **({"range": list(p.span)} if p.span else {}),
+                            **({"limited_by_the_data": p.limit} if p.limit else {}),
+                            "spellings": dict(p.spellings),
+                            "unsupported": [{"library": u.library, "values": {k: [list(v) if isinstance(v, tuple)
+                                                                                  else v for v in vs]
+                                                                              for k, vs in u.values.items()},
+                                             "reason": u.reason, **({"properties": list(u.properties)}
+                                                                   if u.properties else {})}
+                                            for u in (*p.unsupported, *(u for u in spec.unsupported
+                                                                        if p.name in u.values))],
                             "not_drawn": {lib: p.absent.get(lib, "no counterpart catalogued") for lib in LIBRARIES
                                           if lib not in p.spellings}} for p in spec.space],
         })

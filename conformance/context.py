@@ -32,7 +32,7 @@ class Context:
         self.subject = Subject(spec, adapter, binding, layout)
         self.property_name, self.profile = property_name, profile
         self.judge = Judge(self.subject, (property_name, *judged_as))
-        self.draw = Drawer(self.subject, profile)
+        self.draw = Drawer(self.subject, profile, property_name)
         self.run = Runner(self.subject, on_error=self.judge.library_error, pool=pool, mode=mode)
         self.tally = Tally()
 

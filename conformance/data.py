@@ -119,8 +119,9 @@ def with_other_targets(batch: Batch) -> Batch:
     labels (and label maps) rotated by one, real targets moved by one, graded relevances flipped (0 <-> not 0).
     Used to fill a metric's state with other data."""
     y_true = batch.y_true
-    if y_true.ndim == 2 and y_true.shape == batch.y_pred.shape and np.issubdtype(y_true.dtype, np.integer):
-        y_true = (y_true == 0).astype(y_true.dtype)  # multilabel 0/1 flipped; relevances: 0 <-> relevant
+    if y_true.ndim >= 2 and y_true.shape == batch.y_pred.shape and np.issubdtype(y_true.dtype, np.integer):
+        # multilabel 0/1 flipped (samples of several elements too); relevances: 0 <-> relevant
+        y_true = (y_true == 0).astype(y_true.dtype)
     elif np.issubdtype(y_true.dtype, np.integer):
         classes = batch.num_classes or 2
         y_true = (y_true + 1) % classes

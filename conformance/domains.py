@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from hypothesis import strategies as st
 
 from conformance import populations as pop
@@ -198,3 +199,43 @@ MULTICLASS_LOGITS_WIDE = Domain(
     lambda n: cs.multiclass_logit_inputs(n, min_classes=3), per_sample_pred=False,
     population=pop.MULTICLASS_LOGITS,
 )
+
+
+# -- samples of several elements (torchmetrics' multidim_average="samplewise") --------------------------------
+
+GROUP_SIZES = (1, 3)  # elements per sample, drawn per data set: X in 1..3
+
+
+def grouped(domain: Domain) -> Domain:
+    """``domain``'s data as samples of X elements each (X drawn, 1..3): y_true ``(n, X)`` (multilabel ``(n, X, L)``),
+    y_pred ``(n, X)`` or ``(n, X, C)`` — the elements of a sample next to each other, classes last as everywhere
+    (torchmetrics reads ``(N, C, X)``: its adapter moves the class axis). A sample's weight is its elements'."""
+    @st.composite
+    def draw(draw_: st.DrawFn, n: int) -> Batch:
+        size = draw_(st.integers(*GROUP_SIZES))
+        flat = draw_(domain.inputs(n * size))
+        def group(array):
+            return array.reshape(n, size, *array.shape[1:])
+        return Batch(group(flat.y_true), group(flat.y_pred), num_classes=flat.num_classes)
+    return Domain(f"{domain.name}-grouped", f"{domain.name}, each sample X = 1..3 elements: y_true (n, X[, L]), "
+                  "y_pred (n, X[, C])", draw, per_sample_pred=False, per_sample_true=False,
+                  both_classes=domain.both_classes)
+
+
+PADDING = -1  # a padding label (torchmetrics' ignore_index=-1): no class, dropped by the metric
+
+
+def padded(domain: Domain) -> Domain:
+    """``domain``'s data with some targets replaced by the padding label -1 (per sample for one target each, per
+    element for rows of targets: a multilabel cell, a document's relevance), as padded batches carry them."""
+    @st.composite
+    def draw(draw_: st.DrawFn, n: int) -> Batch:
+        batch = draw_(domain.inputs(n))
+        y_true = np.array(batch.y_true, dtype=np.int64, copy=True)
+        if y_true.size:
+            mask = np.asarray(draw_(st.lists(st.booleans(), min_size=y_true.size, max_size=y_true.size)))
+            y_true[mask.reshape(y_true.shape)] = PADDING
+        return Batch(y_true, batch.y_pred, batch.sample_weight, batch.num_classes)
+    return Domain(f"{domain.name}-padded", f"{domain.description}; some targets the padding label -1", draw,
+                  per_sample_pred=domain.per_sample_pred, per_sample_true=domain.per_sample_true,
+                  both_classes=domain.both_classes)

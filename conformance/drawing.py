@@ -19,8 +19,8 @@ class Drawer:
     """Draws for one case. Each draw is one draw of one composite strategy, built once per case: every top-level
     draw costs Hypothesis ~50 us of its own bookkeeping, a nested one less."""
 
-    def __init__(self, subject: Subject, profile: Profile):
-        self.subject, self.profile = subject, profile
+    def __init__(self, subject: Subject, profile: Profile, property_name: str | None = None):
+        self.subject, self.profile, self.property_name = subject, profile, property_name
         self.strategies: dict[tuple[str, bool, int | None], st.SearchStrategy] = {}
         # Batches every draw of inputs returns instead of drawing (a failing example being reduced), and the
         # parameters it uses.
@@ -28,15 +28,26 @@ class Drawer:
         self.forced_parameters: dict[str, Any] = {}
 
     def parameters(self, data: st.DataObject) -> dict[str, Any]:
-        """This example's values of the spec's parameter space (shrinking to the catalogue's), by reference keyword."""
+        """This example's values of the spec's parameter space (shrinking to the catalogue's), by reference keyword.
+        Each parameter draws the values its library takes in this property (``Parameter.choices``), then any float32
+        inside its ``span`` (the values hold its edges); a combination the library does not take
+        (``MetricSpec.supports``) is not drawn."""
         if self.forced is not None:  # a reduced example: its parameters are fixed with its batches
             return dict(self.forced_parameters)
-        space = self.subject.base_spec.drawn_for(self.subject.adapter.name)
+        spec, library = self.subject.base_spec, self.subject.adapter.name
+        space = spec.drawn_for(library)
         if not space:
             return {}
         key = ("parameters", False, None)
         if key not in self.strategies:
-            self.strategies[key] = st.fixed_dictionaries({p.name: st.sampled_from(p.values) for p in space})
+            def values(p) -> st.SearchStrategy:
+                listed = st.sampled_from(p.choices(library, self.property_name))
+                # the span's bounds as float32 (0.05 is none): the open interval between the nearest float32s
+                # holds only float32s inside the span itself
+                return listed if p.span is None else st.one_of(listed, st.floats(
+                    *(float(np.float32(bound)) for bound in p.span), width=32, exclude_min=True, exclude_max=True))
+            self.strategies[key] = st.fixed_dictionaries({p.name: values(p) for p in space}).filter(
+                lambda drawn: spec.supports(library, drawn, self.property_name))
         return data.draw(self.strategies[key], label="parameters")
 
     def inputs(self, data: st.DataObject, *, weights: bool | None = None, n: int | None = None) -> Batch:

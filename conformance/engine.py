@@ -392,10 +392,15 @@ def _fill_from_failure(finding: Finding, distinct: DistinctFailure) -> Finding:
         if isinstance(failure, Limit):
             finding.outcome, finding.limit_starts = "limit", failure.starts
         finding.reference_value, finding.library_value = _values(failure.expected), _values(failure.observed)
-        finding.abs_error, finding.tolerance = failure.abs_error, failure.tolerance
+        finding.abs_error, finding.tolerance = _number(failure.abs_error), _number(failure.tolerance)
     else:
         finding.outcome, finding.message = "error", failure.message
     return finding
+
+
+def _number(value: float | None) -> float | None:
+    """A finding's figure as a Python number (a NumPy scalar does not cross to an xdist controller)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _fill_from_observations(finding: Finding, ctx: Context, case: Case) -> None:
@@ -410,7 +415,7 @@ def _fill_from_observations(finding: Finding, ctx: Context, case: Case) -> None:
             notes.insert(0, f"raised as documented: {smallest.known.raises}")
         else:
             finding.reference_value, finding.library_value = _values(smallest.expected), _values(smallest.observed)
-            finding.abs_error, finding.tolerance = smallest.abs_error, smallest.tolerance
+            finding.abs_error, finding.tolerance = _number(smallest.abs_error), _number(smallest.tolerance)
         finding.example = smallest.example.to_json()
         finding.parameters = smallest.example.details.get("parameters") or None
         finding.regime = input_regime(smallest.example.batches)

@@ -26,6 +26,7 @@ class Subject:
         self.base_spec, self.base_binding = self.spec, self.binding
 
     def use_parameters(self, values: dict[str, Any]) -> None:
-        """Check with these values of the spec's parameters (by reference keyword) until the next call."""
-        self.parameters = dict(values)
+        """Check with these values of the spec's parameters (by reference keyword) until the next call. A list (a
+        replayed example's, from JSON) is the tuple it was drawn as: the metric pool keys on the values."""
+        self.parameters = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         self.spec, self.binding = self.base_spec.with_parameters(self.adapter.name, self.parameters)

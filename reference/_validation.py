@@ -122,3 +122,13 @@ def multilabel_inputs(
     if not np.all((targets == 0) | (targets == 1)):
         raise ValueError(f"y_true must contain only 0 and 1 for a multilabel metric; got {np.unique(targets)[:5]}.")
     return targets, scores, check_sample_weight(sample_weight, len(targets))
+
+
+def ignored_cells(y_true: ArrayLike, ignore_index: int | None) -> tuple[ArrayLike, NDArray[np.float64] | None]:
+    """``(y_true, keep)``: the targets with each cell equal to ``ignore_index`` set to 0, and a float mask that is 0
+    there (None without ``ignore_index``): a cell so masked counts for nothing."""
+    if ignore_index is None:
+        return y_true, None
+    targets = np.asarray(y_true)
+    ignored = targets == ignore_index
+    return np.where(ignored, 0, targets), (~ignored).astype(np.float64)

@@ -27,6 +27,7 @@ from ._validation import (
     check_option,
     check_sample_weight,
     divide,
+    ignored_cells,
 )
 
 AtThreshold = Literal["negative", "positive"]
@@ -114,24 +115,49 @@ def confusion_matrix(
 
 
 def multilabel_confusion_matrix(
-    y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None
+    y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5, sample_weight: ArrayLike | None = None,
+    normalize: Literal["true", "pred", "all"] | None = None, samplewise: bool = False,
+    ignore_index: int | None = None,
 ) -> NDArray[np.float64]:
     """One ``[[tn, fp], [fn, tp]]`` matrix per label, ``(L, 2, 2)``, predicting ``score > threshold``.
 
     ``y_true`` is an ``(n, L)`` 0/1 matrix and ``y_score`` its ``(n, L)`` scores; a sample's weight
-    applies to each of its labels.
+    applies to each of its labels. ``normalize`` divides each label's matrix as :func:`confusion_matrix` does.
+    ``samplewise``: one matrix per sample instead, ``(n, 2, 2)``, of its labels, times its weight. A cell whose
+    target is ``ignore_index`` counts in no matrix.
     """
+    check_option(normalize, "normalize", (None, "true", "pred", "all"))
+    y_true, keep = ignored_cells(y_true, ignore_index)
+    if samplewise:
+        targets = as_float_array(y_true, "y_true", ndim=2)
+        predicted = (as_float_array(y_score, "y_score", ndim=2) > threshold).astype(np.float64)
+        weights = check_sample_weight(sample_weight, len(targets))[:, None]
+        kept = 1.0 if keep is None else keep
+        cells = [kept * (1 - targets) * (1 - predicted), kept * (1 - targets) * predicted,
+                 kept * targets * (1 - predicted), kept * targets * predicted]
+        tn, fp, fn, tp = (weights[:, 0] * c.sum(axis=1) for c in cells)
+        return np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
     targets = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
     if targets.shape != scores.shape:
         raise ValueError(f"y_true and y_score must have the same (n, L) shape; got {targets.shape} and {scores.shape}.")
     weights = check_sample_weight(sample_weight, len(targets))
     predicted = (scores > threshold).astype(np.float64)
+    if keep is not None:  # an ignored cell (its target set to 0) is neither predicted nor a negative
+        predicted = predicted * keep
+    kept = 1.0 if keep is None else keep
     tp = weights @ (targets * predicted)
     fp = weights @ ((1 - targets) * predicted)
     fn = weights @ (targets * (1 - predicted))
-    tn = weights @ ((1 - targets) * (1 - predicted))  # counted, not total - tp - fp - fn (which can round below 0)
-    return np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
+    tn = weights @ ((1 - targets) * (1 - predicted) * kept)  # counted, not total - tp - fp - fn (may round < 0)
+    matrices = np.stack([np.stack([tn, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
+    if normalize == "true":
+        return divide(matrices, matrices.sum(axis=2, keepdims=True))
+    if normalize == "pred":
+        return divide(matrices, matrices.sum(axis=1, keepdims=True))
+    if normalize == "all":
+        return divide(matrices, matrices.sum(axis=(1, 2), keepdims=True))
+    return matrices
 
 
 def iou(
@@ -140,13 +166,14 @@ def iou(
     *,
     num_classes: int | None = None,
     target_class_ids: Sequence[int] | None = None,
-    average: Literal["macro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted"] | None = "macro",
     threshold: float | None = None,
     at_threshold: AtThreshold = "negative",
     ignore_class: int | None = None,
     ignored_class_in_mean: bool = False,
     absent_classes: Literal["exclude", "zero"] = "exclude",
     epsilon: float = 0.0,
+    zero_division: float = 0.0,
     sample_weight: ArrayLike | None = None,
 ) -> float | NDArray[np.float64]:
     """Intersection over union (Jaccard index) per class, ``tp / (tp + fp + fn)``, or its mean.
@@ -156,35 +183,43 @@ def iou(
     * ``target_class_ids``: the classes reported (default: all ``num_classes``), in that order.
     * ``average="macro"``: their mean. A class with ``tp + fp + fn == 0`` (absent from truth and
       prediction) is left out of the mean (``absent_classes="exclude"``, Keras and torchmetrics) or
-      counts as 0.0 (``"zero"``, scikit-learn given ``labels``); no class left gives 0.0.
-      ``average=None``: one IoU per class, 0.0 for an absent class.
+      counts as ``zero_division`` (``"zero"``, scikit-learn given ``labels``); no class left gives 0.0.
+      ``average=None``: one IoU per class, ``zero_division`` for an absent class. ``"micro"``: the counts summed
+      over the classes first; ``"weighted"``: the mean weighted by each class's true (weighted) count.
     * ``ignore_class``: elements whose true label is it are left out, and so is the class from the
       mean, unless ``ignored_class_in_mean`` (Keras keeps it, so its false positives make it a 0.0).
     * ``epsilon``: 0.0 computes the exact ratio. A positive value computes as Keras does:
       ``tp / (d + eps)`` per class, a class present when ``d > 1e-9``, and the mean as
       ``sum / (present + eps)``.
     """
-    check_option(average, "average", ("macro", None))
+    check_option(average, "average", ("macro", "micro", "weighted", None))
     check_option(absent_classes, "absent_classes", ("exclude", "zero"))
     matrix = confusion_matrix(y_true, y_pred, num_classes=num_classes, threshold=threshold,
                               at_threshold=at_threshold, ignore_index=ignore_class, sample_weight=sample_weight)
     tp = np.diag(matrix)
     denominator = matrix.sum(axis=0) + matrix.sum(axis=1) - tp
+    support = matrix.sum(axis=1)
     classes = np.arange(len(tp)) if target_class_ids is None else np.asarray(target_class_ids, dtype=np.int64)
     if classes.size == 0 or classes.min() < 0 or classes.max() >= len(tp):
         raise ValueError(f"target_class_ids must be classes in [0, {len(tp)}); got {classes.tolist()}.")
-    tp, denominator = tp[classes], denominator[classes]
+    tp, denominator, support = tp[classes], denominator[classes], support[classes]
+    counted_classes = np.ones(len(classes), dtype=bool)
+    if ignore_class is not None and not ignored_class_in_mean:
+        counted_classes = classes != ignore_class
+    if average == "micro":
+        return float(divide(tp[counted_classes].sum(), denominator[counted_classes].sum(), zero_division))
     if epsilon:
         present = denominator > 1e-9
         per_class = np.where(present, tp / (denominator + epsilon), 0.0)
     else:
         present = denominator > 0
-        per_class = divide(tp, denominator)
+        per_class = divide(tp, denominator, zero_division)
     if average is None:
         return per_class
-    counted = present if absent_classes == "exclude" else np.ones_like(present)
-    if ignore_class is not None and not ignored_class_in_mean:
-        counted = counted & (classes != ignore_class)
+    if average == "weighted":
+        return float(divide(np.dot(per_class[counted_classes], support[counted_classes]),
+                            support[counted_classes].sum()))
+    counted = (present if absent_classes == "exclude" else np.ones_like(present)) & counted_classes
     if epsilon:
         return float(per_class[counted].sum() / (counted.sum() + epsilon))
     return float(divide(per_class[counted].sum(), counted.sum()))
@@ -198,6 +233,7 @@ def matthews_corrcoef(
     threshold: float | None = None,
     undefined: Literal["zero", "torchmetrics"] = "zero",
     sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> float:
     """Matthews correlation coefficient (Gorodkin's multiclass ``R_K``) of the weighted confusion matrix.
 
@@ -205,11 +241,12 @@ def matthews_corrcoef(
     ``p`` the true and predicted class totals. Where the denominator is 0 (one class predicted or true
     only, or no weight) it is 0.0 (``undefined="zero"``, as scikit-learn). ``undefined="torchmetrics"``
     reproduces torchmetrics' rules for a 2 x 2 matrix: 1.0 when nothing is misclassified, -1.0 when
-    nothing is right, else the limits of its float32-epsilon-smoothed formula.
+    nothing is right, else the limits of its float32-epsilon-smoothed formula. An element whose true label is
+    ``ignore_index`` is left out.
     """
     check_option(undefined, "undefined", ("zero", "torchmetrics"))
     matrix = confusion_matrix(y_true, y_pred, num_classes=num_classes, threshold=threshold,
-                              sample_weight=sample_weight)
+                              sample_weight=sample_weight, ignore_index=ignore_index)
     if undefined == "torchmetrics" and matrix.shape == (2, 2):
         special = _torchmetrics_binary_mcc(matrix)
         if special is not None:
@@ -291,13 +328,45 @@ def hamming_distance(
     threshold: float | None = None,
     sample_weight: ArrayLike | None = None,
     no_samples: float = 0.0,
-) -> float:
+    average: Literal["micro", "macro", "weighted"] | None = "micro",
+    top_k: int | None = None,
+    empty_average: float | None = None,
+    **options,
+) -> float | NDArray[np.float64]:
     """Weighted fraction of wrong labels: of samples (binary, multiclass) or of cells (multilabel ``(n, L)``).
 
     Predictions as :func:`predicted_labels` (a multilabel ``y_pred`` of scores needs ``threshold``).
     A sample's weight applies to each of its cells. Zero total weight (no sample, or none that counts) gives
     ``no_samples``: 0.0 (nothing is wrong; scikit-learn), or 1.0 (one minus an accuracy of 0; torchmetrics).
+
+    Multilabel, ``average`` other than ``"micro"``: each label's share of wrong cells, their mean (``"weighted"``: by
+    each label's positive weight) or each one (None). Multiclass scores, ``average`` other than ``"micro"``
+    (torchmetrics' per-class Hamming distance): each class's
+    share of wrong samples among its own, ``1 - recall`` (a class without samples: ``no_samples``), averaged as
+    :func:`~reference.classification.class_recall` says (with ``options``: ``absent_classes``, ...); ``top_k``
+    (multiclass scores): a sample is right where its label is among its ``k`` best classes
+    (:func:`~reference.classification.top_k_labels`). An average of no sample at all is ``empty_average``
+    (default ``no_samples``).
     """
+    if average != "micro" and np.ndim(y_true) == 2:  # per label: the share of its cells that are wrong
+        weights = check_sample_weight(sample_weight, len(y_true))
+        targets = as_float_array(y_true, "y_true", ndim=2)
+        wrong = targets != (as_float_array(y_pred, "y_pred", ndim=2) > threshold)
+        per_label = divide(weights @ wrong, np.full(targets.shape[1], weights.sum()), no_samples)
+        if average is None:
+            return per_label
+        support = weights @ targets
+        if average == "weighted":
+            return float(divide(np.dot(per_label, support), support.sum(), no_samples))
+        return float(per_label.mean())
+    if average is not None and not check_sample_weight(sample_weight, len(y_true)).sum():
+        return no_samples if empty_average is None else empty_average
+    if average != "micro" or top_k is not None:
+        from .classification import class_recall
+
+        recall = class_recall(y_true, y_pred, average=average, top_k=top_k, sample_weight=sample_weight,
+                              zero_division=1.0 - no_samples, **options)
+        return 1.0 - recall if np.ndim(recall) == 0 else 1.0 - np.asarray(recall)
     weights = _element_weights(sample_weight, y_true)
     true, pred = predicted_labels(y_true, y_pred, threshold=threshold)
     wrong = weights[true != pred].sum() if sample_weight is not None else np.count_nonzero(true != pred)
@@ -348,19 +417,35 @@ def multilabel_iou(
     y_score: ArrayLike,
     *,
     threshold: float = 0.5,
-    average: Literal["macro", "micro"] | None = "macro",
+    average: Literal["macro", "micro", "weighted", "samples"] | None = "macro",
+    zero_division: float = 0.0,
+    zero_support: Literal["zero", "unweighted"] = "zero",
     sample_weight: ArrayLike | None = None,
 ) -> float | NDArray[np.float64]:
     """Jaccard index of each label of a multilabel classifier, ``tp / (tp + fp + fn)`` at ``score > threshold``.
 
-    From :func:`multilabel_confusion_matrix`. ``average=None``: one value per label, 0.0 for a label
-    never true nor predicted; ``"macro"``: their mean, such labels counting as 0.0; ``"micro"``:
-    counts summed over labels first.
+    From :func:`multilabel_confusion_matrix`. ``average=None``: one value per label, ``zero_division`` for a label
+    never true nor predicted; ``"macro"``: their mean, such labels counting as ``zero_division``; ``"micro"``:
+    counts summed over labels first; ``"weighted"``: the mean weighted by each label's true (weighted) count;
+    ``"samples"``: each sample's Jaccard index over its labels (``zero_division`` for a sample with none true or
+    predicted), their weighted mean. A weighted mean of no true label at all is 0.0 (``zero_support="unweighted"``:
+    the plain mean of the per-label values, scikit-learn's).
     """
-    check_option(average, "average", ("macro", "micro", None))
+    check_option(average, "average", ("macro", "micro", "weighted", "samples", None))
+    if average == "samples":
+        targets = as_float_array(y_true, "y_true", ndim=2)
+        predicted = as_float_array(y_score, "y_score", ndim=2) > threshold
+        weights = check_sample_weight(sample_weight, len(targets))
+        intersection = (targets * predicted).sum(axis=1)
+        union = ((targets + predicted) > 0).sum(axis=1)
+        return float(divide(np.dot(weights, divide(intersection, union, zero_division)), weights.sum()))
     matrices = multilabel_confusion_matrix(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
     tp, fp, fn = matrices[:, 1, 1], matrices[:, 0, 1], matrices[:, 1, 0]
     if average == "micro":
-        return float(divide(tp.sum(), tp.sum() + fp.sum() + fn.sum()))
-    per_label = divide(tp, tp + fp + fn)
+        return float(divide(tp.sum(), tp.sum() + fp.sum() + fn.sum(), zero_division))
+    per_label = divide(tp, tp + fp + fn, zero_division)
+    if average == "weighted":
+        if not (tp + fn).sum() and zero_support == "unweighted":
+            return float(per_label.mean())
+        return float(divide(np.dot(per_label, tp + fn), (tp + fn).sum()))
     return per_label if average is None else float(per_label.mean())

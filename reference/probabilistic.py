@@ -30,15 +30,18 @@ from ._validation import (
     check_sample_weight,
     divide,
 )
+from .regression import Reduction, reduced
 
 
-def _weighted_mean(losses: NDArray[np.float64], sample_weight: ArrayLike | None) -> float:
+def _weighted_mean(losses: NDArray[np.float64], sample_weight: ArrayLike | None, normalize: bool = True) -> float:
+    """The weighted mean of per-sample losses; ``normalize=False``: their weighted sum (scikit-learn's)."""
     weights = check_sample_weight(sample_weight, len(losses))
     if not weights.any():
         return 0.0
     if not np.isfinite(losses).all():  # a weight of 0 drops the sample, even where its loss is infinite
         losses = np.where(weights > 0, losses, 0.0)
-    return float(np.dot(weights, losses) / weights.sum())
+    total = float(np.dot(weights, losses))
+    return total / float(weights.sum()) if normalize else total
 
 
 def _xlogy(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -58,8 +61,8 @@ def _clipped(probabilities: NDArray[np.float64], clip: tuple[float, float] | Non
 
 def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
                         from_logits: bool = False, label_smoothing: float = 0.0,
-                        clip: tuple[float, float] | None = None) -> float:
-    """Weighted mean of ``-(y log p + (1 - y) log(1 - p))`` over samples.
+                        clip: tuple[float, float] | None = None, normalize: bool = True) -> float:
+    """Weighted mean of ``-(y log p + (1 - y) log(1 - p))`` over samples (``normalize=False``: the weighted sum).
 
     ``y_pred`` holds the probability of class 1 (or, ``from_logits``, its logit: ``p = sigmoid``,
     computed stably). ``label_smoothing = s`` moves targets to ``y (1 - s) + s / 2``. ``clip`` =
@@ -78,18 +81,20 @@ def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: 
                              f"got range [{scores.min()}, {scores.max()}].")
         probabilities = _clipped(scores, clip)
         losses = -(_xlogy(targets, probabilities) + _xlogy(1 - targets, 1 - probabilities))
-    return _weighted_mean(losses, sample_weight)
+    return _weighted_mean(losses, sample_weight, normalize)
 
 
 def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
                              from_logits: bool = False, label_smoothing: float = 0.0,
                              clip: tuple[float, float] | None = None,
-                             normalize: Literal["none", "before_clip", "after_clip"] = "none") -> float:
-    """Weighted mean of ``-Σ_c t_c log p_c`` over samples, for integer labels ``y_true``.
+                             renormalize: Literal["none", "before_clip", "after_clip"] = "none",
+                             normalize: bool = True) -> float:
+    """Weighted mean of ``-Σ_c t_c log p_c`` over samples, for integer labels ``y_true`` (``normalize=False``: the
+    weighted sum).
 
     ``t`` is the one-hot target, smoothed to ``t (1 - s) + s / C`` with ``label_smoothing = s``.
     ``y_pred`` rows are class probabilities (or, ``from_logits``, logits: ``p = softmax``, computed
-    stably). Probabilities are used as given; ``normalize`` divides each row by its sum before or
+    stably). Probabilities are used as given; ``renormalize`` divides each row by its sum before or
     after clipping to ``clip = (low, high)``, as libraries do.
     """
     labels = as_label_array(y_true, "y_true")
@@ -97,7 +102,7 @@ def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, *, sample_wei
     check_same_length(y_true=labels, y_pred=scores)
     check_labels_in_range(labels, scores.shape[1], "y_true")
     _check_smoothing(label_smoothing)
-    check_option(normalize, "normalize", ("none", "before_clip", "after_clip"))
+    check_option(renormalize, "renormalize", ("none", "before_clip", "after_clip"))
     num_classes = scores.shape[1]
     targets = np.eye(num_classes)[labels] * (1 - label_smoothing) + label_smoothing / num_classes
     if from_logits:
@@ -109,13 +114,13 @@ def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, *, sample_wei
             raise ValueError("y_pred must hold probabilities in [0, 1] (or pass from_logits=True); "
                              f"got range [{scores.min()}, {scores.max()}].")
         probabilities = scores
-        if normalize == "before_clip":
+        if renormalize == "before_clip":
             probabilities = divide(probabilities, probabilities.sum(axis=1, keepdims=True))
         probabilities = _clipped(probabilities, clip)
-        if normalize == "after_clip":
+        if renormalize == "after_clip":
             probabilities = divide(probabilities, probabilities.sum(axis=1, keepdims=True))
         losses = -_xlogy(targets, probabilities).sum(axis=1)
-    return _weighted_mean(losses, sample_weight)
+    return _weighted_mean(losses, sample_weight, normalize)
 
 
 def hinge(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
@@ -131,30 +136,43 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | No
 
 
 def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                      negative: Literal["others", "masked"] = "others") -> float:
-    """Weighted mean of ``max(0, 1 + neg - pos)``: the multiclass (Crammer-Singer) hinge.
+                      negative: Literal["others", "masked"] = "others", squared: bool = False,
+                      multiclass_mode: Literal["crammer-singer", "one-vs-all"] = "crammer-singer"
+                      ) -> float | NDArray[np.float64]:
+    """Weighted mean of ``max(0, 1 + neg - pos)``: the multiclass (Crammer-Singer) hinge (``squared``: of its square).
 
     ``pos`` is the true class's score; ``neg`` is the largest score of the other classes
     (``"others"``, Crammer & Singer and scikit-learn), or ``max_c (1 - t_c) s_c`` (``"masked"``, the
     formula Keras documents), which also counts the true class's masked score 0: when every other
-    score is negative, ``neg`` is 0 instead of the largest of them.
+    score is negative, ``neg`` is 0 instead of the largest of them. ``multiclass_mode="one-vs-all"``
+    (torchmetrics): one binary hinge per class, ``max(0, 1 - t_c s_c)`` with ``t_c = ±1``, averaged over the
+    samples for each class (an array of C values).
     """
     labels = as_label_array(y_true, "y_true")
     scores = as_float_array(y_pred, "y_pred", ndim=2)
     check_same_length(y_true=labels, y_pred=scores)
     check_labels_in_range(labels, scores.shape[1], "y_true")
     check_option(negative, "negative", ("others", "masked"))
+    check_option(multiclass_mode, "multiclass_mode", ("crammer-singer", "one-vs-all"))
     rows = np.arange(len(labels))
+    if multiclass_mode == "one-vs-all":
+        signs = 2 * np.eye(scores.shape[1])[labels] - 1
+        losses = np.maximum(0.0, 1.0 - signs * scores)
+        losses = losses**2 if squared else losses
+        return np.array([_weighted_mean(losses[:, c], sample_weight) for c in range(scores.shape[1])])
     positive = scores[rows, labels]
     others = scores.copy()
     others[rows, labels] = 0.0 if negative == "masked" else -np.inf
     negative_score = others.max(axis=1) if len(labels) else np.zeros(0)
-    return _weighted_mean(np.maximum(0.0, 1.0 + negative_score - positive), sample_weight)
+    losses = np.maximum(0.0, 1.0 + negative_score - positive)
+    return _weighted_mean(losses**2 if squared else losses, sample_weight)
 
 
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                  clip: tuple[float, float] | None = None) -> float:
-    """Weighted mean over samples of ``KL(y_true ‖ y_pred) = Σ_c p_c log(p_c / q_c)``.
+                  clip: tuple[float, float] | None = None,
+                  reduction: Reduction = "mean") -> float | NDArray[np.float64]:
+    """Weighted mean over samples of ``KL(y_true ‖ y_pred) = Σ_c p_c log(p_c / q_c)`` (``reduction="sum"``: the
+    weighted sum; ``"none"``: each sample's).
 
     Rows are distributions, used as given; ``0·log(0/q) = 0``, and ``p_c > 0`` with ``q_c = 0`` is
     infinite. ``clip = (low, high)`` clips both distributions first (Keras clips to ``[1e-7, 1]``).
@@ -169,6 +187,8 @@ def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayL
     p, q = _clipped(p, clip), _clipped(q, clip)
     with np.errstate(divide="ignore"):
         losses = _xlogy(p, p / np.where(q == 0, 0.0, q)).sum(axis=1)
+    if reduction != "mean":
+        return reduced(losses, check_sample_weight(sample_weight, len(losses)), reduction)
     return _weighted_mean(losses, sample_weight)
 
 

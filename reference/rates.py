@@ -145,13 +145,17 @@ def balanced_accuracy(
     return score
 
 
-def zero_one_loss(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+def zero_one_loss(y_true: ArrayLike, y_pred: ArrayLike, *, normalize: bool = True,
+                  sample_weight: ArrayLike | None = None) -> float:
     """The weighted share of misclassified samples, ``1 - accuracy``; a multilabel ``(n, L)`` row counts as
-    misclassified unless every label is right (scikit-learn's ``zero_one_loss``). No weight gives 0.0."""
+    misclassified unless every label is right (scikit-learn's ``zero_one_loss``). No weight gives 0.0.
+    ``normalize=False``: their (weighted) number instead ("the number of misclassifications")."""
     truth, predicted = np.asarray(y_true), np.asarray(y_pred)
     if truth.shape != predicted.shape:
         raise ValueError(f"y_true and y_pred must have one shape; got {truth.shape} and {predicted.shape}.")
     n = len(truth)
     weights = check_sample_weight(sample_weight, n)
     wrong = np.any(truth.reshape(n, -1) != predicted.reshape(n, -1), axis=1)
+    if not normalize:
+        return float(np.dot(weights, wrong))
     return float(divide(np.dot(weights, wrong), weights.sum()))

@@ -149,19 +149,27 @@ def _log_cosh(errors: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
              multioutput: Literal["uniform_average", "raw_values", "variance_weighted"] = "uniform_average",
-             num_regressors: int = 0, samples: Literal["rows", "values"] = "rows"):
+             num_regressors: int = 0, samples: Literal["rows", "values"] = "rows", force_finite: bool = True,
+             near_zero: float = 0.0):
     """Coefficient of determination ``1 - SS_res / SS_tot`` per output, then aggregated.
 
     ``SS_tot`` is the weighted sum of squared deviations of the targets from their weighted mean.
-    An output with constant targets scores 1.0 if predicted perfectly, else 0.0. With
+    An output with constant targets scores 1.0 if predicted perfectly, else 0.0 (``force_finite=False``: the
+    formula's own NaN for 0/0 and -inf for x/0, as scikit-learn documents it). With
     ``num_regressors = p > 0`` the aggregated score is adjusted: ``1 - (1 - R²)(n - 1)/(n - p - 1)``,
     where ``n`` counts the samples (``samples="rows"``) or every target value (``"values"``, n·d); when
-    ``n - p - 1 <= 0`` the unadjusted score is returned.
+    ``n - p - 1 <= 0`` the unadjusted score is returned. ``near_zero``: a sum of squares at most this is taken as 0
+    (an output whose ``SS_res`` is scores 1.0, else one whose ``SS_tot`` is scores 0.0), torchmetrics' absolute
+    ``isclose(..., atol=1e-4)``; 0.0: exact.
     """
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     residual = weights @ (targets - predictions) ** 2
     total = weights @ (targets - _per_output_mean(targets, weights)) ** 2
-    per_output = np.where(total > 0, 1 - divide(residual, total), np.where(residual == 0, 1.0, 0.0))
+    if near_zero:
+        residual, total = (np.where(np.abs(a) <= near_zero, 0.0, a) for a in (residual, total))
+        per_output = np.where(residual == 0, 1.0, np.where(total == 0, 0.0, 1 - divide(residual, total)))
+    else:
+        per_output = np.where(total > 0, 1 - divide(residual, total), _constant_target_score(residual, force_finite))
     score = _aggregate(per_output, multioutput, variance=total)
     check_option(samples, "samples", ("rows", "values"))
     if not (isinstance(num_regressors, int | np.integer) and num_regressors >= 0):
@@ -172,20 +180,30 @@ def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike |
     return score
 
 
+def _constant_target_score(residual: NDArray[np.float64], force_finite: bool) -> NDArray[np.float64]:
+    """The score of an output whose targets are constant (a zero denominator): 1.0 where the residual is 0 too, else
+    0.0; ``force_finite=False``: 1 - 0/0 = NaN and 1 - x/0 = -inf."""
+    if force_finite:
+        return np.where(residual == 0, 1.0, 0.0)
+    return np.where(residual == 0, np.nan, -np.inf)
+
+
 def explained_variance_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
                              multioutput: Literal["uniform_average", "raw_values",
-                                                  "variance_weighted"] = "uniform_average"):
+                                                  "variance_weighted"] = "uniform_average",
+                             force_finite: bool = True):
     """``1 - Var(y_true - y_pred) / Var(y_true)`` per output (weighted variances), then aggregated.
 
     Unlike R², a constant bias in the predictions is not penalised. An output with constant targets
-    scores 1.0 if the residuals are constant too, else 0.0.
+    scores 1.0 if the residuals are constant too, else 0.0 (``force_finite=False``: NaN and -inf, as for
+    :func:`r2_score`).
     """
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     residuals = targets - predictions
     residual_variance = _per_output_mean((residuals - _per_output_mean(residuals, weights)) ** 2, weights)
     target_variance = _per_output_mean((targets - _per_output_mean(targets, weights)) ** 2, weights)
     per_output = np.where(target_variance > 0, 1 - divide(residual_variance, target_variance),
-                          np.where(residual_variance == 0, 1.0, 0.0))
+                          _constant_target_score(residual_variance, force_finite))
     return _aggregate(per_output, multioutput, variance=target_variance)
 
 
@@ -227,8 +245,10 @@ def _xlogy(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64
 
 
 def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                      norm_floor: float = 0.0, squares_in: Literal["float64", "float32"] = "float64") -> float:
-    """Weighted mean over samples of the cosine of the angle between each row of ``y_true`` and ``y_pred``.
+                      norm_floor: float = 0.0, squares_in: Literal["float64", "float32"] = "float64",
+                      reduction: Reduction = "mean") -> float | NDArray[np.float64]:
+    """Weighted mean over samples of the cosine of the angle between each row of ``y_true`` and ``y_pred``
+    (``reduction="sum"``: their weighted sum; ``"none"``: each sample's cosine).
 
     A zero row (in either array) has no direction: its cosine is 0.0 (Keras documents this). With
     ``norm_floor``, each row is divided by ``sqrt(max(‖row‖², norm_floor))`` instead of its norm
@@ -249,7 +269,21 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: Ar
         return rows / np.where(norms == 0, 1.0, norms)[:, None]
 
     cosines = np.einsum("ij,ij->i", unit(targets), unit(predictions))
-    return float(_per_output_mean(cosines[:, None], weights)[0])
+    return reduced(cosines, weights, reduction)
+
+
+Reduction = Literal["mean", "sum", "none"]
+
+
+def reduced(values: NDArray[np.float64], weights: NDArray[np.float64], reduction: Reduction) -> float | NDArray:
+    """Per-sample ``values`` as ``reduction`` says: their weighted mean (0.0 with zero weight), weighted sum, or
+    the values themselves (``"none"``, weights unused)."""
+    check_option(reduction, "reduction", ("mean", "sum", "none"))
+    if reduction == "none":
+        return values
+    if reduction == "sum":
+        return float(np.dot(weights, np.where(weights > 0, values, 0.0)))
+    return float(_per_output_mean(values[:, None], weights)[0])
 
 
 def weighted_mean(values: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:

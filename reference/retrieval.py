@@ -56,37 +56,95 @@ def _tie_averaged_dcg(relevance: NDArray[np.float64], scores: NDArray[np.float64
 
 
 def ndcg(
-    y_true: ArrayLike, y_score: ArrayLike, *, k: int | None = None, sample_weight: ArrayLike | None = None
+    y_true: ArrayLike, y_score: ArrayLike, *, k: int | None = None, sample_weight: ArrayLike | None = None,
+    aggregation: Literal["mean", "median", "lower_median", "min", "max"] = "mean",
+    empty: Literal["neg", "pos", "skip", "error"] = "neg", ignore_index: int | None = None,
+    ties: Literal["average", "best", "worst"] = "average",
 ) -> float:
     """Normalized discounted cumulative gain, averaged over queries (rows).
 
     ``y_true``: ``(n, L)`` non-negative relevances; ``y_score``: ``(n, L)`` scores; ``k``: count
-    only the first ``k`` positions (``None``: all). Ties in ``y_score`` are averaged; a query with
-    no relevant document scores 0.
+    only the first ``k`` positions (``None``: all). Ties in ``y_score`` are averaged (``ties="best"`` / ``"worst"``:
+    the most / least relevant of them ahead: the most and the least a ranking that breaks ties in some order gives).
+    A query with no relevant document scores 0 (``empty="pos"``: 1; ``"skip"``: it is left out, and with no query
+    left the result is 0; ``"error"``: the result is undefined, NaN). ``aggregation``: the queries' weighted mean,
+    or (unweighted) their ``median`` (the mean of the two middle values of an even count; ``lower_median``: the lower
+    of them), ``min`` or ``max``.
+    ``ignore_index``: documents whose relevance is that value are not part of their query (a query of none is no
+    query).
     """
     relevance = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
     if relevance.shape != scores.shape:
         raise ValueError(f"y_true and y_score must have the same shape (n_queries, n_documents); "
                          f"got {relevance.shape} and {scores.shape}.")
-    if np.any(relevance < 0):
-        raise ValueError("y_true must hold non-negative relevances; got a negative value.")
     if k is not None and k < 1:
         raise ValueError(f"k must be a positive integer or None; got {k}.")
+    check_option(aggregation, "aggregation", ("mean", "median", "lower_median", "min", "max"))
+    check_option(empty, "empty", ("neg", "pos", "skip", "error"))
+    check_option(ties, "ties", ("average", "best", "worst"))
     weights = check_sample_weight(sample_weight, len(relevance))
+    if ignore_index is not None:  # each query of its kept documents (a loop over queries, which differ in length);
+        kept = relevance != ignore_index  # a query left with no document is no query
+        queries = kept.any(axis=1)
+        relevance, scores, kept, weights = relevance[queries], scores[queries], kept[queries], weights[queries]
+        per_query = np.array([_query_ndcg(relevance[i][kept[i]], scores[i][kept[i]], k, ties)
+                              for i in range(len(relevance))])
+    else:
+        if np.any(relevance < 0):
+            raise ValueError("y_true must hold non-negative relevances; got a negative value.")
+        per_query = _ndcg_rows(relevance, scores, k, ties)
+    has_relevant = np.array([bool(np.any(r[r != ignore_index] > 0)) if ignore_index is not None else bool(r.any())
+                             for r in relevance], dtype=bool).reshape(-1)
+    if empty == "error" and not has_relevant.all():
+        return float("nan")
+    if empty == "pos":
+        per_query = np.where(has_relevant, per_query, 1.0)
+    elif empty == "skip":
+        per_query, weights = per_query[has_relevant], weights[has_relevant]
+    if aggregation == "mean":
+        return float(divide(np.dot(weights, per_query), weights.sum()))
+    if not per_query.size:
+        return 0.0
+    if aggregation in ("median", "lower_median"):
+        ordered = np.sort(per_query)
+        middle = (len(ordered) - 1) // 2
+        return float(ordered[middle] if aggregation == "lower_median" or len(ordered) % 2 else
+                     (ordered[middle] + ordered[middle + 1]) / 2)
+    return float(per_query.min() if aggregation == "min" else per_query.max())
+
+
+def _ndcg_rows(relevance: NDArray[np.float64], scores: NDArray[np.float64], k: int | None,
+               ties: str) -> NDArray[np.float64]:
+    """Each row's NDCG (0 where it has no relevant document)."""
     discount = _discounts(relevance.shape[1], k)
-    gain = _tie_averaged_dcg(relevance, scores, discount)
+    if ties == "average":
+        gain = _tie_averaged_dcg(relevance, scores, discount)
+    else:  # tied documents in the order of their relevance: the most relevant first ("best") or last
+        secondary = -relevance if ties == "best" else relevance
+        order = np.lexsort((secondary, -scores), axis=1)
+        gain = np.take_along_axis(relevance, order, axis=1) @ discount
     ideal = -np.sort(-relevance, axis=1) @ discount
-    return float(divide(np.dot(weights, divide(gain, ideal)), weights.sum()))
+    return divide(gain, ideal)
+
+
+def _query_ndcg(relevance: NDArray[np.float64], scores: NDArray[np.float64], k: int | None, ties: str) -> float:
+    if relevance.size == 0:
+        return 0.0
+    if np.any(relevance < 0):
+        raise ValueError("y_true must hold non-negative relevances (or the ignored value); got a negative value.")
+    return float(_ndcg_rows(relevance[None], scores[None], k, ties)[0])
+
 
 
 def dcg(
     y_true: ArrayLike, y_score: ArrayLike, *, k: int | None = None, log_base: float = 2.0,
-    sample_weight: ArrayLike | None = None,
+    ties: Literal["average", "best", "worst"] = "average", sample_weight: ArrayLike | None = None,
 ) -> float:
     """Discounted cumulative gain, averaged over queries (rows): as :func:`ndcg` (linear gain, tied documents
     sharing their positions), not normalised, with the discount ``1 / log_base(i + 2)`` of position ``i``
-    (scikit-learn's ``dcg_score``: "the log base ... used for the discount")."""
+    (scikit-learn's ``dcg_score``: "the log base ... used for the discount"). ``ties`` other than ``average``: tied
+    documents ranked most relevant first (``best``) or last (``worst``), the two ends of every order of a tie."""
     relevance = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
     if relevance.shape != scores.shape:
@@ -96,8 +154,14 @@ def dcg(
         raise ValueError(f"k must be a positive integer or None; got {k}.")
     if log_base <= 1:
         raise ValueError(f"log_base must be greater than 1; got {log_base}.")
+    check_option(ties, "ties", ("average", "best", "worst"))
     weights = check_sample_weight(sample_weight, len(relevance))
-    gain = _tie_averaged_dcg(relevance, scores, _discounts(relevance.shape[1], k, log_base))
+    discount = _discounts(relevance.shape[1], k, log_base)
+    if ties == "average":
+        gain = _tie_averaged_dcg(relevance, scores, discount)
+    else:
+        order = np.lexsort((-relevance if ties == "best" else relevance, -scores), axis=1)
+        gain = np.take_along_axis(relevance, order, axis=1) @ discount
     return float(divide(np.dot(weights, gain), weights.sum()))
 
 

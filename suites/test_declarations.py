@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conformance.adapters import LibraryUnavailable, get_adapter
-from conformance.catalogue import KnownDifference, MetricSpec, batch, by_id, declarations
+from conformance.catalogue import KnownDifference, MetricSpec, ParameterTrigger, batch, by_id, declarations
 from conformance.context import Context
 from conformance.data import Example, concatenate
 from conformance.dtypes import Presented
@@ -43,6 +43,13 @@ def _context(spec: MetricSpec, known: KnownDifference, layout: tuple[str, str] |
     if dtypes is not None:  # the inputs in an input_dtypes presentation's dtypes (and the metric set up for them)
         ctx.binding = replace(ctx.binding, dtypes=dtypes)
     return ctx
+
+
+def _bound(known: KnownDifference, ctx: Context) -> KnownDifference:
+    """``known`` with a trigger that reads the drawn parameters bound to the witness's values."""
+    if isinstance(known.trigger, ParameterTrigger):
+        return replace(known, trigger=known.trigger.bound({**ctx.spec.params, **ctx.spec.drawn}))
+    return known
 
 
 def _presentation(ctx: Context) -> str | None:
@@ -112,6 +119,7 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
     witness = known.witness
     inside = list(witness.inside)
     ctx = _context(spec, known, witness.layout, witness.dtypes)
+    known = _bound(known, ctx)
     value, error = _observe(ctx, inside, witness.mode, witness.ranks, witness.through)
     expected = _reference(ctx, inside)
     tolerance = ctx.judge.tolerance(inside)
@@ -132,6 +140,7 @@ def test_declaration_explains_inside_and_nothing_outside(pair) -> None:
 
     outside = list(witness.outside)
     ctx = _context(spec, known, witness.outside_layout or witness.layout, witness.outside_dtypes)
+    known = _bound(known, ctx)
     value, error = _observe(ctx, outside, None, witness.outside_ranks, witness.through)
     expected = ctx.spec.reference_value(concatenate(outside))
     tolerance = ctx.judge.tolerance(outside)

@@ -149,3 +149,49 @@ def test_reference_depends_on_numpy_alone() -> None:
            "('sklearn', 'scipy', 'torch', 'tensorflow', 'keras', 'hypothesis')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "[]"
+
+
+def test_drawn_averages_zero_division_and_pos_label_follow_scikit_learn() -> None:
+    """The F-scores' averages (samples included), zero_division 0, 1 and NaN (left out of averages, as
+    scikit-learn documents), and precision of class 0 (pos_label=0)."""
+    metrics = pytest.importorskip("sklearn.metrics")
+    y = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0]])
+    scores = np.array([[0.9, 0.2, 0.1], [0.1, 0.1, 0.1], [0.8, 0.7, 0.9]])
+    for zero_division in (0.0, 1.0, np.nan):
+        for average in ("samples", "macro", "micro", "weighted", None):
+            assert np.allclose(ref.fbeta_score(y, scores, average=average, threshold=0.5, zero_division=zero_division),
+                               metrics.f1_score(y, scores > 0.5, average=average, zero_division=zero_division),
+                               equal_nan=True)
+    labels, binary_scores = [0, 1, 0, 0, 1], [0.2, 0.7, 0.6, 0.4, 0.3]
+    assert ref.precision(labels, binary_scores, pos_label=0) == metrics.precision_score(
+        labels, np.asarray(binary_scores) > 0.5, pos_label=0)
+    assert ref.recall(labels, binary_scores, pos_label=0) == metrics.recall_score(
+        labels, np.asarray(binary_scores) > 0.5, pos_label=0)
+
+
+def test_top_k_labels_find_the_label_among_the_k_best_else_the_best() -> None:
+    """torchmetrics' documented top_k for label metrics: the label where it is among the k best, else the best
+    class; ties at the k-th place by the tie rule, and the least / most over any order of tied classes."""
+    from conformance.reference.classification import top_k_labels
+
+    labels, scores = np.array([2, 0, 1]), np.array([[0.5, 0.3, 0.4], [0.1, 0.6, 0.3], [0.2, 0.2, 0.2]])
+    assert top_k_labels(labels, scores, 2).tolist() == [2, 1, 1]
+    assert top_k_labels(labels, scores, 2, "pessimistic").tolist() == [2, 1, 0]
+    tied = ([0], [[0.0, 0.0, 0.0, 0.0]])
+    least = ref.fbeta_score(*tied, average=None, top_k=2, top_k_ties="least", zero_division=1.0)
+    most = ref.fbeta_score(*tied, average=None, top_k=2, top_k_ties="most", zero_division=1.0)
+    assert least.tolist() == [0.0, 0.0, 0.0, 0.0] and most.tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_class_specificity_matches_torchmetrics_per_class() -> None:
+    torch = pytest.importorskip("torch")
+    from torchmetrics.classification import MulticlassSpecificity
+
+    rng = np.random.default_rng(0)
+    labels, scores = rng.integers(0, 4, 12), rng.random((12, 4)).astype(np.float32)
+    for average in ("macro", "micro", "weighted", None):
+        for top_k in (1, 2):
+            expected = MulticlassSpecificity(num_classes=4, average=average, top_k=top_k)(
+                torch.tensor(scores), torch.tensor(labels)).numpy()
+            assert np.allclose(ref.class_specificity(labels, scores, average=average, top_k=top_k,
+                                                     absent_classes="exclude"), expected, atol=1e-6)

@@ -43,10 +43,10 @@ def test_categorical_crossentropy_by_hand() -> None:
 
 def test_categorical_crossentropy_normalization_and_clip_order() -> None:
     row = [[0.0, 0.5]]  # not a distribution: normalize before clipping gives [0, 1]
-    assert ref.categorical_crossentropy([1], row, normalize="before_clip", clip=(0.1, 0.9)) == pytest.approx(
+    assert ref.categorical_crossentropy([1], row, renormalize="before_clip", clip=(0.1, 0.9)) == pytest.approx(
         -np.log(0.9))
     # clip first ([0.1, 0.9]) then normalize: 0.9 / 1.0
-    assert ref.categorical_crossentropy([1], [[0.0, 1.0]], clip=(0.1, 0.9), normalize="after_clip") == pytest.approx(
+    assert ref.categorical_crossentropy([1], [[0.0, 1.0]], clip=(0.1, 0.9), renormalize="after_clip") == pytest.approx(
         -np.log(0.9))
 
 
@@ -85,7 +85,7 @@ def test_poisson_by_hand() -> None:
     (lambda: ref.binary_crossentropy([0, 2], [0.5, 0.5]), "only 0 and 1"),
     (lambda: ref.binary_crossentropy([1], [0.5], label_smoothing=1.5), r"label_smoothing must lie in \[0, 1\]"),
     (lambda: ref.categorical_crossentropy([3], [[0.5, 0.5]]), r"labels in \[0, 2\)"),
-    (lambda: ref.categorical_crossentropy([0], [[0.5, 0.5]], normalize="twice"), "normalize must be one of"),
+    (lambda: ref.categorical_crossentropy([0], [[0.5, 0.5]], renormalize="twice"), "renormalize must be one of"),
     (lambda: ref.categorical_hinge([0], [[0.1, 0.2]], negative="max"), "negative must be one of"),
     (lambda: ref.kl_divergence([[0.5, 0.5]], [[1.0]]), "same shape"),
     (lambda: ref.kl_divergence([[-0.5, 1.5]], [[0.5, 0.5]]), "non-negative"),

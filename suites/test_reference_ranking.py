@@ -203,7 +203,7 @@ def test_ndcg_of_a_query_without_relevant_documents_is_zero() -> None:
     (lambda: ref.recall_at_precision([[0, 1]], [[0.1, 0.2]], precision=0.5, class_id=2), r"class_id must be in"),
     (lambda: ref.multilabel_roc_auc([[0, 1]], [[0.1, 0.2, 0.3]]), "same shape"),
     (lambda: ref.multilabel_average_precision([[0, 2]], [[0.1, 0.2]]), "only 0 and 1"),
-    (lambda: ref.multilabel_roc_auc([[0, 1]], [[0.1, 0.2]], average="weighted"), "average must be one of"),
+    (lambda: ref.multilabel_roc_auc([[0, 1]], [[0.1, 0.2]], average="samples"), "average must be one of"),
     (lambda: ref.multilabel_roc_auc([[0, 1]], [[0.1, 0.2]], undefined="skip"), "undefined must be one of"),
     (lambda: ref.average_precision([0, 1], [0.1, 0.2], thresholds=1), "integer > 1"),
     (lambda: ref.bucketed_auc([0, 1], [0.1, 0.2], average="weighted"), "average must be one of"),
@@ -284,6 +284,36 @@ def test_exact_operating_points_are_scikit_learns_curves(batch, data) -> None:
         max(p for p, r in zip(precision[:-1], recall[:-1], strict=True) if r >= 0.5), abs=1e-12)
     assert ref.sensitivity_at_specificity(y, s, specificity=0.5, sample_weight=weights) == pytest.approx(
         max(t for f, t in zip(fpr, tpr, strict=True) if 1 - f >= 0.5), abs=1e-12)
+
+
+def test_partial_auc_is_mcclish_standardized() -> None:
+    """max_fpr: the area up to it, standardized to 0.5 for chance and 1 for a perfect ranking (McClish 1989), as
+    scikit-learn computes it."""
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    perfect, chance = ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]), ([0, 1], [0.5, 0.5])
+    assert ref.roc_auc(*perfect, max_fpr=0.5) == pytest.approx(1.0)
+    assert ref.roc_auc(*chance, max_fpr=0.5) == pytest.approx(0.5)
+    y, s = [0, 1, 0, 1, 1, 0], [0.3, 0.7, 0.6, 0.2, 0.9, 0.1]
+    for max_fpr in (0.1, 0.4, 0.75):
+        assert ref.roc_auc(y, s, max_fpr=max_fpr) == pytest.approx(sklearn_metrics.roc_auc_score(y, s, max_fpr=max_fpr))
+
+
+def test_one_vs_one_is_hand_and_till() -> None:
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    labels = [0, 1, 2, 2, 1, 0]
+    scores = [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.3, 0.4], [0.1, 0.8, 0.1], [0.5, 0.1, 0.4]]
+    for average in ("macro", "weighted"):
+        assert ref.multiclass_roc_auc(labels, scores, multi_class="ovo", average=average) == pytest.approx(
+            sklearn_metrics.roc_auc_score(labels, scores, multi_class="ovo", average=average))
+
+
+def test_binned_ndcg_aggregations_and_ignored_documents() -> None:
+    relevance, scores = [[0, 2, 1], [0, 0, 0], [1, -1, 0]], [[0.3, 0.9, 0.5], [0.1, 0.2, 0.3], [0.8, 0.5, 0.1]]
+    ignored = ref.ndcg(relevance, scores, ignore_index=-1, aggregation="min")
+    assert ignored == 0.0  # the query without a relevant document scores 0 ("neg")
+    assert ref.ndcg(relevance, scores, ignore_index=-1, empty="skip", aggregation="min") == 1.0
+    assert ref.ndcg([[1, 0], [0, 1]], [[0.9, 0.1], [0.9, 0.1]], aggregation="median") == pytest.approx(
+        (1.0 + 1 / np.log2(3)) / 2)
 
 
 # -- binary relevance retrieval metrics, by hand ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from conformance import recording
-from conformance.catalogue import CLASS_RANGE, NUM_CLASSES, Binding, Imported
+from conformance.catalogue import CLASS_RANGE, GROUPED, NUM_CLASSES, Binding, Imported, Limited
 from conformance.data import Batch
 from conformance.dtypes import cast
 
@@ -42,6 +42,8 @@ def resolve_init(binding: Binding, num_classes: int | None) -> dict[str, Any]:
     def fill(value: Any) -> Any:
         if isinstance(value, Imported):
             return resolve(value.path)
+        if isinstance(value, Limited):
+            return value.resolve(num_classes)
         return filled.get(value, value) if isinstance(value, str) else value
     return {k: fill(v) for k, v in binding.init.items()}
 
@@ -53,6 +55,8 @@ def init_source(binding: Binding, num_classes: int | None) -> str:
     def fill(value: Any) -> str:
         if isinstance(value, Imported):
             return value.path
+        if isinstance(value, Limited):
+            return repr(value.resolve(num_classes))
         return repr(filled.get(value, value) if isinstance(value, str) else value)
     return ", ".join(f"{k}={fill(v)}" for k, v in binding.init.items())
 
@@ -85,6 +89,9 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     y_true = batch.y_true
     if binding.y_true == "onehot":
         y_true = np.eye(batch.num_classes, dtype=np.float32)[y_true]
+    elif binding.y_true == "log":  # log-probabilities (torchmetrics' log_prob=True): log 0 is -inf
+        with np.errstate(divide="ignore"):
+            y_true = np.log(y_true)
     if binding.label_dtype is not None and not (binding.dtypes is not None and binding.dtypes.y_true):
         y_true = y_true.astype(binding.label_dtype, copy=False)  # a view where the dtype is the same
     y_pred = batch.y_pred
@@ -92,6 +99,11 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
         y_pred = (y_pred > params["threshold"]).astype(np.int64)
     elif binding.y_pred == "argmax":
         y_pred = np.argmax(y_pred, axis=1) if len(y_pred) else np.zeros(0, np.int64)
+    elif binding.y_pred == "log":
+        with np.errstate(divide="ignore"):
+            y_pred = np.log(y_pred)
+    elif binding.y_pred == "sorted-ids":  # each row's classes from the best down, equal scores by lower index
+        y_pred = np.argsort(-y_pred, axis=1, kind="stable") if len(y_pred) else np.zeros(y_pred.shape, np.int64)
     weight = batch.sample_weight
     if binding.dtypes is not None:
         y_true, y_pred = cast(y_true, binding.dtypes.y_true), cast(y_pred, binding.dtypes.y_pred)
@@ -101,6 +113,8 @@ def present(binding: Binding, batch: Batch, params: Mapping[str, Any],
     true_layout, pred_layout, *weight_layout = layout or binding.layout
     if true_layout == EXTRA_AXIS:
         return _with_extra_axis(y_true), _with_extra_axis(y_pred), weight
+    if true_layout == GROUPED:  # samples of X elements, classes last: (N, C, X) as torchmetrics reads them
+        return _classes_second(y_true), _classes_second(y_pred), weight
     if weight is not None and weight_layout:  # (n,) as it is; (n, 1); or one number for the batch (its first)
         weight = weight[:, None] if weight_layout[0] == "column" else (
             np.float32(weight[0]) if weight_layout[0] == "scalar" and len(weight) else weight)
@@ -119,6 +133,11 @@ def _masks(mode: str, y_true: np.ndarray, y_pred: np.ndarray,
 
 
 EXTRA_AXIS = "extra-axis"  # a layout: the samples as (N, X) groups, as torchmetrics takes (N, C, X...) inputs
+
+
+def _classes_second(array: np.ndarray) -> np.ndarray:
+    """``(n, X, C)`` as ``(n, C, X)``; ``(n, X)`` as it is."""
+    return np.ascontiguousarray(np.moveaxis(array, -1, 1)) if array.ndim == 3 else array
 
 
 def extra_axis_size(n: int) -> int:
@@ -140,9 +159,29 @@ def _shaped(array: np.ndarray, layout: str) -> np.ndarray:
     return array
 
 
+def output_index(binding: Binding, shape: tuple[int, ...]) -> tuple | None:
+    """The entry of a result of ``shape`` the binding picks. A Limited index (a drawn class id) is resolved with the
+    length of the axis it indexes: the data's classes (counted from the end after an Ellipsis: one value per sample
+    before it)."""
+    output = binding.output
+    if output is None:
+        return None
+    from_end = bool(output) and output[0] is Ellipsis
+
+    def length(axis: int) -> int:
+        return shape[axis - len(output) if from_end else axis]
+    return tuple(i.resolve(length(axis)) if isinstance(i, Limited) else i for axis, i in enumerate(output))
+
+
+def output_read(binding: Binding, value: np.ndarray, *, parts: bool = False) -> recording.Read:
+    """How a snippet reads the binding's entry of ``value`` (the whole result, as float64) as the harness did."""
+    return recording.Read(output_index(binding, np.shape(value)), parts=parts)
+
+
 def select_output(value: Any, binding: Binding) -> np.ndarray:
     array = np.asarray(value, dtype=np.float64)
-    return array[binding.output] if binding.output is not None else array
+    index = output_index(binding, array.shape)
+    return array if index is None else array[index]
 
 
 def literal(array: np.ndarray | None) -> str:

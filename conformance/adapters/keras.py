@@ -27,6 +27,7 @@ from conformance.adapters.base import (
     imported_modules,
     in_library_order,
     init_source,
+    output_read,
     present,
     resolve_init,
     select_output,
@@ -103,9 +104,9 @@ class KerasMetric:
             self.update_state(*args, **kwargs)
 
     def result(self) -> np.ndarray:
-        with dtype_policy(policy_of(self.binding)), recording.call(
-                *self.results, read=recording.Read(self.binding.output)) as step:
-            step.value = value = select_output(np.asarray(self.compute_result(), np.float64), self.binding)
+        with dtype_policy(policy_of(self.binding)), recording.call(*self.results, read=recording.Read()) as step:
+            raw = np.asarray(self.compute_result(), np.float64)
+            step.read, step.value = output_read(self.binding, raw), (value := select_output(raw, self.binding))
         return value
 
     def reset(self) -> None:
@@ -146,8 +147,9 @@ class JaxJitMetric(KerasMetric):
 
     def result(self) -> np.ndarray:
         state = self.state()
-        with recording.call(self.jit_result, None, state, read=recording.Read(self.binding.output)) as step:
-            step.value = value = select_output(np.asarray(self.jit_result(state)), self.binding)
+        with recording.call(self.jit_result, None, state, read=recording.Read()) as step:
+            raw = np.asarray(self.jit_result(state), np.float64)
+            step.read, step.value = output_read(self.binding, raw), (value := select_output(raw, self.binding))
         return value
 
 

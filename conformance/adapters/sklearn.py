@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 
 from conformance import recording
-from conformance.adapters.base import Adapter, LibraryUnavailable, present, resolve, resolve_init, select_output
+from conformance.adapters.base import (
+    Adapter,
+    LibraryUnavailable,
+    output_read,
+    present,
+    resolve,
+    resolve_init,
+    select_output,
+)
 from conformance.catalogue import Binding
 from conformance.data import Batch
 
@@ -44,6 +52,7 @@ class SklearnAdapter(Adapter):
             kwargs["sample_weight"] = weight
         module, _, name = binding.target.rpartition(".")
         function = recording.imported(resolve(binding.target), name, f"from {module} import {name}")
-        with recording.call(function, None, y_true, y_pred, read=recording.Read(binding.output), **kwargs) as step:
-            step.value = value = select_output(function(y_true, y_pred, **kwargs), binding)
+        with recording.call(function, None, y_true, y_pred, read=recording.Read(), **kwargs) as step:
+            raw = np.asarray(function(y_true, y_pred, **kwargs), np.float64)
+            step.read, step.value = output_read(binding, raw), (value := select_output(raw, binding))
         return value

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from conformance import recording
-from conformance.adapters.base import Adapter, LibraryUnavailable, in_library_order, present, select_output
+from conformance.adapters.base import Adapter, LibraryUnavailable, in_library_order, output_read, present, select_output
 from conformance.catalogue import Binding
 from conformance.data import Batch
 
@@ -111,12 +111,17 @@ class TorchMetric:
 
     def read_of(self, value: Any) -> recording.Read:
         """How the script reads a value compute() or forward() returned (a tuple's parts stacked)."""
-        return recording.Read(self.binding.output, parts=isinstance(value, (tuple, list)))
+        return output_read(self.binding, self.whole(value), parts=isinstance(value, (tuple, list)))
 
     def output(self, value: Any) -> np.ndarray:
         """A value ``compute()`` or ``forward()`` returned, as the metric's result."""
-        return select_output(as_array(value) if hasattr(value, "detach") or isinstance(value, (tuple, list))
-                             else np.asarray(value, np.float64), self.binding)
+        return select_output(self.whole(value), self.binding)
+
+    @staticmethod
+    def whole(value: Any) -> np.ndarray:
+        """A value ``compute()`` or ``forward()`` returned, all of it (a tuple's parts stacked), as float64."""
+        return as_array(value) if hasattr(value, "detach") or isinstance(value, (tuple, list)) \
+            else np.asarray(value, np.float64)
 
     def result(self) -> np.ndarray:
         with recording.call(self.metric, "compute", read=recording.Read()) as step:

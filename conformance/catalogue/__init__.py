@@ -35,27 +35,45 @@ from conformance.catalogue import (
 )
 from conformance.catalogue.bad_inputs import for_binding as bad_input_declarations
 from conformance.catalogue.dtypes import with_dtypes
-from conformance.catalogue.library_wide import LIBRARY_INPUTS, LIBRARY_WIDE, keras_scalar_weight, with_ignore_index
+from conformance.catalogue.library_wide import (
+    LIBRARY_INPUTS,
+    LIBRARY_WIDE,
+    keras_scalar_weight,
+    with_ignore_index,
+    with_multidim_average,
+    with_num_outputs,
+    with_padding_ignore,
+)
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
+    GROUPED,
+    HARNESS,
     LIBRARIES,
     NUM_CLASSES,
+    OUTPUT,
     Binding,
     Counterpart,
     Decomposition,
+    Drawn,
     Imported,
     KnownDifference,
+    Limited,
     MetricSpec,
     Parameter,
+    ParameterTrigger,
+    Transform,
+    Unsupported,
     Witness,
     batch,
     empty,
+    same_value,
 )
 
-__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "LIBRARIES", "LIBRARY_INPUTS", "NUM_CLASSES", "Binding",
-           "Counterpart", "Decomposition", "Imported", "KnownDifference", "MetricSpec", "Parameter", "Witness", "batch",
-           "by_id", "declarations", "empty"]
+__all__ = ["CATALOGUE", "CLASS_RANGE", "EVERY_PROPERTY", "GROUPED", "HARNESS", "LIBRARIES", "LIBRARY_INPUTS",
+           "NUM_CLASSES", "OUTPUT", "Binding", "Counterpart", "Decomposition", "Drawn", "Imported", "KnownDifference",
+           "Limited", "MetricSpec", "Parameter", "ParameterTrigger", "Transform", "Unsupported", "Witness", "batch",
+           "by_id", "declarations", "empty", "same_value"]
 
 FAMILIES = (classification, tasks, segmentation, per_image, agreement, ranking, multilabel_ranking, retrieval,
             regression, errors, probabilistic, correlation, reduction)
@@ -81,13 +99,27 @@ def _by_traits(spec: MetricSpec) -> tuple[KnownDifference, ...]:
     return ()
 
 
+def _by_library_traits(spec: MetricSpec) -> MetricSpec:
+    """The parameters a spec draws by its bound classes' traits (torchmetrics' ignore_index, padding label,
+    multidim_average, num_outputs), in this order: a later one's changes apply to an earlier one's."""
+    for add in (with_ignore_index, with_padding_ignore, with_multidim_average, with_num_outputs):
+        spec = add(spec)
+    return _with_defaults(spec)
+
+
+def _with_defaults(spec: MetricSpec) -> MetricSpec:
+    """``spec`` whose bindings carry the catalogue's value of each drawn parameter (the first its library takes):
+    what runs where nothing is drawn (a declaration's witness, a binding described) is the catalogue's default."""
+    return replace(spec, bindings={library: spec.with_parameters(library, {})[1] for library in spec.bindings})
+
+
 def _with_counterparts(spec: MetricSpec) -> tuple[MetricSpec, ...]:
     """``spec``, then the spec of each of its counterparts (each its own case, row and id)."""
     return (spec, *(spec.counterpart_spec(counterpart) for counterpart in spec.counterparts))
 
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    with_dtypes(with_ignore_index(replace(spec, known=spec.known + _by_traits(spec) + tuple(
+    with_dtypes(_by_library_traits(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
         and spec.bindings[k.library].target.startswith(prefix)) + tuple(
         k for library, binding in spec.bindings.items() for k in bad_input_declarations(library, binding.target))

@@ -3,15 +3,22 @@ Matthews correlation, Cohen's kappa, Hamming distance and specificity (binary, m
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
-from conformance.catalogue.classification import TORCHMETRICS_AUTO_SIGMOID
+from conformance.catalogue.classification import (
+    AVERAGES,
+    TORCHMETRICS_AUTO_SIGMOID,
+    TORCHMETRICS_LABEL_TOP_K_TIES,
+    TORCHMETRICS_MACRO_ABSENT,
+    average_parameter,
+    threshold_parameter,
+    top_k_parameter,
+)
 from conformance.catalogue.float32 import SIDES
+from conformance.catalogue.library_wide import PER_SAMPLE_PROPERTIES
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -20,6 +27,8 @@ from conformance.catalogue.model import (
     Counterpart,
     KnownDifference,
     MetricSpec,
+    Parameter,
+    Unsupported,
     Witness,
     batch,
 )
@@ -49,13 +58,6 @@ TORCHMETRICS_BINARY_MCC = dict(
     overrides={"undefined": "torchmetrics"},
 )
 
-TORCHMETRICS_MACRO_EXCLUDES_ABSENT = dict(
-    what="A class with no true, predicted or missed sample (tp + fp + fn = 0) is left out of torchmetrics' macro "
-         "mean; the reference counts it (its specificity is 1.0: all its samples are true negatives).",
-    cause="_adjust_weights_safe_divide sets the weight of classes with tp + fp + fn == 0 to 0 for average='macro'.",
-    where="torchmetrics/utilities/compute.py::_adjust_weights_safe_divide",
-    overrides={"absent_classes": "exclude"},
-)
 
 
 def _multilabel_confusion_float32(y_true, y_score, *, sample_weight=None, side: int, **params):
@@ -87,55 +89,65 @@ SKLEARN_MULTILABEL_FLOAT32 = KnownDifference(
 
 
 def _spec(name: str, task: str, reference, *, domain, decomposition, growth, scale, bindings, params=None,
-          variant=None, ratio=True, known=(), absent=None, counterparts=()) -> MetricSpec:
+          variant=None, ratio=True, known=(), absent=None, space=(), counterparts=()) -> MetricSpec:
+    """A spec of the family; on binary or multilabel scores the threshold is drawn (torchmetrics', and the labels
+    scikit-learn is given), and torchmetrics' automatic sigmoid declared."""
     torchmetrics = "torchmetrics" in bindings
-    sigmoid = (KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),) if torchmetrics and domain in (
-        BINARY, MULTILABEL) else ()
+    thresholded = domain in (BINARY, MULTILABEL)
+    sigmoid = (KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),) if torchmetrics and thresholded else ()
+    if thresholded:
+        space = (threshold_parameter(None, binary=domain is BINARY, sklearn="sklearn" in bindings), *space)
     return MetricSpec(
         name=name, reference=reference, params=params or {}, variant={"task": task, **(variant or {})},
         domain=domain, decomposition=decomposition, growth=growth, scale=scale, ratio=ratio, bindings=bindings,
-        known=tuple(known) + sigmoid, absent={"keras": NO_KERAS[name], **(absent or {})}, counterparts=counterparts,
+        known=tuple(known) + sigmoid, absent={"keras": NO_KERAS[name], **(absent or {})}, space=tuple(space),
+        counterparts=counterparts,
     )
 
 
+# A confusion matrix normalized by its rows ("true"), columns ("pred") or total: ratios, not sums.
+NORMALIZED = dict(decomposition="none", growth=tol.RATIO, scale=1.0, ratio=True)
+
+
+def _normalize(sklearn: bool = True) -> Parameter:
+    return Parameter("normalize", (None, "true", "pred", "all"),
+                     spellings={"torchmetrics": "normalize", **({"sklearn": "normalize"} if sklearn else {})},
+                     changes=lambda normalize: {} if normalize is None else NORMALIZED,
+                     absent={"sklearn": "scikit-learn's multilabel_confusion_matrix has no normalize"})
+
+
 def _confusion_matrices() -> tuple[MetricSpec, ...]:
+    """Binary, multiclass and multilabel confusion matrices, normalized as drawn (the threshold of scores drawn;
+    torchmetrics' ignore_index by trait)."""
     counts = dict(decomposition="sum", growth=tol.SUM, scale=0.0, ratio=False)
-    multiclass = _spec(
-        "ConfusionMatrix", "multiclass", ref.confusion_matrix, domain=MULTICLASS, params={"num_classes": NUM_CLASSES},
-        bindings={
-            "sklearn": Binding("sklearn.metrics.confusion_matrix", {"labels": CLASS_RANGE}, y_pred="argmax"),
-            "torchmetrics": Binding(f"{TM}.MulticlassConfusionMatrix", {"num_classes": NUM_CLASSES}, weights=False),
-        }, **counts)
     return (
         _spec("ConfusionMatrix", "binary", ref.confusion_matrix, domain=BINARY,
               params={"num_classes": 2, "threshold": 0.5},
               bindings={
                   "sklearn": Binding("sklearn.metrics.confusion_matrix", {"labels": [0, 1]}, y_pred="above-threshold"),
-                  "torchmetrics": Binding(f"{TM}.BinaryConfusionMatrix", {"threshold": 0.5}, weights=False),
-              }, **counts),
-        multiclass,
-        replace(multiclass, params={"num_classes": NUM_CLASSES, "ignore_index": 0},
-                variant={"task": "multiclass", "ignore_index": 0},
-                bindings={"torchmetrics": Binding(f"{TM}.MulticlassConfusionMatrix",
-                                                  {"num_classes": NUM_CLASSES, "ignore_index": 0}, weights=False)},
-                absent={**multiclass.absent, "sklearn": "scikit-learn's confusion_matrix has no ignored class "
-                        "(nearest: drop those samples first, or give them sample_weight 0)"}),
-        replace(multiclass, params={"num_classes": NUM_CLASSES, "normalize": "true"},
-                variant={"task": "multiclass", "normalize": "true"}, decomposition="none", growth=tol.RATIO,
-                scale=1.0, ratio=True,
-                bindings={
-                    "sklearn": Binding("sklearn.metrics.confusion_matrix", {"labels": CLASS_RANGE, "normalize": "true"},
-                                       y_pred="argmax"),
-                    "torchmetrics": Binding(f"{TM}.MulticlassConfusionMatrix",
-                                            {"num_classes": NUM_CLASSES, "normalize": "true"}, weights=False),
-                }),
+                  "torchmetrics": Binding(f"{TM}.BinaryConfusionMatrix", weights=False),
+              }, space=(_normalize(),), **counts),
+        _spec("ConfusionMatrix", "multiclass", ref.confusion_matrix, domain=MULTICLASS,
+              params={"num_classes": NUM_CLASSES},
+              bindings={
+                  "sklearn": Binding("sklearn.metrics.confusion_matrix", {"labels": CLASS_RANGE}, y_pred="argmax"),
+                  "torchmetrics": Binding(f"{TM}.MulticlassConfusionMatrix", {"num_classes": NUM_CLASSES},
+                                          weights=False),
+              }, space=(_normalize(),), **counts),
         _spec("ConfusionMatrix", "multilabel", ref.multilabel_confusion_matrix, domain=MULTILABEL,
               params={"threshold": 0.5},
               bindings={
                   "sklearn": Binding("sklearn.metrics.multilabel_confusion_matrix", y_pred="above-threshold"),
-                  "torchmetrics": Binding(f"{TM}.MultilabelConfusionMatrix",
-                                          {"num_labels": NUM_CLASSES, "threshold": 0.5}, weights=False),
-              }, known=(SKLEARN_MULTILABEL_FLOAT32,), **counts),
+                  "torchmetrics": Binding(f"{TM}.MultilabelConfusionMatrix", {"num_labels": NUM_CLASSES},
+                                          weights=False),
+              }, known=(SKLEARN_MULTILABEL_FLOAT32,), space=(_normalize(sklearn=False), Parameter(
+                  "samplewise", (False, True), spellings={"sklearn": "samplewise"},
+                  changes=lambda samplewise: {"decomposition": "none"} if samplewise else {},
+                  unsupported=(Unsupported("sklearn", {"samplewise": (True,)}, "one matrix per sample, in the data's "
+                                           "order: per-batch matrices of different lengths have no mean, and a "
+                                           "permutation permutes them", properties=PER_SAMPLE_PROPERTIES),),
+                  absent={"torchmetrics": "torchmetrics' MultilabelConfusionMatrix has one matrix per label"})),
+              **counts),
     )
 
 
@@ -150,7 +162,7 @@ def _matthews() -> tuple[MetricSpec, ...]:
         _spec("MatthewsCorrCoef", "binary", ref.matthews_corrcoef, domain=BINARY, params={"threshold": 0.5},
               bindings={
                   "sklearn": Binding("sklearn.metrics.matthews_corrcoef", y_pred="above-threshold"),
-                  "torchmetrics": Binding(f"{TM}.BinaryMatthewsCorrCoef", {"threshold": 0.5}, weights=False),
+                  "torchmetrics": Binding(f"{TM}.BinaryMatthewsCorrCoef", weights=False),
               }, known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC), binary_sigmoid_and_limits),
               **growth),
         _spec("MatthewsCorrCoef", "multiclass", ref.matthews_corrcoef, domain=MULTICLASS,
@@ -162,12 +174,17 @@ def _matthews() -> tuple[MetricSpec, ...]:
               }, known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC),), **growth),
         _spec("MatthewsCorrCoef", "multilabel", ref.matthews_corrcoef, domain=MULTILABEL, params={"threshold": 0.5},
               bindings={"torchmetrics": Binding(f"{TM}.MultilabelMatthewsCorrCoef",
-                                                {"num_labels": NUM_CLASSES, "threshold": 0.5}, weights=False)},
+                                                {"num_labels": NUM_CLASSES}, weights=False)},
               known=(KnownDifference("torchmetrics", **TORCHMETRICS_BINARY_MCC), binary_sigmoid_and_limits),
               absent={"sklearn": "scikit-learn's matthews_corrcoef rejects multilabel targets ('multilabel-indicator "
                                  "is not supported'; nearest: matthews_corrcoef on the flattened label matrix)"},
               **growth),
     )
+
+
+UNDEFINED_KAPPA = Parameter(
+    "undefined", (float("nan"), 0.0, -1.0), spellings={"sklearn": "replace_undefined_by"},
+    absent={"torchmetrics": "torchmetrics' CohenKappa has no replacement for an undefined kappa (it is NaN)"})
 
 
 def _kappa() -> tuple[MetricSpec, ...]:
@@ -177,23 +194,24 @@ def _kappa() -> tuple[MetricSpec, ...]:
               bindings={
                   "sklearn": Binding("sklearn.metrics.cohen_kappa_score", {"labels": [0, 1]},
                                      y_pred="above-threshold"),
-                  "torchmetrics": Binding(f"{TM}.BinaryCohenKappa", {"threshold": 0.5}, weights=False),
-              }, **growth),
+                  "torchmetrics": Binding(f"{TM}.BinaryCohenKappa", weights=False),
+              }, space=(UNDEFINED_KAPPA,), **growth),
         _spec("CohenKappa", "multiclass", ref.cohen_kappa, domain=MULTICLASS,
               params={"num_classes": NUM_CLASSES, "weights": "quadratic"}, variant={"weights": "quadratic"},
               bindings={
-                  "sklearn": Binding("sklearn.metrics.cohen_kappa_score", {"labels": CLASS_RANGE,
-                                                                           "weights": "quadratic"}, y_pred="argmax"),
-                  "torchmetrics": Binding(f"{TM}.MulticlassCohenKappa",
-                                          {"num_classes": NUM_CLASSES, "weights": "quadratic"}, weights=False),
-              }, **growth),
+                  "sklearn": Binding("sklearn.metrics.cohen_kappa_score", {"labels": CLASS_RANGE}, y_pred="argmax"),
+                  "torchmetrics": Binding(f"{TM}.MulticlassCohenKappa", {"num_classes": NUM_CLASSES}, weights=False),
+              }, space=(Parameter("weights", ("quadratic", None, "linear"),
+                                  spellings={"sklearn": "weights", "torchmetrics": "weights"}), UNDEFINED_KAPPA),
+              **growth),
     )
 
 
-def _torchmetrics_hamming_of_nothing(witness: Witness) -> KnownDifference:
+def _torchmetrics_hamming_of_nothing(witness: Witness, when: dict | None = None) -> KnownDifference:
     return KnownDifference(
-        "torchmetrics", what="With no sample that counts (every target the ignore_index), torchmetrics' Hamming "
-        "distance is 1.0; the reference's, like scikit-learn's of zero weight, is 0.0 (nothing is wrong).",
+        "torchmetrics", when=when or {}, what="With no sample that counts (every target the ignore_index), "
+        "torchmetrics' Hamming distance is 1.0; the reference's, like scikit-learn's of zero weight, is 0.0 "
+        "(nothing is wrong).",
         cause="The Hamming distance is computed as 1 - accuracy, and the accuracy of no sample is 0 (_safe_divide "
               "of 0 by 0).",
         where="torchmetrics/functional/classification/hamming.py::_hamming_distance_reduce; "
@@ -205,32 +223,53 @@ def _torchmetrics_hamming_of_nothing(witness: Witness) -> KnownDifference:
 def _hamming() -> tuple[MetricSpec, ...]:
     mean = dict(decomposition="mean", growth=tol.RATIO, scale=1.0)
     ignored = {"ignore_index": 0}  # inside: the one sample ignored; outside: another one counts (and is right)
+    per_class = {"decomposition": "none", "growth": tol.F_SCORE}
+    multiclass_known = (
+        _torchmetrics_hamming_of_nothing(Witness(
+            inside=(batch([0], [[0.7, 0.2, 0.1]], num_classes=3),),
+            outside=(batch([0, 1], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]], num_classes=3),),
+            parameters=ignored), when={"average": ("micro",)}),
+        KnownDifference(
+            "torchmetrics", what="Averaged per class, torchmetrics' Hamming distance leaves a class with no true, "
+            "predicted or missed sample out of the mean, and scores a class with no sample of its own but predicted "
+            "1.0 (1 - a recall of 0 / 0 = 0), and the average of no sample at all 0.0; the reference counts every "
+            "class, one without samples as 0.0 (nothing of it is wrong).",
+            cause="_hamming_distance_reduce: 1 - _safe_divide(tp, tp + fn) per class (0 / 0 is 0), then "
+                  "_adjust_weights_safe_divide zeroes the weights of classes with tp + fp + fn == 0.",
+            where="torchmetrics/functional/classification/hamming.py::_hamming_distance_reduce; "
+                  "torchmetrics/utilities/compute.py::_adjust_weights_safe_divide",
+            overrides={"absent_classes": "exclude", "no_samples": 1.0, "empty_average": 0.0},
+            when={"average": ("macro", "weighted", None)}),
+        KnownDifference("torchmetrics", **{**TORCHMETRICS_LABEL_TOP_K_TIES, "overrides": {
+            "absent_classes": "exclude", "no_samples": 1.0, "empty_average": 0.0}}),
+    )
     return (
         _spec("HammingDistance", "binary", ref.hamming_distance, domain=BINARY, params={"threshold": 0.5},
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
-                  "torchmetrics": Binding(f"{TM}.BinaryHammingDistance", {"threshold": 0.5}, weights=False),
+                  "torchmetrics": Binding(f"{TM}.BinaryHammingDistance", weights=False),
               }, known=(_torchmetrics_hamming_of_nothing(Witness(
                   inside=(batch([0], [0.2]),), outside=(batch([0, 1], [0.2, 0.7]),), parameters=ignored)),), **mean),
-        _spec("HammingDistance", "multiclass", ref.hamming_distance, domain=MULTICLASS,
+        _spec("HammingDistance", "multiclass", ref.hamming_distance, domain=MULTICLASS, params={"average": "micro"},
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="argmax"),
-                  "torchmetrics": Binding(f"{TM}.MulticlassHammingDistance",
-                                          {"num_classes": NUM_CLASSES, "average": "micro"}, weights=False),
-              }, known=(_torchmetrics_hamming_of_nothing(Witness(
-                  inside=(batch([0], [[0.7, 0.2, 0.1]], num_classes=3),),
-                  outside=(batch([0, 1], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]], num_classes=3),),
-                  parameters=ignored)),), **mean),
-        _spec("HammingDistance", "multilabel", ref.hamming_distance, domain=MULTILABEL, params={"threshold": 0.5},
+                  "torchmetrics": Binding(f"{TM}.MulticlassHammingDistance", {"num_classes": NUM_CLASSES},
+                                          weights=False),
+              }, known=multiclass_known,
+              space=(average_parameter(AVERAGES, keras=False, sklearn=False, first="micro",
+                                       changes=lambda average: {} if average == "micro" else per_class),
+                     top_k_parameter()), **mean),
+        _spec("HammingDistance", "multilabel", ref.hamming_distance, domain=MULTILABEL,
+              params={"threshold": 0.5, "average": "micro"},
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
                   "torchmetrics": Binding("torchmetrics.HammingDistance",  # the task wrapper class
-                                          {"task": "multilabel", "num_labels": NUM_CLASSES, "threshold": 0.5,
-                                           "average": "micro"}, weights=False),
-              },  # ... and the class it builds, given the same arguments directly
+                                          {"task": "multilabel", "num_labels": NUM_CLASSES}, weights=False),
+              },  # ... and the class it builds, given the same arguments directly (threshold and average drawn)
               counterparts=(Counterpart("torchmetrics", Binding(
-                  f"{TM}.MultilabelHammingDistance", {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": "micro"},
-                  weights=False)),), **mean),
+                  f"{TM}.MultilabelHammingDistance", {"num_labels": NUM_CLASSES}, weights=False)),),
+              space=(average_parameter(AVERAGES, keras=False, sklearn=False, first="micro",
+                                       changes=lambda average: {} if average == "micro" else per_class),), **mean),
     )
 
 
@@ -241,13 +280,16 @@ def _specificity() -> tuple[MetricSpec, ...]:
               bindings={
                   "sklearn": Binding("sklearn.metrics.recall_score", {"pos_label": 0, "zero_division": 0.0},
                                      y_pred="above-threshold"),
-                  "torchmetrics": Binding(f"{TM}.BinarySpecificity", {"threshold": 0.5}, weights=False),
+                  "torchmetrics": Binding(f"{TM}.BinarySpecificity", weights=False),
               }, **ratio),
-        _spec("Specificity", "multiclass", ref.specificity, domain=MULTICLASS,
-              params={"num_classes": NUM_CLASSES, "average": "macro"}, variant={"average": "macro"},
-              bindings={"torchmetrics": Binding(f"{TM}.MulticlassSpecificity",
-                                                {"num_classes": NUM_CLASSES, "average": "macro"}, weights=False)},
-              known=(KnownDifference("torchmetrics", **TORCHMETRICS_MACRO_EXCLUDES_ABSENT),),
+        _spec("Specificity", "multiclass", ref.class_specificity, domain=MULTICLASS,
+              params={"average": "macro"}, variant={"average": "macro"},
+              bindings={"torchmetrics": Binding(f"{TM}.MulticlassSpecificity", {"num_classes": NUM_CLASSES},
+                                                weights=False)},
+              space=(average_parameter(AVERAGES, keras=False, sklearn=False), top_k_parameter()),
+              known=(KnownDifference("torchmetrics", **{**TORCHMETRICS_MACRO_ABSENT, "when": {"average": ("macro",)}}),
+                     KnownDifference("torchmetrics", **{**TORCHMETRICS_LABEL_TOP_K_TIES,
+                                                        "overrides": {"absent_classes": "exclude"}})),
               absent={"sklearn": "scikit-learn has no specificity (nearest: recall_score(pos_label=0) for binary "
                                  "labels; per class from multilabel_confusion_matrix)"},
               **{**ratio, "growth": tol.F_SCORE}),

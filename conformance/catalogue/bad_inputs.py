@@ -743,7 +743,7 @@ KERAS_AUC: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         where=f"{KERAS_METRICS_UTILS}::_update_confusion_matrix_variables_optimized; "
               "keras/src/metrics/confusion_metrics.py::AUC.result",
         witness=Witness(inside=(batch([0, 1, 1, 0], [0.4, NAN, 0.7, 0.2]),), outside=(RANKED_CLEAN,),
-                        metric="AUC[summation_method=majoring]"))),
+                        metric="AUC", parameters={"summation_method": "majoring"}))),
     ((K + "OneHotIoU", K + "OneHotMeanIoU"), bad_input(
         "keras", "shape mismatch",
         what="Keras' one-hot IoU metrics take rows of C + 1 scores against one-hot targets of C classes without a "

@@ -107,9 +107,17 @@ KERAS_JAX_PEARSON_CONSTANT_INF = KnownDifference(
 
 
 def _an_input_constant(batches: list[Batch]) -> bool:
-    """y_true or y_pred takes one value over the whole stream."""
+    """y_true or y_pred takes one value over the whole stream (in some output, with several)."""
     values = [np.concatenate([getattr(b, side) for b in batches]) for side in ("y_true", "y_pred")]
-    return any(v.size and np.ptp(v) == 0 for v in values)
+    return any(v.size and (np.ptp(v.reshape(len(v), -1), axis=0) == 0).any() for v in values)
+
+
+def _ccc_nan_if_constant(y_true, y_pred, *, sample_weight=None, **params) -> float:
+    """torchmetrics' concordance: NaN where either input is constant (Pearson's r of it is 0 / 0), else Lin's (with
+    the moments its ``params`` say)."""
+    if np.ptp(np.asarray(y_true)) == 0 or np.ptp(np.asarray(y_pred)) == 0:
+        return float("nan")
+    return ref.concordance_corrcoef(y_true, y_pred, sample_weight=sample_weight, **params)
 
 
 TORCH_CCC_CONSTANT_NAN = KnownDifference(
@@ -120,7 +128,8 @@ TORCH_CCC_CONSTANT_NAN = KnownDifference(
           "0 / 0 = NaN for a constant input, and NaN times 0 stays NaN.",
     where="torchmetrics/functional/regression/concordance.py::_concordance_corrcoef_compute (pearson = "
           "_pearson_corrcoef_compute(...))",
-    raises="returned NaN", trigger=_an_input_constant, kind="defect", properties=EVERY_PROPERTY,
+    # NaN where an input is constant, its (n - 1) value elsewhere (per output, with several: a convention)
+    reference=_ccc_nan_if_constant, overrides={"ddof": 1}, kind="defect", properties=EVERY_PROPERTY,
     witness=Witness(inside=(batch([-3.0, -3.0], [-2.0, -2.0]),), outside=(batch([-3.0, -2.0], [-2.0, -1.5]),)),
 )
 

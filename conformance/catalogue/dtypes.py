@@ -509,6 +509,23 @@ TORCHMETRICS_ONE_HOT_INT32 = KnownDifference(
                     dtypes=INT32_LABELS))
 
 
+# Three classes, one sample each; binned at 5 thresholds (the exact curve takes the int32 labels).
+THREE_CLASSES = batch([0, 1, 2], [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7]], num_classes=3)
+TORCHMETRICS_BINNED_ONE_HOT_INT32 = KnownDifference(
+    "torchmetrics", what="torchmetrics' multiclass curves binned at given thresholds (AUROC, average precision) "
+    "raise for int32 labels ('one_hot is only applicable to index tensor of type LongTensor'); the exact curve "
+    "(thresholds=None) takes them.",
+    cause="_multiclass_precision_recall_curve_update_vectorized/_loop pass the targets to torch.nn.functional.one_hot "
+          "as they are (no .long()), and one_hot takes int64 tensors only.",
+    where="torchmetrics/functional/classification/precision_recall_curve.py::"
+          "_multiclass_precision_recall_curve_update_vectorized (torch.nn.functional.one_hot(target, ...))",
+    raises=r"one_hot is only applicable to index tensor of type LongTensor", dtypes=("int32 labels",),
+    when={"thresholds": lambda thresholds: thresholds is not None}, properties=INPUT_DTYPES, kind="defect",
+    witness=Witness(inside=(THREE_CLASSES,), outside=(THREE_CLASSES,), metric="AUROC[task=multiclass]",
+                    parameters={"thresholds": 5}, dtypes=Presented("int32 labels", labels=True, y_true="int32")))
+BINNED_MULTICLASS_CURVES = ("MulticlassAUROC", "MulticlassAveragePrecision")
+
+
 # -- torchmetrics: RSE's floor is the epsilon of the states' dtype -------------------------------------------------
 
 # Targets [0, 1e-9]: SS_tot 5e-19, below float64's epsilon 2.2e-16, so RSE is 1e-18 / 2.2e-16 = 0.0045 (not 2.0).
@@ -753,6 +770,8 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
             added += BOOL_IGNORE_INDEX
         if _class_name(torch.target) in SEGMENTATION_INDEX and torch.init.get("input_format") in ("index", "mixed"):
             added.append(TORCHMETRICS_ONE_HOT_INT32)
+        if _class_name(torch.target) in BINNED_MULTICLASS_CURVES and any(p.name == "thresholds" for p in spec.space):
+            added.append(TORCHMETRICS_BINNED_ONE_HOT_INT32)
         if errors.TORCHMETRICS_RSE_FLOAT32 in spec.known:
             added.append(TORCHMETRICS_RSE_FLOAT64)
     if probabilistic.SKLEARN_CLIP_KNOWN in spec.known:

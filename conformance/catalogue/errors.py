@@ -4,6 +4,8 @@ absolute errors, root mean squared logarithmic error and Brier score (references
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from conformance import reference as ref
@@ -20,9 +22,29 @@ from conformance.catalogue.model import (
     empty,
 )
 from conformance.catalogue.multilabel_ranking import some_batch_empty
+from conformance.data import Batch
 from conformance.domains import BINARY_PROBABILITIES, DISTRIBUTIONS, LOG1P, REGRESSION
 
 TR = "torchmetrics.regression"
+
+
+def _zero_probability(batches: list[Batch]) -> bool:
+    """Some entry of either distribution is 0: its logarithm is -inf."""
+    return any(len(b) and ((b.y_true == 0).any() or (b.y_pred == 0).any()) for b in batches)
+
+
+TORCHMETRICS_JSD_LOG_OF_ZERO = KnownDifference(
+    "torchmetrics", what="Given log-probabilities (log_prob=True), torchmetrics' JensenShannonDivergence returns NaN "
+    "where either distribution has a zero probability (log = -inf): its KL terms compute exp(-inf) * (-inf - log m) "
+    "= 0 * -inf, where the term is 0 (0 log 0 = 0), as the log_prob=False path computes it.",
+    cause="_jsd_update(log_prob=True) calls kl_divergence(p, mean, log_prob=True), i.e. torch.sum(p.exp() * (p - "
+          "mean)), with no guard for p = -inf (the probability path uses _safe_xlogy).",
+    where="torchmetrics/functional/regression/js_divergence.py::_jsd_update; "
+          "torchmetrics/functional/regression/kl_divergence.py::_kld_update",
+    raises="returned NaN", trigger=_zero_probability, kind="defect", properties=EVERY_PROPERTY,
+    when={"log_prob": (True,)},
+    witness=Witness(inside=(batch([[0.0, 1.0]], [[0.5, 0.5]]),), outside=(batch([[0.25, 0.75]], [[0.5, 0.5]]),),
+                    parameters={"log_prob": True}, metric="JensenShannonDivergence"))
 THREE = batch([1.0, 2.0, 4.0], [0.5, 2.0, 3.0])
 NO_KERAS = "Keras has no {} (keras.metrics' regression metrics are means of per-sample errors, R² and correlations)"
 
@@ -220,7 +242,12 @@ SPECS: tuple[MetricSpec, ...] = (
         bindings={"torchmetrics": Binding(f"{TR}.JensenShannonDivergence", weights=False)},
         # reduction='none' is not drawn: one value per row, whose number the per-batch average cannot stack, and
         # merge_state puts the merged-in metric's rows first (Metric._reduce_states: global state, then local).
-        space=(_only("torchmetrics", "reduction", ("mean", "sum")),),
+        # log_prob=True takes both distributions as log-probabilities: the harness passes their logs.
+        space=(_only("torchmetrics", "reduction", ("mean", "sum")),
+               Parameter("log_prob", (False, True), spellings={"torchmetrics": "log_prob"}, reference=False,
+                         presentation=lambda b, logs: replace(b, y_true="log", y_pred="log") if logs else b,
+                         absent={"keras": "no such metric", "sklearn": "no such metric"})),
+        known=(TORCHMETRICS_JSD_LOG_OF_ZERO,),
         absent={"keras": "Keras has no Jensen-Shannon divergence (nearest: KLDivergence)",
                 "sklearn": "scikit-learn has no Jensen-Shannon divergence (scipy.spatial.distance.jensenshannon is "
                            "its square root)"},

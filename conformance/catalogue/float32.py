@@ -121,8 +121,10 @@ def _aggregate_interval(per_output: tuple[NDArray, NDArray], multioutput: str,
 
 
 def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-             multioutput: str = "uniform_average", num_regressors: int = 0, samples: str = "rows", side: int):
-    """An end of R² = 1 - SS_res / SS_tot with both sums of squares accumulated in float32.
+             multioutput: str = "uniform_average", num_regressors: int = 0, samples: str = "rows", side: int,
+             force_finite: bool = True):
+    """An end of R² = 1 - SS_res / SS_tot with both sums of squares accumulated in float32 (``force_finite`` is
+    taken and not read: these ends are those of the sums' intervals, for any rule on a constant target).
 
     SS_tot within ``slack · Σ w y²`` (a one-pass ``Σwy² - (Σwy)²/Σw`` cancels down to that; a two-pass sum
     in float32 errs less), SS_res within ``slack · SS_res``."""
@@ -140,8 +142,9 @@ def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike |
 
 
 def explained_variance_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                             multioutput: str = "uniform_average", side: int):
-    """An end of 1 - Var(residuals) / Var(targets) with both variances accumulated in float32 (one pass)."""
+                             multioutput: str = "uniform_average", side: int, force_finite: bool = True):
+    """An end of 1 - Var(residuals) / Var(targets) with both variances accumulated in float32 (one pass;
+    ``force_finite`` as :func:`r2_score`)."""
     targets, predictions, weights = _regression_inputs(y_true, y_pred, sample_weight)
     total_weight = max(float(weights.sum()), np.finfo(np.float64).tiny)
     residuals = targets - predictions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -12,14 +12,20 @@ import numpy as np
 from conformance.catalogue import float32
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
+    GROUPED,
+    NUM_CLASSES,
     KnownDifference,
     MetricSpec,
     Parameter,
+    ParameterTrigger,
+    Transform,
+    Unsupported,
     Witness,
     batch,
     empty,
 )
 from conformance.data import Batch
+from conformance.domains import PADDING, grouped, padded
 
 LABELS = batch([0, 1, 2, 1], [0, 2, 2, 1], num_classes=3)  # four class labels and their predictions
 
@@ -34,6 +40,13 @@ QUERIES = batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.2, 0.4], [0.1, 0.7, 0.3]], num_
 
 def _all_weights_zero(batches: list[Batch]) -> bool:
     return any(b.sample_weight is not None and len(b) and not b.sample_weight.any() for b in batches)
+
+
+def _some_batch_empty_or_all_ignored(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+    """Some batch has no sample, or none left once the ignored ones (the drawn ignore_index) are dropped."""
+    ignored = values.get("ignore_index")
+    return any(len(b) == 0 or (ignored is not None and np.ndim(b.y_true) == 1 and (b.y_true == ignored).all())
+               for b in batches)
 
 
 def _some_batch_empty(batches: list[Batch]) -> bool:
@@ -69,13 +82,15 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
         trigger=_all_weights_zero, properties=EVERY_PROPERTY,
     )),
     (TORCHMETRICS_CLASSIFICATION, KnownDifference(
-        "torchmetrics", what="torchmetrics classification metrics raise on an empty batch (zero samples) "
-        "instead of leaving the state unchanged, so a stream with an empty batch fails.",
+        "torchmetrics", what="torchmetrics classification metrics raise on an empty batch (zero samples, or none "
+        "left once the ignored ones are dropped) instead of leaving the state unchanged, so a stream with an empty "
+        "batch fails.",
         cause="The input formatting reshapes with an inferred dimension, preds.reshape(preds.shape[0], -1), which "
               "PyTorch refuses for a tensor of 0 elements ('cannot reshape tensor of 0 elements').",
         where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format (line 112) "
               "and _multiclass_stat_scores_format (line 342)",
-        raises="cannot reshape tensor of 0 elements", trigger=_some_batch_empty, kind="defect",
+        raises="cannot reshape tensor of 0 elements", trigger=ParameterTrigger(_some_batch_empty_or_all_ignored),
+        kind="defect",
         properties=EVERY_PROPERTY,
         witness=Witness(inside=(LABELS, empty(LABELS)), outside=(LABELS,), metric="Accuracy"),
     )),
@@ -115,6 +130,30 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
         witness=Witness(inside=(QUERIES, QUERIES, QUERIES), ranks=(1, 2), outside=(QUERIES, QUERIES, QUERIES, QUERIES),
                         outside_ranks=(2, 2), metric="NDCG"),
     )),
+    # Observed with torchmetrics 1.9.0: BinaryAccuracy(multidim_average="samplewise") fed 1 sample on rank 0 and 9 on
+    # rank 1 waits forever in gloo.
+    ("torchmetrics.classification.", KnownDifference(
+        "torchmetrics", what="torchmetrics' samplewise classification metrics (multidim_average='samplewise') never "
+        "finish syncing when one rank made a single update of one sample and the other rank's state is sized: the "
+        "processes wait in gloo until stopped.",
+        cause="_binary_stat_scores_update (and the multiclass and multilabel ones) .squeeze() a one-sample update's "
+              "per-sample counts to 0-dimensional tensors, which the list states (dim_zero_cat) keep; "
+              "Metric._sync_dist concatenates a list only when it holds more than one tensor, so that rank gathers a "
+              "0-dimensional tensor, for which gather_all_tensors takes its scalar path (one all_gather of the "
+              "values) while the other rank takes its sized path (an all_gather of the sizes, then of the padded "
+              "values): the collectives never match.",
+        where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_update; "
+              "torchmetrics/metric.py::Metric._sync_dist; torchmetrics/utilities/distributed.py::gather_all_tensors",
+        raises=SYNC_FAILED, evidence=r"is gathered as a 0-dimensional tensor on one rank and a sized one",
+        properties=("distributed_sync",), kind="defect",
+        witness=Witness(inside=(batch([[0, 1, 1]], [[0.2, 0.8, 0.6]]),
+                                batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.1, 0.3], [0.4, 0.2, 0.7]])),
+                        ranks=(1, 1),
+                        outside=(batch([[0, 1, 1], [1, 1, 0]], [[0.2, 0.8, 0.6], [0.7, 0.1, 0.2]]),
+                                 batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.1, 0.3], [0.4, 0.2, 0.7]])),
+                        outside_ranks=(1, 1), parameters={"multidim_average": "samplewise"},
+                        metric="BinaryAccuracy"),
+    )),
     ("torchmetrics.", KnownDifference(
         "torchmetrics", what="torchmetrics' forward() loses the state accumulated so far when the batch's own value "
         "raises (an empty batch of a curve metric, one sample for R²): the metric is left reset.",
@@ -152,6 +191,50 @@ TORCHMETRICS_METRIC_BASE: tuple[KnownDifference, ...] = tuple(
 # also tried on the inputs so transformed (an example may need both, e.g. Keras' bucketed AUC of
 # subnormal weights, which TensorFlow counts as 0).
 LIBRARY_INPUTS: dict[str, Callable[[Batch], Batch]] = {"keras": _flush_subnormals}
+
+
+# One value per sample (an array as long as the stream, in the stream's order) is no value of a batch to average
+# with other batches'; a permutation of the samples permutes it; metrics merged concatenate it in their own order.
+PER_SAMPLE_PROPERTIES = ("batch_average_pitfall", "order_invariance", "merge_state")
+PER_SAMPLE_NOT_AVERAGED = Unsupported(
+    "torchmetrics", {"reduction": ("none",)}, "each sample's value (reduction='none'), in the stream's order: "
+    "per-batch values of different lengths have no mean, a permutation permutes them, and a merged metric holds "
+    "its own samples first", properties=PER_SAMPLE_PROPERTIES)
+
+
+def _squeezed(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` with a one-element array result as a 0-d value (torchmetrics' squeeze of a scalar)."""
+    def reference(*args, **kwargs):
+        value = np.asarray(function(*args, **kwargs))
+        return value.reshape(()) if value.size == 1 else value
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    return reference
+
+
+def torchmetrics_squeezed(function: Callable[..., Any], when: Mapping[str, tuple]) -> KnownDifference:
+    """torchmetrics' Metric.compute squeezing a one-element result (a per-sample output of one sample) to 0-d,
+    ``when`` the drawn values ask for one value per sample."""
+    return KnownDifference(
+        "torchmetrics", what="torchmetrics returns a one-element result as a 0-d tensor: one value per sample "
+        "(reduction='none', multidim_average='samplewise') of a one-sample stream has no sample axis (shape () "
+        "where the reference, and the same metric given two samples, have (n,)).",
+        cause="Metric._wrap_compute returns _squeeze_if_scalar(compute(...)), which squeezes any tensor of one "
+              "element (x.squeeze() if x.numel() == 1).",
+        where="torchmetrics/metric.py::Metric._wrap_compute; torchmetrics/utilities/data.py::"
+              "_squeeze_scalar_element_tensor",
+        reference=_squeezed(function), properties=EVERY_PROPERTY, when=when,
+    )
+
+
+# torchmetrics' reduction of per-sample values: their mean, their sum (a sum's weights scale it), or each one.
+REDUCTION = Parameter(
+    "reduction", ("mean", "sum", "none"), spellings={"torchmetrics": "reduction"},
+    changes=lambda reduction: {"mean": {}, "sum": {"decomposition": "sum", "ratio": False},
+                               "none": {"decomposition": "none"}}[reduction],
+    absent={"keras": "Keras' metric is the mean (a MeanMetricWrapper)",
+            "sklearn": "scikit-learn's function is the mean"},
+    unsupported=(PER_SAMPLE_NOT_AVERAGED,),
+)
 
 
 # -- Keras metrics built on a loss that reduces the last axis (MeanMetricWrapper) ----------------------------
@@ -275,22 +358,27 @@ TAKES_IGNORE_INDEX = frozenset({
     "BinaryMatthewsCorrCoef", "MulticlassHammingDistance",
     "BinaryPrecision", "BinaryRecall", "BinarySpecificity", "BinaryStatScores", "MulticlassAccuracy",
     "MulticlassCohenKappa", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassMatthewsCorrCoef",
-    "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity",
+    "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity", "MulticlassConfusionMatrix",
     "BinaryF1Score", "BinaryFBetaScore", "BinaryNegativePredictiveValue", "MulticlassNegativePredictiveValue",
     "MulticlassStatScores",
 })
 LABEL_DOMAINS = ("binary", "multiclass", "labels")  # one integer target per sample
 
 
+def ignoring_target(function: Callable[..., Any], keyword: str = "ignore_index") -> Callable[..., Any]:
+    """``function`` taking torchmetrics' ``ignore_index`` (or another ``keyword``: Keras' ``ignore_class``): the
+    samples whose target is that label do not count, as torchmetrics documents it ("a target value that is ignored
+    and does not contribute to the metric calculation"). The scores of the update are still what decides
+    torchmetrics' sigmoid (a per_batch transform of the whole batch runs first)."""
+    return _ignoring_target(function, keyword)
+
+
 @functools.cache  # one wrapper per function: a declaration wrapped for several specs stays one declaration
-def ignoring_target(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` taking torchmetrics' ``ignore_index``: the samples whose target is that label do not count, as
-    torchmetrics documents it ("a target value that is ignored and does not contribute to the metric
-    calculation"). The scores of the update are still what decides torchmetrics' sigmoid (a per_batch transform
-    of the whole batch runs first)."""
-    def reference(y_true, y_pred, *, sample_weight=None, ignore_index=None, **params):
-        if ignore_index is not None:
-            keep = np.asarray(y_true) != ignore_index
+def _ignoring_target(function: Callable[..., Any], keyword: str) -> Callable[..., Any]:
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        ignored = params.pop(keyword, None)
+        if ignored is not None:
+            keep = np.asarray(y_true) != ignored
             y_true, y_pred = np.asarray(y_true)[keep], np.asarray(y_pred)[keep]
             sample_weight = None if sample_weight is None else np.asarray(sample_weight)[keep]
         return function(y_true, y_pred, sample_weight=sample_weight, **params)
@@ -320,3 +408,354 @@ def with_ignore_index(spec: MetricSpec) -> MetricSpec:
     known = tuple(replace(k, reference=ignoring_target(k.reference)) if k.library == "torchmetrics" and k.reference
                   and not getattr(k.reference, "unbounded", False) else k for k in spec.known)
     return replace(spec, reference=ignoring_target(spec.reference), space=(*spec.space, IGNORE_INDEX), known=known)
+
+
+# -- torchmetrics' multidim_average="samplewise", drawn wherever a bound class takes it -----------------------
+TAKES_MULTIDIM_AVERAGE = frozenset({
+    "BinaryAccuracy", "BinaryHammingDistance", "BinaryPrecision", "BinaryRecall", "BinarySpecificity",
+    "BinaryStatScores", "MulticlassAccuracy", "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassHammingDistance",
+    "MulticlassPrecision", "MulticlassRecall", "MulticlassSpecificity", "MultilabelF1Score", "MultilabelFBetaScore",
+    "MultilabelPrecision", "MultilabelRecall", "BinaryF1Score", "BinaryFBetaScore", "BinaryNegativePredictiveValue",
+    "MulticlassNegativePredictiveValue", "MultilabelAccuracy", "MultilabelSpecificity",
+    "MultilabelNegativePredictiveValue", "MultilabelHammingDistance", "MulticlassStatScores",
+})
+MULTIDIM_DOMAINS = ("binary", "multiclass", "multilabel")
+
+
+def per_sample(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` of each sample's X elements (``domains.grouped`` data), stacked: one value per sample, as
+    torchmetrics documents multidim_average="samplewise" ("statistic will be calculated independently for each sample
+    on the N axis"). A sample's elements are the data ``function`` sees; weights are not taken (torchmetrics has
+    none)."""
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        values = [np.asarray(function(y_true[i], y_pred[i], **params), np.float64) for i in range(len(y_true))]
+        return np.stack(values) if values else np.zeros(0)
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+def _one_sample_updates(batches: list[Batch]) -> bool:
+    """Some update (a batch) holds exactly one sample."""
+    return any(len(b) == 1 for b in batches)
+
+
+def _only_one_sample_updates(batches: list[Batch]) -> bool:
+    """Every update (with samples) of exactly one sample."""
+    sizes = [len(b) for b in batches if len(b)]
+    return bool(sizes) and all(size == 1 for size in sizes)
+
+
+def _cells_as_labels(function: Callable[..., Any]) -> Callable[..., Any]:
+    """What torchmetrics' multilabel samplewise state gives for a stream of one-sample updates: each update's (L,)
+    counts concatenated into one row of k·L "labels", each a (sample, label) cell's counts over its elements, averaged
+    as labels are (macro: their mean; weighted: by their support; none: each)."""
+    def reference(y_true, y_pred, *, sample_weight=None, average="macro", **params):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        cells = np.concatenate([np.atleast_1d(function(y_true[i], y_pred[i], **{**params, "average": None}))
+                                for i in range(len(y_true))]) if len(y_true) else np.zeros(0)
+        support = (np.clip(y_true, 0, 1) * (y_true != params.get("ignore_index", -2))).sum(axis=1).reshape(-1)
+        if average is None:
+            return cells
+        if average == "weighted":
+            return float(np.dot(cells, support) / support.sum()) if support.sum() else 0.0
+        return float(cells.mean()) if cells.size else 0.0
+    return reference
+
+
+def _multilabel_samplewise_defects(function: Callable[..., Any]) -> tuple[KnownDifference, ...]:
+    """torchmetrics' multilabel stat scores squeeze a one-sample update's (1, L) counts to (L,)."""
+    cause = ("_multilabel_stat_scores_update(multidim_average='samplewise') sums each sample's elements and calls "
+             ".squeeze() on the (N, L) counts: a one-sample update stores (L,), which compute() then reads (or "
+             "concatenates with others) as if it were (N, L).")
+    where = "torchmetrics/functional/classification/stat_scores.py::_multilabel_stat_scores_update"
+    one = batch([[[1, 0]]], [[[0.9, 0.2]]], num_classes=2)  # one sample, one element, two labels
+    two = batch([[[1, 0]], [[0, 1]]], [[[0.9, 0.2]], [[0.1, 0.3]]], num_classes=2)
+    samplewise = {"multidim_average": ("samplewise",)}
+    return (
+        KnownDifference(
+            "torchmetrics", what="torchmetrics' multilabel classes with multidim_average='samplewise' raise on a "
+            "one-sample update where the counts must be reduced per sample (average='micro': 'Dimension out of range'"
+            ") or joined with another update's (N, L) counts ('Tensors must have same number of dimensions').",
+            cause=cause, where=where, kind="defect", properties=EVERY_PROPERTY, when=samplewise,
+            raises="Dimension out of range|Tensors must have same number of dimensions",
+            trigger=_one_sample_updates,
+            witness=Witness(inside=(one,), outside=(two,), parameters={"multidim_average": "samplewise",
+                                                                       "average": "micro"})),
+        KnownDifference(
+            "torchmetrics", what="Fed one sample per update, torchmetrics' multilabel samplewise metrics return one "
+            "value over every (sample, label) cell as if each were a label (macro: one number, not one per sample; "
+            "none: k·L values, not (k, L); one update: the sample's values without the sample axis).",
+            cause=cause, where=where, kind="defect", properties=EVERY_PROPERTY, when=samplewise,
+            reference=_cells_as_labels(function), trigger=_only_one_sample_updates,
+            witness=Witness(inside=tuple(two.split([1, 1])), outside=(two,),
+                            parameters={"multidim_average": "samplewise", "average": "macro"})),
+    )
+
+
+def with_multidim_average(spec: MetricSpec) -> MetricSpec:
+    """``spec`` drawing torchmetrics' multidim_average where its torchmetrics class takes it: "global" (the spec as it
+    is; its (N, C, X) presentation is shape_conventions') and "samplewise" on samples of X elements (the reference,
+    and every torchmetrics declaration's own, per sample)."""
+    binding = spec.bindings.get("torchmetrics")
+    if (binding is None or binding.target.rsplit(".", 1)[-1] not in TAKES_MULTIDIM_AVERAGE
+            or spec.domain.name.split("-")[0] not in MULTIDIM_DOMAINS or binding.masks is not None
+            or (binding.output is not None and binding.output[0] is not Ellipsis)):  # a picked entry, not per sample
+        return spec
+    def per_sample_known(known: tuple[KnownDifference, ...]) -> tuple[KnownDifference, ...]:
+        # torchmetrics squeezes a one-sample stream's value (a sample axis of length 1): its conventions too
+        return (*(replace(k, reference=_squeezed(per_sample(k.reference or spec.reference)))
+                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds)
+                  and "samplewise" not in k.what else k for k in known),
+                torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
+    # Transforms: of the domain and reference in use (padded by a drawn ignore_index first, say)
+    samplewise = {"reference": Transform(per_sample), "domain": Transform(grouped), "decomposition": "none",
+                  "known": Transform(per_sample_known)}
+    if binding.target.rsplit(".", 1)[-1].startswith("Multilabel"):
+        spec = replace(spec, known=(*spec.known, *_multilabel_samplewise_defects(spec.reference)))
+    return replace(spec, space=(*spec.space, Parameter(
+        "multidim_average", ("global", "samplewise"), spellings={"torchmetrics": "multidim_average"}, reference=False,
+        changes=lambda average: samplewise if average == "samplewise" else {},
+        presentation=lambda b, average: replace(b, layout=(GROUPED, GROUPED)) if average == "samplewise" else b,
+        unsupported=(Unsupported("torchmetrics", {"multidim_average": ("samplewise",)}, "each sample's value, in the "
+                                 "stream's order: per-batch values of different lengths have no mean, a permutation "
+                                 "permutes them, a merged metric holds its own samples first",
+                                 properties=PER_SAMPLE_PROPERTIES),),
+        absent={"keras": "Keras' metrics reduce every axis (no per-sample values)",
+                "sklearn": "scikit-learn's metrics take one label (or label row) per sample"})))
+
+
+# -- torchmetrics' num_outputs on metrics of one output, drawn with several --------------------------------------
+TAKES_NUM_OUTPUTS = frozenset({"PearsonCorrCoef", "ConcordanceCorrCoef", "SpearmanCorrCoef", "LogCoshError",
+                               "KendallRankCorrCoef", "NormalizedRootMeanSquaredError", "RelativeSquaredError"})
+# Of those, the classes documented to return the mean over the outputs ("If num_outputs > 1, the returned value is
+# averaged over all the outputs": torchmetrics/regression/rse.py), not one value per output.
+AVERAGES_OUTPUTS = frozenset({"RelativeSquaredError"})
+
+
+def per_output(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` of each output (column) of ``(n, d)`` data, stacked: torchmetrics' ``num_outputs=d`` ("one value
+    per output"); ``(n,)`` data is one output."""
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.ndim < 2:
+            return function(y_true, y_pred, sample_weight=sample_weight, **params)
+        return np.stack([np.asarray(function(y_true[:, j], y_pred[:, j], sample_weight=sample_weight, **params),
+                                    np.float64) for j in range(y_true.shape[1])])
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+def mean_of_outputs(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The mean over the outputs of ``per_output(function)``: one value for ``(n, d)`` data."""
+    each = per_output(function)
+
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        return float(np.mean(each(y_true, y_pred, sample_weight=sample_weight, **params)))
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+def with_num_outputs(spec: MetricSpec) -> MetricSpec:
+    """``spec`` (one output) drawing torchmetrics' num_outputs where its torchmetrics class takes it: one output (its
+    data as they are) or one per column of several outputs (the reference, and torchmetrics' declarations, per
+    column; their mean where torchmetrics documents it: ``AVERAGES_OUTPUTS``)."""
+    from conformance.domains import REGRESSION, REGRESSION_MULTI_OUTPUT
+
+    binding = spec.bindings.get("torchmetrics")
+    if (binding is None or binding.target.rsplit(".", 1)[-1] not in TAKES_NUM_OUTPUTS
+            or spec.domain is not REGRESSION):
+        return spec
+    outputs = mean_of_outputs if binding.target.rsplit(".", 1)[-1] in AVERAGES_OUTPUTS else per_output
+    known = tuple(replace(k, reference=outputs(k.reference or spec.reference))
+                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds) else k
+                  for k in spec.known)
+    several = {"reference": outputs(spec.reference), "domain": REGRESSION_MULTI_OUTPUT, "known": known}
+    return replace(spec, space=(*spec.space, Parameter(
+        "num_outputs", ("one", "several"), spellings={"torchmetrics": "num_outputs"}, reference=False,
+        translations={"torchmetrics": {"one": 1, "several": NUM_CLASSES}},
+        changes=lambda outputs: several if outputs == "several" else {},
+        absent={"keras": "Keras' metric takes one output here (its multi-output spec reads rows)",
+                "sklearn": "scikit-learn's function takes one output here"})))
+
+
+# -- torchmetrics' ignore_index as a padding label, drawn where the data's own labels cannot be ignored ----------
+# Classes of one label per sample that need both binary labels left (curves, constraints, hinges): the padding label
+# -1 drops the sample. Multilabel classes and retrieval: -1 drops one cell (a label of a sample, a document of a
+# query); the references take ignore_index themselves. Ranking classes: each row without its ignored labels.
+PADDING_PER_SAMPLE = frozenset({
+    "BinaryAUROC", "BinaryAveragePrecision", "BinaryHingeLoss", "BinaryPrecisionAtFixedRecall",
+    "BinaryRecallAtFixedPrecision", "BinarySensitivityAtSpecificity", "BinarySpecificityAtSensitivity",
+    "MulticlassAUROC", "MulticlassAveragePrecision", "MulticlassHingeLoss",
+})
+PADDING_PER_CELL = frozenset({
+    "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall", "MultilabelConfusionMatrix",
+    "MultilabelMatthewsCorrCoef", "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelRecallAtFixedPrecision",
+    "RetrievalNormalizedDCG",
+})
+PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss"})
+
+
+def _drop_padding(batch: Batch) -> Batch:
+    """The batch without its samples of the padding label."""
+    if np.ndim(batch.y_true) != 1 or not len(batch):
+        return batch
+    return batch.take(np.asarray(batch.y_true) != PADDING)
+
+
+def _after_dropping_padding(per_batch):
+    """A declaration's per-batch transform(s) applied once the padded samples are dropped (as the classes that
+    format their inputs like a confusion matrix drop them before their sigmoid)."""
+    if per_batch is None:
+        return None
+    if isinstance(per_batch, tuple):
+        return tuple(_after_dropping_padding(transform) for transform in per_batch)
+    return lambda batch: per_batch(_drop_padding(batch))
+
+
+def _composed(first: Callable[[Batch], Batch], then) -> Callable[[Batch], Batch] | tuple:
+    """``first``, then ``then`` (a transform, several: a side each, or none)."""
+    if then is None:
+        return first
+    if isinstance(then, tuple):
+        return tuple(_composed(first, each) for each in then)
+    return lambda batch: then(first(batch))
+
+
+def _all_ignored(batches: list[Batch]) -> bool:
+    """Every target is the padding label (some batch's, where one is fed alone, or the stream's)."""
+    return any(len(b) and np.ndim(b.y_true) == 1 and (b.y_true == PADDING).all() for b in batches)
+
+
+TORCHMETRICS_HINGE_OF_NOTHING = KnownDifference(
+    "torchmetrics", what="torchmetrics' hinge loss of no sample (every target the ignored label) is NaN; the "
+    "reference's mean of no sample is 0.0.", cause="the hinge's compute divides the summed measures by the count of "
+    "samples kept, 0 / 0.", where="torchmetrics/functional/classification/hinge.py::_hinge_loss_compute",
+    raises="returned NaN", trigger=_all_ignored, properties=EVERY_PROPERTY)
+
+
+def _some_curve_without_samples(batches: list[Batch]) -> bool:
+    """Some batch (fed alone) or the whole stream leaves a curve (the scores' one; a label's column) no sample once
+    the padding label is dropped."""
+    def empty_curve(targets: np.ndarray) -> bool:
+        if not targets.size:
+            return False
+        kept = targets != PADDING
+        return not kept.any(axis=0).all() if targets.ndim == 2 else not kept.any()
+    filled = [np.asarray(b.y_true) for b in batches if len(b)]
+    return any(empty_curve(t) for t in filled) or (bool(filled) and empty_curve(np.concatenate(filled)))
+
+
+def _auroc_of_nothing(multilabel: bool) -> KnownDifference:
+    inside = (batch([[0, PADDING], [1, PADDING]], [[0.2, 0.1], [0.6, 0.3]], num_classes=2) if multilabel
+              else batch([PADDING], [0.2]),)
+    outside = (batch([[0, PADDING], [1, 0], [0, 1]], [[0.2, 0.1], [0.6, 0.3], [0.4, 0.7]], num_classes=2)
+               if multilabel else batch([PADDING, 0, 1], [0.2, 0.3, 0.6]),)
+    return KnownDifference(
+        "torchmetrics", what="torchmetrics' exact AUROC (thresholds=None) raises IndexError where a curve has no "
+        "sample left once the ignored ones are dropped (binary: every target the ignore_index; multilabel: a label "
+        "whose every cell is), where it could say that the area is undefined (as it does, with a warning, for a curve "
+        "of one class).",
+        cause="_binary_clf_curve indexes the last distinct score of the curve's (empty) scores: 'index is out of "
+              "bounds for dimension with size 0'.",
+        where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_clf_curve",
+        raises="index is out of bounds for dimension with size 0", trigger=_some_curve_without_samples,
+        when={"ignore_index": (PADDING,)}, kind="defect", properties=EVERY_PROPERTY,
+        witness=Witness(inside=inside, outside=outside, parameters={"ignore_index": PADDING}))
+
+
+TORCHMETRICS_AUROC_OF_NOTHING = {"BinaryAUROC": _auroc_of_nothing(False), "MultilabelAUROC": _auroc_of_nothing(True)}
+
+
+def _ignored_as(target: int) -> Callable[[Batch], Batch]:
+    """torchmetrics' ranking input formatting: a cell of the padding label becomes ``target`` (0: a false label;
+    1: counted as true by the coverage) scored -4L, below every other score of its row."""
+    def transform(batch: Batch) -> Batch:
+        ignored = np.asarray(batch.y_true) == PADDING
+        if not ignored.any():
+            return batch
+        bottom = np.float32(-4 * batch.y_true.shape[1])
+        return replace(batch, y_true=np.where(ignored, target, batch.y_true),
+                       y_pred=np.where(ignored, bottom, batch.y_pred).astype(np.float32))
+    return transform
+
+
+def _ranking_ignored(what: str, target: int, metric: str) -> KnownDifference:
+    row, scores = [[0, 1, PADDING, 0]], [[0.75, 0.5, 0.2, 0.0]]
+    return KnownDifference(
+        "torchmetrics", what=f"torchmetrics' multilabel ranking metrics do not leave an ignored label out of its row: "
+        f"{what}", cause="_multilabel_confusion_matrix_format(ignore_index) sets an ignored cell's target and score "
+        "to -4·L (to be filtered out of a confusion matrix); the ranking updates read them as a label scored below "
+        "every other, whose target is not 0 (the coverage's offset of false labels skips it: a true label) or not 1 "
+        "(the ranking loss counts it false).",
+        where="torchmetrics/functional/classification/confusion_matrix.py::_multilabel_confusion_matrix_format; "
+              "torchmetrics/functional/classification/ranking.py",
+        per_batch=_ignored_as(target), kind="defect",
+        witness=Witness(inside=(batch(row, scores, num_classes=4),),
+                        outside=(batch([[0, 1, 0, 0]], scores, num_classes=4),), parameters={"ignore_index": PADDING},
+                        metric=metric))
+
+
+TORCHMETRICS_RANKING_IGNORED = {
+    False: _ranking_ignored("it counts as a false label ranked last (a (true, false) pair of the ranking loss).", 0,
+                            "LabelRankingLoss"),
+    True: _ranking_ignored("the coverage counts it as a true label ranked last, so the whole row must be covered.",
+                           1, "CoverageError"),
+}
+
+
+def ignoring_cells_by_row(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, a mean over rows of a per-row value, with each row's ignored labels (target ``ignore_index``) left
+    out: a row is scored on its other labels alone (a row left with none scores as one with no true label)."""
+    def reference(y_true, y_pred, *, sample_weight=None, ignore_index=None, **params):
+        if ignore_index is None:
+            return function(y_true, y_pred, sample_weight=sample_weight, **params)
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        weights = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        rows = []
+        for targets, scores in zip(y_true, y_pred, strict=True):
+            kept = targets != ignore_index
+            targets, scores = (targets[kept], scores[kept]) if kept.any() else (np.zeros(1), np.zeros(1))
+            rows.append(function(targets[None], scores[None], **params))
+        return float(np.dot(weights, rows) / weights.sum()) if weights.sum() else 0.0
+    reference.__name__, reference.__doc__ = function.__name__, function.__doc__
+    reference.__wrapped__ = function
+    return reference
+
+
+def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
+    """``spec`` drawing torchmetrics' ignore_index=-1 (a padding label in some targets: ``domains.padded``) where
+    its torchmetrics class takes one but cannot ignore the data's own labels (see the sets above)."""
+    binding = spec.bindings.get("torchmetrics")
+    name = binding.target.rsplit(".", 1)[-1] if binding else None
+    if name is None or "ignore_index" in binding.init or name not in PADDING_PER_SAMPLE | PADDING_PER_CELL | \
+            PADDING_PER_ROW:
+        return spec
+    padding_only = {"ignore_index": (PADDING,)}
+    if name in TORCHMETRICS_AUROC_OF_NOTHING:
+        spec = replace(spec, known=(*spec.known, TORCHMETRICS_AUROC_OF_NOTHING[name]))
+    if name in PADDING_PER_SAMPLE:  # these classes drop the ignored samples before deciding on a sigmoid
+        known = tuple(replace(k, reference=ignoring_target(k.reference) if k.reference else None,
+                              per_batch=_after_dropping_padding(k.per_batch))
+                      if k.library == "torchmetrics" else k for k in spec.known)
+        spec = replace(spec, reference=ignoring_target(spec.reference), known=known)
+        if "Hinge" in name:
+            spec = replace(spec, known=(*spec.known, replace(TORCHMETRICS_HINGE_OF_NOTHING, when=padding_only)))
+    elif name in PADDING_PER_ROW:
+        ignored = replace(TORCHMETRICS_RANKING_IGNORED[name == "MultilabelCoverageError"], when=padding_only)
+        known = tuple(replace(k, reference=ignoring_cells_by_row(k.reference)) if k.library == "torchmetrics"
+                      and k.reference else k for k in spec.known)
+        # with the label kept, its other conventions hold as well: each of them on the cells so read
+        with_ignored = tuple(replace(k, per_batch=_composed(ignored.per_batch, k.per_batch), when=padding_only,
+                                     witness=None, kind="convention", what=k.what + " (With an ignored label kept.)")
+                             for k in known if k.library == "torchmetrics" and k.explains_values
+                             and (k.per_batch or k.bounds or k.overrides or k.reference))
+        spec = replace(spec, reference=ignoring_cells_by_row(spec.reference), known=(*known, ignored, *with_ignored))
+    return replace(spec, space=(*spec.space, Parameter(
+        "ignore_index", (None, PADDING), spellings={"torchmetrics": "ignore_index"},
+        changes=lambda ignored: {} if ignored is None else {"domain": Transform(padded)},
+        absent={"keras": "Keras' metrics have no ignore_index", "sklearn": "scikit-learn's metrics have no "
+                "ignore_index (labels= restricts the classes averaged, not the samples)"})))

@@ -23,6 +23,7 @@ from conformance.domains import Domain
 from conformance.dtypes import Presented
 
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
+GROUPED = "grouped"  # a layout: samples of X elements (domains.grouped), the class axis moved second (N, C, X)
 NUM_CLASSES = "$num_classes"  # a parameter value filled in from the data: the number of classes
 CLASS_RANGE = "$class_range"  # ... the list [0, 1, ..., C - 1]
 
@@ -42,7 +43,9 @@ class Binding:
     ``target`` is the import path of a class (stateful) or function (stateless). ``init`` holds
     constructor (or call) keyword arguments. ``y_true`` is ``labels`` or ``onehot``; ``y_pred`` is
     ``scores``, ``above-threshold`` (0/1 labels, ``score > threshold``, for functions that take
-    labels) or ``argmax``. ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
+    labels) or ``argmax``; ``log`` (both) passes the logarithms of probabilities (torchmetrics' ``log_prob=True``);
+    ``sorted-ids`` each row's class indices from the best score down (Keras' ``from_sorted_ids=True``).
+    ``layout`` is how per-sample arrays are shaped: ``flat`` ``(n,)`` or
     ``column`` ``(n, 1)``. ``output`` picks one entry of an array result (e.g. a confusion cell;
     a tuple result, such as torchmetrics' ``(value, threshold)``, is stacked into an array first).
     ``queries`` (torchmetrics retrieval metrics): each row of ``(n, L)`` inputs is one query; its
@@ -57,8 +60,8 @@ class Binding:
 
     target: str
     init: Mapping[str, Any] = field(default_factory=dict)
-    y_true: Literal["labels", "onehot"] = "labels"
-    y_pred: Literal["scores", "above-threshold", "argmax"] = "scores"
+    y_true: Literal["labels", "onehot", "log"] = "labels"
+    y_pred: Literal["scores", "above-threshold", "argmax", "log", "sorted-ids"] = "scores"
     weights: bool = True
     layout: tuple[str, str] = ("flat", "flat")
     output: tuple[int, ...] | None = None
@@ -129,6 +132,25 @@ class Witness:
 
 
 @dataclass(frozen=True)
+class ParameterTrigger:
+    """A declaration's trigger that reads the parameters in use too (a class id, a list of thresholds): ``function``
+    takes the batches and the values by reference keyword (a ``Limited`` one as it is: resolve it with the batches'
+    classes); ``MetricSpec.known_for`` binds the example's values."""
+
+    function: Callable[[list[Batch], Mapping[str, Any]], bool]
+
+    def __call__(self, batches: list[Batch]) -> bool:
+        """The trigger with no parameter in use (the catalogue's defaults: a declaration read outside an example)."""
+        return bool(self.function(batches, {}))
+
+    def bound(self, values: Mapping[str, Any]) -> Callable[[list[Batch]], bool]:
+        def trigger(batches: list[Batch]) -> bool:
+            return bool(self.function(batches, values))
+        trigger.__doc__ = self.function.__doc__
+        return trigger
+
+
+@dataclass(frozen=True)
 class KnownDifference:
     """A documented semantic difference between a library and the reference.
 
@@ -158,9 +180,9 @@ class KnownDifference:
     reference: Callable[..., Any] | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     per_batch: Callable[[Batch], Batch] | tuple[Callable[[Batch], Batch], ...] | None = None
-    bounds: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+    bounds: tuple[Mapping[str, Any], ...] | None = None  # two sides (or more: the value lies between them all)
     raises: str | None = None
-    trigger: Callable[[list[Batch]], bool] | None = None
+    trigger: Callable[[list[Batch]], bool] | ParameterTrigger | None = None
     # A pattern of the harness's own words in an error's message, what it measured where the library failed (a rank
     # idle with states unlike a fed rank's; a batch that raises alone too): a trigger for errors where the batches
     # alone cannot say, which must match for ``raises`` to explain.
@@ -173,12 +195,25 @@ class KnownDifference:
     # (a MeanMetricWrapper fed one scalar per update, with a count of 1).
     batches_averaged: bool = False
     witness: Witness | None = None  # required of a defect (see Witness)
+    # Only where the drawn parameters take these values (each named one among its values, or where its predicate holds
+    # for a range; the catalogue's value where it is not drawn; a parameter the spec neither draws nor sets does not
+    # restrict it): e.g. a convention of average="micro" alone. Empty: whatever they are.
+    when: Mapping[str, tuple[Any, ...] | Callable[[Any], bool]] = field(default_factory=dict)
     # Only where the inputs come in these dtypes (a presentation's name, see conformance.dtypes.Presented: float16,
     # bfloat16, float64, mixed_float16, bool labels...); empty: in every one.
     dtypes: tuple[str, ...] = ()
     # The dtype the library computes in there (narrower than the one it documents for those inputs): its convention
     # is judged within that dtype's tolerance (see conformance/tolerance.py), not the documented one's.
     computes_in: str | None = None
+
+    def holds_for(self, values: Mapping[str, Any]) -> bool:
+        """Whether the parameters in use (``values``, by reference keyword) are within ``when``."""
+        def value(name: str) -> Any:  # a value limited by the data is the one drawn
+            found = values.get(name)
+            return found.value if isinstance(found, Limited) else found
+        return all(name not in values or (options(value(name)) if callable(options) else
+                                          any(same_value(value(name), v) for v in options))
+                   for name, options in self.when.items())
 
     def concerns(self, names: tuple[str, ...]) -> bool:
         """Whether the declaration is about one of the properties ``names`` (with EVERY_PROPERTY in its properties:
@@ -210,7 +245,91 @@ class KnownDifference:
         if self.dtypes:
             backends["dtypes"] = ", ".join(self.dtypes)
         layouts = {"layouts": ", ".join("/".join(layout) for layout in self.layouts)} if self.layouts else {}
-        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts}
+        when = {"when": ", ".join(f"{name}: {options.__doc__ or options.__name__}" if callable(options) else
+                                  f"{name} in {list(options)}" for name, options in self.when.items())} if self.when \
+            else {}
+        return {"what": self.what, "cause": self.cause, "where": self.where, "kind": self.kind, **backends, **layouts,
+                **when}
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two parameter values are the same: NaN is NaN, a list is the tuple of its items."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):  # True is not the value 1
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Values of drawn parameters (one, or several at once: a combination) that ``library`` does not take, with
+    the reason: no example draws them for it. E.g. torchmetrics' zero_division is 0 or 1 (NaN: scikit-learn's)."""
+
+    library: str
+    values: Mapping[str, tuple[Any, ...]]
+    reason: str
+    # Only for these properties (the library takes the values, the property cannot use what they give: one value
+    # per sample cannot be averaged over batches). Empty: for every property.
+    properties: tuple[str, ...] = ()
+
+    def matches(self, drawn: Mapping[str, Any]) -> bool:
+        """Whether ``drawn`` holds this combination (every parameter named with one of its values)."""
+        return all(name in drawn and any(same_value(drawn[name], v) for v in options)
+                   for name, options in self.values.items())
+
+
+Limit = Literal["classes", "class index", "per class"]
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A drawn value valid only for some data, resolved with the data's number of classes C by its parameter's
+    ``limit``: ``classes`` at most C (a top-k's k), ``class index`` below C (a class id), ``per class`` a list's
+    first C entries (a weight per label). Adapters resolve it where they fill NUM_CLASSES, the reference where it
+    reads the batch; the example records the value drawn."""
+
+    value: Any
+    limit: Limit
+
+    def resolve(self, num_classes: int | None) -> Any:
+        if num_classes is None:
+            return list(self.value) if self.limit == "per class" else self.value
+        if self.limit == "per class":
+            return list(self.value[:num_classes])
+        return min(self.value, num_classes if self.limit == "classes" else num_classes - 1)
+
+    def __repr__(self) -> str:
+        if self.limit == "per class":
+            return f"{list(self.value)}[:C]"
+        return f"min({self.value}, C)" if self.limit == "classes" else f"min({self.value}, C - 1)"
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A ``Parameter.changes`` value that transforms the spec's field as it is then (``domain`` -> padded ``domain``):
+    changes of several drawn values compose, in the order of the space."""
+
+    function: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A declaration's override that is a drawn parameter the reference does not take (``Parameter.reference``
+    False: e.g. Keras' num_thresholds, which only its bucketed convention reads): its drawn value, else
+    ``default``."""
+
+    name: str
+    default: Any
+    scale: float = 1.0  # the value times this (a constraint moved by a relative slack)
+
+
+OUTPUT = "$output"  # a spelling: the library returns every class's value and the binding picks this one (output)
+# A spelling: the harness applies the value when it presents the inputs (a threshold, for a function that takes
+# labels: Binding.y_pred "above-threshold"), so the library sees it in its inputs, not as a keyword.
+HARNESS = "$harness"
 
 
 @dataclass(frozen=True)
@@ -218,13 +337,48 @@ class Parameter:
     """A parameter drawn with the inputs, example by example, where a library takes it.
 
     ``name`` is the reference's keyword; ``values`` what is drawn, the first where a failure shrinks to (the
-    catalogue's default); ``spellings`` each library's keyword for it (the same values). A library not named
-    there keeps its binding's value, and ``absent`` says why it is not drawn (it lacks the parameter)."""
+    catalogue's default); ``span`` a range ``(low, high)`` from which any float32 is drawn too (after the values,
+    which hold the edges worth hitting). ``spellings`` each library's keyword for it (``OUTPUT``: the entry of its
+    array result), and ``translations`` a library's own word for a value (torchmetrics' ``num_outputs=C`` for
+    ``multioutput="raw_values"``). A library not named in ``spellings`` keeps its binding's value, and ``absent``
+    says why it is not drawn (it lacks the parameter); ``unsupported`` lists values a library lacks, with the
+    reason (they are not drawn for it).
+
+    Values that need the data: ``limit`` resolves a drawn integer with the data's number of classes (see
+    ``Limited``). Values that change what the metric is: ``changes`` maps a value to the spec's fields under it
+    (another input ``domain`` for ``from_logits=True``; ``decomposition``, ``ratio`` and ``growth`` of a sum for
+    ``normalize=False``), and ``presentation`` the drawing library's binding under it (another input format).
+    ``reference=False``: the reference does not take it (the library's own approximation, e.g. Keras'
+    ``num_thresholds``); only a declaration's convention reads it, through ``Drawn``."""
 
     name: str
     values: tuple[Any, ...]
     spellings: Mapping[str, str]
     absent: Mapping[str, str] = field(default_factory=dict)
+    span: tuple[float, float] | None = None
+    unsupported: tuple[Unsupported, ...] = ()
+    translations: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
+    limit: Limit | None = None
+    changes: Callable[[Any], Mapping[str, Any]] | None = None
+    reference: bool = True
+    # How the drawing library's binding presents the inputs under a value (Keras' sparse_y_pred: labels or scores;
+    # torchmetrics' log_prob: log-probabilities): the binding so presented.
+    presentation: Callable[[Binding, Any], Binding] | None = None
+
+    def choices(self, library: str, prop: str | None = None) -> tuple[Any, ...]:
+        """The values drawn for ``library`` (in property ``prop``): ``values`` but those it lacks."""
+        lacking = [u for u in self.unsupported if u.library == library and set(u.values) == {self.name}
+                   and (not u.properties or prop in u.properties)]
+        return tuple(v for v in self.values if not any(u.matches({self.name: v}) for u in lacking))
+
+    def spelled(self, library: str, value: Any) -> Any:
+        """``value`` as ``library`` takes it (translated, and limited by the data where ``limit`` says)."""
+        value = next((v for k, v in self.translations.get(library, {}).items() if same_value(k, value)), value)
+        if self.limit and value is not None and not isinstance(value, bool):
+            return Limited(value, self.limit)
+        if isinstance(value, tuple):  # a list drawn (hashable, for the metric pool) is passed as a list
+            return list(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -268,8 +422,12 @@ class MetricSpec:
     known: tuple[KnownDifference, ...] = ()
     # Libraries without a counterpart, each with what it lacks (shown by `conformance list`).
     absent: Mapping[str, str] = field(default_factory=dict)
-    # Parameters drawn with the inputs (the variant's own values are the defaults they shrink to).
+    # Parameters drawn with the inputs (the variant's own values are the defaults they shrink to), and the
+    # combinations of their values a library does not take (a single value a library lacks is its Parameter's).
     space: tuple[Parameter, ...] = ()
+    unsupported: tuple[Unsupported, ...] = ()
+    # The values in use of the drawn parameters (see with_parameters), those the reference does not take included.
+    drawn: Mapping[str, Any] = field(default_factory=dict)
     # Why the reference's value on a batch is a convention rather than a definition (constant targets for R², no
     # weight at all), or None. Where set, a user's metric is not judged on such batches (see Context.expect_reference).
     undefined: Callable[[Batch], str | None] | None = None
@@ -297,21 +455,57 @@ class MetricSpec:
         absent = {other: (f"this row checks {library}'s {counterpart.name} alone; {other}'s counterpart is checked "
                           f"under {self.id}") if other in self.bindings else self.absent.get(other, "no counterpart")
                   for other in LIBRARIES if other != library}
+        # a parameter the counterpart fixes (its own space of one value: a named function's power) is its
+        # catalogue value, and shows in the variant where that names it
+        fixed = {p.name: p.values[0] for p in space if len(p.values) == 1 and p.reference}
+        variant = {**self.variant, **{k: v for k, v in fixed.items() if k in self.variant}}
         return replace(self, bindings={library: counterpart.binding}, known=known, space=space, absent=absent,
-                       counterparts=(), via=counterpart.name)
+                       counterparts=(), via=counterpart.name, variant=variant,
+                       params={**self.params, **{k: v for k, v in fixed.items() if k in self.params}})
 
     def drawn_for(self, library: str) -> tuple[Parameter, ...]:
         """The parameters drawn for ``library`` (those it spells)."""
         return tuple(p for p in self.space if library in p.spellings)
 
+    def supports(self, library: str, values: Mapping[str, Any], prop: str | None = None) -> bool:
+        """Whether ``library`` takes this combination of drawn values in property ``prop`` (no ``Unsupported`` entry
+        matches it)."""
+        return not any(u.library == library and u.matches(values) and (not u.properties or prop in u.properties)
+                       for u in (*self.unsupported, *(u for p in self.space for u in p.unsupported)))
+
     def with_parameters(self, library: str, values: Mapping[str, Any]) -> tuple[MetricSpec, Binding]:
-        """This spec and ``library``'s binding with the drawn ``values`` (by reference keyword) in place."""
-        if not values:
+        """This spec and ``library``'s binding with the drawn ``values`` (by reference keyword) in place, the
+        catalogue's value (the first the library takes) for a parameter not given: each parameter's spec ``changes``
+        applied, the reference's keywords in ``params``, the library's spellings in the binding (``OUTPUT``: the entry
+        of its result picked)."""
+        parameters = {p.name: p for p in self.drawn_for(library)}
+        if not parameters:
             return self, self.bindings[library]
-        spellings = {p.name: p.spellings[library] for p in self.drawn_for(library)}
-        binding = self.bindings[library]
-        binding = replace(binding, init={**binding.init, **{spellings[k]: v for k, v in values.items()}})
-        return replace(self, params={**self.params, **values}), binding
+        values = {**{name: p.choices(library)[0] for name, p in parameters.items()}, **values}
+        spec = self
+        ordered = [(p.name, values[p.name]) for p in self.drawn_for(library) if p.name in values]  # the space's order
+        for name, value in ordered:
+            if parameters[name].changes is not None:
+                spec = replace(spec, **{field: change.function(getattr(spec, field)) if isinstance(change, Transform)
+                                        else change for field, change in parameters[name].changes(value).items()})
+        binding = spec.bindings[library]
+        for name, value in ordered:
+            if parameters[name].presentation is not None:
+                binding = parameters[name].presentation(binding, value)
+        init, output = dict(binding.init), binding.output
+        for name, value in values.items():
+            parameter = parameters[name]
+            spelling, spelled = parameter.spellings[library], parameter.spelled(library, value)
+            if spelling == OUTPUT:
+                output = (*(output or ())[:-1], spelled)
+            elif spelling != HARNESS:
+                init[spelling] = spelled
+        def limited(name: str, value: Any) -> Any:
+            return Limited(value, parameters[name].limit) if parameters[name].limit and value is not None else value
+        reference = {k: limited(k, v) for k, v in values.items() if parameters[k].reference}
+        spec = replace(spec, params={**spec.params, **reference},
+                       drawn={**self.drawn, **{k: limited(k, v) for k, v in values.items()}})
+        return spec, replace(binding, init=init, output=output)
 
     @property
     def id(self) -> str:
@@ -324,17 +518,29 @@ class MetricSpec:
                         overrides: Mapping[str, Any] | None = None) -> np.ndarray:
         """The float64 reference on ``batch`` (optionally another function or parameters).
 
-        A parameter given as ``NUM_CLASSES`` takes the batch's number of classes."""
-        params = {k: batch.num_classes if isinstance(v, str) and v == NUM_CLASSES else v
-                  for k, v in {**self.params, **(overrides or {})}.items()}
+        A parameter given as ``NUM_CLASSES`` takes the batch's number of classes, a ``Limited`` one is resolved
+        with it, and a ``Drawn`` one (a declaration's) takes the drawn value of that parameter."""
+        def resolve(value: Any) -> Any:
+            if isinstance(value, str) and value == NUM_CLASSES:
+                return batch.num_classes
+            if isinstance(value, Limited):
+                return value.resolve(batch.num_classes)
+            if isinstance(value, Drawn):
+                found = resolve(self.drawn.get(value.name, self.params.get(value.name, value.default)))
+                return found * value.scale if value.scale != 1.0 else found
+            return value
+        params = {k: resolve(v) for k, v in {**self.params, **(overrides or {})}.items()}
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)
         return np.asarray(value, dtype=np.float64)
 
     def samples_counted(self, batch: Batch) -> int:
         """How many of ``batch``'s samples a mean of per-sample values counts: all but those whose target is the
-        ignored label (``ignore_index``), which count for nothing."""
+        ignored label (``ignore_index``), which count for nothing (a row of targets, whose ignored cells are left
+        out of it, counts)."""
         ignored = self.params.get("ignore_index")
-        return len(batch) if ignored is None else int(np.sum(np.asarray(batch.y_true) != ignored))
+        if ignored is None or np.ndim(batch.y_true) != 1:
+            return len(batch)
+        return int(np.sum(np.asarray(batch.y_true) != ignored))
 
     def known_for(self, library: str, prop: str | tuple[str, ...], backend: str | None = None,
                   layout: tuple[str, str] | None = None, presentation: str | None = None) -> list[KnownDifference]:
@@ -344,5 +550,8 @@ class MetricSpec:
         binding = self.bindings.get(library)
         layout = layout or (binding.layout if binding else None)
         names = (prop,) if isinstance(prop, str) else prop
-        return [k for k in self.known if k.library == library and k.concerns(names)
-                and k.in_scope(backend, layout, presentation)]
+        values = {**self.params, **self.drawn}
+        found = [k for k in self.known if k.library == library and k.concerns(names)
+                 and k.in_scope(backend, layout, presentation) and k.holds_for(values)]
+        return [replace(k, trigger=k.trigger.bound(values)) if isinstance(k.trigger, ParameterTrigger) else k
+                for k in found]

@@ -12,7 +12,7 @@ from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
 from conformance.catalogue.classification import sigmoid_if_logits
-from conformance.catalogue.library_wide import keras_loss_layouts
+from conformance.catalogue.library_wide import REDUCTION, ignoring_target, keras_loss_layouts, torchmetrics_squeezed
 from conformance.catalogue.model import (
     CLASS_RANGE,
     EVERY_PROPERTY,
@@ -20,6 +20,7 @@ from conformance.catalogue.model import (
     Binding,
     KnownDifference,
     MetricSpec,
+    Parameter,
     Witness,
     batch,
     empty,
@@ -56,8 +57,8 @@ def _keras_clip(where: str, **extra: Any) -> KnownDifference:
     return KnownDifference(
         "keras", what="Keras clips probabilities to [1e-7, 1 - 1e-7] (1 - 2⁻²³ in float32) before the logarithm, "
         "so a confident wrong prediction costs -log(1e-7) = 16.1 instead of an infinite loss"
-        + (", and divides each row by its sum first." if extra.get("normalize") == "before_clip" else
-           ", and renormalizes the clipped row (its softmax of log-probabilities)." if extra.get("normalize")
+        + (", and divides each row by its sum first." if extra.get("renormalize") == "before_clip" else
+           ", and renormalizes the clipped row (its softmax of log-probabilities)." if extra.get("renormalize")
            else "."),
         cause="tf.clip_by_value(output, backend.epsilon(), 1.0 - backend.epsilon()) before tf.math.log.",
         where=where, overrides={"clip": KERAS_CLIP, **extra},
@@ -72,54 +73,114 @@ SKLEARN_CLIP_KNOWN = KnownDifference(
 )
 
 
-def _binary_crossentropy(from_logits: bool = False, label_smoothing: float = 0.0) -> MetricSpec:
-    params = {"from_logits": from_logits, "label_smoothing": label_smoothing}
-    variant = {k: v for k, v in params.items() if v}
-    bindings = {"keras": Binding("keras.metrics.BinaryCrossentropy", variant, layout=COLUMNS)}
-    absent = {"torchmetrics": NO_LOG_LOSS}
+NOT_LOGITS = {"from_logits": (False,)}  # a declaration of probabilities (a clip) holds where they are not logits
+FROM_LOGITS = {"from_logits": (True,)}
+LOG_LOSS_NORMALIZE = Parameter(
+    "normalize", (True, False), spellings={"sklearn": "normalize"},
+    absent={"keras": "Keras' crossentropies are means (a MeanMetricWrapper): no sum"},
+    changes=lambda normalize: {} if normalize else {"decomposition": "sum", "ratio": False},
+)
+LABEL_SMOOTHING = Parameter(
+    "label_smoothing", (0.0, 0.1, 0.5), spellings={"keras": "label_smoothing"}, span=(0.0, 1.0),
+    absent={"sklearn": "scikit-learn's log_loss has no label smoothing"},
+)
+
+
+def _from_logits(logits_domain) -> Parameter:
+    """Keras' from_logits: scores are logits (drawn from ``logits_domain``), passed through a sigmoid or softmax."""
+    return Parameter("from_logits", (False, True), spellings={"keras": "from_logits"},
+                     absent={"sklearn": "scikit-learn's log_loss takes probabilities"},
+                     changes=lambda logits: {"domain": logits_domain} if logits else {})
+
+
+def _scoped(known: tuple[KnownDifference, ...], when: dict, parameters: dict | None = None) -> tuple:
+    """``known`` in scope only ``when`` the drawn values say; their witnesses run with ``parameters``."""
+    return tuple(replace(k, when=when, witness=k.witness and replace(k.witness, parameters=parameters or {}))
+                 for k in known)
+
+
+def _binary_crossentropy() -> MetricSpec:
+    """Keras' BinaryCrossentropy (from_logits and label_smoothing drawn) and scikit-learn's log_loss (normalize
+    drawn)."""
+    samples = batch([1, 0, 1, 1], [0.75, 0.25, 0.5, 0.125])  # probabilities, and logits too
+    known = (*_scoped(keras_loss_layouts(samples, clip=KERAS_CLIP), NOT_LOGITS),
+             *_scoped(keras_loss_layouts(samples), FROM_LOGITS, {"from_logits": True}),
+             replace(_keras_clip("keras/src/backend/tensorflow/nn.py::binary_crossentropy"), when=NOT_LOGITS),
+             SKLEARN_CLIP_KNOWN)
     # Its (n,) against (n, 1) raises ('must have the same rank'): a note of shape_conventions, not a value.
-    known = list(keras_loss_layouts(batch([1, 0, 1, 1], [0.75, 0.25, 0.5, 0.125]),
-                                    **({} if from_logits else {"clip": KERAS_CLIP})))
-    if not from_logits:
-        known.append(_keras_clip("keras/src/backend/tensorflow/nn.py::binary_crossentropy"))
-    if variant:
-        absent["sklearn"] = ("scikit-learn's log_loss takes probabilities" if from_logits
-                             else "scikit-learn's log_loss has no label smoothing")
-    else:
-        bindings["sklearn"] = Binding("sklearn.metrics.log_loss", {"labels": [0, 1]})
-        known.append(SKLEARN_CLIP_KNOWN)
     return MetricSpec(
-        name="BinaryCrossentropy", reference=ref.binary_crossentropy, params=params, variant=variant,
-        domain=BINARY_MARGINS if from_logits else BINARY_PROBABILITIES, decomposition="mean",
-        growth=tol.RATIO, scale=LOG_SCALE, bindings=bindings, known=tuple(known), absent=absent,
+        name="BinaryCrossentropy", reference=ref.binary_crossentropy,
+        params={"from_logits": False, "label_smoothing": 0.0}, domain=BINARY_PROBABILITIES, decomposition="mean",
+        growth=tol.RATIO, scale=LOG_SCALE,
+        bindings={"keras": Binding("keras.metrics.BinaryCrossentropy", layout=COLUMNS),
+                  "sklearn": Binding("sklearn.metrics.log_loss", {"labels": [0, 1]})},
+        space=(_from_logits(BINARY_MARGINS), LABEL_SMOOTHING, LOG_LOSS_NORMALIZE), known=known,
+        absent={"torchmetrics": NO_LOG_LOSS},
     )
 
 
-def _categorical_crossentropy(name: str, *, from_logits: bool = False, label_smoothing: float = 0.0,
-                              axis: int | None = None) -> MetricSpec:
+def _ignored_counted_unweighted(function):
+    """Keras' SparseCategoricalCrossentropy metric given no sample_weight: the mean over every sample, an ignored
+    one's loss 0 (the kept samples' mean times their share); with weights, the ignored samples weigh nothing."""
+    ignoring = ignoring_target(function, keyword="ignore_class")
+
+    def reference(y_true, y_pred, *, sample_weight=None, **params):
+        value = ignoring(y_true, y_pred, sample_weight=sample_weight, **params)
+        ignored = params.get("ignore_class")
+        if ignored is None or sample_weight is not None or not len(y_true):
+            return value
+        kept = np.asarray(y_true) != ignored
+        return float(value * kept.sum() / kept.size)
+    return reference
+
+
+KERAS_IGNORED_CLASS_COUNTED = KnownDifference(
+    "keras", what="Given no sample_weight, Keras' SparseCategoricalCrossentropy metric with ignore_class counts "
+    "the ignored samples in its mean with a loss of 0 (0.35 for two samples at ln 2, one ignored, not 0.69); given "
+    "weights, it leaves them out.",
+    cause="sparse_categorical_crossentropy zeroes the ignored samples' losses and sets a Keras mask on them, but "
+          "MeanMetricWrapper.update_state reads the mask of y_pred (none), and reduce_to_samplewise_values applies the "
+          "values' mask to sample_weight only when a sample_weight is given; Mean then counts every value.",
+    where="keras/src/losses/losses.py::sparse_categorical_crossentropy; keras/src/metrics/reduction_metrics.py::"
+          "MeanMetricWrapper.update_state, reduce_to_samplewise_values",
+    reference=_ignored_counted_unweighted(ref.categorical_crossentropy), kind="defect",
+    when={"ignore_class": (0, 1)},
+    witness=Witness(inside=(batch([1, 0], [[0.5, 0.5], [0.5, 0.5]], num_classes=2),),
+                    outside=(batch([1, 0], [[0.5, 0.5], [0.5, 0.5]], num_classes=2).with_weights(
+                        np.ones(2, np.float32)),),
+                    parameters={"ignore_class": 0}, metric="SparseCategoricalCrossentropy"))
+
+
+def _categorical_crossentropy(name: str) -> MetricSpec:
+    """Keras' (Sparse)CategoricalCrossentropy (from_logits drawn; label_smoothing and the class axis, or the ignored
+    class) and scikit-learn's log_loss (normalize drawn)."""
     sparse = name.startswith("Sparse")
-    params = {"from_logits": from_logits, "label_smoothing": label_smoothing}
-    variant: dict[str, Any] = {k: v for k, v in params.items() if v}
-    if axis is not None:
-        variant["axis"] = axis
-    bindings = {"keras": Binding(f"keras.metrics.{name}", variant, y_true="labels" if sparse else "onehot")}
-    absent = {"torchmetrics": NO_LOG_LOSS}
-    known = []
-    if not from_logits:
-        known.append(_keras_clip(
-            "keras/src/backend/tensorflow/nn.py::" + ("sparse_categorical_crossentropy" if sparse
-                                                      else "categorical_crossentropy"),
-            normalize="after_clip" if sparse else "before_clip"))
-    if from_logits or label_smoothing:
-        absent["sklearn"] = ("scikit-learn's log_loss takes probabilities" if from_logits
-                             else "scikit-learn's log_loss has no label smoothing")
+    clip = replace(_keras_clip(
+        "keras/src/backend/tensorflow/nn.py::" + ("sparse_categorical_crossentropy" if sparse
+                                                  else "categorical_crossentropy"),
+        renormalize="after_clip" if sparse else "before_clip"), when=NOT_LOGITS)
+    space = [_from_logits(MULTICLASS_LOGITS), LOG_LOSS_NORMALIZE, Parameter(
+        "axis", (-1, 1), spellings={"keras": "axis"}, reference=False,
+        absent={"sklearn": "scikit-learn's log_loss takes (n, C) probabilities, classes on the last axis"})]
+    reference = ref.categorical_crossentropy
+    if sparse:  # the samples whose label is the ignored class weigh nothing (Keras masks their losses out)
+        reference = ignoring_target(reference, keyword="ignore_class")
+        space.append(Parameter("ignore_class", (None, 0, 1), spellings={"keras": "ignore_class"},
+                               absent={"sklearn": "scikit-learn's log_loss has no ignored class"}))
     else:
-        bindings["sklearn"] = Binding("sklearn.metrics.log_loss", {"labels": CLASS_RANGE})
-        known.append(SKLEARN_CLIP_KNOWN)
+        space.append(LABEL_SMOOTHING)
+    # the ignored samples counted and the clip, both at once (probabilities): the two declarations' conventions
+    counted_clipped = replace(KERAS_IGNORED_CLASS_COUNTED, what=KERAS_IGNORED_CLASS_COUNTED.what + " (With the clip "
+                              "above, on probabilities.)", overrides=clip.overrides, kind="convention", witness=None,
+                              when={**NOT_LOGITS, "ignore_class": (0, 1)})
+    known = (clip, SKLEARN_CLIP_KNOWN, *((KERAS_IGNORED_CLASS_COUNTED, counted_clipped) if sparse else ()))
     return MetricSpec(
-        name=name, reference=ref.categorical_crossentropy, params=params, variant=variant,
-        domain=MULTICLASS_LOGITS if from_logits else PROBABILITIES, decomposition="mean",
-        growth=tol.RATIO, scale=LOG_SCALE, bindings=bindings, known=tuple(known), absent=absent,
+        name=name, reference=reference, params={"from_logits": False, "label_smoothing": 0.0},
+        domain=PROBABILITIES, decomposition="mean", growth=tol.RATIO, scale=LOG_SCALE,
+        bindings={"keras": Binding(f"keras.metrics.{name}", y_true="labels" if sparse else "onehot"),
+                  "sklearn": Binding("sklearn.metrics.log_loss", {"labels": CLASS_RANGE})},
+        space=tuple(space), known=known,
+        absent={"torchmetrics": NO_LOG_LOSS},
     )
 
 
@@ -185,10 +246,11 @@ SKLEARN_HINGE_ONE_CLASS = KnownDifference(
 
 
 def _hinge(squared: bool) -> MetricSpec:
+    """Keras' Hinge or SquaredHinge; torchmetrics' BinaryHingeLoss with squared drawn (the class's first)."""
     name = "SquaredHinge" if squared else "Hinge"
     bindings = {
         "keras": Binding(f"keras.metrics.{name}", layout=COLUMNS),
-        "torchmetrics": Binding("torchmetrics.classification.BinaryHingeLoss", {"squared": squared}, weights=False),
+        "torchmetrics": Binding("torchmetrics.classification.BinaryHingeLoss", weights=False),
     }
     absent = {}
     if squared:
@@ -198,6 +260,9 @@ def _hinge(squared: bool) -> MetricSpec:
     return MetricSpec(
         name=name, reference=ref.hinge, params={"squared": squared}, domain=BINARY_MARGINS, decomposition="mean",
         growth=tol.RATIO, scale=0.0, bindings=bindings, absent=absent,
+        space=(Parameter("squared", (squared, not squared), spellings={"torchmetrics": "squared"},
+                         absent={"keras": "Keras' Hinge and SquaredHinge are two classes (two specs)",
+                                 "sklearn": "scikit-learn's hinge_loss is not squared"}),),
         known=(_torch_hinge_auto("sigmoid", sigmoid_if_logits("float32"),
                                  "torchmetrics/functional/classification/hinge.py::_binary_hinge_loss_update; "
                                  "torchmetrics/functional/classification/confusion_matrix.py::"
@@ -217,8 +282,15 @@ def _categorical_hinge() -> MetricSpec:
             "keras": Binding("keras.metrics.CategoricalHinge", y_true="onehot"),
             "sklearn": Binding("sklearn.metrics.hinge_loss", {"labels": CLASS_RANGE}),
             "torchmetrics": Binding("torchmetrics.classification.MulticlassHingeLoss",
-                                    {"num_classes": NUM_CLASSES, "multiclass_mode": "crammer-singer"}, weights=False),
+                                    {"num_classes": NUM_CLASSES}, weights=False),
         },
+        space=(Parameter("squared", (False, True), spellings={"torchmetrics": "squared"},
+                         absent={"keras": "Keras' CategoricalHinge is not squared",
+                                 "sklearn": "scikit-learn's hinge_loss is not squared"}),
+               Parameter("multiclass_mode", ("crammer-singer", "one-vs-all"),
+                         spellings={"torchmetrics": "multiclass_mode"},
+                         absent={"keras": "Keras' CategoricalHinge is Crammer-Singer's (with its masked negative)",
+                                 "sklearn": "scikit-learn's multiclass hinge_loss is Crammer-Singer's"})),
         known=(
             KnownDifference(
                 "keras", what="Keras takes neg = max((1 - y_true) * y_pred), which includes the true class's masked "
@@ -245,21 +317,41 @@ def _categorical_hinge() -> MetricSpec:
     )
 
 
+def _zero_probability_in_p(batches: list[Batch]) -> bool:
+    """Some entry of y_true (p) is 0: its logarithm is -inf."""
+    return any(len(b) and (b.y_true == 0).any() for b in batches)
+
+
 def _kl_divergence() -> MetricSpec:
+    # KLDivergence(p, q) is KL(p || q): the targets go first.
+    torch_binding = Binding("torchmetrics.regression.KLDivergence", weights=False, arguments="swapped")
     return MetricSpec(
         name="KLDivergence", reference=ref.kl_divergence, domain=DISTRIBUTIONS, decomposition="mean",
         growth=tol.RATIO, scale=LOG_SCALE,
-        bindings={
-            "keras": Binding("keras.metrics.KLDivergence"),
-            # KLDivergence(p, q) is KL(p || q): the targets go first.
-            "torchmetrics": Binding("torchmetrics.regression.KLDivergence", {"reduction": "mean"}, weights=False,
-                                    arguments="swapped"),
-        },
+        bindings={"keras": Binding("keras.metrics.KLDivergence"), "torchmetrics": torch_binding},
+        # torchmetrics' log_prob=True takes both distributions as log-probabilities: the harness passes their logs.
+        space=(Parameter("log_prob", (False, True), spellings={"torchmetrics": "log_prob"}, reference=False,
+                         presentation=lambda b, logs: replace(b, y_true="log", y_pred="log") if logs else b,
+                         absent={"keras": "Keras' KLDivergence takes probabilities"}), REDUCTION),
         known=(KnownDifference(
             "keras", what="Keras clips both distributions to [1e-7, 1] before the logarithm, so a zero in y_pred "
             "where y_true is positive costs a finite amount, and zeros in y_true add ~1e-7·log(1e-7 / q).",
             cause="kl_divergence: y_true = ops.clip(y_true, backend.epsilon(), 1); likewise y_pred.",
-            where="keras/src/losses/losses.py::kl_divergence", overrides={"clip": (KERAS_EPSILON, 1.0)}),),
+            where="keras/src/losses/losses.py::kl_divergence", overrides={"clip": (KERAS_EPSILON, 1.0)}),
+            torchmetrics_squeezed(ref.kl_divergence, {"reduction": ("none",)}),
+            KnownDifference(
+                "torchmetrics", what="Given log-probabilities (log_prob=True), torchmetrics' KLDivergence returns NaN "
+                "where p has a zero probability (log p = -inf): exp(-inf) * (-inf - log q) is 0 * -inf, where the "
+                "term is 0 (0 log 0 = 0), as its own probability path computes it (xlogy).",
+                cause="_kld_update(log_prob=True): torch.sum(p.exp() * (p - q), axis=-1), with no guard for p = -inf; "
+                      "the log_prob=False path uses _safe_xlogy.",
+                where="torchmetrics/functional/regression/kl_divergence.py::_kld_update",
+                raises="returned NaN", trigger=_zero_probability_in_p, kind="defect", properties=EVERY_PROPERTY,
+                when={"log_prob": (True,)},
+                witness=Witness(inside=(batch([[0.0, 1.0]], [[0.5, 0.5]]),), outside=(batch([[0.25, 0.75]],
+                                                                                            [[0.5, 0.5]]),),
+                                parameters={"log_prob": True})),
+        ),
         absent={"sklearn": "scikit-learn has no KL divergence metric (nearest: sklearn.metrics.log_loss, the "
                            "crossentropy, which differs by the entropy of y_true)"},
     )
@@ -286,14 +378,8 @@ def _poisson() -> MetricSpec:
 
 SPECS: tuple[MetricSpec, ...] = (
     _binary_crossentropy(),
-    _binary_crossentropy(from_logits=True),
-    _binary_crossentropy(label_smoothing=0.1),
     _categorical_crossentropy("CategoricalCrossentropy"),
-    _categorical_crossentropy("CategoricalCrossentropy", from_logits=True),
-    _categorical_crossentropy("CategoricalCrossentropy", label_smoothing=0.1),
-    _categorical_crossentropy("CategoricalCrossentropy", axis=1),
     _categorical_crossentropy("SparseCategoricalCrossentropy"),
-    _categorical_crossentropy("SparseCategoricalCrossentropy", from_logits=True),
     _hinge(squared=False),
     _hinge(squared=True),
     _categorical_hinge(),

@@ -12,14 +12,17 @@ import numpy as np
 from conformance import reference as ref
 from conformance import tolerance as tol
 from conformance.catalogue import float32
-from conformance.catalogue.library_wide import keras_loss_layouts
+from conformance.catalogue.library_wide import REDUCTION, keras_loss_layouts, torchmetrics_squeezed
 from conformance.catalogue.model import (
     EVERY_PROPERTY,
+    HARNESS,
+    NUM_CLASSES,
     Binding,
     Counterpart,
     Decomposition,
     KnownDifference,
     MetricSpec,
+    Parameter,
     Witness,
     batch,
 )
@@ -42,9 +45,24 @@ FIT_LAYOUT = ("flat", "column")
 COLUMNS = ("column", "column")
 
 
+def _squared(first: bool, keras_class: str) -> Parameter:
+    """torchmetrics' MeanSquaredError(squared=...): the mean squared error or its root (Keras has two classes, two
+    specs: the value the spec's own class computes first)."""
+    def changes(squared: bool) -> dict[str, Any]:
+        if squared == first:
+            return {}
+        return ({"reference": ref.mean_squared_error, "growth": tol.RATIO, "decomposition": "mean"} if squared else
+                {"reference": ref.root_mean_squared_error, "growth": tol.ROOT, "decomposition": "none"})
+    return Parameter("squared", (first, not first), spellings={"torchmetrics": "squared"}, reference=False,
+                     changes=changes, absent={"keras": f"Keras' {keras_class} is one of two classes (MeanSquaredError, "
+                                                       "RootMeanSquaredError)",
+                                              "sklearn": "scikit-learn has two functions (mean_squared_error, "
+                                                         "root_mean_squared_error)"})
+
+
 def _regression(name: str, function: Callable[..., Any], *, decomposition: Decomposition, growth: float,
                 sklearn_function: str, torch_class: str, torch_init: Mapping[str, Any] | None = None,
-                keras_loss: bool = True) -> MetricSpec:
+                keras_loss: bool = True, space: tuple[Parameter, ...] = ()) -> MetricSpec:
     """``keras_loss``: Keras' metric is a MeanMetricWrapper of the loss of the same name."""
     return MetricSpec(
         name=name, reference=function, domain=REGRESSION, decomposition=decomposition, growth=growth, scale=0.0,
@@ -53,31 +71,40 @@ def _regression(name: str, function: Callable[..., Any], *, decomposition: Decom
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
             "torchmetrics": Binding(f"torchmetrics.regression.{torch_class}", dict(torch_init or {}), weights=False),
         },
-        known=keras_loss_layouts(REGRESSION_SAMPLES) if keras_loss else (),
+        known=keras_loss_layouts(REGRESSION_SAMPLES) if keras_loss else (), space=space,
     )
+
+
+# Several outputs reported one by one (scikit-learn's "raw_values"; torchmetrics' num_outputs=d) or averaged
+# uniformly (torchmetrics' num_outputs=1 flattens them: the mean over every value, the same for a mean error).
+MULTIOUTPUT = Parameter(
+    "multioutput", ("uniform_average", "raw_values"),
+    spellings={"sklearn": "multioutput", "torchmetrics": "num_outputs"},
+    translations={"torchmetrics": {"uniform_average": 1, "raw_values": NUM_CLASSES}},
+    absent={"keras": "Keras' regression metrics average every output (the loss's mean over the last axis)"},
+)
 
 
 def _multi_output(name: str, function: Callable[..., Any], *, decomposition: Decomposition, growth: float,
                   sklearn_function: str, torch_class: str, torch_init: Mapping[str, Any] | None = None,
-                  known: tuple[KnownDifference, ...] = ()) -> MetricSpec:
-    """The same error on (n, d) data: averaged uniformly over the outputs."""
+                  known: tuple[KnownDifference, ...] = (), space: tuple[Parameter, ...] = ()) -> MetricSpec:
+    """The same error on (n, d) data: averaged uniformly over the outputs, or per output (drawn)."""
     return MetricSpec(
-        name=name, reference=function, variant={"outputs": "multi"}, domain=REGRESSION_MULTI_OUTPUT,
-        decomposition=decomposition, growth=growth, scale=0.0,
+        name=name, reference=function, params={"multioutput": "uniform_average"}, variant={"outputs": "multi"},
+        domain=REGRESSION_MULTI_OUTPUT, decomposition=decomposition, growth=growth, scale=0.0,
         bindings={
             "keras": Binding(f"keras.metrics.{name}"),
             "sklearn": Binding(f"sklearn.metrics.{sklearn_function}"),
-            # num_outputs=1 (the default) flattens the outputs: the mean over every value.
             "torchmetrics": Binding(f"torchmetrics.regression.{torch_class}", dict(torch_init or {}), weights=False),
         },
-        known=known,
+        known=known, space=(MULTIOUTPUT, *space),
     )
 
 
 RMSE_POOLED = dict(
     what="With several outputs, {library} takes the root of the mean squared error over every output at once; "
          "the reference (scikit-learn's multioutput='uniform_average') averages the per-output roots.",
-    overrides={"multioutput": "pooled"},
+    overrides={"multioutput": "pooled"}, when={"multioutput": ("uniform_average",)},
 )
 
 
@@ -126,16 +153,21 @@ KERAS_L2_NORMALIZE = dict(
 TORCH_COSINE_COMPUTE = "torchmetrics/functional/regression/cosine_similarity.py::_cosine_similarity_compute"
 
 
-def _cosine(axis: int | None) -> MetricSpec:
-    init = {} if axis is None else {"axis": axis}
+def _cosine() -> MetricSpec:
+    """Cosine similarity of rows: Keras' (its axis drawn: -1 and 1 are the rows' one axis here), torchmetrics' with
+    its reduction drawn (the mean, the sum, or each sample's)."""
     return MetricSpec(
-        name="CosineSimilarity", reference=ref.cosine_similarity, variant=init, domain=REGRESSION_MULTI_OUTPUT,
-        decomposition="mean", growth=tol.RATIO, scale=1.0,
+        name="CosineSimilarity", reference=ref.cosine_similarity, params={"reduction": "mean"},
+        domain=REGRESSION_MULTI_OUTPUT, decomposition="mean", growth=tol.RATIO, scale=1.0,
         bindings={
-            "keras": Binding("keras.metrics.CosineSimilarity", init),
-            "torchmetrics": Binding("torchmetrics.regression.CosineSimilarity", {"reduction": "mean"}, weights=False),
+            "keras": Binding("keras.metrics.CosineSimilarity"),
+            "torchmetrics": Binding("torchmetrics.regression.CosineSimilarity", weights=False),
         },
+        space=(Parameter("axis", (-1, 1), spellings={"keras": "axis"}, reference=False,
+                         absent={"torchmetrics": "torchmetrics' CosineSimilarity takes rows (the last axis)"}),
+               REDUCTION),
         known=(KnownDifference("keras", **KERAS_L2_NORMALIZE),
+               torchmetrics_squeezed(ref.cosine_similarity, {"reduction": ("none",)}),
                _zero_vector_nan("torchmetrics", TORCH_COSINE_COMPUTE),
                _float32_norms("torchmetrics", TORCH_COSINE_COMPUTE)),
         absent={"sklearn": "scikit-learn has no cosine similarity metric (nearest: "
@@ -183,13 +215,15 @@ KERAS_R2_NAN = KnownDifference(
 
 def _variance_weighted_nan(library: str, where: str, formula: str) -> KnownDifference:
     return KnownDifference(
-        library, what=f"With multioutput variance weighting and every output constant (all variances 0), {library} "
+        library, when={"multioutput": ("variance_weighted",)},
+        what=f"With multioutput variance weighting and every output constant (all variances 0), {library} "
         "divides by the zero sum of variances and returns NaN; scikit-learn (and the reference) average the "
         "outputs uniformly.",
         cause=f"{formula}, with no guard for a zero sum.", where=where,
         raises="returned NaN", trigger=_every_output_constant, kind="defect", properties=EVERY_PROPERTY,
         witness=Witness(inside=(batch([[1.0, 2.0], [1.0, 2.0]], [[1.0, 2.0], [0.0, 2.0]]),),
-                        outside=(batch([[1.0, 2.0], [2.0, 3.0]], [[1.0, 2.0], [2.5, 3.0]]),)),
+                        outside=(batch([[1.0, 2.0], [2.0, 3.0]], [[1.0, 2.0], [2.5, 3.0]]),),
+                        parameters={"multioutput": "variance_weighted"}),
     )
 
 
@@ -251,6 +285,17 @@ SKLEARN_R2_FLOAT32 = _float32_sums(
     "_assemble_r2_explained_variance divides by the float32 denominator; no cast to float64.",
     "sklearn/metrics/_regression.py::r2_score, _assemble_r2_explained_variance", float32.r2_score,
     TWO_PASS_CONSTANT)
+TORCH_R2_NEAR_ZERO = KnownDifference(
+    "torchmetrics", what="torchmetrics' R2Score takes a sum of squares below 1e-4 in absolute terms as zero, whatever "
+    "the targets' scale: an output whose SS_res < 1e-4 scores 1.0, and one whose SS_tot < 1e-4 scores 0.0, so "
+    "R2Score()([1.0, 1.0], [1.0, 1.005]) (preds first) is 1.0 where it is -1.0.",
+    cause="_r2_score_compute: cond_rss = ~torch.isclose(rss, 0, atol=1e-4), cond_tss likewise; raw scores default "
+          "to 1 and are 1 - rss / tss only where both hold ('Account for near constant targets').",
+    where="torchmetrics/functional/regression/r2.py::_r2_score_compute",
+    overrides={"near_zero": 1e-4}, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(batch([1.0, 1.005], [1.0, 1.0]),), outside=(batch([1.0, 1.1], [1.0, 1.0]),),
+                    metric="R2Score[outputs=1]"),
+)
 TORCH_R2_ONE_SAMPLE = KnownDifference(
     "torchmetrics", what="torchmetrics' R2Score raises for fewer than two samples (in all the updates together).",
     cause="_r2_score_compute raises ValueError('Needs at least two samples to calculate r2 score.').",
@@ -278,7 +323,8 @@ KERAS_JAX_ADJUSTED_R2_TRACED_IF = KnownDifference(
     where="keras/src/metrics/regression_metrics.py::R2Score.result",
     raises="TracerBoolConversionError", trigger=_always, kind="defect", backends=("jax",),
     properties=("execution_modes", "model_evaluate", "model_fit"),
-    witness=Witness(inside=(TWO_OUTPUTS,), outside=(TWO_OUTPUTS,), mode="jit"),
+    witness=Witness(inside=(TWO_OUTPUTS,), outside=(TWO_OUTPUTS,), mode="jit", parameters={"num_regressors": 2},
+                    metric="R2Score"),
 )
 
 
@@ -295,72 +341,75 @@ KERAS_TRAINER_ADJUSTED_R2_PYTHON_IF = KnownDifference(
           "(make_train_function, make_test_function)",
     raises=r"OperatorNotAllowedInGraphError: Using a symbolic `tf.Tensor` as a Python `bool`", trigger=_always,
     kind="defect", backends=("tensorflow",), properties=("model_evaluate", "model_fit", "compile_identifiers"),
-    witness=Witness(inside=(TWO_OUTPUTS,), outside=(TWO_OUTPUTS,), mode="trainer"),
+    witness=Witness(inside=(TWO_OUTPUTS,), outside=(TWO_OUTPUTS,), mode="trainer", parameters={"num_regressors": 2},
+                    metric="R2Score"),
 )
 
 
-R2_AGGREGATIONS = {
-    # Keras class_aggregation: (scikit-learn / torchmetrics multioutput, reference multioutput)
-    "uniform_average": "uniform_average",
-    "variance_weighted_average": "variance_weighted",
-    None: "raw_values",
-}
+# How several outputs' R² are combined, as each library spells it (Keras' class_aggregation; None: one per output).
+R2_MULTIOUTPUT = Parameter(
+    "multioutput", ("uniform_average", "variance_weighted", "raw_values"),
+    spellings={"keras": "class_aggregation", "sklearn": "multioutput", "torchmetrics": "multioutput"},
+    translations={"keras": {"variance_weighted": "variance_weighted_average", "raw_values": None}},
+)
+FORCE_FINITE = Parameter(
+    "force_finite", (True, False), spellings={"sklearn": "force_finite"},
+    absent={"keras": "Keras has no force_finite (its constant-target rule: see its declarations)",
+            "torchmetrics": "torchmetrics has no force_finite (a constant target scores as the reference's rule)"},
+)
 
 
-def _r2(class_aggregation: str | None = "uniform_average", num_regressors: int = 0, *,
-        single_output: bool = False) -> MetricSpec:
-    multioutput = R2_AGGREGATIONS[class_aggregation]
-    variant: dict[str, Any] = {}
-    if class_aggregation != "uniform_average":
-        variant["class_aggregation"] = class_aggregation
-    if num_regressors:
-        variant["num_regressors"] = num_regressors
-    if single_output:
-        variant["outputs"] = 1
-    keras_init = {"class_aggregation": class_aggregation, "num_regressors": num_regressors}
-    torch_init = {"multioutput": multioutput, "adjusted": num_regressors}
+def _is_adjusted(num_regressors: Any) -> bool:
+    """num_regressors > 0: the adjusted R²."""
+    return bool(num_regressors)
+
+
+def _r2(*, single_output: bool = False) -> MetricSpec:
+    """R² on one output or several (the aggregation drawn), adjusted for a drawn number of regressors (Keras'
+    num_regressors, torchmetrics' adjusted; scikit-learn has none), scikit-learn's force_finite drawn."""
     known = [KERAS_R2_NAN, SKLEARN_R2_ONE_SAMPLE, TORCH_R2_ONE_SAMPLE, KERAS_R2_FLOAT32, TORCH_R2_FLOAT32,
-             SKLEARN_R2_FLOAT32]
-    if multioutput == "variance_weighted":
+             TORCH_R2_NEAR_ZERO, SKLEARN_R2_FLOAT32,
+             replace(KERAS_JAX_ADJUSTED_R2_TRACED_IF, when={"num_regressors": _is_adjusted}),
+             replace(KERAS_TRAINER_ADJUSTED_R2_PYTHON_IF, when={"num_regressors": _is_adjusted})]
+    space = [Parameter("num_regressors", (0, 2, 1, 5), spellings={"keras": "num_regressors",
+                                                                   "torchmetrics": "adjusted"},
+                       absent={"sklearn": "scikit-learn's r2_score has no adjustment for the number of regressors"}),
+             FORCE_FINITE]
+    if not single_output:
+        space.insert(0, R2_MULTIOUTPUT)
         known += [
             _variance_weighted_nan("keras", "keras/src/metrics/regression_metrics.py::R2Score.result",
                                    "ops.sum(total * raw_scores) / ops.sum(total)"),
             _variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/r2.py::_r2_score_compute",
                                    "torch.sum(tss / tss_sum * raw_scores)"),
+            KnownDifference(
+                "keras", what="Keras' adjusted R² counts every target value (n·d with d outputs) as an observation, "
+                "where the adjustment 1 - (1 - R²)(n - 1)/(n - p - 1) (and torchmetrics) counts samples.",
+                cause="update_state adds ops.size(y_true) (every element) to num_samples, and result() uses it as "
+                      "n.",
+                where="keras/src/metrics/regression_metrics.py::R2Score.update_state / R2Score.result",
+                overrides={"samples": "values"}, kind="defect", when={"num_regressors": _is_adjusted},
+                witness=Witness(inside=(TWO_OUTPUTS,),
+                                outside=(batch(TWO_OUTPUTS.y_true[:, :1], TWO_OUTPUTS.y_pred[:, :1]),),
+                                parameters={"num_regressors": 2})),
         ]
-    if num_regressors:
-        known += [KERAS_JAX_ADJUSTED_R2_TRACED_IF, KERAS_TRAINER_ADJUSTED_R2_PYTHON_IF]
-    if num_regressors and not single_output:
-        known.append(KnownDifference(
-            "keras", what="Keras' adjusted R² counts every target value (n·d with d outputs) as an observation, "
-            "where the adjustment 1 - (1 - R²)(n - 1)/(n - p - 1) (and torchmetrics) counts samples.",
-            cause="update_state adds ops.size(y_true) (every element) to num_samples, and result() uses it as n.",
-            where="keras/src/metrics/regression_metrics.py::R2Score.update_state / R2Score.result",
-            overrides={"samples": "values"}, kind="defect",
-            witness=Witness(inside=(TWO_OUTPUTS,),
-                            outside=(batch(TWO_OUTPUTS.y_true[:, :1], TWO_OUTPUTS.y_pred[:, :1]),)),
-        ))
-    bindings = {
-        "keras": Binding("keras.metrics.R2Score", keras_init, layout=COLUMNS),
-        "torchmetrics": Binding("torchmetrics.regression.R2Score", torch_init, weights=False),
-    }
-    absent = {}
-    if num_regressors:
-        absent["sklearn"] = "scikit-learn's r2_score has no adjustment for the number of regressors"
-    else:
-        bindings["sklearn"] = Binding("sklearn.metrics.r2_score", {"multioutput": multioutput})
-    known = [k for k in known if k.library in bindings]  # no scikit-learn binding for the adjusted variant
     return MetricSpec(
-        name="R2Score", reference=ref.r2_score, params={"multioutput": multioutput, "num_regressors": num_regressors},
-        variant=variant, domain=REGRESSION if single_output else REGRESSION_MULTI_OUTPUT, decomposition="none",
-        growth=tol.R2, scale=1.0, bindings=bindings, known=tuple(known), absent=absent,
+        name="R2Score", reference=ref.r2_score, params={"multioutput": "uniform_average", "num_regressors": 0},
+        variant={"outputs": 1} if single_output else {}, domain=REGRESSION if single_output
+        else REGRESSION_MULTI_OUTPUT, decomposition="none", growth=tol.R2, scale=1.0,
+        bindings={"keras": Binding("keras.metrics.R2Score", layout=COLUMNS),
+                  "sklearn": Binding("sklearn.metrics.r2_score"),
+                  "torchmetrics": Binding("torchmetrics.regression.R2Score", weights=False)},
+        space=tuple(space), known=tuple(known),
     )
 
 
 def _explained_variance(multioutput: str, domain: Domain) -> MetricSpec:
+    """Explained variance on one output, or on several with the aggregation drawn (the variant's first)."""
+    single = domain is REGRESSION
     return MetricSpec(
         name="ExplainedVariance", reference=ref.explained_variance_score, params={"multioutput": multioutput},
-        variant={} if domain is REGRESSION else {"multioutput": multioutput}, domain=domain, decomposition="none",
+        variant={} if single else {"multioutput": multioutput}, domain=domain, decomposition="none",
         growth=tol.R2, scale=1.0,
         known=(
             _float32_sums("torchmetrics", "torchmetrics' ExplainedVariance accumulates float32 sums of the errors, "
@@ -378,24 +427,43 @@ def _explained_variance(multioutput: str, domain: Domain) -> MetricSpec:
                           "bounds.", "_assemble_r2_explained_variance on float32 averages; no cast to float64.",
                           "sklearn/metrics/_regression.py::explained_variance_score", float32.explained_variance_score,
                           replace(TWO_PASS_CONSTANT, metric="ExplainedVariance")),
-        ) + ((_variance_weighted_nan("torchmetrics", "torchmetrics/functional/regression/explained_variance.py::"
-                                     "_explained_variance_compute", "torch.sum(denominator / denom_sum * "
-                                     "output_scores)"),) if multioutput == "variance_weighted" else ()),
+        ) + (() if single else (_variance_weighted_nan(
+            "torchmetrics", "torchmetrics/functional/regression/explained_variance.py::_explained_variance_compute",
+            "torch.sum(denominator / denom_sum * output_scores)"),)),
         bindings={
-            "sklearn": Binding("sklearn.metrics.explained_variance_score", {"multioutput": multioutput}),
-            "torchmetrics": Binding("torchmetrics.regression.ExplainedVariance", {"multioutput": multioutput},
-                                    weights=False),
+            "sklearn": Binding("sklearn.metrics.explained_variance_score"),
+            "torchmetrics": Binding("torchmetrics.regression.ExplainedVariance", weights=False),
         },
+        space=(FORCE_FINITE,) if single else (Parameter(
+            "multioutput", (multioutput, *(v for v in ("uniform_average", "variance_weighted", "raw_values")
+                                           if v != multioutput)),
+            spellings={"sklearn": "multioutput", "torchmetrics": "multioutput"}), FORCE_FINITE),
         absent={"keras": "Keras has no explained variance metric (nearest: keras.metrics.R2Score, which also "
                          "penalises a constant bias)"},
     )
 
 
-TWEEDIE_DOMAINS = {0.0: REGRESSION, 1.0: POSITIVE_PREDICTIONS, 1.5: POSITIVE_PREDICTIONS, 2.0: POSITIVE}
 # The Gamma deviance 2 (log(ŷ/y) + y/ŷ - 1) subtracts terms of size ~1 where y ≈ ŷ: their float32 rounding
 # (a few ulps of 1) stays in the result however small it is (y=[3, 4], ŷ=[3, 3]: 0.0456513, float32 off by
 # 5.6e-8, 1.2e-6 relative). An absolute bound on the scale of those terms covers it.
-TWEEDIE_SCALES = {0.0: 0.0, 1.0: 0.0, 1.5: 0.0, 2.0: 1.0}
+
+
+def _tweedie_power(power: float) -> dict[str, Any]:
+    """The inputs a power's deviance is defined on (0: any real; [1, 2): y >= 0, ŷ > 0; 2: y, ŷ > 0) and its
+    tolerance's absolute part (the Gamma deviance's terms of size ~1)."""
+    if power == 0:
+        return {"domain": REGRESSION, "scale": 0.0}
+    return {"domain": POSITIVE_PREDICTIONS if power < 2 else POSITIVE, "scale": 1.0 if power >= 2 else 0.0}
+
+
+def _is_compound(power: Any) -> bool:
+    """1 < power < 2 (compound Poisson-Gamma)."""
+    return 1 < power < 2
+
+
+def _has_terms(power: Any) -> bool:
+    """power != 0 (the squared error has no terms to cancel)."""
+    return power != 0
 
 
 def _tweedie_float32(library: str, where: str, witness: Witness) -> KnownDifference:
@@ -408,31 +476,35 @@ def _tweedie_float32(library: str, where: str, witness: Witness) -> KnownDiffere
         float32.mean_tweedie_deviance, witness)
 
 
-def _tweedie(power: float) -> MetricSpec:
-    known = []
-    if power != 0:  # power 0 is the squared error: no terms to cancel
-        known.append(_tweedie_float32("sklearn", "sklearn/metrics/_regression.py::_mean_tweedie_deviance", Witness(
-            inside=(batch([0.0, 0.0, 0.0, 1e7 + 1], [1.0, 1.0, 1.0, 1e7 + 1]),),
-            outside=(batch([0.0, 1.0, 3.0], [1.0, 2.0, 2.5]),), metric="TweedieDevianceScore[power=1.5]")))
-    if 1 < power < 2:
-        known.append(_tweedie_float32("torchmetrics", "torchmetrics/functional/regression/tweedie_deviance.py::"
-                                                      "_tweedie_deviance_score_update", Witness(
-            inside=(batch([6.0], [3.0]),), outside=(batch([0.0, 1.0], [1.0, 1.0]),))))
+def _tweedie() -> MetricSpec:
+    """The mean Tweedie deviance at a drawn power: 0 (squared error), 1 (Poisson), 1.5 and any power in (1, 2)
+    (compound Poisson-Gamma), 2 (Gamma); each on the inputs it is defined on."""
+    compound = {"power": 1.5}
     return MetricSpec(
-        name="TweedieDevianceScore", reference=ref.mean_tweedie_deviance, params={"power": power},
-        variant={"power": power}, domain=TWEEDIE_DOMAINS[power], decomposition="mean", growth=tol.RATIO,
-        scale=TWEEDIE_SCALES[power],
+        name="TweedieDevianceScore", reference=ref.mean_tweedie_deviance, params={"power": 0.0},
+        variant={"power": 0.0}, domain=REGRESSION, decomposition="mean", growth=tol.RATIO, scale=0.0,
         bindings={
-            "sklearn": Binding("sklearn.metrics.mean_tweedie_deviance", {"power": power}),
-            "torchmetrics": Binding("torchmetrics.regression.TweedieDevianceScore", {"power": power}, weights=False),
+            "sklearn": Binding("sklearn.metrics.mean_tweedie_deviance"),
+            "torchmetrics": Binding("torchmetrics.regression.TweedieDevianceScore", weights=False),
         },
+        space=(Parameter("power", (0.0, 1.0, 1.5, 2.0), spellings={"sklearn": "power", "torchmetrics": "power"},
+                         span=(1.0, 2.0), changes=_tweedie_power),),
         absent={"keras": "Keras has no Tweedie deviance (nearest: keras.metrics.Poisson, the Poisson negative "
                          "log-likelihood, which differs from the power-1 deviance by terms in y_true alone)"},
-        known=tuple(known),
-        # scikit-learn's named deviances of powers 1 and 2 (documented as mean_tweedie_deviance of that power)
-        counterparts=tuple(Counterpart("sklearn", Binding(f"sklearn.metrics.{name}"))
-                           for name, named_power in (("mean_poisson_deviance", 1.0), ("mean_gamma_deviance", 2.0))
-                           if power == named_power),
+        known=(
+            replace(_tweedie_float32("sklearn", "sklearn/metrics/_regression.py::_mean_tweedie_deviance", Witness(
+                inside=(batch([0.0, 0.0, 0.0, 1e7 + 1], [1.0, 1.0, 1.0, 1e7 + 1]),),
+                outside=(batch([0.0, 1.0, 3.0], [1.0, 2.0, 2.5]),), parameters=compound)), when={"power": _has_terms}),
+            replace(_tweedie_float32("torchmetrics", "torchmetrics/functional/regression/tweedie_deviance.py::"
+                                                     "_tweedie_deviance_score_update", Witness(
+                inside=(batch([6.0], [3.0]),), outside=(batch([0.0, 1.0], [1.0, 1.0]),), parameters=compound)),
+                when={"power": _is_compound}),
+        ),
+        # scikit-learn's named deviances of powers 1 and 2 (documented as mean_tweedie_deviance of that power): the
+        # power is theirs, not a keyword (the harness fixes it, with the inputs it is defined on)
+        counterparts=tuple(Counterpart("sklearn", Binding(f"sklearn.metrics.{name}"), space=(Parameter(
+            "power", (named_power,), spellings={"sklearn": HARNESS}, changes=_tweedie_power),))
+                           for name, named_power in (("mean_poisson_deviance", 1.0), ("mean_gamma_deviance", 2.0))),
     )
 
 
@@ -553,10 +625,11 @@ def _log_cosh() -> MetricSpec:
 
 SPECS: tuple[MetricSpec, ...] = (
     _regression("MeanSquaredError", ref.mean_squared_error, decomposition="mean", growth=tol.RATIO,
-                sklearn_function="mean_squared_error", torch_class="MeanSquaredError"),
+                sklearn_function="mean_squared_error", torch_class="MeanSquaredError",
+                space=(_squared(True, "MeanSquaredError"),)),
     _regression("RootMeanSquaredError", ref.root_mean_squared_error, decomposition="none", growth=tol.ROOT,
-                sklearn_function="root_mean_squared_error", torch_class="MeanSquaredError",
-                torch_init={"squared": False}, keras_loss=False),
+                sklearn_function="root_mean_squared_error", torch_class="MeanSquaredError", keras_loss=False,
+                space=(_squared(False, "RootMeanSquaredError"),)),
     _regression("MeanAbsoluteError", ref.mean_absolute_error, decomposition="mean", growth=tol.RATIO,
                 sklearn_function="mean_absolute_error", torch_class="MeanAbsoluteError"),
     _multi_output("MeanSquaredError", ref.mean_squared_error, decomposition="mean", growth=tol.RATIO,
@@ -581,17 +654,10 @@ SPECS: tuple[MetricSpec, ...] = (
     _mape(),
     _msle(),
     _log_cosh(),
-    _cosine(None),
-    _cosine(1),
+    _cosine(),
     _r2(single_output=True),
     _r2(),
-    _r2("variance_weighted_average"),
-    _r2(None),
-    _r2(num_regressors=2),
     _explained_variance("uniform_average", REGRESSION),
     _explained_variance("variance_weighted", REGRESSION_MULTI_OUTPUT),
-    _tweedie(0.0),
-    _tweedie(1.0),
-    _tweedie(1.5),
-    _tweedie(2.0),
+    _tweedie(),
 )

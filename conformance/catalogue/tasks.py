@@ -4,6 +4,8 @@ scores, the exact match of label sets, balanced accuracy and the zero-one loss."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from conformance import reference as ref
@@ -11,8 +13,10 @@ from conformance import tolerance as tol
 from conformance.catalogue.classification import (
     KERAS_FBETA_COLUMN_WEIGHTS,
     KERAS_FBETA_EPSILON,
+    NORMALIZE,
     TORCHMETRICS_AUTO_SIGMOID,
     ZERO_DIVISION,
+    threshold_parameter,
 )
 from conformance.catalogue.model import (
     NUM_CLASSES,
@@ -21,6 +25,7 @@ from conformance.catalogue.model import (
     KnownDifference,
     MetricSpec,
     Parameter,
+    Unsupported,
     Witness,
     batch,
 )
@@ -43,6 +48,12 @@ TORCHMETRICS_SIGMOID = KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMO
 # -- the binary F-beta score and its F1 counterparts -------------------------------------------------------------------
 
 BINARY_FBETA = dict(beta=1.0, average="micro", threshold=0.5)  # the reference on one column: class 1's F-beta
+# score > t is positive: 0.5 first, then 0.25, 0.75, 0 and any float32 in (0, 1), on scores drawn around them
+BINARY_THRESHOLD = threshold_parameter("threshold", binary=True)
+BINARY_THRESHOLD = replace(BINARY_THRESHOLD, unsupported=(*BINARY_THRESHOLD.unsupported, Unsupported(
+    "keras", {"threshold": (0.0,)}, "Keras' FBetaScore and F1Score take 0 < threshold <= 1 ('Invalid `threshold` "
+    "argument value. It should verify 0 < threshold <= 1': keras/src/metrics/f_score_metrics.py::FBetaScore)")))
+LABEL_THRESHOLD = threshold_parameter(None)  # each label's score > t: torchmetrics' threshold (no Keras binding)
 BETA = Parameter("beta", (1.0, 0.5, 2.0), spellings={"keras": "beta", "sklearn": "beta", "torchmetrics": "beta"})
 KERAS_EPSILON = KnownDifference("keras", **{**KERAS_FBETA_EPSILON, "overrides": {"epsilon": 1e-7}})
 COLUMN = ("column", "column")
@@ -73,14 +84,14 @@ def _binary_fbeta() -> MetricSpec:
                                y_pred="above-threshold"),
             "torchmetrics": Binding(f"{TM}.BinaryFBetaScore", {"beta": 1.0, "threshold": 0.5}, weights=False),
         },
-        known=(*keras_known, TORCHMETRICS_SIGMOID), space=(BETA, ZERO_DIVISION),
+        known=(*keras_known, TORCHMETRICS_SIGMOID), space=(BETA, ZERO_DIVISION, BINARY_THRESHOLD),
         counterparts=(
             Counterpart("keras", Binding("keras.metrics.F1Score", {"average": "micro", "threshold": 0.5},
-                                         layout=COLUMN), known=keras_known, space=()),
+                                         layout=COLUMN), known=keras_known, space=(BINARY_THRESHOLD,)),
             Counterpart("sklearn", Binding("sklearn.metrics.f1_score", {"zero_division": 0.0},
-                                           y_pred="above-threshold"), space=(ZERO_DIVISION,)),
+                                           y_pred="above-threshold"), space=(ZERO_DIVISION, BINARY_THRESHOLD)),
             Counterpart("torchmetrics", Binding(f"{TM}.BinaryF1Score", {"threshold": 0.5}, weights=False),
-                        space=(ZERO_DIVISION,)),
+                        space=(ZERO_DIVISION, BINARY_THRESHOLD)),
         ),
     )
 
@@ -98,7 +109,7 @@ def _multilabel_accuracy() -> MetricSpec:
             "torchmetrics": Binding(f"{TM}.MultilabelAccuracy",
                                     {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": "micro"}, weights=False),
         },
-        space=(_average(("micro", "macro", "none")),), known=(TORCHMETRICS_SIGMOID,),
+        space=(_average(("micro", "macro", "none")), threshold_parameter("threshold")), known=(TORCHMETRICS_SIGMOID,),
         absent={"sklearn": "scikit-learn's accuracy_score of multilabel rows is the exact match of each row (checked "
                            "under ExactMatch[task=multilabel]); the share of right labels is 1 - hamming_loss"},
     )
@@ -111,7 +122,7 @@ def _multilabel_specificity() -> MetricSpec:
         bindings={"torchmetrics": Binding(f"{TM}.MultilabelSpecificity",
                                           {"num_labels": NUM_CLASSES, "threshold": 0.5, "average": "macro"},
                                           weights=False)},
-        space=(_average(("macro", "micro", "weighted", "none")),), known=(TORCHMETRICS_SIGMOID,),
+        space=(_average(("macro", "micro", "weighted", "none")), LABEL_THRESHOLD), known=(TORCHMETRICS_SIGMOID,),
         absent={"keras": NO_KERAS.format("specificity at a threshold"), "sklearn": NO_SKLEARN.format("specificity")},
     )
 
@@ -162,7 +173,8 @@ def _npv(task: str) -> MetricSpec:
                                y_pred="above-threshold"),
             "torchmetrics": Binding(torch_class, {"threshold": 0.5}, weights=False),
         }
-        params, domain, space = {"threshold": 0.5, "average": "binary"}, BINARY, (zero_division,)
+        params, domain = {"threshold": 0.5, "average": "binary"}, BINARY
+        space = (zero_division, threshold_parameter(None, binary=True))
         known = [TORCHMETRICS_SIGMOID]
     else:
         count = {"num_classes": NUM_CLASSES} if task == "multiclass" else {"num_labels": NUM_CLASSES,
@@ -170,11 +182,24 @@ def _npv(task: str) -> MetricSpec:
         bindings = {"torchmetrics": Binding(torch_class, {**count, "average": "macro"}, weights=False)}
         params = {"threshold": None if task == "multiclass" else 0.5, "average": "macro"}
         domain = MULTICLASS if task == "multiclass" else MULTILABEL
-        zero_division = Parameter("zero_division", ZERO_DIVISION.values, spellings={"torchmetrics": "zero_division"},
-                                  absent={"keras": "no such metric", "sklearn": "no such metric"})
-        space = (_average(("macro", "micro", "weighted", "none")), zero_division)
+        zero_division = replace(ZERO_DIVISION, spellings={"torchmetrics": "zero_division"},
+                                absent={"keras": "no such metric", "sklearn": "no such metric"})
+        space = (_average(("macro", "micro", "weighted", "none")), zero_division,
+                 *((LABEL_THRESHOLD,) if task == "multilabel" else ()))
         known = [TORCHMETRICS_MACRO_EXCLUDES_ABSENT if task == "multiclass" else TORCHMETRICS_SIGMOID]
     known.append(_torchmetrics_npv_ignores_zero_division(task.capitalize()))
+    if task == "binary":  # the zero_division defect and the sigmoid, both at once (a threshold below sigmoid's)
+        known.append(replace(
+            TORCHMETRICS_SIGMOID, what="Both of the above at once: scores outside [0, 1] put through a sigmoid per "
+            "update, and zero_division ignored (0) where nothing is then predicted negative.",
+            cause="See the two declarations above.", overrides={"zero_division": 0.0},
+            where=f"{TORCHMETRICS_SIGMOID.where}; torchmetrics/classification/negative_predictive_value.py::"
+                  "BinaryNegativePredictiveValue.compute",
+            # the logit -1 (sigmoid 0.27) is predicted positive at 0.25: no negative prediction, 0 not 1; outside,
+            # the score 0.1 in [0, 1] is predicted negative
+            witness=Witness(inside=(batch([0], [-1.0]),), outside=(batch([0], [0.1]),),
+                            parameters={"threshold": 0.25, "zero_division": 1.0},
+                            metric="NegativePredictiveValue[task=binary]")))
     if task == "multiclass":  # the zero_division defect and the absent classes, both at once
         known.append(KnownDifference(
             "torchmetrics", what="Both of the above at once: zero_division ignored (0) and absent classes left out of "
@@ -205,7 +230,7 @@ def _stat_scores(task: str) -> MetricSpec:
         ratio=False,
         bindings={"torchmetrics": Binding(f"{TM}.{task.capitalize()}StatScores", {**count, "average": "micro"},
                                           weights=False)},
-        space=(_average(("micro", "macro", "weighted", "none")),),
+        space=(_average(("micro", "macro", "weighted", "none")), *(() if task == "multiclass" else (LABEL_THRESHOLD,))),
         known=() if task == "multiclass" else (TORCHMETRICS_SIGMOID,),
         absent={"keras": NO_KERAS.format("stat scores"),
                 "sklearn": "scikit-learn has no stat scores (nearest: multilabel_confusion_matrix, the same counts "
@@ -240,12 +265,13 @@ SPECS: tuple[MetricSpec, ...] = (
             "torchmetrics": Binding(f"{TM}.MultilabelExactMatch", {"num_labels": NUM_CLASSES, "threshold": 0.5},
                                     weights=False),
         },
-        known=(TORCHMETRICS_SIGMOID,),
+        space=(threshold_parameter(None),), known=(TORCHMETRICS_SIGMOID,),
         absent={"keras": "Keras has no exact-match metric of label sets (nearest: BinaryAccuracy, per label)"},
     ),
     MetricSpec(
         name="ZeroOneLoss", reference=ref.zero_one_loss, domain=LABEL_PAIRS, decomposition="mean", growth=tol.RATIO,
         scale=1.0, bindings={"sklearn": Binding("sklearn.metrics.zero_one_loss")},
+        space=(replace(NORMALIZE, absent={"keras": "no such metric", "torchmetrics": "no such metric"}),),
         absent={"keras": "Keras has no zero-one loss (nearest: 1 - Accuracy)",
                 "torchmetrics": "torchmetrics has no zero-one loss (nearest: 1 - MulticlassAccuracy(average='micro'))"},
     ),

@@ -17,7 +17,7 @@ from conformance.data import Batch, Example, concatenate
 from conformance.failures import Explained, LibraryError, Undefined, Violation
 from conformance.profiles import Profile
 from conformance.tolerance import compare
-from conformance.usercheck.distributed import WorkerError, shared_pool
+from conformance.usercheck.distributed import CALL_TIMEOUT_S, HANG_TIMEOUT_S, WorkerError, shared_pool
 from conformance.usercheck.loading import reason_of
 
 
@@ -215,15 +215,18 @@ def synced(ctx: Context, parts: list[list[Batch]], example: Example) -> list[np.
     instance = ctx.adapter.wrap(ctx.run.new_object(batches), ctx.binding, ctx.spec.params)
     given = [[instance.arrays(b) for b in part] for part in parts]
     reads = [_recorded_rank(ctx, rank, batches[0].num_classes, calls) for rank, calls in enumerate(given)]
+    with recording.paused():  # evidence, not part of the reproduction
+        scalar = _scalar_against_sized(ctx, batches, parts)
     try:
         values = shared_pool().compute(ctx.adapter.importable(ctx.binding),
-                                       ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes), given)
+                                       ctx.adapter.init_arguments(ctx.binding, batches[0].num_classes), given,
+                                       timeout=HANG_TIMEOUT_S if scalar else CALL_TIMEOUT_S)
     except WorkerError as error:
         record = recording.snapshot()
         idle = [rank for rank, part in enumerate(parts) if not part]
         with recording.paused():
             where = (f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle
-                     else _uneven_calls(ctx, batches, parts))
+                     else scalar or _uneven_calls(ctx, batches, parts))
         failure = LibraryError(f"in a torch.distributed worker{where}: {error}", example)
         failure.record = record
         raise failure from error
@@ -277,6 +280,41 @@ def _idle_rank_states(ctx: Context, batches: list[Batch]) -> str:
     if not differences:
         return "its states match a fed rank's in shape and dtype"
     return "its states differ from a fed rank's: " + "; ".join(differences)
+
+
+def _as_gathered(metric: Any) -> dict[str, list[Any]]:
+    """Each list state as Metric._sync_dist gathers it: concatenated first only where it holds more than one tensor
+    and its dist_reduce_fx is dim_zero_cat, else tensor by tensor."""
+    from torchmetrics.utilities.data import dim_zero_cat
+
+    gathered = {}
+    for name, reduce in metric._reductions.items():
+        held = getattr(metric, name)
+        if isinstance(held, list):
+            gathered[name] = [dim_zero_cat(held)] if reduce is dim_zero_cat and len(held) > 1 else list(held)
+    return gathered
+
+
+def _scalar_against_sized(ctx: Context, batches: list[Batch], parts: list[list[Batch]]) -> str:
+    """Where both ranks are fed and some list state is gathered as a 0-dimensional tensor on one rank (one update
+    whose value torchmetrics squeezed: one sample) and as an n-dimensional one on the other, the words that say so:
+    gather_all_tensors all-gathers a scalar on the first and the tensor's sizes on the second, collectives that
+    never match (the ranks wait until stopped). Else nothing."""
+    if not all(parts):
+        return ""
+    try:
+        held = [_as_gathered(_feed(ctx.adapter.wrap(ctx.run.new_object(batches), ctx.binding, ctx.spec.params),
+                                   part).metric) for part in parts]
+    except Exception:  # the evidence is a courtesy: the worker's error is the finding
+        return ""
+    for name in held[0]:
+        ndims = [[tensor.ndim for tensor in rank[name]] for rank in held]
+        if len({len(n) for n in ndims}) == 1 and any(
+                (a == 0) != (b == 0) for a, b in zip(ndims[0], ndims[1], strict=True)):
+            shapes = [", ".join(str(tuple(t.shape)) for t in rank[name]) for rank in held]
+            return (f", the list state {name} is gathered as a 0-dimensional tensor on one rank and a sized one on "
+                    f"the other (rank 0: {shapes[0]}; rank 1: {shapes[1]}: a one-sample update squeezed)")
+    return ""
 
 
 def _uneven_calls(ctx: Context, batches: list[Batch], parts: list[list[Batch]]) -> str:

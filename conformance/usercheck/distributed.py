@@ -30,6 +30,9 @@ import numpy as np
 WORLD_SIZE = 2
 START_TIMEOUT_S = 180.0  # a fresh interpreter importing torch and torchmetrics on a busy machine
 CALL_TIMEOUT_S = 60.0
+# For a call whose ranks are known to gather states of different ranks (a declared hang: each rank waits in a
+# collective the other never joins), how long the pair gets before it is stopped: enough to answer had it not hung.
+HANG_TIMEOUT_S = 5.0
 SETTLE_S = 2.0  # how long the other ranks get to answer after one raised (see Pool._settle)
 _HEADER = struct.Struct("!Q")
 
@@ -251,9 +254,10 @@ class Pool:
         return payload
 
     def compute(self, spec: str, init: dict[str, Any],
-                parts: list[list[tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]]]) -> list[np.ndarray]:
+                parts: list[list[tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]]],
+                timeout: float = CALL_TIMEOUT_S) -> list[np.ndarray]:
         """Rank r makes a new metric and calls ``update(*args, **kwargs)`` for each ``(args, kwargs)`` of arrays in
-        ``parts[r]`` (none: compute() without an update); each rank's compute() value."""
+        ``parts[r]`` (none: compute() without an update); each rank's compute() value, within ``timeout`` seconds."""
         if not self.alive:
             raise WorkerError("the torch.distributed workers have stopped")
         for rank, part in zip(self.ranks, parts, strict=True):
@@ -261,10 +265,10 @@ class Pool:
         answers: dict[int, Any] = {}
         while len(answers) < len(self.ranks):
             pending = {r.connection: number for number, r in enumerate(self.ranks) if number not in answers}
-            ready, _, _ = select.select(list(pending), [], [], CALL_TIMEOUT_S)
+            ready, _, _ = select.select(list(pending), [], [], timeout)
             if not ready:
                 self.close(kill=True)
-                raise WorkerError(f"a torch.distributed worker did not answer within {CALL_TIMEOUT_S:.0f}s")
+                raise WorkerError(f"a torch.distributed worker did not answer within {timeout:.0f}s")
             for connection in ready:
                 number = pending[connection]
                 try:

@@ -46,6 +46,9 @@ BUILTIN_TRAITS: dict[str, Traits] = {
     "precision": Traits("binary", "none", tol.RATIO, 1.0),
     "recall": Traits("binary", "none", tol.RATIO, 1.0),
     "f1_score": Traits("multiclass", "none", tol.F_SCORE, 1.0),
+    "class_precision": Traits("multiclass", "none", tol.F_SCORE, 1.0),
+    "class_recall": Traits("multiclass", "none", tol.F_SCORE, 1.0),
+    "class_specificity": Traits("multiclass", "none", tol.F_SCORE, 1.0),
     "fbeta_score": Traits("multiclass", "none", tol.F_SCORE, 1.0),
     "roc_auc": Traits("binary", "none", tol.CURVE, 1.0, both_classes=True),
     "average_precision": Traits("binary", "none", tol.CURVE, 1.0, both_classes=True),
@@ -104,13 +107,25 @@ def resolve_reference(reference: str | Callable[..., Any], args: Mapping[str, An
             raise CheckUsageError(f"unknown reference {reference!r}; built-in references: "
                                   f"{', '.join(n for n in builtin_names() if n not in NOT_SCORES)} "
                                   "(or give path/to/file.py:fn or module:fn)")
-        function = getattr(builtins, reference)
+        function = _ignoring(getattr(builtins, reference), args)
         _check_arguments(function, args, reference)
         return Reference(reference, function, True, True, args, BUILTIN_TRAITS.get(reference))
     function = load_callable(reference, "reference")
     name = reference if isinstance(reference, str) else getattr(function, "__qualname__", repr(function))
     _check_arguments(function, args, name)
     return Reference(name, function, False, _takes_sample_weight(function), args)
+
+
+def _ignoring(function: Callable[..., Any], args: Mapping[str, Any]) -> Callable[..., Any]:
+    """A built-in reference given an ignored label it does not take itself (``ignore_index``, ``ignore_class``): the
+    samples with that target dropped first, as the catalogue's specs draw it."""
+    from conformance.catalogue.library_wide import ignoring_target
+
+    parameters = inspect.signature(function).parameters
+    for keyword in ("ignore_index", "ignore_class"):
+        if keyword in args and keyword not in parameters:
+            function = ignoring_target(function, keyword)
+    return function
 
 
 def _takes_sample_weight(function: Callable[..., Any]) -> bool:
@@ -122,8 +137,8 @@ def _takes_sample_weight(function: Callable[..., Any]) -> bool:
 
 
 def _check_arguments(function: Callable[..., Any], args: Mapping[str, Any], name: str) -> None:
-    try:
-        parameters = inspect.signature(function).parameters
+    try:  # the function's own signature (a wrapper that takes an ignored label does not have its wrapped one's)
+        parameters = inspect.signature(function, follow_wrapped=False).parameters
     except (TypeError, ValueError):
         return
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
