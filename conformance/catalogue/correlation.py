@@ -142,6 +142,30 @@ def _against_a_constant(y_true, y_pred, *, sample_weight=None, **params) -> floa
     return 0.0
 
 
+def _every_batch_constant(batches: list[Batch]) -> bool:
+    """Each non-empty batch's targets, or each one's predictions, are all equal within it (a rank fed such batches has
+    a largest absolute deviation of 0; the batch is the unit a rank is given)."""
+    kept = [b for b in batches if len(b)]
+    return len(kept) > 1 and any(all(np.ptp(np.asarray(getattr(b, side), np.float64)) == 0 for b in kept)
+                                 for side in ("y_true", "y_pred"))
+
+
+TORCH_PEARSON_SYNC_MAX_DEVIATION = KnownDifference(
+    "torchmetrics", what="torchmetrics' PearsonCorrCoef synced across processes returns NaN where every rank's "
+    "inputs on one side are constant within the rank (a rank of one sample included), though the data together vary: "
+    "PearsonCorrCoef on rank 0 fed y_pred [0], y_true [0] and on rank 1 y_pred [1], y_true [-1] gives NaN, not -1.",
+    cause="_final_aggregation merges the ranks' max_abs_dev_x / max_abs_dev_y with torch.maximum, but each is the "
+          "largest deviation from that rank's own mean (0 for a constant rank), not from the merged mean; "
+          "_pearson_corrcoef_compute then scales var_x, var_y and corr_xy by max_abs_dev ** -2 (inf times 0).",
+    where="torchmetrics/regression/pearson.py::_final_aggregation; "
+          "torchmetrics/functional/regression/pearson.py::_pearson_corrcoef_compute",
+    raises="returned NaN", trigger=_every_batch_constant, properties=("distributed_sync",), kind="defect",
+    witness=Witness(inside=(batch([0.0], [0.0]), batch([-1.0], [1.0])), ranks=(1, 1),
+                    outside=(batch([0.0, 1.0], [0.0, 0.5]), batch([-1.0, 2.0], [1.0, 0.25])), outside_ranks=(1, 1),
+                    metric="PearsonCorrelation"),
+)
+
+
 def _keras_per_batch(name: str, function: str, **overrides: float) -> tuple[KnownDifference, ...]:
     """Keras' coefficient is a MeanMetricWrapper of a per-call coefficient along axis=-1 (``overrides``: the
     coefficient's own conventions in Keras)."""
@@ -222,7 +246,7 @@ SPECS: tuple[MetricSpec, ...] = (
             "torchmetrics": Binding("torchmetrics.regression.PearsonCorrCoef", weights=False),
         },
         known=(_keras_rejects_weights("PearsonCorrelation"), KERAS_NO_WEIGHT, KERAS_JAX_PEARSON_CONSTANT_INF,
-               _torch_empty_batch(PEARSON_UPDATE), TORCH_PEARSON_FLOAT32,
+               _torch_empty_batch(PEARSON_UPDATE), TORCH_PEARSON_FLOAT32, TORCH_PEARSON_SYNC_MAX_DEVIATION,
                *_keras_per_batch("PearsonCorrelation", "pearson_correlation")),
         absent={"sklearn": NO_SKLEARN.format(name="Pearson correlation", nearest="sklearn.feature_selection."
                                              "r_regression, a feature score; scipy.stats.pearsonr")},

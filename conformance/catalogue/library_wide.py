@@ -655,7 +655,8 @@ def _auroc_of_nothing(multilabel: bool) -> KnownDifference:
     outside = (batch([[0, PADDING], [1, 0], [0, 1]], [[0.2, 0.1], [0.6, 0.3], [0.4, 0.7]], num_classes=2)
                if multilabel else batch([PADDING, 0, 1], [0.2, 0.3, 0.6]),)
     return KnownDifference(
-        "torchmetrics", what="torchmetrics' exact AUROC (thresholds=None) raises IndexError where a curve has no "
+        "torchmetrics", what="torchmetrics' exact curves (thresholds=None: AUROC, average precision, a rate at a fixed "
+        "rate) raise IndexError where a curve has no "
         "sample left once the ignored ones are dropped (binary: every target the ignore_index; multilabel: a label "
         "whose every cell is), where it could say that the area is undefined (as it does, with a warning, for a curve "
         "of one class).",
@@ -667,7 +668,14 @@ def _auroc_of_nothing(multilabel: bool) -> KnownDifference:
         witness=Witness(inside=inside, outside=outside, parameters={"ignore_index": PADDING}))
 
 
-TORCHMETRICS_AUROC_OF_NOTHING = {"BinaryAUROC": _auroc_of_nothing(False), "MultilabelAUROC": _auroc_of_nothing(True)}
+# Every exact binary curve goes through _binary_clf_curve (the rates at a fixed rate, average precision, ROC).
+_BINARY_CURVE_OF_NOTHING = _auroc_of_nothing(False)
+TORCHMETRICS_AUROC_OF_NOTHING = {
+    **{name: _BINARY_CURVE_OF_NOTHING for name in (
+        "BinaryAUROC", "BinaryAveragePrecision", "BinaryRecallAtFixedPrecision", "BinaryPrecisionAtFixedRecall",
+        "BinarySensitivityAtSpecificity", "BinarySpecificityAtSensitivity")},
+    "MultilabelAUROC": _auroc_of_nothing(True),
+}
 
 
 def _ignored_as(target: int) -> Callable[[Batch], Batch]:
