@@ -121,7 +121,8 @@ def _deviance_terms(power: float) -> Callable[[Batch], np.ndarray]:
                          mu / np.where(y > 0, y, 1)]
             else:  # each divided as the formula divides it: near p = 1 or 2, 1 / (1 - p) is itself past 65,504
                 found = [y ** (2 - power) / abs((1 - power) * (2 - power)),
-                         y * np.where(mu > 0, mu, 1) ** (1 - power) / abs(1 - power), mu ** (2 - power) / abs(2 - power)]
+                         y * np.where(mu > 0, mu, 1) ** (1 - power) / abs(1 - power),
+                         mu ** (2 - power) / abs(2 - power)]
         return np.nan_to_num(np.sum(found, axis=0), nan=np.inf, posinf=np.inf)
     terms.__name__ = f"tweedie_terms_{power:g}"
     return terms
@@ -333,9 +334,10 @@ MULTICLASS_TWO_THIRDS = batch([0, 0, 1], [[0.75, 0.125, 0.125], [0.125, 0.75, 0.
                               num_classes=3)
 QUERY_THIRDS = batch([[1, 1, 1, 0]], [[0.75, 0.25, 0.125, 0.5]], num_classes=4)  # R-precision 2/3, AUROC 1/3
 THIRD_RANK = batch([[0, 0, 1]], [[0.75, 0.5, 0.25]], num_classes=3)  # the first relevant document third: 1/3
-# One sample of three elements, one of them wrong: a Hamming distance of 1/3 (float32 0.33333334).
-SAMPLEWISE_THIRD = batch([[0, 0, 0]], [[[0.75, 0.125, 0.125], [0.75, 0.125, 0.125], [0.125, 0.125, 0.75]]],
-                         num_classes=3)
+# Two samples of three elements, one of the first's wrong: Hamming distances [1/3, 0] (float32 0.33333334).
+SAMPLEWISE_THIRD = batch([[0, 0, 0], [1, 1, 1]],
+                         [[[0.75, 0.125, 0.125], [0.75, 0.125, 0.125], [0.125, 0.125, 0.75]],
+                          [[0.125, 0.75, 0.125], [0.125, 0.75, 0.125], [0.125, 0.75, 0.125]]], num_classes=3)
 KENDALL_ROOT = batch([0.0, 0.0, -1.0], [0.0, 1.0, -1.0])  # tau-b 2 / sqrt(6) = 0.8164965809...
 FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("BinaryAUROC", "MulticlassAUROC", "MultilabelAUROC", "BinaryAveragePrecision", "MulticlassAveragePrecision",
@@ -788,8 +790,8 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         if binding is None or terms is None:
             continue
         if library != "keras" or _class_name(binding.target) in KERAS_WRAPPERS:  # Keras: its losses, in y_pred's
-            power = float(spec.params.get("power", 0.0)) if spec.reference is regression_reference.mean_tweedie_deviance \
-                else None
+            tweedie = spec.reference is regression_reference.mean_tweedie_deviance
+            power = float(spec.params.get("power", 0.0)) if tweedie else None
             added.append(_half_overflow(library, terms, power))
     torch = spec.bindings.get("torchmetrics")
     if torch is not None and spec.reference is errors_reference.minkowski_distance:
