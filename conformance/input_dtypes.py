@@ -34,13 +34,16 @@ from conformance.failures import Explained, LibraryError, Violation
 from conformance.usercheck.inputs import label_dtypes
 
 CANONICAL_LABELS = "int64"
+# The binding's presentations of y_pred that are real values (scores; log-probabilities, torchmetrics' log_prob=True);
+# the others are labels (above a threshold, an argmax, sorted ids).
+REAL_PREDICTIONS = ("scores", "log")
 
 
 def _labels(ctx: Context, batch: Batch) -> tuple[bool, bool, bool]:
     """``(y_true is labels, y_pred is labels, every label array holds 0/1 only)`` as the binding presents them."""
     binding, domain = ctx.binding, ctx.spec.domain
     true_labels = binding.y_true == "onehot" or not np.issubdtype(batch.y_true.dtype, np.floating)
-    pred_labels = binding.y_pred != "scores" or not np.issubdtype(batch.y_pred.dtype, np.floating)
+    pred_labels = binding.y_pred not in REAL_PREDICTIONS or not np.issubdtype(batch.y_pred.dtype, np.floating)
     binary = ((not true_labels or binding.y_true == "onehot" or domain.binary_labels)
               and (not pred_labels or binding.y_pred == "above-threshold" or domain.binary_labels))
     return true_labels, pred_labels, binary

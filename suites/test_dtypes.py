@@ -263,3 +263,41 @@ def test_the_keras_function_wrappers_declared_are_keras_own_meanmetricwrappers()
     wrappers = {target.rsplit(".", 1)[-1] for target in bound
                 if issubclass(resolve(target), keras.metrics.MeanMetricWrapper)}
     assert wrappers == KERAS_WRAPPERS
+
+
+def _drawn(spec_id: str, library: str, parameters: dict) -> Context:
+    """A context of ``spec_id`` bound to ``library`` with ``parameters`` drawn."""
+    _library(library)
+    spec = by_id()[spec_id]
+    ctx = Context(spec, get_adapter(library), spec.bindings[library], "input_dtypes", PROFILES["ci"])
+    ctx.subject.use_parameters(parameters)
+    return ctx
+
+
+def test_log_probabilities_are_not_presented_as_labels() -> None:
+    ctx = _drawn("KLDivergence", "torchmetrics", {"log_prob": True})
+    distributions = batch([[0.375, 0.625]], [[0.375, 0.625]], num_classes=2)
+    names = [p.name for p in presentations(ctx, distributions)]
+    assert names == ["float16", "bfloat16", "float64"]
+
+
+@pytest.mark.parametrize(("spec_id", "parameters", "presentation", "cause"), [
+    ("NormalizedRootMeanSquaredError", {"num_outputs": "several"}, "float16", "computes a float16 batch"),
+    ("PearsonCorrelation", {"num_outputs": "several"}, "float16", "computes a float16 batch"),
+    ("SpearmanCorrCoef", {"num_outputs": "several"}, "float64", "ranks in float32"),
+    ("Recall[task=multilabel]", {"multidim_average": "samplewise"}, "float64", "stat-score metrics (accuracy"),
+])
+def test_dtype_declarations_hold_where_a_parameter_replaces_the_declarations(spec_id, parameters, presentation,
+                                                                             cause) -> None:
+    ctx = _drawn(spec_id, "torchmetrics", parameters)
+    known = ctx.spec.known_for("torchmetrics", "input_dtypes", presentation=presentation)
+    assert any(cause in k.what for k in known), [k.what[:60] for k in known]
+
+
+def test_the_tweedie_overflow_trigger_reads_the_drawn_power() -> None:
+    one = [batch([1.0], [1.0])]  # at p = 1 + 2^-23, y · ŷ^(1-p) / (1 - p) is 8.4e6: past float16's range
+    for power, overflows in ((1.0 + 2.0**-23, True), (1.5, False)):
+        ctx = _drawn("TweedieDevianceScore[power=0.0]", "torchmetrics", {"power": power})
+        half = [k for k in ctx.spec.known_for("torchmetrics", "input_dtypes", presentation="float16")
+                if "computes a float16 batch" in k.what]
+        assert len(half) == 1 and half[0].applies(one) is overflows

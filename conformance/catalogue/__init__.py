@@ -101,8 +101,10 @@ def _by_traits(spec: MetricSpec) -> tuple[KnownDifference, ...]:
 
 def _by_library_traits(spec: MetricSpec) -> MetricSpec:
     """The parameters a spec draws by its bound classes' traits (torchmetrics' ignore_index, padding label,
-    multidim_average, num_outputs), in this order: a later one's changes apply to an earlier one's."""
-    for add in (with_ignore_index, with_padding_ignore, with_multidim_average, with_num_outputs):
+    multidim_average, num_outputs), in this order: a later one's changes apply to an earlier one's. The dtype
+    declarations come before multidim_average and num_outputs, whose drawn values replace the spec's declarations
+    with their per-sample and per-output forms (added later, a declaration would vanish where they are drawn)."""
+    for add in (with_ignore_index, with_padding_ignore, with_dtypes, with_multidim_average, with_num_outputs):
         spec = add(spec)
     return _with_defaults(spec)
 
@@ -119,11 +121,11 @@ def _with_counterparts(spec: MetricSpec) -> tuple[MetricSpec, ...]:
 
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
-    with_dtypes(_by_library_traits(replace(spec, known=spec.known + _by_traits(spec) + tuple(
+    _by_library_traits(replace(spec, known=spec.known + _by_traits(spec) + tuple(
         k for prefix, k in LIBRARY_WIDE if k.library in spec.bindings
         and spec.bindings[k.library].target.startswith(prefix)) + tuple(
         k for library, binding in spec.bindings.items() for k in bad_input_declarations(library, binding.target))
-        + compile_identifiers.declared_for(spec.id))))
+        + compile_identifiers.declared_for(spec.id)))
     for family in FAMILIES for listed in family.SPECS for spec in _with_counterparts(listed)
 )
 

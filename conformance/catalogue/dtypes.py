@@ -13,14 +13,15 @@ misreads a label dtype it does not document (booleans) is declared with what it 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from conformance.catalogue import errors, probabilistic
-from conformance.catalogue.model import KnownDifference, MetricSpec, Witness, batch
+from conformance.catalogue.library_wide import TAKES_MULTIDIM_AVERAGE
+from conformance.catalogue.model import KnownDifference, Limited, MetricSpec, ParameterTrigger, Witness, batch
 from conformance.data import Batch, concatenate
 from conformance.dtypes import Presented, to_bfloat16
 from conformance.reference import correlation as correlation_reference
@@ -118,8 +119,10 @@ def _deviance_terms(power: float) -> Callable[[Batch], np.ndarray]:
             elif power == 2:  # log(ŷ / y) + y / ŷ
                 found = [np.abs(np.log(np.where(y > 0, mu / np.where(y > 0, y, 1), 1.0))), y / np.where(mu > 0, mu, 1),
                          mu / np.where(y > 0, y, 1)]
-            else:
-                found = [y ** (2 - power), y * np.where(mu > 0, mu, 1) ** (1 - power), mu ** (2 - power)]
+            else:  # each divided as the formula divides it: near p = 1 or 2, 1 / (1 - p) is itself past 65,504
+                found = [y ** (2 - power) / abs((1 - power) * (2 - power)),
+                         y * np.where(mu > 0, mu, 1) ** (1 - power) / abs(1 - power),
+                         mu ** (2 - power) / abs(2 - power)]
         return np.nan_to_num(np.sum(found, axis=0), nan=np.inf, posinf=np.inf)
     terms.__name__ = f"tweedie_terms_{power:g}"
     return terms
@@ -138,6 +141,16 @@ def reaches_half_range(terms: Callable[[Batch], np.ndarray]) -> Callable[[list[B
         return bool(np.max(found) >= HALF_MAX or np.sum(weights * found) >= HALF_MAX)
     trigger.__name__ = f"reaches_half_range({terms.__name__})"
     return trigger
+
+
+def _drawn_power_terms(default: float) -> ParameterTrigger:
+    """The Tweedie deviance's trigger at the power in use (drawn, else ``default``: the catalogue's)."""
+    def trigger(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+        power = values.get("power", default)
+        power = power.value if isinstance(power, Limited) else power
+        return reaches_half_range(_deviance_terms(float(power)))(batches)
+    trigger.__doc__ = "some term of the deviance at the power in use reaches 65,504"
+    return ParameterTrigger(trigger)
 
 
 def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] | None:
@@ -300,11 +313,13 @@ HALF_DTYPES = {"sklearn": FLOAT16, "torchmetrics": FLOAT16, "keras": ("float16",
 
 
 @functools.cache
-def _half_overflow(library: str, terms: Callable[[Batch], np.ndarray]) -> KnownDifference:
-    """One declaration per library and formula, shared by the specs that have them."""
+def _half_overflow(library: str, terms: Callable[[Batch], np.ndarray], power: float | None = None) -> KnownDifference:
+    """One declaration per library and formula, shared by the specs that have them (a Tweedie deviance's: its
+    trigger at the drawn ``power``, the catalogue's ``power`` where none is drawn)."""
+    trigger = reaches_half_range(terms) if power is None else _drawn_power_terms(power)
     return KnownDifference(
         library, **HALF_OVERFLOW[library], reference=float16_overflow, bounds=SIDES,
-        trigger=reaches_half_range(terms), dtypes=HALF_DTYPES[library], properties=INPUT_DTYPES,
+        trigger=trigger, dtypes=HALF_DTYPES[library], properties=INPUT_DTYPES,
         kind="defect" if library == "keras" else "convention", witness=_half_witness(terms))
 
 
@@ -319,6 +334,10 @@ MULTICLASS_TWO_THIRDS = batch([0, 0, 1], [[0.75, 0.125, 0.125], [0.125, 0.75, 0.
                               num_classes=3)
 QUERY_THIRDS = batch([[1, 1, 1, 0]], [[0.75, 0.25, 0.125, 0.5]], num_classes=4)  # R-precision 2/3, AUROC 1/3
 THIRD_RANK = batch([[0, 0, 1]], [[0.75, 0.5, 0.25]], num_classes=3)  # the first relevant document third: 1/3
+# Two samples of three elements, one of the first's wrong: Hamming distances [1/3, 0] (float32 0.33333334).
+SAMPLEWISE_THIRD = batch([[0, 0, 0], [1, 1, 1]],
+                         [[[0.75, 0.125, 0.125], [0.75, 0.125, 0.125], [0.125, 0.125, 0.75]],
+                          [[0.125, 0.75, 0.125], [0.125, 0.75, 0.125], [0.125, 0.75, 0.125]]], num_classes=3)
 KENDALL_ROOT = batch([0.0, 0.0, -1.0], [0.0, 1.0, -1.0])  # tau-b 2 / sqrt(6) = 0.8164965809...
 FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("BinaryAUROC", "MulticlassAUROC", "MultilabelAUROC", "BinaryAveragePrecision", "MulticlassAveragePrecision",
@@ -428,6 +447,20 @@ FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
         where="torchmetrics/functional/regression/kendall.py::_calculate_tau",
         witness=Witness(inside=(KENDALL_ROOT,), outside=(KENDALL_ROOT,), metric="KendallRankCorrCoef",
                         parameters={"variant": "b"}, dtypes=FLOAT64_REGRESSION))),
+    (tuple(sorted(TAKES_MULTIDIM_AVERAGE - {"BinaryStatScores", "MulticlassStatScores"})), dict(
+        what="torchmetrics' stat-score metrics (accuracy, precision, recall, F-scores, specificity, NPV, Hamming "
+             "distance) with multidim_average='samplewise' divide in float32 even when set to float64 "
+             "(set_dtype(torch.float64)): each sample's value carries float32 rounding (1/3 as 0.33333334); with "
+             "'global' the same metric computes in float64.",
+        cause="_create_state makes the samplewise states empty lists (default=list), so set_dtype has no tensor to "
+              "convert; each update appends its int64 counts, and the reduce's _safe_divide converts int64 with "
+              "num.float() (float32). The global states are tensors set_dtype converts to float64.",
+        where="torchmetrics/classification/stat_scores.py::_AbstractStatScores._create_state (default = list); "
+              "utilities/compute.py::_safe_divide (num.float())",
+        when={"multidim_average": ("samplewise",)},
+        witness=Witness(inside=(SAMPLEWISE_THIRD,), outside=(SAMPLEWISE_THIRD,),
+                        metric="HammingDistance[task=multiclass]",
+                        parameters={"multidim_average": "samplewise", "average": "micro"}, dtypes=FLOAT64))),
     (("MultilabelRankingAveragePrecision", "MultilabelCoverageError", "MultilabelRankingLoss"), dict(
         what="torchmetrics' label ranking metrics rank and count in float32 even when set to float64 "
              "(set_dtype(torch.float64)): the value carries float32 rounding.",
@@ -757,7 +790,9 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         if binding is None or terms is None:
             continue
         if library != "keras" or _class_name(binding.target) in KERAS_WRAPPERS:  # Keras: its losses, in y_pred's
-            added.append(_half_overflow(library, terms))
+            tweedie = spec.reference is regression_reference.mean_tweedie_deviance
+            power = float(spec.params.get("power", 0.0)) if tweedie else None
+            added.append(_half_overflow(library, terms, power))
     torch = spec.bindings.get("torchmetrics")
     if torch is not None and spec.reference is errors_reference.minkowski_distance:
         added.append(TORCHMETRICS_MINKOWSKI_HALF)
