@@ -78,6 +78,7 @@ def test_a_sync_finding_s_snippet_runs_the_ranks_and_shows_the_abort(tmp_path, m
     which is right): run as a file, the known idle-rank defect of BinaryAUROC aborts it as the finding says."""
     import subprocess
     import sys
+    from dataclasses import replace
 
     from conformance.catalogue import by_id
     from conformance.engine import Case
@@ -85,7 +86,9 @@ def test_a_sync_finding_s_snippet_runs_the_ranks_and_shows_the_abort(tmp_path, m
 
     if "torchmetrics" not in INSTALLED:
         pytest.skip("torchmetrics is not installed")
-    finding = run_case(Case(by_id()["AUC"], "torchmetrics", by_name()["distributed_sync"]), matrix_profile)
+    # The catalogue's parameters at their defaults (max_fpr drawn would show its own declared difference first).
+    spec = replace(by_id()["AUC"], space=())
+    finding = run_case(Case(spec, "torchmetrics", by_name()["distributed_sync"]), matrix_profile)
     assert finding.outcome == "known" and "saw no data" in finding.cause["what"], finding.message
     assert "mp.spawn(run, args=(port,), nprocs=2)" in finding.snippet and "if rank == 1:" in finding.snippet
     idle = [block for block in finding.snippet.split("    if rank == ")[1:] if ".update(" not in block]
