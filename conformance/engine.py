@@ -240,7 +240,8 @@ def run_case(case: Case, profile: Profile, run_seed: int | None = None, replay: 
         failure: Exception | None = None
         recording.start()  # this example's calls, which a failure's snippet replays
         try:
-            ctx.draw_parameters(data)
+            if case.prop.draws_parameters:
+                ctx.draw_parameters(data)
             case.prop.check(ctx, data)
         except Explained as explained:
             ctx.tally.observations.append(explained.observation)
@@ -471,9 +472,11 @@ def _curves(finding: Finding, adapter, binding, case: Case) -> dict | None:
         return None
     from conformance.reference.ranking import cumulative_counts
 
-    batches = Example.from_json(finding.example).batches
-    try:
-        library = adapter.curve(binding, case.spec.params, batches)
+    example = Example.from_json(finding.example)
+    batches = example.batches
+    try:  # with the example's drawn parameters in place (its curve is the one integrated with them)
+        spec, binding = case.spec.with_parameters(case.library, example.details.get("parameters") or {})
+        library = adapter.curve(binding, spec.params, batches)
     except Exception:  # the library's value was read already; a curve it cannot give is left out
         return None
     if library is None:

@@ -346,6 +346,9 @@ class Property:
     # A pass needs some comparison judged: the check leaves out examples it cannot judge (with a note), and a case
     # that judged none is the harness's error, never a silent pass.
     must_judge: bool = False
+    # Off where what runs is the library's default construction whatever the spec draws (a compile() string
+    # identifier builds the metric with its defaults): the example is judged at the catalogue's parameters.
+    draws_parameters: bool = True
     # A deep property (seconds per case): the metric's trait that decides what it exercises. Profiles that ask
     # (smoke: make test's pass over the whole matrix) run it on one representative metric per library and trait, the
     # first in the catalogue; the others skip with its name. Every metric runs it in ci (make report) and thorough.

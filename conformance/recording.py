@@ -578,13 +578,16 @@ class _Script:
     def distributed(self, head: list[str], imports: list[str]) -> str:
         ranks = sorted({step.rank for step in self.steps if step.rank is not None})
         lines = [*head, "# torch.multiprocessing spawns the ranks: run it as a file (python snippet.py)",
-                 "import os", "import socket", "import sys", *imports, "import torch.distributed as dist",
+                 "import datetime", "import os", "import socket", "import sys", *imports,
+                 "import torch.distributed as dist",
                  "import torch.multiprocessing as mp", *(["import torch"] if "import torch" not in imports else []),
                  "", "", "def print(*parts):  # one write per line: the ranks print at the same time",
                  '    sys.stdout.write(" ".join(map(str, parts)) + "\\n")',
                  "", "", "def run(rank, port):",
                  '    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))',
-                 f"    dist.init_process_group('gloo', rank=rank, world_size={len(ranks)})"]
+                 # a sync that never completes (a declared hang) ends the script with gloo's timeout error
+                 f"    dist.init_process_group('gloo', rank=rank, world_size={len(ranks)}, "
+                 "timeout=datetime.timedelta(seconds=30))"]
         for number in ranks:
             lines.append(f"    if rank == {number}:")
             units = _compressed(self.units([i for i, s in enumerate(self.steps) if s.rank == number], inline=True))

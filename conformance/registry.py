@@ -121,7 +121,7 @@ PROPERTIES: tuple[Property, ...] = (
              "value in evaluate() judged.", model_checks.check_compile_identifiers, examples=(2, 10, 1),
              targets=("keras",), applies=model_checks.has_identifiers,
              judged_as=("agreement", *ACCUMULATES, "shape_conventions"), must_judge=True,
-             deep=model_checks.presentation_trait),
+             deep=model_checks.presentation_trait, draws_parameters=False),
     Property("legacy_reset_name", "A Keras 2 reset_states() override without reset_state() fails where Keras 3's "
              "reset_state() leaves what it would reset.", keras_checks.check_legacy_reset_name, examples=(10, 30),
              targets=("user keras",)),

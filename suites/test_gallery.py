@@ -342,9 +342,11 @@ def test_compile_identifiers_catches_a_resolution_to_another_metric(monkeypatch,
     wrong = table.CompileIdentifier("precision", "Recall", "binary_crossentropy", "a deliberately wrong row")
     monkeypatch.setattr(table, "IDENTIFIERS", (*table.IDENTIFIERS, wrong))
     table.identifiers_for.cache_clear()
-    quick = replace(profile, max_examples=4, shrink=False, reduce_budget=0)  # any example shows a wrong resolution
+    # Most examples show a wrong resolution (those where precision and recall differ: fp != fn).
+    quick = replace(profile, max_examples=12, shrink=False, reduce_budget=0)
     try:
-        finding = run_case(Case(by_id()["Recall"], "keras", by_name()["compile_identifiers"]), quick)
+        uncapped = replace(by_name()["compile_identifiers"], examples=None, library_examples=None)
+        finding = run_case(Case(by_id()["Recall"], "keras", uncapped), quick)
     finally:
         table.identifiers_for.cache_clear()
     assert finding.outcome == "fail", finding.message

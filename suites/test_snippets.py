@@ -75,6 +75,9 @@ def findings() -> list[Finding]:
     # Every gallery metric runs the deep properties that must catch it (smoke keeps them for representatives).
     smoke = replace(PROFILES["smoke"], shrink_budget=10, deep_on_representatives=False)
     found = [f for f in run(plan(CATALOGUE_METRICS, installed), "smoke").findings if f.snippet]
+    # The per-batch-average gaps at the ci budget: five smoke examples of small data may all average exactly.
+    found += [f for f in run(plan(CATALOGUE_METRICS, installed, ["batch_average_pitfall"]), "ci").findings
+              if f.snippet]
     caught = set()
     for library, target, catching in GALLERY:
         if library not in installed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import replace
 
 import pytest
 
@@ -91,6 +92,8 @@ def test_the_progress_bar_value_is_read_from_what_keras_prints() -> None:
 def test_reset_then_result_expects_a_new_metric_s_exception_after_reset() -> None:
     """torchmetrics' BinaryAUROC raises in compute() before any update, and again after reset(): its behaviour, the
     same as a new metric's, judged (not skipped)."""
-    finding = run_case(Case(by_id()["AUC"], "torchmetrics", by_name()["reset_then_result"]), PROFILES["smoke"])
+    # At the catalogue's default parameters (a drawn ignore_index shows its own declared IndexError first).
+    finding = run_case(Case(replace(by_id()["AUC"], space=()), "torchmetrics", by_name()["reset_then_result"]),
+                       PROFILES["smoke"])
     assert finding.outcome == "pass", finding.message
     assert "again right after reset()" in finding.message and finding.error_histogram

@@ -111,8 +111,10 @@ def _by_library_traits(spec: MetricSpec) -> MetricSpec:
 
 def _with_defaults(spec: MetricSpec) -> MetricSpec:
     """``spec`` whose bindings carry the catalogue's value of each drawn parameter (the first its library takes):
-    what runs where nothing is drawn (a declaration's witness, a binding described) is the catalogue's default."""
-    return replace(spec, bindings={library: spec.with_parameters(library, {})[1] for library in spec.bindings})
+    what runs where nothing is drawn (a declaration's witness, a binding described) is the catalogue's default. A
+    declaration shared with specs that bind more libraries (a variant bound in one library) is left out."""
+    return replace(spec, bindings={library: spec.with_parameters(library, {})[1] for library in spec.bindings},
+                   known=tuple(k for k in spec.known if k.library in spec.bindings))
 
 
 def _with_counterparts(spec: MetricSpec) -> tuple[MetricSpec, ...]:

@@ -33,8 +33,9 @@ LABELS = batch([0, 1, 2, 1], [0, 2, 2, 1], num_classes=3)  # four class labels a
 # How a torch.distributed worker fails when the ranks' collectives disagree: gloo aborts a process (the others see a
 # closed pipe or a reset connection), a rank raises on what it was never sent, or it waits until the harness stops it.
 # (Sizes gathered from a collective out of step are garbage: an allocation of petabytes fails.)
+# How a failed sync shows: a rank that died, a mismatched collective, or (a snippet run with a timeout) a wait gloo ends
 SYNC_FAILED = (r"doesn't match expected size|worker died|Connection reset|closed the pipe|No samples to concatenate|"
-               r"did not answer|can't allocate memory|Storage size calculation overflowed")
+               r"did not answer|can't allocate memory|Storage size calculation overflowed|[Tt]imed out")
 QUERIES = batch([[1, 0, 1], [0, 0, 1]], [[0.9, 0.2, 0.4], [0.1, 0.7, 0.3]], num_classes=3)  # two queries' documents
 
 
@@ -760,6 +761,7 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
         with_ignored = tuple(replace(k, per_batch=_composed(ignored.per_batch, k.per_batch), when=padding_only,
                                      witness=None, kind="convention", what=k.what + " (With an ignored label kept.)")
                              for k in known if k.library == "torchmetrics" and k.explains_values
+                             and k.properties != ("bad_inputs",)  # a bad input's reading holds as it is
                              and (k.per_batch or k.bounds or k.overrides or k.reference))
         spec = replace(spec, reference=ignoring_cells_by_row(spec.reference), known=(*known, ignored, *with_ignored))
     return replace(spec, space=(*spec.space, Parameter(
