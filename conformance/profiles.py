@@ -51,7 +51,7 @@ REPLAY = "replay"  # not a Profile: it reuses the recorded run's profile, one re
 PROFILES = {
     "ci": Profile("ci", max_examples=25, max_samples=24, max_batches=12, derandomize=True, use_database=False,
                   shrink_budget=200, reduce_budget=120, shrink_seconds=120.0),
-    "smoke": Profile("smoke", max_examples=5, max_samples=12, max_batches=6, derandomize=True, use_database=False,
+    "smoke": Profile("smoke", max_examples=3, max_samples=12, max_batches=6, derandomize=True, use_database=False,
                      shrink_budget=25, reduce_budget=40, shrink_seconds=30.0, eager_updates=True,
                      deep_on_representatives=True),
     "thorough": Profile("thorough", max_examples=300, max_samples=200, max_batches=60, derandomize=False,

@@ -71,10 +71,12 @@ def findings() -> list[Finding]:
     """The findings whose snippets are run: a catalogue run's (every one with a snippet) and the gallery's failures,
     one broken metric per property."""
     installed = installed_libraries(LIBRARIES)
+    # Five examples a case (make test's smoke pass runs three): enough for every kind of finding to show.
+    five = replace(PROFILES["smoke"], max_examples=5)
     # The gallery's failures shrink briefly: their snippets are what is checked here (reduced ones among them).
     # Every gallery metric runs the deep properties that must catch it (smoke keeps them for representatives).
-    smoke = replace(PROFILES["smoke"], shrink_budget=10, deep_on_representatives=False)
-    found = [f for f in run(plan(CATALOGUE_METRICS, installed), "smoke").findings if f.snippet]
+    smoke = replace(five, shrink_budget=10, deep_on_representatives=False)
+    found = [f for f in (run_case(case, five) for case in plan(CATALOGUE_METRICS, installed)) if f.snippet]
     # The per-batch-average gaps at the ci budget: five smoke examples of small data may all average exactly.
     found += [f for f in run(plan(CATALOGUE_METRICS, installed, ["batch_average_pitfall"]), "ci").findings
               if f.snippet]
