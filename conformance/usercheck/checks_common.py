@@ -151,12 +151,25 @@ def streams_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: P
 _REFUSES_WEIGHTS: dict[str, str | None] = {}
 
 
+def _keeps_every_sample(adapter: Adapter, binding: Binding) -> bool:
+    """Whether the library's metric object keeps its samples in list states (torchmetrics' cat states: exact curves,
+    rank correlations), read from its declared defaults; False where it has none or cannot be built."""
+    try:
+        defaults = getattr(adapter.new_object(binding, 3), "_defaults", None) or {}
+    except Exception:
+        return False
+    return any(isinstance(default, list) for default in defaults.values())
+
+
 def counts_fit(spec: MetricSpec, adapter: Adapter, binding: Binding, profile: Profile | None) -> str | None:
     """counts_past_2_24 applies where the long streams do and the reference takes sample weights: the 2^24 samples
     the metric is fed are 2^24 copies of a few, and the reference sees them as those few weighing 2^24 in all."""
     reason = streams_fit(spec, adapter, binding, profile)
     if reason is not None or adapter.user_code:  # a user's reference: see usercheck.runner.skip_reason
         return reason
+    if not adapter.user_code and _keeps_every_sample(adapter, binding):
+        return ("it keeps every sample in list states (no count or total that could stop growing): 2^24 samples "
+                "would be held in memory, gigabytes with the reference's copies (long_stream still feeds it 131,072)")
     dtypes = adapter.state_dtypes(binding, 3)
     if dtypes and all(dtype.startswith(("int", "uint")) for dtype in dtypes):
         return (f"every state is an integer count ({', '.join(sorted(set(dtypes)))}): exact far past 2^24, so no "
