@@ -324,6 +324,7 @@ class Drawn:
     name: str
     default: Any
     scale: float = 1.0  # the value times this (a constraint moved by a relative slack)
+    within: tuple[float, float] | None = None  # the scaled value kept inside these bounds (a rate stays in [0, 1])
 
 
 OUTPUT = "$output"  # a spelling: the library returns every class's value and the binding picks this one (output)
@@ -527,7 +528,8 @@ class MetricSpec:
                 return value.resolve(batch.num_classes)
             if isinstance(value, Drawn):
                 found = resolve(self.drawn.get(value.name, self.params.get(value.name, value.default)))
-                return found * value.scale if value.scale != 1.0 else found
+                found = found * value.scale if value.scale != 1.0 else found
+                return found if value.within is None else min(max(found, value.within[0]), value.within[1])
             return value
         params = {k: resolve(v) for k, v in {**self.params, **(overrides or {})}.items()}
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)

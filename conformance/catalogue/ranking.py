@@ -603,7 +603,8 @@ def _keras_constraint_rounding(argument: str) -> KnownDifference:
         cause="result() computes the rates with ops.divide_no_nan on float32 confusion variables and keeps points "
               "with ops.greater_equal(constrained, self.value).",
         where="keras/src/metrics/confusion_metrics.py::SensitivitySpecificityBase._find_max_under_constraint",
-        bounds=({argument: Drawn(argument, None, 1 + CONSTRAINT_SLACK), "num_thresholds": KERAS_GRID_SIZE},
+        bounds=({argument: Drawn(argument, None, 1 + CONSTRAINT_SLACK, within=(0.0, 1.0)),
+                 "num_thresholds": KERAS_GRID_SIZE},
                 {argument: Drawn(argument, None, 1 - CONSTRAINT_SLACK), "num_thresholds": KERAS_GRID_SIZE}),
     )
 
