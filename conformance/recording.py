@@ -224,45 +224,33 @@ def snapshot(against: str | None = None) -> Record | None:
 
 
 @contextlib.contextmanager
-def side(label: str | None) -> Iterator[None]:
+def _recording_with(attribute: str, value: Any) -> Iterator[None]:
+    """The current recorder's ``attribute`` set to ``value`` inside (nothing where nothing is recorded)."""
+    recorder = _current
+    if recorder is None or value is None:
+        yield
+        return
+    before = getattr(recorder, attribute)
+    setattr(recorder, attribute, value)
+    try:
+        yield
+    finally:
+        setattr(recorder, attribute, before)
+
+
+def side(label: str | None) -> contextlib.AbstractContextManager[None]:
     """Label the steps made inside: one side of a comparison ("shuffled", "each batch alone", "eager")."""
-    recorder = _current
-    if recorder is None or label is None:
-        yield
-        return
-    before, recorder.side = recorder.side, label
-    try:
-        yield
-    finally:
-        recorder.side = before
+    return _recording_with("side", label)
 
 
-@contextlib.contextmanager
-def labelled(label: str) -> Iterator[None]:
+def labelled(label: str) -> contextlib.AbstractContextManager[None]:
     """Label the values read inside (without starting a new side): "after 2,112 samples"."""
-    recorder = _current
-    if recorder is None:
-        yield
-        return
-    before, recorder.label = recorder.label, label
-    try:
-        yield
-    finally:
-        recorder.label = before
+    return _recording_with("label", label)
 
 
-@contextlib.contextmanager
-def rank(number: int) -> Iterator[None]:
+def rank(number: int) -> contextlib.AbstractContextManager[None]:
     """The steps inside are made by process ``number`` of a torch.distributed group."""
-    recorder = _current
-    if recorder is None:
-        yield
-        return
-    before, recorder.rank = recorder.rank, number
-    try:
-        yield
-    finally:
-        recorder.rank = before
+    return _recording_with("rank", number)
 
 
 @contextlib.contextmanager
