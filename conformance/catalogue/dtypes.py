@@ -625,12 +625,15 @@ KERAS_IOU_FLOAT32 = KnownDifference(
     where="keras/src/metrics/iou_metrics.py::IoU.result (denominator = ops.cast(denominator, dtype='float32'))",
     overrides={"epsilon": 1e-7}, computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
     witness=Witness(inside=(IOU_THIRDS,), outside=(IOU_THIRDS,), metric="BinaryIoU", dtypes=FLOAT64))
-# MeanIoU(ignore_class=c) keeps class c in the mean (the canonical declaration's ``ignored_class_in_mean``).
-LABEL_MAP_THIRDS = batch([[[1]], [[1]], [[1]], [[2]]], [[[1]], [[2]], [[2]], [[2]]], num_classes=3)  # 1/3 each
+# With ignore_class drawn, the ignored class stays in the mean as well (the canonical declaration's
+# ``ignored_class_in_mean``, segmentation.KERAS_IGNORE_CLASS_IN_MEAN): both causes act on one value.
+# Inside, a pixel of class 1 predicted as the ignored class 0: Keras' (0 + 1/3 + 1/2) / 3 in float32, where the
+# reference leaves class 0 out; outside, the canonical dtypes (an int matrix, divided in float32 as documented).
+IGNORED_PREDICTED = batch([[[1]], [[1]], [[1]], [[2]]], [[[0]], [[1]], [[2]], [[2]]], num_classes=3)
 KERAS_IOU_IGNORE_CLASS_FLOAT32 = replace(
-    KERAS_IOU_FLOAT32, overrides={"epsilon": 1e-7, "ignored_class_in_mean": True},
-    witness=Witness(inside=(LABEL_MAP_THIRDS,), outside=(LABEL_MAP_THIRDS,), metric="MeanIoU[ignore_class=0]",
-                    dtypes=Presented("float64", compute="float64")))
+    KERAS_IOU_FLOAT32, overrides={"epsilon": 1e-7, "ignored_class_in_mean": True}, when={"ignore_class": (0, 1)},
+    witness=Witness(inside=(IGNORED_PREDICTED,), outside=(IGNORED_PREDICTED,), metric="MeanIoU",
+                    parameters={"ignore_class": 0}, dtypes=Presented("float64", compute="float64")))
 PRECISION_2_3 = batch([1, 1, 0], [0.75, 0.75, 0.75])  # precision 2/3: float32 0.6666667
 R2_INSIDE = batch([1.0, 2.0, 4.0], [1.5, 2.0, 3.0])  # R² 0.7321..., not a float32
 KERAS_NARROWING: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
@@ -816,8 +819,9 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         name = _class_name(keras.target)
         if name in KERAS_WRAPPERS:
             added += KERAS_IN_PREDICTION_DTYPE
-        added += [KERAS_IOU_IGNORE_CLASS_FLOAT32 if known is KERAS_IOU_FLOAT32 and "ignore_class" in spec.params
-                  else known for names, known in KERAS_NARROWING if name in names]
+        added += [known for names, known in KERAS_NARROWING if name in names]
+        if name in IOU_CLASSES and any(p.name == "ignore_class" for p in spec.space):
+            added.append(KERAS_IOU_IGNORE_CLASS_FLOAT32)
         if name == "LogCoshError":
             added.append(KERAS_LOG_COSH)
         if name == "BinaryIoU":
