@@ -98,6 +98,16 @@ def _clipped_ratios(batch: Batch) -> np.ndarray:
     return np.minimum(y_true, 1.0) / np.clip(y_pred, 1e-7, 1.0)
 
 
+def _normalized_ratios(batch: Batch) -> np.ndarray:
+    """p / q of each element where p > 0, each row normalized to sum 1 first (torchmetrics' KL divergence of
+    probabilities: _safe_xlogy(p, p / q))."""
+    y_true, y_pred, _ = _real(batch)
+    with np.errstate(all="ignore"):
+        p = y_true / y_true.sum(axis=-1, keepdims=True)
+        q = y_pred / y_pred.sum(axis=-1, keepdims=True)
+        return np.where(p > 0, p / q, 0.0)
+
+
 def _poisson_terms(batch: Batch) -> np.ndarray:
     """ŷ and |y log(ŷ + 1e-7)| of each element (Keras' Poisson)."""
     y_true, y_pred, _ = _real(batch)
@@ -165,6 +175,8 @@ def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] |
                        probabilistic_reference.poisson: _poisson_terms}
         if reference in keras_terms:
             return keras_terms[reference]
+    if library == "torchmetrics" and reference is probabilistic_reference.kl_divergence:
+        return _normalized_ratios
     if reference in (regression_reference.mean_absolute_error,
                      errors_reference.weighted_mean_absolute_percentage_error):
         return _absolutes
@@ -205,6 +217,7 @@ HALF_INSIDE: dict[str, Batch] = {
     "_percentages": batch([1.0, 1.0], [700.0, 1.0]),  # 100 · 699 / 1
     "_doubled": batch([40000.0, 1.0], [0.0, 1.0]),  # softplus(-2 · -40,000)
     "_clipped_ratios": batch([[1.0, 0.0], [0.5, 0.5]], [[2.0**-20, 1.0], [0.5, 0.5]], num_classes=2),  # 1 / 2^-20
+    "_normalized_ratios": batch([[1.0, 0.0], [0.5, 0.5]], [[2.0**-20, 1.0], [0.5, 0.5]], num_classes=2),  # likewise
     "_poisson_terms": batch([60000.0, 1.0], [60000.0, 1.0]),  # 60,000 · log(60,000)
 }
 
@@ -213,7 +226,7 @@ SMALL_DISTRIBUTIONS = batch([[0.75, 0.25], [0.5, 0.5]], [[0.5, 0.5], [0.25, 0.75
 
 
 def _half_witness(terms: Callable[[Batch], np.ndarray]) -> Witness:
-    outside = SMALL_DISTRIBUTIONS if terms is _clipped_ratios else SMALL
+    outside = SMALL_DISTRIBUTIONS if terms in (_clipped_ratios, _normalized_ratios) else SMALL
     return Witness(inside=(HALF_INSIDE[terms.__name__],), outside=(outside,), dtypes=HALF_PRESENTED,
                    outside_dtypes=HALF_PRESENTED)
 
@@ -795,7 +808,9 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         if library != "keras" or _class_name(binding.target) in KERAS_WRAPPERS:  # Keras: its losses, in y_pred's
             tweedie = spec.reference is regression_reference.mean_tweedie_deviance
             power = float(spec.params.get("power", 0.0)) if tweedie else None
-            added.append(_half_overflow(library, terms, power))
+            known = _half_overflow(library, terms, power)
+            # log_prob=True takes log-probabilities: no ratio (torch.sum(p.exp() * (p - q))), no overflow there
+            added.append(replace(known, when={"log_prob": (False,)}) if terms is _normalized_ratios else known)
     torch = spec.bindings.get("torchmetrics")
     if torch is not None and spec.reference is errors_reference.minkowski_distance:
         added.append(TORCHMETRICS_MINKOWSKI_HALF)

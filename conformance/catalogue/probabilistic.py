@@ -215,6 +215,12 @@ def _within_one_ulp(transform: Callable[[Batch], Batch]) -> tuple[Callable[[Batc
 MARGINS = batch([0, 1], [[2.0, -1.0, 0.5], [0.1, 0.3, 1.5]], num_classes=3)  # two rows of class scores
 
 
+# A hinge's terms are 1 - y·ŷ: where the margin y·ŷ is near 1 the subtraction cancels, so each term errs by the
+# rounding of the margin, about u · 1 (not u of the term: bfloat16 1 - 0.9961 is 0.0039 where 1 - 0.9951 is 0.0049).
+# The natural magnitude of its terms is 1 (tolerance.py: atol = rtol · scale).
+HINGE_SCALE = 1.0
+
+
 def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str,
                       witness: Witness) -> KnownDifference:
     return KnownDifference(
@@ -259,7 +265,7 @@ def _hinge(squared: bool) -> MetricSpec:
         bindings["sklearn"] = Binding("sklearn.metrics.hinge_loss")
     return MetricSpec(
         name=name, reference=ref.hinge, params={"squared": squared}, domain=BINARY_MARGINS, decomposition="mean",
-        growth=tol.RATIO, scale=0.0, bindings=bindings, absent=absent,
+        growth=tol.RATIO, scale=HINGE_SCALE, bindings=bindings, absent=absent,
         space=(Parameter("squared", (squared, not squared), spellings={"torchmetrics": "squared"},
                          absent={"keras": "Keras' Hinge and SquaredHinge are two classes (two specs)",
                                  "sklearn": "scikit-learn's hinge_loss is not squared"}),),
@@ -277,7 +283,7 @@ def _hinge(squared: bool) -> MetricSpec:
 def _categorical_hinge() -> MetricSpec:
     return MetricSpec(
         name="CategoricalHinge", reference=ref.categorical_hinge, domain=MULTICLASS_LOGITS_WIDE, decomposition="mean",
-        growth=tol.RATIO, scale=0.0,
+        growth=tol.RATIO, scale=HINGE_SCALE,
         bindings={
             "keras": Binding("keras.metrics.CategoricalHinge", y_true="onehot"),
             "sklearn": Binding("sklearn.metrics.hinge_loss", {"labels": CLASS_RANGE}),
