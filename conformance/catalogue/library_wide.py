@@ -626,16 +626,24 @@ def _composed(first: Callable[[Batch], Batch], then) -> Callable[[Batch], Batch]
     return lambda batch: then(first(batch))
 
 
-def _all_ignored(batches: list[Batch]) -> bool:
-    """Every target is the padding label (some batch's, where one is fed alone, or the stream's)."""
-    return any(len(b) and np.ndim(b.y_true) == 1 and (b.y_true == PADDING).all() for b in batches)
+def _all_ignored(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+    """Every target is the ignore_index in use (some batch's, where one is fed alone, or the stream's)."""
+    ignored = values.get("ignore_index")
+    return ignored is not None and any(len(b) and np.ndim(b.y_true) == 1 and (b.y_true == ignored).all()
+                                       for b in batches)
+
+
+def _given(value: Any) -> bool:
+    """an ignore_index given"""
+    return value is not None
 
 
 TORCHMETRICS_HINGE_OF_NOTHING = KnownDifference(
     "torchmetrics", what="torchmetrics' hinge loss of no sample (every target the ignored label) is NaN; the "
     "reference's mean of no sample is 0.0.", cause="the hinge's compute divides the summed measures by the count of "
     "samples kept, 0 / 0.", where="torchmetrics/functional/classification/hinge.py::_hinge_loss_compute",
-    raises="returned NaN", trigger=_all_ignored, properties=EVERY_PROPERTY)
+    raises="returned NaN", trigger=ParameterTrigger(_all_ignored), properties=EVERY_PROPERTY,
+    when={"ignore_index": _given})
 
 
 def _some_curve_without_samples(batches: list[Batch]) -> bool:
@@ -752,7 +760,8 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
                       if k.library == "torchmetrics" else k for k in spec.known)
         spec = replace(spec, reference=ignoring_target(spec.reference), known=known)
         if "Hinge" in name:
-            spec = replace(spec, known=(*spec.known, replace(TORCHMETRICS_HINGE_OF_NOTHING, when=padding_only)))
+            # the padding label, or another the bad_inputs property gives as ignore_index (label C)
+            spec = replace(spec, known=(*spec.known, TORCHMETRICS_HINGE_OF_NOTHING))
     elif name in PADDING_PER_ROW:
         ignored = replace(TORCHMETRICS_RANKING_IGNORED[name == "MultilabelCoverageError"], when=padding_only)
         known = tuple(replace(k, reference=ignoring_cells_by_row(k.reference)) if k.library == "torchmetrics"

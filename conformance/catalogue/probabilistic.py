@@ -189,16 +189,18 @@ def _some_batch_empty(batches: list[Batch]) -> bool:
 
 
 def _softmax_if_any_outside_unit(batch: Batch) -> Batch:
-    """The multiclass rule: scores with any value outside [0, 1] are logits; a softmax over each row maps them."""
+    """The multiclass rule: scores with any value outside [0, 1] are logits; a softmax over each row maps them (in
+    float32, or in float64 where the library computes in it: input_dtypes' float64, float32.computing)."""
     scores = batch.y_pred
     if not (scores.size and ((scores < 0) | (scores > 1)).any()):
         return batch
     shifted = np.exp(scores.astype(np.float64) - scores.max(axis=1, keepdims=True))
-    return replace(batch, y_pred=(shifted / shifted.sum(axis=1, keepdims=True)).astype(F32))
+    dtype = np.float64 if float32.computing_dtype() == "float64" else F32
+    return replace(batch, y_pred=(shifted / shifted.sum(axis=1, keepdims=True)).astype(dtype))
 
 
 def _within_one_ulp(transform: Callable[[Batch], Batch]) -> tuple[Callable[[Batch], Batch], ...]:
-    """``transform``'s float32 scores one ulp below and one above: the convention's two sides.
+    """``transform``'s scores one ulp (of their float32, or float64) below and one above: the convention's two sides.
 
     PyTorch's float32 sigmoid and softmax are not correctly rounded (torch.sigmoid(2.0) is 0.88079703,
     one ulp below the nearest float32 0.88079709), and the hinge's 1 - p magnifies that ulp ~8-fold."""
@@ -207,7 +209,7 @@ def _within_one_ulp(transform: Callable[[Batch], Batch]) -> tuple[Callable[[Batc
             mapped = transform(batch)
             if mapped is batch:
                 return batch
-            return replace(mapped, y_pred=np.nextafter(mapped.y_pred, F32(towards)))
+            return replace(mapped, y_pred=np.nextafter(mapped.y_pred, mapped.y_pred.dtype.type(towards)))
         return side
     return nudged(-np.inf), nudged(np.inf)
 
