@@ -195,12 +195,13 @@ LIBRARY_INPUTS: dict[str, Callable[[Batch], Batch]] = {"keras": _flush_subnormal
 
 
 # One value per sample (an array as long as the stream, in the stream's order) is no value of a batch to average
-# with other batches'; a permutation of the samples permutes it; metrics merged concatenate it in their own order.
-PER_SAMPLE_PROPERTIES = ("batch_average_pitfall", "order_invariance", "merge_state")
+# with other batches'; a permutation of the samples permutes it; metrics merged concatenate it in their own order;
+# it has no count to stop growing past 2^24 (and samples weighing their copies give one value each, not 2^24).
+PER_SAMPLE_PROPERTIES = ("batch_average_pitfall", "order_invariance", "merge_state", "counts_past_2_24")
 PER_SAMPLE_NOT_AVERAGED = Unsupported(
     "torchmetrics", {"reduction": ("none",)}, "each sample's value (reduction='none'), in the stream's order: "
-    "per-batch values of different lengths have no mean, a permutation permutes them, and a merged metric holds "
-    "its own samples first", properties=PER_SAMPLE_PROPERTIES)
+    "per-batch values of different lengths have no mean, a permutation permutes them, a merged metric holds "
+    "its own samples first, and no count of them stops growing past 2^24", properties=PER_SAMPLE_PROPERTIES)
 
 
 def _squeezed(function: Callable[..., Any]) -> Callable[..., Any]:
