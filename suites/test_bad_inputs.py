@@ -292,7 +292,8 @@ def test_a_nan_score_of_an_ignored_sample_is_dropped_as_the_ignore_index_documen
 def test_an_error_a_declaration_documents_where_the_policy_gives_a_value_is_explained() -> None:
     """Every target the ignore_index: torchmetrics' Crammer-Singer hinge raises on the update left with no sample
     (the library-wide 'cannot reshape tensor of 0 elements' defect), which explains it."""
-    ctx = _library_context("CategoricalHinge", "torchmetrics", {"ignore_index": -1, "multiclass_mode": "crammer-singer"})
+    ctx = _library_context("CategoricalHinge", "torchmetrics",
+                           {"ignore_index": -1, "multiclass_mode": "crammer-singer"})
     words, failure = behaviour(ctx, "label -1", [batch([-1], [[0.0, 0.0, 0.0]], num_classes=3)])
     assert words.startswith("raises RuntimeError: cannot reshape") and "as documented" in words, words
     assert failure is None
