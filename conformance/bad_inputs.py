@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -48,6 +48,9 @@ from conformance.data import Batch, Example, concatenate
 from conformance.failures import Explained, LibraryError, Observation, Undefined, Violation
 from conformance.reference import RaisesByPolicy, weights_as_given
 from conformance.tolerance import compare
+
+if TYPE_CHECKING:
+    from conformance.catalogue.model import KnownDifference
 
 # -- the policies that give a bad value a number ------------------------------------------------------------------
 
@@ -64,6 +67,23 @@ def _policy_defines(kind: BadInput, parameters: dict[str, Any], at: Injection) -
 
 def policy_words(kind: BadInput, parameters: dict[str, Any]) -> str:
     return f"{kind.policy}={parameters[kind.policy]!r}"
+
+
+IGNORING = ("ignore_index", "ignore_class")  # the parameters (by reference keyword) that drop a sample by its target
+
+
+def _ignoring(kind: BadInput, parameters: dict[str, Any], batches: list[Batch], at: Injection) -> str | None:
+    """The documented policy that drops the sample holding the bad value (a score, a weight), as words: its every
+    target is the ignore_index in use, so the sample, bad value and all, does not contribute (None: no such policy).
+    A label kind's own label is judged by ``_policy_defines``; a length or shape mismatch is no sample's."""
+    if kind.policy == "ignore_index" or kind.reshapes:
+        return None
+    batch = batches[at.batch]
+    for name in IGNORING:
+        ignored = parameters.get(name)
+        if ignored is not None and at.sample < len(batch) and np.all(np.asarray(batch.y_true[at.sample]) == ignored):
+            return f"{name}={ignored!r} (the sample's target)"
+    return None
 
 
 # -- the property ------------------------------------------------------------------------------------------------
@@ -167,26 +187,52 @@ def _reference(ctx: Context, batches: list[Batch]) -> np.ndarray:
     return ctx.spec.reference_value(concatenate(batches))
 
 
-def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection) -> tuple[str, Any]:
-    """``("policy", value)`` where a documented policy gives the value, ``("raises", words)`` where it documents an
-    error, ``("as given", value)`` for the weighted formula with the weight as given, else ``("none", None)``."""
+def _without_sample(batches: list[Batch], at: Injection) -> list[Batch]:
+    """The batches without the sample at ``at`` (a batch left empty stays, empty)."""
+    batch = batches[at.batch]
+    return [*batches[:at.batch], batch.take(np.arange(len(batch)) != at.sample), *batches[at.batch + 1:]]
+
+
+@dataclass
+class Expectation:
+    """What a bad input should give: ``how`` (``policy``: ``value``, a documented policy's, judged on ``judged``;
+    ``raises``: the policy documents an error; ``as given``: the weighted formula with the weight as given; ``none``:
+    no number), and the policy in ``words``."""
+
+    how: str
+    value: Any = None
+    words: str = ""
+    judged: list[Batch] | None = None
+
+
+def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection) -> Expectation:
+    """What the documented policies (or the weighted formula, for a weight as given) make of the bad value."""
     parameters = ctx.subject.parameters
+    ignoring = _ignoring(kind, parameters, batches, at)
+    if ignoring is not None:  # the sample is dropped as documented: the value is the reference's without it
+        judged = _without_sample(batches, at)
+        try:
+            value = _reference(ctx, judged)
+        except (ValueError, ZeroDivisionError, IndexError):
+            return Expectation("none")
+        return Expectation("policy", value, ignoring, judged) if np.isfinite(value).all() else Expectation("none")
     if _policy_defines(kind, parameters, at):
+        words = policy_words(kind, parameters)
         try:
             value = _reference(ctx, batches)
         except RaisesByPolicy:
-            return "raises", policy_words(kind, parameters)
+            return Expectation("raises", words=words)
         except (ValueError, ZeroDivisionError, IndexError):
-            return "none", None
-        return ("policy", value) if np.isfinite(value).all() else ("none", None)
+            return Expectation("none")
+        return Expectation("policy", value, words, batches) if np.isfinite(value).all() else Expectation("none")
     if kind.as_given:  # judged as agreement is (a NaN or a clip of the library's convention there explained too)
         try:
             with weights_as_given():
                 value = _reference(ctx, batches)
         except (ValueError, ZeroDivisionError, IndexError):
-            return "none", None
-        return "as given", value
-    return "none", None
+            return Expectation("none")
+        return Expectation("as given", value)
+    return Expectation("none")
 
 
 def _read_values(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection,
@@ -205,13 +251,32 @@ def _read_values(ctx: Context, kind: BadInput, batches: list[Batch], at: Injecti
 
 
 def _independent(ctx: Context, kind: BadInput, value: np.ndarray, batches: list[Batch], at: Injection) -> bool:
-    """Whether ``value`` is what every substitute for the bad value gives (two at least): the value does not depend
-    on it (a NaN score of a negative in TruePositives, a NaN weight of a true negative in Precision), so it hides
-    nothing."""
+    """Whether ``value`` is what every substitute for the bad value gives (two at least), by the definition or by
+    one of the library's declared conventions on valid values: the value does not depend on it (a NaN score of a
+    negative in TruePositives, a NaN weight of a true negative in Precision; a NaN score in a query with no relevant
+    document, where torchmetrics' retrieval recall counts no document scored <= 0), so it hides nothing."""
     values = _read_values(ctx, kind, batches, at, substitutes=True)
     tolerance = ctx.judge.tolerance(batches)
-    return len(values) >= 2 and all(np.shape(v) == np.shape(value) and compare(value, v, tolerance)[0]
-                                    for v in values)
+    if len(values) >= 2 and all(np.shape(v) == np.shape(value) and compare(value, v, tolerance)[0] for v in values):
+        return True
+    readings = [read for reading in kind.readings if reading.substitutes
+                and (read := reading.read(batches, at)) is not None]
+    return len(readings) >= 2 and any(all(_within_convention(ctx, known, value, read) for read in readings)
+                                      for known in ctx.judge.known_differences()
+                                      if known.explains_values and "bad_inputs" not in known.properties)
+
+
+def _within_convention(ctx: Context, known: KnownDifference, value: np.ndarray, batches: list[Batch]) -> bool:
+    """Whether ``value`` is what ``known``'s convention gives on ``batches`` (valid ones: a bad value read so), where
+    that convention bounds the value (a float32 cancellation's unbounded interval, any value, says nothing)."""
+    try:
+        if not known.applies(batches):
+            return False
+        intervals = ctx.judge.intervals(known, batches)
+        bounded = all(np.isfinite(low).all() and np.isfinite(high).all() for low, high in intervals)
+        return bounded and ctx.judge.follows(known, value, batches, ctx.judge.tolerance(batches))
+    except (ValueError, ZeroDivisionError, IndexError, TypeError):
+        return False
 
 
 def _hiding_reading(ctx: Context, kind: BadInput, value: np.ndarray, batches: list[Batch],
@@ -254,7 +319,8 @@ def _documented(ctx: Context, kind: BadInput, value: np.ndarray, batches: list[B
 def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection, example: Example,
                clean: Callable[[], str]) -> Judged:
     """Feed ``batches`` (holding the bad value at ``at``) and classify what the library does (see the module)."""
-    expectation, expected = _expectation(ctx, kind, batches, at)
+    expectation = _expectation(ctx, kind, batches, at)
+    expected, policy = expectation.value, expectation.words
     # Arrays of new shapes would make a compiled update trace anew (Keras: ~0.3 s, and again after it raises): such
     # a kind is fed eagerly, which runs the same operations.
     mode = "eager" if kind.reshapes and len(ctx.adapter.execution_modes()) > 1 else None
@@ -262,21 +328,23 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
         value = feed(ctx, batches, mode)
     except Exception as error:  # any library exception is a behaviour to record
         raised = f"raises {type(error).__name__}: {first_line(error)}"
-        if expectation == "policy":
-            return Judged(f"wrong: {raised}, where {policy_words(kind, ctx.subject.parameters)} gives "
-                          f"{number(expected)}", BadInputError(
-                              f"{kind.name}: {raised}, where its documented policy "
-                              f"{policy_words(kind, ctx.subject.parameters)} gives {number(expected)}", example,
-                              kind.name))
+        if expectation.how == "policy":
+            explained = ctx.judge.library_error(f"{type(error).__name__}: {error}", example, expectation.judged)
+            if isinstance(explained, Explained):  # an error a declaration documents where the policy gives a value
+                ctx.tally.observations.append(explained.observation)
+                return Judged(f"{raised} (as documented: {explained.observation.known.what[:80]})")
+            return Judged(f"wrong: {raised}, where {policy} gives {number(expected)}", BadInputError(
+                f"{kind.name}: {raised}, where its documented policy {policy} gives {number(expected)}", example,
+                kind.name))
         return Judged(None if clean() == "raises" else raised)
     words = number(value)
-    if expectation == "raises":
-        return Judged(f"wrong: returns {words}, where {expected} documents an error", BadInputViolation(
-            f"{kind.name}: returns {words}, where its documented policy {expected} raises", example, value,
+    if expectation.how == "raises":
+        return Judged(f"wrong: returns {words}, where {policy} documents an error", BadInputViolation(
+            f"{kind.name}: returns {words}, where its documented policy {policy} raises", example, value,
             kind.name, "does not raise by its policy"))
-    if expectation == "policy":
-        verdict = ctx.judge.against_reference(value, batches, example, f"{kind.name} under "
-                                              f"{policy_words(kind, ctx.subject.parameters)}: the value")
+    if expectation.how == "policy":
+        verdict = ctx.judge.against_reference(value, expectation.judged, example, f"{kind.name} under {policy}: "
+                                              "the value")
         if isinstance(verdict.failure, Undefined):
             return Judged(f"returns {words}")
         ctx.tally.record(verdict)
@@ -285,13 +353,12 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
             return Judged(f"{nonfinite_words(value) or 'returns ' + words} (as documented: "
                           f"{verdict.failure.observation.known.what[:80]})")
         if verdict.failure is not None:
-            return Judged(f"wrong: returns {words}, where {policy_words(kind, ctx.subject.parameters)} gives "
-                          f"{number(expected)}", verdict.failure)
-        return Judged(f"returns {words} (as {policy_words(kind, ctx.subject.parameters)} documents)")
+            return Judged(f"wrong: returns {words}, where {policy} gives {number(expected)}", verdict.failure)
+        return Judged(f"returns {words} (as {policy} documents)")
     nonfinite = nonfinite_words(value)
     if nonfinite:
         return Judged(None if clean() == "nonfinite" else nonfinite)
-    if expectation == "as given":
+    if expectation.how == "as given":
         with weights_as_given():
             verdict = ctx.judge.against_reference(value, batches, example, f"{kind.name}: the value")
         if verdict.failure is None:
@@ -305,7 +372,7 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
         ctx.tally.observations.append(documented)
         return Judged(f"returns {words} (as documented: {documented.known.what[:80]})")
     reading = _hiding_reading(ctx, kind, value, batches, at)
-    if expectation == "as given" and expected is not None and reading is None:
+    if expectation.how == "as given" and expected is not None and reading is None:
         return Judged(f"wrong: returns {words}, where the weighted formula gives {number(expected)}",
                       BadInputViolation(f"{kind.name}: returns {words}, neither the weighted formula with the "
                                         f"weight as given ({number(expected)}) nor the weight dropped", example,

@@ -279,6 +279,34 @@ def test_an_ignore_index_equal_to_the_injected_label_is_ignored_as_documented() 
     assert words == "returns 1 (as ignore_index=-1 documents)" and failure is None, words
 
 
+def test_a_nan_score_of_an_ignored_sample_is_dropped_as_the_ignore_index_documents() -> None:
+    """torchmetrics' hinge drops a sample whose target is ignore_index, its NaN score with it: the value is the
+    policy's (the sample left out), judged as such; a NaN score in a sample it keeps is a bad input again."""
+    ctx = _library_context("Hinge", "torchmetrics", {"ignore_index": -1})
+    words, failure = behaviour(ctx, "NaN in y_pred", [batch([-1, 0], [NAN, -1.0])])
+    assert words == "returns 1.26894 (as ignore_index=-1 (the sample's target) documents)" and failure is None, words
+    words, failure = behaviour(ctx, "NaN in y_pred", [batch([0, -1], [NAN, -1.0])])
+    assert "documents" not in words, words
+
+
+def test_an_error_a_declaration_documents_where_the_policy_gives_a_value_is_explained() -> None:
+    """Every target the ignore_index: torchmetrics' Crammer-Singer hinge raises on the update left with no sample
+    (the library-wide 'cannot reshape tensor of 0 elements' defect), which explains it."""
+    ctx = _library_context("CategoricalHinge", "torchmetrics",
+                           {"ignore_index": -1, "multiclass_mode": "crammer-singer"})
+    words, failure = behaviour(ctx, "label -1", [batch([-1], [[0.0, 0.0, 0.0]], num_classes=3)])
+    assert words.startswith("raises RuntimeError: cannot reshape") and "as documented" in words, words
+    assert failure is None
+
+
+def test_a_value_every_reading_gives_under_a_declared_convention_does_not_depend_on_the_bad_one() -> None:
+    """A NaN score in a query with no relevant document: torchmetrics' recall of the other query is 0 by its
+    declared convention (a document scored 0 is not retrieved) whatever the NaN is read as, so 0 hides nothing."""
+    ctx = _library_context("RetrievalRecall", "torchmetrics", {"empty_target_action": "neg", "top_k": None})
+    words, failure = behaviour(ctx, "NaN in y_pred", [batch([[0, 0], [0, 1]], [[NAN, 0.0], [0.0, 0.0]])])
+    assert words == "returns 0 (the value does not depend on the bad one)" and failure is None, words
+
+
 @pytest.mark.parametrize(("strategy", "expected"), [("ignore", "returns 2 (as nan_strategy='ignore' documents)"),
                                                     ("warn", "returns 2 (as nan_strategy='warn' documents)"),
                                                     (0.5, "returns 1.5 (as nan_strategy=0.5 documents)")])

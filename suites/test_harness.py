@@ -346,3 +346,27 @@ def test_run_writes_json_and_html_and_exits_by_outcome(tmp_path: Path) -> None:
 
     merged = conformance("report", str(tmp_path / "r.json"), str(tmp_path / "r.json"), "-o", str(tmp_path / "m.html"))
     assert merged.returncode == 0 and (tmp_path / "m.html").exists()
+
+
+def test_counts_past_2_24_leaves_out_a_value_per_sample_without_feeding_it() -> None:
+    """A metric of one value per sample (torchmetrics' CosineSimilarity(reduction='none')) has no count to stop
+    growing, and its n samples weighing 2^24 / n give n values where the stream gives 2^24: the property leaves the
+    example out, judged none (it once subtracted a value of 4 entries from one of 8: a broadcasting error)."""
+    pytest.importorskip("torchmetrics")
+    from conformance.adapters import get_adapter
+    from conformance.catalogue import by_id
+    from conformance.context import Context
+    from conformance.profiles import PROFILES
+    from conformance.usercheck.checks_common import check_counts_past_2_24
+
+    spec = by_id()["CosineSimilarity"]
+    ctx = Context(spec, get_adapter("torchmetrics"), spec.bindings["torchmetrics"], "counts_past_2_24",
+                  PROFILES["ci"])
+    ctx.subject.use_parameters({"reduction": "none"})
+
+    @settings(max_examples=3, database=None, deadline=None)
+    @given(st.data())
+    def check(data) -> None:
+        check_counts_past_2_24(ctx, data)
+        assert ctx.tally.judged == 0 and "one entry per sample" in ctx.tally.unjudgeable
+    check()

@@ -303,6 +303,11 @@ TM_CURVE_SOURCE = "torchmetrics/functional/classification/precision_recall_curve
 RANKED_NAN = batch([0, 1, 1, 0], [0.4, NAN, 0.7, 0.2])
 RANKED_CLEAN = batch([0, 1, 1, 0], [0.4, 0.9, 0.7, 0.2])
 MEAN_VALUES = batch([1.0, 2.0, 4.0], [0.0, 0.0, 0.0], [1.0, 3.0, 1.0])
+TR = "torchmetrics.retrieval."
+TR_SOURCE = "torchmetrics/functional/retrieval"
+# One query of three documents, the first scored NaN (a non-relevant one in AUROC's, a relevant one in recall's).
+QUERY_NAN_NEGATIVE = batch([[0, 1, 1, 0]], [[NAN, 0.2, 0.7, 0.4]])
+QUERY_NAN_RELEVANT = batch([[1, 0, 1]], [[NAN, 0.5, 0.2]])
 
 TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
     (TM_CURVES, bad_input(
@@ -316,6 +321,33 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         where=f"{TM_CURVE_SOURCE}::_binary_clf_curve, _binary_precision_recall_curve_format; "
               "torchmetrics/functional/classification/ranking.py; torchmetrics/functional/retrieval/ndcg.py",
         witness=Witness(inside=(RANKED_NAN,), outside=(RANKED_CLEAN,), metric="AUC"))),
+    ((f"{TR}RetrievalAUROC", f"{TR}RetrievalHitRate", f"{TR}RetrievalFallOut", f"{TR}RetrievalRPrecision"),
+     bad_input(
+        "torchmetrics", "NaN in y_pred",
+        what="torchmetrics' retrieval AUROC, hit rate, fall-out and R-precision rank a document scored NaN first, "
+             "as the highest score, with no NaN check: RetrievalAUROC of relevance [0, 1, 1, 0] scored "
+             "[NaN, 0.2, 0.7, 0.4] is 0.25, the value with the NaN read as 1.",
+        cause="_check_retrieval_inputs checks shapes, dtypes and the target's values, not NaN scores; the functional "
+              "metrics rank with preds.topk(...) or torch.argsort(preds, descending=True), which order NaN above "
+              "every number (retrieval_auroc then passes the top-k scores to binary_auroc, whose sort does the same).",
+        where=f"torchmetrics/utilities/checks.py::_check_retrieval_inputs; {TR_SOURCE}/auroc.py::retrieval_auroc, "
+              "hit_rate.py, fall_out.py, r_precision.py",
+        reading=nan_scores_as(FLOAT32_MAX),
+        witness=Witness(inside=(QUERY_NAN_NEGATIVE,), outside=(batch([[0, 1, 1, 0]], [[0.9, 0.2, 0.7, 0.4]]),),
+                        metric="RetrievalAUROC"))),
+    ((f"{TR}RetrievalMAP", f"{TR}RetrievalMRR", f"{TR}RetrievalPrecision", f"{TR}RetrievalRecall"), bad_input(
+        "torchmetrics", "NaN in y_pred",
+        what="torchmetrics' retrieval MAP, MRR, precision and recall rank a document scored NaN first and count "
+             "it not relevant (NaN > 0 is False), though the query's relevant count still includes it: "
+             "RetrievalRecall of relevance [1, 0, 1] scored [NaN, 0.5, 0.2] is 0.5, a number no reading of one "
+             "score gives (ranked first yet discarded as a score <= 0).",
+        cause="_check_retrieval_inputs checks no NaN; the functional metrics set target_filtered = "
+              "torch.where(preds > 0, target, 0), false for NaN, rank with torch.argsort(preds, descending=True) or "
+              "preds.topk, which order NaN first, and divide by the unfiltered target.sum().",
+        where=f"torchmetrics/utilities/checks.py::_check_retrieval_inputs; {TR_SOURCE}/recall.py::retrieval_recall, "
+              "precision.py, average_precision.py, reciprocal_rank.py",
+        witness=Witness(inside=(QUERY_NAN_RELEVANT,), outside=(batch([[1, 0, 1]], [[0.9, 0.5, 0.2]]),),
+                        metric="RetrievalRecall"))),
     ((f"{TM}BinaryAUROC",), bad_input(
         "torchmetrics", ("label C", "label -1"),
         what="torchmetrics' BinaryAUROC never checks its inputs: a target 2 or -1 weighs the curve (the counts sum "

@@ -98,6 +98,16 @@ def _clipped_ratios(batch: Batch) -> np.ndarray:
     return np.minimum(y_true, 1.0) / np.clip(y_pred, 1e-7, 1.0)
 
 
+def _normalized_ratios(batch: Batch) -> np.ndarray:
+    """p / q of each element where p > 0, each row normalized to sum 1 first (torchmetrics' KL divergence of
+    probabilities: _safe_xlogy(p, p / q))."""
+    y_true, y_pred, _ = _real(batch)
+    with np.errstate(all="ignore"):
+        p = y_true / y_true.sum(axis=-1, keepdims=True)
+        q = y_pred / y_pred.sum(axis=-1, keepdims=True)
+        return np.where(p > 0, p / q, 0.0)
+
+
 def _poisson_terms(batch: Batch) -> np.ndarray:
     """ŷ and |y log(ŷ + 1e-7)| of each element (Keras' Poisson)."""
     y_true, y_pred, _ = _real(batch)
@@ -165,6 +175,8 @@ def _terms_of(spec: MetricSpec, library: str) -> Callable[[Batch], np.ndarray] |
                        probabilistic_reference.poisson: _poisson_terms}
         if reference in keras_terms:
             return keras_terms[reference]
+    if library == "torchmetrics" and reference is probabilistic_reference.kl_divergence:
+        return _normalized_ratios
     if reference in (regression_reference.mean_absolute_error,
                      errors_reference.weighted_mean_absolute_percentage_error):
         return _absolutes
@@ -205,6 +217,7 @@ HALF_INSIDE: dict[str, Batch] = {
     "_percentages": batch([1.0, 1.0], [700.0, 1.0]),  # 100 · 699 / 1
     "_doubled": batch([40000.0, 1.0], [0.0, 1.0]),  # softplus(-2 · -40,000)
     "_clipped_ratios": batch([[1.0, 0.0], [0.5, 0.5]], [[2.0**-20, 1.0], [0.5, 0.5]], num_classes=2),  # 1 / 2^-20
+    "_normalized_ratios": batch([[1.0, 0.0], [0.5, 0.5]], [[2.0**-20, 1.0], [0.5, 0.5]], num_classes=2),  # likewise
     "_poisson_terms": batch([60000.0, 1.0], [60000.0, 1.0]),  # 60,000 · log(60,000)
 }
 
@@ -213,7 +226,7 @@ SMALL_DISTRIBUTIONS = batch([[0.75, 0.25], [0.5, 0.5]], [[0.5, 0.5], [0.25, 0.75
 
 
 def _half_witness(terms: Callable[[Batch], np.ndarray]) -> Witness:
-    outside = SMALL_DISTRIBUTIONS if terms is _clipped_ratios else SMALL
+    outside = SMALL_DISTRIBUTIONS if terms in (_clipped_ratios, _normalized_ratios) else SMALL
     return Witness(inside=(HALF_INSIDE[terms.__name__],), outside=(outside,), dtypes=HALF_PRESENTED,
                    outside_dtypes=HALF_PRESENTED)
 
@@ -625,12 +638,15 @@ KERAS_IOU_FLOAT32 = KnownDifference(
     where="keras/src/metrics/iou_metrics.py::IoU.result (denominator = ops.cast(denominator, dtype='float32'))",
     overrides={"epsilon": 1e-7}, computes_in="float32", dtypes=("float64",), properties=INPUT_DTYPES, kind="defect",
     witness=Witness(inside=(IOU_THIRDS,), outside=(IOU_THIRDS,), metric="BinaryIoU", dtypes=FLOAT64))
-# MeanIoU(ignore_class=c) keeps class c in the mean (the canonical declaration's ``ignored_class_in_mean``).
-LABEL_MAP_THIRDS = batch([[[1]], [[1]], [[1]], [[2]]], [[[1]], [[2]], [[2]], [[2]]], num_classes=3)  # 1/3 each
+# With ignore_class drawn, the ignored class stays in the mean as well (the canonical declaration's
+# ``ignored_class_in_mean``, segmentation.KERAS_IGNORE_CLASS_IN_MEAN): both causes act on one value.
+# Inside, a pixel of class 1 predicted as the ignored class 0: Keras' (0 + 1/3 + 1/2) / 3 in float32, where the
+# reference leaves class 0 out; outside, the canonical dtypes (an int matrix, divided in float32 as documented).
+IGNORED_PREDICTED = batch([[[1]], [[1]], [[1]], [[2]]], [[[0]], [[1]], [[2]], [[2]]], num_classes=3)
 KERAS_IOU_IGNORE_CLASS_FLOAT32 = replace(
-    KERAS_IOU_FLOAT32, overrides={"epsilon": 1e-7, "ignored_class_in_mean": True},
-    witness=Witness(inside=(LABEL_MAP_THIRDS,), outside=(LABEL_MAP_THIRDS,), metric="MeanIoU[ignore_class=0]",
-                    dtypes=Presented("float64", compute="float64")))
+    KERAS_IOU_FLOAT32, overrides={"epsilon": 1e-7, "ignored_class_in_mean": True}, when={"ignore_class": (0, 1)},
+    witness=Witness(inside=(IGNORED_PREDICTED,), outside=(IGNORED_PREDICTED,), metric="MeanIoU",
+                    parameters={"ignore_class": 0}, dtypes=Presented("float64", compute="float64")))
 PRECISION_2_3 = batch([1, 1, 0], [0.75, 0.75, 0.75])  # precision 2/3: float32 0.6666667
 R2_INSIDE = batch([1.0, 2.0, 4.0], [1.5, 2.0, 3.0])  # R² 0.7321..., not a float32
 KERAS_NARROWING: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
@@ -792,7 +808,9 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         if library != "keras" or _class_name(binding.target) in KERAS_WRAPPERS:  # Keras: its losses, in y_pred's
             tweedie = spec.reference is regression_reference.mean_tweedie_deviance
             power = float(spec.params.get("power", 0.0)) if tweedie else None
-            added.append(_half_overflow(library, terms, power))
+            known = _half_overflow(library, terms, power)
+            # log_prob=True takes log-probabilities: no ratio (torch.sum(p.exp() * (p - q))), no overflow there
+            added.append(replace(known, when={"log_prob": (False,)}) if terms is _normalized_ratios else known)
     torch = spec.bindings.get("torchmetrics")
     if torch is not None and spec.reference is errors_reference.minkowski_distance:
         added.append(TORCHMETRICS_MINKOWSKI_HALF)
@@ -816,8 +834,9 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
         name = _class_name(keras.target)
         if name in KERAS_WRAPPERS:
             added += KERAS_IN_PREDICTION_DTYPE
-        added += [KERAS_IOU_IGNORE_CLASS_FLOAT32 if known is KERAS_IOU_FLOAT32 and "ignore_class" in spec.params
-                  else known for names, known in KERAS_NARROWING if name in names]
+        added += [known for names, known in KERAS_NARROWING if name in names]
+        if name in IOU_CLASSES and any(p.name == "ignore_class" for p in spec.space):
+            added.append(KERAS_IOU_IGNORE_CLASS_FLOAT32)
         if name == "LogCoshError":
             added.append(KERAS_LOG_COSH)
         if name == "BinaryIoU":

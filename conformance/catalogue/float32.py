@@ -332,3 +332,19 @@ def normalized_root_mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
         ends = _ratio(rmse, (low, high))
         return float(_pick((-ends[1], -ends[0]), side))
     return float(_pick(_ratio(rmse, (low, high)), side))
+
+
+def zero_one_loss(y_true: ArrayLike, y_pred: ArrayLike, *, normalize: bool = True,
+                  sample_weight: ArrayLike | None = None, side: int) -> float:
+    """An end of the (weighted) number of misclassified samples taken as ``Σw - Σw·[right]``: two float32 sums of
+    ``n`` terms subtracted, each within ``_error(n, Σ|w|)`` of its value, so the count lies within that of its
+    value, however small it is (all right: 0 where the sums' rounding leaves -1.9e-6). The fraction
+    (``normalize``) divides the same sums' ratio, no cancellation: exact here."""
+    from conformance.reference.rates import zero_one_loss as exact
+
+    value = exact(y_true, y_pred, normalize=normalize, sample_weight=sample_weight)
+    if normalize:
+        return value
+    n = len(np.asarray(y_true))
+    weights = np.ones(n) if sample_weight is None else np.abs(np.asarray(sample_weight, np.float64))
+    return value + side * float(_error(n, weights.sum()))

@@ -195,12 +195,13 @@ LIBRARY_INPUTS: dict[str, Callable[[Batch], Batch]] = {"keras": _flush_subnormal
 
 
 # One value per sample (an array as long as the stream, in the stream's order) is no value of a batch to average
-# with other batches'; a permutation of the samples permutes it; metrics merged concatenate it in their own order.
-PER_SAMPLE_PROPERTIES = ("batch_average_pitfall", "order_invariance", "merge_state")
+# with other batches'; a permutation of the samples permutes it; metrics merged concatenate it in their own order;
+# it has no count to stop growing past 2^24 (and samples weighing their copies give one value each, not 2^24).
+PER_SAMPLE_PROPERTIES = ("batch_average_pitfall", "order_invariance", "merge_state", "counts_past_2_24")
 PER_SAMPLE_NOT_AVERAGED = Unsupported(
     "torchmetrics", {"reduction": ("none",)}, "each sample's value (reduction='none'), in the stream's order: "
-    "per-batch values of different lengths have no mean, a permutation permutes them, and a merged metric holds "
-    "its own samples first", properties=PER_SAMPLE_PROPERTIES)
+    "per-batch values of different lengths have no mean, a permutation permutes them, a merged metric holds "
+    "its own samples first, and no count of them stops growing past 2^24", properties=PER_SAMPLE_PROPERTIES)
 
 
 def _squeezed(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -626,16 +627,24 @@ def _composed(first: Callable[[Batch], Batch], then) -> Callable[[Batch], Batch]
     return lambda batch: then(first(batch))
 
 
-def _all_ignored(batches: list[Batch]) -> bool:
-    """Every target is the padding label (some batch's, where one is fed alone, or the stream's)."""
-    return any(len(b) and np.ndim(b.y_true) == 1 and (b.y_true == PADDING).all() for b in batches)
+def _all_ignored(batches: list[Batch], values: Mapping[str, Any]) -> bool:
+    """Every target is the ignore_index in use (some batch's, where one is fed alone, or the stream's)."""
+    ignored = values.get("ignore_index")
+    return ignored is not None and any(len(b) and np.ndim(b.y_true) == 1 and (b.y_true == ignored).all()
+                                       for b in batches)
+
+
+def _given(value: Any) -> bool:
+    """an ignore_index given"""
+    return value is not None
 
 
 TORCHMETRICS_HINGE_OF_NOTHING = KnownDifference(
     "torchmetrics", what="torchmetrics' hinge loss of no sample (every target the ignored label) is NaN; the "
     "reference's mean of no sample is 0.0.", cause="the hinge's compute divides the summed measures by the count of "
     "samples kept, 0 / 0.", where="torchmetrics/functional/classification/hinge.py::_hinge_loss_compute",
-    raises="returned NaN", trigger=_all_ignored, properties=EVERY_PROPERTY)
+    raises="returned NaN", trigger=ParameterTrigger(_all_ignored), properties=EVERY_PROPERTY,
+    when={"ignore_index": _given})
 
 
 def _some_curve_without_samples(batches: list[Batch]) -> bool:
@@ -752,7 +761,8 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
                       if k.library == "torchmetrics" else k for k in spec.known)
         spec = replace(spec, reference=ignoring_target(spec.reference), known=known)
         if "Hinge" in name:
-            spec = replace(spec, known=(*spec.known, replace(TORCHMETRICS_HINGE_OF_NOTHING, when=padding_only)))
+            # the padding label, or another the bad_inputs property gives as ignore_index (label C)
+            spec = replace(spec, known=(*spec.known, TORCHMETRICS_HINGE_OF_NOTHING))
     elif name in PADDING_PER_ROW:
         ignored = replace(TORCHMETRICS_RANKING_IGNORED[name == "MultilabelCoverageError"], when=padding_only)
         known = tuple(replace(k, reference=ignoring_cells_by_row(k.reference)) if k.library == "torchmetrics"

@@ -189,16 +189,18 @@ def _some_batch_empty(batches: list[Batch]) -> bool:
 
 
 def _softmax_if_any_outside_unit(batch: Batch) -> Batch:
-    """The multiclass rule: scores with any value outside [0, 1] are logits; a softmax over each row maps them."""
+    """The multiclass rule: scores with any value outside [0, 1] are logits; a softmax over each row maps them (in
+    float32, or in float64 where the library computes in it: input_dtypes' float64, float32.computing)."""
     scores = batch.y_pred
     if not (scores.size and ((scores < 0) | (scores > 1)).any()):
         return batch
     shifted = np.exp(scores.astype(np.float64) - scores.max(axis=1, keepdims=True))
-    return replace(batch, y_pred=(shifted / shifted.sum(axis=1, keepdims=True)).astype(F32))
+    dtype = np.float64 if float32.computing_dtype() == "float64" else F32
+    return replace(batch, y_pred=(shifted / shifted.sum(axis=1, keepdims=True)).astype(dtype))
 
 
 def _within_one_ulp(transform: Callable[[Batch], Batch]) -> tuple[Callable[[Batch], Batch], ...]:
-    """``transform``'s float32 scores one ulp below and one above: the convention's two sides.
+    """``transform``'s scores one ulp (of their float32, or float64) below and one above: the convention's two sides.
 
     PyTorch's float32 sigmoid and softmax are not correctly rounded (torch.sigmoid(2.0) is 0.88079703,
     one ulp below the nearest float32 0.88079709), and the hinge's 1 - p magnifies that ulp ~8-fold."""
@@ -207,12 +209,18 @@ def _within_one_ulp(transform: Callable[[Batch], Batch]) -> tuple[Callable[[Batc
             mapped = transform(batch)
             if mapped is batch:
                 return batch
-            return replace(mapped, y_pred=np.nextafter(mapped.y_pred, F32(towards)))
+            return replace(mapped, y_pred=np.nextafter(mapped.y_pred, mapped.y_pred.dtype.type(towards)))
         return side
     return nudged(-np.inf), nudged(np.inf)
 
 
 MARGINS = batch([0, 1], [[2.0, -1.0, 0.5], [0.1, 0.3, 1.5]], num_classes=3)  # two rows of class scores
+
+
+# A hinge's terms are 1 - y·ŷ: where the margin y·ŷ is near 1 the subtraction cancels, so each term errs by the
+# rounding of the margin, about u · 1 (not u of the term: bfloat16 1 - 0.9961 is 0.0039 where 1 - 0.9951 is 0.0049).
+# The natural magnitude of its terms is 1 (tolerance.py: atol = rtol · scale).
+HINGE_SCALE = 1.0
 
 
 def _torch_hinge_auto(kind: str, transform: Callable[[Batch], Batch], where: str,
@@ -259,7 +267,7 @@ def _hinge(squared: bool) -> MetricSpec:
         bindings["sklearn"] = Binding("sklearn.metrics.hinge_loss")
     return MetricSpec(
         name=name, reference=ref.hinge, params={"squared": squared}, domain=BINARY_MARGINS, decomposition="mean",
-        growth=tol.RATIO, scale=0.0, bindings=bindings, absent=absent,
+        growth=tol.RATIO, scale=HINGE_SCALE, bindings=bindings, absent=absent,
         space=(Parameter("squared", (squared, not squared), spellings={"torchmetrics": "squared"},
                          absent={"keras": "Keras' Hinge and SquaredHinge are two classes (two specs)",
                                  "sklearn": "scikit-learn's hinge_loss is not squared"}),),
@@ -277,7 +285,7 @@ def _hinge(squared: bool) -> MetricSpec:
 def _categorical_hinge() -> MetricSpec:
     return MetricSpec(
         name="CategoricalHinge", reference=ref.categorical_hinge, domain=MULTICLASS_LOGITS_WIDE, decomposition="mean",
-        growth=tol.RATIO, scale=0.0,
+        growth=tol.RATIO, scale=HINGE_SCALE,
         bindings={
             "keras": Binding("keras.metrics.CategoricalHinge", y_true="onehot"),
             "sklearn": Binding("sklearn.metrics.hinge_loss", {"labels": CLASS_RANGE}),

@@ -86,6 +86,27 @@ KERAS_IGNORE_CLASS_IN_MEAN = KnownDifference(
 )
 
 KERAS_INTEGER_WEIGHTS = KnownDifference("keras", **KERAS_IOU_INTEGER_WEIGHTS)
+
+
+def _subnormal(threshold: float) -> bool:
+    """a subnormal float32 (0 < t < 1.18e-38)"""
+    return 0 < float(threshold) < float(np.finfo(np.float32).tiny)
+
+
+# Threshold 1.4e-45 (the least float32): a score of 0.0 is predicted 1 as at threshold 0; outside, a score of 2.8e-45,
+# above the threshold as given and at 0 once flushed, predicted 1 either way.
+KERAS_SUBNORMAL_THRESHOLD = KnownDifference(
+    "keras", what="Keras' BinaryIoU (on TensorFlow) reads a subnormal threshold as 0: with threshold=1.4e-45 a score "
+    "of 0.0 is predicted class 1 (0.0 >= 0), so BinaryIoU(threshold=1.4e-45) on target [0], score [0.0] is 0.0 where "
+    "it is 1.0. (It also predicts 1 at the threshold and truncates weights to integers, as at any threshold.)",
+    cause="BinaryIoU.update_state computes `y_pred >= self.threshold` in a TensorFlow CPU kernel, which runs with "
+          "denormals flushed to zero (FTZ/DAZ): the float32 threshold below 1.18e-38 compares as 0.",
+    where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state; tensorflow/core/platform/denormal.h "
+          "(ScopedFlushDenormal, set on TensorFlow's CPU threads)",
+    overrides={"at_threshold": "positive", "epsilon": 1e-7, "threshold": 0.0}, per_batch=_truncated_weights,
+    when={"threshold": _subnormal}, kind="defect",
+    witness=Witness(inside=(batch([0], [0.0]),), outside=(batch([0], [2.8e-45]),), metric="BinaryIoU",
+                    parameters={"threshold": float(np.float32(1.4e-45))}))
 SKLEARN_ABSENT_CLASS = KnownDifference("sklearn", **SKLEARN_ABSENT_CLASS_IS_ZERO)
 
 TORCHMETRICS_ALL_IGNORED_NAN = KnownDifference(
@@ -238,7 +259,7 @@ SPECS: tuple[MetricSpec, ...] = (
                   "larger or equal to the threshold'); the int confusion matrix of _IoUBase truncates weights.",
             where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state, _IoUBase.update_state",
             overrides={"at_threshold": "positive", "epsilon": 1e-7}, per_batch=_truncated_weights,
-        ), SKLEARN_ABSENT_CLASS),
+        ), KERAS_SUBNORMAL_THRESHOLD, SKLEARN_ABSENT_CLASS),
     ),
     MetricSpec(
         name="BinaryIoU", reference=ref.iou,
@@ -260,8 +281,8 @@ SPECS: tuple[MetricSpec, ...] = (
                   "truncates weights.",
             where="keras/src/metrics/iou_metrics.py::BinaryIoU.update_state, _IoUBase.update_state",
             overrides={"at_threshold": "positive", "epsilon": 1e-7}, per_batch=_truncated_weights,
-        ), KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID), TORCHMETRICS_ONE_CLASS_ZERO_DIVISION,
-            SKLEARN_ABSENT_CLASS),
+        ), KERAS_SUBNORMAL_THRESHOLD, KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID),
+            TORCHMETRICS_ONE_CLASS_ZERO_DIVISION, SKLEARN_ABSENT_CLASS),
     ),
     MetricSpec(
         name="JaccardIndex", reference=ref.multilabel_iou, params={"threshold": 0.5, "average": "macro"},

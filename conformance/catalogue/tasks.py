@@ -10,6 +10,7 @@ import numpy as np
 
 from conformance import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
 from conformance.catalogue.classification import (
     KERAS_FBETA_COLUMN_WEIGHTS,
     KERAS_FBETA_EPSILON,
@@ -19,6 +20,7 @@ from conformance.catalogue.classification import (
     threshold_parameter,
 )
 from conformance.catalogue.model import (
+    EVERY_PROPERTY,
     NUM_CLASSES,
     Binding,
     Counterpart,
@@ -44,6 +46,23 @@ def _average(values: tuple, library_keyword: str = "average") -> Parameter:
 
 
 TORCHMETRICS_SIGMOID = KnownDifference("torchmetrics", **TORCHMETRICS_AUTO_SIGMOID)
+
+# The misclassified one's weight (2e-37) is lost in the float32 total; outside, a weight the total keeps exactly.
+MISCLASSIFIED_TINY = batch([0, 1], [0, 0], [1.0, 2e-37])
+SKLEARN_ZERO_ONE_COUNT_FLOAT32 = KnownDifference(
+    "sklearn", what="scikit-learn's zero_one_loss(normalize=False) subtracts two float32 sums, the total weight and "
+    "the weight of the right samples: the count carries their rounding, however small it is, as a difference of "
+    "nearly equal sums (misclassified weights [2e-37] beside right ones [1.0] give 0.0; every sample right with "
+    "weights [9.3e-7, 2.2, 10, 8.3] gives -1.9e-6, a negative count). Explained only within the float32 bounds of "
+    "those sums.",
+    cause="zero_one_loss returns n_samples - score with n_samples = xp.sum(sample_weight) (float32) and score = "
+          "accuracy_score(normalize=False), the float32 sum of the right samples' weights; the misclassified "
+          "weights are never summed on their own.",
+    where="sklearn/metrics/_classification.py::zero_one_loss", reference=float32.zero_one_loss,
+    bounds=float32.SIDES, when={"normalize": (False,)}, kind="defect", properties=EVERY_PROPERTY,
+    witness=Witness(inside=(MISCLASSIFIED_TINY,),
+                    outside=(batch([0, 1], [0, 0], [1.0, 0.5]),),
+                    parameters={"normalize": False}))
 
 # -- the binary F-beta score and its F1 counterparts -------------------------------------------------------------------
 
@@ -272,6 +291,7 @@ SPECS: tuple[MetricSpec, ...] = (
         name="ZeroOneLoss", reference=ref.zero_one_loss, domain=LABEL_PAIRS, decomposition="mean", growth=tol.RATIO,
         scale=1.0, bindings={"sklearn": Binding("sklearn.metrics.zero_one_loss")},
         space=(replace(NORMALIZE, absent={"keras": "no such metric", "torchmetrics": "no such metric"}),),
+        known=(SKLEARN_ZERO_ONE_COUNT_FLOAT32,),
         absent={"keras": "Keras has no zero-one loss (nearest: 1 - Accuracy)",
                 "torchmetrics": "torchmetrics has no zero-one loss (nearest: 1 - MulticlassAccuracy(average='micro'))"},
     ),
