@@ -177,3 +177,30 @@ def test_conformance_list_shows_what_each_binding_draws_and_what_it_does_not() -
     assert zero_division["unsupported"][0]["library"] == "torchmetrics" and zero_division["not_drawn"]["keras"]
     kappa = rows["CohenKappa[task=binary]"]["libraries"]["torchmetrics"]
     assert "two classes" in kappa["not_drawn"]["weights"]
+
+
+def test_a_multilabel_samplewise_stream_of_single_samples_reads_each_drawn_average() -> None:
+    """The declared value of torchmetrics' multilabel samplewise metrics fed one sample per update (each (sample,
+    label) cell read as a label) follows every average the spec draws, however the spec spells it: per cell for
+    "none" and None (k·L values), their mean for "macro"; a spelling it misread fell through to the mean."""
+    import numpy as np
+
+    from conformance.catalogue import batch
+
+    stream = batch([[[1, 0]], [[0, 1]]], [[[0.9, 0.2]], [[0.1, 0.3]]], num_classes=2)  # 2 samples, 1 element, 2 labels
+    checked = 0
+    for spec in CATALOGUE:
+        binding = spec.bindings.get("torchmetrics")
+        drawn = {p.name: p.choices("torchmetrics") for p in spec.drawn_for("torchmetrics")}
+        if binding is None or not binding.target.rsplit(".", 1)[-1].startswith("Multilabel") \
+                or "samplewise" not in drawn.get("multidim_average", ()):
+            continue
+        for average in (a for a in drawn.get("average", ()) if a in (None, "none", "macro")):
+            on, _ = spec.with_parameters("torchmetrics", {"average": average, "multidim_average": "samplewise"})
+            cells = next(k for k in on.known_for("torchmetrics", "agreement") if "one sample per update" in k.what)
+            value = on.reference_value(stream, function=cells.reference, overrides=cells.overrides)
+            each = on.reference_value(stream, overrides={"average": None})  # (k, L): each sample's labels
+            expected = each.reshape(-1) if average in (None, "none") else each.mean()
+            assert np.allclose(value, expected, equal_nan=True), (spec.id, average, value, expected)
+            checked += 1
+    assert checked >= 10, checked

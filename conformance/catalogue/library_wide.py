@@ -457,7 +457,7 @@ def _cells_as_labels(function: Callable[..., Any]) -> Callable[..., Any]:
         cells = np.concatenate([np.atleast_1d(function(y_true[i], y_pred[i], **{**params, "average": None}))
                                 for i in range(len(y_true))]) if len(y_true) else np.zeros(0)
         support = (np.clip(y_true, 0, 1) * (y_true != params.get("ignore_index", -2))).sum(axis=1).reshape(-1)
-        if average is None:
+        if average in (None, "none"):  # the rates' spelling of each label's value, and torchmetrics'
             return cells
         if average == "weighted":
             return float(np.dot(cells, support) / support.sum()) if support.sum() else 0.0
