@@ -204,3 +204,28 @@ def test_a_multilabel_samplewise_stream_of_single_samples_reads_each_drawn_avera
             assert np.allclose(value, expected, equal_nan=True), (spec.id, average, value, expected)
             checked += 1
     assert checked >= 10, checked
+
+
+def test_the_multilabel_one_sample_reading_follows_the_metrics_value_conventions() -> None:
+    """torchmetrics' MultilabelNegativePredictiveValue fed one sample per update reads each (sample, label) cell as a
+    label and ignores zero_division too: a cell never predicted negative is 0, not the 1.0 asked. The drawn spec
+    holds the cells reading under that convention (it alone gives 1.0, the convention alone keeps the sample axis),
+    and its value is the library's."""
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    from torchmetrics.classification import MultilabelNegativePredictiveValue
+
+    from conformance.catalogue import batch
+
+    one = batch([[[0, 0, 0]]], [[[0.0, 0.9, 0.0]]], num_classes=3)  # label 1 predicted positive: tn + fn = 0
+    parameters = {"average": "none", "zero_division": 1.0, "multidim_average": "samplewise", "threshold": 0.5}
+    spec, _ = by_id()["NegativePredictiveValue[task=multilabel]"].with_parameters("torchmetrics", parameters)
+    metric = MultilabelNegativePredictiveValue(num_labels=3, threshold=0.5, average="none", zero_division=1.0,
+                                               multidim_average="samplewise")
+    observed = metric(torch.tensor(np.moveaxis(one.y_pred, -1, 1)), torch.tensor(np.moveaxis(one.y_true, -1, 1)))
+    assert observed.tolist() == [1.0, 0.0, 1.0]
+    values = [spec.reference_value(one, function=k.reference, overrides=k.overrides)
+              for k in spec.known_for("torchmetrics", "agreement") if "one sample per update" in k.what]
+    assert any(np.array_equal(v, observed.numpy()) for v in values), values
+    assert any(np.array_equal(v, [1.0, 1.0, 1.0]) for v in values), values  # the reading alone

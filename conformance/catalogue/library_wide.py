@@ -462,6 +462,7 @@ def _cells_as_labels(function: Callable[..., Any]) -> Callable[..., Any]:
         if average == "weighted":
             return float(np.dot(cells, support) / support.sum()) if support.sum() else 0.0
         return float(cells.mean()) if cells.size else 0.0
+    reference.reads_cells = True  # see _cells_under_conventions
     return reference
 
 
@@ -495,6 +496,20 @@ def _multilabel_samplewise_defects(function: Callable[..., Any]) -> tuple[KnownD
     )
 
 
+def _cells_under_conventions(known: tuple[KnownDifference, ...],
+                             function: Callable[..., Any]) -> tuple[KnownDifference, ...]:
+    """The multilabel one-sample-update reading (each (sample, label) cell counted as a label) under each of
+    torchmetrics' value conventions of the metric (an ignored zero_division, a sigmoid of logits): the library reads
+    its state so whatever its arithmetic, so the cells follow that arithmetic (one declaration of each pair, at draw
+    time, as the judge composes a layout's reading with the value conventions)."""
+    cells = [k for k in known if k.reference is not None and getattr(k.reference, "reads_cells", False)]
+    conventions = [k for k in known if k.library == "torchmetrics" and k.explains_values and k.trigger is None
+                   and not (k.layouts or k.dtypes or k.batches_averaged) and "samplewise" not in k.what
+                   and (k.reference or k.overrides or k.per_batch is not None) and k.bounds is None]
+    return tuple(replace(c, reference=_cells_as_labels(k.reference or function), overrides=k.overrides,
+                         per_batch=k.per_batch) for c in cells for k in conventions)
+
+
 def with_multidim_average(spec: MetricSpec) -> MetricSpec:
     """``spec`` drawing torchmetrics' multidim_average where its torchmetrics class takes it: "global" (the spec as it
     is; its (N, C, X) presentation is shape_conventions') and "samplewise" on samples of X elements (the reference,
@@ -509,6 +524,7 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
         return (*(replace(k, reference=_squeezed(per_sample(k.reference or spec.reference)))
                   if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds)
                   and "samplewise" not in k.what else k for k in known),
+                *_cells_under_conventions(known, spec.reference),
                 torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
     # Transforms: of the domain and reference in use (padded by a drawn ignore_index first, say)
     samplewise = {"reference": Transform(per_sample), "domain": Transform(grouped), "decomposition": "none",
