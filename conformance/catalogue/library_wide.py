@@ -155,6 +155,30 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
                         outside_ranks=(1, 1), parameters={"multidim_average": "samplewise"},
                         metric="BinaryAccuracy"),
     )),
+    # Observed with torchmetrics 1.9.0: MultilabelRecall(multidim_average="samplewise") fed 1 sample on rank 0 and 2 on
+    # rank 1 aborts in gloo ("Received data size doesn't match expected size").
+    ("torchmetrics.classification.", KnownDifference(
+        "torchmetrics", what="torchmetrics' multilabel samplewise classification metrics abort their distributed "
+        "sync when one rank made a single update of one sample and the other an update of several: the processes "
+        "die in gloo ('Received data size doesn't match expected size').",
+        cause="_multilabel_stat_scores_update(multidim_average='samplewise') .squeeze()s a one-sample update's (1, L) "
+              "counts to (L,), which the list states (dim_zero_cat) keep, while an update of N samples keeps (N, L); "
+              "gather_all_tensors, which 'works on tensors that have the same number of dimensions', then "
+              "all-gathers the ranks' shapes, size vectors of lengths 1 and 2: gloo aborts on the mismatch (or reads "
+              "garbage sizes: 'Storage size calculation overflowed').",
+        where="torchmetrics/functional/classification/stat_scores.py::_multilabel_stat_scores_update; "
+              "torchmetrics/utilities/distributed.py::gather_all_tensors",
+        raises=SYNC_FAILED,
+        evidence=r"is gathered as a (1-D tensor on rank 0 and a 2-D|2-D tensor on rank 0 and a 1-D) one",
+        properties=("distributed_sync",), kind="defect",
+        witness=Witness(inside=(batch([[[1, 0]]], [[[0.9, 0.2]]], num_classes=2),
+                                batch([[[0, 1]], [[1, 1]]], [[[0.1, 0.3]], [[0.8, 0.6]]], num_classes=2)),
+                        ranks=(1, 1),
+                        outside=(batch([[[1, 0]], [[0, 0]]], [[[0.9, 0.2]], [[0.4, 0.1]]], num_classes=2),
+                                 batch([[[0, 1]], [[1, 1]]], [[[0.1, 0.3]], [[0.8, 0.6]]], num_classes=2)),
+                        outside_ranks=(1, 1), parameters={"multidim_average": "samplewise", "average": "macro"},
+                        metric="Recall[task=multilabel]"),
+    )),
     ("torchmetrics.", KnownDifference(
         "torchmetrics", what="torchmetrics' forward() loses the state accumulated so far when the batch's own value "
         "raises (an empty batch of a curve metric, one sample for R²): the metric is left reset.",
