@@ -229,3 +229,19 @@ def test_the_multilabel_one_sample_reading_follows_the_metrics_value_conventions
               for k in spec.known_for("torchmetrics", "agreement") if "one sample per update" in k.what]
     assert any(np.array_equal(v, observed.numpy()) for v in values), values
     assert any(np.array_equal(v, [1.0, 1.0, 1.0]) for v in values), values  # the reading alone
+
+
+def test_a_samplewise_one_sample_stream_squeezes_every_torchmetrics_convention() -> None:
+    """torchmetrics returns one sample's per-sample value without the sample axis: each of its value conventions
+    under multidim_average='samplewise' gives that shape, a convention that only transforms the inputs (the sigmoid of
+    logits) as well as those with parameters of their own; else a one-sample stream's logits were never explained."""
+    from conformance.catalogue import batch
+
+    spec, _ = by_id()["HammingDistance[task=binary]"].with_parameters(
+        "torchmetrics", {"threshold": 0.0, "multidim_average": "samplewise"})
+    one = batch([[0]], [[-2.0]])  # the logit -2: sigmoid 0.12 > 0, predicted positive, wrong (1.0; the reference 0.0)
+    sigmoid = next(k for k in spec.known_for("torchmetrics", "agreement") if k.what.startswith("Scores outside"))
+    for side in sigmoid.per_batch:
+        value = spec.reference_value(side(one), function=sigmoid.reference, overrides=sigmoid.overrides)
+        assert value.shape == () and value == 1.0, value
+    assert spec.reference_value(one).shape == (1,)

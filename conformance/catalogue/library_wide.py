@@ -544,9 +544,10 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
             or (binding.output is not None and binding.output[0] is not Ellipsis)):  # a picked entry, not per sample
         return spec
     def per_sample_known(known: tuple[KnownDifference, ...]) -> tuple[KnownDifference, ...]:
-        # torchmetrics squeezes a one-sample stream's value (a sample axis of length 1): its conventions too
+        # torchmetrics squeezes a one-sample stream's value (a sample axis of length 1): its conventions too, those
+        # that only transform the inputs (a sigmoid of logits) included
         return (*(replace(k, reference=_squeezed(per_sample(k.reference or spec.reference)))
-                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds)
+                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds or k.per_batch)
                   and "samplewise" not in k.what else k for k in known),
                 *_cells_under_conventions(known, spec.reference),
                 torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
