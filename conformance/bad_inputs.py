@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -331,6 +331,17 @@ def _draws(data: st.DataObject, total: int, kinds: int) -> _Draws:
     return _Draws(*drawn)
 
 
+def _still_ignored(batches: list[Batch], drawn: Any, policy: Any, classes: int) -> list[Batch]:
+    """``batches`` with the targets that held the drawn ignore_index, a padding label outside ``[0, classes)`` (-1),
+    relabelled with the policy's ignore_index, which replaces it: the cells the stream ignored stay ignored (left as
+    they were, the library rejects the old padding label as a target outside its classes). A drawn label that is a
+    class is a target like the others under the policy, and stays."""
+    if drawn is None or drawn == policy or (isinstance(drawn, int) and 0 <= drawn < classes):
+        return batches
+    return [replace(b, y_true=np.where(b.y_true == drawn, policy, b.y_true).astype(b.y_true.dtype))
+            if np.issubdtype(b.y_true.dtype, np.integer) else b for b in batches]
+
+
 def applicable(ctx: Context, batch: Batch) -> list[BadInput]:
     return [kind for kind in KINDS if kind.applies(ctx.spec, ctx.adapter, ctx.binding, batch) is None]
 
@@ -356,6 +367,7 @@ def check_bad_inputs(ctx: Context, data: st.DataObject) -> None:
                 and kind.policy in {p.name for p in ctx.spec.drawn_for(ctx.adapter.name)}
                 and kind.policy == "ignore_index"):
             ctx.subject.use_parameters({**base, "ignore_index": at.value})
+            batches = _still_ignored(batches, base.get("ignore_index"), at.value, classes)
         try:
             eager = kind.reshapes and len(ctx.adapter.execution_modes()) > 1  # see judge_kind
             example = Example(batches, details={"bad_input": kind.name, "injected": at.describe(),

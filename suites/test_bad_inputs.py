@@ -403,3 +403,20 @@ def test_every_kind_has_a_rule_and_readings() -> None:
     assert len({k.name for k in KINDS}) == len(KINDS) and all(k.rule and k.readings for k in KINDS)
     injected = by_name()["NaN in y_pred"].inject([batch([1.0, 2.0], [0.5, 0.5])], 1, 0, 2)
     assert np.isnan(injected[0].y_pred[1]) and not np.isnan(injected[0].y_pred[0])
+
+
+def test_a_policy_ignore_index_keeps_the_cells_the_drawn_padding_label_ignored() -> None:
+    """Following the ignore_index=C policy replaces a drawn padding label (-1): the cells that held it are relabelled
+    C, still ignored; left -1, torchmetrics rejects them as targets outside its labels, an error of the harness's
+    making. A drawn ignore_index that is a class (0) is a target like the others under the policy, and stays."""
+    from conformance.bad_inputs import _still_ignored
+
+    drawn = [batch([[2, -1], [0, 1]], [[0.2, 0.7], [0.1, 0.9]], num_classes=2)]
+    relabelled = _still_ignored(drawn, -1, 2, 2)
+    assert relabelled[0].y_true.tolist() == [[2, 2], [0, 1]] and relabelled[0].y_true.dtype == np.int64
+    assert _still_ignored(drawn, 0, 2, 2) is drawn and _still_ignored(drawn, None, 2, 2) is drawn
+    ctx = _library_context("ConfusionMatrix[task=multilabel]", "torchmetrics", {"ignore_index": 2})
+    words, failure = behaviour(ctx, "label C", relabelled)
+    assert "as ignore_index=2 documents" in words and failure is None, words
+    words, failure = behaviour(ctx, "label C", drawn)
+    assert "raises RuntimeError" in words and failure is not None, words
