@@ -262,7 +262,7 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
         value = feed(ctx, batches, mode)
     except Exception as error:  # any library exception is a behaviour to record
         raised = f"raises {type(error).__name__}: {first_line(error)}"
-        if expectation == "policy":
+        if expectation == "policy" and clean() != "raises":  # raising without the bad value too: not the policy's
             return Judged(f"wrong: {raised}, where {policy_words(kind, ctx.subject.parameters)} gives "
                           f"{number(expected)}", BadInputError(
                               f"{kind.name}: {raised}, where its documented policy "
@@ -363,20 +363,22 @@ def check_bad_inputs(ctx: Context, data: st.DataObject) -> None:
         at = kind.locate(batches, classes) if batches is not None else None
         if at is None:
             continue
+        without = kind.readings[0].read(batches, at) if forced else None  # a replay's stream without the bad value
+        outcome = (lambda w=without: clean(w)) if forced else clean
         if (not forced and kind.policy and draws.follow_policy
                 and kind.policy in {p.name for p in ctx.spec.drawn_for(ctx.adapter.name)}
                 and kind.policy == "ignore_index"):
             ctx.subject.use_parameters({**base, "ignore_index": at.value})
             batches = _still_ignored(batches, base.get("ignore_index"), at.value, classes)
+            relabelled = _still_ignored(drawn, base.get("ignore_index"), at.value, classes)
+            outcome = clean if relabelled is drawn else (lambda r=relabelled: clean(r))
         try:
             eager = kind.reshapes and len(ctx.adapter.execution_modes()) > 1  # see judge_kind
             example = Example(batches, details={"bad_input": kind.name, "injected": at.describe(),
                                                 **({"execution_mode": "eager"} if eager else {}),
                                                 **({"parameters": dict(ctx.subject.parameters)}
                                                    if ctx.subject.parameters else {})})
-            without = kind.readings[0].read(batches, at) if forced else None
-            judged = judge_kind(ctx, kind, batches, at, example,
-                                (lambda w=without: clean(w)) if forced else clean)
+            judged = judge_kind(ctx, kind, batches, at, example, outcome)
         finally:
             ctx.subject.use_parameters(base)
         if judged.behaviour is not None:

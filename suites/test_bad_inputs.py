@@ -418,5 +418,26 @@ def test_a_policy_ignore_index_keeps_the_cells_the_drawn_padding_label_ignored()
     ctx = _library_context("ConfusionMatrix[task=multilabel]", "torchmetrics", {"ignore_index": 2})
     words, failure = behaviour(ctx, "label C", relabelled)
     assert "as ignore_index=2 documents" in words and failure is None, words
-    words, failure = behaviour(ctx, "label C", drawn)
-    assert "raises RuntimeError" in words and failure is not None, words
+    kind = by_name()["label C"]  # left -1 under the policy: an error where the relabelled stream computes
+    judged = judge_kind(ctx, kind, drawn, kind.locate(drawn, 2), Example(drawn), CleanOutcome(ctx, relabelled))
+    assert "raises RuntimeError" in judged.behaviour and judged.failure is not None, judged
+
+
+def test_an_error_the_stream_gives_without_the_bad_value_is_not_the_policy_s() -> None:
+    """Under ignore_index=C, MultilabelFBetaScore(multidim_average='samplewise') raises on a stream of a two-sample
+    update then a one-sample one, with or without the label C (the one-sample counts squeezed to (L,)): not the
+    policy's failure. Where the same stream without the bad value computes, the error is the policy's."""
+    from conformance.bad_inputs import CleanOutcome as Clean
+
+    kind = by_name()["label C"]
+    ctx = _library_context("FBetaScore[average=weighted,beta=0.5,threshold=0.5]", "torchmetrics",
+                           {"ignore_index": 2, "multidim_average": "samplewise"})
+    two = batch([[[2, 0]], [[0, 0]]], [[[0.0, 0.0]], [[0.0, 0.0]]], num_classes=2)  # (N, X, L): a label C
+    one = batch([[[0, 0]]], [[[0.0, 0.0]]], num_classes=2)
+    clean_two = batch([[[0, 0]], [[0, 0]]], two.y_pred, num_classes=2)
+    stream = [two, one]
+    at = kind.locate(stream, 2)
+    judged = judge_kind(ctx, kind, stream, at, Example(stream), Clean(ctx, [clean_two, one]))
+    assert judged.failure is None and judged.behaviour is None, judged
+    judged = judge_kind(ctx, kind, stream, at, Example(stream), Clean(ctx, [clean_two, clean_two]))
+    assert judged.failure is not None and "raises RuntimeError" in judged.behaviour, judged

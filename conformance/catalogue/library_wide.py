@@ -527,11 +527,23 @@ def _cells_under_conventions(known: tuple[KnownDifference, ...],
     its state so whatever its arithmetic, so the cells follow that arithmetic (one declaration of each pair, at draw
     time, as the judge composes a layout's reading with the value conventions)."""
     cells = [k for k in known if k.reference is not None and getattr(k.reference, "reads_cells", False)]
-    conventions = [k for k in known if k.library == "torchmetrics" and k.explains_values and k.trigger is None
+    conventions = [k for k in known if k.library == "torchmetrics" and k.explains_values
+                   and not isinstance(k.trigger, ParameterTrigger)
                    and not (k.layouts or k.dtypes or k.batches_averaged) and "samplewise" not in k.what
                    and (k.reference or k.overrides or k.per_batch is not None) and k.bounds is None]
+    # where both hold (both triggers), for the properties the convention names (a reading of a bad input: bad_inputs)
     return tuple(replace(c, reference=_cells_as_labels(k.reference or function), overrides=k.overrides,
-                         per_batch=k.per_batch) for c in cells for k in conventions)
+                         per_batch=k.per_batch, properties=k.properties,
+                         trigger=c.trigger if k.trigger is None else _both(c.trigger, k.trigger))
+                 for c in cells for k in conventions)
+
+
+def _both(first: Callable[[list[Batch]], bool], second: Callable[[list[Batch]], bool]) -> Callable[[list[Batch]], bool]:
+    """A trigger that holds where ``first`` and ``second`` both do."""
+    def trigger(batches: list[Batch]) -> bool:
+        return bool(first(batches)) and bool(second(batches))
+    trigger.__doc__ = f"{first.__doc__} And: {second.__doc__}"
+    return trigger
 
 
 def with_multidim_average(spec: MetricSpec) -> MetricSpec:
