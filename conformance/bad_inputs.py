@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -333,9 +333,10 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
             if isinstance(explained, Explained):  # an error a declaration documents where the policy gives a value
                 ctx.tally.observations.append(explained.observation)
                 return Judged(f"{raised} (as documented: {explained.observation.known.what[:80]})")
-            return Judged(f"wrong: {raised}, where {policy} gives {number(expected)}", BadInputError(
-                f"{kind.name}: {raised}, where its documented policy {policy} gives {number(expected)}", example,
-                kind.name))
+            if clean() != "raises":  # an error the stream gives without the bad value too is not the policy's
+                return Judged(f"wrong: {raised}, where {policy} gives {number(expected)}", BadInputError(
+                    f"{kind.name}: {raised}, where its documented policy {policy} gives {number(expected)}", example,
+                    kind.name))
         return Judged(None if clean() == "raises" else raised)
     words = number(value)
     if expectation.how == "raises":
@@ -398,6 +399,17 @@ def _draws(data: st.DataObject, total: int, kinds: int) -> _Draws:
     return _Draws(*drawn)
 
 
+def _still_ignored(batches: list[Batch], drawn: Any, policy: Any, classes: int) -> list[Batch]:
+    """``batches`` with the targets that held the drawn ignore_index, a padding label outside ``[0, classes)`` (-1),
+    relabelled with the policy's ignore_index, which replaces it: the cells the stream ignored stay ignored (left as
+    they were, the library rejects the old padding label as a target outside its classes). A drawn label that is a
+    class is a target like the others under the policy, and stays."""
+    if drawn is None or drawn == policy or (isinstance(drawn, int) and 0 <= drawn < classes):
+        return batches
+    return [replace(b, y_true=np.where(b.y_true == drawn, policy, b.y_true).astype(b.y_true.dtype))
+            if np.issubdtype(b.y_true.dtype, np.integer) else b for b in batches]
+
+
 def applicable(ctx: Context, batch: Batch) -> list[BadInput]:
     return [kind for kind in KINDS if kind.applies(ctx.spec, ctx.adapter, ctx.binding, batch) is None]
 
@@ -419,19 +431,22 @@ def check_bad_inputs(ctx: Context, data: st.DataObject) -> None:
         at = kind.locate(batches, classes) if batches is not None else None
         if at is None:
             continue
+        without = kind.readings[0].read(batches, at) if forced else None  # a replay's stream without the bad value
+        outcome = (lambda w=without: clean(w)) if forced else clean
         if (not forced and kind.policy and draws.follow_policy
                 and kind.policy in {p.name for p in ctx.spec.drawn_for(ctx.adapter.name)}
                 and kind.policy == "ignore_index"):
             ctx.subject.use_parameters({**base, "ignore_index": at.value})
+            batches = _still_ignored(batches, base.get("ignore_index"), at.value, classes)
+            relabelled = _still_ignored(drawn, base.get("ignore_index"), at.value, classes)
+            outcome = clean if relabelled is drawn else (lambda r=relabelled: clean(r))
         try:
             eager = kind.reshapes and len(ctx.adapter.execution_modes()) > 1  # see judge_kind
             example = Example(batches, details={"bad_input": kind.name, "injected": at.describe(),
                                                 **({"execution_mode": "eager"} if eager else {}),
                                                 **({"parameters": dict(ctx.subject.parameters)}
                                                    if ctx.subject.parameters else {})})
-            without = kind.readings[0].read(batches, at) if forced else None
-            judged = judge_kind(ctx, kind, batches, at, example,
-                                (lambda w=without: clean(w)) if forced else clean)
+            judged = judge_kind(ctx, kind, batches, at, example, outcome)
         finally:
             ctx.subject.use_parameters(base)
         if judged.behaviour is not None:

@@ -431,3 +431,45 @@ def test_every_kind_has_a_rule_and_readings() -> None:
     assert len({k.name for k in KINDS}) == len(KINDS) and all(k.rule and k.readings for k in KINDS)
     injected = by_name()["NaN in y_pred"].inject([batch([1.0, 2.0], [0.5, 0.5])], 1, 0, 2)
     assert np.isnan(injected[0].y_pred[1]) and not np.isnan(injected[0].y_pred[0])
+
+
+def test_a_policy_ignore_index_keeps_the_cells_the_drawn_padding_label_ignored() -> None:
+    """Following the ignore_index=C policy replaces a drawn padding label (-1): the cells that held it are relabelled
+    C, still ignored; left -1, torchmetrics rejects them as targets outside its labels, an error of the harness's
+    making. A drawn ignore_index that is a class (0) is a target like the others under the policy, and stays."""
+    from conformance.bad_inputs import _still_ignored
+
+    drawn = [batch([[2, -1], [0, 1]], [[0.2, 0.7], [0.1, 0.9]], num_classes=2)]
+    relabelled = _still_ignored(drawn, -1, 2, 2)
+    assert relabelled[0].y_true.tolist() == [[2, 2], [0, 1]] and relabelled[0].y_true.dtype == np.int64
+    assert _still_ignored(drawn, 0, 2, 2) is drawn and _still_ignored(drawn, None, 2, 2) is drawn
+    ctx = _library_context("ConfusionMatrix[task=multilabel]", "torchmetrics", {"ignore_index": 2})
+    words, failure = behaviour(ctx, "label C", relabelled)
+    assert "as ignore_index=2 documents" in words and failure is None, words
+    kind = by_name()["label C"]  # left -1 under the policy: an error where the relabelled stream computes
+    judged = judge_kind(ctx, kind, drawn, kind.locate(drawn, 2), Example(drawn), CleanOutcome(ctx, relabelled))
+    assert "raises RuntimeError" in judged.behaviour and judged.failure is not None, judged
+
+
+def test_an_error_the_stream_gives_without_the_bad_value_is_not_the_policy_s() -> None:
+    """Under ignore_index=C, MultilabelFBetaScore(multidim_average='samplewise') raises on a stream of a two-sample
+    update then a one-sample one, with or without the label C (the one-sample counts squeezed to (L,)): not the
+    policy's failure. Where the same stream without the bad value computes, the error is the policy's."""
+    from conformance.bad_inputs import CleanOutcome as Clean
+
+    kind = by_name()["label C"]
+    ctx = _library_context("FBetaScore[average=weighted,beta=0.5,threshold=0.5]", "torchmetrics",
+                           {"ignore_index": 2, "multidim_average": "samplewise"})
+    two = batch([[[2, 0]], [[0, 0]]], [[[0.0, 0.0]], [[0.0, 0.0]]], num_classes=2)  # (N, X, L): a label C
+    one = batch([[[0, 0]]], [[[0.0, 0.0]]], num_classes=2)
+    clean_two = batch([[[0, 0]], [[0, 0]]], two.y_pred, num_classes=2)
+    stream = [two, one]
+    at = kind.locate(stream, 2)
+    # The library's declaration of that error explains it first; without it, the rule alone decides.
+    judged = judge_kind(ctx, kind, stream, at, Example(stream), Clean(ctx, [clean_two, one]))
+    assert judged.failure is None and "as documented" in judged.behaviour, judged
+    ctx.judge.known_differences = list
+    judged = judge_kind(ctx, kind, stream, at, Example(stream), Clean(ctx, [clean_two, one]))
+    assert judged.failure is None and judged.behaviour is None, judged
+    judged = judge_kind(ctx, kind, stream, at, Example(stream), Clean(ctx, [clean_two, clean_two]))
+    assert judged.failure is not None and "raises RuntimeError" in judged.behaviour, judged

@@ -205,3 +205,25 @@ def test_the_uneven_calls_sync_defect_needs_unequal_calls_and_element_wise_lists
     assert known.explains_error(f"in a torch.distributed worker, the ranks made 1 and 2 update() calls (unequal) "
                                 f"{lists}: {abort}", [])
     assert not known.explains_error(f"in a torch.distributed worker: {abort}", [])
+
+
+def test_the_unequal_dimensions_sync_defect_reads_the_ranks_states() -> None:
+    """The evidence is read from the states the ranks hold: MultilabelRecall(multidim_average='samplewise') keeps a
+    one-sample update's counts as (L,) and two samples' as (2, L), words the declaration explains; with two samples
+    on each rank (both (2, L)) there are no such words, and the same abort is not explained."""
+    pytest.importorskip("torchmetrics")
+    from conformance.usercheck.checks_torch import _unequal_ranks
+
+    known = next(k for k, _ in declarations() if k.properties == ("distributed_sync",)
+                 and "multilabel samplewise" in k.what)
+    spec = by_id()["Recall[task=multilabel]"]
+    ctx = Context(spec, get_adapter("torchmetrics"), spec.bindings["torchmetrics"], "distributed_sync",
+                  PROFILES["ci"])
+    ctx.subject.use_parameters({"multidim_average": "samplewise", "average": "macro"})
+    inside, outside = known.witness.inside, known.witness.outside
+    abort = "a torch.distributed worker died (the other side closed the pipe)"
+    words = _unequal_ranks(ctx, list(inside), [[inside[0]], [inside[1]]])
+    assert "1-D tensor on rank 0 and a 2-D one" in words, words
+    assert known.explains_error(f"in a torch.distributed worker{words}: {abort}", list(inside))
+    assert _unequal_ranks(ctx, list(outside), [[outside[0]], [outside[1]]]) == ""
+    assert not known.explains_error(f"in a torch.distributed worker: {abort}", list(outside))

@@ -27,7 +27,9 @@ def test_a_drawn_parameter_reaches_the_library_and_a_failure_names_it_and_replay
     spec = by_id()["Precision"]
     # zero_division 0 and 1 only: at NaN the broken reference's 0 is another failure (a NaN where 0 is expected)
     space = tuple(replace(p, values=(0.0, 1.0)) if p.name == "zero_division" else p for p in spec.space)
-    spec = replace(spec, reference=_precision_ignoring_zero_division, known=(), space=space)
+    # No declaration may explain the broken reference's values; those of errors stay (all-zero weights raise).
+    errors = tuple(known for known in spec.known if known.raises)
+    spec = replace(spec, reference=_precision_ignoring_zero_division, known=errors, space=space)
     finding = run_case(Case(spec, "sklearn", by_name()["agreement"]), PROFILES["ci"])
     assert finding.outcome == "fail", finding.message
     # Shrunk: the other drawn parameters at the catalogue's values, zero_division at the one that shows the bug.
@@ -177,3 +179,71 @@ def test_conformance_list_shows_what_each_binding_draws_and_what_it_does_not() -
     assert zero_division["unsupported"][0]["library"] == "torchmetrics" and zero_division["not_drawn"]["keras"]
     kappa = rows["CohenKappa[task=binary]"]["libraries"]["torchmetrics"]
     assert "two classes" in kappa["not_drawn"]["weights"]
+
+
+def test_a_multilabel_samplewise_stream_of_single_samples_reads_each_drawn_average() -> None:
+    """The declared value of torchmetrics' multilabel samplewise metrics fed one sample per update (each (sample,
+    label) cell read as a label) follows every average the spec draws, however the spec spells it: per cell for
+    "none" and None (k·L values), their mean for "macro"; a spelling it misread fell through to the mean."""
+    import numpy as np
+
+    from conformance.catalogue import batch
+
+    stream = batch([[[1, 0]], [[0, 1]]], [[[0.9, 0.2]], [[0.1, 0.3]]], num_classes=2)  # 2 samples, 1 element, 2 labels
+    checked = 0
+    for spec in CATALOGUE:
+        binding = spec.bindings.get("torchmetrics")
+        drawn = {p.name: p.choices("torchmetrics") for p in spec.drawn_for("torchmetrics")}
+        if binding is None or not binding.target.rsplit(".", 1)[-1].startswith("Multilabel") \
+                or "samplewise" not in drawn.get("multidim_average", ()):
+            continue
+        for average in (a for a in drawn.get("average", ()) if a in (None, "none", "macro")):
+            on, _ = spec.with_parameters("torchmetrics", {"average": average, "multidim_average": "samplewise"})
+            cells = next(k for k in on.known_for("torchmetrics", "agreement") if "one sample per update" in k.what)
+            value = on.reference_value(stream, function=cells.reference, overrides=cells.overrides)
+            each = on.reference_value(stream, overrides={"average": None})  # (k, L): each sample's labels
+            expected = each.reshape(-1) if average in (None, "none") else each.mean()
+            assert np.allclose(value, expected, equal_nan=True), (spec.id, average, value, expected)
+            checked += 1
+    assert checked >= 10, checked
+
+
+def test_the_multilabel_one_sample_reading_follows_the_metrics_value_conventions() -> None:
+    """torchmetrics' MultilabelNegativePredictiveValue fed one sample per update reads each (sample, label) cell as a
+    label and ignores zero_division too: a cell never predicted negative is 0, not the 1.0 asked. The drawn spec
+    holds the cells reading under that convention (it alone gives 1.0, the convention alone keeps the sample axis),
+    and its value is the library's."""
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    from torchmetrics.classification import MultilabelNegativePredictiveValue
+
+    from conformance.catalogue import batch
+
+    one = batch([[[0, 0, 0]]], [[[0.0, 0.9, 0.0]]], num_classes=3)  # label 1 predicted positive: tn + fn = 0
+    parameters = {"average": "none", "zero_division": 1.0, "multidim_average": "samplewise", "threshold": 0.5}
+    spec, _ = by_id()["NegativePredictiveValue[task=multilabel]"].with_parameters("torchmetrics", parameters)
+    metric = MultilabelNegativePredictiveValue(num_labels=3, threshold=0.5, average="none", zero_division=1.0,
+                                               multidim_average="samplewise")
+    observed = metric(torch.tensor(np.moveaxis(one.y_pred, -1, 1)), torch.tensor(np.moveaxis(one.y_true, -1, 1)))
+    assert observed.tolist() == [1.0, 0.0, 1.0]
+    values = [spec.reference_value(one, function=k.reference, overrides=k.overrides)
+              for k in spec.known_for("torchmetrics", "agreement") if "one sample per update" in k.what]
+    assert any(np.array_equal(v, observed.numpy()) for v in values), values
+    assert any(np.array_equal(v, [1.0, 1.0, 1.0]) for v in values), values  # the reading alone
+
+
+def test_a_samplewise_one_sample_stream_squeezes_every_torchmetrics_convention() -> None:
+    """torchmetrics returns one sample's per-sample value without the sample axis: each of its value conventions
+    under multidim_average='samplewise' gives that shape, a convention that only transforms the inputs (the sigmoid of
+    logits) as well as those with parameters of their own; else a one-sample stream's logits were never explained."""
+    from conformance.catalogue import batch
+
+    spec, _ = by_id()["HammingDistance[task=binary]"].with_parameters(
+        "torchmetrics", {"threshold": 0.0, "multidim_average": "samplewise"})
+    one = batch([[0]], [[-2.0]])  # the logit -2: sigmoid 0.12 > 0, predicted positive, wrong (1.0; the reference 0.0)
+    sigmoid = next(k for k in spec.known_for("torchmetrics", "agreement") if k.what.startswith("Scores outside"))
+    for side in sigmoid.per_batch:
+        value = spec.reference_value(side(one), function=sigmoid.reference, overrides=sigmoid.overrides)
+        assert value.shape == () and value == 1.0, value
+    assert spec.reference_value(one).shape == (1,)

@@ -207,7 +207,7 @@ def _kappa() -> tuple[MetricSpec, ...]:
     )
 
 
-def _torchmetrics_hamming_of_nothing(witness: Witness, when: dict | None = None) -> KnownDifference:
+def _torchmetrics_hamming_of_nothing(witness: Witness | None, when: dict | None = None) -> KnownDifference:
     return KnownDifference(
         "torchmetrics", when=when or {}, what="With no sample that counts (every target the ignore_index), "
         "torchmetrics' Hamming distance is 1.0; the reference's, like scikit-learn's of zero weight, is 0.0 "
@@ -218,6 +218,25 @@ def _torchmetrics_hamming_of_nothing(witness: Witness, when: dict | None = None)
               "torchmetrics/utilities/compute.py::_safe_divide",
         overrides={"no_samples": 1.0}, witness=witness,
     )
+
+
+def _torchmetrics_sigmoid_and_hamming_of_nothing() -> KnownDifference:
+    """Both at once: one value per sample (multidim_average='samplewise'), a sample whose every element is ignored
+    (1.0) beside one whose logits the sigmoid decides (globally, with no sample counted the sigmoid decides nothing)."""
+    nothing = _torchmetrics_hamming_of_nothing(None)
+    return KnownDifference(
+        "torchmetrics", **{**TORCHMETRICS_AUTO_SIGMOID, "overrides": nothing.overrides,
+                           "what": "Both at once: scores outside [0, 1] put through a sigmoid per update, and a "
+                                   "sample with no element that counts (every target the ignore_index) at 1.0.",
+                           "cause": f"{TORCHMETRICS_AUTO_SIGMOID['cause']} {nothing.cause}",
+                           "where": f"{TORCHMETRICS_AUTO_SIGMOID['where']}; {nothing.where}",
+                           # inside: sample 0 all ignored (1.0, not 0.0), sample 1's logit -2 (sigmoid 0.12 > 0)
+                           # right (0.0, not 1.0); outside, sample 0 counts and sample 1's 0.5 is no logit
+                           "witness": Witness(inside=(batch([[0], [1]], [[0.0], [-2.0]]),),
+                                              outside=(batch([[1], [1]], [[0.0], [0.5]]),),
+                                              parameters={"ignore_index": 0, "threshold": 0.0,
+                                                          "multidim_average": "samplewise"},
+                                              metric="HammingDistance[task=binary]")})
 
 
 def _hamming() -> tuple[MetricSpec, ...]:
@@ -249,7 +268,8 @@ def _hamming() -> tuple[MetricSpec, ...]:
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
                   "torchmetrics": Binding(f"{TM}.BinaryHammingDistance", weights=False),
               }, known=(_torchmetrics_hamming_of_nothing(Witness(
-                  inside=(batch([0], [0.2]),), outside=(batch([0, 1], [0.2, 0.7]),), parameters=ignored)),), **mean),
+                  inside=(batch([0], [0.2]),), outside=(batch([0, 1], [0.2, 0.7]),), parameters=ignored)),
+                  _torchmetrics_sigmoid_and_hamming_of_nothing()), **mean),
         _spec("HammingDistance", "multiclass", ref.hamming_distance, domain=MULTICLASS, params={"average": "micro"},
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="argmax"),

@@ -151,7 +151,8 @@ TM_THRESHOLDED = (f"{TM}BinaryAccuracy", f"{TM}BinaryStatScores", f"{TM}BinaryPr
                   f"{TM}MultilabelPrecision", f"{TM}MultilabelRecall", f"{TM}MultilabelF1Score",
                   f"{TM}MultilabelFBetaScore", f"{TM}MultilabelConfusionMatrix", f"{TM}MultilabelMatthewsCorrCoef",
                   f"{TM}MultilabelHammingDistance", f"{TM}MultilabelJaccardIndex", f"{TM}MultilabelCohenKappa",
-                  f"{TM}BinaryNegativePredictiveValue", f"{TM}MultilabelAccuracy", f"{TM}MultilabelSpecificity",
+                  f"{TM}BinaryNegativePredictiveValue", f"{TM}BinaryF1Score", f"{TM}BinaryFBetaScore",
+                  f"{TM}MultilabelAccuracy", f"{TM}MultilabelSpecificity",
                   f"{TM}MultilabelNegativePredictiveValue", f"{TM}MultilabelStatScores", f"{TM}MultilabelExactMatch",
                   "torchmetrics.JaccardIndex", "torchmetrics.HammingDistance")
 TM_ARGMAX = (f"{TM}MulticlassAccuracy", f"{TM}MulticlassPrecision", f"{TM}MulticlassRecall",

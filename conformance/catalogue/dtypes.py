@@ -21,9 +21,18 @@ import numpy as np
 
 from conformance.catalogue import errors, probabilistic
 from conformance.catalogue.library_wide import TAKES_MULTIDIM_AVERAGE
-from conformance.catalogue.model import KnownDifference, Limited, MetricSpec, ParameterTrigger, Witness, batch
+from conformance.catalogue.model import (
+    Binding,
+    Drawn,
+    KnownDifference,
+    Limited,
+    MetricSpec,
+    ParameterTrigger,
+    Witness,
+    batch,
+)
 from conformance.data import Batch, concatenate
-from conformance.dtypes import Presented, to_bfloat16
+from conformance.dtypes import Presented, numpy_dtype, to_bfloat16
 from conformance.reference import correlation as correlation_reference
 from conformance.reference import errors as errors_reference
 from conformance.reference import probabilistic as probabilistic_reference
@@ -798,6 +807,42 @@ SKLEARN_CLIPS = tuple(_sklearn_clip(dtype, computed) for dtype, computed in (
     ("float16", "float16"), ("bfloat16", "float64"), ("float64", "float64")))
 
 
+# -- torchmetrics' threshold in the scores' dtype -------------------------------------------------------------------
+
+def _torchmetrics_threshold_in(dtype: str) -> KnownDifference:
+    """torchmetrics' ``preds > threshold`` on ``dtype`` scores: the threshold rounded to ``dtype`` first."""
+    held = float(np.asarray(THRESHOLD_BELOW_ONE).astype(numpy_dtype(dtype)))
+    return KnownDifference(
+        "torchmetrics", what=f"torchmetrics compares {dtype} scores with the threshold in {dtype}: the threshold is "
+        f"rounded to {dtype} first, so {THRESHOLD_BELOW_ONE} becomes {held!r} and a score of 1.0 is not above it "
+        "(given as float32, it is).",
+        cause="The classes threshold with preds > threshold (the critical success index preds >= threshold), the "
+              "threshold a Python float; torch's type promotion computes a tensor against a Python scalar of the "
+              f"same category in the tensor's dtype, so the threshold is cast to {dtype}.",
+        where="torchmetrics/functional/classification/stat_scores.py::_binary_stat_scores_format, "
+              "_multilabel_stat_scores_format; confusion_matrix.py::_binary_confusion_matrix_format, "
+              "_multilabel_confusion_matrix_format; functional/regression/csi.py::_critical_success_index_update; "
+              "https://pytorch.org/docs/stable/tensor_attributes.html#type-promotion-doc",
+        overrides={"threshold": Drawn("threshold", 0.5, dtype=dtype)}, dtypes=(dtype,), properties=INPUT_DTYPES,
+        kind="defect",
+        # the score 1.0 of a positive above the threshold, which the dtype rounds to 1.0; outside, a score below it
+        witness=Witness(inside=(batch([[1, 0]], [[1.0, 0.0]], num_classes=2),),
+                        outside=(batch([[1, 0]], [[0.5, 0.0]], num_classes=2),),
+                        parameters={"threshold": THRESHOLD_BELOW_ONE}, metric="Precision[task=multilabel]",
+                        dtypes=Presented(dtype, y_pred=dtype), outside_dtypes=Presented(dtype, y_pred=dtype)))
+
+
+THRESHOLD_BELOW_ONE = float(np.float32(1 - 1e-5))  # float16 and bfloat16 hold it as 1.0
+TORCHMETRICS_THRESHOLD_IN_DTYPE = tuple(_torchmetrics_threshold_in(dtype) for dtype in ("float16", "bfloat16"))
+
+
+def _thresholds_scores(spec: MetricSpec, binding: Binding) -> bool:
+    """Whether torchmetrics' class takes the spec's threshold (the reference's keyword) and the scores themselves."""
+    return binding.y_pred == "scores" and "threshold" in spec.params and (
+        "threshold" in binding.init or any(p.name == "threshold" and p.spellings.get("torchmetrics") == "threshold"
+                                           for p in spec.space))
+
+
 def with_dtypes(spec: MetricSpec) -> MetricSpec:
     """``spec`` with the dtype declarations its bindings meet (see the module)."""
     added: list[KnownDifference] = []
@@ -827,6 +872,8 @@ def with_dtypes(spec: MetricSpec) -> MetricSpec:
             added.append(TORCHMETRICS_BINNED_ONE_HOT_INT32)
         if errors.TORCHMETRICS_RSE_FLOAT32 in spec.known:
             added.append(TORCHMETRICS_RSE_FLOAT64)
+        if _thresholds_scores(spec, torch):
+            added += TORCHMETRICS_THRESHOLD_IN_DTYPE
     if probabilistic.SKLEARN_CLIP_KNOWN in spec.known:
         added += SKLEARN_CLIPS
     keras = spec.bindings.get("keras")

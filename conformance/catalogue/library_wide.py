@@ -155,6 +155,30 @@ LIBRARY_WIDE: tuple[tuple[str | tuple[str, ...], KnownDifference], ...] = (
                         outside_ranks=(1, 1), parameters={"multidim_average": "samplewise"},
                         metric="BinaryAccuracy"),
     )),
+    # Observed with torchmetrics 1.9.0: MultilabelRecall(multidim_average="samplewise") fed 1 sample on rank 0 and 2 on
+    # rank 1 aborts in gloo ("Received data size doesn't match expected size").
+    ("torchmetrics.classification.", KnownDifference(
+        "torchmetrics", what="torchmetrics' multilabel samplewise classification metrics abort their distributed "
+        "sync when one rank made a single update of one sample and the other an update of several: the processes "
+        "die in gloo ('Received data size doesn't match expected size').",
+        cause="_multilabel_stat_scores_update(multidim_average='samplewise') .squeeze()s a one-sample update's (1, L) "
+              "counts to (L,), which the list states (dim_zero_cat) keep, while an update of N samples keeps (N, L); "
+              "gather_all_tensors, which 'works on tensors that have the same number of dimensions', then "
+              "all-gathers the ranks' shapes, size vectors of lengths 1 and 2: gloo aborts on the mismatch (or reads "
+              "garbage sizes: 'Storage size calculation overflowed').",
+        where="torchmetrics/functional/classification/stat_scores.py::_multilabel_stat_scores_update; "
+              "torchmetrics/utilities/distributed.py::gather_all_tensors",
+        raises=SYNC_FAILED,
+        evidence=r"is gathered as a (1-D tensor on rank 0 and a 2-D|2-D tensor on rank 0 and a 1-D) one",
+        properties=("distributed_sync",), kind="defect",
+        witness=Witness(inside=(batch([[[1, 0]]], [[[0.9, 0.2]]], num_classes=2),
+                                batch([[[0, 1]], [[1, 1]]], [[[0.1, 0.3]], [[0.8, 0.6]]], num_classes=2)),
+                        ranks=(1, 1),
+                        outside=(batch([[[1, 0]], [[0, 0]]], [[[0.9, 0.2]], [[0.4, 0.1]]], num_classes=2),
+                                 batch([[[0, 1]], [[1, 1]]], [[[0.1, 0.3]], [[0.8, 0.6]]], num_classes=2)),
+                        outside_ranks=(1, 1), parameters={"multidim_average": "samplewise", "average": "macro"},
+                        metric="Recall[task=multilabel]"),
+    )),
     ("torchmetrics.", KnownDifference(
         "torchmetrics", what="torchmetrics' forward() loses the state accumulated so far when the batch's own value "
         "raises (an empty batch of a curve metric, one sample for R²): the metric is left reset.",
@@ -458,11 +482,12 @@ def _cells_as_labels(function: Callable[..., Any]) -> Callable[..., Any]:
         cells = np.concatenate([np.atleast_1d(function(y_true[i], y_pred[i], **{**params, "average": None}))
                                 for i in range(len(y_true))]) if len(y_true) else np.zeros(0)
         support = (np.clip(y_true, 0, 1) * (y_true != params.get("ignore_index", -2))).sum(axis=1).reshape(-1)
-        if average is None:
+        if average in (None, "none"):  # the rates' spelling of each label's value, and torchmetrics'
             return cells
         if average == "weighted":
             return float(np.dot(cells, support) / support.sum()) if support.sum() else 0.0
         return float(cells.mean()) if cells.size else 0.0
+    reference.reads_cells = True  # see _cells_under_conventions
     return reference
 
 
@@ -496,6 +521,32 @@ def _multilabel_samplewise_defects(function: Callable[..., Any]) -> tuple[KnownD
     )
 
 
+def _cells_under_conventions(known: tuple[KnownDifference, ...],
+                             function: Callable[..., Any]) -> tuple[KnownDifference, ...]:
+    """The multilabel one-sample-update reading (each (sample, label) cell counted as a label) under each of
+    torchmetrics' value conventions of the metric (an ignored zero_division, a sigmoid of logits): the library reads
+    its state so whatever its arithmetic, so the cells follow that arithmetic (one declaration of each pair, at draw
+    time, as the judge composes a layout's reading with the value conventions)."""
+    cells = [k for k in known if k.reference is not None and getattr(k.reference, "reads_cells", False)]
+    conventions = [k for k in known if k.library == "torchmetrics" and k.explains_values
+                   and not isinstance(k.trigger, ParameterTrigger)
+                   and not (k.layouts or k.dtypes or k.batches_averaged) and "samplewise" not in k.what
+                   and (k.reference or k.overrides or k.per_batch is not None) and k.bounds is None]
+    # where both hold (both triggers), for the properties the convention names (a reading of a bad input: bad_inputs)
+    return tuple(replace(c, reference=_cells_as_labels(k.reference or function), overrides=k.overrides,
+                         per_batch=k.per_batch, properties=k.properties,
+                         trigger=c.trigger if k.trigger is None else _both(c.trigger, k.trigger))
+                 for c in cells for k in conventions)
+
+
+def _both(first: Callable[[list[Batch]], bool], second: Callable[[list[Batch]], bool]) -> Callable[[list[Batch]], bool]:
+    """A trigger that holds where ``first`` and ``second`` both do."""
+    def trigger(batches: list[Batch]) -> bool:
+        return bool(first(batches)) and bool(second(batches))
+    trigger.__doc__ = f"{first.__doc__} And: {second.__doc__}"
+    return trigger
+
+
 def with_multidim_average(spec: MetricSpec) -> MetricSpec:
     """``spec`` drawing torchmetrics' multidim_average where its torchmetrics class takes it: "global" (the spec as it
     is; its (N, C, X) presentation is shape_conventions') and "samplewise" on samples of X elements (the reference,
@@ -506,10 +557,12 @@ def with_multidim_average(spec: MetricSpec) -> MetricSpec:
             or (binding.output is not None and binding.output[0] is not Ellipsis)):  # a picked entry, not per sample
         return spec
     def per_sample_known(known: tuple[KnownDifference, ...]) -> tuple[KnownDifference, ...]:
-        # torchmetrics squeezes a one-sample stream's value (a sample axis of length 1): its conventions too
+        # torchmetrics squeezes a one-sample stream's value (a sample axis of length 1): its conventions too, those
+        # that only transform the inputs (a sigmoid of logits) included
         return (*(replace(k, reference=_squeezed(per_sample(k.reference or spec.reference)))
-                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds)
+                  if k.library == "torchmetrics" and (k.reference or k.overrides or k.bounds or k.per_batch)
                   and "samplewise" not in k.what else k for k in known),
+                *_cells_under_conventions(known, spec.reference),
                 torchmetrics_squeezed(per_sample(spec.reference), {"multidim_average": ("samplewise",)}))
     # Transforms: of the domain and reference in use (padded by a drawn ignore_index first, say)
     samplewise = {"reference": Transform(per_sample), "domain": Transform(grouped), "decomposition": "none",

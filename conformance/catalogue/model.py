@@ -20,7 +20,7 @@ import numpy as np
 
 from conformance.data import Batch
 from conformance.domains import Domain
-from conformance.dtypes import Presented
+from conformance.dtypes import Presented, numpy_dtype
 
 LIBRARIES = ("keras", "sklearn", "torchmetrics")
 GROUPED = "grouped"  # a layout: samples of X elements (domains.grouped), the class axis moved second (N, C, X)
@@ -325,6 +325,7 @@ class Drawn:
     default: Any
     scale: float = 1.0  # the value times this (a constraint moved by a relative slack)
     within: tuple[float, float] | None = None  # the scaled value kept inside these bounds (a rate stays in [0, 1])
+    dtype: str | None = None  # the value as this dtype holds it (a threshold compared in the scores' float16)
 
 
 OUTPUT = "$output"  # a spelling: the library returns every class's value and the binding picks this one (output)
@@ -529,7 +530,10 @@ class MetricSpec:
             if isinstance(value, Drawn):
                 found = resolve(self.drawn.get(value.name, self.params.get(value.name, value.default)))
                 found = found * value.scale if value.scale != 1.0 else found
-                return found if value.within is None else min(max(found, value.within[0]), value.within[1])
+                found = found if value.within is None else min(max(found, value.within[0]), value.within[1])
+                if value.dtype is not None and found is not None:
+                    found = float(np.asarray(found).astype(numpy_dtype(value.dtype)))
+                return found
             return value
         params = {k: resolve(v) for k, v in {**self.params, **(overrides or {})}.items()}
         value = (function or self.reference)(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight, **params)

@@ -158,6 +158,13 @@ NPV_WITNESSES = {
                    batch([[0, 1], [1, 0]], [[0.9, 0.2], [0.1, 0.8]], num_classes=2)),
 }
 
+# The sigmoid and the zero_division defect at once, at threshold 0.25: inside, the logit -1 (sigmoid 0.27) sends the
+# update through the sigmoid and is predicted positive, as is every other score of its label (or row): nothing is
+# predicted negative, 0 not 1; outside, the same targets with scores in [0, 1] (no sigmoid), predicted negative.
+NPV_SIGMOID_WITNESSES = {
+    "binary": (batch([0], [-1.0]), batch([0], [0.1])),
+    "multilabel": (batch([[0, 0]], [[-1.0, 0.1]], num_classes=2), batch([[0, 0]], [[0.1, 0.2]], num_classes=2)),
+}
 
 def _torchmetrics_npv_ignores_zero_division(task: str) -> KnownDifference:
     return KnownDifference(
@@ -207,18 +214,16 @@ def _npv(task: str) -> MetricSpec:
                  *((LABEL_THRESHOLD,) if task == "multilabel" else ()))
         known = [TORCHMETRICS_MACRO_EXCLUDES_ABSENT if task == "multiclass" else TORCHMETRICS_SIGMOID]
     known.append(_torchmetrics_npv_ignores_zero_division(task.capitalize()))
-    if task == "binary":  # the zero_division defect and the sigmoid, both at once (a threshold below sigmoid's)
+    if task in NPV_SIGMOID_WITNESSES:  # the zero_division defect and the sigmoid, both at once
+        inside, outside = NPV_SIGMOID_WITNESSES[task]
         known.append(replace(
             TORCHMETRICS_SIGMOID, what="Both of the above at once: scores outside [0, 1] put through a sigmoid per "
             "update, and zero_division ignored (0) where nothing is then predicted negative.",
             cause="See the two declarations above.", overrides={"zero_division": 0.0},
             where=f"{TORCHMETRICS_SIGMOID.where}; torchmetrics/classification/negative_predictive_value.py::"
-                  "BinaryNegativePredictiveValue.compute",
-            # the logit -1 (sigmoid 0.27) is predicted positive at 0.25: no negative prediction, 0 not 1; outside,
-            # the score 0.1 in [0, 1] is predicted negative
-            witness=Witness(inside=(batch([0], [-1.0]),), outside=(batch([0], [0.1]),),
-                            parameters={"threshold": 0.25, "zero_division": 1.0},
-                            metric="NegativePredictiveValue[task=binary]")))
+                  f"{task.capitalize()}NegativePredictiveValue.compute",
+            witness=Witness(inside=(inside,), outside=(outside,), parameters={"threshold": 0.25, "zero_division": 1.0},
+                            metric=f"NegativePredictiveValue[task={task}]")))
     if task == "multiclass":  # the zero_division defect and the absent classes, both at once
         known.append(KnownDifference(
             "torchmetrics", what="Both of the above at once: zero_division ignored (0) and absent classes left out of "

@@ -246,7 +246,7 @@ def synced(ctx: Context, parts: list[list[Batch]], example: Example) -> list[np.
         idle = [rank for rank, part in enumerate(parts) if not part]
         with recording.paused():
             where = (f", rank {idle[0]} with no data ({_idle_rank_states(ctx, batches)})" if idle
-                     else scalar or _uneven_calls(ctx, batches, parts))
+                     else scalar or _unequal_ranks(ctx, batches, parts) or _uneven_calls(ctx, batches, parts))
         failure = LibraryError(f"in a torch.distributed worker{where}: {error}", example)
         failure.record = record
         raise failure from error
@@ -320,20 +320,48 @@ def _scalar_against_sized(ctx: Context, batches: list[Batch], parts: list[list[B
     whose value torchmetrics squeezed: one sample) and as an n-dimensional one on the other, the words that say so:
     gather_all_tensors all-gathers a scalar on the first and the tensor's sizes on the second, collectives that
     never match (the ranks wait until stopped). Else nothing."""
-    if not all(parts):
-        return ""
-    try:
-        held = [_as_gathered(_feed(ctx.adapter.wrap(ctx.run.new_object(batches), ctx.binding, ctx.spec.params),
-                                   part).metric) for part in parts]
-    except Exception:  # the evidence is a courtesy: the worker's error is the finding
-        return ""
-    for name in held[0]:
-        ndims = [[tensor.ndim for tensor in rank[name]] for rank in held]
-        if len({len(n) for n in ndims}) == 1 and any(
-                (a == 0) != (b == 0) for a, b in zip(ndims[0], ndims[1], strict=True)):
-            shapes = [", ".join(str(tuple(t.shape)) for t in rank[name]) for rank in held]
+    held = _held_by_fed_ranks(ctx, batches, parts)
+    for name, ndims, shapes in _gathered_ndims(held):
+        if any((a == 0) != (b == 0) for a, b in zip(ndims[0], ndims[1], strict=True)):
             return (f", the list state {name} is gathered as a 0-dimensional tensor on one rank and a sized one on "
                     f"the other (rank 0: {shapes[0]}; rank 1: {shapes[1]}: a one-sample update squeezed)")
+    return ""
+
+
+def _held_by_fed_ranks(ctx: Context, batches: list[Batch], parts: list[list[Batch]]) -> list[dict[str, list[Any]]]:
+    """Where both ranks are fed, each one's list states as gathered (``_as_gathered``), fed here; else (or where
+    feeding fails: the evidence is a courtesy, the worker's error is the finding) none."""
+    if not all(parts):
+        return []
+    try:
+        return [_as_gathered(_feed(ctx.adapter.wrap(ctx.run.new_object(batches), ctx.binding, ctx.spec.params),
+                                   part).metric) for part in parts]
+    except Exception:
+        return []
+
+
+def _gathered_ndims(held: list[dict[str, list[Any]]]) -> list[tuple[str, list[list[int]], list[str]]]:
+    """Each list state gathered by as many collectives on both ranks (``held``: ``_as_gathered`` of each): its name,
+    each rank's tensors' numbers of dimensions and shapes."""
+    found = []
+    for name in (held[0] if held else ()):
+        ndims = [[tensor.ndim for tensor in rank[name]] for rank in held]
+        if len({len(n) for n in ndims}) == 1:
+            found.append((name, ndims, [", ".join(str(tuple(t.shape)) for t in rank[name]) for rank in held]))
+    return found
+
+
+def _unequal_ranks(ctx: Context, batches: list[Batch], parts: list[list[Batch]]) -> str:
+    """Where both ranks are fed and some list state is gathered as sized tensors of different numbers of dimensions
+    on the two ranks (a one-sample update's (L,) counts squeezed from (1, L), against the other rank's (N, L)), the
+    words that say so: gather_all_tensors, which takes one number of dimensions, all-gathers size vectors of
+    different lengths, a collective gloo aborts. Else nothing."""
+    held = _held_by_fed_ranks(ctx, batches, parts)
+    for name, ndims, shapes in _gathered_ndims(held):
+        for a, b in zip(ndims[0], ndims[1], strict=True):
+            if a and b and a != b:
+                return (f", the list state {name} is gathered as a {a}-D tensor on rank 0 and a {b}-D one on rank 1 "
+                        f"(rank 0: {shapes[0]}; rank 1: {shapes[1]}), unequal numbers of dimensions")
     return ""
 
 
