@@ -36,6 +36,7 @@ from conformance.domains import (
     MULTICLASS_PROBABILITIES,
     MULTICLASS_WIDE,
     MULTILABEL_SCORES,
+    PADDING,
 )
 
 
@@ -102,12 +103,13 @@ def _column(batch: Batch, values: Mapping[str, Any], part: str) -> np.ndarray:
 
 def _first_batch_without_positive(batches: list[Batch]) -> bool:
     """The first batch with samples has no positive (multilabel: some label has none; every label is computed,
-    whichever one is picked), where a result is asked for."""
+    whichever one is picked), where a result is asked for. A positive is a target 1: an ignored one (the padding
+    label -1) is none, and does not cancel one out."""
     first = next((b for b in batches if len(b)), None)
     if first is None:
         return False
     targets = np.asarray(first.y_true)
-    return bool((targets.reshape(len(targets), -1).sum(axis=0) == 0).any())
+    return bool(((targets.reshape(len(targets), -1) == 1).sum(axis=0) == 0).any())
 
 
 def _top_threshold_predicts_nothing(batches: list[Batch], values: Mapping[str, Any]) -> bool:
@@ -482,6 +484,7 @@ def _multiclass_auroc() -> MetricSpec:
                                  "scikit-learn's one-vs-one averages are macro or weighted"),),
         known=(_keras_bucketed_auc("ROC", average="macro", per_batch=_onehot), TORCHMETRICS_AUROC_UNDEFINED,
                TORCHMETRICS_BINNED_ORIGIN_PER_LABEL, SKLEARN_WEIGHTED_NO_POSITIVE,
+               TORCHMETRICS_WEIGHTED_NO_POSITIVE,  # one class per sample: no sample left (every one ignored)
                KnownDifference(
                    "sklearn", what="scikit-learn's one-vs-one multiclass ROC AUC pairs the classes present in y_true "
                    "only (labels= is not read for the pairs); the reference (Hand & Till) pairs every class, a pair "
@@ -641,8 +644,10 @@ TORCHMETRICS_BINNED_AT = {
         where="torchmetrics/functional/classification/recall_fixed_precision.py::_recall_at_precision, _lexargmax",
         raises="index 0 is out of bounds for dimension 0", trigger=_first_batch_without_positive,
         when={"thresholds": _binned, "precision": (0.0,)}, kind="defect", properties=EVERY_PROPERTY,
-        witness=Witness(inside=(batch([0, 0], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
-                        parameters={"thresholds": 5, "precision": 0.0}, metric="RecallAtPrecision[precision=0.8]")),),
+        # inside: a negative and an ignored sample (the padding label -1 is no positive)
+        witness=Witness(inside=(batch([0, PADDING], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
+                        parameters={"thresholds": 5, "precision": 0.0, "ignore_index": PADDING},
+                        metric="RecallAtPrecision[precision=0.8]")),),
     "PrecisionAtFixedRecall": (KnownDifference(
         "torchmetrics", what="torchmetrics' PrecisionAtFixedRecall(min_recall=0) on a binned curve returns NaN where "
         "a threshold predicts nothing (its precision 0 / 0 is NaN, with recall 0 it meets the constraint, and "
