@@ -178,7 +178,9 @@ def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injecti
             return "raises", policy_words(kind, parameters)
         except (ValueError, ZeroDivisionError, IndexError):
             return "none", None
-        return ("policy", value) if np.isfinite(value).all() else ("none", None)
+        # the data the policy leaves is valid: its value there, NaN where that data's is undefined (every sample
+        # ignored), is judged as on any valid data, the library's conventions for an undefined value included
+        return "policy", value
     if kind.as_given:  # judged as agreement is (a NaN or a clip of the library's convention there explained too)
         try:
             with weights_as_given():
@@ -263,6 +265,12 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
     except Exception as error:  # any library exception is a behaviour to record
         raised = f"raises {type(error).__name__}: {first_line(error)}"
         if expectation == "policy":
+            documented = ctx.judge.library_error(f"{type(error).__name__}: {error}", example, batches)
+            if isinstance(documented, Explained):  # an error the library documents on the data the policy leaves
+                ctx.tally.observations.append(documented.observation)
+                return Judged(f"{raised} (as documented: {documented.observation.known.what[:80]})")
+            if not np.isfinite(expected).all():  # undefined there: raising is right
+                return Judged(None if clean() == "raises" else raised)
             return Judged(f"wrong: {raised}, where {policy_words(kind, ctx.subject.parameters)} gives "
                           f"{number(expected)}", BadInputError(
                               f"{kind.name}: {raised}, where its documented policy "

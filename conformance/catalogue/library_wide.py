@@ -601,10 +601,12 @@ PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAverag
 
 
 def _drop_padding(batch: Batch) -> Batch:
-    """The batch without its samples of the padding label."""
-    if np.ndim(batch.y_true) != 1 or not len(batch):
+    """The batch without its samples of the padding label (as it is where it has none: a bad input's arrays of two
+    lengths are read by the declaration's own transform)."""
+    kept = np.asarray(batch.y_true) != PADDING
+    if np.ndim(batch.y_true) != 1 or kept.all():
         return batch
-    return batch.take(np.asarray(batch.y_true) != PADDING)
+    return batch.take(kept)
 
 
 def _after_dropping_padding(per_batch):
