@@ -615,6 +615,24 @@ def _keras_constraint_rounding(argument: str) -> KnownDifference:
 KERAS_GRID_SIZE = Drawn("num_thresholds", 200)
 
 
+def _subnormal(value: Any) -> bool:
+    """a subnormal float32 (0 < |x| < 1.18e-38)"""
+    return value is not None and 0 < abs(float(value)) < float(np.finfo(np.float32).tiny)
+
+
+def _keras_flushed_constraint(argument: str) -> KnownDifference:
+    return KnownDifference(
+        "keras", what=f"On the TensorFlow backend (CPU), a subnormal {argument} (0 < {argument} < 1.18e-38) counts "
+        f"as 0, as every subnormal float32 does there: no constraint, so a rate of 0 (e.g. the undefined rate of a "
+        f"class absent, 0 by divide_no_nan) meets it. SpecificityAtSensitivity(sensitivity=1.4e-45) of one "
+        "negative scored 0 is 1.0; the reference, whose constraint is above 0, finds no operating point: 0.",
+        cause="_find_max_under_constraint compares the float32 rates with ops.greater_equal(constrained, self.value); "
+              "TensorFlow runs its CPU kernels with denormals-are-zero (tsl::port::ScopedFlushDenormal), so a "
+              "subnormal self.value compares as 0.",
+        where=f"{KERAS_AT_WHERE}; tensorflow/include/tsl/platform/denormal.h::ScopedFlushDenormal",
+        overrides={argument: 0.0, "num_thresholds": KERAS_GRID_SIZE}, when={argument: _subnormal})
+
+
 def _keras_grid() -> KnownDifference:
     return KnownDifference(
         "keras", what="Keras looks for the best operating point among num_thresholds (200) evenly spaced thresholds "
@@ -713,6 +731,7 @@ def _at_metric(name: str, function: Callable[..., float], keras_argument: str, v
                   "torchmetrics": Binding(torch_target, torch_init, weights=False,
                                           output=(0, class_id) if class_id is not None else (0,))},
         space=tuple(space), known=(_keras_grid(), _keras_constraint_rounding(keras_argument),
+                                   _keras_flushed_constraint(keras_argument),
                                    TORCHMETRICS_NO_POSITIVE_RECALL,
                                    *TORCHMETRICS_BINNED_AT.get(torch_class, ()),
                                    *((TORCHMETRICS_NO_NEGATIVES,) if function in (
