@@ -12,6 +12,7 @@ import numpy as np
 
 from conformance import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
 from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES, sigmoid_scores
 from conformance.catalogue.model import (
     CLASS_RANGE,
@@ -38,6 +39,7 @@ from conformance.domains import (
     MULTILABEL_SCORES,
     PADDING,
 )
+from conformance.dtypes import Presented
 
 
 def _weights_span_float32_range(batches: list[Batch]) -> bool:
@@ -270,13 +272,48 @@ def _auc(curve: str) -> MetricSpec:
             "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", weights=False),
         },
         space=tuple(space),
-        known=(keras_buckets, keras_logits, replace(
+        known=(keras_buckets, keras_logits,
+               *(_keras_sigmoid_in_prediction_dtype(keras_logits, dtype, presentations) for dtype, presentations in (
+                   ("float16", ("float16", "mixed_float16")), ("bfloat16", ("bfloat16",)))), replace(
             KERAS_PR_AUC_OVERFLOW, when={"curve": ("PR",)},
             witness=replace(KERAS_PR_AUC_OVERFLOW.witness, parameters={"curve": "PR"})),
                *([SKLEARN_BINARY_AP_UNDEFINED, TORCHMETRICS_BINARY_AP_UNDEFINED] if curve == "PR" else [
                    TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL,
                                            TORCHMETRICS_PARTIAL_INDEX, TORCHMETRICS_BINARY_AUROC_UNDEFINED])),
     )
+
+
+def _rounded_in(transform: Callable[[Batch], Batch], dtype: str) -> Callable[[Batch], Batch]:
+    """``transform`` (a sigmoid of the scores) rounding as a computation in ``dtype`` does."""
+    def rounded(batch: Batch) -> Batch:
+        with float32.computing(dtype):
+            return transform(batch)
+    return rounded
+
+
+def _keras_sigmoid_in_prediction_dtype(logits: KnownDifference, dtype: str,
+                                       presentations: tuple[str, ...]) -> KnownDifference:
+    """Keras' AUC(from_logits=True) of ``dtype`` scores: its bucketed curve of their sigmoid rounded to ``dtype``."""
+    # A logit whose sigmoid is 0.5 in ``dtype`` (steps of 2^-11 near 0.5 in float16, 2^-8 in bfloat16) and above 0.5
+    # in float32: at num_thresholds=3 (thresholds 0, 0.5, 1) it ties with the positive's logit 0 only in ``dtype``.
+    tied = {"float16": 2.0**-12, "bfloat16": 2.0**-9}[dtype]
+    presented = Presented(dtype, y_pred=dtype)
+    return replace(
+        logits, what=f"Keras' AUC(from_logits=True) of {dtype} scores (a mixed-precision model's) takes their "
+        f"sigmoid in {dtype}, not in the metric's float32: sigmoids closer than {dtype}'s step tie (sigmoid({tied:g}) "
+        f"is 0.5 in {dtype}), so AUC(from_logits=True, num_thresholds=3) of logits [{tied:g}, 0, 1] with targets "
+        "[0, 1, 0] puts the negative in the positive's bucket (ROC 0.25, not 0). The curve is then bucketed as for "
+        "float32 scores.",
+        cause="AUC.update_state applies y_pred = activations.sigmoid(y_pred) to the predictions as given (TensorFlow's "
+              f"{dtype} sigmoid, within one {dtype} step of the exact value); only update_confusion_matrix_variables "
+              "casts them to the variables' float32. The Metric docs call dtype 'the dtype of the metric's "
+              "computations'.",
+        where="keras/src/metrics/confusion_metrics.py::AUC.update_state",
+        per_batch=tuple(_rounded_in(sigmoid_scores(precision), dtype) for precision in ("float32", "float32-up")),
+        dtypes=presentations, properties=("input_dtypes",), kind="defect",
+        witness=Witness(inside=(batch([0, 1, 0], [tied, 0.0, 1.0]),), outside=(batch([0, 1, 0], [0.5, 0.0, 1.0]),),
+                        parameters={"from_logits": True, "num_thresholds": 3}, dtypes=presented,
+                        outside_dtypes=presented))
 
 
 KERAS_BUCKETS_WHERE = ("keras/src/metrics/confusion_metrics.py::AUC; "
