@@ -224,7 +224,9 @@ def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injecti
             return Expectation("raises", words=words)
         except (ValueError, ZeroDivisionError, IndexError):
             return Expectation("none")
-        return Expectation("policy", value, words, batches) if np.isfinite(value).all() else Expectation("none")
+        # the data the policy leaves is valid: its value there, NaN where that data's is undefined (every sample
+        # ignored), is judged as on any valid data, the library's conventions for an undefined value included
+        return Expectation("policy", value, words, batches)
     if kind.as_given:  # judged as agreement is (a NaN or a clip of the library's convention there explained too)
         try:
             with weights_as_given():
@@ -329,11 +331,16 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
     except Exception as error:  # any library exception is a behaviour to record
         raised = f"raises {type(error).__name__}: {first_line(error)}"
         if expectation.how == "policy":
-            explained = ctx.judge.library_error(f"{type(error).__name__}: {error}", example, expectation.judged)
-            if isinstance(explained, Explained):  # an error a declaration documents where the policy gives a value
-                ctx.tally.observations.append(explained.observation)
-                return Judged(f"{raised} (as documented: {explained.observation.known.what[:80]})")
-            if clean() != "raises":  # an error the stream gives without the bad value too is not the policy's
+            # An error a declaration documents, its trigger read on the data the policy leaves or on the stream as fed
+            # (a trigger on the ignored labels themselves).
+            for read_on in (expectation.judged, batches):
+                explained = ctx.judge.library_error(f"{type(error).__name__}: {error}", example, read_on)
+                if isinstance(explained, Explained):
+                    ctx.tally.observations.append(explained.observation)
+                    return Judged(f"{raised} (as documented: {explained.observation.known.what[:80]})")
+            # Raising is right where the value is undefined there; an error the stream gives without the bad value
+            # too is not the policy's.
+            if np.isfinite(expected).all() and clean() != "raises":
                 return Judged(f"wrong: {raised}, where {policy} gives {number(expected)}", BadInputError(
                     f"{kind.name}: {raised}, where its documented policy {policy} gives {number(expected)}", example,
                     kind.name))

@@ -101,16 +101,23 @@ def check_reset(ctx: Context, data: st.DataObject) -> None:
     example = Example(batches, details={"fed_before_reset": other.to_json(), "execution_mode": "eager"})
 
     # Eager: each check builds two new metrics, and a compiled update would be traced anew for each.
-    def after_reset() -> np.ndarray:
-        metric = ctx.run.new_metric(batches, mode="eager")
+    side, made = "other data, reset(), then the batches", []
+
+    def filled() -> np.ndarray:
+        made.append(metric := ctx.run.new_metric(batches, mode="eager"))
         metric.update(other)
-        metric.result()
+        return metric.result()
+
+    def after_reset() -> np.ndarray:
+        metric = made[0]
         metric.reset()
         for batch in batches:
             metric.update(batch)
         return metric.result()
 
-    ctx.expect_same(ctx.run.guarded(example, after_reset, side="other data, reset(), then the batches"),
+    # an error on the other data is the other data's: a declaration's trigger is read on it, not on the batches
+    ctx.run.guarded(example, filled, side=side, batches=[other])
+    ctx.expect_same(ctx.run.guarded(example, after_reset, side=side),
                     ctx.run.stream(batches, example, mode="eager", side="a new metric fed the batches"), example,
                     "after reset, the value differs from a new metric's",
                     observed_batches=batches, expected_batches=batches)

@@ -30,14 +30,17 @@ class Runner:
                  pool: dict[PoolKey, Any] | None = None, mode: str | None = None):
         self.subject, self.on_error, self.pool, self.mode = subject, on_error, pool, mode
 
-    def guarded(self, example: Example, call: Callable[[], np.ndarray], *, side: str | None = None) -> np.ndarray:
-        """``call()``'s value as float64; a library exception raises what ``on_error`` makes of it. ``side``: the
-        label of the calls it makes (one side of a comparison, see conformance.recording)."""
+    def guarded(self, example: Example, call: Callable[[], np.ndarray], *, side: str | None = None,
+                batches: list[Batch] | None = None) -> np.ndarray:
+        """``call()``'s value as float64; a library exception raises what ``on_error`` makes of it, read on
+        ``batches`` (the data ``call`` feeds, where that is not the example's own: a declaration's trigger is read on
+        the data that raised). ``side``: the label of the calls it makes (one side of a comparison, see
+        conformance.recording)."""
         try:
             with recording.side(side):
                 return np.asarray(call(), dtype=np.float64)
         except Exception as error:  # any library exception is an outcome, never a crash
-            raise self.on_error(f"{type(error).__name__}: {error}", example, None) from error
+            raise self.on_error(f"{type(error).__name__}: {error}", example, batches) from error
 
     def compute(self, batch: Batch, layout: tuple[str, ...] | None = None, *, side: str | None = None) -> np.ndarray:
         """The library's value on ``batch`` in one call (one update of a metric object); may raise."""

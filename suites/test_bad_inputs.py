@@ -307,6 +307,28 @@ def test_a_value_every_reading_gives_under_a_declared_convention_does_not_depend
     assert words == "returns 0 (the value does not depend on the bad one)" and failure is None, words
 
 
+def test_an_ignore_index_that_leaves_no_sample_is_judged_by_the_library_s_conventions_of_no_sample() -> None:
+    """Every sample the ignored label: the data the policy leaves is valid and its value undefined (NaN); torchmetrics'
+    average precision of no positive is 0 (a declared convention), which the policy's data explains, not a number
+    hiding the label."""
+    ctx = _library_context("AUC[curve=PR]", "torchmetrics", {"ignore_index": -1, "thresholds": 5})
+    words, failure = behaviour(ctx, "label -1", [batch([-1], [0.0])])
+    assert (words, failure) == ("returns -0 (as ignore_index=-1 documents)", None), words
+    assert any("With no positive" in seen.known.what for seen in ctx.tally.observations)
+
+
+def test_an_error_the_library_documents_on_the_data_a_policy_leaves_is_explained() -> None:
+    """A label C ignored by ignore_index=2 leaves a curve whose declared IndexError (torchmetrics' BinaryAUROC with
+    max_fpr and a listed curve none of whose points passes it) is the library's documented error, not a refusal of
+    its policy; the same curve with another point past max_fpr gives the policy's value."""
+    ctx = _library_context("AUC", "torchmetrics", {"ignore_index": 2, "thresholds": (0.2, 0.5, 1.0), "max_fpr": 0.5})
+    words, failure = behaviour(ctx, "label C", [batch([2, 0, 0, 1], [0.0, 0.0, 1.0, 1.0])])
+    assert failure is None and words.startswith("raises IndexError: index 3 is out of bounds") and (
+        "(as documented: With max_fpr and a listed binned curve" in words), words
+    words, failure = behaviour(ctx, "label C", [batch([2, 0, 0, 1], [0.0, 1.0, 1.0, 1.0])])
+    assert failure is None and words.endswith("(as ignore_index=2 documents)"), words
+
+
 @pytest.mark.parametrize(("strategy", "expected"), [("ignore", "returns 2 (as nan_strategy='ignore' documents)"),
                                                     ("warn", "returns 2 (as nan_strategy='warn' documents)"),
                                                     (0.5, "returns 1.5 (as nan_strategy=0.5 documents)")])

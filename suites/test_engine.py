@@ -135,3 +135,20 @@ def test_each_distinct_failure_is_reported_with_its_own_minimal_example_and_repl
         again = engine.run_case(case, PROFILES["ci"], replay=failure["replay"], reuse_metrics=False)
         assert (again.failure_kind, again.example, again.examples_run) == (failure["failure_kind"],
                                                                            failure["example"], 1)
+
+
+def test_an_error_on_the_data_fed_before_reset_is_judged_on_that_data() -> None:
+    """reset fills the metric with other data first: where that raises, a declaration's trigger is read on the other
+    data, not on the batches. BinaryAUROC(thresholds=[0.2, 0.5, 1.0], max_fpr=0.35)'s documented IndexError (a curve
+    none of whose points passes max_fpr) holds on the other data [0, 0, 0, 1] (the padding label -1 rotated into 0),
+    not on the batches, whose negative scored 1.0 passes it."""
+    pytest.importorskip("torchmetrics")
+    case = next(c for c in engine.plan(["AUC"], ["torchmetrics"], ["reset"]) if c.spec.id == "AUC")
+    example = ('{"num_classes":null,"dtypes":{"y_true":"int64","y_pred":"float32"},"y_pred_columns":null,'
+               '"shapes":{"y_true":[],"y_pred":[]},"batches":[{"y_true":[1,-1],"y_pred":[1.0,0.0],'
+               '"sample_weight":null},{"y_true":[1,0],"y_pred":[0.0,1.0],"sample_weight":null}],"details":{'
+               '"fed_before_reset":{"y_true":[0,0,0,1],"y_pred":[1.0,0.0,0.0,1.0],"sample_weight":null},'
+               '"execution_mode":"eager","parameters":{"thresholds":[0.2,0.5,1.0],"ignore_index":-1,'
+               '"max_fpr":0.3529126048088074}}}')
+    finding = engine.run_case(case, PROFILES["ci"], replay=f"forced:AA==:{example}", reuse_metrics=False)
+    assert (finding.outcome, finding.examples_run) == ("known", 1), finding.message

@@ -370,3 +370,29 @@ def test_counts_past_2_24_leaves_out_a_value_per_sample_without_feeding_it() -> 
         check_counts_past_2_24(ctx, data)
         assert ctx.tally.judged == 0 and "one entry per sample" in ctx.tally.unjudgeable
     check()
+
+
+def test_every_padded_curve_class_is_declared_with_its_curve_of_no_sample() -> None:
+    """torchmetrics' padding label reaches every curve class drawn with it: each one that takes ``thresholds`` (an
+    exact curve where it is None, through _binary_clf_curve) carries the IndexError of a curve left with no sample,
+    in its task's form (binary and multiclass: every target ignored; multilabel: a label's every cell)."""
+    import inspect
+
+    torchmetrics = pytest.importorskip("torchmetrics.classification")
+    from conformance.catalogue.library_wide import (
+        EXACT_CURVES,
+        PADDING_PER_CELL,
+        PADDING_PER_SAMPLE,
+        TORCHMETRICS_CURVE_OF_NOTHING,
+    )
+
+    padded = PADDING_PER_SAMPLE | PADDING_PER_CELL
+    curves = {name for name in padded if hasattr(torchmetrics, name)
+              and "thresholds" in inspect.signature(getattr(torchmetrics, name)).parameters}
+    assert curves == EXACT_CURVES & padded
+    bound = {spec.id: spec.bindings["torchmetrics"].target.rsplit(".", 1)[-1] for spec in CATALOGUE
+             if "torchmetrics" in spec.bindings and any(p.name == "ignore_index" for p in spec.space)}
+    assert set(bound.values()) >= curves
+    for spec in CATALOGUE:
+        if bound.get(spec.id) in curves:
+            assert TORCHMETRICS_CURVE_OF_NOTHING[bound[spec.id]] in spec.known, spec.id

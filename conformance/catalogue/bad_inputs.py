@@ -361,6 +361,24 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
               f"{TM_CURVE_SOURCE}::BinaryPrecisionRecallCurve.update, _binary_clf_curve",
         witness=Witness(inside=(batch([0, 2, 1, 0], [0.4, 0.9, 0.7, 0.2]),), outside=(RANKED_CLEAN,),
                         metric="AUC"))),
+    ((f"{TM}BinaryAUROC",), bad_input(
+        "torchmetrics", "length mismatch",
+        what="torchmetrics' BinaryAUROC with a binned curve (thresholds given) broadcasts a single target against "
+             "two scores: its shape check is skipped (validate_args never set), and the sample is counted once per "
+             "score. BinaryAUROC(thresholds=5) of scores [0.2, 0.6] with the target [1] and a batch [0] scored 0.4 is "
+             "the area of targets [1, 1, 0], 0.5, where BinaryAveragePrecision raises. (The exact curve raises "
+             "IndexError indexing the target by the scores' order.)",
+        cause="BinaryAUROC.__init__ calls super().__init__(..., validate_args=False) and never sets "
+              "self.validate_args, so BinaryPrecisionRecallCurve.update skips "
+              "_binary_precision_recall_curve_tensor_validation (its _check_same_shape(preds, target)); the binned "
+              "update's (preds.unsqueeze(-1) >= thresholds) + 2 * target.unsqueeze(-1) broadcasts a (1,) target "
+              "against (2,) scores (n > 1 targets raise there).",
+        where="torchmetrics/classification/auroc.py::BinaryAUROC.__init__; "
+              f"{TM_CURVE_SOURCE}::BinaryPrecisionRecallCurve.update, _binary_precision_recall_curve_update",
+        reading=single_target_broadcast,
+        witness=Witness(inside=(batch([1], [0.2, 0.6]), batch([0], [0.4])),
+                        outside=(batch([1, 1], [0.2, 0.6]), batch([0], [0.4])), parameters={"thresholds": 5},
+                        metric="AUC"))),
     ((f"{TM}MulticlassAUROC", f"{TM}MulticlassAveragePrecision", f"{TM}MulticlassAccuracy",
       f"{TM}MulticlassPrecision", f"{TM}MulticlassRecall"), bad_input(
         "torchmetrics", ("label C", "label -1"),

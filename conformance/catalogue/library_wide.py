@@ -655,10 +655,12 @@ PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAverag
 
 
 def _drop_padding(batch: Batch) -> Batch:
-    """The batch without its samples of the padding label."""
-    if np.ndim(batch.y_true) != 1 or not len(batch):
+    """The batch without its samples of the padding label (as it is where it has none: a bad input's arrays of two
+    lengths are read by the declaration's own transform)."""
+    kept = np.asarray(batch.y_true) != PADDING
+    if np.ndim(batch.y_true) != 1 or kept.all():
         return batch
-    return batch.take(np.asarray(batch.y_true) != PADDING)
+    return batch.take(kept)
 
 
 def _after_dropping_padding(per_batch):
@@ -712,33 +714,49 @@ def _some_curve_without_samples(batches: list[Batch]) -> bool:
     return any(empty_curve(t) for t in filled) or (bool(filled) and empty_curve(np.concatenate(filled)))
 
 
-def _auroc_of_nothing(multilabel: bool) -> KnownDifference:
-    inside = (batch([[0, PADDING], [1, PADDING]], [[0.2, 0.1], [0.6, 0.3]], num_classes=2) if multilabel
-              else batch([PADDING], [0.2]),)
-    outside = (batch([[0, PADDING], [1, 0], [0, 1]], [[0.2, 0.1], [0.6, 0.3], [0.4, 0.7]], num_classes=2)
-               if multilabel else batch([PADDING, 0, 1], [0.2, 0.3, 0.6]),)
+# The classes whose exact curve (thresholds=None) goes through _binary_clf_curve: one binary curve; one per class
+# (multiclass: one-vs-rest over every sample kept); one per label (multilabel: each label's kept cells, every label
+# computed whichever one a class_id picks). suites/test_harness.py checks it is every padded class with thresholds.
+EXACT_CURVES = frozenset({
+    "BinaryAUROC", "BinaryAveragePrecision", "BinaryRecallAtFixedPrecision", "BinaryPrecisionAtFixedRecall",
+    "BinarySensitivityAtSpecificity", "BinarySpecificityAtSensitivity",
+    "MulticlassAUROC", "MulticlassAveragePrecision",
+    "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelRecallAtFixedPrecision",
+})
+
+
+def _curve_of_nothing(task: str) -> KnownDifference:
+    """torchmetrics' exact curves of no sample (the ignored ones dropped) raising IndexError, for ``task``'s
+    classes (binary, multiclass or multilabel), with a witness in that task's data."""
+    scores = [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7]]
+    inside, outside, metric, empty = {
+        "binary": ((batch([PADDING], [0.2]),), (batch([PADDING, 0, 1], [0.2, 0.3, 0.6]),), None,
+                   "every target the ignore_index"),
+        "multiclass": ((batch([PADDING], scores[:1], num_classes=3),),
+                       (batch([PADDING, 0, 1, 2], scores, num_classes=3),), "AUROC[task=multiclass]",
+                       "every target the ignore_index: each class's one-vs-rest curve is over every sample"),
+        "multilabel": ((batch([[0, PADDING], [1, PADDING]], [[0.2, 0.1], [0.6, 0.3]], num_classes=2),),
+                       (batch([[0, PADDING], [1, 0], [0, 1]], [[0.2, 0.1], [0.6, 0.3], [0.4, 0.7]], num_classes=2),),
+                       None, "a label whose every cell is the ignore_index: every label's curve is computed, "
+                       "whichever one a class_id picks")}[task]
     return KnownDifference(
-        "torchmetrics", what="torchmetrics' exact curves (thresholds=None: AUROC, average precision, a rate at a fixed "
-        "rate) raise IndexError where a curve has no "
-        "sample left once the ignored ones are dropped (binary: every target the ignore_index; multilabel: a label "
-        "whose every cell is), where it could say that the area is undefined (as it does, with a warning, for a curve "
-        "of one class).",
+        "torchmetrics", what=f"torchmetrics' {task} exact curves (thresholds=None: AUROC, average precision, a rate "
+        f"at a fixed rate) raise IndexError where a curve has no sample left once the ignored ones are dropped "
+        f"({empty}), where it could say that the area is undefined (as it does, with a warning, for a curve of one "
+        "class).",
         cause="_binary_clf_curve indexes the last distinct score of the curve's (empty) scores: 'index is out of "
-              "bounds for dimension with size 0'.",
+              "bounds for dimension with size 0' (multiclass and multilabel: called per class or label by "
+              "_multiclass_roc_compute and _multi*_precision_recall_curve_compute).",
         where="torchmetrics/functional/classification/precision_recall_curve.py::_binary_clf_curve",
         raises="index is out of bounds for dimension with size 0", trigger=_some_curve_without_samples,
-        when={"ignore_index": (PADDING,)}, kind="defect", properties=EVERY_PROPERTY,
-        witness=Witness(inside=inside, outside=outside, parameters={"ignore_index": PADDING}))
+        when={"ignore_index": (PADDING,), "thresholds": (None,)}, kind="defect", properties=EVERY_PROPERTY,
+        witness=Witness(inside=inside, outside=outside, parameters={"ignore_index": PADDING}, metric=metric))
 
 
-# Every exact binary curve goes through _binary_clf_curve (the rates at a fixed rate, average precision, ROC).
-_BINARY_CURVE_OF_NOTHING = _auroc_of_nothing(False)
-TORCHMETRICS_AUROC_OF_NOTHING = {
-    **{name: _BINARY_CURVE_OF_NOTHING for name in (
-        "BinaryAUROC", "BinaryAveragePrecision", "BinaryRecallAtFixedPrecision", "BinaryPrecisionAtFixedRecall",
-        "BinarySensitivityAtSpecificity", "BinarySpecificityAtSensitivity")},
-    "MultilabelAUROC": _auroc_of_nothing(True),
-}
+_CURVES_OF_NOTHING = {task: _curve_of_nothing(task) for task in ("binary", "multiclass", "multilabel")}
+TORCHMETRICS_CURVE_OF_NOTHING = {name: _CURVES_OF_NOTHING[next(task for task in _CURVES_OF_NOTHING
+                                                               if name.lower().startswith(task))]
+                                 for name in EXACT_CURVES}
 
 
 def _ignored_as(target: int) -> Callable[[Batch], Batch]:
@@ -806,8 +824,8 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
             PADDING_PER_ROW:
         return spec
     padding_only = {"ignore_index": (PADDING,)}
-    if name in TORCHMETRICS_AUROC_OF_NOTHING:
-        spec = replace(spec, known=(*spec.known, TORCHMETRICS_AUROC_OF_NOTHING[name]))
+    if name in TORCHMETRICS_CURVE_OF_NOTHING:
+        spec = replace(spec, known=(*spec.known, TORCHMETRICS_CURVE_OF_NOTHING[name]))
     if name in PADDING_PER_SAMPLE:  # these classes drop the ignored samples before deciding on a sigmoid
         known = tuple(replace(k, reference=ignoring_target(k.reference) if k.reference else None,
                               per_batch=_after_dropping_padding(k.per_batch))

@@ -12,6 +12,7 @@ import numpy as np
 
 from conformance import reference as ref
 from conformance import tolerance as tol
+from conformance.catalogue import float32
 from conformance.catalogue.classification import TORCHMETRICS_SIGMOID_SIDES, sigmoid_scores
 from conformance.catalogue.model import (
     CLASS_RANGE,
@@ -36,7 +37,9 @@ from conformance.domains import (
     MULTICLASS_PROBABILITIES,
     MULTICLASS_WIDE,
     MULTILABEL_SCORES,
+    PADDING,
 )
+from conformance.dtypes import Presented
 
 
 def _weights_span_float32_range(batches: list[Batch]) -> bool:
@@ -102,12 +105,13 @@ def _column(batch: Batch, values: Mapping[str, Any], part: str) -> np.ndarray:
 
 def _first_batch_without_positive(batches: list[Batch]) -> bool:
     """The first batch with samples has no positive (multilabel: some label has none; every label is computed,
-    whichever one is picked), where a result is asked for."""
+    whichever one is picked), where a result is asked for. A positive is a target 1: an ignored one (the padding
+    label -1) is none, and does not cancel one out."""
     first = next((b for b in batches if len(b)), None)
     if first is None:
         return False
     targets = np.asarray(first.y_true)
-    return bool((targets.reshape(len(targets), -1).sum(axis=0) == 0).any())
+    return bool(((targets.reshape(len(targets), -1) == 1).sum(axis=0) == 0).any())
 
 
 def _top_threshold_predicts_nothing(batches: list[Batch], values: Mapping[str, Any]) -> bool:
@@ -268,13 +272,48 @@ def _auc(curve: str) -> MetricSpec:
             "torchmetrics": Binding(f"torchmetrics.classification.{torch_class}", weights=False),
         },
         space=tuple(space),
-        known=(keras_buckets, keras_logits, replace(
+        known=(keras_buckets, keras_logits,
+               *(_keras_sigmoid_in_prediction_dtype(keras_logits, dtype, presentations) for dtype, presentations in (
+                   ("float16", ("float16", "mixed_float16")), ("bfloat16", ("bfloat16",)))), replace(
             KERAS_PR_AUC_OVERFLOW, when={"curve": ("PR",)},
             witness=replace(KERAS_PR_AUC_OVERFLOW.witness, parameters={"curve": "PR"})),
                *([SKLEARN_BINARY_AP_UNDEFINED, TORCHMETRICS_BINARY_AP_UNDEFINED] if curve == "PR" else [
                    TORCHMETRICS_BINNED_ORIGIN, TORCHMETRICS_FLAT_PARTIAL,
                                            TORCHMETRICS_PARTIAL_INDEX, TORCHMETRICS_BINARY_AUROC_UNDEFINED])),
     )
+
+
+def _rounded_in(transform: Callable[[Batch], Batch], dtype: str) -> Callable[[Batch], Batch]:
+    """``transform`` (a sigmoid of the scores) rounding as a computation in ``dtype`` does."""
+    def rounded(batch: Batch) -> Batch:
+        with float32.computing(dtype):
+            return transform(batch)
+    return rounded
+
+
+def _keras_sigmoid_in_prediction_dtype(logits: KnownDifference, dtype: str,
+                                       presentations: tuple[str, ...]) -> KnownDifference:
+    """Keras' AUC(from_logits=True) of ``dtype`` scores: its bucketed curve of their sigmoid rounded to ``dtype``."""
+    # A logit whose sigmoid is 0.5 in ``dtype`` (steps of 2^-11 near 0.5 in float16, 2^-8 in bfloat16) and above 0.5
+    # in float32: at num_thresholds=3 (thresholds 0, 0.5, 1) it ties with the positive's logit 0 only in ``dtype``.
+    tied = {"float16": 2.0**-12, "bfloat16": 2.0**-9}[dtype]
+    presented = Presented(dtype, y_pred=dtype)
+    return replace(
+        logits, what=f"Keras' AUC(from_logits=True) of {dtype} scores (a mixed-precision model's) takes their "
+        f"sigmoid in {dtype}, not in the metric's float32: sigmoids closer than {dtype}'s step tie (sigmoid({tied:g}) "
+        f"is 0.5 in {dtype}), so AUC(from_logits=True, num_thresholds=3) of logits [{tied:g}, 0, 1] with targets "
+        "[0, 1, 0] puts the negative in the positive's bucket (ROC 0.25, not 0). The curve is then bucketed as for "
+        "float32 scores.",
+        cause="AUC.update_state applies y_pred = activations.sigmoid(y_pred) to the predictions as given (TensorFlow's "
+              f"{dtype} sigmoid, within one {dtype} step of the exact value); only update_confusion_matrix_variables "
+              "casts them to the variables' float32. The Metric docs call dtype 'the dtype of the metric's "
+              "computations'.",
+        where="keras/src/metrics/confusion_metrics.py::AUC.update_state",
+        per_batch=tuple(_rounded_in(sigmoid_scores(precision), dtype) for precision in ("float32", "float32-up")),
+        dtypes=presentations, properties=("input_dtypes",), kind="defect",
+        witness=Witness(inside=(batch([0, 1, 0], [tied, 0.0, 1.0]),), outside=(batch([0, 1, 0], [0.5, 0.0, 1.0]),),
+                        parameters={"from_logits": True, "num_thresholds": 3}, dtypes=presented,
+                        outside_dtypes=presented))
 
 
 KERAS_BUCKETS_WHERE = ("keras/src/metrics/confusion_metrics.py::AUC; "
@@ -482,6 +521,7 @@ def _multiclass_auroc() -> MetricSpec:
                                  "scikit-learn's one-vs-one averages are macro or weighted"),),
         known=(_keras_bucketed_auc("ROC", average="macro", per_batch=_onehot), TORCHMETRICS_AUROC_UNDEFINED,
                TORCHMETRICS_BINNED_ORIGIN_PER_LABEL, SKLEARN_WEIGHTED_NO_POSITIVE,
+               TORCHMETRICS_WEIGHTED_NO_POSITIVE,  # one class per sample: no sample left (every one ignored)
                KnownDifference(
                    "sklearn", what="scikit-learn's one-vs-one multiclass ROC AUC pairs the classes present in y_true "
                    "only (labels= is not read for the pairs); the reference (Hand & Till) pairs every class, a pair "
@@ -612,6 +652,24 @@ def _keras_constraint_rounding(argument: str) -> KnownDifference:
 KERAS_GRID_SIZE = Drawn("num_thresholds", 200)
 
 
+def _subnormal(value: Any) -> bool:
+    """a subnormal float32 (0 < |x| < 1.18e-38)"""
+    return value is not None and 0 < abs(float(value)) < float(np.finfo(np.float32).tiny)
+
+
+def _keras_flushed_constraint(argument: str) -> KnownDifference:
+    return KnownDifference(
+        "keras", what=f"On the TensorFlow backend (CPU), a subnormal {argument} (0 < {argument} < 1.18e-38) counts "
+        f"as 0, as every subnormal float32 does there: no constraint, so a rate of 0 (e.g. the undefined rate of a "
+        f"class absent, 0 by divide_no_nan) meets it. SpecificityAtSensitivity(sensitivity=1.4e-45) of one "
+        "negative scored 0 is 1.0; the reference, whose constraint is above 0, finds no operating point: 0.",
+        cause="_find_max_under_constraint compares the float32 rates with ops.greater_equal(constrained, self.value); "
+              "TensorFlow runs its CPU kernels with denormals-are-zero (tsl::port::ScopedFlushDenormal), so a "
+              "subnormal self.value compares as 0.",
+        where=f"{KERAS_AT_WHERE}; tensorflow/include/tsl/platform/denormal.h::ScopedFlushDenormal",
+        overrides={argument: 0.0, "num_thresholds": KERAS_GRID_SIZE}, when={argument: _subnormal})
+
+
 def _keras_grid() -> KnownDifference:
     return KnownDifference(
         "keras", what="Keras looks for the best operating point among num_thresholds (200) evenly spaced thresholds "
@@ -641,8 +699,10 @@ TORCHMETRICS_BINNED_AT = {
         where="torchmetrics/functional/classification/recall_fixed_precision.py::_recall_at_precision, _lexargmax",
         raises="index 0 is out of bounds for dimension 0", trigger=_first_batch_without_positive,
         when={"thresholds": _binned, "precision": (0.0,)}, kind="defect", properties=EVERY_PROPERTY,
-        witness=Witness(inside=(batch([0, 0], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
-                        parameters={"thresholds": 5, "precision": 0.0}, metric="RecallAtPrecision[precision=0.8]")),),
+        # inside: a negative and an ignored sample (the padding label -1 is no positive)
+        witness=Witness(inside=(batch([0, PADDING], [0.2, 0.6]),), outside=(batch([0, 1], [0.2, 0.6]),),
+                        parameters={"thresholds": 5, "precision": 0.0, "ignore_index": PADDING},
+                        metric="RecallAtPrecision[precision=0.8]")),),
     "PrecisionAtFixedRecall": (KnownDifference(
         "torchmetrics", what="torchmetrics' PrecisionAtFixedRecall(min_recall=0) on a binned curve returns NaN where "
         "a threshold predicts nothing (its precision 0 / 0 is NaN, with recall 0 it meets the constraint, and "
@@ -708,6 +768,7 @@ def _at_metric(name: str, function: Callable[..., float], keras_argument: str, v
                   "torchmetrics": Binding(torch_target, torch_init, weights=False,
                                           output=(0, class_id) if class_id is not None else (0,))},
         space=tuple(space), known=(_keras_grid(), _keras_constraint_rounding(keras_argument),
+                                   _keras_flushed_constraint(keras_argument),
                                    TORCHMETRICS_NO_POSITIVE_RECALL,
                                    *TORCHMETRICS_BINNED_AT.get(torch_class, ()),
                                    *((TORCHMETRICS_NO_NEGATIVES,) if function in (
