@@ -95,7 +95,13 @@ def _outcome(library: str, target: str, prop_name: str, profile_name: str) -> Fi
         # samples an example, never shrunk) keep theirs: their cap is their budget. A correct metric runs with the
         # caps a user's run has.
         prop = replace(prop, examples=None, library_examples=None)
-    return run_case(Case(gallery_spec(library, target), library, prop), PROFILES[profile_name], reuse_metrics=False)
+    # A broken metric's failure is asserted with an example, not a minimal one (test_failure_is_shrunk_to_a_small_
+    # example and suites/test_reduce.py show shrinking): a few seconds of it, where a compiled update traced anew at
+    # each step made execution_modes' and model_fit's shrinks take 20-30 s.
+    profile = PROFILES[profile_name]
+    if catching:
+        profile = replace(profile, shrink_seconds=min(profile.shrink_seconds, 3.0))
+    return run_case(Case(gallery_spec(library, target), library, prop), profile, reuse_metrics=False)
 
 
 def outcome(library: str, target: str, prop_name: str, profile) -> Finding:
