@@ -53,7 +53,7 @@ PROPERTIES: tuple[Property, ...] = (
     # reset and execution_modes compare the library with itself on metric objects built for each example and
     # updated eagerly (for Keras 10-60x the cost of a pooled, compiled update). A reset that leaves state behind,
     # or a compiled update that differs, shows on most streams that fill the state: 10 examples in ci, all in
-    # thorough.
+    # thorough; execution_modes one in smoke (each traces the update anew: 43 s of CPU over the smoke matrix at 3).
     Property("reset", "After reset, the metric behaves as a new one.", check_reset, needs_state=True,
              fresh_metrics=True, examples=(10, 300)),
     Property("result_idempotence", "result() gives the same value twice, and calling it between updates (as "
@@ -68,7 +68,7 @@ PROPERTIES: tuple[Property, ...] = (
     # For a user's metric graph_mode compares its update and result compiled with eager ones.
     Property("execution_modes", "Updated eagerly or compiled as model.fit() runs it (tf.function; XLA and jax.jit "
              "in the thorough profile), the metric gives the same value.", check_execution_modes, needs_state=True,
-             examples=(10, 300), targets=LIBRARY_TARGETS, applies=compiled_modes_to_compare),
+             examples=(10, 300, 1), targets=LIBRARY_TARGETS, applies=compiled_modes_to_compare),
     # One example, presented in each dtype in one go (one update each: the values are the dtype's, accumulation is
     # batch_accumulation's); agreement's declarations (the libraries' conventions) hold in every dtype. Eager: a
     # pooled object per presentation, each compiled update traced anew would cost seconds per Keras metric (whether
@@ -132,9 +132,11 @@ PROPERTIES: tuple[Property, ...] = (
     Property("merge_state", "merge_state of metrics fed different parts equals one metric fed all.",
              torch_checks.check_merge_state, targets=TORCHMETRICS, fresh_metrics=True,
              applies=torch_checks.mergeable, judged_as=ACCUMULATES),
+    # Two forked ranks an example: one example per library metric in smoke (40 s of CPU over the matrix at 3).
     Property("distributed_sync", "Two torch.distributed (gloo) processes fed uneven parts, or one of them none, "
              "sync to the whole-data value.", torch_checks.check_distributed_sync, examples=(10, 50),
-             targets=TORCHMETRICS, applies=torch_checks.importable, judged_as=ACCUMULATES),
+             library_examples=(10, 50, 1), targets=TORCHMETRICS,
+             applies=torch_checks.importable, judged_as=ACCUMULATES),
     Property("state_round_trip", "pickle and state_dict round trips mid-stream resume exactly.",
              torch_checks.check_state_round_trip, targets=TORCHMETRICS, judged_as=ACCUMULATES),
     Property("add_state", "update() keeps its state in add_state states, not plain attributes.",
