@@ -178,7 +178,9 @@ def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injecti
             return "raises", policy_words(kind, parameters)
         except (ValueError, ZeroDivisionError, IndexError):
             return "none", None
-        return ("policy", value) if np.isfinite(value).all() else ("none", None)
+        # ignore_index leaves the bad label out as documented: a NaN is then the rest's own undefined value (an AUROC
+        # of one class left), judged as everywhere (its declarations apply), not a number the definition lacks
+        return ("policy", value) if np.isfinite(value).all() or kind.policy == "ignore_index" else ("none", None)
     if kind.as_given:  # judged as agreement is (a NaN or a clip of the library's convention there explained too)
         try:
             with weights_as_given():
@@ -263,6 +265,10 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
     except Exception as error:  # any library exception is a behaviour to record
         raised = f"raises {type(error).__name__}: {first_line(error)}"
         if expectation == "policy":
+            documented = ctx.judge.library_error(f"{type(error).__name__}: {error}", example)
+            if isinstance(documented, Explained):  # the policy's data are a case a declaration documents (all ignored)
+                ctx.tally.observations.append(documented.observation)
+                return Judged(f"{raised} (as documented: {documented.observation.known.what[:80]})")
             return Judged(f"wrong: {raised}, where {policy_words(kind, ctx.subject.parameters)} gives "
                           f"{number(expected)}", BadInputError(
                               f"{kind.name}: {raised}, where its documented policy "
