@@ -224,9 +224,12 @@ def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injecti
             return Expectation("raises", words=words)
         except (ValueError, ZeroDivisionError, IndexError):
             return Expectation("none")
-        # the data the policy leaves is valid: its value there, NaN where that data's is undefined (every sample
-        # ignored), is judged as on any valid data, the library's conventions for an undefined value included
-        return Expectation("policy", value, words, batches)
+        # The data the policy leaves is valid: its value there is judged as on any valid data. Under ignore_index a
+        # NaN is that data's own undefined value (every sample ignored, an AUROC of one class left), where the
+        # library's declared conventions for it apply; a nan_strategy's NaN is a number the definition lacks.
+        if np.isfinite(value).all() or kind.policy == "ignore_index":
+            return Expectation("policy", value, words, batches)
+        return Expectation("none")
     if kind.as_given:  # judged as agreement is (a NaN or a clip of the library's convention there explained too)
         try:
             with weights_as_given():

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array, check_option, check_sample_weight, divide
+from .ranking import roc_auc
 
 
 def _discounts(num_documents: int, k: int | None, log_base: float = 2.0) -> NDArray[np.float64]:
@@ -172,6 +173,8 @@ def dcg(
 #
 # * **Ranking**: documents by descending score. Among tied scores the order is not documented; ``ties`` places the
 #   relevant documents first (``optimistic``) or last (``pessimistic``), the two ends of every tie order.
+#   (For the ROC AUC, where a tie counts one half, only the top k's cut moves it: ``ties`` takes the highest or the
+#   lowest value of the tie orders there.)
 # * **Top k**: "consider only the top k elements": the metric of the ranking cut after ``k`` documents
 #   (``top_k=None``: all of them).
 # * **Empty queries**: a query with no relevant document (for the fall-out: no irrelevant one) scores as
@@ -183,6 +186,9 @@ def dcg(
 # * ``positive_scores_only``: a relevant document scored 0 or below counts as not relevant (torchmetrics' average
 #   precision, reciprocal rank, precision and recall discard such predictions); the query's emptiness is still
 #   judged on its relevance.
+# * **Ignored documents**: ``ignore_index``: "ignore predictions where the target is equal to this number": those
+#   documents are not part of their query, which is scored on the others alone (its top k, its emptiness); a query
+#   left with no document is no query (it takes no part in the aggregation).
 
 Ties = Literal["optimistic", "pessimistic"]
 EmptyTargetAction = Literal["neg", "pos", "skip"]
@@ -190,16 +196,28 @@ Aggregation = Literal["mean", "median", "min", "max"]
 Median = Literal["middle", "lower"]
 
 
-def _queries(y_true: ArrayLike, y_score: ArrayLike,
-             sample_weight: ArrayLike | None) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _queries(y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None, ignore_index: int | None = None
+             ) -> tuple[list[tuple[NDArray[np.float64], NDArray[np.float64]]], NDArray[np.float64]]:
+    """The queries as blocks of ``(relevance, scores)`` rows of equal length, and their weights: one block of every
+    row, or with ``ignore_index`` one block per query of its kept documents (a query left with none dropped)."""
     relevance = as_float_array(y_true, "y_true", ndim=2)
     scores = as_float_array(y_score, "y_score", ndim=2)
     if relevance.shape != scores.shape:
         raise ValueError(f"y_true and y_score must have the same shape (n_queries, n_documents); "
                          f"got {relevance.shape} and {scores.shape}.")
-    if not np.all((relevance == 0) | (relevance == 1)):
-        raise ValueError(f"y_true must hold 0/1 relevance for this metric; got {np.unique(relevance)[:5]}.")
-    return relevance, scores, check_sample_weight(sample_weight, len(relevance))
+    weights = check_sample_weight(sample_weight, len(relevance))
+    if ignore_index is None:
+        blocks = [(relevance, scores)]
+    else:  # the queries differ in length once their ignored documents are dropped
+        kept = relevance != ignore_index
+        queries = np.flatnonzero(kept.any(axis=1))
+        blocks = [(relevance[i][kept[i]][None], scores[i][kept[i]][None]) for i in queries]
+        weights = weights[queries]
+    for block, _ in blocks:
+        if not np.all((block == 0) | (block == 1)):
+            raise ValueError(f"y_true must hold 0/1 relevance (or the ignore_index) for this metric; "
+                             f"got {np.unique(block)[:5]}.")
+    return blocks, weights
 
 
 def _ranked(relevance: NDArray[np.float64], scores: NDArray[np.float64], ties: Ties) -> NDArray[np.float64]:
@@ -211,9 +229,13 @@ def _ranked(relevance: NDArray[np.float64], scores: NDArray[np.float64], ties: T
 
 
 def _cut(num_documents: int, top_k: int | None) -> int:
+    _check_top_k(top_k)
+    return num_documents if top_k is None else min(top_k, num_documents)
+
+
+def _check_top_k(top_k: int | None) -> None:
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be a positive integer or None; got {top_k}.")
-    return num_documents if top_k is None else min(top_k, num_documents)
 
 
 def _aggregate(values: NDArray[np.float64], empty: NDArray[np.bool_], weights: NDArray[np.float64],
@@ -235,26 +257,29 @@ def _aggregate(values: NDArray[np.float64], empty: NDArray[np.bool_], weights: N
 
 
 def _binary_retrieval(per_query, y_true, y_score, *, empty_when: str, top_k, ties, empty_target_action, aggregation,
-                      median, positive_scores_only, sample_weight) -> float:
+                      median, positive_scores_only, sample_weight, ignore_index) -> float:
     """``per_query(ranked, relevant, k)`` of each query: its relevance in ranking order (filtered as
-    ``positive_scores_only`` says), its number of relevant documents (before the filter) and the cut ``k``; then
-    the queries combined."""
-    relevance, scores, weights = _queries(y_true, y_score, sample_weight)
-    relevant = relevance.sum(axis=1)
-    empty = relevant == 0 if empty_when == "no relevant" else relevant == relevance.shape[1]
-    if positive_scores_only:
-        relevance = np.where(scores > 0, relevance, 0.0)
-    ranked = _ranked(relevance, scores, ties)
-    k = _cut(relevance.shape[1], top_k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = per_query(ranked, relevant, k)
-    return _aggregate(np.nan_to_num(values, nan=0.0), empty, weights, empty_target_action, aggregation, median)
+    ``positive_scores_only`` says; its length the query's number of documents), its number of relevant documents
+    (before the filter) and the cut ``k``; then the queries combined."""
+    _check_top_k(top_k)
+    blocks, weights = _queries(y_true, y_score, sample_weight, ignore_index)
+    values, empty = [np.zeros(0)], [np.zeros(0, dtype=bool)]
+    for relevance, scores in blocks:
+        relevant = relevance.sum(axis=1)
+        empty.append(relevant == 0 if empty_when == "no relevant" else relevant == relevance.shape[1])
+        if positive_scores_only:
+            relevance = np.where(scores > 0, relevance, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values.append(per_query(_ranked(relevance, scores, ties), relevant, _cut(relevance.shape[1], top_k)))
+    return _aggregate(np.nan_to_num(np.concatenate(values), nan=0.0), np.concatenate(empty), weights,
+                      empty_target_action, aggregation, median)
 
 
 def retrieval_average_precision(
     y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
     empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
-    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+    median: Median = "middle", positive_scores_only: bool = False, ignore_index: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> float:
     """Mean average precision over queries: each query's mean, over the relevant documents of its top ``k``, of the
     precision at the document's rank ("IR Average precision"); 0 where the top ``k`` holds no relevant document."""
@@ -264,13 +289,15 @@ def retrieval_average_precision(
         return divide((precision_at * hits).sum(axis=1), hits.sum(axis=1))
     return _binary_retrieval(average_precision, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
                              empty_target_action=empty_target_action, aggregation=aggregation,
-                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight,
+                             ignore_index=ignore_index)
 
 
 def retrieval_reciprocal_rank(
     y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
     empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
-    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+    median: Median = "middle", positive_scores_only: bool = False, ignore_index: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> float:
     """Mean reciprocal rank: 1 / the rank of each query's first relevant document in its top ``k`` (0 if none)."""
     def reciprocal_rank(ranked, relevant, k):
@@ -278,57 +305,62 @@ def retrieval_reciprocal_rank(
         return np.where(hits.any(axis=1), 1.0 / (np.argmax(hits, axis=1) + 1.0), 0.0)
     return _binary_retrieval(reciprocal_rank, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
                              empty_target_action=empty_target_action, aggregation=aggregation,
-                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight,
+                             ignore_index=ignore_index)
 
 
 def retrieval_precision(
     y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, adaptive_k: bool = False,
     ties: Ties = "optimistic", empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
-    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+    median: Median = "middle", positive_scores_only: bool = False, ignore_index: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> float:
     """Precision at ``k``: the relevant documents among the top ``k``, divided by ``k`` ("the fraction of relevant
     documents among all the retrieved documents"), ``k`` staying ``top_k`` past the query's ``L`` documents unless
     ``adaptive_k`` ("adjust k to min(k, number of documents)"); ``top_k=None``: ``k = L``."""
-    num_documents = np.shape(y_score)[1] if np.ndim(y_score) == 2 else 0
-    divisor = num_documents if top_k is None or (adaptive_k and top_k > num_documents) else top_k
-
     def precision(ranked, relevant, k):
-        return ranked[:, :k].sum(axis=1) / divisor
+        num_documents = ranked.shape[1]
+        return ranked[:, :k].sum(axis=1) / (num_documents if top_k is None or (adaptive_k and top_k > num_documents)
+                                            else top_k)
     return _binary_retrieval(precision, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
                              empty_target_action=empty_target_action, aggregation=aggregation,
-                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight,
+                             ignore_index=ignore_index)
 
 
 def retrieval_recall(
     y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
     empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean",
-    median: Median = "middle", positive_scores_only: bool = False, sample_weight: ArrayLike | None = None,
+    median: Median = "middle", positive_scores_only: bool = False, ignore_index: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> float:
     """Recall at ``k``: the relevant documents among the top ``k``, divided by all the query's relevant ones."""
     def recall(ranked, relevant, k):
         return ranked[:, :k].sum(axis=1) / relevant
     return _binary_retrieval(recall, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
                              empty_target_action=empty_target_action, aggregation=aggregation,
-                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight)
+                             median=median, positive_scores_only=positive_scores_only, sample_weight=sample_weight,
+                             ignore_index=ignore_index)
 
 
 def retrieval_hit_rate(
     y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
     empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean", median: Median = "middle",
-    sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, sample_weight: ArrayLike | None = None,
 ) -> float:
     """Hit rate at ``k``: 1 where the top ``k`` holds a relevant document, else 0."""
     def hit_rate(ranked, relevant, k):
         return (ranked[:, :k].sum(axis=1) > 0).astype(np.float64)
     return _binary_retrieval(hit_rate, y_true, y_score, empty_when="no relevant", top_k=top_k, ties=ties,
                              empty_target_action=empty_target_action, aggregation=aggregation,
-                             median=median, positive_scores_only=False, sample_weight=sample_weight)
+                             median=median, positive_scores_only=False, sample_weight=sample_weight,
+                             ignore_index=ignore_index)
 
 
 def retrieval_fall_out(
     y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, ties: Ties = "optimistic",
     empty_target_action: EmptyTargetAction = "pos", aggregation: Aggregation = "mean", median: Median = "middle",
-    sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, sample_weight: ArrayLike | None = None,
 ) -> float:
     """Fall-out at ``k``: the irrelevant documents among the top ``k``, divided by all the query's irrelevant ones
     ("IR Fall-out"); a query with no irrelevant document is the empty one here."""
@@ -336,13 +368,14 @@ def retrieval_fall_out(
         return (1 - ranked[:, :k]).sum(axis=1) / (ranked.shape[1] - relevant)
     return _binary_retrieval(fall_out, y_true, y_score, empty_when="no irrelevant", top_k=top_k, ties=ties,
                              empty_target_action=empty_target_action, aggregation=aggregation,
-                             median=median, positive_scores_only=False, sample_weight=sample_weight)
+                             median=median, positive_scores_only=False, sample_weight=sample_weight,
+                             ignore_index=ignore_index)
 
 
 def retrieval_r_precision(
     y_true: ArrayLike, y_score: ArrayLike, *, ties: Ties = "optimistic",
     empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean", median: Median = "middle",
-    sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, sample_weight: ArrayLike | None = None,
 ) -> float:
     """R-precision: the relevant documents among the top ``R``, ``R`` the query's number of relevant documents,
     divided by ``R``."""
@@ -351,26 +384,49 @@ def retrieval_r_precision(
         return (ranked * within).sum(axis=1) / relevant
     return _binary_retrieval(r_precision, y_true, y_score, empty_when="no relevant", top_k=None, ties=ties,
                              empty_target_action=empty_target_action, aggregation=aggregation,
-                             median=median, positive_scores_only=False, sample_weight=sample_weight)
+                             median=median, positive_scores_only=False, sample_weight=sample_weight,
+                             ignore_index=ignore_index)
 
 
 def retrieval_auroc(
-    y_true: ArrayLike, y_score: ArrayLike, *, undefined: Literal["nan", "zero"] = "nan",
+    y_true: ArrayLike, y_score: ArrayLike, *, top_k: int | None = None, max_fpr: float | None = None,
+    ties: Ties = "optimistic", undefined: Literal["nan", "zero"] = "nan",
     empty_target_action: EmptyTargetAction = "neg", aggregation: Aggregation = "mean", median: Median = "middle",
-    sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None, sample_weight: ArrayLike | None = None,
 ) -> float:
-    """Each query's ROC AUC: the share of (relevant, irrelevant) pairs of documents ranked right, a tie counting
-    one half. A query with relevant documents only is undefined: NaN, or 0 with ``undefined="zero"``."""
+    """Each query's ROC AUC over its top ``k`` documents ("consider only the top k elements for each query"): the
+    share of their (relevant, irrelevant) pairs ranked right, a tie counting one half; with ``max_fpr`` its
+    standardized partial area over ``[0, max_fpr]`` (McClish: :func:`~conformance.reference.ranking.roc_auc`). A query
+    whose top ``k`` are of one class only (relevant only; with ``top_k``, irrelevant only too) is undefined: NaN, or 0
+    with ``undefined="zero"``; one without a relevant document is empty. Where tied scores straddle the cut, the top
+    ``k`` is no one set: ``ties="optimistic"`` takes the highest value any order of the tie gives (``pessimistic``:
+    the lowest), over the orders with a defined value where there is one."""
     check_option(undefined, "undefined", ("nan", "zero"))
-    relevance, scores, weights = _queries(y_true, y_score, sample_weight)
-    empty = ~relevance.any(axis=1)
-    pairs = relevance[:, :, None] * (1 - relevance[:, None, :])  # (query, relevant doc, irrelevant doc)
-    above = np.sign(scores[:, :, None] - scores[:, None, :])  # 1, 0 (tie) or -1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (pairs * (above + 1) / 2).sum(axis=(1, 2)) / pairs.sum(axis=(1, 2))
-    undefined_queries = ~empty & ~(1 - relevance).any(axis=1)
-    auc = np.where(undefined_queries, 0.0 if undefined == "zero" else np.nan, auc)
-    values = np.where(empty, 0.0, auc)
+    check_option(ties, "ties", ("optimistic", "pessimistic"))
+    _check_top_k(top_k)
+    blocks, weights = _queries(y_true, y_score, sample_weight, ignore_index)
+    rows = [(r, s) for relevance, scores in blocks for r, s in zip(relevance, scores, strict=True)]
+    empty = np.array([not r.any() for r, _ in rows], dtype=bool)
+    values = np.array([0.0 if not r.any() else _top_k_auroc(r, s, top_k, max_fpr, ties, undefined) for r, s in rows])
     if np.isnan(values).any():  # an undefined query makes the whole undefined
         return float("nan")
     return _aggregate(values, empty, weights, empty_target_action, aggregation, median)
+
+
+def _top_k_auroc(relevance: NDArray[np.float64], scores: NDArray[np.float64], top_k: int | None,
+                 max_fpr: float | None, ties: Ties, undefined: str) -> float:
+    """One query's (partial) ROC AUC over its top ``k``: the documents scored above the ``k``-th score, and of those
+    tied with it each split of relevant and irrelevant ones that fills the ``k`` (the highest or lowest value)."""
+    k = _cut(len(scores), top_k)
+    cut = -np.sort(-scores)[k - 1]
+    above, tied = scores > cut, scores == cut
+    taken = k - int(above.sum())  # of the tie at the cut
+    tied_relevant = int(relevance[tied].sum())
+    splits = range(max(0, taken - (int(tied.sum()) - tied_relevant)), min(taken, tied_relevant) + 1)
+    values = np.array([roc_auc(np.r_[relevance[above], np.ones(j), np.zeros(taken - j)],
+                               np.r_[scores[above], np.full(taken, cut)], max_fpr=max_fpr, undefined=undefined)
+                       for j in splits])
+    defined = values[~np.isnan(values)]
+    if not defined.size:
+        return float("nan")
+    return float(defined.max() if ties == "optimistic" else defined.min())

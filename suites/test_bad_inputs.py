@@ -329,6 +329,23 @@ def test_an_error_the_library_documents_on_the_data_a_policy_leaves_is_explained
     assert failure is None and words.endswith("(as ignore_index=2 documents)"), words
 
 
+def test_an_ignored_label_leaving_an_undefined_value_is_judged_by_the_declarations() -> None:
+    # the -1 is ignored as documented; the second query, all relevant, has no ROC AUC (NaN), which torchmetrics
+    # scores 0 as declared: no number hides the bad label
+    ctx = _library_context("RetrievalAUROC", "torchmetrics", {"ignore_index": -1})
+    words, failure = behaviour(ctx, "label -1", [batch([[-1, 0], [1, 1]], [[0.25, 0.5], [0.5, 0.25]],
+                                                       num_classes=2)])
+    assert failure is None and words == "returns 0 (as ignore_index=-1 documents)", words  # not "hides"
+
+
+def test_an_ignored_label_leaving_an_empty_batch_raises_as_declared() -> None:
+    ctx = _library_context("RetrievalMRR", "torchmetrics", {"ignore_index": -1})
+    words, failure = behaviour(ctx, "label -1", [batch([[-1, -1]], [[0.25, 0.5]], num_classes=2)])
+    assert failure is None and "as documented: torchmetrics' retrieval metrics reject an empty batch" in words, words
+    words, failure = behaviour(ctx, "label -1", [batch([[-1, 0]], [[0.25, 0.5]], num_classes=2)])
+    assert failure is None and words == "returns 0 (as ignore_index=-1 documents)", words
+
+
 @pytest.mark.parametrize(("strategy", "expected"), [("ignore", "returns 2 (as nan_strategy='ignore' documents)"),
                                                     ("warn", "returns 2 (as nan_strategy='warn' documents)"),
                                                     (0.5, "returns 1.5 (as nan_strategy=0.5 documents)")])

@@ -396,3 +396,25 @@ def test_every_padded_curve_class_is_declared_with_its_curve_of_no_sample() -> N
     for spec in CATALOGUE:
         if bound.get(spec.id) in curves:
             assert TORCHMETRICS_CURVE_OF_NOTHING[bound[spec.id]] in spec.known, spec.id
+
+
+def test_forward_raising_on_every_batch_is_the_finding_not_compute_on_nothing() -> None:
+    """A stream whose every forward() raised leaves a metric that never took data: that error is judged (here the
+    declared empty-batch defect: every document ignored), not what compute() does on nothing."""
+    pytest.importorskip("torchmetrics")
+    from conformance.adapters import get_adapter
+    from conformance.catalogue import batch, by_id
+    from conformance.context import Context
+    from conformance.failures import Explained, LibraryError
+    from conformance.profiles import PROFILES
+    from conformance.usercheck.checks_torch import forward_stream
+
+    spec = by_id()["RetrievalMAP"]
+    ctx = Context(spec, get_adapter("torchmetrics"), spec.bindings["torchmetrics"], "forward", PROFILES["ci"])
+    ctx.subject.use_parameters({"ignore_index": -1})
+    with pytest.raises(Explained) as explained:
+        forward_stream(ctx, [batch([[-1, -1]], [[0.25, 0.5]], num_classes=2)], False)
+    assert "reject an empty batch" in explained.value.observation.known.what
+    ctx.subject.use_parameters({"ignore_index": None})  # a raise nothing declares: a library error with its message
+    with pytest.raises(LibraryError, match="forward\\(\\) raised on every batch: ValueError: `target` must contain"):
+        forward_stream(ctx, [batch([[2, 0]], [[0.25, 0.5]], num_classes=2)], False)

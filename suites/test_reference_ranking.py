@@ -389,3 +389,63 @@ def test_dcg_by_hand() -> None:
     assert ref.dcg(y, s, k=1) == 3.0
     assert ref.dcg(y, s, log_base=10) == pytest.approx(3 / np.log10(2) + 1 / np.log10(3))
     assert ref.dcg([[3, 1]], [[0.5, 0.5]]) == pytest.approx(2 + 2 / np.log2(3))  # tied: each gets the mean gain
+
+
+# -- ignore_index, and the AUROC's top_k and max_fpr --------------------------------------------------------------
+# Q_IGNORED: query 0 keeps [1, 0, 1] scored [0.9, 0.7, 0.1] (ranked relevant, irrelevant, relevant); query 1 keeps no
+# document (no query); query 2 keeps [0, 0, 0] (an empty query).
+Q_IGNORED = ([[1, -1, 0, 1], [-1, -1, -1, -1], [0, -1, 0, 0]],
+             [[0.9, 0.8, 0.7, 0.1], [0.1, 0.2, 0.3, 0.4], [0.5, 0.9, 0.4, 0.3]])
+
+
+def test_ignored_documents_leave_their_query() -> None:
+    y, s = Q_IGNORED
+    ignored = {"ignore_index": -1}
+    assert ref.retrieval_average_precision(y, s, **ignored) == pytest.approx((1 + 2 / 3) / 2 / 2)  # (5/6 + 0) / 2
+    assert ref.retrieval_average_precision(y, s, empty_target_action="skip", **ignored) == pytest.approx(5 / 6)
+    assert ref.retrieval_average_precision(y, s, sample_weight=[2, 5, 1], **ignored) == pytest.approx(
+        2 * 5 / 6 / 3)  # the query of no document takes its weight away with it
+    assert ref.retrieval_precision(y, s, **ignored) == pytest.approx((2 / 3 + 0) / 2)  # k = the 3 documents kept
+    assert ref.retrieval_precision(y, s, top_k=6, **ignored) == pytest.approx((2 / 6 + 0) / 2)
+    assert ref.retrieval_precision(y, s, top_k=6, adaptive_k=True, **ignored) == pytest.approx((2 / 3 + 0) / 2)
+    assert ref.retrieval_recall(y, s, top_k=1, **ignored) == pytest.approx((1 / 2 + 0) / 2)
+    assert ref.retrieval_fall_out(y, s, top_k=2, **ignored) == pytest.approx((1 / 1 + 2 / 3) / 2)
+    assert ref.retrieval_hit_rate(y, s, top_k=1, **ignored) == pytest.approx(1 / 2)
+    assert ref.retrieval_reciprocal_rank(y, s, **ignored) == pytest.approx(1 / 2)
+    assert ref.retrieval_r_precision(y, s, **ignored) == pytest.approx((1 / 2 + 0) / 2)  # R = 2: rel, irr
+    assert ref.retrieval_auroc(y, s, **ignored) == pytest.approx((1 / 2 + 0) / 2)  # 0.9 > 0.7 but 0.1 < 0.7
+    assert ref.retrieval_auroc(y, s, aggregation="max", **ignored) == pytest.approx(1 / 2)
+    assert ref.retrieval_average_precision([[-1, -1]], [[0.3, 0.2]], ignore_index=-1) == 0.0  # no query at all
+    with pytest.raises(ValueError, match="0/1 relevance"):
+        ref.retrieval_recall(y, s)  # -1 is no relevance unless ignored
+
+
+def test_auroc_of_the_top_k_documents() -> None:
+    y, s = Q1  # relevant 0.9, irrelevant 0.8, relevant 0.7, irrelevant 0.1
+    assert ref.retrieval_auroc(y, s, top_k=3) == pytest.approx(1 / 2)  # 0.9 > 0.8, 0.7 < 0.8
+    assert ref.retrieval_auroc(y, s, top_k=2) == 1.0
+    assert ref.retrieval_auroc(y, s, top_k=6) == pytest.approx(3 / 4)  # every document
+    assert np.isnan(ref.retrieval_auroc(y, s, top_k=1))  # one relevant document: undefined
+    assert ref.retrieval_auroc(y, s, top_k=1, undefined="zero") == 0.0
+
+
+def test_auroc_ties_at_the_cut_take_the_highest_or_lowest_value() -> None:
+    # an irrelevant document scored 1, then a tie of two irrelevant and two relevant ones, two of which fill the top 3:
+    # [irr, irr, rel] gives 1/4 (the relevant one below 1, tied with 0), [irr, rel, rel] 0, [irr, irr, irr] nothing
+    y, s = [[0, 0, 0, 1, 1]], [[0.0, 0.0, 1.0, 0.0, 0.0]]
+    assert ref.retrieval_auroc(y, s, top_k=3) == pytest.approx(1 / 4)
+    assert ref.retrieval_auroc(y, s, top_k=3, ties="pessimistic") == 0.0
+    assert ref.retrieval_auroc(y, s, top_k=3, undefined="zero") == pytest.approx(1 / 4)
+    assert ref.retrieval_auroc(y, s, top_k=5) == pytest.approx(2 / 6)  # no cut: 4 of 6 pairs tied, each one half
+
+
+def test_auroc_standardized_partial_area() -> None:
+    y, s = Q1  # the ROC curve: (0, 1/2) at 0.9, (1/2, 1/2) at 0.8, (1/2, 1) at 0.7, (1, 1)
+    # over [0, 1/4]: area 1/8; McClish: (1 + (1/8 - 1/32) / (1/4 - 1/32)) / 2 = 5/7
+    assert ref.retrieval_auroc(y, s, max_fpr=0.25) == pytest.approx(5 / 7)
+    # the top 3 (relevant, irrelevant, relevant): (0, 1/2), (1, 1/2), (1, 1); over [0, 1/2]: area 1/4 -> 2/3
+    assert ref.retrieval_auroc(y, s, top_k=3, max_fpr=0.5) == pytest.approx(2 / 3)
+    assert ref.retrieval_auroc(y, s, max_fpr=1.0) == pytest.approx(3 / 4)
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    assert ref.retrieval_auroc(y, s, max_fpr=0.25) == pytest.approx(
+        sklearn_metrics.roc_auc_score(y[0], s[0], max_fpr=0.25))

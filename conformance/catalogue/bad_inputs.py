@@ -299,7 +299,9 @@ TM_CURVES = (f"{TM}BinaryAUROC", f"{TM}BinaryAveragePrecision", f"{TM}BinaryPrec
              f"{TM}BinarySpecificityAtSensitivity", f"{TM}MultilabelAUROC", f"{TM}MultilabelAveragePrecision",
              f"{TM}MultilabelRecallAtFixedPrecision", f"{TM}MulticlassAUROC", f"{TM}MulticlassAveragePrecision",
              f"{TM}MultilabelCoverageError", f"{TM}MultilabelRankingLoss", f"{TM}MultilabelRankingAveragePrecision",
-             "torchmetrics.retrieval.RetrievalNormalizedDCG")
+             *(f"torchmetrics.retrieval.{name}" for name in (
+                 "RetrievalNormalizedDCG", "RetrievalAUROC", "RetrievalFallOut", "RetrievalHitRate", "RetrievalMAP",
+                 "RetrievalMRR", "RetrievalPrecision", "RetrievalRPrecision", "RetrievalRecall")))
 TM_CURVE_SOURCE = "torchmetrics/functional/classification/precision_recall_curve.py"
 RANKED_NAN = batch([0, 1, 1, 0], [0.4, NAN, 0.7, 0.2])
 RANKED_CLEAN = batch([0, 1, 1, 0], [0.4, 0.9, 0.7, 0.2])
@@ -318,9 +320,11 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
              "so the update's scores go through a sigmoid or softmax).",
         cause="The tensor validation of the curve metrics checks shapes, dtypes and target values, not NaN scores; "
               "_binary_clf_curve sorts with torch.sort(preds, descending=True), the multilabel ranking metrics and "
-              "RetrievalNormalizedDCG sort or argsort the scores the same way.",
+              "the retrieval metrics (whose _check_retrieval_inputs checks shapes, dtypes and binary targets) sort, "
+              "argsort or topk the scores the same way.",
         where=f"{TM_CURVE_SOURCE}::_binary_clf_curve, _binary_precision_recall_curve_format; "
-              "torchmetrics/functional/classification/ranking.py; torchmetrics/functional/retrieval/ndcg.py",
+              "torchmetrics/functional/classification/ranking.py; torchmetrics/functional/retrieval/*.py; "
+              "torchmetrics/utilities/checks.py::_check_retrieval_inputs",
         witness=Witness(inside=(RANKED_NAN,), outside=(RANKED_CLEAN,), metric="AUC"))),
     ((f"{TR}RetrievalAUROC", f"{TR}RetrievalHitRate", f"{TR}RetrievalFallOut", f"{TR}RetrievalRPrecision"),
      bad_input(

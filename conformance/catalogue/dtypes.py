@@ -356,6 +356,8 @@ MULTICLASS_TWO_THIRDS = batch([0, 0, 1], [[0.75, 0.125, 0.125], [0.125, 0.75, 0.
                               num_classes=3)
 QUERY_THIRDS = batch([[1, 1, 1, 0]], [[0.75, 0.25, 0.125, 0.5]], num_classes=4)  # R-precision 2/3, AUROC 1/3
 THIRD_RANK = batch([[0, 0, 1]], [[0.75, 0.5, 0.25]], num_classes=3)  # the first relevant document third: 1/3
+ONE_HIT_OF_THREE = batch([[0, 0], [0, 0], [0, 1]], [[0.25, 0.5], [0.5, 0.25], [0.25, 0.75]],
+                         num_classes=2)  # three queries, one with its relevant document first: MAP, hit rate 1/3
 # Two samples of three elements, one of the first's wrong: Hamming distances [1/3, 0] (float32 0.33333334).
 SAMPLEWISE_THIRD = batch([[0, 0, 0], [1, 1, 1]],
                          [[[0.75, 0.125, 0.125], [0.75, 0.125, 0.125], [0.125, 0.125, 0.75]],
@@ -434,7 +436,8 @@ FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("RetrievalPrecision", "RetrievalRecall", "RetrievalFallOut", "RetrievalRPrecision"), dict(
         what="torchmetrics' retrieval precision, recall, fall-out and R-precision divide in float32 even when set "
              "to float64 (set_dtype(torch.float64)) with float64 scores: each query's value carries float32 rounding "
-             "(2/3 as 0.6666667) before the float64 aggregation.",
+             "(2/3 as 0.6666667), and the aggregation over queries is float32 too (the scores are held as float32: "
+             "see RetrievalMAP's).",
         cause="retrieval_recall (and retrieval_precision, retrieval_fall_out, retrieval_r_precision) counts the "
               "relevant documents retrieved with target[...].sum().float() (float32) and divides that by an int64 "
               "count; RetrievalMetric.compute only then converts each query's value with x.to(preds).",
@@ -442,6 +445,17 @@ FLOAT64_NARROWING: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
               "precision.py::retrieval_precision; fall_out.py::retrieval_fall_out; r_precision.py::"
               "retrieval_r_precision; retrieval/base.py::RetrievalMetric.compute",
         witness=Witness(inside=(QUERY_THIRDS,), outside=(QUERY_THIRDS,), metric="RetrievalRPrecision",
+                        dtypes=FLOAT64))),
+    (("RetrievalMAP", "RetrievalHitRate"), dict(
+        what="torchmetrics' retrieval metrics hold the scores in float32 even when set to float64 "
+             "(set_dtype(torch.float64)) with float64 scores: each query's value is converted to float32 and the "
+             "aggregation over queries is float32 (a MAP or hit rate of 1/3 as 0.33333334).",
+        cause="RetrievalMetric.update checks its inputs with _check_retrieval_inputs, whose "
+              "_check_retrieval_target_and_prediction_types returns preds.float() (float32) into the states; "
+              "RetrievalMetric.compute then stacks each query's value with x.to(preds) and aggregates in float32.",
+        where="torchmetrics/utilities/checks.py::_check_retrieval_target_and_prediction_types (preds = "
+              "preds.float()); torchmetrics/retrieval/base.py::RetrievalMetric.compute",
+        witness=Witness(inside=(ONE_HIT_OF_THREE,), outside=(ONE_HIT_OF_THREE,), metric="RetrievalHitRate",
                         dtypes=FLOAT64))),
     (("RetrievalMRR",), dict(
         what="torchmetrics' RetrievalMRR takes each query's reciprocal rank in float32 even when set to float64 "

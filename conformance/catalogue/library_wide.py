@@ -649,7 +649,8 @@ PADDING_PER_SAMPLE = frozenset({
 PADDING_PER_CELL = frozenset({
     "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall", "MultilabelConfusionMatrix",
     "MultilabelMatthewsCorrCoef", "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelRecallAtFixedPrecision",
-    "RetrievalNormalizedDCG",
+    "RetrievalNormalizedDCG", "RetrievalAUROC", "RetrievalFallOut", "RetrievalHitRate", "RetrievalMAP", "RetrievalMRR",
+    "RetrievalPrecision", "RetrievalRPrecision", "RetrievalRecall",
 })
 PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss"})
 

@@ -5,6 +5,7 @@ R-precision, ROC AUC) with their parameters drawn; scikit-learn's dcg_score."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from conformance.catalogue.model import (
     empty,
 )
 from conformance.catalogue.multilabel_ranking import some_batch_empty
+from conformance.catalogue.ranking import MAX_FPR as CLASSIFICATION_MAX_FPR
 from conformance.data import Batch
 from conformance.domains import BINARY_RELEVANCE, RELEVANCE
 
@@ -116,13 +118,17 @@ def _ndcg() -> MetricSpec:
 NO_KERAS = "keras.metrics has no ranking or retrieval metric (they are in the separate keras-rs package)"
 
 
+TORCHMETRICS_ONLY = {"keras": NO_KERAS, "sklearn": "scikit-learn has no per-query retrieval metric with this "
+                                                   "parameter"}
+
+
 def _torchmetrics_parameter(name: str, values: tuple) -> Parameter:
-    return Parameter(name, values, spellings={"torchmetrics": name},
-                     absent={"keras": NO_KERAS, "sklearn": "scikit-learn has no per-query retrieval metric with this "
-                                                            "parameter"})
+    return Parameter(name, values, spellings={"torchmetrics": name}, absent=TORCHMETRICS_ONLY)
 
 
 TOP_K = _torchmetrics_parameter("top_k", (None, 1, 2, 6))  # 6: more than any query's documents
+# Each query's standardized partial area: the classification AUROC's values and span (the same McClish reference)
+MAX_FPR = replace(CLASSIFICATION_MAX_FPR, spellings={"torchmetrics": "max_fpr"}, absent=TORCHMETRICS_ONLY)
 AGGREGATION = _torchmetrics_parameter("aggregation", ("mean", "median", "min", "max"))
 
 
@@ -135,31 +141,46 @@ TIE_SIDES = ({"ties": "pessimistic"}, {"ties": "optimistic"})
 RETRIEVAL_WHERE = "torchmetrics/functional/retrieval/{}.py::retrieval_{}"
 
 
+def _cut_drawn(top_k: Any) -> bool:
+    """A top k drawn (the documents cut after the k-th)."""
+    return top_k is not None
+
+
 def _torchmetrics_conventions(function: str, *, positive_scores_only: bool,
                               undefined_auroc: bool = False) -> tuple[KnownDifference, ...]:
     """torchmetrics' conventions for a binary retrieval metric, each composed with those before it (an example may
     need several at once), the most specific first: the order of tied scores; torch.median's lower median; the
     discarded predictions of scores <= 0 (average precision, reciprocal rank, precision, recall); a query without
-    an irrelevant document scoring ROC AUC 0."""
+    an irrelevant document (with top_k: whose top k are of one class) scoring ROC AUC 0."""
     where = RETRIEVAL_WHERE.format(function, function)
-    sides = ({},) if undefined_auroc else TIE_SIDES  # ties do not move an AUC: a tie counts one half
-    ties = KnownDifference(
-        "torchmetrics", what="Among documents with equal scores, torchmetrics keeps the order torch.topk or "
-        "torch.argsort returns, which PyTorch does not document; the reference ranks relevant documents first. "
-        "Checked: the value lies between the relevant documents of every tie ranked last and first.",
-        cause="The per-query metric ranks with preds.topk(k, sorted=True) or torch.argsort(preds, descending=True); "
-              "neither is stable nor documents its order among equal values.",
-        where=f"{where}; https://pytorch.org/docs/stable/generated/torch.topk.html", bounds=TIE_SIDES)
+    if undefined_auroc:  # ties move an AUC only through the documents a cut keeps: inside it, a tie counts one half
+        ties = KnownDifference(
+            "torchmetrics", what="With top_k, where documents of equal scores straddle the cut, which of them "
+            "torchmetrics keeps in a query's top k is the order torch.topk returns, which PyTorch does not document; "
+            "the reference takes the highest AUROC any order gives. Checked: the value lies between the lowest and "
+            "the highest of them.",
+            cause="retrieval_auroc keeps preds.topk(min(top_k, n), sorted=True) documents; topk is not stable nor "
+                  "documents its order among equal values.",
+            where=f"{where}; https://pytorch.org/docs/stable/generated/torch.topk.html", bounds=TIE_SIDES,
+            when={"top_k": _cut_drawn})
+    else:
+        ties = KnownDifference(
+            "torchmetrics", what="Among documents with equal scores, torchmetrics keeps the order torch.topk or "
+            "torch.argsort returns, which PyTorch does not document; the reference ranks relevant documents first. "
+            "Checked: the value lies between the relevant documents of every tie ranked last and first.",
+            cause="The per-query metric ranks with preds.topk(k, sorted=True) or torch.argsort(preds, "
+                  "descending=True); neither is stable nor documents its order among equal values.",
+            where=f"{where}; https://pytorch.org/docs/stable/generated/torch.topk.html", bounds=TIE_SIDES)
     median = KnownDifference(
         "torchmetrics", what="aggregation='median' over an even number of queries gives the lower of the two middle "
-        "values in torchmetrics (torch.median); the reference, the mean of the two."
-        + ("" if undefined_auroc else " With the order of tied scores as above."),
+        "values in torchmetrics (torch.median); the reference, the mean of the two. With the order of tied scores as "
+        "above.",
         cause="_retrieval_aggregate returns values.median(); torch.median documents 'the lower of the two medians' "
               "for an even count.",
         where="torchmetrics/retrieval/base.py::_retrieval_aggregate; "
               "https://pytorch.org/docs/stable/generated/torch.median.html",
-        bounds=tuple({**side, "median": "lower"} for side in sides))
-    known = [median] if undefined_auroc else [ties, median]
+        bounds=tuple({**side, "median": "lower"} for side in TIE_SIDES))
+    known = [ties, median]
     lower = {"median": "lower"}
     if positive_scores_only:
         known.append(KnownDifference(
@@ -174,11 +195,12 @@ def _torchmetrics_conventions(function: str, *, positive_scores_only: bool,
             bounds=tuple({**side, **lower, "positive_scores_only": True} for side in TIE_SIDES)))
     if undefined_auroc:
         known.append(KnownDifference(
-            "torchmetrics", what="A query whose documents are all relevant has ROC AUC 0 in torchmetrics (counted in "
-            "the mean); its ROC AUC is undefined, and the reference, undefined there, is NaN. With the median as "
+            "torchmetrics", what="A query whose documents are all relevant (with top_k: whose top k documents are "
+            "all relevant, or all irrelevant) has ROC AUC 0 in torchmetrics (counted in the mean); its ROC AUC is "
+            "undefined, and the reference, undefined there, is NaN. With the order of tied scores and the median as "
             "above.",
-            cause="retrieval_auroc returns tensor(0.0) when '(0 not in target) or (1 not in target)'.",
-            where=where, overrides={"undefined": "zero", **lower}))
+            cause="retrieval_auroc returns tensor(0.0) when '(0 not in target) or (1 not in target)' of the top k.",
+            where=where, bounds=tuple({**side, "undefined": "zero", **lower} for side in TIE_SIDES)))
     return tuple(known)
 
 
@@ -242,5 +264,5 @@ SPECS: tuple[MetricSpec, ...] = (
     _binary_retrieval("RetrievalRPrecision", ref.retrieval_r_precision, "RetrievalRPrecision", "r_precision",
                       space=(_empty_target_action("neg"), AGGREGATION)),
     _binary_retrieval("RetrievalAUROC", ref.retrieval_auroc, "RetrievalAUROC", "auroc",
-                      space=(_empty_target_action("neg"), AGGREGATION), undefined_auroc=True),
+                      space=(TOP_K, MAX_FPR, _empty_target_action("neg"), AGGREGATION), undefined_auroc=True),
 )

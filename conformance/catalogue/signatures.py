@@ -116,15 +116,6 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("torchmetrics", "top_k", "the rate references (reference/rates.py column_counts) take a threshold and "
              "no top_k yet (the multiclass precision, recall, F-scores and accuracy draw it through "
              "classification.confusion_counts)", ("MulticlassNegativePredictiveValue", "MulticlassStatScores"), "gap"),
-    NotDrawn("torchmetrics", "ignore_index", "the binary retrieval references (reference/retrieval.py "
-             "_binary_retrieval, retrieval_auroc) take rectangular (queries, documents) rows and have no ignore_index "
-             "yet (ndcg has, and RetrievalNormalizedDCG draws it)",
-             ("RetrievalAUROC", "RetrievalFallOut", "RetrievalHitRate", "RetrievalMAP", "RetrievalMRR",
-              "RetrievalPrecision", "RetrievalRPrecision", "RetrievalRecall"), "gap"),
-    NotDrawn("torchmetrics", "top_k", "the reference's retrieval_auroc has no top_k yet (each query's AUROC of its "
-             "top_k documents)", ("RetrievalAUROC",), "gap"),
-    NotDrawn("torchmetrics", "max_fpr", "the reference's retrieval_auroc has no partial area yet (max_fpr: each "
-             "query's standardized partial AUROC)", ("RetrievalAUROC",), "gap"),
     NotDrawn("torchmetrics", "weights", "with two classes, linear and quadratic weights equal the unweighted kappa "
              "(every disagreement weighs 1)", ("BinaryCohenKappa",), "no effect"),
 )

@@ -93,10 +93,12 @@ def forward_stream(ctx: Context, batches: list[Batch], flag: bool | None, varian
                                                      {"full_state_update": flag} if variant else None),
                               ctx.binding, ctx.spec.params)
     fed: list[Batch] = []
+    errors: list[Exception] = []  # of the forward() calls that raised
     for index, batch in enumerate(batches):
         try:
             value = metric.forward(batch)
         except Exception as error:
+            errors.append(error)
             fed = _expect_state_kept(ctx, metric, fed, [*fed, batch], example, index, error)
             continue
         fed.append(batch)
@@ -110,6 +112,9 @@ def forward_stream(ctx: Context, batches: list[Batch], flag: bool | None, varian
                 continue
     if not fed:
         return None
+    if len(errors) == len(batches):  # every forward() raised: the metric never took data; that error is the finding
+        raise ctx.judge.library_error(f"forward() raised on every batch: {type(errors[0]).__name__}: {errors[0]}",
+                                      example)
     value = ctx.run.guarded(example, metric.result)
     ctx.expect_reference(value, fed, example, f"after forward() on every batch ({path}) compute()")
     return value
