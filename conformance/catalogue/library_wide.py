@@ -14,6 +14,7 @@ from conformance.catalogue.model import (
     EVERY_PROPERTY,
     GROUPED,
     NUM_CLASSES,
+    Binding,
     KnownDifference,
     MetricSpec,
     Parameter,
@@ -649,7 +650,8 @@ PADDING_PER_SAMPLE = frozenset({
 PADDING_PER_CELL = frozenset({
     "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall", "MultilabelConfusionMatrix",
     "MultilabelMatthewsCorrCoef", "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelRecallAtFixedPrecision",
-    "RetrievalNormalizedDCG",
+    "MultilabelAccuracy", "MultilabelSpecificity", "MultilabelNegativePredictiveValue", "MultilabelStatScores",
+    "MultilabelHammingDistance", "MultilabelJaccardIndex", "MultilabelExactMatch", "RetrievalNormalizedDCG",
 })
 PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss"})
 
@@ -815,11 +817,19 @@ def ignoring_cells_by_row(function: Callable[..., Any]) -> Callable[..., Any]:
     return reference
 
 
+def _task_class(binding: Binding) -> str:
+    """The name of the torchmetrics class a binding builds: a task wrapper's (``torchmetrics.HammingDistance`` given
+    task="multilabel") is the task's class it returns (``MultilabelHammingDistance``), with the same keywords."""
+    name = binding.target.rsplit(".", 1)[-1]
+    task = binding.init.get("task")
+    return f"{task.capitalize()}{name}" if isinstance(task, str) else name
+
+
 def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
     """``spec`` drawing torchmetrics' ignore_index=-1 (a padding label in some targets: ``domains.padded``) where
     its torchmetrics class takes one but cannot ignore the data's own labels (see the sets above)."""
     binding = spec.bindings.get("torchmetrics")
-    name = binding.target.rsplit(".", 1)[-1] if binding else None
+    name = _task_class(binding) if binding else None
     if name is None or "ignore_index" in binding.init or name not in PADDING_PER_SAMPLE | PADDING_PER_CELL | \
             PADDING_PER_ROW:
         return spec

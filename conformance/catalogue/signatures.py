@@ -96,12 +96,6 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("torchmetrics", "input_format", "the bindings present (n, H, W) index maps ('index'); 'one-hot' and "
              "'mixed' are the same maps in other input formats", ("DiceScore", "GeneralizedDiceScore", "MeanIoU"),
              "domain"),
-    NotDrawn("torchmetrics", "ignore_index", "the references of these multilabel classes (reference/rates.py "
-             "column_counts, confusion.hamming_distance's and jaccard's multilabel paths, segmentation.exact_match) "
-             "have no ignore_index for multilabel inputs yet (classification.confusion_counts has: the multilabel "
-             "F-scores, precision and recall draw it)",
-             ("MultilabelAccuracy", "MultilabelExactMatch", "MultilabelHammingDistance", "MultilabelJaccardIndex",
-              "MultilabelNegativePredictiveValue", "MultilabelSpecificity", "MultilabelStatScores"), "gap"),
     NotDrawn("torchmetrics", "ignore_index", "the reference's exact_match has no ignore_index yet (torchmetrics "
              "leaves the ignored elements of a sample out of its comparison)", ("MulticlassExactMatch",), "gap"),
     NotDrawn("torchmetrics", "multidim_average", "the spec is bound on the segmentation domain's (n, H, W) label "
