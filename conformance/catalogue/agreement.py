@@ -32,7 +32,7 @@ from conformance.catalogue.model import (
     Witness,
     batch,
 )
-from conformance.domains import BINARY, MULTICLASS, MULTILABEL
+from conformance.domains import BINARY, MULTICLASS, MULTILABEL, PADDING
 
 TM = "torchmetrics.classification"
 
@@ -207,11 +207,12 @@ def _kappa() -> tuple[MetricSpec, ...]:
     )
 
 
-def _torchmetrics_hamming_of_nothing(witness: Witness | None, when: dict | None = None) -> KnownDifference:
+def _torchmetrics_hamming_of_nothing(witness: Witness | None, when: dict | None = None,
+                                     nothing: str = "no sample that counts (every target the ignore_index)"
+                                     ) -> KnownDifference:
     return KnownDifference(
-        "torchmetrics", when=when or {}, what="With no sample that counts (every target the ignore_index), "
-        "torchmetrics' Hamming distance is 1.0; the reference's, like scikit-learn's of zero weight, is 0.0 "
-        "(nothing is wrong).",
+        "torchmetrics", when=when or {}, what=f"With {nothing}, torchmetrics' Hamming distance is 1.0; the "
+        "reference's, like scikit-learn's of zero weight, is 0.0 (nothing is wrong).",
         cause="The Hamming distance is computed as 1 - accuracy, and the accuracy of no sample is 0 (_safe_divide "
               "of 0 by 0).",
         where="torchmetrics/functional/classification/hamming.py::_hamming_distance_reduce; "
@@ -262,6 +263,14 @@ def _hamming() -> tuple[MetricSpec, ...]:
         KnownDifference("torchmetrics", **{**TORCHMETRICS_LABEL_TOP_K_TIES, "overrides": {
             "absent_classes": "exclude", "no_samples": 1.0, "empty_average": 0.0}}),
     )
+    # inside: label 1's one cell ignored (macro: its 1.0 beside label 0's 0.0); just outside, another row keeps a
+    # cell of label 1 (right: 0.0)
+    multilabel_of_nothing = _torchmetrics_hamming_of_nothing(
+        Witness(inside=(batch([[0, PADDING]], [[0.0, 0.0]], num_classes=2),),
+                outside=(batch([[0, PADDING], [0, 0]], [[0.0, 0.0], [0.0, 0.0]], num_classes=2),),
+                parameters={"ignore_index": PADDING, "average": "macro"}),
+        when={"ignore_index": (PADDING,)}, nothing="no cell of a label that counts (each of its targets the "
+        "ignore_index; average='micro': no cell at all)")
     return (
         _spec("HammingDistance", "binary", ref.hamming_distance, domain=BINARY, params={"threshold": 0.5},
               bindings={
@@ -280,7 +289,7 @@ def _hamming() -> tuple[MetricSpec, ...]:
                                        changes=lambda average: {} if average == "micro" else per_class),
                      top_k_parameter()), **mean),
         _spec("HammingDistance", "multilabel", ref.hamming_distance, domain=MULTILABEL,
-              params={"threshold": 0.5, "average": "micro"},
+              params={"threshold": 0.5, "average": "micro"}, known=(multilabel_of_nothing,),
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
                   "torchmetrics": Binding("torchmetrics.HammingDistance",  # the task wrapper class

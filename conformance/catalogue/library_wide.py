@@ -654,6 +654,10 @@ PADDING_PER_CELL = frozenset({
     "MultilabelHammingDistance", "MultilabelJaccardIndex", "MultilabelExactMatch", "RetrievalNormalizedDCG",
 })
 PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss"})
+# Of the classes ignoring cells, those whose value is a mean over rows (each row's comparison without its ignored
+# cells, a row of none left included): a row still counts as one sample. The others' means (an accuracy, a Hamming
+# distance) are over the cells kept, which a mean of per-sample values weighted by batch sizes no longer is.
+ROW_MEANS_OF_CELLS = frozenset({"MultilabelExactMatch"})
 
 
 def _drop_padding(batch: Batch) -> Batch:
@@ -855,8 +859,11 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
                              and k.properties != ("bad_inputs",)  # a bad input's reading holds as it is
                              and (k.per_batch or k.bounds or k.overrides or k.reference))
         spec = replace(spec, reference=ignoring_cells_by_row(spec.reference), known=(*known, ignored, *with_ignored))
+    padded_data = {"domain": Transform(padded)}
+    if spec.decomposition == "mean" and name in PADDING_PER_CELL and name not in ROW_MEANS_OF_CELLS:
+        padded_data["decomposition"] = "none"  # a mean over the cells kept, no longer of per-sample values
     return replace(spec, space=(*spec.space, Parameter(
         "ignore_index", (None, PADDING), spellings={"torchmetrics": "ignore_index"},
-        changes=lambda ignored: {} if ignored is None else {"domain": Transform(padded)},
+        changes=lambda ignored: {} if ignored is None else padded_data,
         absent={"keras": "Keras' metrics have no ignore_index", "sklearn": "scikit-learn's metrics have no "
                 "ignore_index (labels= restricts the classes averaged, not the samples)"})))
