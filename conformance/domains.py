@@ -7,7 +7,7 @@ A domain also says which of its arrays are one value per sample, i.e. may reach 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -236,6 +236,7 @@ def padded(domain: Domain) -> Domain:
             mask = np.asarray(draw_(st.lists(st.booleans(), min_size=y_true.size, max_size=y_true.size)))
             y_true[mask.reshape(y_true.shape)] = PADDING
         return Batch(y_true, batch.y_pred, batch.sample_weight, batch.num_classes)
-    return Domain(f"{domain.name}-padded", f"{domain.description}; some targets the padding label -1", draw,
-                  per_sample_pred=domain.per_sample_pred, per_sample_true=domain.per_sample_true,
-                  both_classes=domain.both_classes)
+    # What the values are stays (bad_inputs reads it: label maps' predictions are labels, with no NaN); the targets,
+    # -1 among them, are no booleans, and no population of the pitfall study is padded.
+    return replace(domain, name=f"{domain.name}-padded", description=f"{domain.description}; some targets the padding "
+                   "label -1", draw=draw, binary_labels=False, population=None)

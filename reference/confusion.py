@@ -29,6 +29,7 @@ from ._validation import (
     divide,
     ignored_cells,
 )
+from .rates import column_counts
 
 AtThreshold = Literal["negative", "positive"]
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
@@ -331,6 +332,7 @@ def hamming_distance(
     average: Literal["micro", "macro", "weighted"] | None = "micro",
     top_k: int | None = None,
     empty_average: float | None = None,
+    ignore_index: int | None = None,
     **options,
 ) -> float | NDArray[np.float64]:
     """Weighted fraction of wrong labels: of samples (binary, multiclass) or of cells (multilabel ``(n, L)``).
@@ -339,8 +341,11 @@ def hamming_distance(
     A sample's weight applies to each of its cells. Zero total weight (no sample, or none that counts) gives
     ``no_samples``: 0.0 (nothing is wrong; scikit-learn), or 1.0 (one minus an accuracy of 0; torchmetrics).
 
-    Multilabel, ``average`` other than ``"micro"``: each label's share of wrong cells, their mean (``"weighted"``: by
-    each label's positive weight) or each one (None). Multiclass scores, ``average`` other than ``"micro"``
+    Multilabel scores (with ``threshold``): the cells' counts of :func:`~reference.rates.column_counts`, wrong ones
+    ``fp + fn`` of all; ``average`` other than ``"micro"``: each label's share of wrong cells (``no_samples`` for a
+    label of none), their mean (``"weighted"``: by each label's positive weight) or each one (None). A cell whose
+    target is ``ignore_index`` counts for nothing (torchmetrics: it "does not contribute to the metric
+    calculation"). Multiclass scores, ``average`` other than ``"micro"``
     (torchmetrics' per-class Hamming distance): each class's
     share of wrong samples among its own, ``1 - recall`` (a class without samples: ``no_samples``), averaged as
     :func:`~reference.classification.class_recall` says (with ``options``: ``absent_classes``, ...); ``top_k``
@@ -348,14 +353,18 @@ def hamming_distance(
     (:func:`~reference.classification.top_k_labels`). An average of no sample at all is ``empty_average``
     (default ``no_samples``).
     """
-    if average != "micro" and np.ndim(y_true) == 2:  # per label: the share of its cells that are wrong
-        weights = check_sample_weight(sample_weight, len(y_true))
-        targets = as_float_array(y_true, "y_true", ndim=2)
-        wrong = targets != (as_float_array(y_pred, "y_pred", ndim=2) > threshold)
-        per_label = divide(weights @ wrong, np.full(targets.shape[1], weights.sum()), no_samples)
+    if np.ndim(y_true) == 2 and threshold is not None:  # multilabel scores: the cells' counts, per label
+        counts = column_counts(y_true, y_pred, threshold=threshold, sample_weight=sample_weight,
+                               ignore_index=ignore_index)
+        wrong, total = counts.fp + counts.fn, counts.tp + counts.fp + counts.tn + counts.fn
+        if average == "micro":
+            if not total.sum() and empty_average is not None:
+                return empty_average
+            return float(divide(wrong.sum(), total.sum(), no_samples))
+        per_label = divide(wrong, total, no_samples)  # the share of each label's cells that are wrong
         if average is None:
             return per_label
-        support = weights @ targets
+        support = counts.tp + counts.fn
         if average == "weighted":
             return float(divide(np.dot(per_label, support), support.sum(), no_samples))
         return float(per_label.mean())
@@ -421,6 +430,7 @@ def multilabel_iou(
     zero_division: float = 0.0,
     zero_support: Literal["zero", "unweighted"] = "zero",
     sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> float | NDArray[np.float64]:
     """Jaccard index of each label of a multilabel classifier, ``tp / (tp + fp + fn)`` at ``score > threshold``.
 
@@ -429,17 +439,20 @@ def multilabel_iou(
     counts summed over labels first; ``"weighted"``: the mean weighted by each label's true (weighted) count;
     ``"samples"``: each sample's Jaccard index over its labels (``zero_division`` for a sample with none true or
     predicted), their weighted mean. A weighted mean of no true label at all is 0.0 (``zero_support="unweighted"``:
-    the plain mean of the per-label values, scikit-learn's).
+    the plain mean of the per-label values, scikit-learn's). A cell whose target is ``ignore_index`` counts for
+    nothing: it is neither true nor predicted (torchmetrics' ``ignore_index``).
     """
     check_option(average, "average", ("macro", "micro", "weighted", "samples", None))
     if average == "samples":
+        y_true, keep = ignored_cells(y_true, ignore_index)
         targets = as_float_array(y_true, "y_true", ndim=2)
-        predicted = as_float_array(y_score, "y_score", ndim=2) > threshold
+        predicted = (as_float_array(y_score, "y_score", ndim=2) > threshold) * (1.0 if keep is None else keep)
         weights = check_sample_weight(sample_weight, len(targets))
         intersection = (targets * predicted).sum(axis=1)
         union = ((targets + predicted) > 0).sum(axis=1)
         return float(divide(np.dot(weights, divide(intersection, union, zero_division)), weights.sum()))
-    matrices = multilabel_confusion_matrix(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    matrices = multilabel_confusion_matrix(y_true, y_score, threshold=threshold, sample_weight=sample_weight,
+                                           ignore_index=ignore_index)
     tp, fp, fn = matrices[:, 1, 1], matrices[:, 0, 1], matrices[:, 1, 0]
     if average == "micro":
         return float(divide(tp.sum(), tp.sum() + fp.sum() + fn.sum(), zero_division))

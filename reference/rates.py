@@ -5,7 +5,9 @@ Inputs are binary (``(n,)`` 0/1 targets and scores), multiclass (integer labels 
 one-hot targets and the row's argmax predicted, the lowest index among equal maxima) or multilabel (an ``(n, L)``
 0/1 matrix with ``(n, L)`` scores), as :func:`reference.classification.indicator_inputs` reads them. Per column
 (label, or class one-vs-rest): weighted ``tp``, ``fp``, ``tn``, ``fn``, each sample's weight on every cell of its
-row; a cell is predicted positive when its score is ``> threshold`` (``threshold=None``: the row's argmax).
+row; a cell is predicted positive when its score is ``> threshold`` (``threshold=None``: the row's argmax). A
+multilabel cell whose target is ``ignore_index`` counts for nothing (torchmetrics: "a target value that is ignored
+and does not contribute to the metric calculation"): its label's counts leave it out.
 Conventions, as torchmetrics' classification pages and scikit-learn's user guide define them:
 
 * **Averages** over the columns: ``micro`` sums the counts of every column first (``binary``: the one column of
@@ -23,7 +25,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_label_array, check_option, check_same_length, check_sample_weight, divide
+from ._validation import as_label_array, check_option, check_same_length, check_sample_weight, divide, ignored_cells
 from .classification import indicator_inputs, predicted_indicator
 
 Average = Literal["binary", "micro", "macro", "weighted", "none"] | None
@@ -40,13 +42,16 @@ class ColumnCounts(NamedTuple):
 
 
 def column_counts(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | None,
-                  sample_weight: ArrayLike | None) -> ColumnCounts:
-    """The weighted ``tp, fp, tn, fn`` of each column (see the module)."""
+                  sample_weight: ArrayLike | None, ignore_index: int | None = None) -> ColumnCounts:
+    """The weighted ``tp, fp, tn, fn`` of each column (see the module): a multilabel cell whose target is
+    ``ignore_index`` is in none of them."""
+    y_true, keep = ignored_cells(y_true, ignore_index) if np.ndim(y_true) == 2 else (y_true, None)
     actual, scores = indicator_inputs(y_true, y_score)
     weights = check_sample_weight(sample_weight, len(actual))
     predicted = predicted_indicator(scores, threshold=threshold, argmax_ties="first")
-    return ColumnCounts(weights @ (predicted * actual), weights @ (predicted * (1 - actual)),
-                        weights @ ((1 - predicted) * (1 - actual)), weights @ ((1 - predicted) * actual))
+    kept = 1.0 if keep is None else keep
+    return ColumnCounts(weights @ (kept * predicted * actual), weights @ (kept * predicted * (1 - actual)),
+                        weights @ (kept * (1 - predicted) * (1 - actual)), weights @ (kept * (1 - predicted) * actual))
 
 
 def _averaged(counts: ColumnCounts, numerator: NDArray[np.float64], denominator: NDArray[np.float64],
@@ -70,10 +75,11 @@ def _averaged(counts: ColumnCounts, numerator: NDArray[np.float64], denominator:
 def label_accuracy(
     y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | None = 0.5, average: Average = "micro",
     absent_classes: AbsentClasses = "include", sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> float | NDArray[np.float64]:
     """Accuracy of each column's cells, ``(tp + tn) / (tp + fp + tn + fn)``, averaged over the columns (torchmetrics'
     ``MultilabelAccuracy``; ``micro`` is Keras' ``BinaryAccuracy`` of ``(n, L)`` rows, the share of right cells)."""
-    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, ignore_index=ignore_index)
     right, total = c.tp + c.tn, c.tp + c.fp + c.tn + c.fn
     return _averaged(c, right, total, (right.sum(), total.sum()), average=average, absent_classes=absent_classes,
                      zero_division=0.0)
@@ -82,9 +88,10 @@ def label_accuracy(
 def label_specificity(
     y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | None = 0.5, average: Average = "macro",
     absent_classes: AbsentClasses = "include", zero_division: float = 0.0, sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> float | NDArray[np.float64]:
     """Specificity (true negative rate) ``tn / (tn + fp)`` of each column, averaged over the columns."""
-    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, ignore_index=ignore_index)
     return _averaged(c, c.tn, c.tn + c.fp, (c.tn.sum(), (c.tn + c.fp).sum()), average=average,
                      absent_classes=absent_classes, zero_division=zero_division)
 
@@ -92,23 +99,24 @@ def label_specificity(
 def negative_predictive_value(
     y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | None = 0.5, average: Average = "binary",
     absent_classes: AbsentClasses = "include", zero_division: float = 0.0, sample_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> float | NDArray[np.float64]:
     """Negative predictive value ``tn / (tn + fn)``: the share of predicted negatives that are negative, of each
     column, averaged over the columns (for binary inputs, scikit-learn's precision of class 0)."""
-    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, ignore_index=ignore_index)
     return _averaged(c, c.tn, c.tn + c.fn, (c.tn.sum(), (c.tn + c.fn).sum()), average=average,
                      absent_classes=absent_classes, zero_division=zero_division)
 
 
 def stat_scores(
     y_true: ArrayLike, y_score: ArrayLike, *, threshold: float | None = 0.5, average: Average = "micro",
-    sample_weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None, ignore_index: int | None = None,
 ) -> NDArray[np.float64]:
     """``[tp, fp, tn, fn, support]`` (support ``tp + fn``): summed over the columns (``binary``, ``micro``), their
     mean (``macro``), their mean weighted by support (``weighted``; zero support overall gives NaN, no weights to
     average with), or one row per column (``None`` / ``"none"``), as torchmetrics' ``StatScores`` reports them."""
     check_option(average, "average", ("binary", "micro", "macro", "weighted", "none", None))
-    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight)
+    c = column_counts(y_true, y_score, threshold=threshold, sample_weight=sample_weight, ignore_index=ignore_index)
     table = np.stack([c.tp, c.fp, c.tn, c.fn, c.tp + c.fn], axis=-1)  # (columns, 5)
     if average in ("binary", "micro"):
         return table.sum(axis=0)

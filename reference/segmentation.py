@@ -193,13 +193,15 @@ def generalized_dice_score(
 
 
 def exact_match(y_true: ArrayLike, y_pred: ArrayLike, *, threshold: float | None = None,
-                sample_weight: ArrayLike | None = None) -> float:
+                sample_weight: ArrayLike | None = None, ignore_index: int | None = None) -> float:
     """The weighted share of samples whose every element (pixel, label) is predicted right: subset accuracy.
 
     scikit-learn's ``accuracy_score`` on multilabel rows ("the set of labels predicted for a sample must exactly
     match the corresponding set of labels in y_true"), torchmetrics' ``ExactMatch``. ``threshold``: ``y_pred``
     holds scores, a label predicted where its score is ``> threshold``. No weight at all gives 0.0, as
-    :func:`accuracy`.
+    :func:`accuracy`. ``ignore_index`` (torchmetrics'): an element whose target is that value is left out of its
+    sample's comparison ("does not contribute to the metric calculation"); the sample still counts, and one with
+    no element left matches (every one of its compared elements is right).
     """
     truth, predicted = np.asarray(y_true), np.asarray(y_pred)
     if threshold is not None:
@@ -208,5 +210,8 @@ def exact_match(y_true: ArrayLike, y_pred: ArrayLike, *, threshold: float | None
         raise ValueError(f"y_true and y_pred must have one shape (n, ...); got {truth.shape} and {predicted.shape}.")
     n = len(truth)
     weights = check_sample_weight(sample_weight, n)
-    matched = np.all(truth.reshape(n, -1) == predicted.reshape(n, -1), axis=1)
+    right = truth.reshape(n, -1) == predicted.reshape(n, -1)
+    if ignore_index is not None:
+        right |= truth.reshape(n, -1) == ignore_index
+    matched = np.all(right, axis=1)
     return float(divide(np.dot(weights, matched), weights.sum()))

@@ -114,6 +114,30 @@ def test_hamming_distance_counts_cells_with_each_sample_weight() -> None:
                                 sample_weight=[3, 1]) == pytest.approx(0.125)
 
 
+def test_multilabel_ignored_cells_in_hamming_distance_and_jaccard() -> None:
+    scores = [[0.9, 0.6], [0.2, 0.7], [0.1, 0.4]]  # predicted [[1, 1], [0, 1], [0, 0]]
+    # label 0 keeps rows 2 (wrong) and 3 (right), label 1 row 1 (wrong): 2 of 3 kept cells wrong
+    ignored = [[-1, 0], [1, -1], [0, -1]]
+    assert ref.hamming_distance(ignored, scores, threshold=0.5, ignore_index=-1) == pytest.approx(2 / 3)
+    assert ref.hamming_distance(ignored, scores, threshold=0.5, average="macro", ignore_index=-1) == 0.75
+    # weighted by support (tp + fn): label 0's 1, label 1's 0
+    assert ref.hamming_distance(ignored, scores, threshold=0.5, average="weighted", ignore_index=-1) == 0.5
+    # a label with no cell left: no_samples (0.0; torchmetrics' 1 - accuracy of nothing is 1.0)
+    assert ref.hamming_distance([[1, -1]], [[0.9, 0.1]], threshold=0.5, average=None,
+                                ignore_index=-1).tolist() == [0.0, 0.0]
+    assert ref.hamming_distance([[1, -1]], [[0.9, 0.1]], threshold=0.5, average=None, no_samples=1.0,
+                                ignore_index=-1).tolist() == [0.0, 1.0]
+    # Jaccard: label 0 keeps a tp and a fn (1/2); label 1's fp (row 1, score 0.6) is ignored: a tp and a tn (1)
+    jaccard = [[1, -1], [1, 1], [-1, 0]]
+    assert ref.multilabel_iou(jaccard, scores, average=None, ignore_index=-1).tolist() == [0.5, 1.0]
+    assert ref.multilabel_iou(jaccard, scores, ignore_index=-1) == 0.75
+    assert ref.multilabel_iou(jaccard, scores, average="micro", ignore_index=-1) == pytest.approx(2 / 3)
+    # per sample: row 1 its label 0 (1), row 2 (1/2), row 3 its label 1, neither true nor predicted (0)
+    assert ref.multilabel_iou(jaccard, scores, average="samples", ignore_index=-1) == pytest.approx(1 / 2)
+    # without the ignored cells read as 0, label 1 counts its fp: 1/2 (the cells ignored do matter)
+    assert ref.multilabel_iou([[1, 0], [1, 1], [0, 0]], scores, average=None).tolist() == [0.5, 0.5]
+
+
 def test_specificity_binary_and_multiclass_conventions() -> None:
     assert ref.specificity([0, 0, 1, 1], [0.6, 0.2, 0.9, 0.1], threshold=0.5) == 0.5
     y_true, scores = [0, 1, 0], [[0.9, 0.1, 0], [0.8, 0.2, 0], [0.7, 0.3, 0]]  # every sample predicted class 0

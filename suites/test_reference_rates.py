@@ -53,6 +53,30 @@ def test_stat_scores_per_label_and_averaged() -> None:
     assert np.isnan(ref.stat_scores([[0, 0]], [[0.9, 0.1]], average="weighted")).all()  # no support to weigh by
 
 
+# The same scores with cells ignored (target -1, torchmetrics' ignore_index): label 0 keeps rows 2 (fn) and 3 (tn),
+# label 1 row 1 alone (fp). An ignored cell is in no count of its label, whatever its score.
+Y_IGNORED = [[-1, 0], [1, -1], [0, -1]]
+
+
+def test_ignored_cells_count_in_no_label() -> None:
+    np.testing.assert_array_equal(ref.stat_scores(Y_IGNORED, S, average="none", ignore_index=-1),
+                                  [[0, 0, 1, 1, 1], [0, 1, 0, 0, 0]])
+    np.testing.assert_array_equal(ref.stat_scores(Y_IGNORED, S, ignore_index=-1), [0, 1, 1, 1, 1])
+    assert ref.label_accuracy(Y_IGNORED, S, ignore_index=-1) == pytest.approx(1 / 3)  # 1 of 3 kept cells right
+    np.testing.assert_allclose(ref.label_accuracy(Y_IGNORED, S, average="none", ignore_index=-1), [1 / 2, 0])
+    # weights [1, 2, 3]: label 0's fn weighs 2, its tn 3; label 1's fp 1: right 3 of 6
+    assert ref.label_accuracy(Y_IGNORED, S, sample_weight=[1, 2, 3], ignore_index=-1) == pytest.approx(1 / 2)
+    # specificity tn / (tn + fp): [1/1, 0/1]; NPV tn / (tn + fn): [1/2, 0/0 -> zero_division]
+    assert ref.label_specificity(Y_IGNORED, S, ignore_index=-1) == pytest.approx(1 / 2)
+    assert ref.label_specificity(Y_IGNORED, S, average="micro", ignore_index=-1) == pytest.approx(1 / 2)
+    np.testing.assert_allclose(ref.negative_predictive_value(Y_IGNORED, S, average="none", zero_division=1.0,
+                                                             ignore_index=-1), [1 / 2, 1.0])
+    assert ref.negative_predictive_value(Y_IGNORED, S, average="macro", ignore_index=-1) == pytest.approx(1 / 4)
+    # without ignore_index, -1 is no 0/1 target
+    with pytest.raises(ValueError):
+        ref.label_accuracy(Y_IGNORED, S)
+
+
 def test_balanced_accuracy_by_hand() -> None:
     y_true, y_pred = [0, 0, 1, 2], [0, 1, 1, 1]  # recalls 1/2, 1, 0
     assert ref.balanced_accuracy(y_true, y_pred) == pytest.approx(1 / 2)

@@ -89,6 +89,17 @@ def test_exact_match_counts_whole_maps() -> None:
     assert ref.exact_match([[1, 0], [1, 1]], [[1, 0], [0, 1]]) == 0.5  # multilabel rows: subset accuracy
 
 
+def test_exact_match_leaves_ignored_elements_out_of_their_sample() -> None:
+    # predicted [[1, 1], [0, 1], [0, 0]]: row 1 right on its kept label, row 2 wrong, row 3 has nothing to compare
+    truth, scores = [[1, -1], [1, 1], [-1, -1]], [[0.9, 0.6], [0.2, 0.7], [0.1, 0.4]]
+    assert ref.exact_match(truth, scores, threshold=0.5, ignore_index=-1) == pytest.approx(2 / 3)
+    assert ref.exact_match(truth, scores, threshold=0.5, sample_weight=[1, 2, 0], ignore_index=-1) == pytest.approx(
+        1 / 3)
+    assert ref.exact_match(truth, scores, threshold=0.5) == 0.0  # -1 compared: no row matches
+    # label maps: the ignored pixel (255) is no mismatch
+    assert ref.exact_match([[[0, 255], [1, 1]]], [[[0, 0], [1, 1]]], ignore_index=255) == 1.0
+
+
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: ref.dice_score(TRUTH, PREDICTED, num_classes=2, average="samples"), "average must be one of"),
     (lambda: ref.samplewise_iou(TRUTH, [[0, 1]], num_classes=2), "label maps of one shape"),

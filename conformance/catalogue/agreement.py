@@ -32,7 +32,7 @@ from conformance.catalogue.model import (
     Witness,
     batch,
 )
-from conformance.domains import BINARY, MULTICLASS, MULTILABEL
+from conformance.domains import BINARY, MULTICLASS, MULTILABEL, PADDING
 
 TM = "torchmetrics.classification"
 
@@ -207,11 +207,12 @@ def _kappa() -> tuple[MetricSpec, ...]:
     )
 
 
-def _torchmetrics_hamming_of_nothing(witness: Witness | None, when: dict | None = None) -> KnownDifference:
+def _torchmetrics_hamming_of_nothing(witness: Witness | None, when: dict | None = None,
+                                     nothing: str = "no sample that counts (every target the ignore_index)"
+                                     ) -> KnownDifference:
     return KnownDifference(
-        "torchmetrics", when=when or {}, what="With no sample that counts (every target the ignore_index), "
-        "torchmetrics' Hamming distance is 1.0; the reference's, like scikit-learn's of zero weight, is 0.0 "
-        "(nothing is wrong).",
+        "torchmetrics", when=when or {}, what=f"With {nothing}, torchmetrics' Hamming distance is 1.0; the "
+        "reference's, like scikit-learn's of zero weight, is 0.0 (nothing is wrong).",
         cause="The Hamming distance is computed as 1 - accuracy, and the accuracy of no sample is 0 (_safe_divide "
               "of 0 by 0).",
         where="torchmetrics/functional/classification/hamming.py::_hamming_distance_reduce; "
@@ -220,23 +221,26 @@ def _torchmetrics_hamming_of_nothing(witness: Witness | None, when: dict | None 
     )
 
 
-def _torchmetrics_sigmoid_and_hamming_of_nothing() -> KnownDifference:
+def _torchmetrics_sigmoid_and_hamming_of_nothing(witness: Witness | None = None, when: dict | None = None,
+                                                 nothing: str = "a sample with no element that counts (every target "
+                                                                "the ignore_index)") -> KnownDifference:
     """Both at once: one value per sample (multidim_average='samplewise'), a sample whose every element is ignored
-    (1.0) beside one whose logits the sigmoid decides (globally, with no sample counted the sigmoid decides nothing)."""
-    nothing = _torchmetrics_hamming_of_nothing(None)
+    (1.0) beside one whose logits the sigmoid decides (globally, with no sample counted the sigmoid decides nothing;
+    multilabel, a label of no cell beside another whose logits it decides)."""
+    nothing_known = _torchmetrics_hamming_of_nothing(None)
     return KnownDifference(
-        "torchmetrics", **{**TORCHMETRICS_AUTO_SIGMOID, "overrides": nothing.overrides,
-                           "what": "Both at once: scores outside [0, 1] put through a sigmoid per update, and a "
-                                   "sample with no element that counts (every target the ignore_index) at 1.0.",
-                           "cause": f"{TORCHMETRICS_AUTO_SIGMOID['cause']} {nothing.cause}",
-                           "where": f"{TORCHMETRICS_AUTO_SIGMOID['where']}; {nothing.where}",
+        "torchmetrics", **{**TORCHMETRICS_AUTO_SIGMOID, "overrides": nothing_known.overrides, "when": when or {},
+                           "what": "Both at once: scores outside [0, 1] put through a sigmoid per update, and "
+                                   f"{nothing} at 1.0.",
+                           "cause": f"{TORCHMETRICS_AUTO_SIGMOID['cause']} {nothing_known.cause}",
+                           "where": f"{TORCHMETRICS_AUTO_SIGMOID['where']}; {nothing_known.where}",
                            # inside: sample 0 all ignored (1.0, not 0.0), sample 1's logit -2 (sigmoid 0.12 > 0)
                            # right (0.0, not 1.0); outside, sample 0 counts and sample 1's 0.5 is no logit
-                           "witness": Witness(inside=(batch([[0], [1]], [[0.0], [-2.0]]),),
-                                              outside=(batch([[1], [1]], [[0.0], [0.5]]),),
-                                              parameters={"ignore_index": 0, "threshold": 0.0,
-                                                          "multidim_average": "samplewise"},
-                                              metric="HammingDistance[task=binary]")})
+                           "witness": witness or Witness(inside=(batch([[0], [1]], [[0.0], [-2.0]]),),
+                                                         outside=(batch([[1], [1]], [[0.0], [0.5]]),),
+                                                         parameters={"ignore_index": 0, "threshold": 0.0,
+                                                                     "multidim_average": "samplewise"},
+                                                         metric="HammingDistance[task=binary]")})
 
 
 def _hamming() -> tuple[MetricSpec, ...]:
@@ -262,6 +266,22 @@ def _hamming() -> tuple[MetricSpec, ...]:
         KnownDifference("torchmetrics", **{**TORCHMETRICS_LABEL_TOP_K_TIES, "overrides": {
             "absent_classes": "exclude", "no_samples": 1.0, "empty_average": 0.0}}),
     )
+    # inside: label 1's one cell ignored (macro: its 1.0 beside label 0's 0.0); just outside, another row keeps a
+    # cell of label 1 (right: 0.0)
+    multilabel_of_nothing = _torchmetrics_hamming_of_nothing(
+        Witness(inside=(batch([[0, PADDING]], [[0.0, 0.0]], num_classes=2),),
+                outside=(batch([[0, PADDING], [0, 0]], [[0.0, 0.0], [0.0, 0.0]], num_classes=2),),
+                parameters={"ignore_index": PADDING, "average": "macro"}),
+        when={"ignore_index": (PADDING,)}, nothing="no cell of a label that counts (each of its targets the "
+        "ignore_index; average='micro': no cell at all)")
+    # both at once, per label: label 0's logit -1 (sigmoid 0.27 > 0.25) right (0.0, not 1.0) beside label 1 of no cell
+    # (1.0, not 0.0); just outside, the score 0.1 is no logit (label 0 wrong, as the reference says)
+    multilabel_sigmoid_and_nothing = _torchmetrics_sigmoid_and_hamming_of_nothing(
+        Witness(inside=(batch([[1, PADDING]], [[-1.0, 0.0]], num_classes=2),),
+                outside=(batch([[1, PADDING]], [[0.1, 0.0]], num_classes=2),),
+                parameters={"ignore_index": PADDING, "average": None, "threshold": 0.25},
+                metric="HammingDistance[task=multilabel]"),
+        when={"ignore_index": (PADDING,)}, nothing="a label (or, samplewise, a sample) with no cell that counts")
     return (
         _spec("HammingDistance", "binary", ref.hamming_distance, domain=BINARY, params={"threshold": 0.5},
               bindings={
@@ -281,6 +301,7 @@ def _hamming() -> tuple[MetricSpec, ...]:
                      top_k_parameter()), **mean),
         _spec("HammingDistance", "multilabel", ref.hamming_distance, domain=MULTILABEL,
               params={"threshold": 0.5, "average": "micro"},
+              known=(multilabel_of_nothing, multilabel_sigmoid_and_nothing),
               bindings={
                   "sklearn": Binding("sklearn.metrics.hamming_loss", y_pred="above-threshold"),
                   "torchmetrics": Binding("torchmetrics.HammingDistance",  # the task wrapper class

@@ -14,6 +14,7 @@ from conformance.catalogue.model import (
     EVERY_PROPERTY,
     GROUPED,
     NUM_CLASSES,
+    Binding,
     KnownDifference,
     MetricSpec,
     Parameter,
@@ -649,10 +650,16 @@ PADDING_PER_SAMPLE = frozenset({
 PADDING_PER_CELL = frozenset({
     "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision", "MultilabelRecall", "MultilabelConfusionMatrix",
     "MultilabelMatthewsCorrCoef", "MultilabelAUROC", "MultilabelAveragePrecision", "MultilabelRecallAtFixedPrecision",
+    "MultilabelAccuracy", "MultilabelSpecificity", "MultilabelNegativePredictiveValue", "MultilabelStatScores",
+    "MultilabelHammingDistance", "MultilabelJaccardIndex", "MultilabelExactMatch",
     "RetrievalNormalizedDCG", "RetrievalAUROC", "RetrievalFallOut", "RetrievalHitRate", "RetrievalMAP", "RetrievalMRR",
     "RetrievalPrecision", "RetrievalRPrecision", "RetrievalRecall",
 })
 PADDING_PER_ROW = frozenset({"MultilabelCoverageError", "MultilabelRankingAveragePrecision", "MultilabelRankingLoss"})
+# Of the classes ignoring cells, those whose value is a mean over rows (each row's comparison without its ignored
+# cells, a row of none left included): a row still counts as one sample. The others' means (an accuracy, a Hamming
+# distance) are over the cells kept, which a mean of per-sample values weighted by batch sizes no longer is.
+ROW_MEANS_OF_CELLS = frozenset({"MultilabelExactMatch"})
 
 
 def _drop_padding(batch: Batch) -> Batch:
@@ -816,11 +823,19 @@ def ignoring_cells_by_row(function: Callable[..., Any]) -> Callable[..., Any]:
     return reference
 
 
+def _task_class(binding: Binding) -> str:
+    """The name of the torchmetrics class a binding builds: a task wrapper's (``torchmetrics.HammingDistance`` given
+    task="multilabel") is the task's class it returns (``MultilabelHammingDistance``), with the same keywords."""
+    name = binding.target.rsplit(".", 1)[-1]
+    task = binding.init.get("task")
+    return f"{task.capitalize()}{name}" if isinstance(task, str) else name
+
+
 def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
     """``spec`` drawing torchmetrics' ignore_index=-1 (a padding label in some targets: ``domains.padded``) where
     its torchmetrics class takes one but cannot ignore the data's own labels (see the sets above)."""
     binding = spec.bindings.get("torchmetrics")
-    name = binding.target.rsplit(".", 1)[-1] if binding else None
+    name = _task_class(binding) if binding else None
     if name is None or "ignore_index" in binding.init or name not in PADDING_PER_SAMPLE | PADDING_PER_CELL | \
             PADDING_PER_ROW:
         return spec
@@ -846,8 +861,11 @@ def with_padding_ignore(spec: MetricSpec) -> MetricSpec:
                              and k.properties != ("bad_inputs",)  # a bad input's reading holds as it is
                              and (k.per_batch or k.bounds or k.overrides or k.reference))
         spec = replace(spec, reference=ignoring_cells_by_row(spec.reference), known=(*known, ignored, *with_ignored))
+    padded_data = {"domain": Transform(padded)}
+    if spec.decomposition == "mean" and name in PADDING_PER_CELL and name not in ROW_MEANS_OF_CELLS:
+        padded_data["decomposition"] = "none"  # a mean over the cells kept, no longer of per-sample values
     return replace(spec, space=(*spec.space, Parameter(
         "ignore_index", (None, PADDING), spellings={"torchmetrics": "ignore_index"},
-        changes=lambda ignored: {} if ignored is None else {"domain": Transform(padded)},
+        changes=lambda ignored: {} if ignored is None else padded_data,
         absent={"keras": "Keras' metrics have no ignore_index", "sklearn": "scikit-learn's metrics have no "
                 "ignore_index (labels= restricts the classes averaged, not the samples)"})))

@@ -126,7 +126,7 @@ TORCHMETRICS_ALL_IGNORED_NAN = KnownDifference(
 
 def _no_true_label(batches: list[Batch]) -> bool:
     """No label of any sample is true."""
-    return not any(np.asarray(b.y_true).any() for b in batches)
+    return not any((np.asarray(b.y_true) == 1).any() for b in batches)
 
 
 NO_CLASS_SUBSET_MEAN = ("torchmetrics' JaccardIndex averages over every class or returns one value per class "

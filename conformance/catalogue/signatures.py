@@ -96,14 +96,10 @@ NOT_DRAWN: tuple[NotDrawn, ...] = (
     NotDrawn("torchmetrics", "input_format", "the bindings present (n, H, W) index maps ('index'); 'one-hot' and "
              "'mixed' are the same maps in other input formats", ("DiceScore", "GeneralizedDiceScore", "MeanIoU"),
              "domain"),
-    NotDrawn("torchmetrics", "ignore_index", "the references of these multilabel classes (reference/rates.py "
-             "column_counts, confusion.hamming_distance's and jaccard's multilabel paths, segmentation.exact_match) "
-             "have no ignore_index for multilabel inputs yet (classification.confusion_counts has: the multilabel "
-             "F-scores, precision and recall draw it)",
-             ("MultilabelAccuracy", "MultilabelExactMatch", "MultilabelHammingDistance", "MultilabelJaccardIndex",
-              "MultilabelNegativePredictiveValue", "MultilabelSpecificity", "MultilabelStatScores"), "gap"),
-    NotDrawn("torchmetrics", "ignore_index", "the reference's exact_match has no ignore_index yet (torchmetrics "
-             "leaves the ignored elements of a sample out of its comparison)", ("MulticlassExactMatch",), "gap"),
+    NotDrawn("torchmetrics", "ignore_index", "the reference's exact_match takes it (an ignored element left out of "
+             "its sample's comparison), but drawn as the padding label -1 in label maps, bad_inputs' reading of a "
+             "label outside [0, C) (catalogue.bad_inputs.labels_as_miss, per batch, with no parameters) reads the "
+             "padding cells as misses too: that reading has no ignore_index yet", ("MulticlassExactMatch",), "gap"),
     NotDrawn("torchmetrics", "multidim_average", "the spec is bound on the segmentation domain's (n, H, W) label "
              "maps, where with_multidim_average's per-sample reference is not wired yet (it draws samplewise on the "
              "binary, multiclass and multilabel domains)", ("MulticlassExactMatch",), "gap"),
