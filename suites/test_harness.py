@@ -418,3 +418,21 @@ def test_forward_raising_on_every_batch_is_the_finding_not_compute_on_nothing() 
     ctx.subject.use_parameters({"ignore_index": None})  # a raise nothing declares: a library error with its message
     with pytest.raises(LibraryError, match="forward\\(\\) raised on every batch: ValueError: `target` must contain"):
         forward_stream(ctx, [batch([[2, 0]], [[0.25, 0.5]], num_classes=2)], False)
+
+
+def test_a_rank_that_aborts_says_why_in_the_error_and_leaves_no_log() -> None:
+    """gloo aborts a rank whose gathered sizes differ (MultilabelRecall samplewise: one rank's one-sample state is
+    squeezed to (L,), the other's is (N, L)); what the rank printed as it died is in the error, not on the terminal."""
+    pytest.importorskip("torchmetrics")
+    import glob
+    import tempfile
+
+    from conformance.usercheck.distributed import WorkerError, shared_pool
+
+    one = ((np.zeros((1, 2, 1), np.float32), np.zeros((1, 2, 1), np.int64)), {})  # (N, L, X)
+    two = ((np.zeros((2, 2, 1), np.float32), np.zeros((2, 2, 1), np.int64)), {})
+    with pytest.raises(WorkerError) as raised:
+        shared_pool().compute("torchmetrics.classification:MultilabelRecall",
+                              {"num_labels": 2, "multidim_average": "samplewise"}, [[one], [two]])
+    assert "worker died" in str(raised.value) and "size" in str(raised.value), raised.value
+    assert not glob.glob(f"{tempfile.gettempdir()}/conformance-rank-*.log")

@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import warnings
 from datetime import timedelta
 from typing import Any, BinaryIO
 
@@ -52,6 +53,23 @@ def _receive(stream: BinaryIO) -> Any:
     if len(header) < _HEADER.size:
         raise EOFError("the other side closed the pipe")
     return pickle.loads(stream.read(_HEADER.unpack(header)[0]))
+
+
+def _log_path(pid: int) -> str:
+    """Where rank ``pid`` writes what it prints: a gloo abort's reason (``terminate called after throwing ...``) is
+    told in the finding rather than on the user's terminal, as are the library's warnings."""
+    return os.path.join(tempfile.gettempdir(), f"conformance-rank-{pid}.log")
+
+
+def _last_words(pid: int) -> str:
+    """The last line a rank printed (its abort's reason), and its log removed."""
+    try:
+        with open(_log_path(pid), errors="replace") as log:
+            lines = [line.strip() for line in log if line.strip()]
+        os.remove(_log_path(pid))
+    except OSError:
+        return ""
+    return lines[-1][-300:] if lines else ""
 
 
 def _free_port() -> int:
@@ -90,7 +108,9 @@ def zygote() -> None:
             code = 1
             try:
                 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                os.dup2(os.open(_log_path(os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
                 os.dup2(2, 1)
+                warnings.simplefilter("ignore")  # as the harness's own process: the library's warnings are noise
                 connection = socket.socket(socket.AF_UNIX)
                 connection.connect(address)
                 stream = connection.makefile("rwb")
@@ -201,6 +221,11 @@ class Rank:
         _kill(self.pid)
         self.connection.close()
 
+    def forget(self) -> None:
+        """Its log removed, unless a caller reads its last words first (a rank that died)."""
+        with contextlib.suppress(OSError):
+            os.remove(_log_path(self.pid))
+
     @property
     def alive(self) -> bool:
         """Whether the rank's end is open (a closed end reads as empty without blocking)."""
@@ -247,8 +272,9 @@ class Pool:
         try:
             status, payload = _receive(rank.stream)
         except (EOFError, OSError, pickle.UnpicklingError) as error:
+            said = _last_words(rank.pid)
             self.close(kill=True)
-            raise WorkerError(f"a torch.distributed worker died ({error})") from None
+            raise WorkerError(f"a torch.distributed worker died ({error}){': ' + said if said else ''}") from None
         if status == "error":
             raise WorkerError(payload)
         return payload
@@ -304,6 +330,7 @@ class Pool:
                 with contextlib.suppress(OSError, ValueError):
                     _send(rank.stream, None)
             rank.kill() if kill else rank.connection.close()
+            rank.forget()
         self.ranks = []
 
 
