@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import pickle
 import platform
 import random
 import signal
+import tempfile
 import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import hypothesis
 import numpy as np
@@ -560,34 +564,110 @@ def run(cases: list[Case], profile_name: str = "ci", run_seed: int | None = None
     return result
 
 
+# A metric x library's cases: (index, metric, library, property, replay).
+Task = list[tuple[int, str, str, str, "str | None"]]
+KILLED = ("harness: the worker process running this case was killed (by the system: out of memory?); it died again "
+          "when run alone, so it is this case's doing. The run went on without it; run it alone to see more: "
+          "conformance run --metrics '{metric}' --libraries {library} --properties {property}")
+
+
 def _run_in_processes(cases: list[Case], profile_name: str, run_seed: int | None, jobs: int,
                       collect: Callable[[int, Finding], None], replays: dict[str, str],
                       interrupt_requested: Callable[[], bool]) -> None:
-    """One task per metric x library (its properties share the worker's imported library and caches)."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    """One task per metric x library (its properties share the worker's imported library and caches).
 
+    A worker killed mid-case (the OOM killer) breaks the whole pool: what every worker finished is read back from its
+    progress file, the cases that were running are set aside, and a new pool runs the rest. Each case set aside then
+    runs alone: one that kills its worker again is reported as the harness's error; the others (stopped with the pool
+    through no fault of their own) give their findings as usual."""
     units: dict[tuple[str, str], list[int]] = {}
     for index, case in enumerate(cases):
         units.setdefault((case.spec.id, case.library), []).append(index)
-    tasks = [[(i, cases[i].spec.id, cases[i].library, cases[i].prop.name, replays.get(cases[i].id))
-              for i in indices] for indices in units.values()]
+    tasks: list[Task] = [[(i, cases[i].spec.id, cases[i].library, cases[i].prop.name, replays.get(cases[i].id))
+                          for i in indices] for indices in units.values()]
     # Keras' units first: they are the long ones, and started last they would leave the other workers idle.
     tasks.sort(key=lambda task: task[0][2] != "keras")
+    libraries = sorted({c.library for c in cases})
+    collected: set[int] = set()
+
+    def keep(index: int, finding: Finding) -> None:
+        if index not in collected:
+            collected.add(index)
+            collect(index, finding)
+
+    with tempfile.TemporaryDirectory(prefix="conformance-progress-") as folder:
+        suspects: list[Task] = []
+        while tasks:
+            before = len(collected)
+            running = _run_pool(tasks, profile_name, run_seed, jobs, libraries, keep, interrupt_requested, folder)
+            if running is None:
+                break
+            if not running and len(collected) == before:  # the workers died before any case: no use retrying
+                suspects += [[entry] for task in tasks for entry in task if entry[0] not in collected]
+                break
+            suspects += [[entry] for task in tasks for entry in task if entry[0] in running]
+            tasks = [left for task in tasks if (left := [e for e in task if e[0] not in collected | running])]
+        for task in suspects:  # each alone: a worker that dies now died of its own case
+            if interrupt_requested():
+                raise KeyboardInterrupt
+            if _run_pool([task], profile_name, run_seed, 1, libraries, keep, interrupt_requested, folder) is not None:
+                index, metric, library, prop, _ = task[0]
+                keep(index, Finding(metric, library, prop, "error", failure_kind=HARNESS, message=KILLED.format(
+                    metric=metric, library=library, property=prop)))
+
+
+def _run_pool(tasks: list[Task], profile_name: str, run_seed: int | None, jobs: int, libraries: list[str],
+              keep: Callable[[int, Finding], None], interrupt_requested: Callable[[], bool],
+              folder: str) -> set[int] | None:
+    """Run ``tasks`` in a pool of ``jobs`` processes; the indexes of the cases that were running when a worker
+    died (None where no worker died)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     # spawn, not fork: TensorFlow and PyTorch keep threads that a fork would copy half-alive.
-    executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_start, initargs=(sorted({c.library for c in cases}),))
+    executor = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_start, initargs=(libraries,))
+    broken = False
     try:
-        pending = {executor.submit(_run_unit, task, profile_name, run_seed) for task in tasks}
+        pending = {executor.submit(_run_unit, task, profile_name, run_seed, folder) for task in tasks}
         while pending:
             if interrupt_requested():
                 raise KeyboardInterrupt
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                for index, finding in future.result():
-                    collect(index, finding)
+                try:
+                    for index, finding in future.result():
+                        keep(index, finding)
+                except BrokenProcessPool:
+                    broken = True
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+    if not broken:
+        return None
+    running: set[int] = set()
+    for path in Path(folder).glob("*.progress"):
+        current, finished = read_progress(path)
+        for index, finding in finished:
+            keep(index, finding)
+        running |= {current} if current is not None else set()
+        path.unlink(missing_ok=True)
+    return running
+
+
+def read_progress(path: Path) -> tuple[int | None, list[tuple[int, Finding]]]:
+    """A worker's progress file (written by _run_unit): the case it was running when it stopped, if any, and the
+    findings of those it finished."""
+    current, finished = None, []
+    with contextlib.suppress(OSError), open(path, "rb") as progress:
+        while header := progress.read(8):
+            current = int.from_bytes(header, "big")
+            try:
+                finished.append(pickle.load(progress))
+            except (EOFError, pickle.UnpicklingError):
+                break
+            current = None
+    return current, finished
 
 
 def _worker_start(libraries: list[str]) -> None:
@@ -597,12 +677,17 @@ def _worker_start(libraries: list[str]) -> None:
             get_adapter(library).versions()  # import once, before the first case
 
 
-def _run_unit(task: list[tuple[int, str, str, str, str | None]], profile_name: str,
-              run_seed: int | None) -> list[tuple[int, Finding]]:
+def _run_unit(task: Task, profile_name: str, run_seed: int | None, folder: str) -> list[tuple[int, Finding]]:
+    """A task's cases, each written to this process's progress file as it starts and ends (see _run_pool)."""
     findings = []
-    for index, metric, library, prop, replay in task:
-        (case,) = plan([metric], [library], [prop])
-        findings.append((index, run_case(case, PROFILES[profile_name], run_seed, replay)))
+    with open(Path(folder) / f"{os.getpid()}.progress", "ab") as progress:
+        for index, metric, library, prop, replay in task:
+            progress.write(index.to_bytes(8, "big"))
+            progress.flush()
+            (case,) = plan([metric], [library], [prop])
+            findings.append((index, run_case(case, PROFILES[profile_name], run_seed, replay)))
+            pickle.dump(findings[-1], progress)
+            progress.flush()
     return findings
 
 

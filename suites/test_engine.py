@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from conformance import engine
@@ -152,3 +154,40 @@ def test_an_error_on_the_data_fed_before_reset_is_judged_on_that_data() -> None:
                '"max_fpr":0.3529126048088074}}}')
     finding = engine.run_case(case, PROFILES["ci"], replay=f"forced:AA==:{example}", reuse_metrics=False)
     assert (finding.outcome, finding.examples_run) == ("known", 1), finding.message
+
+
+def test_a_worker_killed_mid_case_loses_nothing_and_the_case_that_kills_it_is_named() -> None:
+    """The OOM killer ended make report's run with a raw traceback and nothing written. Here every process that runs
+    one chosen case is killed (SIGKILL, as the OOM killer does): the other cases' findings all come back, and that case
+    is reported as the harness's error naming it, once it has killed a worker running alone too."""
+    import glob
+    import os
+    import signal
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    cases = engine.plan(["MeanSquaredError", "Precision"], ["sklearn"], ["agreement", "order_invariance"])
+    doomed = 1  # MeanSquaredError's order_invariance
+    done = threading.Event()
+
+    def kill_whoever_runs_the_doomed_case() -> None:
+        while not done.is_set():
+            for path in glob.glob(f"{tempfile.gettempdir()}/conformance-progress-*/*.progress"):
+                current, _ = engine.read_progress(Path(path))
+                if current == doomed:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(Path(path).stem), signal.SIGKILL)
+            done.wait(0.05)
+
+    killer = threading.Thread(target=kill_whoever_runs_the_doomed_case, daemon=True)
+    killer.start()
+    try:
+        findings = engine.run(cases, "ci", jobs=2).findings
+    finally:
+        done.set()
+        killer.join()
+    assert [f.key[3] for f in findings] == [c.prop.name for c in cases]
+    assert findings[doomed].outcome == "error" and "was killed" in findings[doomed].message
+    assert "--metrics 'MeanSquaredError' --libraries sklearn --properties order_invariance" in findings[doomed].message
+    assert all(f.outcome in ("pass", "known") for i, f in enumerate(findings) if i != doomed)
