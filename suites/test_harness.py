@@ -368,7 +368,8 @@ def test_counts_past_2_24_leaves_out_a_value_per_sample_without_feeding_it() -> 
     @given(st.data())
     def check(data) -> None:
         check_counts_past_2_24(ctx, data)
-        assert ctx.tally.judged == 0 and "one entry per sample" in ctx.tally.unjudgeable
+        assert ctx.tally.judged == 0 and ("one entry per sample" in ctx.tally.unjudgeable
+                                         or "keeps every sample in list states" in ctx.tally.unjudgeable)
     check()
 
 
@@ -431,8 +432,10 @@ def test_a_rank_that_aborts_says_why_in_the_error_and_leaves_no_log() -> None:
 
     one = ((np.zeros((1, 2, 1), np.float32), np.zeros((1, 2, 1), np.int64)), {})  # (N, L, X)
     two = ((np.zeros((2, 2, 1), np.float32), np.zeros((2, 2, 1), np.int64)), {})
+    pool = shared_pool()
+    pids = [rank.pid for rank in pool.ranks]
     with pytest.raises(WorkerError) as raised:
-        shared_pool().compute("torchmetrics.classification:MultilabelRecall",
-                              {"num_labels": 2, "multidim_average": "samplewise"}, [[one], [two]])
+        pool.compute("torchmetrics.classification:MultilabelRecall",
+                     {"num_labels": 2, "multidim_average": "samplewise"}, [[one], [two]])
     assert "worker died" in str(raised.value) and "size" in str(raised.value), raised.value
-    assert not glob.glob(f"{tempfile.gettempdir()}/conformance-rank-*.log")
+    assert not [pid for pid in pids if glob.glob(f"{tempfile.gettempdir()}/conformance-rank-{pid}.log")]
