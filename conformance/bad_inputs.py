@@ -187,10 +187,22 @@ def _reference(ctx: Context, batches: list[Batch]) -> np.ndarray:
     return ctx.spec.reference_value(concatenate(batches))
 
 
-def _without_sample(batches: list[Batch], at: Injection) -> list[Batch]:
-    """The batches without the sample at ``at`` (a batch left empty stays, empty)."""
+def _ignored_as_valid(batches: list[Batch], at: Injection) -> list[Batch]:
+    """The batches with the ignored sample at ``at`` given another sample's prediction and weight (valid values, which
+    its ignored targets leave out all the same): the sample keeps its place, and its entry in a value of one entry per
+    sample (multidim_average='samplewise'), which dropping it would remove. With no other sample, without it."""
     batch = batches[at.batch]
-    return [*batches[:at.batch], batch.take(np.arange(len(batch)) != at.sample), *batches[at.batch + 1:]]
+    donors = [(b, i) for b, other in enumerate(batches) for i in range(len(other)) if (b, i) != (at.batch, at.sample)]
+    if not donors:
+        return [*batches[:at.batch], batch.take(np.arange(len(batch)) != at.sample), *batches[at.batch + 1:]]
+    donor, index = batches[donors[0][0]], donors[0][1]
+    y_pred = batch.y_pred.copy()
+    y_pred[at.sample] = donor.y_pred[index]
+    weight = batch.sample_weight
+    if weight is not None and donor.sample_weight is not None:
+        weight = weight.copy()
+        weight[at.sample] = donor.sample_weight[index]
+    return [*batches[:at.batch], replace(batch, y_pred=y_pred, sample_weight=weight), *batches[at.batch + 1:]]
 
 
 @dataclass
@@ -210,7 +222,7 @@ def _expectation(ctx: Context, kind: BadInput, batches: list[Batch], at: Injecti
     parameters = ctx.subject.parameters
     ignoring = _ignoring(kind, parameters, batches, at)
     if ignoring is not None:  # the sample is dropped as documented: the value is the reference's without it
-        judged = _without_sample(batches, at)
+        judged = _ignored_as_valid(batches, at)
         try:
             value = _reference(ctx, judged)
         except (ValueError, ZeroDivisionError, IndexError):
@@ -363,6 +375,12 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
             ctx.tally.observations.append(verdict.failure.observation)
             return Judged(f"{nonfinite_words(value) or 'returns ' + words} (as documented: "
                           f"{verdict.failure.observation.known.what[:80]})")
+        # The bad value may act before the policy drops it (torchmetrics decides per update whether scores are logits:
+        # an ignored sample's NaN still sends the others through a sigmoid): its declared reading, on the stream as fed.
+        documented = _documented(ctx, kind, value, batches, example) if verdict.failure is not None else None
+        if documented is not None:
+            ctx.tally.observations.append(documented)
+            return Judged(f"returns {words} (as documented: {documented.known.what[:80]})")
         if verdict.failure is not None:
             return Judged(f"wrong: returns {words}, where {policy} gives {number(expected)}", verdict.failure)
         return Judged(f"returns {words} (as {policy} documents)")
