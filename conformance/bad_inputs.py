@@ -46,6 +46,7 @@ from conformance.bad_input_kinds import KINDS, BadInput, Injection, label_count
 from conformance.context import Context
 from conformance.data import Batch, Example, concatenate
 from conformance.failures import Explained, LibraryError, Observation, Undefined, Violation
+from conformance.judging import Judge
 from conformance.reference import RaisesByPolicy, weights_as_given
 from conformance.tolerance import compare
 
@@ -190,18 +191,21 @@ def _reference(ctx: Context, batches: list[Batch]) -> np.ndarray:
 def _ignored_as_valid(batches: list[Batch], at: Injection) -> list[Batch]:
     """The batches with the ignored sample at ``at`` given another sample's prediction and weight (valid values, which
     its ignored targets leave out all the same): the sample keeps its place, and its entry in a value of one entry per
-    sample (multidim_average='samplewise'), which dropping it would remove. With no other sample, without it."""
+    sample (multidim_average='samplewise'), which dropping it would remove. With no other sample, its own values made
+    finite."""
     batch = batches[at.batch]
     donors = [(b, i) for b, other in enumerate(batches) for i in range(len(other)) if (b, i) != (at.batch, at.sample)]
-    if not donors:
-        return [*batches[:at.batch], batch.take(np.arange(len(batch)) != at.sample), *batches[at.batch + 1:]]
-    donor, index = batches[donors[0][0]], donors[0][1]
-    y_pred = batch.y_pred.copy()
-    y_pred[at.sample] = donor.y_pred[index]
-    weight = batch.sample_weight
-    if weight is not None and donor.sample_weight is not None:
-        weight = weight.copy()
-        weight[at.sample] = donor.sample_weight[index]
+    y_pred, weight = batch.y_pred.copy(), None if batch.sample_weight is None else batch.sample_weight.copy()
+    if donors:
+        donor, index = batches[donors[0][0]], donors[0][1]
+        y_pred[at.sample] = donor.y_pred[index]
+        if weight is not None and donor.sample_weight is not None:
+            weight[at.sample] = donor.sample_weight[index]
+    else:  # the only sample: its non-finite values made 0, its weight 1
+        if y_pred.dtype.kind == "f":
+            y_pred[at.sample] = np.nan_to_num(y_pred[at.sample], nan=0.0, posinf=0.0, neginf=0.0)
+        if weight is not None:
+            weight[at.sample] = 1
     return [*batches[:at.batch], replace(batch, y_pred=y_pred, sample_weight=weight), *batches[at.batch + 1:]]
 
 
@@ -366,8 +370,10 @@ def judge_kind(ctx: Context, kind: BadInput, batches: list[Batch], at: Injection
             f"{kind.name}: returns {words}, where its documented policy {policy} raises", example, value,
             kind.name, "does not raise by its policy"))
     if expectation.how == "policy":
-        verdict = ctx.judge.against_reference(value, expectation.judged, example, f"{kind.name} under {policy}: "
-                                              "the value")
+        # The data the policy leaves is valid data: the library's conventions on valid data (agreement's) hold there.
+        judge = Judge(ctx.subject, (*ctx.judge.property_names, "agreement"))
+        verdict = judge.against_reference(value, expectation.judged, example, f"{kind.name} under {policy}: "
+                                          "the value")
         if isinstance(verdict.failure, Undefined):
             return Judged(f"returns {words}")
         ctx.tally.record(verdict)
