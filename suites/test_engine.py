@@ -167,8 +167,8 @@ def test_a_worker_killed_mid_case_loses_nothing_and_the_case_that_kills_it_is_na
     import threading
     from pathlib import Path
 
-    cases = engine.plan(["MeanSquaredError", "Precision"], ["sklearn"], ["agreement", "order_invariance"])
-    doomed = 1  # MeanSquaredError's order_invariance
+    cases = engine.plan(["MeanSquaredError", "Precision"], ["sklearn"], ["agreement", "sample_weights"])
+    doomed = 3  # Precision's sample_weights: ~0.4 s, long beside the killer's 2 ms between looks
     done = threading.Event()
 
     def kill_whoever_runs_the_doomed_case() -> None:
@@ -178,7 +178,7 @@ def test_a_worker_killed_mid_case_loses_nothing_and_the_case_that_kills_it_is_na
                 if current == doomed:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(int(Path(path).stem), signal.SIGKILL)
-            done.wait(0.05)
+            done.wait(0.002)
 
     killer = threading.Thread(target=kill_whoever_runs_the_doomed_case, daemon=True)
     killer.start()
@@ -189,5 +189,5 @@ def test_a_worker_killed_mid_case_loses_nothing_and_the_case_that_kills_it_is_na
         killer.join()
     assert [f.key[3] for f in findings] == [c.prop.name for c in cases]
     assert findings[doomed].outcome == "error" and "was killed" in findings[doomed].message
-    assert "--metrics 'MeanSquaredError' --libraries sklearn --properties order_invariance" in findings[doomed].message
+    assert "--metrics 'Precision' --libraries sklearn --properties sample_weights" in findings[doomed].message
     assert all(f.outcome in ("pass", "known") for i, f in enumerate(findings) if i != doomed)
