@@ -434,6 +434,30 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, INF, 2.0, 0.1]),),
                         outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
                         metric="SpearmanCorrCoef"))),
+    (("torchmetrics.regression.KendallRankCorrCoef",), bad_input(
+        "torchmetrics", ("+inf in y_pred", "-inf in y_pred", "+inf in y_true", "-inf in y_true"), kind="convention",
+        what="torchmetrics' KendallRankCorrCoef orders an infinite value as the largest (or smallest): tau is defined "
+             "on the pairs' order, which an infinity keeps.",
+        cause="_kendall_corrcoef_update sorts on preds and counts concordant and discordant pairs with < and >, "
+              "comparisons an infinity takes part in as the largest or smallest value.",
+        where="torchmetrics/functional/regression/kendall.py::_sort_on_first_sequence, _count_concordant_pairs, "
+              "_count_discordant_pairs",
+        reading=infinities_clipped,
+        witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, INF, 2.0, 0.1]),),
+                        outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
+                        metric="KendallRankCorrCoef"))),
+    (("torchmetrics.regression.KendallRankCorrCoef",), bad_input(
+        "torchmetrics", ("NaN in y_pred", "NaN in y_true"),
+        what="torchmetrics' KendallRankCorrCoef counts a pair holding a NaN as neither concordant nor discordant nor "
+             "tied (every comparison with NaN is False), with no NaN check: tau of [1, 2, 3] against [NaN, 2, 3] is a "
+             "number.",
+        cause="_count_concordant_pairs and _count_discordant_pairs compare with < and >, False for NaN; the ties are "
+              "counted from the sorted values, where NaN sorts last; nothing checks for NaN.",
+        where="torchmetrics/functional/regression/kendall.py::_count_concordant_pairs, _count_discordant_pairs, "
+              "_get_ties",
+        witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, NAN, 2.0, 0.1]),),
+                        outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
+                        metric="KendallRankCorrCoef"))),
     (("torchmetrics.regression.CriticalSuccessIndex",), bad_input(
         "torchmetrics", ("+inf in y_pred", "-inf in y_pred", "+inf in y_true", "-inf in y_true"), kind="convention",
         what="torchmetrics' CriticalSuccessIndex compares an infinite value with the threshold as a number: an "
