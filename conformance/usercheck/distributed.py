@@ -300,14 +300,14 @@ class Pool:
                 try:
                     answers[number] = self._reply(self.ranks[number], 0)
                 except WorkerError as error:
-                    self._settle(number)
-                    raise error from None
+                    other = self._settle(number)  # a rank that raised because its peer died: say why the peer died
+                    raise (WorkerError(f"{error} (the other rank: {other})") if other else error) from None
         return [answers[number] for number in range(len(self.ranks))]
 
-    def _settle(self, failed: int) -> None:
+    def _settle(self, failed: int) -> str | None:
         """After rank ``failed`` raised: where every other rank answers soon (it raised too, before any collective),
         the pair stays in step; else they wait in a collective the failed rank never joins (until gloo's timeout),
-        so both are stopped now and the next call forks a new pair."""
+        so both are stopped now and the next call forks a new pair. What another rank said as it died or stalled."""
         for number, rank in enumerate(self.ranks):
             if number == failed or not self.ranks:
                 continue
@@ -315,9 +315,10 @@ class Pool:
                 self._reply(rank, SETTLE_S)
             except WorkerError as error:
                 if "did not answer" in str(error) or "died" in str(error):
-                    return  # _reply stopped the pair
+                    return str(error)  # _reply stopped the pair
         if not self.alive:
             self.close(kill=True)
+        return None
 
     @property
     def alive(self) -> bool:
