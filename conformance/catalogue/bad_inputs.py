@@ -423,29 +423,19 @@ TORCHMETRICS_MORE: tuple[tuple[tuple[str, ...], KnownDifference], ...] = (
         witness=Witness(inside=(batch([[0.5, 0.5], [0.2, 0.8]], [[1.5, 0.5], [0.3, 0.7]]),),
                         outside=(batch([[0.5, 0.5], [0.2, 0.8]], [[0.5, 0.5], [0.3, 0.7]]),),
                         metric="KLDivergence"))),
-    (("torchmetrics.regression.SpearmanCorrCoef",), bad_input(
+    (("torchmetrics.regression.SpearmanCorrCoef", "torchmetrics.regression.KendallRankCorrCoef"), bad_input(
         "torchmetrics", ("+inf in y_pred", "-inf in y_pred", "+inf in y_true", "-inf in y_true"), kind="convention",
-        what="torchmetrics' SpearmanCorrCoef ranks an infinite value as the largest (or smallest): a rank "
-             "correlation is defined on the order, which an infinity keeps.",
+        what="torchmetrics' SpearmanCorrCoef and KendallRankCorrCoef order an infinite value as the largest (or "
+             "smallest): a rank correlation is defined on the order, which an infinity keeps.",
         cause="_spearman_corrcoef_compute ranks preds and target (_rank_data: torch.sort) before the Pearson "
-              "correlation of the ranks; an infinity sorts last (or first).",
-        where="torchmetrics/functional/regression/spearman.py::_rank_data, _spearman_corrcoef_compute",
+              "correlation of the ranks; _kendall_corrcoef_update sorts on preds and counts concordant and "
+              "discordant pairs with < and >; an infinity sorts last (or first) and compares as the extreme.",
+        where="torchmetrics/functional/regression/spearman.py::_rank_data, _spearman_corrcoef_compute; "
+              "torchmetrics/functional/regression/kendall.py::_count_concordant_pairs, _count_discordant_pairs",
         reading=infinities_clipped,
         witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, INF, 2.0, 0.1]),),
                         outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
                         metric="SpearmanCorrCoef"))),
-    (("torchmetrics.regression.KendallRankCorrCoef",), bad_input(
-        "torchmetrics", ("+inf in y_pred", "-inf in y_pred", "+inf in y_true", "-inf in y_true"), kind="convention",
-        what="torchmetrics' KendallRankCorrCoef orders an infinite value as the largest (or smallest): tau is defined "
-             "on the pairs' order, which an infinity keeps.",
-        cause="_kendall_corrcoef_update sorts on preds and counts concordant and discordant pairs with < and >, "
-              "comparisons an infinity takes part in as the largest or smallest value.",
-        where="torchmetrics/functional/regression/kendall.py::_sort_on_first_sequence, _count_concordant_pairs, "
-              "_count_discordant_pairs",
-        reading=infinities_clipped,
-        witness=Witness(inside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, INF, 2.0, 0.1]),),
-                        outside=(batch([1.0, 2.0, 3.0, 0.5], [0.5, 9.0, 2.0, 0.1]),),
-                        metric="KendallRankCorrCoef"))),
     (("torchmetrics.regression.KendallRankCorrCoef",), bad_input(
         "torchmetrics", ("NaN in y_pred", "NaN in y_true"),
         what="torchmetrics' KendallRankCorrCoef counts a pair holding a NaN as neither concordant nor discordant nor "
